@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { isEuEeaRegion } from './eu-regions.js';
+
+const csv = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const jsonArray = <T extends z.ZodType>(item: T) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): z.infer<T>[] => {
+      if (value === undefined || value.trim() === '') return [];
+      try {
+        const parsed: unknown = JSON.parse(value);
+        const result = z.array(item).safeParse(parsed);
+        if (result.success) return result.data;
+        for (const issue of result.error.issues) {
+          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+        }
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+      }
+      return z.NEVER;
+    });
+
+const issuerSchema = z.strictObject({
+  issuer: z.string().url(),
+  audience: z.string().min(1),
+  jwksUri: z.string().url(),
+  algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'])).optional(),
+});
+
+const operatorSchema = z.strictObject({ issuer: z.string().url(), subject: z.string().min(1) });
+
+const regionList = csv.superRefine((regions, ctx) => {
+  for (const region of regions) {
+    if (!isEuEeaRegion(region)) {
+      ctx.addIssue({ code: 'custom', message: `region "${region}" is not an EU/EEA region (P15)` });
+    }
+  }
+});
+
+const envSchema = z
+  .object({
+    ENGAGE_MODE: z.enum(['local', 'azure']),
+    APP_VERSION: z.string().default('0.0.0-dev'),
+    AZURE_REGION: z
+      .string()
+      .optional()
+      .refine((region) => region === undefined || isEuEeaRegion(region), 'is not an EU/EEA region (P15)'),
+    COSMOS_ENDPOINT: z.string().url(),
+    COSMOS_KEY: z.string().optional(),
+    COSMOS_DATABASE: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).default('engage'),
+    COSMOS_PREFERRED_REGIONS: regionList,
+    BLOB_ENDPOINT: z.string().url(),
+    BLOB_ACCOUNT_NAME: z.string().optional(),
+    BLOB_ACCOUNT_KEY: z.string().optional(),
+    AZURE_CLIENT_ID: z.string().optional(),
+    OIDC_ISSUERS: jsonArray(issuerSchema),
+    PLATFORM_OPERATORS: jsonArray(operatorSchema),
+    CORS_ALLOWED_ORIGINS: csv.pipe(z.array(z.string().url())),
+    MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
+    PRINCIPAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.ENGAGE_MODE === 'local') {
+      for (const name of ['COSMOS_KEY', 'BLOB_ACCOUNT_NAME', 'BLOB_ACCOUNT_KEY'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in local mode' });
+      }
+    } else {
+      for (const name of ['COSMOS_KEY', 'BLOB_ACCOUNT_KEY'] as const) {
+        if (env[name]) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'must not be set in azure mode: use managed identity' });
+        }
+      }
+      if (!env.AZURE_REGION) ctx.addIssue({ code: 'custom', path: ['AZURE_REGION'], message: 'is required in azure mode' });
+      if (env.OIDC_ISSUERS.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUERS'], message: 'needs at least one issuer in azure mode' });
+      }
+    }
+  });
+
+export type OidcIssuerConfig = z.infer<typeof issuerSchema>;
+export type OperatorIdentity = z.infer<typeof operatorSchema>;
+
+export interface AppConfig {
+  mode: 'local' | 'azure';
+  version: string;
+  region: string | undefined;
+  cosmos: {
+    endpoint: string;
+    key: string | undefined;
+    database: string;
+    preferredRegions: string[];
+  };
+  blob: { endpoint: string; accountName: string | undefined; accountKey: string | undefined };
+  managedIdentityClientId: string | undefined;
+  issuers: OidcIssuerConfig[];
+  platformOperators: OperatorIdentity[];
+  corsAllowedOrigins: string[];
+  maxBodyBytes: number;
+  principalCacheSeconds: number;
+  appInsightsConnectionString: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration; refusing to start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates the whole environment at once so that one start-up failure lists every
+ * bad variable. Values are never echoed: some of them are secrets.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      return `${variable}: ${issue.message}`;
+    });
+    throw new ConfigError([...new Set(problems)].sort());
+  }
+  const e = result.data;
+  return {
+    mode: e.ENGAGE_MODE,
+    version: e.APP_VERSION,
+    region: e.AZURE_REGION,
+    cosmos: {
+      endpoint: e.COSMOS_ENDPOINT,
+      key: e.COSMOS_KEY,
+      database: e.COSMOS_DATABASE,
+      preferredRegions: e.COSMOS_PREFERRED_REGIONS,
+    },
+    blob: { endpoint: e.BLOB_ENDPOINT, accountName: e.BLOB_ACCOUNT_NAME, accountKey: e.BLOB_ACCOUNT_KEY },
+    managedIdentityClientId: e.AZURE_CLIENT_ID,
+    issuers: e.OIDC_ISSUERS,
+    platformOperators: e.PLATFORM_OPERATORS,
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    principalCacheSeconds: e.PRINCIPAL_CACHE_SECONDS,
+    appInsightsConnectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING,
+  };
+}

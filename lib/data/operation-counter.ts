@@ -1,0 +1,63 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export const OPERATION_KINDS = ['point-read', 'partition-query', 'cross-partition-query', 'write', 'metadata'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+export type OperationCounts = Record<OperationKind, number>;
+
+export function emptyCounts(): OperationCounts {
+  return { 'point-read': 0, 'partition-query': 0, 'cross-partition-query': 0, write: 0, metadata: 0 };
+}
+
+/**
+ * Counts Cosmos DB network requests by kind, per process and per scope (one HTTP request,
+ * one job batch), so that tests and benchmarks can assert how many round trips a route costs.
+ */
+export class OperationCounter {
+  readonly total: OperationCounts = emptyCounts();
+  private readonly scopes = new AsyncLocalStorage<OperationCounts>();
+
+  record(kind: OperationKind): void {
+    this.total[kind] += 1;
+    const scoped = this.scopes.getStore();
+    if (scoped) scoped[kind] += 1;
+  }
+
+  /** Runs `work` and returns what it did together with the operations it made. */
+  async measure<T>(work: () => Promise<T>): Promise<{ result: T; counts: OperationCounts }> {
+    const counts = emptyCounts();
+    const result = await this.scopes.run(counts, work);
+    return { result, counts };
+  }
+
+  snapshot(): OperationCounts {
+    return { ...this.total };
+  }
+}
+
+export function formatCounts(counts: OperationCounts): string {
+  return OPERATION_KINDS.filter((kind) => kind !== 'metadata')
+    .map((kind) => `${kind}=${counts[kind]}`)
+    .join(', ');
+}
+
+interface CosmosRequestShape {
+  resourceType?: string;
+  operationType?: string;
+  partitionKey?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+const WRITE_OPERATIONS = new Set(['create', 'replace', 'upsert', 'delete', 'patch', 'batch']);
+
+export function classifyCosmosRequest(request: CosmosRequestShape): OperationKind {
+  if (request.resourceType !== 'docs') return 'metadata';
+  const operation = request.operationType ?? '';
+  if (operation === 'read') return 'point-read';
+  if (WRITE_OPERATIONS.has(operation)) return 'write';
+  if (operation === 'query') {
+    const isQueryPlan = request.headers?.['x-ms-cosmos-is-query-plan-request'] !== undefined;
+    if (isQueryPlan) return 'metadata';
+    return request.partitionKey === undefined ? 'cross-partition-query' : 'partition-query';
+  }
+  return 'metadata';
+}

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { cosmosStatus, retryAfterSeconds } from '../data/cosmos-errors.js';
+import { formatCounts } from '../data/operation-counter.js';
+import { TokenRejected } from '../identity/jwt-verifier.js';
+import { hasRole, type Principal } from '../identity/principal.js';
+import type { Services } from '../services.js';
+import { HttpProblem, problems } from './problem.js';
+import { isRaw, type AnyRoute, type RouteResult } from './route.js';
+import { parseOrThrow } from './validation.js';
+
+const JSON_MEDIA_TYPES = ['application/json', 'application/merge-patch+json'];
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+export const TENANT_PARAM = 'municipalityId';
+
+export interface DispatchOptions {
+  services: () => Promise<Services>;
+}
+
+/**
+ * Runs one route for one request: authenticate, validate, authorise, call the handler,
+ * and map every failure to an RFC 9457 problem. Shared by the Azure Functions
+ * registrations and the local host, so both behave the same.
+ */
+export async function dispatch(route: AnyRoute, request: HttpRequest, options: DispatchOptions): Promise<HttpResponseInit> {
+  const requestId = randomUUID();
+  let services: Services | undefined;
+  try {
+    services = await options.services();
+    const ready = services;
+    const { result, counts } = await ready.operations.measure(() => run(route, request, ready, requestId));
+    const response = toResponse(route, result, requestId);
+    if (ready.config.mode === 'local') withHeader(response, 'x-engage-cosmos-operations', formatCounts(counts));
+    return response;
+  } catch (error) {
+    return problemResponse(toProblem(error, requestId, route, services), requestId);
+  }
+}
+
+async function run(route: AnyRoute, request: HttpRequest, services: Services, requestId: string): Promise<RouteResult<unknown>> {
+  const principal = route.access.kind === 'public' ? undefined : await authenticate(request, services);
+  const params = parseOrThrow('params', route.params ?? z.strictObject({}), { ...request.params });
+  if (principal) authorise(route, principal, params as Record<string, unknown>);
+  const query = parseOrThrow('query', route.query ?? z.strictObject({}), queryObject(request));
+  const body = METHODS_WITH_BODY.has(route.method) && route.body ? await readBody(route, request, services) : undefined;
+  if (route.requiresIfMatch && !request.headers.get('if-match')) throw problems.preconditionRequired();
+  return route.handler({ params, query, body, principal, headers: request.headers, requestId }, services);
+}
+
+async function authenticate(request: HttpRequest, services: Services): Promise<Principal> {
+  const header = request.headers.get('authorization');
+  if (!header) throw problems.unauthenticated('a bearer token is required');
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match?.[1]) throw problems.unauthenticated('the Authorization header must be "Bearer <token>"');
+  try {
+    const identity = await services.tokens.verify(match[1]);
+    return await services.principals.resolve(identity);
+  } catch (error) {
+    if (error instanceof TokenRejected) throw problems.unauthenticated(error.reason);
+    throw error;
+  }
+}
+
+/**
+ * Tenant scope first, then roles: a caller from another municipality learns nothing,
+ * not even that the municipality exists (404); a caller in the right municipality
+ * without the role gets 403.
+ */
+function authorise(route: AnyRoute, principal: Principal, params: Record<string, unknown>): void {
+  const tenant = params[TENANT_PARAM];
+  if (typeof tenant === 'string') {
+    if (principal.kind === 'staff' && principal.municipalityId !== tenant) throw problems.notFound();
+    if (principal.kind === 'unregistered') throw problems.notFound();
+    if (principal.kind === 'operator' && !allows(route, principal)) throw problems.notFound();
+  }
+  if (!allows(route, principal)) {
+    throw principal.kind === 'unregistered'
+      ? problems.forbidden('Your identity is not registered with any municipality')
+      : problems.forbidden();
+  }
+}
+
+function allows(route: AnyRoute, principal: Principal): boolean {
+  if (route.access.kind !== 'roles') return true;
+  return route.access.roles.some((role) => hasRole(principal, role));
+}
+
+function queryObject(request: HttpRequest): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [key, value] of request.query.entries()) {
+    if (key in query) {
+      throw problems.validation([{ field: `query/${key}`, message: 'must not be repeated' }]);
+    }
+    query[key] = value;
+  }
+  return query;
+}
+
+async function readBody(route: AnyRoute, request: HttpRequest, services: Services): Promise<unknown> {
+  const limit = services.config.maxBodyBytes;
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (Number.isFinite(declared) && declared > limit) throw problems.payloadTooLarge(limit);
+  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!JSON_MEDIA_TYPES.includes(mediaType)) throw problems.unsupportedMediaType(JSON_MEDIA_TYPES);
+  const text = await request.text();
+  if (Buffer.byteLength(text, 'utf8') > limit) throw problems.payloadTooLarge(limit);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw problems.malformedJson();
+  }
+  return parseOrThrow('body', route.body ?? z.undefined(), json);
+}
+
+const COMMON_HEADERS: Record<string, string> = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+function toResponse(route: AnyRoute, result: RouteResult<unknown>, requestId: string): HttpResponseInit {
+  const headers: Record<string, string> = { ...COMMON_HEADERS, 'x-request-id': requestId, ...(result.headers ?? {}) };
+  if (isRaw(result)) {
+    return { status: result.status, headers: { ...headers, 'Content-Type': result.contentType }, body: result.raw };
+  }
+  if (result.body === undefined) return { status: result.status, headers };
+  // Parsing through the response schema strips anything the schema does not list.
+  const body = route.response ? route.response.parse(result.body) : result.body;
+  return {
+    status: result.status,
+    headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(body),
+  };
+}
+
+function toProblem(error: unknown, requestId: string, route: AnyRoute, services: Services | undefined): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  const status = cosmosStatus(error);
+  if (status === 429) return problems.unavailable('The database is busy; retry shortly', retryAfterSeconds(error) ?? 1);
+  if (status === 503 || status === 408 || isConnectionFailure(error)) {
+    return problems.unavailable('A dependency is unavailable; retry shortly', 5);
+  }
+  if (status === 412) return problems.preconditionFailed();
+  const logger = services?.logger;
+  const name = error instanceof Error ? error.name : typeof error;
+  if (logger) logger.error('request-failed', { route: route.name, requestId, error: name, status });
+  else console.error(JSON.stringify({ level: 'error', event: 'request-failed', route: route.name, requestId, error: name }));
+  if (error instanceof StartupFailure) return problems.unavailable('The service is not ready', 30);
+  return problems.internal(requestId);
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code);
+}
+
+/** Thrown (wrapped) when the composition root could not start; every request then answers 503. */
+export class StartupFailure extends Error {
+  constructor(readonly reason: Error) {
+    super(reason.message);
+    this.name = 'StartupFailure';
+  }
+}
+
+export function problemResponse(problem: HttpProblem, requestId: string): HttpResponseInit {
+  return {
+    status: problem.status,
+    headers: {
+      ...COMMON_HEADERS,
+      'x-request-id': requestId,
+      'Content-Type': 'application/problem+json; charset=utf-8',
+      ...problem.headers,
+    },
+    body: JSON.stringify(problem.toBody()),
+  };
+}
+
+function withHeader(response: HttpResponseInit, name: string, value: string): void {
+  response.headers = { ...(response.headers as Record<string, string>), [name]: value };
+}

@@ -1,0 +1,92 @@
+import type { z } from 'zod';
+import type { Principal, Role } from '../identity/principal.js';
+import type { Services } from '../services.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call a route. `public`: anyone, no token. `authenticated`: any valid token,
+ * registered or not. `roles`: at least one of the roles. Tenant scoping (the caller's
+ * municipality must be the one in the path) is applied on top whenever the path has
+ * `{municipalityId}`.
+ */
+export type Access =
+  | { kind: 'public' }
+  | { kind: 'authenticated' }
+  | { kind: 'roles'; roles: readonly Role[] };
+
+export interface RouteRequest<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal | undefined;
+  headers: Headers;
+  requestId: string;
+}
+
+export interface JsonResult<T> {
+  status: number;
+  body?: T;
+  headers?: Record<string, string>;
+}
+
+export interface RawResult {
+  status: number;
+  raw: string | Uint8Array;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+export type RouteResult<T> = JsonResult<T> | RawResult;
+
+type AnyZodObject = z.ZodObject<z.ZodRawShape>;
+
+export interface RouteDefinition<
+  P extends AnyZodObject = AnyZodObject,
+  Q extends AnyZodObject = AnyZodObject,
+  B extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
+> {
+  /** Function name in Azure and operationId in OpenAPI. */
+  name: string;
+  method: HttpMethod;
+  /** Path below /api, with `{param}` segments, e.g. `/municipalities/{municipalityId}`. */
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Success body schema; responses are parsed through it so nothing unlisted leaves. */
+  response?: R;
+  /** Media type of a raw (non-JSON) success response. */
+  rawContentType?: string;
+  successStatus: number;
+  /** Extra statuses a caller should expect beyond the common ones (for OpenAPI). */
+  errorStatuses?: readonly number[];
+  /** Requires If-Match (PATCH/PUT on versioned resources). */
+  requiresIfMatch?: boolean;
+  /** Served by the local host only; never registered as an Azure Function. */
+  localOnly?: boolean;
+  handler: (
+    request: RouteRequest<z.infer<P>, z.infer<Q>, z.infer<B>>,
+    services: Services,
+  ) => Promise<RouteResult<z.input<R>>>;
+}
+
+export type AnyRoute = RouteDefinition<AnyZodObject, AnyZodObject, z.ZodType, z.ZodType>;
+
+/** Identity function that keeps the handler's input types tied to the schemas. */
+export function defineRoute<
+  P extends AnyZodObject,
+  Q extends AnyZodObject,
+  B extends z.ZodType,
+  R extends z.ZodType,
+>(route: RouteDefinition<P, Q, B, R>): AnyRoute {
+  return route as unknown as AnyRoute;
+}
+
+export function isRaw<T>(result: RouteResult<T>): result is RawResult {
+  return 'raw' in result;
+}

@@ -1,0 +1,71 @@
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { OidcIssuerConfig } from '../config/config.js';
+import type { TokenIdentity } from './principal.js';
+
+/** Asymmetric algorithms only: `none` and HS* (which would turn a public key into a shared secret) never verify. */
+export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
+export const CLOCK_SKEW_SECONDS = 60;
+
+export class TokenRejected extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'TokenRejected';
+  }
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<TokenIdentity>;
+}
+
+interface IssuerVerifier {
+  config: OidcIssuerConfig;
+  keys: JWTVerifyGetKey;
+}
+
+export function createTokenVerifier(
+  issuers: readonly OidcIssuerConfig[],
+  keysFor: (issuer: OidcIssuerConfig) => JWTVerifyGetKey = (issuer) => createRemoteJWKSet(new URL(issuer.jwksUri)),
+): TokenVerifier {
+  const byIssuer = new Map<string, IssuerVerifier>(issuers.map((config) => [config.issuer, { config, keys: keysFor(config) }]));
+
+  return {
+    async verify(token) {
+      let claimedIssuer: string | undefined;
+      try {
+        decodeProtectedHeader(token);
+        claimedIssuer = decodeJwt(token).iss;
+      } catch {
+        throw new TokenRejected('the token is not a well-formed JWT');
+      }
+      const verifier = claimedIssuer === undefined ? undefined : byIssuer.get(claimedIssuer);
+      if (!verifier) throw new TokenRejected('the token issuer is not trusted');
+      try {
+        const { payload } = await jwtVerify(token, verifier.keys, {
+          issuer: verifier.config.issuer,
+          audience: verifier.config.audience,
+          algorithms: [...(verifier.config.algorithms ?? DEFAULT_ALGORITHMS)],
+          clockTolerance: CLOCK_SKEW_SECONDS,
+          requiredClaims: ['iss', 'sub', 'aud', 'exp'],
+        });
+        if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new TokenRejected('the token has no subject');
+        return { issuer: verifier.config.issuer, subject: payload.sub };
+      } catch (error) {
+        throw new TokenRejected(describe(error));
+      }
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof TokenRejected) return error.reason;
+  if (error instanceof errors.JWTExpired) return 'the token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'the token is not valid yet';
+    return `the token's ${error.claim} claim is not accepted`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'the token algorithm is not allowed';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'no trusted key matches the token';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSEError) return 'the token could not be verified';
+  return 'the token could not be verified';
+}

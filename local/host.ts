@@ -1,0 +1,149 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import functions, { type HttpResponseInit } from '@azure/functions';
+import { dispatch, problemResponse } from '../lib/http/dispatcher.js';
+import { unmatchedResponse } from '../lib/http/fallback.js';
+import { problems } from '../lib/http/problem.js';
+import type { AnyRoute } from '../lib/http/route.js';
+import { Router } from '../lib/http/router.js';
+import type { Services } from '../lib/services.js';
+
+export interface LocalHostOptions {
+  routes: readonly AnyRoute[];
+  services: () => Promise<Services>;
+  maxBodyBytes: number;
+  corsAllowedOrigins: readonly string[];
+  port: number;
+  hostname?: string;
+}
+
+export interface LocalHost {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+// @azure/functions is a CommonJS bundle whose named exports Node's ESM loader cannot see.
+const { HttpRequest } = functions;
+type HttpRequest = InstanceType<typeof HttpRequest>;
+const API_PREFIX = '/api';
+const CORS_HEADERS = 'Authorization, Content-Type, If-Match, X-Requested-With';
+
+/**
+ * Serves the same route definitions the Azure Functions registrations use, turning
+ * Node's request into the `HttpRequest` the Functions runtime would build.
+ */
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const router = new Router(options.routes);
+  const server = createServer((incoming, outgoing) => {
+    handle(incoming, outgoing, router, options).catch((error: unknown) => {
+      console.error(JSON.stringify({ level: 'error', event: 'local-host-failure', error: error instanceof Error ? error.name : 'unknown' }));
+      if (!outgoing.headersSent) send(outgoing, problemResponse(problems.internal('local-host'), 'local-host'));
+      else outgoing.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.hostname ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${options.hostname ?? '127.0.0.1'}:${port}${API_PREFIX}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(incoming: IncomingMessage, outgoing: ServerResponse, router: Router, options: LocalHostOptions): Promise<void> {
+  const url = new URL(incoming.url ?? '/', 'http://localhost');
+  const method = (incoming.method ?? 'GET').toUpperCase();
+  const cors = corsHeaders(incoming, options.corsAllowedOrigins);
+  if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
+    send(outgoing, problemResponse(problems.notFound('No such route'), 'local-host'), cors);
+    return;
+  }
+  const path = url.pathname.slice(API_PREFIX.length);
+  if (method === 'OPTIONS' && incoming.headers['access-control-request-method']) {
+    send(outgoing, { status: cors['Access-Control-Allow-Origin'] ? 204 : 403 }, {
+      ...cors,
+      'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE',
+      'Access-Control-Allow-Headers': CORS_HEADERS,
+      'Access-Control-Max-Age': '600',
+    });
+    return;
+  }
+  const match = router.match(method, path);
+  if (match.kind !== 'matched') {
+    send(outgoing, unmatchedResponse(router, method, path), cors);
+    return;
+  }
+  const body = await readLimited(incoming, options.maxBodyBytes);
+  if (body === 'too-large') {
+    send(outgoing, problemResponse(problems.payloadTooLarge(options.maxBodyBytes), 'local-host'), { ...cors, Connection: 'close' });
+    return;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  // The platform front end sets the client address; the local host plays that part.
+  headers['x-forwarded-for'] = incoming.socket.remoteAddress ?? '';
+  const request = new HttpRequest({
+    method,
+    url: url.toString(),
+    headers,
+    params: match.params,
+    query: Object.fromEntries(url.searchParams.entries()),
+    ...(body.length > 0 ? { body: { bytes: body } } : {}),
+  });
+  // HttpRequest keeps only one value per query key; the dispatcher must see repeats to refuse them.
+  const response = await dispatch(match.route, withRawQuery(request, url.searchParams), { services: options.services });
+  send(outgoing, response, cors);
+}
+
+function withRawQuery(request: HttpRequest, query: URLSearchParams): HttpRequest {
+  Object.defineProperty(request, 'query', { value: query });
+  return request;
+}
+
+function corsHeaders(incoming: IncomingMessage, allowed: readonly string[]): Record<string, string> {
+  const origin = incoming.headers.origin;
+  if (!origin || !allowed.includes(origin)) return {};
+  return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
+}
+
+async function readLimited(incoming: IncomingMessage, limit: number): Promise<Uint8Array | 'too-large'> {
+  const declared = Number(incoming.headers['content-length'] ?? '0');
+  if (declared > limit) {
+    incoming.resume();
+    return 'too-large';
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      incoming.resume();
+      return 'too-large';
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(outgoing: ServerResponse, response: HttpResponseInit, extraHeaders: Record<string, string> = {}): void {
+  const headers = { ...(response.headers as Record<string, string> | undefined), ...extraHeaders };
+  outgoing.writeHead(response.status ?? 200, headers);
+  const body = response.body;
+  if (body === undefined || body === null) outgoing.end();
+  else if (typeof body === 'string' || body instanceof Uint8Array) outgoing.end(body);
+  else outgoing.end(String(body));
+}

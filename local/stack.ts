@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The well-known, public key of the Cosmos DB emulator; cosmosdb-server accepts any key. */
+export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DLYG9Nba2FwIIOOUy2aoHjtgn4U8jrGoH5mwJM1czwHZ6A==';
+/** Azurite's well-known development account. */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+export class PortInUseError extends Error {
+  constructor(readonly service: string, readonly port: number, hint: string) {
+    super(`${service}: port ${port} is already in use. ${hint}`);
+    this.name = 'PortInUseError';
+  }
+}
+
+export interface ChildService {
+  name: string;
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function assertPortFree(service: string, port: number, hint: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(service, port, hint) : error));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} while starting`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} did not open port ${port} within ${timeoutMs} ms`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.once('exit', () => { clearTimeout(timer); resolve(); });
+      child.kill('SIGTERM');
+    });
+}
+
+function startChild(name: string, args: string[], quiet: boolean): ChildProcess {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'pipe'] });
+  child.stderr?.on('data', (chunk: Buffer) => { if (!quiet) process.stderr.write(`[${name}] ${chunk.toString()}`); });
+  return child;
+}
+
+export async function startCosmosEmulator(port: number, quiet = false): Promise<ChildService> {
+  await assertPortFree('Cosmos DB emulator', port, 'Stop what uses it, or set COSMOS_ENDPOINT to use an emulator that is already running.');
+  const child = startChild('cosmos', [join(here, 'cosmos-emulator-server.mjs'), String(port)], quiet);
+  await waitForPort(port, child, 'cosmos emulator');
+  return { name: 'cosmos', endpoint: `https://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+export async function startAzurite(port: number, location: string, quiet = false): Promise<ChildService> {
+  await assertPortFree('Azurite blob', port, 'Stop what uses it, or set BLOB_ENDPOINT to use a Blob endpoint that is already running.');
+  await mkdir(location, { recursive: true });
+  const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
+  const child = startChild('azurite', [
+    main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location,
+    '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose',
+  ], quiet);
+  await waitForPort(port, child, 'azurite');
+  return { name: 'azurite', endpoint: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`, stop: stopper(child) };
+}

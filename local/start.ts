@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { ConfigError } from '../lib/config/config.js';
+import { DEV_OPERATOR_SUBJECT, loadOrCreateDevKeys } from './dev-issuer.js';
+import { startLocalApp } from './local-app.js';
+import { assertPortFree, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
+
+const STATE_DIRECTORY = join(process.cwd(), '.local');
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 7071);
+  const children: ChildService[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(children.map((child) => child.stop()));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    await assertPortFree('API host', port, 'Set PORT to use another port.');
+    const cosmosEndpoint = process.env.COSMOS_ENDPOINT ?? (await started(children, startCosmosEmulator(8081))).endpoint;
+    const blobEndpoint =
+      process.env.BLOB_ENDPOINT ?? (await started(children, startAzurite(10000, join(STATE_DIRECTORY, 'azurite')))).endpoint;
+    const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
+    const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
+    console.log(`
+Engage API on ${app.host.url}   (Cosmos: ${cosmosEndpoint}, Blob: ${blobEndpoint})
+  health:   curl ${app.host.url}/health
+  docs:     ${app.host.url}/docs
+  a token:  npm run token -- ${DEV_OPERATOR_SUBJECT}     (or POST ${app.host.url}/dev/token {"sub":"..."})
+  then:     curl -H "Authorization: Bearer $(npm run -s token -- ${DEV_OPERATOR_SUBJECT})" ${app.host.url}/me
+Ctrl-C stops the API and the emulators.`);
+  } catch (error) {
+    if (error instanceof PortInUseError || error instanceof ConfigError) console.error(error.message);
+    else console.error('Could not start the local stack:', error instanceof Error ? error.message : error);
+    await stop(1);
+  }
+}
+
+async function started(children: ChildService[], starting: Promise<ChildService>): Promise<ChildService> {
+  const child = await starting;
+  children.push(child);
+  return child;
+}
+
+void main();
