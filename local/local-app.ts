@@ -51,33 +51,33 @@ export function localEnvironment(options: LocalAppOptions, port: number): Record
 
 /** The API with its local host on `port` (0 = any free port), services built once. */
 export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp> {
-  let services: Services | undefined;
-  let ready: Promise<Services> | undefined;
+  // The host must listen before the config is final (the dev issuer's JWKS URL has its port).
+  const state: { ready?: Promise<Services> } = {};
   const routes = apiRoutes(devIssuerRoutes(options.devKeys));
   const preliminary = loadConfig(localEnvironment(options, options.port || 1));
   const host = await startLocalHost({
     routes,
-    services: () => ready ?? Promise.reject(new Error('services not ready')),
+    services: () => state.ready ?? Promise.reject(new Error('services not ready')),
     maxBodyBytes: preliminary.maxBodyBytes,
     corsAllowedOrigins: preliminary.corsAllowedOrigins,
     port: options.port,
   });
   const actualPort = Number(new URL(host.url).port);
   const config = loadConfig(localEnvironment(options, actualPort));
-  ready = createServices(config, options).then(async (built) => {
+  state.ready = createServices(config, options).then(async (built) => {
     await prepareServices(built);
-    services = built;
     return built;
   });
+  let services: Services;
   try {
-    await ready;
+    services = await state.ready;
   } catch (error) {
     await host.close();
     throw error;
   }
   return {
     host,
-    services: services as Services,
+    services,
     config,
     close: () => host.close(),
   };

@@ -5,7 +5,7 @@ import { ROLES } from '../../lib/identity/principal.js';
 import { pageOf, pagingQuery } from '../../lib/paging/continuation.js';
 import { municipalityIdSchema, municipalityInputSchema, municipalitySchema } from '../../lib/platform/municipalities.js';
 import { settingsPatchSchema, settingsSchema } from '../../lib/directory/settings.js';
-import { etagHeader, ifMatchOf } from './etag.js';
+import { etagHeader, ifMatchOf } from '../../lib/http/etag.js';
 
 const tenantParams = z.strictObject({ municipalityId: municipalityIdSchema });
 

@@ -51,12 +51,13 @@ const WRITE_OPERATIONS = new Set(['create', 'replace', 'upsert', 'delete', 'patc
 
 export function classifyCosmosRequest(request: CosmosRequestShape): OperationKind {
   if (request.resourceType !== 'docs') return 'metadata';
+  // The SDK fetches a query plan (an RU-free gateway call) alongside every query page; it is
+  // metadata, not a read of data, even though it goes out as operation "read".
+  if (request.headers?.['x-ms-cosmos-is-query-plan-request'] !== undefined) return 'metadata';
   const operation = request.operationType ?? '';
   if (operation === 'read') return 'point-read';
   if (WRITE_OPERATIONS.has(operation)) return 'write';
   if (operation === 'query') {
-    const isQueryPlan = request.headers?.['x-ms-cosmos-is-query-plan-request'] !== undefined;
-    if (isQueryPlan) return 'metadata';
     return request.partitionKey === undefined ? 'cross-partition-query' : 'partition-query';
   }
   return 'metadata';

@@ -1,6 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
+import { unquoteEtag } from '../http/etag.js';
 import { problems } from '../http/problem.js';
 import type { Clock } from '../clock.js';
 
@@ -74,10 +75,11 @@ export class SettingsStore {
   async update(
     municipalityId: string,
     patch: z.infer<typeof settingsPatchSchema>,
+    /** Unquoted ETag the caller read. */
     ifMatch: string,
   ): Promise<Versioned<Settings>> {
     const current = await this.get(municipalityId);
-    if (current.etag !== ifMatch) throw problems.preconditionFailed();
+    if (unquoteEtag(current.etag) !== ifMatch) throw problems.preconditionFailed();
     const next: StoredSettings = {
       ...(current.value as StoredSettings),
       ...patch,
@@ -86,7 +88,7 @@ export class SettingsStore {
     try {
       const { resource, etag } = await this.directory
         .item(SETTINGS_ID, municipalityId)
-        .replace<StoredSettings>(next, { accessCondition: { type: 'IfMatch', condition: ifMatch } });
+        .replace<StoredSettings>(next, { accessCondition: { type: 'IfMatch', condition: current.etag } });
       if (!resource) throw problems.notFound();
       return { value: resource, etag };
     } catch (error) {

@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { freePort, startAzurite, startCosmosEmulator, type ChildService } from '../../local/stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cosmosEndpoint: string;
+    blobEndpoint: string;
+  }
+}
+
+/** One Cosmos DB emulator and one Azurite per test run, on free ports. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const azuriteDirectory = await mkdtemp(join(tmpdir(), 'engage-azurite-'));
+  const children: ChildService[] = [];
+  try {
+    children.push(await startCosmosEmulator(await freePort(), true));
+    children.push(await startAzurite(await freePort(), azuriteDirectory, true));
+  } catch (error) {
+    await Promise.all(children.map((child) => child.stop()));
+    throw error;
+  }
+  const [cosmos, azurite] = children as [ChildService, ChildService];
+  project.provide('cosmosEndpoint', cosmos.endpoint);
+  project.provide('blobEndpoint', azurite.endpoint);
+  return async () => {
+    await Promise.all(children.map((child) => child.stop()));
+    await rm(azuriteDirectory, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import type { Clock } from '../../lib/clock.js';
+import type { TenantRole } from '../../lib/identity/principal.js';
+import { DEV_ISSUER, DEV_OPERATOR_SUBJECT, generateDevKeys, mintDevToken, type DevIssuerKeys } from '../../local/dev-issuer.js';
+import { startLocalApp, type LocalApp } from '../../local/local-app.js';
+
+export interface TestResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string | undefined;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: LocalApp;
+  url: string;
+  keys: DevIssuerKeys;
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
+  token(subject: string): Promise<string>;
+  operatorToken(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+}
+
+/** The real local host on a free port, against the run's emulators, in a database of its own. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const keys = await generateDevKeys();
+  const app = await startLocalApp({
+    cosmosEndpoint: inject('cosmosEndpoint'),
+    blobEndpoint: inject('blobEndpoint'),
+    devKeys: keys,
+    port: 0,
+    env: { COSMOS_DATABASE: `test-${randomUUID().slice(0, 8)}`, ...options.env },
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const url = app.host.url;
+  return {
+    app,
+    url,
+    keys,
+    token: (subject) => mintDevToken(keys, subject),
+    operatorToken: () => mintDevToken(keys, DEV_OPERATOR_SUBJECT),
+    async request(method, path, requestOptions = {}) {
+      const headers: Record<string, string> = { ...requestOptions.headers };
+      if (requestOptions.token) headers.authorization = `Bearer ${requestOptions.token}`;
+      let body: string | undefined = requestOptions.rawBody;
+      if (requestOptions.body !== undefined) {
+        body = JSON.stringify(requestOptions.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        // non-JSON bodies stay text
+      }
+      return { status: response.status, headers: response.headers, body: parsed as never, text };
+    },
+    close: () => app.close(),
+  };
+}
+
+export interface SeededUser {
+  id: string;
+  subject: string;
+  token: string;
+}
+
+export async function registerMunicipality(test: TestApp, id: string, name = `Kommune ${id}`): Promise<void> {
+  const response = await test.request('POST', '/municipalities', { token: await test.operatorToken(), body: { id, name } });
+  if (response.status !== 201) throw new Error(`could not register ${id}: ${response.status} ${response.text}`);
+}
+
+/** A staff user bootstrapped by the platform operator, with a token for it. */
+export async function createStaffUser(
+  test: TestApp,
+  municipalityId: string,
+  roles: TenantRole[],
+  extra: { schoolIds?: string[]; name?: string; email?: string; phone?: string } = {},
+): Promise<SeededUser> {
+  const subject = `user-${randomUUID()}`;
+  const response = await test.request<{ id: string }>('POST', `/municipalities/${municipalityId}/users`, {
+    token: await test.operatorToken(),
+    body: {
+      name: extra.name ?? 'Test Person',
+      email: extra.email ?? `${subject}@example.test`,
+      ...(extra.phone ? { phone: extra.phone } : {}),
+      roles,
+      schoolIds: extra.schoolIds ?? [],
+      identity: { issuer: DEV_ISSUER, subject },
+    },
+  });
+  if (response.status !== 201) throw new Error(`could not create user: ${response.status} ${response.text}`);
+  return { id: response.body.id, subject, token: await test.token(subject) };
+}
+
+export function cosmosOperations(response: TestResponse): Record<string, number> {
+  const header = response.headers.get('x-engage-cosmos-operations') ?? '';
+  return Object.fromEntries(
+    header.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
+      const [kind, count] = part.split('=');
+      return [kind as string, Number(count)];
+    }),
+  );
+}
