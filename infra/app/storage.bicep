@@ -1,0 +1,210 @@
+// Storage account: Functions host storage (AzureWebJobsStorage, Durable Functions task hub
+// on the Azure Storage provider), the Flex Consumption deployment package, and the app's
+// blob containers. Identity-only access: shared keys are disabled.
+
+@description('Storage account name (3-24 lower-case letters and digits).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Azure region (EU/EEA, checked in main.bicep).')
+param location string
+
+@description('Tags applied to the account.')
+param tags resourceTags
+
+@description('Replication. ZRS needs a region with availability zones.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+param skuName string
+
+@description('Name of the managed identity that gets the data-plane roles (seed for stable role assignment names).')
+param appIdentityName string
+
+@description('Principal (object) ID of the Function App managed identity.')
+param appPrincipalId string
+
+@description('Tag map.')
+type resourceTags = { *: string }
+
+// Blob containers. `deployments` holds the Flex Consumption app package; `leaver-reports`
+// and `exports` are the app's (lib/storage/blob.ts BLOB_CONTAINERS) and have lifecycle rules.
+var containerNames = [
+  'deployments'
+  'leaver-reports'
+  'exports'
+]
+
+// Lifecycle: blobs are deleted this many days after creation (P-retention promises).
+var leaverReportRetentionDays = 365
+var exportRetentionDays = 7
+
+// Built-in role definition IDs (stable, public).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: skuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      services: {
+        blob: {
+          enabled: true
+        }
+        file: {
+          enabled: true
+        }
+        queue: {
+          enabled: true
+          keyType: 'Account'
+        }
+        table: {
+          enabled: true
+          keyType: 'Account'
+        }
+      }
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    // Short soft delete only: an erased blob must really be gone soon after (P-erasure).
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [
+  for containerName in containerNames: {
+    parent: blobService
+    name: containerName
+    properties: {
+      publicAccess: 'None'
+    }
+  }
+]
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-leaver-reports'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+                'appendBlob'
+              ]
+              prefixMatch: [
+                'leaver-reports/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: leaverReportRetentionDays
+                }
+              }
+              snapshot: {
+                delete: {
+                  daysAfterCreationGreaterThan: leaverReportRetentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'delete-exports'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+                'appendBlob'
+              ]
+              prefixMatch: [
+                'exports/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: exportRetentionDays
+                }
+              }
+              snapshot: {
+                delete: {
+                  daysAfterCreationGreaterThan: exportRetentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
+// Data-plane roles for the Function App identity. Blob Data Owner: app blobs, the
+// deployment package and AzureWebJobsStorage; Queue + Table Data Contributor: the Durable
+// Functions Azure Storage provider (task hub queues and history/instances tables).
+resource appRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in items(roles): {
+    name: guid(storage.id, appIdentityName, roleId.value)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId.value)
+      principalId: appPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+@description('Storage account name.')
+output name string = storage.name
+
+@description('Blob service endpoint (ends with a slash), used for BLOB_ENDPOINT and the deployment container URL.')
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+
+@description('Name of the container that holds the Flex Consumption deployment package.')
+output deploymentContainerName string = containers[0].name

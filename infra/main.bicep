@@ -1,0 +1,367 @@
+// Engage backend infrastructure (Azure Developer CLI layout: `azd up` provisions this).
+// Everything lives in one resource group in one EU/EEA region (P15); see
+// docs/infrastructure.md for what is deployed and why.
+targetScope = 'subscription'
+
+metadata description = 'Engage backend: Function App (Flex Consumption, Node 22), Cosmos DB, Storage, monitoring; EU/EEA only.'
+
+// ---------------------------------------------------------------------------------------
+// Parameters (infra/main.parameters.json maps them to azd environment variables)
+// ---------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; names the resource group and seeds the resource token.')
+param environmentName string
+
+// EU/EEA regions only (P15). Keep this list, secondaryLocation's and var euEeaRegions
+// identical, and in step with lib/config/eu-regions.ts. Switzerland and the UK are not in
+// the EU/EEA and are deliberately absent. tests/infra checks all of this.
+@minLength(1)
+@description('Region for every resource. EU/EEA only (P15). Flex Consumption and Cosmos DB are not offered in every one of these regions yet.')
+@allowed([
+  'austriaeast'
+  'belgiumcentral'
+  'denmarkeast'
+  'finlandcentral'
+  'francecentral'
+  'francesouth'
+  'germanynorth'
+  'germanywestcentral'
+  'greececentral'
+  'italynorth'
+  'northeurope'
+  'norwayeast'
+  'norwaywest'
+  'polandcentral'
+  'spaincentral'
+  'swedencentral'
+  'swedensouth'
+  'westeurope'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Optional second EU/EEA region for Cosmos DB geo-replication (automatic failover). Empty: single region.')
+@allowed([
+  ''
+  'austriaeast'
+  'belgiumcentral'
+  'denmarkeast'
+  'finlandcentral'
+  'francecentral'
+  'francesouth'
+  'germanynorth'
+  'germanywestcentral'
+  'greececentral'
+  'italynorth'
+  'northeurope'
+  'norwayeast'
+  'norwaywest'
+  'polandcentral'
+  'spaincentral'
+  'swedencentral'
+  'swedensouth'
+  'westeurope'
+])
+param secondaryLocation string = ''
+
+@description('Object ID of the deploying user or pipeline (azd sets AZURE_PRINCIPAL_ID).')
+param principalId string = ''
+
+@description('Give principalId the Cosmos DB Built-in Data Contributor role (read/write of all data) for debugging. Keep false for any environment that holds real children\'s data.')
+param grantDeployerDataAccess bool = false
+
+@description('Resource group name; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('OIDC_ISSUERS: JSON array of trusted token issuers [{issuer, audience, jwksUri, algorithms?}]. Required: the app refuses to start in azure mode without one.')
+@minLength(2)
+param oidcIssuers string
+
+@description('PLATFORM_OPERATORS: JSON array of platform operators [{issuer, subject}].')
+param platformOperators string = '[]'
+
+@description('Comma-separated browser origins allowed by CORS (https://..., no wildcard: credentials are allowed). Empty: no cross-origin browser access.')
+param corsAllowedOrigins string = ''
+
+@description('E-mail address for alerts (availability, overdue retention jobs). Empty: the action group has no receivers.')
+param alertEmailAddress string = ''
+
+@description('Days Log Analytics / Application Insights keep telemetry (30-90).')
+@minValue(30)
+@maxValue(90)
+param logRetentionInDays int = 30
+
+@description('Cosmos DB public network access. Disabled needs a private endpoint and VNet integration, which this template does not create.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param cosmosPublicNetworkAccess string = 'Enabled'
+
+@description('Autoscale maximum RU/s shared by the engage database (scales between 10% and 100% of it).')
+@minValue(1000)
+param cosmosAutoscaleMaxThroughput int = 1000
+
+@description('Storage replication. Standard_ZRS only in regions with availability zones.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
+@description('Maximum Function App instances (Flex Consumption).')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Function App instance memory in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Retention job names that must each log RetentionJobCompleted at least every 26 hours (jobs seen in the last two days are checked too).')
+param retentionJobNames string[] = []
+
+@description('Also assign the built-in "Allowed locations for resource groups" policy to the whole subscription. Off by default: it affects every resource group in the subscription and needs Owner or Resource Policy Contributor there.')
+param assignSubscriptionLocationPolicy bool = false
+
+// ---------------------------------------------------------------------------------------
+// Variables
+// ---------------------------------------------------------------------------------------
+
+// Same list as the @allowed of `location` (bicep cannot reuse a decorator's list).
+var euEeaRegions = [
+  'austriaeast'
+  'belgiumcentral'
+  'denmarkeast'
+  'finlandcentral'
+  'francecentral'
+  'francesouth'
+  'germanynorth'
+  'germanywestcentral'
+  'greececentral'
+  'italynorth'
+  'northeurope'
+  'norwayeast'
+  'norwaywest'
+  'polandcentral'
+  'spaincentral'
+  'swedencentral'
+  'swedensouth'
+  'westeurope'
+]
+
+// Availability test locations inside the EU. The ids are Microsoft's and misleading:
+// emea-nl-ams-azr = West Europe (NL), emea-gb-db3-azr = North Europe (Dublin, IE),
+// emea-fr-pra-edge = France Central, emea-ch-zrh-edge = France South. Not used:
+// emea-se-sto-edge (UK West) and emea-ru-msa-edge (UK South).
+var availabilityTestLocations = [
+  'emea-nl-ams-azr'
+  'emea-gb-db3-azr'
+  'emea-fr-pra-edge'
+  'emea-ch-zrh-edge'
+]
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  workload: 'engage'
+  'data-classification': 'children-personal-data'
+}
+var names = {
+  resourceGroup: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
+  identity: 'id-api-${resourceToken}'
+  plan: 'plan-${resourceToken}'
+  functionApp: 'func-api-${resourceToken}'
+  storage: 'st${resourceToken}'
+  cosmos: 'cosmos-${resourceToken}'
+  logAnalytics: 'log-${resourceToken}'
+  applicationInsights: 'appi-${resourceToken}'
+}
+var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+
+// Built-in "Allowed locations for resource groups".
+var allowedResourceGroupLocationsDefinitionId = 'e765b5de-1225-4ba3-bd56-1ac6695af988'
+
+// ---------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: tags
+}
+
+module policy 'app/policy.bicep' = {
+  scope: rg
+  params: {
+    allowedLocations: euEeaRegions
+  }
+}
+
+resource rgLocationPolicy 'Microsoft.Authorization/policyAssignments@2025-03-01' = if (assignSubscriptionLocationPolicy) {
+  name: 'engage-allowed-rg-locations'
+  properties: {
+    displayName: 'Engage: resource groups only in EU/EEA regions (P15)'
+    description: 'Denies creating resource groups outside the EU/EEA regions listed.'
+    policyDefinitionId: tenantResourceId(
+      'Microsoft.Authorization/policyDefinitions',
+      allowedResourceGroupLocationsDefinitionId
+    )
+    enforcementMode: 'Default'
+    parameters: {
+      listOfAllowedLocations: {
+        value: euEeaRegions
+      }
+    }
+  }
+}
+
+module identity 'app/identity.bicep' = {
+  scope: rg
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  scope: rg
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+    appIdentityName: names.identity
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  scope: rg
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    appIdentityName: names.identity
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
+module cosmos 'app/cosmos.bicep' = {
+  scope: rg
+  params: {
+    name: names.cosmos
+    location: location
+    secondaryLocation: secondaryLocation
+    tags: tags
+    publicNetworkAccess: cosmosPublicNetworkAccess
+    autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    appIdentityName: names.identity
+    appPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: grantDeployerDataAccess ? principalId : ''
+  }
+}
+
+module api 'app/api.bicep' = {
+  scope: rg
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    cosmosRegions: cosmos.outputs.regions
+    allowedRegions: euEeaRegions
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    // Round-trip through json() so a malformed value fails the deployment, not the app.
+    oidcIssuers: string(json(oidcIssuers))
+    platformOperators: string(json(platformOperators))
+    corsAllowedOrigins: corsOrigins
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  scope: rg
+  params: {
+    resourceToken: resourceToken
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    appHostName: api.outputs.defaultHostName
+    alertEmailAddress: alertEmailAddress
+    testLocations: availabilityTestLocations
+    retentionJobNames: retentionJobNames
+  }
+}
+
+module workbook 'app/workbook.bicep' = {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    webTestName: alerts.outputs.webTestName
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Outputs (azd stores them in the environment's .env)
+// ---------------------------------------------------------------------------------------
+
+@description('Region everything was deployed to.')
+output AZURE_LOCATION string = location
+
+@description('Tenant of the deployment.')
+output AZURE_TENANT_ID string = tenant().tenantId
+
+@description('Resource group holding every resource.')
+output AZURE_RESOURCE_GROUP string = rg.name
+
+@description('Function App name (azd deploys the api service here).')
+output SERVICE_API_NAME string = api.outputs.name
+
+@description('Function App base URL.')
+output SERVICE_API_URI string = 'https://${api.outputs.defaultHostName}'
+
+@description('Availability test target.')
+output HEALTH_URL string = alerts.outputs.healthUrl
+
+@description('Cosmos DB endpoint (COSMOS_ENDPOINT).')
+output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+
+@description('Blob endpoint (BLOB_ENDPOINT).')
+output BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+
+@description('Client ID of the app managed identity (AZURE_CLIENT_ID).')
+output AZURE_CLIENT_ID string = identity.outputs.clientId
+
+@description('Application Insights component name.')
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+
+@description('Residency policy assignment on the resource group.')
+output RESIDENCY_POLICY_ASSIGNMENT_ID string = policy.outputs.id
+
+@description('Operations workbook resource ID.')
+output WORKBOOK_ID string = workbook.outputs.id

@@ -1,0 +1,679 @@
+/**
+ * Checks the compiled ARM template (infra/build/main.json, written by
+ * `bash scripts/bicep-build.sh`) for the promises the infrastructure makes:
+ * EU/EEA residency (P15), identity-only data access, retention limits, lifecycle rules,
+ * monitoring (P12) and the Cosmos DB container design.
+ *
+ * Bicep modules compile into Microsoft.Resources/deployments resources whose inner
+ * templates hold the real resources, so every check walks the templates recursively and
+ * traces `[parameters('x')]` / `[variables('x')]` expressions back to their source.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it, expect } from 'vitest';
+import { CONTAINERS } from '../../lib/data/containers.js';
+import { EU_EEA_REGIONS } from '../../lib/config/eu-regions.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TEMPLATE_PATH = join(ROOT, 'infra', 'build', 'main.json');
+const BUILD_HINT = 'run `bash scripts/bicep-build.sh` first (CI runs it before the tests)';
+
+// ---------------------------------------------------------------------------------------
+// Reference data
+// ---------------------------------------------------------------------------------------
+
+/** EU member states plus the EEA's Iceland, Liechtenstein and Norway (ISO 3166-1 alpha-2). */
+const EU_EEA_COUNTRIES = new Set([
+  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT',
+  'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+]);
+
+/** Azure regions in Europe and the country their datacentres are in. */
+const EUROPEAN_AZURE_REGIONS: Record<string, string> = {
+  austriaeast: 'AT',
+  belgiumcentral: 'BE',
+  denmarkeast: 'DK',
+  finlandcentral: 'FI',
+  francecentral: 'FR',
+  francesouth: 'FR',
+  germanynorth: 'DE',
+  germanywestcentral: 'DE',
+  greececentral: 'GR',
+  italynorth: 'IT',
+  northeurope: 'IE',
+  norwayeast: 'NO',
+  norwaywest: 'NO',
+  polandcentral: 'PL',
+  spaincentral: 'ES',
+  swedencentral: 'SE',
+  swedensouth: 'SE',
+  westeurope: 'NL',
+  // Not EU/EEA:
+  switzerlandnorth: 'CH',
+  switzerlandwest: 'CH',
+  uksouth: 'GB',
+  ukwest: 'GB',
+};
+
+/** Regions that must never be allowed (outside the EU/EEA). */
+const NON_EU_EEA_REGIONS = [
+  'uksouth', 'ukwest', 'switzerlandnorth', 'switzerlandwest', 'eastus', 'eastus2', 'westus', 'westus2',
+  'westus3', 'centralus', 'northcentralus', 'southcentralus', 'canadacentral', 'brazilsouth', 'uaenorth',
+  'qatarcentral', 'israelcentral', 'southafricanorth', 'centralindia', 'eastasia', 'southeastasia',
+  'japaneast', 'koreacentral', 'australiaeast',
+];
+
+/**
+ * Availability test location ids and the Azure region they run in (Microsoft's table:
+ * the ids do not name the country, e.g. emea-gb-db3-azr is Dublin, emea-se-sto-edge is UK West).
+ */
+const AVAILABILITY_TEST_LOCATIONS: Record<string, string> = {
+  'emea-nl-ams-azr': 'westeurope',
+  'emea-gb-db3-azr': 'northeurope',
+  'emea-fr-pra-edge': 'francecentral',
+  'emea-ch-zrh-edge': 'francesouth',
+  'emea-se-sto-edge': 'ukwest',
+  'emea-ru-msa-edge': 'uksouth',
+};
+
+/** Resource types that are global by definition (and hold no customer data). */
+const GLOBAL_TYPES = new Set(['microsoft.insights/actiongroups', 'microsoft.insights/metricalerts']);
+
+/** Top-level types that take no location (extension / deployment resources). */
+const LOCATIONLESS_TYPES = new Set([
+  'microsoft.authorization/roleassignments',
+  'microsoft.authorization/policyassignments',
+  'microsoft.resources/deployments',
+]);
+
+const ALLOWED_LOCATIONS_POLICY = '/providers/Microsoft.Authorization/policyDefinitions/e56962a6-4747-49cd-b67b-bf8b01975c4c';
+const ALLOWED_RG_LOCATIONS_POLICY = '/providers/Microsoft.Authorization/policyDefinitions/e765b5de-1225-4ba3-bd56-1ac6695af988';
+
+const ROLE = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  cosmosDataContributor: '00000000-0000-0000-0000-000000000002',
+};
+
+/** The container design (partition key paths) the brief and lib/ agree on. */
+const EXPECTED_CONTAINERS: Record<string, string[]> = {
+  platform: ['/pk'],
+  identities: ['/id'],
+  directory: ['/municipalityId'],
+  records: ['/municipalityId', '/studentId'],
+  audit: ['/municipalityId', '/month'],
+  usage: ['/municipalityId', '/accountBucket'],
+  ledger: ['/pk'],
+  jobs: ['/pk'],
+  reports: ['/municipalityId'],
+  exports: ['/municipalityId'],
+  sessions: ['/id'],
+};
+
+// ---------------------------------------------------------------------------------------
+// ARM template model and walking
+// ---------------------------------------------------------------------------------------
+
+type Json = unknown;
+
+interface ArmParameter {
+  type: string;
+  defaultValue?: Json;
+  allowedValues?: Json[];
+  minValue?: number;
+  maxValue?: number;
+}
+
+interface ArmResource {
+  type: string;
+  name?: string;
+  location?: Json;
+  kind?: string;
+  condition?: Json;
+  existing?: boolean;
+  tags?: Record<string, Json>;
+  sku?: Record<string, Json>;
+  properties?: Record<string, Json>;
+}
+
+interface ArmTemplate {
+  languageVersion?: string;
+  parameters?: Record<string, ArmParameter>;
+  variables?: Record<string, Json>;
+  resources: ArmResource[] | Record<string, ArmResource>;
+}
+
+/** One template in the module tree; `bindings` are the values its parent passes in. */
+interface Frame {
+  template: ArmTemplate;
+  path: string;
+  parent?: Frame;
+  bindings?: Record<string, { value?: Json }>;
+}
+
+interface Found {
+  resource: ArmResource;
+  frame: Frame;
+  symbol: string;
+}
+
+let cached: ArmTemplate | undefined;
+
+function template(): ArmTemplate {
+  if (cached) return cached;
+  if (!existsSync(TEMPLATE_PATH)) {
+    throw new Error(`${relative(ROOT, TEMPLATE_PATH)} is missing: ${BUILD_HINT}.`);
+  }
+  cached = JSON.parse(readFileSync(TEMPLATE_PATH, 'utf8')) as ArmTemplate;
+  return cached;
+}
+
+function resourcesOf(t: ArmTemplate): [string, ArmResource][] {
+  return Array.isArray(t.resources)
+    ? t.resources.map((r, i) => [r.name ?? String(i), r] as [string, ArmResource])
+    : Object.entries(t.resources);
+}
+
+function walk(frame: Frame, out: Found[] = []): Found[] {
+  for (const [symbol, resource] of resourcesOf(frame.template)) {
+    out.push({ resource, frame, symbol });
+    if (resource.type.toLowerCase() === 'microsoft.resources/deployments') {
+      const props = resource.properties ?? {};
+      const inner = props.template as ArmTemplate | undefined;
+      if (inner) {
+        walk(
+          {
+            template: inner,
+            path: `${frame.path}/${symbol}`,
+            parent: frame,
+            bindings: (props.parameters ?? {}) as Record<string, { value?: Json }>,
+          },
+          out,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+let walked: Found[] | undefined;
+
+function all(): Found[] {
+  walked ??= walk({ template: template(), path: 'main' });
+  return walked;
+}
+
+function byType(type: string): Found[] {
+  return all().filter((f) => f.resource.type.toLowerCase() === type.toLowerCase() && !f.resource.existing);
+}
+
+function one(type: string): Found {
+  const found = byType(type);
+  expect(found, `exactly one ${type}`).toHaveLength(1);
+  return found[0] as Found;
+}
+
+const PARAM_REF = /^\[parameters\('([^']+)'\)\]$/;
+const VAR_REF = /^\[variables\('([^']+)'\)\]$/;
+
+type Trace =
+  | { kind: 'root-param'; name: string; param: ArmParameter }
+  | { kind: 'unbound-param'; name: string; frame: string }
+  | { kind: 'value'; value: Json };
+
+/** Follows parameter and variable references up the module tree to where a value comes from. */
+function trace(value: Json, frame: Frame): Trace {
+  if (typeof value === 'string') {
+    const param = PARAM_REF.exec(value)?.[1];
+    if (param !== undefined) {
+      if (!frame.parent) {
+        const def = frame.template.parameters?.[param];
+        if (!def) throw new Error(`no root parameter ${param}`);
+        return { kind: 'root-param', name: param, param: def };
+      }
+      const binding = frame.bindings?.[param];
+      if (!binding || !('value' in binding)) return { kind: 'unbound-param', name: param, frame: frame.path };
+      return trace(binding.value, frame.parent);
+    }
+    const variable = VAR_REF.exec(value)?.[1];
+    if (variable !== undefined) {
+      const vars = frame.template.variables ?? {};
+      if (!(variable in vars)) throw new Error(`no variable ${variable} in ${frame.path}`);
+      return trace(vars[variable], frame);
+    }
+  }
+  return { kind: 'value', value };
+}
+
+/** Highest value a number can take: literal, or the maxValue of every parameter on its way in. */
+function upperBound(value: Json, frame: Frame): number {
+  if (typeof value === 'number') return value;
+  const param = typeof value === 'string' ? PARAM_REF.exec(value)?.[1] : undefined;
+  if (param === undefined) throw new Error(`cannot bound ${JSON.stringify(value)} in ${frame.path}`);
+  const def = frame.template.parameters?.[param];
+  const own = def?.maxValue ?? Number.POSITIVE_INFINITY;
+  if (!frame.parent) return own;
+  const binding = frame.bindings?.[param];
+  const outer = binding && 'value' in binding ? upperBound(binding.value, frame.parent) : (def?.defaultValue as number);
+  return Math.min(own, outer);
+}
+
+function literal(value: Json, frame: Frame): Json {
+  const t = trace(value, frame);
+  if (t.kind !== 'value') throw new Error(`${JSON.stringify(value)} in ${frame.path} is not a literal (${t.kind})`);
+  return t.value;
+}
+
+function rootParam(name: string): ArmParameter {
+  const p = template().parameters?.[name];
+  if (!p) throw new Error(`main.bicep has no parameter ${name}`);
+  return p;
+}
+
+function allowedRegions(name: string): string[] {
+  return (rootParam(name).allowedValues ?? []).filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** Replaces variables('x') that hold plain strings by the string, for readable checks. */
+function inlineVariables(expression: Json, frame: Frame): string {
+  const vars = frame.template.variables ?? {};
+  return String(expression).replace(/variables\('([^']+)'\)/g, (match, name: string) =>
+    typeof vars[name] === 'string' ? `'${vars[name] as string}'` : match,
+  );
+}
+
+function paramsReferenced(expression: string): string[] {
+  return [...expression.matchAll(/parameters\('([^']+)'\)/g)].map((m) => m[1] as string);
+}
+
+function frameWith(type: string): Frame {
+  return one(type).frame;
+}
+
+function appSettings(): Record<string, Json> {
+  const config = byType('Microsoft.Web/sites/config').find((f) => String(f.resource.name).includes('appsettings'));
+  expect(config, 'Microsoft.Web/sites/config appsettings').toBeDefined();
+  return (config as Found).resource.properties ?? {};
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------
+
+describe('compiled ARM template (infra/build/main.json)', () => {
+  it('exists and is newer than every Bicep source', () => {
+    expect(existsSync(TEMPLATE_PATH), `${relative(ROOT, TEMPLATE_PATH)} is missing: ${BUILD_HINT}`).toBe(true);
+    const built = statSync(TEMPLATE_PATH).mtimeMs;
+    const sources = [join(ROOT, 'bicepconfig.json')];
+    const visit = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory() && entry.name !== 'build') visit(full);
+        else if (entry.name.endsWith('.bicep')) sources.push(full);
+      }
+    };
+    visit(join(ROOT, 'infra'));
+    for (const source of sources) {
+      expect(statSync(source).mtimeMs, `${relative(ROOT, source)} changed after the build: ${BUILD_HINT}`).toBeLessThanOrEqual(built);
+    }
+  });
+});
+
+describe('EU/EEA residency (P15)', () => {
+  it('allows only EU/EEA regions for location, all of them real Azure regions', () => {
+    const allowed = allowedRegions('location');
+    expect(allowed.length).toBeGreaterThan(0);
+    for (const region of allowed) {
+      const country = EUROPEAN_AZURE_REGIONS[region];
+      expect(country, `${region} is not a known European Azure region`).toBeDefined();
+      expect(EU_EEA_COUNTRIES.has(country as string), `${region} is in ${country}, outside the EU/EEA`).toBe(true);
+    }
+    for (const region of NON_EU_EEA_REGIONS) {
+      expect(allowed, `${region} must not be allowed`).not.toContain(region);
+    }
+    expect(rootParam('location').defaultValue, 'location has no default: azd asks for it').toBeUndefined();
+  });
+
+  it('uses the same list as the app (lib/config/eu-regions.ts), for the secondary region too', () => {
+    expect(new Set(allowedRegions('location'))).toEqual(new Set(EU_EEA_REGIONS));
+    expect(new Set(allowedRegions('secondaryLocation'))).toEqual(new Set(allowedRegions('location')));
+    expect(rootParam('secondaryLocation').defaultValue).toBe('');
+  });
+
+  it('puts every resource in the location parameter, or global where the type requires it', () => {
+    let checked = 0;
+    for (const { resource, frame, symbol } of all()) {
+      const type = resource.type.toLowerCase();
+      const where = `${frame.path}/${symbol} (${resource.type})`;
+      if (resource.location === undefined) {
+        const topLevel = type.split('/').length === 2;
+        expect(!topLevel || LOCATIONLESS_TYPES.has(type), `${where} has no location`).toBe(true);
+        continue;
+      }
+      checked++;
+      if (GLOBAL_TYPES.has(type)) {
+        expect(resource.location, where).toBe('global');
+        continue;
+      }
+      const source = trace(resource.location, frame);
+      expect(source, `${where} must take its location from main.bicep's location parameter`).toMatchObject({
+        kind: 'root-param',
+        name: 'location',
+      });
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('keeps Cosmos DB replicas in location and the optional EU/EEA secondaryLocation only', () => {
+    const { frame } = one('Microsoft.DocumentDB/databaseAccounts');
+    const replicas = frame.template.variables?.replicaLocations;
+    expect(typeof replicas).toBe('string');
+    const referenced = paramsReferenced(replicas as string);
+    expect(referenced.length).toBeGreaterThan(0);
+    for (const name of referenced) {
+      const source = trace(`[parameters('${name}')]`, frame);
+      expect(source.kind).toBe('root-param');
+      expect(['location', 'secondaryLocation']).toContain((source as { name: string }).name);
+    }
+  });
+
+  it('assigns the built-in Allowed locations policy to the resource group with the same EU/EEA list', () => {
+    const assignments = byType('Microsoft.Authorization/policyAssignments');
+    const rgAssignment = assignments.find(
+      (f) => f.frame.parent !== undefined && inlineVariables(f.resource.properties?.policyDefinitionId, f.frame).includes('e56962a6-4747-49cd-b67b-bf8b01975c4c'),
+    );
+    expect(rgAssignment, 'resource-group scoped Allowed locations assignment').toBeDefined();
+    const { resource, frame } = rgAssignment as Found;
+    expect(resource.condition, 'the residency policy is not optional').toBeUndefined();
+    expect(inlineVariables(resource.properties?.policyDefinitionId, frame)).toContain(
+      "tenantResourceId('Microsoft.Authorization/policyDefinitions', 'e56962a6-4747-49cd-b67b-bf8b01975c4c')",
+    );
+    expect(ALLOWED_LOCATIONS_POLICY).toContain('e56962a6-4747-49cd-b67b-bf8b01975c4c');
+    expect(resource.properties?.enforcementMode).toBe('Default');
+    const listed = literal((resource.properties?.parameters as Record<string, { value: Json }>).listOfAllowedLocations?.value, frame);
+    expect(new Set(listed as string[])).toEqual(new Set(allowedRegions('location')));
+    // The deployment holding it targets the resource group main.bicep creates.
+    expect(frame.path).toBe('main/policy');
+  });
+
+  it('offers the subscription-wide Allowed locations for resource groups policy behind a switch', () => {
+    const rgPolicy = byType('Microsoft.Authorization/policyAssignments').find((f) =>
+      inlineVariables(f.resource.properties?.policyDefinitionId, f.frame).includes('e765b5de-1225-4ba3-bd56-1ac6695af988'),
+    );
+    expect(rgPolicy, ALLOWED_RG_LOCATIONS_POLICY).toBeDefined();
+    const { resource, frame } = rgPolicy as Found;
+    expect(resource.condition).toBe("[parameters('assignSubscriptionLocationPolicy')]");
+    const listed = literal((resource.properties?.parameters as Record<string, { value: Json }>).listOfAllowedLocations?.value, frame);
+    expect(new Set(listed as string[])).toEqual(new Set(allowedRegions('location')));
+  });
+});
+
+describe('Cosmos DB', () => {
+  it('allows identity-only access, continuous backup and TLS 1.2', () => {
+    const { resource } = one('Microsoft.DocumentDB/databaseAccounts');
+    const p = resource.properties ?? {};
+    expect(p.disableLocalAuth).toBe(true);
+    expect(p.disableKeyBasedMetadataWriteAccess).toBe(true);
+    expect(p.backupPolicy).toEqual({ type: 'Continuous', continuousModeProperties: { tier: 'Continuous7Days' } });
+    expect(p.minimalTlsVersion).toBe('Tls12');
+    const access = trace(p.publicNetworkAccess, one('Microsoft.DocumentDB/databaseAccounts').frame);
+    expect(access).toMatchObject({ kind: 'root-param', name: 'cosmosPublicNetworkAccess' });
+    expect((access as { param: ArmParameter }).param.defaultValue).toBe('Enabled');
+  });
+
+  it('names the database engage', () => {
+    const { resource, frame } = one('Microsoft.DocumentDB/databaseAccounts/sqlDatabases');
+    const db = resource.properties?.resource as { id: Json };
+    expect(literal(db.id, frame)).toBe('engage');
+  });
+
+  it('gives every container in the list a partition key, MultiHash where there are two paths', () => {
+    const { resource, frame } = one('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers');
+    const list = frame.template.variables?.containers as { name: string; partitionKeyPaths: string[]; indexedPaths: string[]; defaultTtl?: number }[];
+    expect(Array.isArray(list)).toBe(true);
+    expect(new Set(list.map((c) => c.name)).size, 'container names are unique').toBe(list.length);
+    for (const c of list) {
+      expect(c.partitionKeyPaths.length, `${c.name} partition key`).toBeGreaterThan(0);
+      expect(c.partitionKeyPaths.length, `${c.name}: hierarchical keys have at most 3 levels`).toBeLessThanOrEqual(3);
+      for (const path of c.partitionKeyPaths) expect(path, c.name).toMatch(/^\/[A-Za-z0-9_]+$/);
+      for (const path of c.indexedPaths) expect(path, c.name).toMatch(/^\/.*\?$/);
+    }
+    for (const [name, paths] of Object.entries(EXPECTED_CONTAINERS)) {
+      const c = list.find((x) => x.name === name);
+      expect(c, `container ${name}`).toBeDefined();
+      expect(c?.partitionKeyPaths, name).toEqual(paths);
+    }
+    expect(list.find((c) => c.name === 'sessions')?.defaultTtl, 'sessions: per-item ttl').toBe(-1);
+
+    const body = resource.properties?.resource as Record<string, Json>;
+    const pk = body.partitionKey as Record<string, Json>;
+    expect(String(pk.kind)).toContain("'MultiHash'");
+    expect(String(pk.kind)).toContain("'Hash'");
+    expect(pk.version).toBe(2);
+    const indexing = body.indexingPolicy as Record<string, Json>;
+    expect(indexing.indexingMode).toBe('consistent');
+    expect(indexing.excludedPaths).toEqual([{ path: '/*' }, { path: '/"_etag"/?' }]);
+  });
+
+  it('stays in step with the containers lib/data/containers.ts defines', () => {
+    const { frame } = one('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers');
+    const list = frame.template.variables?.containers as { name: string; partitionKeyPaths: string[]; indexedPaths: string[] }[];
+    for (const definition of Object.values(CONTAINERS)) {
+      const c = list.find((x) => x.name === definition.id);
+      expect(c, `lib/ defines container ${definition.id}: add it to infra/app/cosmos.bicep`).toBeDefined();
+      expect(c?.partitionKeyPaths, `${definition.id} partition key`).toEqual([...definition.partitionKeyPaths]);
+      expect([...(c?.indexedPaths ?? [])].sort(), `${definition.id} indexed paths`).toEqual([...definition.indexedPaths].sort());
+    }
+  });
+
+  it('grants the app identity the built-in Data Contributor role', () => {
+    const { resource, frame } = one('Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments');
+    const definition = byType('Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions');
+    const existing = all().find((f) => f.resource.type === 'Microsoft.DocumentDB/databaseAccounts/sqlRoleDefinitions' && f.resource.existing);
+    expect(definition).toHaveLength(0);
+    expect(existing, 'the built-in role is referenced, not redefined').toBeDefined();
+    expect(inlineVariables(existing?.resource.name, frame)).toContain(ROLE.cosmosDataContributor);
+    expect(resource.properties?.principalId).toBeDefined();
+    expect(String(resource.properties?.roleDefinitionId)).toContain('sqlRoleDefinitions');
+  });
+});
+
+describe('Storage', () => {
+  it('disables shared keys and public blob access, and requires TLS 1.2 over HTTPS', () => {
+    const p = one('Microsoft.Storage/storageAccounts').resource.properties ?? {};
+    expect(p.allowSharedKeyAccess).toBe(false);
+    expect(p.allowBlobPublicAccess).toBe(false);
+    expect(p.minimumTlsVersion).toBe('TLS1_2');
+    expect(p.supportsHttpsTrafficOnly).toBe(true);
+  });
+
+  it('creates private deployments, leaver-reports and exports containers', () => {
+    const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices/containers');
+    expect(frame.template.variables?.containerNames).toEqual(['deployments', 'leaver-reports', 'exports']);
+    expect(resource.properties?.publicAccess).toBe('None');
+  });
+
+  it('deletes leaver reports after 365 days and exports after 7 days', () => {
+    const { resource, frame } = one('Microsoft.Storage/storageAccounts/managementPolicies');
+    const rules = ((resource.properties?.policy as { rules: Json[] }).rules ?? []) as {
+      enabled: boolean;
+      type: string;
+      definition: { filters: { prefixMatch: string[] }; actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: Json } } } };
+    }[];
+    const daysFor = (prefix: string): Json => {
+      const rule = rules.find((r) => r.definition.filters.prefixMatch.includes(prefix));
+      expect(rule, `lifecycle rule for ${prefix}`).toBeDefined();
+      expect(rule?.enabled).toBe(true);
+      expect(rule?.type).toBe('Lifecycle');
+      return literal(rule?.definition.actions.baseBlob.delete.daysAfterCreationGreaterThan, frame);
+    };
+    expect(daysFor('leaver-reports/')).toBe(365);
+    expect(daysFor('exports/')).toBe(7);
+  });
+
+  it('grants the app identity Blob Data Owner, Queue and Table Data Contributor', () => {
+    const storageFrame = frameWith('Microsoft.Storage/storageAccounts');
+    const roles = Object.values(storageFrame.template.variables?.roles as Record<string, string>);
+    expect(new Set(roles)).toEqual(
+      new Set([ROLE.storageBlobDataOwner, ROLE.storageQueueDataContributor, ROLE.storageTableDataContributor]),
+    );
+    const assignment = byType('Microsoft.Authorization/roleAssignments').find((f) => f.frame === storageFrame);
+    expect(assignment, 'role assignments in the storage module').toBeDefined();
+    const p = assignment?.resource.properties ?? {};
+    expect(String(p.roleDefinitionId)).toContain("variables('roles')");
+    expect(p.principalType).toBe('ServicePrincipal');
+    expect(trace(p.principalId, storageFrame).kind, 'principal comes from the identity module output').toBe('value');
+  });
+});
+
+describe('monitoring', () => {
+  it('keeps telemetry at most 90 days (default 30) with local auth off', () => {
+    const root = rootParam('logRetentionInDays');
+    expect(root.defaultValue).toBe(30);
+    expect(root.maxValue).toBeLessThanOrEqual(90);
+
+    const la = one('Microsoft.OperationalInsights/workspaces');
+    expect(upperBound(la.resource.properties?.retentionInDays, la.frame)).toBeLessThanOrEqual(90);
+
+    const ai = one('Microsoft.Insights/components');
+    const p = ai.resource.properties ?? {};
+    expect(upperBound(p.RetentionInDays, ai.frame)).toBeLessThanOrEqual(90);
+    expect(p.DisableLocalAuth).toBe(true);
+    expect(p.DisableIpMasking).toBe(false);
+    expect(String(p.WorkspaceResourceId)).toContain('Microsoft.OperationalInsights/workspaces');
+    expect(JSON.stringify(ai.frame.template.variables)).toContain(ROLE.monitoringMetricsPublisher);
+  });
+
+  it('tests /api/health every 5 minutes from EU locations only', () => {
+    const { resource, frame } = one('Microsoft.Insights/webtests');
+    const p = resource.properties ?? {};
+    expect(resource.kind).toBe('standard');
+    expect(p.Kind).toBe('standard');
+    expect(p.Frequency).toBe(300);
+    const url = literal((p.Request as Record<string, Json>).RequestUrl, frame);
+    expect(url).toBe("[format('https://{0}/api/health', parameters('appHostName'))]");
+    const host = frame.bindings?.appHostName?.value;
+    expect(String(host)).toContain('defaultHostName');
+
+    const copy = (p.copy as { name: string; input: Record<string, Json> }[]).find((c) => c.name === 'Locations');
+    expect(copy?.input.Id).toBe("[parameters('testLocations')[copyIndex('Locations')]]");
+    const locations = literal("[parameters('testLocations')]", frame) as string[];
+    expect(locations.length).toBeGreaterThanOrEqual(3);
+    for (const id of locations) {
+      const region = AVAILABILITY_TEST_LOCATIONS[id];
+      expect(region, `unknown test location ${id}`).toBeDefined();
+      const country = EUROPEAN_AZURE_REGIONS[region as string] as string;
+      expect(EU_EEA_COUNTRIES.has(country), `${id} runs in ${region} (${country})`).toBe(true);
+    }
+    expect(String(resource.tags), 'hidden-link tag to the Application Insights component').toContain('hidden-link:');
+  });
+
+  it('alerts on availability with a web test location criterion', () => {
+    const { resource } = one('Microsoft.Insights/metricAlerts');
+    const criteria = resource.properties?.criteria as Record<string, Json>;
+    expect(criteria['odata.type']).toBe('Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria');
+    expect(JSON.stringify(resource.properties?.actions)).toContain('actionGroups');
+  });
+
+  it('has an action group with an e-mail receiver parameter', () => {
+    const { resource, frame } = one('Microsoft.Insights/actionGroups');
+    expect(JSON.stringify(resource.properties?.emailReceivers)).toContain("parameters('alertEmailAddress')");
+    expect(trace("[parameters('alertEmailAddress')]", frame)).toMatchObject({ kind: 'root-param', name: 'alertEmailAddress' });
+  });
+
+  it('alerts when a retention job is overdue or has not completed in 26 hours', () => {
+    const { resource, frame } = one('Microsoft.Insights/scheduledQueryRules');
+    const criteria = (resource.properties?.criteria as { allOf: { query: Json }[] }).allOf;
+    expect(criteria).toHaveLength(1);
+    const query = JSON.stringify(frame.template.variables);
+    expect(query).toContain('RetentionJobOverdue');
+    expect(query).toContain('RetentionJobCompleted');
+    expect(query).toContain('ago(26h)');
+    expect(resource.properties?.overrideQueryTimeRange).toBe('P2D');
+  });
+
+  it('has a workbook with availability, job runs and erasure backlog', () => {
+    const { resource, frame } = one('Microsoft.Insights/workbooks');
+    expect(String(resource.properties?.serializedData)).toContain("variables('workbookContent')");
+    const content = JSON.stringify(frame.template.variables);
+    expect(content).toContain('availabilityResults');
+    expect(content).toContain('RetentionJob');
+    expect(content).toContain('ErasureBacklog');
+  });
+});
+
+describe('Function App', () => {
+  it('runs Node 22 on Flex Consumption with identity-based deployment storage', () => {
+    const plan = one('Microsoft.Web/serverfarms').resource;
+    expect(plan.sku).toMatchObject({ name: 'FC1', tier: 'FlexConsumption' });
+    const site = one('Microsoft.Web/sites').resource;
+    const p = site.properties ?? {};
+    const config = p.functionAppConfig as Record<string, Record<string, Json>>;
+    expect(config.runtime).toEqual({ name: 'node', version: '22' });
+    const storage = config.deployment?.storage as Record<string, Record<string, Json>>;
+    expect(storage.authentication?.type).toBe('UserAssignedIdentity');
+    expect(p.httpsOnly).toBe(true);
+    const siteConfig = p.siteConfig as Record<string, Json>;
+    expect(siteConfig.minTlsVersion).toBe('1.2');
+    expect(siteConfig.ftpsState).toBe('Disabled');
+    expect((siteConfig.cors as Record<string, Json>).supportCredentials).toBe(true);
+    expect((site as { identity?: { type: string } }).identity?.type).toBe('UserAssigned');
+  });
+
+  it('has the app settings the app reads, identity-based and without keys', () => {
+    const settings = appSettings();
+    for (const name of [
+      'AzureWebJobsStorage__accountName',
+      'AzureWebJobsStorage__credential',
+      'AzureWebJobsStorage__clientId',
+      'ENGAGE_MODE',
+      'AZURE_REGION',
+      'ALLOWED_REGIONS',
+      'COSMOS_ENDPOINT',
+      'COSMOS_DATABASE',
+      'BLOB_ENDPOINT',
+      'AZURE_CLIENT_ID',
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+      'OIDC_ISSUERS',
+      'PLATFORM_OPERATORS',
+      'CORS_ALLOWED_ORIGINS',
+    ]) {
+      expect(settings, name).toHaveProperty(name);
+    }
+    expect(settings.ENGAGE_MODE).toBe('azure');
+    expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
+    expect(String(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)).toContain('Authorization=AAD;ClientId=');
+    expect(settings).not.toHaveProperty('AzureWebJobsStorage');
+    for (const name of Object.keys(settings)) {
+      expect(name, 'no keys or secrets in app settings').not.toMatch(/KEY|SECRET|PASSWORD/i);
+    }
+  });
+});
+
+describe('azd files', () => {
+  it('maps the azd environment into main.parameters.json and covers every required parameter', () => {
+    const file = JSON.parse(readFileSync(join(ROOT, 'infra', 'main.parameters.json'), 'utf8')) as {
+      parameters: Record<string, { value: string }>;
+    };
+    const params = template().parameters ?? {};
+    for (const name of Object.keys(file.parameters)) expect(params, `unknown parameter ${name}`).toHaveProperty(name);
+    for (const [name, def] of Object.entries(params)) {
+      if (def.defaultValue === undefined) expect(file.parameters, `required parameter ${name}`).toHaveProperty(name);
+    }
+    expect(file.parameters.environmentName?.value).toBe('${AZURE_ENV_NAME}');
+    expect(file.parameters.location?.value).toBe('${AZURE_LOCATION}');
+    expect(file.parameters.principalId?.value).toBe('${AZURE_PRINCIPAL_ID}');
+  });
+
+  it('declares one TypeScript function service in azure.yaml', () => {
+    const yaml = readFileSync(join(ROOT, 'azure.yaml'), 'utf8');
+    expect(yaml).toMatch(/^services:\n {2}api:\n/m);
+    expect(yaml).toMatch(/^ {4}project: \.$/m);
+    expect(yaml).toMatch(/^ {4}language: ts$/m);
+    expect(yaml).toMatch(/^ {4}host: function$/m);
+  });
+});
