@@ -1,16 +1,22 @@
 import type { TokenCredential } from '@azure/identity';
 import type { JWTVerifyGetKey } from 'jose';
 import type { AppConfig, OidcIssuerConfig } from './config/config.js';
+import { StudentGate } from './access/student-gate.js';
+import { AuditLog } from './audit/audit-log.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertCosmosResidency, createCosmosHandle, ensureDatabase } from './data/cosmos.js';
 import { OperationCounter } from './data/operation-counter.js';
+import { GroupStore } from './directory/groups.js';
+import { SchoolStore } from './directory/schools.js';
 import { SettingsStore } from './directory/settings.js';
+import { StudentStore } from './directory/students.js';
 import { UserDirectory } from './directory/users.js';
 import { checkHealth } from './health/health-check.js';
 import { createTokenVerifier } from './identity/jwt-verifier.js';
 import { PrincipalResolver } from './identity/principal-resolver.js';
 import { createLogger, type Logger } from './logger.js';
 import { MunicipalityRegistry } from './platform/municipalities.js';
+import { RecordStore } from './records/record-store.js';
 import type { Services } from './services.js';
 import { BLOB_CONTAINERS, createBlobService, ensureBlobContainers } from './storage/blob.js';
 
@@ -39,6 +45,8 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const cosmos = createCosmosHandle(config, operations, credential);
   const blob = createBlobService(config, credential);
   const users = new UserDirectory(cosmos.containers.directory, cosmos.containers.identities, clock);
+  const settings = new SettingsStore(cosmos.containers.directory, clock, config.principalCacheSeconds * 1000);
+  const students = new StudentStore(cosmos.containers.directory, clock);
   return {
     config,
     clock,
@@ -49,8 +57,14 @@ export async function createServices(config: AppConfig, options: CompositionOpti
     tokens: createTokenVerifier(config.issuers, options.keysFor),
     principals: new PrincipalResolver(users, config.platformOperators, config.principalCacheSeconds * 1000),
     municipalities: new MunicipalityRegistry(cosmos.containers.platform, clock),
-    settings: new SettingsStore(cosmos.containers.directory, clock),
+    settings,
     users,
+    schools: new SchoolStore(cosmos.containers.directory, clock),
+    groups: new GroupStore(cosmos.containers.directory, students, clock),
+    students,
+    studentGate: new StudentGate(students, settings),
+    records: new RecordStore(cosmos.containers.records, clock),
+    audit: new AuditLog(cosmos.containers.audit, clock),
     health: () =>
       checkHealth(
         {

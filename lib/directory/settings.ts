@@ -1,7 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
-import { unquoteEtag } from '../http/etag.js';
+import { replaceIfMatch, type Versioned } from '../data/documents.js';
 import { problems } from '../http/problem.js';
 import type { Clock } from '../clock.js';
 
@@ -28,18 +28,16 @@ interface StoredSettings extends Settings {
   type: 'settings';
 }
 
-export interface Versioned<T> {
-  value: T;
-  etag: string;
-}
-
 const SETTINGS_ID = 'settings';
 
 /** The controller's choices for one municipality (P5 visibility, P4 retention). */
 export class SettingsStore {
+  private readonly cache = new Map<string, { value: Settings; expiresAt: number }>();
+
   constructor(
     private readonly directory: Container,
     private readonly clock: Clock,
+    private readonly cacheTtlMs = 30_000,
   ) {}
 
   defaults(municipalityId: string): StoredSettings {
@@ -78,22 +76,22 @@ export class SettingsStore {
     /** Unquoted ETag the caller read. */
     ifMatch: string,
   ): Promise<Versioned<Settings>> {
-    const current = await this.get(municipalityId);
-    if (unquoteEtag(current.etag) !== ifMatch) throw problems.preconditionFailed();
-    const next: StoredSettings = {
-      ...(current.value as StoredSettings),
-      ...patch,
-      updatedAt: this.clock.now().toISOString(),
-    };
-    try {
-      const { resource, etag } = await this.directory
-        .item(SETTINGS_ID, municipalityId)
-        .replace<StoredSettings>(next, { accessCondition: { type: 'IfMatch', condition: current.etag } });
-      if (!resource) throw problems.notFound();
-      return { value: resource, etag };
-    } catch (error) {
-      if (isCosmosStatus(error, 412)) throw problems.preconditionFailed();
-      throw error;
-    }
+    const current = (await this.get(municipalityId)) as Versioned<StoredSettings>;
+    const next: StoredSettings = { ...current.value, ...patch, updatedAt: this.clock.now().toISOString() };
+    const updated = await replaceIfMatch(this.directory, municipalityId, current, next, ifMatch);
+    this.cache.delete(municipalityId);
+    return updated;
+  }
+
+  /**
+   * Visibility is consulted on every teacher request, so it is cached briefly per process;
+   * a change applies here at once and on other instances within the TTL.
+   */
+  async visibility(municipalityId: string): Promise<Settings['studentVisibility']> {
+    const cached = this.cache.get(municipalityId);
+    if (cached && cached.expiresAt > Date.now()) return cached.value.studentVisibility;
+    const { value } = await this.get(municipalityId);
+    this.cache.set(municipalityId, { value, expiresAt: Date.now() + this.cacheTtlMs });
+    return value.studentVisibility;
   }
 }

@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
+import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js';
+import { scopeCondition, type Scope } from '../access/scopes.js';
+import type { Page } from '../paging/continuation.js';
+import { queryPage, type PageRequest } from '../paging/query-page.js';
 import { problems } from '../http/problem.js';
 import { identityKey } from '../identity/identity-key.js';
 import { TENANT_ROLES, type TenantRole, type TokenIdentity } from '../identity/principal.js';
@@ -18,6 +22,28 @@ export const userInputSchema = z.strictObject({
 });
 
 export type UserInput = z.infer<typeof userInputSchema>;
+
+export const userPatchSchema = z
+  .strictObject({
+    name: userInputSchema.shape.name,
+    email: userInputSchema.shape.email,
+    phone: userInputSchema.shape.phone.unwrap().nullable(),
+    roles: userInputSchema.shape.roles,
+    schoolIds: z.array(z.uuid()).max(50),
+  })
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, 'send at least one field');
+
+export const userSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  phone: z.string().optional(),
+  roles: z.array(z.enum(TENANT_ROLES)),
+  schoolIds: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
 
 /** What a bootstrap (platform operator) may see back: no personal data. */
 export const userReceiptSchema = z.object({
@@ -105,6 +131,35 @@ export class UserDirectory {
       if (isCosmosStatus(error, 412)) throw problems.conflict('This identity is already registered to a user');
       throw error;
     }
+  }
+
+  async get(municipalityId: string, id: string): Promise<Versioned<StoredUser>> {
+    const found = await readTyped<StoredUser>(this.directory, id, [['municipalityId', municipalityId]], 'user');
+    if (!found) throw problems.notFound();
+    return found;
+  }
+
+  list(municipalityId: string, scope: Scope, page: PageRequest): Promise<Page<StoredUser>> {
+    const visible = scopeCondition({ ...scope, teacherId: undefined } as Scope, 'schoolIds');
+    return queryPage(
+      this.directory,
+      { where: `c.type = 'user' AND ${visible.sql}`, parameters: visible.parameters },
+      [['municipalityId', municipalityId]],
+      page,
+    );
+  }
+
+  async update(
+    municipalityId: string,
+    current: Versioned<StoredUser>,
+    patch: z.infer<typeof userPatchSchema>,
+    ifMatch: string,
+  ): Promise<Versioned<StoredUser>> {
+    const { phone, ...rest } = patch;
+    const next: StoredUser = { ...current.value, ...rest, updatedAt: this.clock.now().toISOString() };
+    if (phone === null) delete next.phone;
+    else if (phone !== undefined) next.phone = phone;
+    return replaceIfMatch(this.directory, municipalityId, current, next, ifMatch);
   }
 
   async findLink(identity: TokenIdentity): Promise<IdentityLink | undefined> {

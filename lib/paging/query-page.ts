@@ -1,6 +1,7 @@
-import type { Container, PartitionKey, SqlQuerySpec } from '@azure/cosmos';
+import type { Container, SqlParameter } from '@azure/cosmos';
 import { HttpProblem } from '../http/problem.js';
 import { cosmosStatus } from '../data/cosmos-errors.js';
+import { partitionKeyOf, type PartitionFilter } from '../data/documents.js';
 import { unwrapContinuation, wrapContinuation, type Page } from './continuation.js';
 
 export interface PageRequest {
@@ -8,18 +9,45 @@ export interface PageRequest {
   continuationToken?: string | undefined;
 }
 
+
+export interface ScopedQuery {
+  select?: string;
+  where?: string;
+  orderBy?: string;
+  parameters?: SqlParameter[];
+}
+
+/**
+ * Builds a query that names its partition twice: as the request's partition key (so real
+ * Cosmos DB routes it to one partition) and as a WHERE condition (so that no engine, the
+ * local emulator included, which ignores the key on queries, can return another
+ * partition's documents).
+ */
+export function partitionQuery(query: ScopedQuery, partition: PartitionFilter) {
+  const keyConditions = partition.map(([field], index) => `c.${field} = @pk${index}`);
+  const where = [...keyConditions, ...(query.where ? [`(${query.where})`] : [])].join(' AND ');
+  return {
+    spec: {
+      query: `SELECT ${query.select ?? '*'} FROM c WHERE ${where}${query.orderBy ? ` ORDER BY ${query.orderBy}` : ''}`,
+      parameters: [...partition.map(([, value], index) => ({ name: `@pk${index}`, value })), ...(query.parameters ?? [])],
+    },
+    partitionKey: partitionKeyOf(partition),
+  };
+}
+
 /** One page of a single-partition query: exactly one query round trip. */
 export async function queryPage<T>(
   container: Container,
-  query: SqlQuerySpec,
-  partitionKey: PartitionKey,
-  scope: string,
+  query: ScopedQuery,
+  partition: PartitionFilter,
   page: PageRequest,
 ): Promise<Page<T>> {
+  const { spec, partitionKey } = partitionQuery(query, partition);
+  const scope = `${container.id}|${JSON.stringify(partition)}|${spec.query}`;
   const continuationToken = unwrapContinuation(scope, page.continuationToken);
   try {
     const response = await container.items
-      .query<T>(query, { partitionKey, maxItemCount: page.limit, continuationToken })
+      .query<T>(spec, { partitionKey, maxItemCount: page.limit, continuationToken })
       .fetchNext();
     return { items: response.resources, continuationToken: wrapContinuation(scope, response.continuationToken) };
   } catch (error) {
@@ -30,4 +58,11 @@ export async function queryPage<T>(
     }
     throw error;
   }
+}
+
+/** All results of a small single-partition query (bounded lookups, not lists served to callers). */
+export async function queryAll<T>(container: Container, query: ScopedQuery, partition: PartitionFilter): Promise<T[]> {
+  const { spec, partitionKey } = partitionQuery(query, partition);
+  const { resources } = await container.items.query<T>(spec, { partitionKey }).fetchAll();
+  return resources;
 }

@@ -75,9 +75,8 @@ export class MunicipalityRegistry {
   list(page: PageRequest): Promise<Page<Municipality>> {
     return queryPage<Municipality>(
       this.platform,
-      { query: 'SELECT * FROM c WHERE c.type = @type', parameters: [{ name: '@type', value: 'municipality' }] },
-      REGISTRY_PARTITION,
-      'municipalities',
+      { where: 'c.type = @type', parameters: [{ name: '@type', value: 'municipality' }] },
+      [['pk', REGISTRY_PARTITION]],
       page,
     );
   }

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { Container } from '@azure/cosmos';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { StaffPrincipal } from '../access/scopes.js';
+import type { Page } from '../paging/continuation.js';
+import { queryPage, type PageRequest } from '../paging/query-page.js';
+
+export const AUDIT_ACTIONS = ['read', 'list', 'create', 'update', 'delete'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const auditEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actorId: z.string().nullable(),
+  actorRole: z.string(),
+  action: z.enum(AUDIT_ACTIONS),
+  resourceType: z.string(),
+  targetIds: z.array(z.string()),
+});
+
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+interface StoredAuditEntry extends AuditEntry {
+  municipalityId: string;
+  month: string;
+}
+
+export interface AuditEvent {
+  municipalityId: string;
+  actorId: string | null;
+  actorRole: string;
+  action: AuditAction;
+  resourceType: string;
+  targetIds: readonly string[];
+}
+
+export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
+
+/**
+ * Who read or changed what: ids and actions only, never personal data. Partitioned by
+ * municipality and month so no logical partition grows without bound.
+ */
+export class AuditLog {
+  constructor(
+    private readonly audit: Container,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    const at = this.clock.now().toISOString();
+    const entry: StoredAuditEntry = {
+      id: randomUUID(),
+      municipalityId: event.municipalityId,
+      month: at.slice(0, 7),
+      at,
+      actorId: event.actorId,
+      actorRole: event.actorRole,
+      action: event.action,
+      resourceType: event.resourceType,
+      targetIds: [...new Set(event.targetIds)],
+    };
+    await this.audit.items.create(entry);
+  }
+
+  list(municipalityId: string, month: string | undefined, targetId: string | undefined, page: PageRequest): Promise<Page<AuditEntry>> {
+    return queryPage<AuditEntry>(
+      this.audit,
+      {
+        ...(targetId ? { where: 'ARRAY_CONTAINS(c.targetIds, @target)', parameters: [{ name: '@target', value: targetId }] } : {}),
+        orderBy: 'c.at DESC',
+      },
+      [['municipalityId', municipalityId], ['month', month ?? this.clock.now().toISOString().slice(0, 7)]],
+      page,
+    );
+  }
+}
+
+/** The audit event for a staff caller: their user id and highest-privilege role, never their name. */
+export function auditEvent(principal: StaffPrincipal, action: AuditAction, resourceType: string, targetIds: readonly string[]): AuditEvent {
+  const roleOrder = ['data-admin', 'municipality-admin', 'school-admin', 'teacher'] as const;
+  return {
+    municipalityId: principal.municipalityId,
+    actorId: principal.userId,
+    actorRole: roleOrder.find((role) => principal.roles.includes(role)) ?? 'staff',
+    action,
+    resourceType,
+    targetIds,
+  };
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { Container } from '@azure/cosmos';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js';
+import { problems, type FieldError } from '../http/problem.js';
+import type { Page } from '../paging/continuation.js';
+import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
+import { scopeCondition, type Scope } from '../access/scopes.js';
+import type { StudentStore } from './students.js';
+
+const MAX_MEMBERS = 500;
+const memberIds = z.array(z.uuid()).max(MAX_MEMBERS).refine((ids) => new Set(ids).size === ids.length, 'ids must not repeat');
+
+export const groupInputSchema = z.strictObject({
+  schoolId: z.uuid(),
+  name: z.string().trim().min(1).max(100),
+  teacherIds: memberIds.default([]),
+  studentIds: memberIds.default([]),
+});
+
+export const groupPatchSchema = z
+  .strictObject({ name: groupInputSchema.shape.name, teacherIds: memberIds, studentIds: memberIds })
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, 'send at least one field');
+
+export const groupSchema = z.object({
+  id: z.string(),
+  schoolId: z.string(),
+  name: z.string(),
+  teacherIds: z.array(z.string()),
+  studentIds: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export interface StoredGroup extends z.infer<typeof groupSchema> {
+  type: 'group';
+  municipalityId: string;
+}
+
+interface MemberCandidate {
+  id: string;
+  type: string;
+  schoolId?: string;
+  schoolIds?: string[];
+  roles?: string[];
+}
+
+/**
+ * Teaching groups. Membership is mirrored onto each student (`groupIds`, `teacherIds`)
+ * so that deciding whether a teacher sees a student costs one point read; the mirror is
+ * recomputed from the groups after every change, so a retry after a crash repairs it.
+ */
+export class GroupStore {
+  constructor(
+    private readonly directory: Container,
+    private readonly students: StudentStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(municipalityId: string, input: z.infer<typeof groupInputSchema>): Promise<Versioned<StoredGroup>> {
+    await this.assertMembers(municipalityId, input.schoolId, input.teacherIds, input.studentIds);
+    const now = this.clock.now().toISOString();
+    const group: StoredGroup = { id: randomUUID(), type: 'group', municipalityId, ...input, createdAt: now, updatedAt: now };
+    const { resource, etag } = await this.directory.items.create(group);
+    await this.syncStudents(municipalityId, group.schoolId, group.studentIds);
+    return { value: resource ?? group, etag };
+  }
+
+  async get(municipalityId: string, id: string): Promise<Versioned<StoredGroup>> {
+    const found = await readTyped<StoredGroup>(this.directory, id, [['municipalityId', municipalityId]], 'group');
+    if (!found) throw problems.notFound();
+    return found;
+  }
+
+  list(municipalityId: string, scope: Scope, schoolId: string | undefined, page: PageRequest): Promise<Page<StoredGroup>> {
+    const visible = scopeCondition(scope, 'schoolId');
+    const parameters = [...visible.parameters, ...(schoolId ? [{ name: '@school', value: schoolId }] : [])];
+    return queryPage(
+      this.directory,
+      { where: ["c.type = 'group'", visible.sql, ...(schoolId ? ['c.schoolId = @school'] : [])].join(' AND '), parameters },
+      [['municipalityId', municipalityId]],
+      page,
+    );
+  }
+
+  async update(municipalityId: string, current: Versioned<StoredGroup>, patch: z.infer<typeof groupPatchSchema>, ifMatch: string) {
+    const next: StoredGroup = { ...current.value, ...patch, updatedAt: this.clock.now().toISOString() };
+    await this.assertMembers(municipalityId, next.schoolId, next.teacherIds, next.studentIds);
+    const updated = await replaceIfMatch(this.directory, municipalityId, current, next, ifMatch);
+    await this.syncStudents(municipalityId, next.schoolId, [...current.value.studentIds, ...next.studentIds]);
+    return updated;
+  }
+
+  async delete(municipalityId: string, id: string): Promise<void> {
+    const { value } = await this.get(municipalityId, id);
+    if (value.studentIds.length > 0 || value.teacherIds.length > 0) throw problems.conflict('The group still has members');
+    await this.directory.item(id, municipalityId).delete();
+  }
+
+  /** Every group of a school is small and bounded; one query gives all memberships to mirror. */
+  private async syncStudents(municipalityId: string, schoolId: string, studentIds: readonly string[]): Promise<void> {
+    const affected = [...new Set(studentIds)];
+    if (affected.length === 0) return;
+    const groups = await queryAll<Pick<StoredGroup, 'id' | 'teacherIds' | 'studentIds'>>(
+      this.directory,
+      { select: 'c.id, c.teacherIds, c.studentIds', where: "c.type = 'group' AND c.schoolId = @school", parameters: [{ name: '@school', value: schoolId }] },
+      [['municipalityId', municipalityId]],
+    );
+    for (const studentId of affected) {
+      const holding = groups.filter((group) => group.studentIds.includes(studentId));
+      await this.students.setMembership(
+        municipalityId,
+        studentId,
+        holding.map((group) => group.id),
+        holding.flatMap((group) => group.teacherIds),
+      );
+    }
+  }
+
+  private async assertMembers(municipalityId: string, schoolId: string, teacherIds: readonly string[], studentIds: readonly string[]) {
+    const ids = [...teacherIds, ...studentIds, schoolId];
+    const found = await queryAll<MemberCandidate>(
+      this.directory,
+      { select: 'c.id, c.type, c.schoolId, c.schoolIds, c.roles', where: 'ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] },
+      [['municipalityId', municipalityId]],
+    );
+    const byId = new Map(found.map((candidate) => [candidate.id, candidate]));
+    const errors: FieldError[] = [];
+    if (byId.get(schoolId)?.type !== 'school') errors.push({ field: 'body/schoolId', message: 'refers to a school that does not exist' });
+    teacherIds.forEach((id, index) => {
+      const teacher = byId.get(id);
+      if (teacher?.type !== 'user' || !teacher.roles?.includes('teacher') || !teacher.schoolIds?.includes(schoolId)) {
+        errors.push({ field: `body/teacherIds/${index}`, message: 'is not a teacher at this school' });
+      }
+    });
+    studentIds.forEach((id, index) => {
+      const student = byId.get(id);
+      if (student?.type !== 'student' || student.schoolId !== schoolId) {
+        errors.push({ field: `body/studentIds/${index}`, message: 'is not a student at this school' });
+      }
+    });
+    if (errors.length > 0) throw problems.validation(errors);
+  }
+}

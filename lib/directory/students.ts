@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type { Container, PatchOperation } from '@azure/cosmos';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js';
+import { problems } from '../http/problem.js';
+import type { Page } from '../paging/continuation.js';
+import { queryPage, type PageRequest } from '../paging/query-page.js';
+import { scopeCondition, type Scope } from '../access/scopes.js';
+
+export const isoDate = z.iso.date();
+
+const studentFields = {
+  givenName: z.string().trim().min(1).max(100),
+  familyName: z.string().trim().min(1).max(100),
+  birthDate: isoDate,
+  schoolId: z.uuid(),
+  yearLevel: z.number().int().min(1).max(13),
+  status: z.enum(['active', 'leaver']),
+  leftAt: isoDate.optional(),
+};
+
+const leaverRule = (student: { status?: string | undefined; leftAt?: string | undefined }) =>
+  student.leftAt === undefined || student.status !== 'active';
+
+export const studentInputSchema = z
+  .strictObject({ ...studentFields, status: studentFields.status.default('active') })
+  .refine(leaverRule, { message: 'leftAt is only for leavers', path: ['leftAt'] });
+
+export const studentPatchSchema = z
+  .strictObject(studentFields)
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, 'send at least one field');
+
+export const studentSchema = z.object({
+  id: z.string(),
+  givenName: z.string(),
+  familyName: z.string(),
+  birthDate: z.string(),
+  schoolId: z.string(),
+  yearLevel: z.number(),
+  status: z.enum(['active', 'leaver']),
+  leftAt: z.string().optional(),
+  groupIds: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export interface StoredStudent extends z.infer<typeof studentSchema> {
+  type: 'student';
+  municipalityId: string;
+  /** Denormalised from the groups that hold the student, so one point read decides visibility. */
+  teacherIds: string[];
+}
+
+export interface StudentFilter {
+  schoolId?: string | undefined;
+  status?: 'active' | 'leaver' | undefined;
+}
+
+export class StudentStore {
+  constructor(
+    private readonly directory: Container,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(municipalityId: string, input: z.infer<typeof studentInputSchema>): Promise<Versioned<StoredStudent>> {
+    const now = this.clock.now().toISOString();
+    const student: StoredStudent = {
+      id: randomUUID(),
+      type: 'student',
+      municipalityId,
+      ...input,
+      groupIds: [],
+      teacherIds: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    const { resource, etag } = await this.directory.items.create(student);
+    return { value: resource ?? student, etag };
+  }
+
+  find(municipalityId: string, id: string): Promise<Versioned<StoredStudent> | undefined> {
+    return readTyped<StoredStudent>(this.directory, id, [['municipalityId', municipalityId]], 'student');
+  }
+
+  async get(municipalityId: string, id: string): Promise<Versioned<StoredStudent>> {
+    const found = await this.find(municipalityId, id);
+    if (!found) throw problems.notFound();
+    return found;
+  }
+
+  list(municipalityId: string, scope: Scope, filter: StudentFilter, page: PageRequest): Promise<Page<StoredStudent>> {
+    const visible = scopeCondition(scope, 'schoolId');
+    const conditions = ["c.type = 'student'", visible.sql];
+    const parameters = [...visible.parameters];
+    if (filter.schoolId) {
+      conditions.push('c.schoolId = @school');
+      parameters.push({ name: '@school', value: filter.schoolId });
+    }
+    if (filter.status) {
+      conditions.push('c.status = @status');
+      parameters.push({ name: '@status', value: filter.status });
+    }
+    return queryPage(this.directory, { where: conditions.join(' AND '), parameters }, [['municipalityId', municipalityId]], page);
+  }
+
+  async update(
+    municipalityId: string,
+    current: Versioned<StoredStudent>,
+    patch: z.infer<typeof studentPatchSchema>,
+    ifMatch: string,
+  ): Promise<Versioned<StoredStudent>> {
+    if (patch.schoolId !== undefined && patch.schoolId !== current.value.schoolId && current.value.groupIds.length > 0) {
+      throw problems.conflict('Remove the student from the groups of the old school first');
+    }
+    const next: StoredStudent = { ...current.value, ...patch, updatedAt: this.clock.now().toISOString() };
+    if (!leaverRule(next)) throw problems.validation([{ field: 'body/leftAt', message: 'leftAt is only for leavers' }]);
+    if (next.status === 'active') delete next.leftAt;
+    return replaceIfMatch(this.directory, municipalityId, current, next, ifMatch);
+  }
+
+  /** Group membership as seen from the student; recomputed from the groups, so repeating it is harmless. */
+  async setMembership(municipalityId: string, studentId: string, groupIds: string[], teacherIds: string[]): Promise<void> {
+    const operations: PatchOperation[] = [
+      { op: 'set', path: '/groupIds', value: [...new Set(groupIds)].sort() },
+      { op: 'set', path: '/teacherIds', value: [...new Set(teacherIds)].sort() },
+    ];
+    await this.directory.item(studentId, municipalityId).patch(operations);
+  }
+}
