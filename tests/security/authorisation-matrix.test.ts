@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../functions/routes/index.js';
+import type { AnyRoute } from '../../lib/http/route.js';
+import type { Role } from '../../lib/identity/principal.js';
+import { DEV_ISSUER } from '../../local/dev-issuer.js';
+import { buildSchoolWorld, RECORD_BODIES, type SchoolWorld } from '../support/school-world.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/**
+ * Every route x every kind of caller x own/foreign municipality, own/other school,
+ * in/out of group. The roles come from the route definitions; what each caller may see
+ * is an oracle written here independently of lib/access. Adding a route without a
+ * fixture below fails the coverage test.
+ */
+
+type Place = 'home' | 'foreign';
+type StudentKey = 'inGroup' | 'sameSchool' | 'otherSchool' | 'foreign';
+type SchoolKey = 'own' | 'other' | 'foreign';
+type UserKey = 'groupTeacher' | 'otherSchoolTeacher' | 'foreignTeacher';
+
+interface Actor {
+  name: string;
+  kind: 'staff' | 'operator' | 'unregistered' | 'anonymous';
+  place?: Place;
+  roles: Role[];
+  schools: SchoolKey[];
+  teachesGroup: boolean;
+  self?: UserKey;
+}
+
+interface Variant {
+  label: string;
+  /** Municipality in the path. */
+  place: Place;
+  student?: StudentKey;
+  school?: SchoolKey;
+  group?: Place;
+  user?: UserKey;
+  /** The record id belongs to another student than the one in the path. */
+  crossedRecord?: boolean;
+}
+
+const STUDENTS: Record<StudentKey, { place: Place; school: SchoolKey; inGroup: boolean }> = {
+  inGroup: { place: 'home', school: 'own', inGroup: true },
+  sameSchool: { place: 'home', school: 'own', inGroup: false },
+  otherSchool: { place: 'home', school: 'other', inGroup: false },
+  foreign: { place: 'foreign', school: 'foreign', inGroup: true },
+};
+const USERS: Record<UserKey, { place: Place; schools: SchoolKey[] }> = {
+  groupTeacher: { place: 'home', schools: ['own'] },
+  otherSchoolTeacher: { place: 'home', schools: ['other'] },
+  foreignTeacher: { place: 'foreign', schools: ['foreign'] },
+};
+const SCHOOL_PLACE: Record<SchoolKey, Place> = { own: 'home', other: 'home', foreign: 'foreign' };
+
+const ACTORS: Actor[] = [
+  { name: 'groupTeacher', kind: 'staff', place: 'home', roles: ['teacher'], schools: ['own'], teachesGroup: true, self: 'groupTeacher' },
+  { name: 'schoolTeacher', kind: 'staff', place: 'home', roles: ['teacher'], schools: ['own'], teachesGroup: false },
+  { name: 'otherSchoolTeacher', kind: 'staff', place: 'home', roles: ['teacher'], schools: ['other'], teachesGroup: false, self: 'otherSchoolTeacher' },
+  { name: 'schoolAdmin', kind: 'staff', place: 'home', roles: ['school-admin'], schools: ['own'], teachesGroup: false },
+  { name: 'otherSchoolAdmin', kind: 'staff', place: 'home', roles: ['school-admin'], schools: ['other'], teachesGroup: false },
+  { name: 'municipalityAdmin', kind: 'staff', place: 'home', roles: ['municipality-admin'], schools: [], teachesGroup: false },
+  { name: 'dataAdmin', kind: 'staff', place: 'home', roles: ['data-admin'], schools: [], teachesGroup: false },
+  { name: 'foreignAdmin', kind: 'staff', place: 'foreign', roles: ['municipality-admin', 'data-admin'], schools: [], teachesGroup: false },
+  { name: 'foreignTeacher', kind: 'staff', place: 'foreign', roles: ['teacher'], schools: ['foreign'], teachesGroup: true, self: 'foreignTeacher' },
+  { name: 'operator', kind: 'operator', roles: ['platform-operator'], schools: [], teachesGroup: false },
+  { name: 'unregistered', kind: 'unregistered', roles: [], schools: [], teachesGroup: false },
+  { name: 'anonymous', kind: 'anonymous', roles: [], schools: [], teachesGroup: false },
+];
+
+const has = (actor: Actor, ...roles: Role[]) => roles.some((role) => actor.roles.includes(role));
+
+// ---- the oracle: P5 as the brief and the issue state it ----
+function seesStudent(actor: Actor, key: StudentKey): boolean {
+  const student = STUDENTS[key];
+  if (actor.place !== student.place) return false;
+  if (has(actor, 'data-admin', 'municipality-admin')) return true;
+  if (has(actor, 'school-admin') && actor.schools.includes(student.school)) return true;
+  return has(actor, 'teacher') && actor.teachesGroup && student.inGroup;
+}
+const writesRecordsOf = (actor: Actor, key: StudentKey) =>
+  has(actor, 'teacher') && actor.place === STUDENTS[key].place && actor.teachesGroup && STUDENTS[key].inGroup;
+const manages = (actor: Actor, school: SchoolKey) =>
+  actor.place === SCHOOL_PLACE[school] && (has(actor, 'municipality-admin') || (has(actor, 'school-admin') && actor.schools.includes(school)));
+/** Both worlds' groups are at the first school of their municipality and taught by the group teacher. */
+const seesGroup = (actor: Actor, place: Place) =>
+  actor.place === place &&
+  (has(actor, 'data-admin', 'municipality-admin') || actor.schools.includes(place === 'home' ? 'own' : 'foreign') || actor.teachesGroup);
+function seesUser(actor: Actor, key: UserKey): boolean {
+  const user = USERS[key];
+  if (actor.place !== user.place) return false;
+  if (actor.self === key || has(actor, 'data-admin', 'municipality-admin')) return true;
+  return has(actor, 'school-admin') && user.schools.some((school) => actor.schools.includes(school));
+}
+
+interface Fixture {
+  variants: Variant[];
+  /** Status for a staff member of the path's municipality who holds one of the route's roles. */
+  expect: (actor: Actor, variant: Variant) => number;
+  body?: (world: SchoolWorld, variant: Variant) => unknown;
+  /** Public routes: the status for everyone. */
+  publicStatus?: number;
+  /** Send a stale If-Match: a caller who passes authorisation gets 412, and nothing is written. */
+  ifMatch?: boolean;
+}
+
+const HOME_AND_FOREIGN: Variant[] = [{ label: 'own municipality', place: 'home' }, { label: 'foreign municipality', place: 'foreign' }];
+const studentVariants = (): Variant[] => [
+  ...(['inGroup', 'sameSchool', 'otherSchool'] as const).map((student) => ({ label: `student ${student}`, place: 'home' as const, student })),
+  { label: 'foreign student id under own municipality', place: 'home', student: 'foreign' },
+  { label: 'foreign municipality', place: 'foreign', student: 'foreign' },
+];
+const recordVariants = (): Variant[] => [...studentVariants(), { label: 'record of another student', place: 'home', student: 'inGroup', crossedRecord: true }];
+const schoolVariants: Variant[] = [
+  { label: 'own school', place: 'home', school: 'own' },
+  { label: 'other school', place: 'home', school: 'other' },
+  { label: 'foreign school id under own municipality', place: 'home', school: 'foreign' },
+  { label: 'foreign municipality', place: 'foreign', school: 'foreign' },
+];
+const groupVariants: Variant[] = [
+  { label: 'own group', place: 'home', group: 'home' },
+  { label: 'foreign group id under own municipality', place: 'home', group: 'foreign' },
+  { label: 'foreign municipality', place: 'foreign', group: 'foreign' },
+];
+const userVariants: Variant[] = [
+  { label: 'teacher at own school', place: 'home', user: 'groupTeacher' },
+  { label: 'teacher at other school', place: 'home', user: 'otherSchoolTeacher' },
+  { label: 'foreign user id under own municipality', place: 'home', user: 'foreignTeacher' },
+  { label: 'foreign municipality', place: 'foreign', user: 'foreignTeacher' },
+];
+
+const student = (variant: Variant) => variant.student as StudentKey;
+const schoolOf = (variant: Variant): SchoolKey => variant.school ?? 'own';
+const bodyStudent = (world: SchoolWorld, variant: Variant, school: SchoolKey = schoolOf(variant)) => ({
+  givenName: 'Matrix',
+  familyName: 'Elev',
+  birthDate: '2013-05-06',
+  schoolId: world.schools[school],
+  yearLevel: 7,
+  ...(variant.place === 'foreign' ? { schoolId: world.schools.foreign } : {}),
+});
+const newIdentity = () => ({ issuer: DEV_ISSUER, subject: `matrix-${randomUUID()}` });
+
+function recordFixtures(kind: 'assessment' | 'evaluation' | 'grade', path: string): Record<string, Fixture> {
+  return {
+    [`list-${path}`]: { variants: studentVariants(), expect: (actor, v) => (seesStudent(actor, student(v)) ? 200 : 404) },
+    [`create-${kind}`]: { variants: studentVariants(), body: () => RECORD_BODIES[kind], expect: (actor, v) => (writesRecordsOf(actor, student(v)) ? 201 : 404) },
+    [`get-${kind}`]: { variants: recordVariants(), expect: (actor, v) => (seesStudent(actor, student(v)) && !v.crossedRecord ? 200 : 404) },
+    [`update-${kind}`]: {
+      variants: recordVariants(),
+      ifMatch: true,
+      body: () => (kind === 'grade' ? { grade: '4' } : { date: '2026-11-01' }),
+      expect: (actor, v) => (writesRecordsOf(actor, student(v)) && !v.crossedRecord ? 412 : 404),
+    },
+  };
+}
+
+const FIXTURES: Record<string, Fixture> = {
+  health: { variants: [], expect: () => 200, publicStatus: 200 },
+  openapi: { variants: [], expect: () => 200, publicStatus: 200 },
+  docs: { variants: [], expect: () => 200, publicStatus: 200 },
+  'docs-asset': { variants: [], expect: () => 200, publicStatus: 200 },
+  'dev-token': { variants: [], expect: () => 200, publicStatus: 200, body: () => ({ sub: 'matrix' }) },
+  'dev-jwks': { variants: [], expect: () => 200, publicStatus: 200 },
+  me: { variants: [{ label: 'self', place: 'home' }], expect: () => 200 },
+  'register-municipality': { variants: [{ label: 'new', place: 'home' }], body: () => ({ id: String(1000 + Math.floor(Math.random() * 8999)), name: 'Ny' }), expect: () => 201 },
+  'list-municipalities': { variants: [{ label: 'all', place: 'home' }], expect: () => 200 },
+  'get-municipality': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'get-settings': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'update-settings': { variants: HOME_AND_FOREIGN, ifMatch: true, body: () => ({ studentVisibility: 'school' }), expect: () => 412 },
+  'list-schools': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'create-school': { variants: HOME_AND_FOREIGN, body: () => ({ name: 'Matrix skole' }), expect: () => 201 },
+  'get-school': { variants: schoolVariants, expect: (_actor, v) => (v.school === 'foreign' && v.place === 'home' ? 404 : 200) },
+  'update-school': { variants: schoolVariants, ifMatch: true, body: () => ({ name: 'Nytt navn' }), expect: (_actor, v) => (v.school === 'foreign' && v.place === 'home' ? 404 : 412) },
+  'delete-school': { variants: schoolVariants, expect: (_actor, v) => (v.school === 'foreign' && v.place === 'home' ? 404 : 409) },
+  'list-groups': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'create-group': {
+    variants: schoolVariants.filter((v) => v.school !== 'foreign' || v.place === 'foreign'),
+    body: (world, v) => ({ schoolId: world.schools[schoolOf(v)], name: 'Matrisegruppe' }),
+    expect: (actor, v) => (manages(actor, schoolOf(v)) ? 201 : 400),
+  },
+  'get-group': { variants: groupVariants, expect: (actor, v) => (v.group === v.place && seesGroup(actor, v.place) ? 200 : 404) },
+  'update-group': {
+    variants: groupVariants,
+    ifMatch: true,
+    body: () => ({ name: 'Nytt navn' }),
+    expect: (actor, v) => {
+      if (v.group !== v.place || !seesGroup(actor, v.place)) return 404;
+      return manages(actor, v.place === 'home' ? 'own' : 'foreign') ? 412 : 403;
+    },
+  },
+  'delete-group': {
+    variants: groupVariants,
+    expect: (actor, v) => {
+      if (v.group !== v.place || !seesGroup(actor, v.place)) return 404;
+      return manages(actor, v.place === 'home' ? 'own' : 'foreign') ? 409 : 403;
+    },
+  },
+  'create-user': {
+    variants: schoolVariants.filter((v) => v.school !== 'foreign' || v.place === 'foreign'),
+    body: (world, v) => ({ name: 'Matrise Ansatt', email: 'matrise@example.test', roles: ['teacher'], schoolIds: [world.schools[schoolOf(v)]], identity: newIdentity() }),
+    expect: (actor, v) => (actor.kind === 'operator' || has(actor, 'municipality-admin') || manages(actor, schoolOf(v)) ? 201 : 400),
+  },
+  'list-users': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'get-user': { variants: userVariants, expect: (actor, v) => (USERS[v.user as UserKey].place === v.place && seesUser(actor, v.user as UserKey) ? 200 : 404) },
+  'update-user': {
+    variants: userVariants,
+    ifMatch: true,
+    body: () => ({ name: 'Nytt Navn' }),
+    expect: (actor, v) => (USERS[v.user as UserKey].place === v.place && seesUser(actor, v.user as UserKey) ? 412 : 404),
+  },
+  'list-students': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'create-student': {
+    variants: schoolVariants.filter((v) => v.school !== 'foreign' || v.place === 'foreign'),
+    body: (world, v) => bodyStudent(world, v),
+    expect: (actor, v) => (manages(actor, schoolOf(v)) ? 201 : 400),
+  },
+  'get-student': { variants: studentVariants(), expect: (actor, v) => (seesStudent(actor, student(v)) ? 200 : 404) },
+  'update-student': {
+    variants: studentVariants(),
+    ifMatch: true,
+    body: () => ({ yearLevel: 9 }),
+    expect: (actor, v) => (STUDENTS[student(v)].place === v.place && manages(actor, STUDENTS[student(v)].school) ? 412 : 404),
+  },
+  ...recordFixtures('assessment', 'assessments'),
+  ...recordFixtures('evaluation', 'evaluations'),
+  ...recordFixtures('grade', 'grades'),
+  'list-audit': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+};
+
+function pathFor(route: AnyRoute, world: SchoolWorld & { foreignGroup: string }, variant: Variant): string {
+  const municipality = variant.place === 'home' ? world.home : world.foreign;
+  const studentKey = variant.student ?? 'inGroup';
+  const recordStudent = variant.crossedRecord ? 'sameSchool' : studentKey;
+  const kind = route.name.replace(/^(get|update)-/, '') as 'assessment' | 'evaluation' | 'grade';
+  const values: Record<string, string> = {
+    municipalityId: municipality,
+    studentId: world.students[studentKey],
+    schoolId: world.schools[variant.school ?? 'own'],
+    groupId: variant.group === 'foreign' ? world.foreignGroup : world.group,
+    userId: world.actors[variant.user ?? 'groupTeacher'].id,
+    recordId: world.records[recordStudent]?.[kind] ?? randomUUID(),
+    asset: 'init.js',
+  };
+  return route.path.replace(/\{(\w+)\}/g, (_match, name: string) => values[name] ?? 'unknown');
+}
+
+function expectedStatus(route: AnyRoute, fixture: Fixture, actor: Actor, variant: Variant): number {
+  if (route.access.kind === 'public') return fixture.publicStatus ?? 200;
+  if (actor.kind === 'anonymous') return 401;
+  const tenant = route.path.includes('{municipalityId}');
+  const allowed = route.access.kind === 'authenticated' || route.access.roles.some((role) => actor.roles.includes(role));
+  if (tenant) {
+    if (actor.kind === 'operator') return allowed ? fixture.expect(actor, variant) : 404;
+    if (actor.kind === 'unregistered' || actor.place !== variant.place) return 404;
+  }
+  if (!allowed) return 403;
+  return fixture.expect(actor, variant);
+}
+
+interface Case {
+  route: AnyRoute;
+  actor: Actor;
+  variant: Variant;
+  fixture: Fixture;
+}
+
+function casesOf(routes: AnyRoute[]): Case[] {
+  return routes.flatMap((route) => {
+    const fixture = FIXTURES[route.name];
+    if (!fixture) return [];
+    const variants = fixture.variants.length > 0 ? fixture.variants : [{ label: 'public', place: 'home' as const }];
+    return ACTORS.flatMap((actor) => variants.map((variant) => ({ route, actor, variant, fixture })));
+  });
+}
+
+let test: TestApp;
+let world: SchoolWorld & { foreignGroup: string };
+const tokens = new Map<string, string | undefined>();
+const routes = apiRoutes();
+
+beforeAll(async () => {
+  test = await startTestApp();
+  const built = await buildSchoolWorld(test);
+  const foreignGroups = await test.request('GET', `/municipalities/${built.foreign}/groups`, { token: built.actors.foreignAdmin.token });
+  world = { ...built, foreignGroup: foreignGroups.body.items[0].id };
+  for (const actor of ACTORS) {
+    if (actor.kind === 'staff') tokens.set(actor.name, world.actors[actor.name as keyof SchoolWorld['actors']].token);
+    else if (actor.kind === 'operator') tokens.set(actor.name, await test.operatorToken());
+    else if (actor.kind === 'unregistered') tokens.set(actor.name, await test.token('matrix-unregistered'));
+    else tokens.set(actor.name, undefined);
+  }
+}, 120_000);
+afterAll(() => test.close());
+
+function foreignIds(place: Place): string[] {
+  const other = place === 'foreign' ? 'home' : 'foreign';
+  if (other === 'foreign') {
+    return [world.students.foreign, world.schools.foreign, world.actors.foreignTeacher.id, world.foreignGroup, ...Object.values(world.records.foreign)];
+  }
+  return [world.students.inGroup, world.students.sameSchool, world.students.otherSchool, world.schools.own, world.schools.other, world.group,
+    world.actors.groupTeacher.id, ...Object.values(world.records.inGroup)];
+}
+
+describe('authorisation matrix', () => {
+  it('covers every route the API serves', () => {
+    const routeNames = [...routes.map((route) => route.name), 'dev-token', 'dev-jwks'];
+    const missing = routeNames.filter((name) => !FIXTURES[name]);
+    expect(missing, 'routes without an authorisation-matrix fixture').toEqual([]);
+  });
+
+  it('every route x every caller x own/foreign municipality, school and group: the expected status, no foreign data', async () => {
+    const failures: string[] = [];
+    const cases = casesOf(routes);
+    expect(cases.length).toBeGreaterThan(500);
+    for (const { route, actor, variant, fixture } of cases) {
+      const path = pathFor(route, world, variant);
+      const headers: Record<string, string> = fixture.ifMatch ? { 'if-match': '"stale-etag"' } : {};
+      const body = fixture.body?.(world, variant);
+      const response = await test.request(route.method, path, { token: tokens.get(actor.name), headers, ...(body === undefined ? {} : { body }) });
+      const expected = expectedStatus(route, fixture, actor, variant);
+      const label = `${route.name} [${variant.label}] as ${actor.name}`;
+      if (response.status !== expected) failures.push(`${label}: expected ${expected}, got ${response.status} ${response.text.slice(0, 160)}`);
+      if (response.status >= 400 && !response.headers.get('content-type')?.includes('application/problem+json')) failures.push(`${label}: error without problem+json`);
+      if (actor.kind === 'staff') {
+        const leaked = foreignIds(actor.place ?? 'home').filter((id) => response.text.includes(id));
+        if (leaked.length > 0) failures.push(`${label}: foreign ids in the body: ${leaked.join(', ')}`);
+      }
+      if (actor.kind === 'operator' && route.path.includes('{municipalityId}') && /Åse|Ørjan|Ærlend|Frida|Testesen/.test(response.text)) {
+        failures.push(`${label}: student data reached a platform operator`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
+
+  it('lists show exactly what the caller may see', async () => {
+    for (const actor of ACTORS.filter((candidate) => candidate.kind === 'staff' && candidate.place === 'home')) {
+      const response = await test.request('GET', `/municipalities/${world.home}/students?limit=100`, { token: tokens.get(actor.name) });
+      const seen = response.body.items.map((item: { id: string }) => item.id);
+      const expected = (['inGroup', 'sameSchool', 'otherSchool'] as const).filter((key) => seesStudent(actor, key)).map((key) => world.students[key]);
+      expect(seen.filter((id: string) => Object.values(world.students).includes(id)).sort(), actor.name).toEqual(expected.sort());
+    }
+  });
+});
