@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../functions/routes/index.js';
+import type { AnyRoute } from '../../lib/http/route.js';
+import type { Role } from '../../lib/identity/principal.js';
+import { buildSchoolWorld, type SchoolWorld } from '../support/school-world.js';
+import { inputsAround } from '../support/schema-arbitrary.js';
+import { cosmosOperations, startTestApp, type TestApp } from '../support/test-app.js';
+
+/**
+ * Property-based fuzzing of every route's params, query and body, driven by the route's
+ * zod schemas: never a 5xx, every 4xx is problem+json, and a refused request writes nothing.
+ */
+
+const RUNS_PER_ROUTE = 30;
+
+let test: TestApp;
+let world: SchoolWorld;
+const tokenForRole = new Map<Role, string>();
+
+beforeAll(async () => {
+  test = await startTestApp();
+  world = await buildSchoolWorld(test);
+  tokenForRole.set('platform-operator', world.operatorToken);
+  tokenForRole.set('municipality-admin', world.actors.municipalityAdmin.token);
+  tokenForRole.set('data-admin', world.actors.dataAdmin.token);
+  tokenForRole.set('school-admin', world.actors.schoolAdmin.token);
+  tokenForRole.set('teacher', world.actors.groupTeacher.token);
+}, 120_000);
+afterAll(() => test.close());
+
+function knownParamValues(): Record<string, string[]> {
+  return {
+    municipalityId: [world.home, world.foreign, '0000', '03O1'],
+    studentId: Object.values(world.students),
+    schoolId: Object.values(world.schools),
+    groupId: [world.group],
+    userId: [world.actors.groupTeacher.id, world.actors.municipalityAdmin.id],
+    recordId: Object.values(world.records.inGroup),
+    asset: ['init.js', 'swagger-ui.css'],
+  };
+}
+
+function paramArbitrary(route: AnyRoute): fc.Arbitrary<Record<string, string>> {
+  const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
+  const known = knownParamValues();
+  const entries = names.map((name) => [
+    name,
+    fc.oneof(
+      { arbitrary: fc.constantFrom(...(known[name] ?? ['x'])), weight: 4 },
+      { arbitrary: fc.string({ minLength: 1, maxLength: 40 }), weight: 1 },
+      { arbitrary: fc.uuid(), weight: 1 },
+    ),
+  ]);
+  return fc.record(Object.fromEntries(entries) as Record<string, fc.Arbitrary<string>>);
+}
+
+function queryArbitrary(route: AnyRoute): fc.Arbitrary<Record<string, string>> {
+  const generated = inputsAround(route.query ?? z.strictObject({}));
+  return generated.map((value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { q: JSON.stringify(value) };
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, typeof entry === 'string' ? entry : JSON.stringify(entry)]));
+  });
+}
+
+function tokenFor(route: AnyRoute): string | undefined {
+  if (route.access.kind === 'public') return undefined;
+  if (route.access.kind === 'authenticated') return world.actors.groupTeacher.token;
+  return route.access.roles.map((role) => tokenForRole.get(role)).find(Boolean);
+}
+
+const routes = apiRoutes();
+
+describe('input fuzzing (fast-check, from the zod schemas)', () => {
+  it.each(routes.map((route) => [route.name, route] as const))('%s: never 5xx, 4xx are problems, refusals write nothing', async (_name, route) => {
+    const token = tokenFor(route);
+    await fc.assert(
+      fc.asyncProperty(paramArbitrary(route), queryArbitrary(route), inputsAround(route.body), fc.boolean(), async (params, query, body, withIfMatch) => {
+        const path = route.path.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(params[name] ?? ''));
+        const search = new URLSearchParams(query).toString();
+        const response = await test.request(route.method, `${path}${search ? `?${search}` : ''}`, {
+          token,
+          headers: withIfMatch ? { 'if-match': '"fuzz"' } : {},
+          ...(body === undefined || route.method === 'GET' || route.method === 'DELETE' ? {} : { rawBody: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(withIfMatch ? { 'if-match': '"fuzz"' } : {}) } }),
+        });
+        const where = `${route.method} ${path}?${search}`;
+        expect(response.status, `${where} answered ${response.status}: ${response.text.slice(0, 200)}`).toBeLessThan(500);
+        if (response.status >= 400) {
+          expect(response.headers.get('content-type'), where).toMatch(/^application\/problem\+json/);
+          expect(cosmosOperations(response).write ?? 0, `${where} wrote although refused`).toBe(0);
+        }
+      }),
+      { numRuns: RUNS_PER_ROUTE },
+    );
+  });
+});
