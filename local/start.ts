@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../lib/config/config.js';
 import { DEV_OPERATOR_SUBJECT, loadOrCreateDevKeys } from './dev-issuer.js';
+import { DEMO_MUNICIPALITY, DEMO_STAFF, seedDemoData } from './demo-seed.js';
 import { startLocalApp } from './local-app.js';
 import { assertPortFree, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
 
@@ -26,12 +27,17 @@ async function main(): Promise<void> {
       process.env.BLOB_ENDPOINT ?? (await started(children, startAzurite(10000, join(STATE_DIRECTORY, 'azurite')))).endpoint;
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
+    const seeded = await seedDemoData(app.services);
+    const tokens = DEMO_STAFF.map((person) => `  ${person.roles.join(',').padEnd(20)} npm run -s token -- ${person.subject}`).join('\n');
     console.log(`
 Engage API on ${app.host.url}   (Cosmos: ${cosmosEndpoint}, Blob: ${blobEndpoint})
   health:   curl ${app.host.url}/health
   docs:     ${app.host.url}/docs
   a token:  npm run token -- ${DEV_OPERATOR_SUBJECT}     (or POST ${app.host.url}/dev/token {"sub":"..."})
   then:     curl -H "Authorization: Bearer $(npm run -s token -- ${DEV_OPERATOR_SUBJECT})" ${app.host.url}/me
+Demo municipality ${DEMO_MUNICIPALITY} ${seeded ? 'seeded' : 'already present'}; a token for each role:
+  platform-operator    npm run -s token -- ${DEV_OPERATOR_SUBJECT}
+${tokens}
 Ctrl-C stops the API and the emulators.`);
   } catch (error) {
     if (error instanceof PortInUseError || error instanceof ConfigError) console.error(error.message);
