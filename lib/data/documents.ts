@@ -11,8 +11,12 @@ export interface Versioned<T> {
 /** The partition key fields of the container, in key order, with their values. */
 export type PartitionFilter = readonly (readonly [field: string, value: string])[];
 
-export function partitionKeyOf(partition: PartitionFilter): PartitionKey {
-  return partition.length === 1 ? (partition[0]?.[1] as string) : partition.map(([, value]) => value);
+/**
+ * The SDK's partition key: a plain value for a single-level key, an array for a
+ * hierarchical one (also when only a prefix of it is given).
+ */
+export function partitionKeyOf(partition: PartitionFilter, hierarchical = partition.length > 1): PartitionKey {
+  return hierarchical ? partition.map(([, value]) => value) : (partition[0]?.[1] as string);
 }
 
 /**
@@ -32,6 +36,8 @@ export async function readTyped<T extends { type: string }>(
     if (!resource || resource.type !== type) return undefined;
     const fields = resource as unknown as Record<string, unknown>;
     if (partition.some(([field, value]) => fields[field] !== value)) return undefined;
+    // A subject under erasure is gone for every reader from the moment the erasure was accepted.
+    if (fields.erasureId !== undefined) return undefined;
     return { value: resource, etag };
   } catch (error) {
     if (isCosmosStatus(error, 404)) return undefined;

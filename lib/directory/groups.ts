@@ -3,7 +3,8 @@ import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js';
-import { problems, type FieldError } from '../http/problem.js';
+import { unquoteEtag } from '../http/etag.js';
+import { HttpProblem, problems, type FieldError } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import { scopeCondition, type Scope } from '../access/scopes.js';
@@ -42,6 +43,7 @@ export interface StoredGroup extends z.infer<typeof groupSchema> {
 interface MemberCandidate {
   id: string;
   type: string;
+  erasureId?: string;
   schoolId?: string;
   schoolIds?: string[];
   roles?: string[];
@@ -99,6 +101,42 @@ export class GroupStore {
     await this.directory.item(id, municipalityId).delete();
   }
 
+  /**
+   * Erasure: takes a person out of every group that lists them (as student or teacher) and
+   * re-mirrors the memberships. Idempotent; a concurrent edit of a group is retried.
+   */
+  async removeMember(municipalityId: string, memberId: string): Promise<number> {
+    const holding = await this.groupsWith(municipalityId, memberId);
+    for (const group of holding) {
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const current = await readTyped<StoredGroup>(this.directory, group.id, [['municipalityId', municipalityId]], 'group');
+        if (!current) break;
+        const next: StoredGroup = {
+          ...current.value,
+          teacherIds: current.value.teacherIds.filter((id) => id !== memberId),
+          studentIds: current.value.studentIds.filter((id) => id !== memberId),
+          updatedAt: this.clock.now().toISOString(),
+        };
+        try {
+          await replaceIfMatch(this.directory, municipalityId, current, next, unquoteEtag(current.etag));
+          await this.syncStudents(municipalityId, next.schoolId, next.studentIds);
+          break;
+        } catch (error) {
+          if (!(error instanceof HttpProblem && error.status === 412)) throw error;
+        }
+      }
+    }
+    return holding.length;
+  }
+
+  groupsWith(municipalityId: string, memberId: string): Promise<StoredGroup[]> {
+    return queryAll<StoredGroup>(
+      this.directory,
+      { where: "c.type = 'group' AND (ARRAY_CONTAINS(c.studentIds, @member) OR ARRAY_CONTAINS(c.teacherIds, @member))", parameters: [{ name: '@member', value: memberId }] },
+      [['municipalityId', municipalityId]],
+    );
+  }
+
   /** Every group of a school is small and bounded; one query gives all memberships to mirror. */
   private async syncStudents(municipalityId: string, schoolId: string, studentIds: readonly string[]): Promise<void> {
     const affected = [...new Set(studentIds)];
@@ -123,10 +161,10 @@ export class GroupStore {
     const ids = [...teacherIds, ...studentIds, schoolId];
     const found = await queryAll<MemberCandidate>(
       this.directory,
-      { select: 'c.id, c.type, c.schoolId, c.schoolIds, c.roles', where: 'ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] },
+      { select: 'c.id, c.type, c.schoolId, c.schoolIds, c.roles, c.erasureId', where: 'ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] },
       [['municipalityId', municipalityId]],
     );
-    const byId = new Map(found.map((candidate) => [candidate.id, candidate]));
+    const byId = new Map(found.filter((candidate) => candidate.erasureId === undefined).map((candidate) => [candidate.id, candidate]));
     const errors: FieldError[] = [];
     if (byId.get(schoolId)?.type !== 'school') errors.push({ field: 'body/schoolId', message: 'refers to a school that does not exist' });
     teacherIds.forEach((id, index) => {

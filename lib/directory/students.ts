@@ -51,6 +51,8 @@ export interface StoredStudent extends z.infer<typeof studentSchema> {
   municipalityId: string;
   /** Denormalised from the groups that hold the student, so one point read decides visibility. */
   teacherIds: string[];
+  /** Set when an erasure is accepted: from then on the student is gone for every reader. */
+  erasureId?: string;
 }
 
 export interface StudentFilter {
@@ -92,7 +94,7 @@ export class StudentStore {
 
   list(municipalityId: string, scope: Scope, filter: StudentFilter, page: PageRequest): Promise<Page<StoredStudent>> {
     const visible = scopeCondition(scope, 'schoolId');
-    const conditions = ["c.type = 'student'", visible.sql];
+    const conditions = ["c.type = 'student'", 'NOT IS_DEFINED(c.erasureId)', visible.sql];
     const parameters = [...visible.parameters];
     if (filter.schoolId) {
       conditions.push('c.schoolId = @school');

@@ -65,6 +65,8 @@ export interface StoredUser {
   identity: TokenIdentity;
   createdAt: string;
   updatedAt: string;
+  /** Set when an erasure is accepted: the user can no longer sign in or be read. */
+  erasureId?: string;
 }
 
 interface StoredIdentity {
@@ -143,7 +145,7 @@ export class UserDirectory {
     const visible = scopeCondition({ ...scope, teacherId: undefined } as Scope, 'schoolIds');
     return queryPage(
       this.directory,
-      { where: `c.type = 'user' AND ${visible.sql}`, parameters: visible.parameters },
+      { where: `c.type = 'user' AND NOT IS_DEFINED(c.erasureId) AND ${visible.sql}`, parameters: visible.parameters },
       [['municipalityId', municipalityId]],
       page,
     );
@@ -171,7 +173,7 @@ export class UserDirectory {
   async findUser(municipalityId: string, userId: string): Promise<StoredUser | undefined> {
     try {
       const { resource } = await this.directory.item(userId, municipalityId).read<StoredUser>();
-      return resource?.type === 'user' ? resource : undefined;
+      return resource?.type === 'user' && resource.erasureId === undefined ? resource : undefined;
     } catch (error) {
       if (isCosmosStatus(error, 404)) return undefined;
       throw error;

@@ -23,7 +23,7 @@ export interface ScopedQuery {
  * local emulator included, which ignores the key on queries, can return another
  * partition's documents).
  */
-export function partitionQuery(query: ScopedQuery, partition: PartitionFilter) {
+export function partitionQuery(query: ScopedQuery, partition: PartitionFilter, hierarchical = partition.length > 1) {
   const keyConditions = partition.map(([field], index) => `c.${field} = @pk${index}`);
   const where = [...keyConditions, ...(query.where ? [`(${query.where})`] : [])].join(' AND ');
   return {
@@ -31,7 +31,7 @@ export function partitionQuery(query: ScopedQuery, partition: PartitionFilter) {
       query: `SELECT ${query.select ?? '*'} FROM c WHERE ${where}${query.orderBy ? ` ORDER BY ${query.orderBy}` : ''}`,
       parameters: [...partition.map(([, value], index) => ({ name: `@pk${index}`, value })), ...(query.parameters ?? [])],
     },
-    partitionKey: partitionKeyOf(partition),
+    partitionKey: partitionKeyOf(partition, hierarchical),
   };
 }
 
@@ -65,4 +65,18 @@ export async function queryAll<T>(container: Container, query: ScopedQuery, part
   const { spec, partitionKey } = partitionQuery(query, partition);
   const { resources } = await container.items.query<T>(spec, { partitionKey }).fetchAll();
   return resources;
+}
+
+/**
+ * Pages of a query over a prefix of a hierarchical key (e.g. every student partition of one
+ * municipality). For background work only: it spans the physical partitions that hold the
+ * prefix, never another tenant's.
+ */
+export async function* queryPrefixPages<T>(container: Container, query: ScopedQuery, prefix: PartitionFilter, pageSize = 100): AsyncGenerator<T[]> {
+  const { spec, partitionKey } = partitionQuery(query, prefix, true);
+  const iterator = container.items.query<T>(spec, { partitionKey, maxItemCount: pageSize });
+  while (iterator.hasMoreResults()) {
+    const { resources } = await iterator.fetchNext();
+    if (resources.length > 0) yield resources;
+  }
 }

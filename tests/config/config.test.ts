@@ -16,6 +16,7 @@ const azureEnv = {
   AZURE_REGION: 'norwayeast',
   COSMOS_ENDPOINT: 'https://engage.documents.azure.com',
   BLOB_ENDPOINT: 'https://engage.blob.core.windows.net',
+  PRIVACY_DIGEST_KEY: 'k'.repeat(32),
   OIDC_ISSUERS: JSON.stringify([{ issuer: 'https://auth.dataporten.no', audience: 'engage', jwksUri: 'https://auth.dataporten.no/openid/jwks' }]),
 };
 
@@ -52,12 +53,19 @@ describe('configuration', () => {
 
   it('local mode needs the emulator keys; Azure mode refuses keys and needs a region and an issuer', () => {
     expect(problemsOf({ ...localEnv, COSMOS_KEY: '' })).toContain('COSMOS_KEY: is required in local mode');
-    const azure = problemsOf({ ...azureEnv, COSMOS_KEY: 'k', AZURE_REGION: '', OIDC_ISSUERS: '' });
+    const azure = problemsOf({ ...azureEnv, COSMOS_KEY: 'k', AZURE_REGION: '', OIDC_ISSUERS: '', PRIVACY_DIGEST_KEY: '' });
     expect(azure).toEqual(expect.arrayContaining([
+      'PRIVACY_DIGEST_KEY: is required in azure mode (a Key Vault reference)',
       'COSMOS_KEY: must not be set in azure mode: use managed identity',
       'AZURE_REGION: is required in azure mode',
       'OIDC_ISSUERS: needs at least one issuer in azure mode',
     ]));
+  });
+
+  it('refuses an unresolved Key Vault reference as the digest key', () => {
+    expect(problemsOf({ ...azureEnv, PRIVACY_DIGEST_KEY: '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/privacy-digest-key)' })).toEqual([
+      'PRIVACY_DIGEST_KEY: is an unresolved Key Vault reference (check the identity and role)',
+    ]);
   });
 
   it('refuses regions outside the EU/EEA (P15)', () => {

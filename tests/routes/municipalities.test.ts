@@ -150,6 +150,7 @@ describe('bootstrapping users', () => {
       municipalityId: '0301',
       roles: ['municipality-admin', 'data-admin'],
       schoolIds: [],
+      policy: { appliesVersion: null, pendingVersion: null },
     });
   });
 

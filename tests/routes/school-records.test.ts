@@ -137,10 +137,10 @@ describe('consistency', () => {
     expect((await test.request('GET', `${base}/schools/${empty.body.id}`, { token: admin })).status).toBe(404);
   });
 
-  it('deleting students and users answers 405 until erasure exists', async () => {
-    const admin = world.actors.dataAdmin.token;
-    expect((await test.request('DELETE', `${base}/students/${world.students.inGroup}`, { token: admin })).status).toBe(405);
-    expect((await test.request('DELETE', `${base}/users/${world.actors.groupTeacher.id}`, { token: admin })).status).toBe(405);
+  it('deleting a student or user is erasure: only the data admin, only with an instruction (tests/privacy)', async () => {
+    const path = `${base}/students/${world.students.inGroup}?instructionReference=SAK-1`;
+    expect((await test.request('DELETE', path, { token: world.actors.municipalityAdmin.token })).status).toBe(403);
+    expect((await test.request('DELETE', `${base}/users/${world.actors.groupTeacher.id}`, { token: world.actors.dataAdmin.token })).status).toBe(400);
   });
 
   it('concurrent PATCHes of a student with the same ETag: exactly one wins', async () => {
@@ -152,6 +152,24 @@ describe('consistency', () => {
     expect(attempts.map((attempt) => attempt.status).sort()).toEqual([200, 412, 412, 412]);
     const winner = attempts.find((attempt) => attempt.status === 200)?.body.yearLevel;
     expect((await test.request('GET', path, { token: admin })).body.yearLevel).toBe(winner);
+  });
+});
+
+describe('paging', () => {
+  it("continuation tokens are opaque and bound to the list and tenant that issued them", async () => {
+    const first = await test.request('GET', `${base}/students?limit=1`, { token: world.actors.dataAdmin.token });
+    expect(first.body.items).toHaveLength(1);
+    const token = first.body.continuationToken as string;
+    expect(token).toEqual(expect.any(String));
+    expect(Buffer.from(token, 'base64url').toString('utf8')).not.toContain(world.home);
+    const next = await test.request('GET', `${base}/students?limit=1&continuationToken=${token}`, { token: world.actors.dataAdmin.token });
+    expect(next.status).toBe(200);
+    expect(next.body.items[0].id).not.toBe(first.body.items[0].id);
+    const foreign = await test.request('GET', `/municipalities/${world.foreign}/students?limit=1&continuationToken=${token}`, { token: world.actors.foreignAdmin.token });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.type).toBe('urn:engage:problem:invalid-continuation-token');
+    const otherList = await test.request('GET', `${base}/schools?limit=1&continuationToken=${token}`, { token: world.actors.dataAdmin.token });
+    expect(otherList.status).toBe(400);
   });
 });
 

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { isoDate } from '../directory/students.js';
+
+/** A reference to the controller's written instruction (a case number): no spaces, so no names. */
+export const instructionReferenceSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]{0,99}$/, 'must be a case reference like SAK-2026/123 (letters, digits, . _ / : -)');
+
+export const MAX_SUBJECTS_PER_INSTRUCTION = 2000;
+
+export const bulkErasureSchema = z
+  .strictObject({
+    subjectType: z.enum(['student', 'user']),
+    subjectIds: z.array(z.uuid()).min(1).max(100).refine((ids) => new Set(ids).size === ids.length, 'ids must not repeat').optional(),
+    filter: z.strictObject({ status: z.literal('leaver'), leftBefore: isoDate }).optional(),
+    instructionReference: instructionReferenceSchema,
+  })
+  .refine((body) => (body.subjectIds === undefined) !== (body.filter === undefined), 'give either subjectIds or filter')
+  .refine((body) => body.filter === undefined || body.subjectType === 'student', { message: 'a filter selects students', path: ['filter'] });
+
+export const ERASURE_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
+export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
+
+export const erasureSchema = z.object({
+  id: z.string(),
+  subjectType: z.enum(['student', 'user']),
+  instructionReference: z.string(),
+  requestedBy: z.string().nullable(),
+  status: z.enum(ERASURE_STATUSES),
+  counts: z.object({ subjects: z.number(), completed: z.number(), failed: z.number() }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+export type Erasure = z.infer<typeof erasureSchema>;
+
+/**
+ * The record of one instruction (P16). It names nobody: subjects are kept only as keyed
+ * digests, to recognise a repeated instruction, and the work list lives on the subjects'
+ * own (tombstoned) documents until they are gone.
+ */
+export interface StoredErasure extends Erasure {
+  type: 'erasure';
+  municipalityId: string;
+  subjectDigests: string[];
+}

@@ -1,0 +1,72 @@
+import type { TokenIdentity } from '../identity/principal.js';
+
+/** Whose data: a student or a staff user of one municipality. */
+export interface PrivacySubject {
+  municipalityId: string;
+  type: 'student' | 'user';
+  id: string;
+  /** Staff only: the sign-in identity, for data keyed by it rather than by user id. */
+  identity?: TokenIdentity;
+  /** When the subject was registered: bounds searches by time (audit months). */
+  since?: string;
+}
+
+/** Where a provider keeps personal data: a Cosmos container and document types, or a blob prefix. */
+export type DataLocation =
+  | { kind: 'cosmos'; container: string; documentTypes: readonly string[] }
+  | { kind: 'blob'; container: string; prefix: string };
+
+export interface ExportSection {
+  provider: string;
+  description: string;
+  items: Record<string, unknown>[];
+}
+
+/**
+ * One module's declaration of the personal data it stores, and how to export and erase it
+ * (the pattern of Moodle's privacy API). Erasure, verification and export iterate the
+ * registry; a document type no provider declares fails a test.
+ */
+export interface PrivacyProvider {
+  name: string;
+  locations: readonly DataLocation[];
+  /** Categories of personal data (empty: the provider declares data that is not personal). */
+  categories: readonly string[];
+  purpose: string;
+  retention: string;
+  subjects: readonly PrivacySubject['type'][];
+  /**
+   * Personal data that no registered student or staff account can be linked to (e.g. a
+   * complaint from anyone): why, and how it is handled instead.
+   */
+  unlinkedSubjects?: string;
+  export(subject: PrivacySubject): Promise<ExportSection>;
+  /** Removes or anonymises the subject's data here. Idempotent: running it twice is harmless. */
+  erase(subject: PrivacySubject): Promise<number>;
+  /** Describes what of the subject is still here (empty when erased). */
+  verify(subject: PrivacySubject): Promise<string[]>;
+  /**
+   * Order of erasure: lower first. The subject's own document goes last, so a crash leaves
+   * the tombstoned subject to find and resume from.
+   */
+  order?: number;
+}
+
+export class PrivacyRegistry {
+  private readonly providers: PrivacyProvider[] = [];
+
+  register(provider: PrivacyProvider): this {
+    if (this.providers.some((existing) => existing.name === provider.name)) throw new Error(`privacy provider ${provider.name} registered twice`);
+    this.providers.push(provider);
+    return this;
+  }
+
+  /** Providers that hold data of this kind of subject, in erasure order. */
+  for(type: PrivacySubject['type']): PrivacyProvider[] {
+    return this.all().filter((provider) => provider.subjects.includes(type));
+  }
+
+  all(): PrivacyProvider[] {
+    return [...this.providers].sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
+  }
+}
