@@ -1,0 +1,316 @@
+import type { Container } from '@azure/cosmos';
+import { z } from 'zod';
+import type { Clock } from '../../clock.js';
+import { isCosmosStatus } from '../../data/cosmos-errors.js';
+import { readTyped, replaceIfMatch, type Versioned } from '../../data/documents.js';
+import { HttpProblem, problems } from '../../http/problem.js';
+import { pagingQuery, unwrapContinuation, wrapContinuation, type Page } from '../../paging/continuation.js';
+import { queryAll, queryPage, type PageRequest } from '../../paging/query-page.js';
+import { municipalityIdSchema } from '../../platform/municipalities.js';
+import { timeOfId, timeOrderedId } from '../time-ordered-id.js';
+
+export const COMPLAINT_STATUSES = ['received', 'contacted', 'resolved', 'referred-to-authority'] as const;
+export type ComplaintStatus = (typeof COMPLAINT_STATUSES)[number];
+
+/**
+ * The workflow of P17: a formal complaint is followed up by contacting the complainant;
+ * it ends resolved or referred to the authority (Datatilsynet). Contacting again is a new
+ * follow-up. Closed complaints stay closed.
+ */
+const TRANSITIONS: Record<ComplaintStatus, readonly ComplaintStatus[]> = {
+  received: ['contacted'],
+  contacted: ['contacted', 'resolved', 'referred-to-authority'],
+  resolved: [],
+  'referred-to-authority': [],
+};
+const OPEN_STATUSES: readonly ComplaintStatus[] = ['received', 'contacted'];
+
+/** Receipt and every contact start a follow-up period of this length. */
+export const FOLLOW_UP_DAYS = 14;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MAX_HISTORY = 200;
+const WRITE_ATTEMPTS = 5;
+
+export const complaintInputSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  /** An email address, phone number or postal address: how to reach the complainant. */
+  contact: z.string().trim().min(3).max(300),
+  text: z.string().trim().min(1).max(20_000),
+  municipalityId: municipalityIdSchema.optional(),
+});
+
+export const complaintReceiptSchema = z.object({
+  id: z.string(),
+  status: z.enum(COMPLAINT_STATUSES),
+  followUpBy: z.string(),
+});
+
+export const complaintPatchSchema = z.strictObject({
+  status: z.enum(['contacted', 'resolved', 'referred-to-authority']),
+  note: z.string().trim().min(1).max(2000).optional(),
+});
+
+const historyEntrySchema = z.object({ status: z.enum(COMPLAINT_STATUSES), at: z.string(), note: z.string().optional() });
+
+export const complaintSummarySchema = z.object({
+  id: z.string(),
+  status: z.enum(COMPLAINT_STATUSES),
+  municipalityId: z.string().nullable(),
+  receivedAt: z.string(),
+  followUpBy: z.string().nullable(),
+  overdue: z.boolean(),
+});
+
+export const complaintSchema = complaintSummarySchema.extend({
+  name: z.string(),
+  contact: z.string(),
+  text: z.string(),
+  history: z.array(historyEntrySchema),
+  updatedAt: z.string(),
+});
+
+export const complaintListQuerySchema = z.strictObject({
+  ...pagingQuery,
+  overdue: z.enum(['true', 'false']).optional(),
+  /** The archive of one year (by receipt), closed complaints included; without it, open complaints. */
+  year: z.coerce.number().int().min(2000).max(9999).optional(),
+});
+
+export type ComplaintInput = z.infer<typeof complaintInputSchema>;
+export type ComplaintPatch = z.infer<typeof complaintPatchSchema>;
+export type Complaint = z.infer<typeof complaintSchema>;
+export type ComplaintSummary = z.infer<typeof complaintSummarySchema>;
+
+interface StoredComplaint {
+  id: string;
+  pk: string;
+  type: 'complaint';
+  status: ComplaintStatus;
+  name: string;
+  contact: string;
+  text: string;
+  municipalityId: string | null;
+  /** Receipt time; named createdAt because that path is indexed for ordering. */
+  createdAt: string;
+  followUpBy: string | null;
+  history: z.infer<typeof historyEntrySchema>[];
+  updatedAt: string;
+}
+
+interface OpenYearsIndex {
+  id: 'open-years';
+  pk: typeof INDEX_PARTITION;
+  type: 'complaint-index';
+  years: number[];
+}
+
+const INDEX_PARTITION = 'complaints:index';
+const cursorSchema = z.strictObject({ year: z.number().int(), inner: z.string().nullable() });
+
+/**
+ * The complaint register (P17), in the `platform` container. Complaints are partitioned
+ * by the year they were received (`complaints:YYYY`), so no partition grows without
+ * bound; the id is time-ordered, so a read by id finds its year without a lookup. A
+ * small index document lists the years that still have open complaints: the open and
+ * overdue lists query only those partitions, one page at a time.
+ */
+export class ComplaintRegister {
+  constructor(
+    private readonly platform: Container,
+    private readonly clock: Clock,
+  ) {}
+
+  async receive(input: ComplaintInput): Promise<z.infer<typeof complaintReceiptSchema>> {
+    const now = this.clock.now();
+    const id = timeOrderedId(now);
+    const receivedAt = now.toISOString();
+    const followUpBy = followUpFrom(now);
+    const year = now.getUTCFullYear();
+    // The index first: a complaint must never sit in a year the open list does not read.
+    await this.ensureOpenYear(year);
+    const complaint: StoredComplaint = {
+      id,
+      pk: yearPartition(year),
+      type: 'complaint',
+      status: 'received',
+      name: input.name,
+      contact: input.contact,
+      text: input.text,
+      municipalityId: input.municipalityId ?? null,
+      createdAt: receivedAt,
+      followUpBy,
+      history: [{ status: 'received', at: receivedAt }],
+      updatedAt: receivedAt,
+    };
+    await this.platform.items.create(complaint);
+    return { id, status: 'received', followUpBy };
+  }
+
+  async get(id: string): Promise<Versioned<Complaint>> {
+    const stored = await this.read(id);
+    return { value: this.view(stored.value), etag: stored.etag };
+  }
+
+  async update(id: string, patch: ComplaintPatch, ifMatch: string): Promise<Versioned<Complaint>> {
+    const current = await this.read(id);
+    const from = current.value.status;
+    if (!TRANSITIONS[from].includes(patch.status)) {
+      throw problems.conflict(`A complaint that is ${from} cannot become ${patch.status}`);
+    }
+    if (current.value.history.length >= MAX_HISTORY) throw problems.conflict('This complaint has too many follow-ups; close it');
+    const now = this.clock.now();
+    const at = now.toISOString();
+    const closing = !OPEN_STATUSES.includes(patch.status);
+    const next: StoredComplaint = {
+      ...current.value,
+      status: patch.status,
+      followUpBy: closing ? null : followUpFrom(now),
+      history: [...current.value.history, { status: patch.status, at, ...(patch.note === undefined ? {} : { note: patch.note }) }],
+      updatedAt: at,
+    };
+    const saved = await replaceIfMatch(this.platform, current.value.pk, current, next, ifMatch);
+    if (closing) await this.pruneOpenYear(yearOf(current.value));
+    return { value: this.view(saved.value), etag: saved.etag };
+  }
+
+  /** One year's complaints, or (without a year) the open ones; `overdue` narrows either. */
+  async list(query: { overdue?: 'true' | 'false' | undefined; year?: number | undefined } & PageRequest): Promise<Page<ComplaintSummary>> {
+    const now = this.clock.now().toISOString();
+    const overdueOnly = query.overdue === 'true';
+    const conditions = ["c.type = 'complaint'"];
+    if (overdueOnly || query.year === undefined) conditions.push("c.status IN ('received', 'contacted')");
+    if (overdueOnly) conditions.push('c.followUpBy < @now');
+    const filter = { where: conditions.join(' AND '), orderBy: 'c.createdAt', parameters: overdueOnly ? [{ name: '@now', value: now }] : [] };
+    const page = { limit: query.limit, continuationToken: query.continuationToken };
+    if (query.year !== undefined) {
+      const result = await queryPage<StoredComplaint>(this.platform, filter, [['pk', yearPartition(query.year)]], page);
+      return { items: result.items.map((stored) => this.summary(stored)), continuationToken: result.continuationToken };
+    }
+    return this.listAcrossOpenYears(filter, page, `complaints|open|${String(overdueOnly)}`);
+  }
+
+  /** Pages through the open years oldest first; the caller's token names the year and the page within it. */
+  private async listAcrossOpenYears(
+    filter: { where: string; orderBy: string; parameters: { name: string; value: string }[] },
+    page: PageRequest,
+    scope: string,
+  ): Promise<Page<ComplaintSummary>> {
+    const years = (await this.openYears())?.value.years ?? [];
+    const cursor = decodeCursor(scope, page.continuationToken);
+    // A year that left the index since the token was issued has nothing open: go on after it.
+    const year = cursor === undefined ? years[0] : years.find((candidate) => candidate >= cursor.year);
+    if (year === undefined) return { items: [], continuationToken: null };
+    const result = await queryPage<StoredComplaint>(this.platform, filter, [['pk', yearPartition(year)]], {
+      limit: page.limit,
+      continuationToken: cursor?.year === year ? (cursor.inner ?? undefined) : undefined,
+    });
+    const laterYear = years.find((candidate) => candidate > year);
+    const next = result.continuationToken
+      ? { year, inner: result.continuationToken }
+      : laterYear === undefined ? undefined : { year: laterYear, inner: null };
+    return {
+      items: result.items.map((stored) => this.summary(stored)),
+      continuationToken: next ? wrapContinuation(scope, JSON.stringify(next)) : null,
+    };
+  }
+
+  private async read(id: string): Promise<Versioned<StoredComplaint>> {
+    const receivedAt = timeOfId(id);
+    const stored = receivedAt
+      ? await readTyped<StoredComplaint>(this.platform, id, [['pk', yearPartition(receivedAt.getUTCFullYear())]], 'complaint')
+      : undefined;
+    if (!stored) throw problems.notFound();
+    return stored;
+  }
+
+  private openYears(): Promise<Versioned<OpenYearsIndex> | undefined> {
+    return readTyped<OpenYearsIndex>(this.platform, 'open-years', [['pk', INDEX_PARTITION]], 'complaint-index');
+  }
+
+  private async ensureOpenYear(year: number): Promise<void> {
+    await this.changeOpenYears((years) => (years.includes(year) ? undefined : [...years, year].sort((a, b) => a - b)));
+  }
+
+  /**
+   * A past year leaves the index once its last open complaint closes (the current year
+   * stays: complaints still arrive in it). Closed is final, so an empty past year stays empty.
+   */
+  private async pruneOpenYear(year: number): Promise<void> {
+    if (year >= this.clock.now().getUTCFullYear()) return;
+    const [open] = await queryAll<number>(
+      this.platform,
+      { select: 'VALUE COUNT(1)', where: "c.type = 'complaint' AND c.status IN ('received', 'contacted')" },
+      [['pk', yearPartition(year)]],
+    );
+    if ((open ?? 0) > 0) return;
+    await this.changeOpenYears((years) => (years.includes(year) ? years.filter((candidate) => candidate !== year) : undefined));
+  }
+
+  private async changeOpenYears(change: (years: number[]) => number[] | undefined): Promise<void> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
+      const current = await this.openYears();
+      const years = change(current?.value.years ?? []);
+      if (years === undefined) return;
+      const document: OpenYearsIndex = { id: 'open-years', pk: INDEX_PARTITION, type: 'complaint-index', years };
+      try {
+        if (current) {
+          await this.platform.item(document.id, INDEX_PARTITION).replace(document, { accessCondition: { type: 'IfMatch', condition: current.etag } });
+        } else {
+          await this.platform.items.create(document);
+        }
+        return;
+      } catch (error) {
+        if (!isCosmosStatus(error, 412) && !isCosmosStatus(error, 409)) throw error;
+      }
+    }
+    throw problems.unavailable('The complaint register is busy; retry shortly', 1);
+  }
+
+  private summary(stored: StoredComplaint): ComplaintSummary {
+    return {
+      id: stored.id,
+      status: stored.status,
+      municipalityId: stored.municipalityId,
+      receivedAt: stored.createdAt,
+      followUpBy: stored.followUpBy,
+      overdue: stored.followUpBy !== null && stored.followUpBy < this.clock.now().toISOString(),
+    };
+  }
+
+  private view(stored: StoredComplaint): Complaint {
+    return {
+      ...this.summary(stored),
+      name: stored.name,
+      contact: stored.contact,
+      text: stored.text,
+      history: stored.history,
+      updatedAt: stored.updatedAt,
+    };
+  }
+}
+
+function decodeCursor(scope: string, token: string | undefined): z.infer<typeof cursorSchema> | undefined {
+  const raw = unwrapContinuation(scope, token);
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = cursorSchema.safeParse(JSON.parse(raw));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // not JSON: rejected below like any other foreign token
+  }
+  throw new HttpProblem(400, 'invalid-continuation-token', 'Invalid continuation token', 'The continuation token is not one this list issued', {
+    errors: [{ field: 'query/continuationToken', message: 'not a token issued for this list' }],
+  });
+}
+
+function followUpFrom(at: Date): string {
+  return new Date(at.getTime() + FOLLOW_UP_DAYS * DAY_MS).toISOString();
+}
+
+function yearPartition(year: number): string {
+  return `complaints:${year}`;
+}
+
+function yearOf(complaint: StoredComplaint): number {
+  return new Date(complaint.createdAt).getUTCFullYear();
+}
