@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/config.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const run = promisify(execFile);
+const readJson = async <T>(file: string): Promise<T> => JSON.parse(await readFile(join(root, file), 'utf8')) as T;
+
+interface LocalSettings {
+  IsEncrypted: boolean;
+  Values: Record<string, string>;
+  Host?: { CORS?: string; CORSCredentials?: boolean };
+}
+
+describe('what the Functions host and Core Tools read', () => {
+  it('package.json: an ES module app whose main is the build output of functions/', async () => {
+    const pkg = await readJson<{ type: string; main: string; scripts: Record<string, string> }>('package.json');
+    const build = await readJson<{ extends: string; include: string[] }>('tsconfig.build.json');
+    const base = await readJson<{ compilerOptions: { outDir: string; rootDir: string } }>('tsconfig.json');
+    expect(pkg.type).toBe('module');
+    expect(pkg.main).toBe('dist/functions/*.js');
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    // rootDir "." and outDir "dist": functions/index.ts becomes dist/functions/index.js, which the glob matches.
+    expect(base.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
+    expect(build.include).toEqual(expect.arrayContaining(['functions', 'lib']));
+  });
+
+  it('host.json: v2 schema, the v4 extension bundle (timers, Durable Functions), routes under /api', async () => {
+    const host = await readJson<Record<string, any>>('host.json');
+    expect(host.version).toBe('2.0');
+    expect(host.extensionBundle).toEqual({ id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' });
+    expect(host.extensions.http.routePrefix).toBe('api');
+    expect(host.extensions.durableTask.hubName).toMatch(/^[A-Za-z][A-Za-z0-9]{2,49}$/);
+    // Requests are the host's telemetry (the SDK does not duplicate them) and are never sampled away.
+    expect(host.logging.applicationInsights.samplingSettings.excludedTypes).toContain('Request');
+  });
+
+  it('local.settings.example.json: node worker, Azurite for host storage, a valid app config, CORS as the app has it', async () => {
+    const settings = await readJson<LocalSettings>('local.settings.example.json');
+    expect(settings.IsEncrypted).toBe(false);
+    expect(settings.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
+    expect(settings.Values.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
+    const config = loadConfig(settings.Values);
+    expect(config.mode).toBe('local');
+    // Under `func start` the Core Tools host answers CORS itself, from Host.CORS.
+    expect(settings.Host?.CORS?.split(',').map((origin) => origin.trim())).toEqual(config.corsAllowedOrigins);
+    expect(settings.Host?.CORSCredentials).toBe(true);
+  });
+
+  it('the build output loads as the host loads it and registers the HTTP routes and the probe timer', async () => {
+    const outDir = join(root, '.cache', `host-compat-${randomUUID().slice(0, 8)}`);
+    try {
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root }).catch((error: { stdout?: string }) => {
+        throw new Error(`npm run build fails:\n${error.stdout ?? String(error)}`);
+      });
+      const entry = pathToFileURL(join(outDir, 'functions', 'index.js')).href;
+      const settings = await readJson<LocalSettings>('local.settings.example.json');
+      const { stderr } = await run(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(entry)});`], {
+        cwd: root,
+        env: { ...process.env, ...settings.Values },
+      });
+      // Outside the host, @azure/functions runs in test mode and names each function it would register.
+      const registered = [...stderr.matchAll(/register function "([^"]+)"/g)].map((match) => match[1]);
+      expect(registered).toEqual(expect.arrayContaining(['health', 'me', 'availability-probe', 'unmatched-route']));
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
