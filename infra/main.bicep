@@ -104,6 +104,18 @@ param logRetentionInDays int = 30
 ])
 param cosmosPublicNetworkAccess string = 'Enabled'
 
+@description('PRIVACY_DIGEST_KEY: key of the keyed digests that recognise erased subjects and anonymised records without naming them. At least 32 characters; create it once and keep it (docs/infrastructure.md). Stored in Key Vault; the app gets a Key Vault reference.')
+@secure()
+@minLength(32)
+param privacyDigestKey string
+
+@description('Key Vault public network access. Disabled needs a private endpoint and VNet integration, which this template does not create.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param keyVaultPublicNetworkAccess string = 'Enabled'
+
 @description('Autoscale maximum RU/s shared by the engage database (scales between 10% and 100% of it).')
 @minValue(1000)
 param cosmosAutoscaleMaxThroughput int = 1000
@@ -184,6 +196,7 @@ var names = {
   functionApp: 'func-api-${resourceToken}'
   storage: 'st${resourceToken}'
   cosmos: 'cosmos-${resourceToken}'
+  keyVault: 'kv-${resourceToken}'
   logAnalytics: 'log-${resourceToken}'
   applicationInsights: 'appi-${resourceToken}'
 }
@@ -276,6 +289,19 @@ module cosmos 'app/cosmos.bicep' = {
   }
 }
 
+module keyVault 'app/keyvault.bicep' = {
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    publicNetworkAccess: keyVaultPublicNetworkAccess
+    privacyDigestKey: privacyDigestKey
+    appIdentityName: names.identity
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
 module api 'app/api.bicep' = {
   scope: rg
   params: {
@@ -293,6 +319,8 @@ module api 'app/api.bicep' = {
     cosmosRegions: cosmos.outputs.regions
     allowedRegions: euEeaRegions
     applicationInsightsConnectionString: monitoring.outputs.connectionString
+    // Taking the URI from the module also orders the app after the Secrets User grant.
+    privacyDigestKeySecretUri: keyVault.outputs.privacyDigestKeySecretUri
     // Round-trip through json() so a malformed value fails the deployment, not the app.
     oidcIssuers: string(json(oidcIssuers))
     platformOperators: string(json(platformOperators))
@@ -353,6 +381,9 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 
 @description('Blob endpoint (BLOB_ENDPOINT).')
 output BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+
+@description('Key Vault holding the privacy-digest-key secret.')
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 
 @description('Client ID of the app managed identity (AZURE_CLIENT_ID).')
 output AZURE_CLIENT_ID string = identity.outputs.clientId

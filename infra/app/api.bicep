@@ -45,6 +45,9 @@ param allowedRegions string[]
 @description('Application Insights connection string.')
 param applicationInsightsConnectionString string
 
+@description('Versionless URI of the Key Vault secret holding PRIVACY_DIGEST_KEY (resolved by a Key Vault reference with the app identity).')
+param privacyDigestKeySecretUri string
+
 @description('OIDC_ISSUERS: JSON array of trusted token issuers, passed through to the app.')
 param oidcIssuers string
 
@@ -99,6 +102,9 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     clientCertEnabled: false
+    // Key Vault references resolve with the user-assigned identity (the default would be
+    // a system-assigned identity, which this app does not have).
+    keyVaultReferenceIdentity: identityId
     publicNetworkAccess: 'Enabled'
     siteConfig: {
       minTlsVersion: '1.2'
@@ -154,6 +160,9 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       OIDC_ISSUERS: oidcIssuers
       PLATFORM_OPERATORS: platformOperators
       CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
+      // A reference, not the value: the platform resolves it from Key Vault. Versionless,
+      // so it follows the latest version of the secret.
+      PRIVACY_DIGEST_KEY: '@Microsoft.KeyVault(SecretUri=${privacyDigestKeySecretUri})'
 
       // Telemetry with Entra ID auth (the component has local auth disabled).
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString

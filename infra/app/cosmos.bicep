@@ -64,7 +64,7 @@ var containers containerSpec[] = [
   {
     name: 'platform'
     partitionKeyPaths: ['/pk']
-    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?']
+    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?', '/status/?', '/followUpBy/?']
   }
   {
     name: 'identities'
@@ -102,7 +102,7 @@ var containers containerSpec[] = [
   {
     name: 'ledger'
     partitionKeyPaths: ['/pk']
-    indexedPaths: ['/type/?', '/municipalityId/?', '/targetId/?', '/createdAt/?']
+    indexedPaths: ['/type/?', '/municipalityId/?', '/day/?', '/deadline/?']
   }
   {
     name: 'jobs'
@@ -112,18 +112,44 @@ var containers containerSpec[] = [
   {
     name: 'reports'
     partitionKeyPaths: ['/municipalityId']
-    indexedPaths: ['/type/?', '/schoolId/?', '/studentId/?', '/createdAt/?', '/expiresAt/?']
+    indexedPaths: [
+      '/type/?'
+      '/schoolId/?'
+      '/schoolYear/?'
+      '/studentId/?'
+      '/studentIds/[]/?'
+      '/runId/?'
+      '/requestedBy/?'
+      '/state/?'
+      '/createdAt/?'
+      '/expiresAt/?'
+    ]
   }
   {
     name: 'exports'
     partitionKeyPaths: ['/municipalityId']
-    indexedPaths: ['/type/?', '/status/?', '/createdAt/?', '/expiresAt/?']
+    indexedPaths: ['/type/?', '/createdAt/?', '/expiresAt/?', '/subjectId/?', '/subjectIds/[]/?']
   }
   {
     name: 'sessions'
     partitionKeyPaths: ['/id']
-    indexedPaths: ['/expiresAt/?']
+    indexedPaths: []
     defaultTtl: -1
+  }
+  {
+    name: 'consents'
+    partitionKeyPaths: ['/municipalityId', '/userId']
+    indexedPaths: ['/type/?']
+  }
+  {
+    name: 'support'
+    partitionKeyPaths: ['/pk']
+    indexedPaths: ['/type/?', '/createdAt/?']
+  }
+  {
+    name: 'outbox'
+    partitionKeyPaths: ['/pk']
+    indexedPaths: ['/type/?', '/status/?', '/claimedAt/?']
   }
 ]
 

@@ -2,7 +2,7 @@
  * Checks the compiled ARM template (infra/build/main.json, written by
  * `bash scripts/bicep-build.sh`) for the promises the infrastructure makes:
  * EU/EEA residency (P15), identity-only data access, retention limits, lifecycle rules,
- * monitoring (P12) and the Cosmos DB container design.
+ * monitoring (P12), the Key Vault holding PRIVACY_DIGEST_KEY and the Cosmos DB container design.
  *
  * Bicep modules compile into Microsoft.Resources/deployments resources whose inner
  * templates hold the real resources, so every check walks the templates recursively and
@@ -96,7 +96,11 @@ const ROLE = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   cosmosDataContributor: '00000000-0000-0000-0000-000000000002',
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
 };
+
+/** App settings that hold a secret and therefore must be Key Vault references, never values. */
+const KEY_VAULT_REFERENCE_SETTINGS = new Set(['PRIVACY_DIGEST_KEY']);
 
 /** The container design (partition key paths) the brief and lib/ agree on. */
 const EXPECTED_CONTAINERS: Record<string, string[]> = {
@@ -125,6 +129,7 @@ interface ArmParameter {
   allowedValues?: Json[];
   minValue?: number;
   maxValue?: number;
+  minLength?: number;
 }
 
 interface ArmResource {
@@ -136,6 +141,8 @@ interface ArmResource {
   existing?: boolean;
   tags?: Record<string, Json>;
   sku?: Record<string, Json>;
+  scope?: Json;
+  dependsOn?: Json[];
   properties?: Record<string, Json>;
 }
 
@@ -144,6 +151,7 @@ interface ArmTemplate {
   parameters?: Record<string, ArmParameter>;
   variables?: Record<string, Json>;
   resources: ArmResource[] | Record<string, ArmResource>;
+  outputs?: Record<string, { value?: Json }>;
 }
 
 /** One template in the module tree; `bindings` are the values its parent passes in. */
@@ -641,6 +649,7 @@ describe('Function App', () => {
       'OIDC_ISSUERS',
       'PLATFORM_OPERATORS',
       'CORS_ALLOWED_ORIGINS',
+      'PRIVACY_DIGEST_KEY',
     ]) {
       expect(settings, name).toHaveProperty(name);
     }
@@ -648,9 +657,84 @@ describe('Function App', () => {
     expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
     expect(String(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)).toContain('Authorization=AAD;ClientId=');
     expect(settings).not.toHaveProperty('AzureWebJobsStorage');
-    for (const name of Object.keys(settings)) {
+    for (const [name, value] of Object.entries(settings)) {
+      if (KEY_VAULT_REFERENCE_SETTINGS.has(name)) {
+        expect(String(value), `${name} is a Key Vault reference`).toMatch(/^\[format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)'/);
+        continue;
+      }
       expect(name, 'no keys or secrets in app settings').not.toMatch(/KEY|SECRET|PASSWORD/i);
     }
+  });
+
+  it('reads PRIVACY_DIGEST_KEY through a Key Vault reference to the latest secret version, with the app identity', () => {
+    const site = one('Microsoft.Web/sites');
+    const setting = appSettings().PRIVACY_DIGEST_KEY;
+    expect(setting).toBe("[format('@Microsoft.KeyVault(SecretUri={0})', parameters('privacyDigestKeySecretUri'))]");
+    // The URI comes from the Key Vault module's output, which is the secret's versionless URI.
+    expect(trace("[parameters('privacyDigestKeySecretUri')]", site.frame)).toEqual({
+      kind: 'value',
+      value: "[reference('keyVault').outputs.privacyDigestKeySecretUri.value]",
+    });
+    const vaultFrame = frameWith('Microsoft.KeyVault/vaults');
+    expect(vaultFrame.path).toBe('main/keyVault');
+    expect(vaultFrame.template.outputs?.privacyDigestKeySecretUri?.value).toBe("[reference('privacyDigestKeySecret').secretUri]");
+    // The app is deployed after the Key Vault module, so after the Secrets User grant.
+    const apiModule = all().find((f) => f.frame.parent === undefined && f.symbol === 'api');
+    expect(apiModule?.resource.dependsOn).toContain('keyVault');
+
+    // References resolve with the user-assigned identity (the app has no system-assigned one).
+    const p = site.resource.properties ?? {};
+    const identities = (site.resource as { identity?: { userAssignedIdentities?: Record<string, Json> } }).identity?.userAssignedIdentities ?? {};
+    expect(p.keyVaultReferenceIdentity).toBe("[parameters('identityId')]");
+    expect(Object.keys(identities)).toEqual(["[format('{0}', parameters('identityId'))]"]);
+    expect(trace(p.keyVaultReferenceIdentity, site.frame)).toEqual({ kind: 'value', value: "[reference('identity').outputs.id.value]" });
+  });
+});
+
+describe('Key Vault', () => {
+  it('uses RBAC only, soft delete with purge protection, and public access from a parameter', () => {
+    const { resource, frame } = one('Microsoft.KeyVault/vaults');
+    const p = resource.properties ?? {};
+    expect(p.enableRbacAuthorization).toBe(true);
+    expect(p.accessPolicies ?? [], 'no access policies').toEqual([]);
+    expect(p.enableSoftDelete).toBe(true);
+    expect(p.enablePurgeProtection).toBe(true);
+    expect(p.softDeleteRetentionInDays).toBe(90);
+    expect(p.enabledForTemplateDeployment).toBe(false);
+    expect(trace(resource.location, frame)).toMatchObject({ kind: 'root-param', name: 'location' });
+    const access = trace(p.publicNetworkAccess, frame);
+    expect(access).toMatchObject({ kind: 'root-param', name: 'keyVaultPublicNetworkAccess' });
+    expect((access as { param: ArmParameter }).param.defaultValue).toBe('Enabled');
+  });
+
+  it('holds the privacy-digest-key secret, set from the secure privacyDigestKey parameter (at least 32 characters)', () => {
+    const { resource, frame } = one('Microsoft.KeyVault/vaults/secrets');
+    expect(String(resource.name)).toContain("'privacy-digest-key'");
+    const source = trace(resource.properties?.value, frame);
+    expect(source).toMatchObject({ kind: 'root-param', name: 'privacyDigestKey' });
+    const param = (source as { param: ArmParameter }).param;
+    expect(param.type, 'secure, so the value never shows in deployment history').toBe('securestring');
+    expect(param.minLength).toBeGreaterThanOrEqual(32);
+    expect(param.defaultValue, 'no default key').toBeUndefined();
+    expect(frame.template.parameters?.privacyDigestKey?.type, 'secure inside the module too').toBe('securestring');
+    const file = JSON.parse(readFileSync(join(ROOT, 'infra', 'main.parameters.json'), 'utf8')) as {
+      parameters: Record<string, { value: string }>;
+    };
+    expect(file.parameters.privacyDigestKey?.value).toBe('${ENGAGE_PRIVACY_DIGEST_KEY}');
+  });
+
+  it('grants the app identity Key Vault Secrets User on the vault', () => {
+    const vaultFrame = frameWith('Microsoft.KeyVault/vaults');
+    const assignments = byType('Microsoft.Authorization/roleAssignments').filter((f) => f.frame === vaultFrame);
+    expect(assignments).toHaveLength(1);
+    const { resource } = assignments[0] as Found;
+    const p = resource.properties ?? {};
+    expect(inlineVariables(p.roleDefinitionId, vaultFrame)).toBe(
+      `[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '${ROLE.keyVaultSecretsUser}')]`,
+    );
+    expect(String(resource.scope)).toBe("[resourceId('Microsoft.KeyVault/vaults', parameters('name'))]");
+    expect(p.principalType).toBe('ServicePrincipal');
+    expect(trace(p.principalId, vaultFrame)).toEqual({ kind: 'value', value: "[reference('identity').outputs.principalId.value]" });
   });
 });
 
