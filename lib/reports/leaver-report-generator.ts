@@ -1,0 +1,165 @@
+import type { Container } from '@azure/cosmos';
+import type { Clock } from '../clock.js';
+import type { SchoolStore, StoredSchool } from '../directory/schools.js';
+import type { StudentStore } from '../directory/students.js';
+import { queryAll } from '../paging/query-page.js';
+import type { StoredRecord } from '../records/record-store.js';
+import {
+  blobNameOf,
+  CONTENT_TYPES,
+  MAX_STUDENTS_PER_RUN,
+  reportIdOf,
+  type StoredGenerationRun,
+  type StoredLeaverReport,
+} from './leaver-report-model.js';
+import type { ReportBlobs } from './report-blobs.js';
+import { buildReportContent } from './report-content.js';
+import type { ReportIndex } from './report-index.js';
+import { renderReportPdf } from './report-pdf.js';
+import { deadlineOf } from './retention.js';
+
+/** Students per batch activity: about a second of work, small enough to retry whole. */
+export const STUDENTS_PER_BATCH = 10;
+
+// Activity inputs and outputs: ids and counts only.
+export interface GenerationInput {
+  runId: string;
+  municipalityId: string;
+}
+export interface GenerationPlan {
+  students: number;
+}
+export interface GenerationBatchInput extends GenerationInput {
+  batch: number;
+}
+export interface GenerationBatchResult {
+  skipped: number;
+}
+export interface GenerationFinishInput extends GenerationInput {
+  skipped: number;
+  /** Batches whose retries ran out. */
+  failedBatches: number;
+}
+
+export interface GeneratorDependencies {
+  index: ReportIndex;
+  blobs: ReportBlobs;
+  students: StudentStore;
+  schools: SchoolStore;
+  records: Container;
+  clock: Clock;
+}
+
+/**
+ * The work of a generation run, one method per activity. Each step can be repeated: a
+ * report's id comes from the run and the student, its creation time is the run's, so a
+ * retry finds the index entry and overwrites the same two blobs.
+ */
+export class LeaverReportGenerator {
+  constructor(private readonly deps: GeneratorDependencies) {}
+
+  /** Fixes the run's selection (every leaver of the school, when none were named) and marks it running. */
+  async plan(input: GenerationInput): Promise<GenerationPlan> {
+    const run = await this.run(input);
+    const now = this.deps.clock.now().toISOString();
+    if (run.requested !== null) {
+      await this.deps.index.patchRun(input.municipalityId, input.runId, [{ op: 'set', path: '/status', value: 'running' }, { op: 'set', path: '/updatedAt', value: now }]);
+      return { students: run.requested };
+    }
+    const ids = await this.leaversOf(run);
+    if (ids.length > MAX_STUDENTS_PER_RUN) throw new Error(`more than ${MAX_STUDENTS_PER_RUN} leavers at one school`);
+    await this.deps.index.patchRun(input.municipalityId, input.runId, [
+      { op: 'set', path: '/studentIds', value: ids },
+      { op: 'set', path: '/requested', value: ids.length },
+      { op: 'set', path: '/status', value: 'running' },
+      { op: 'set', path: '/updatedAt', value: now },
+    ]);
+    return { students: ids.length };
+  }
+
+  async batch(input: GenerationBatchInput): Promise<GenerationBatchResult> {
+    const run = await this.run(input);
+    const school = (await this.deps.schools.get(run.municipalityId, run.schoolId)).value;
+    let skipped = 0;
+    for (const studentId of run.studentIds.slice(input.batch * STUDENTS_PER_BATCH, (input.batch + 1) * STUDENTS_PER_BATCH)) {
+      if (!(await this.generate(run, school, studentId))) skipped += 1;
+    }
+    return { skipped };
+  }
+
+  /** Outcome from the stored truth: reports ready, students skipped, the rest failed. The selection goes. */
+  async finish(input: GenerationFinishInput): Promise<void> {
+    const run = await this.run(input);
+    const generated = await this.deps.index.countReady(input.municipalityId, input.runId);
+    const failed = Math.max(0, (run.requested ?? 0) - generated - input.skipped);
+    const now = this.deps.clock.now().toISOString();
+    await this.deps.index.patchRun(input.municipalityId, input.runId, [
+      { op: 'set', path: '/status', value: failed > 0 || input.failedBatches > 0 ? 'failed' : 'completed' },
+      { op: 'set', path: '/skipped', value: input.skipped },
+      { op: 'set', path: '/failed', value: failed },
+      { op: 'set', path: '/studentIds', value: [] },
+      { op: 'set', path: '/updatedAt', value: now },
+      { op: 'set', path: '/finishedAt', value: now },
+    ]);
+  }
+
+  /**
+   * One report. The index entry comes first (state `writing`), the student is read after
+   * it: an erasure that tombstones the student later finds the entry and deletes the
+   * blobs through it, and one that came earlier makes this read find nobody. False when
+   * the student is no longer a leaver of the school (or was erased).
+   */
+  private async generate(run: StoredGenerationRun, school: StoredSchool, studentId: string): Promise<boolean> {
+    const { index, blobs } = this.deps;
+    const id = reportIdOf(run.id, studentId);
+    const existing = await index.find(run.municipalityId, id);
+    if (existing?.state === 'ready') return true;
+    const entry: StoredLeaverReport = existing ?? {
+      id,
+      type: 'leaver-report',
+      municipalityId: run.municipalityId,
+      studentId,
+      schoolId: run.schoolId,
+      schoolYear: run.schoolYear,
+      runId: run.id,
+      state: 'writing',
+      createdAt: run.createdAt,
+      expiresAt: deadlineOf(new Date(run.createdAt), run.retentionMonths).toISOString(),
+      bytes: null,
+    };
+    if (!existing) await index.create(entry);
+    const student = await this.deps.students.find(run.municipalityId, studentId);
+    if (!student || student.value.status !== 'leaver' || student.value.schoolId !== run.schoolId) {
+      await index.delete(run.municipalityId, id);
+      return false;
+    }
+    const records = await queryAll<StoredRecord>(this.deps.records, {}, [['municipalityId', run.municipalityId], ['studentId', studentId]]);
+    const content = buildReportContent({ reportId: id, schoolYear: run.schoolYear, createdAt: entry.createdAt, expiresAt: entry.expiresAt, student: student.value, school, records });
+    const json = Buffer.from(JSON.stringify(content, null, 2), 'utf8');
+    const pdf = await renderReportPdf(content);
+    const names = { pdf: blobNameOf(entry, 'pdf'), json: blobNameOf(entry, 'json') };
+    await blobs.upload(names.pdf, pdf, CONTENT_TYPES.pdf, { runid: run.id });
+    await blobs.upload(names.json, json, CONTENT_TYPES.json, { runid: run.id });
+    if (await index.markReady(run.municipalityId, id, { pdf: pdf.length, json: json.length })) return true;
+    // The entry went while the blobs were written (the student's erasure): take them back.
+    await blobs.deleteAll([names.pdf, names.json]);
+    return false;
+  }
+
+  private async leaversOf(run: StoredGenerationRun): Promise<string[]> {
+    const ids: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.deps.students.list(run.municipalityId, { all: true, schoolIds: [] }, { schoolId: run.schoolId, status: 'leaver' }, { limit: 100, continuationToken });
+      ids.push(...page.items.map((student) => student.id));
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken !== undefined && ids.length <= MAX_STUDENTS_PER_RUN);
+    return ids;
+  }
+
+  private async run(input: GenerationInput): Promise<StoredGenerationRun> {
+    const run = await this.deps.index.findRun(input.municipalityId, input.runId);
+    if (!run) throw new Error('generation run not found');
+    return run.value;
+  }
+}

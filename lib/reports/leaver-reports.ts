@@ -1,0 +1,71 @@
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { StudentGate } from '../access/student-gate.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { Containers } from '../data/cosmos.js';
+import type { SchoolStore } from '../directory/schools.js';
+import type { SettingsStore } from '../directory/settings.js';
+import type { StudentStore } from '../directory/students.js';
+import { JobRunStore } from '../jobs/job-runs.js';
+import type { JobScheduler } from '../jobs/job-scheduler.js';
+import type { JobSignals } from '../jobs/job-signals.js';
+import type { MunicipalityRegistry } from '../platform/municipalities.js';
+import type { PrivacyProvider } from '../privacy/privacy-provider.js';
+import { LeaverReportExpiry } from './leaver-report-expiry.js';
+import { LeaverReportGenerator } from './leaver-report-generator.js';
+import type { LeaverReportWork } from './leaver-report-jobs.js';
+import { LEAVER_REPORT_BLOB_CONTAINER } from './leaver-report-model.js';
+import { LeaverReportService } from './leaver-report-service.js';
+import { leaverReportsPrivacyProvider } from './leaver-reports-privacy.js';
+import { ReportBlobs } from './report-blobs.js';
+import { ReportIndex } from './report-index.js';
+
+/** P4 as the composition root wires it: the request path, the generation and expiry work, the privacy provider. */
+export interface LeaverReports extends LeaverReportWork {
+  service: LeaverReportService;
+  privacy: PrivacyProvider;
+}
+
+export interface LeaverReportContext {
+  containers: Pick<Containers, 'reports' | 'directory' | 'records' | 'jobs'>;
+  blob: BlobServiceClient;
+  gate: StudentGate;
+  students: StudentStore;
+  schools: SchoolStore;
+  settings: SettingsStore;
+  municipalities: MunicipalityRegistry;
+  audit: AuditLog;
+  signals: JobSignals;
+  /** Resolved on use: the scheduler is built after this module (its local driver runs this module's activities). */
+  scheduler: () => JobScheduler;
+  clock: Clock;
+}
+
+export function createLeaverReports(context: LeaverReportContext): LeaverReports {
+  const index = new ReportIndex(context.containers.reports);
+  const blobs = new ReportBlobs(context.blob.getContainerClient(LEAVER_REPORT_BLOB_CONTAINER));
+  return {
+    service: new LeaverReportService({
+      index,
+      blobs,
+      directory: context.containers.directory,
+      gate: context.gate,
+      schools: context.schools,
+      settings: context.settings,
+      audit: context.audit,
+      scheduler: context.scheduler,
+      clock: context.clock,
+    }),
+    generator: new LeaverReportGenerator({ index, blobs, students: context.students, schools: context.schools, records: context.containers.records, clock: context.clock }),
+    expiry: new LeaverReportExpiry({
+      index,
+      blobs,
+      settings: context.settings,
+      municipalities: context.municipalities,
+      runs: new JobRunStore(context.containers.jobs),
+      clock: context.clock,
+      signals: context.signals,
+    }),
+    privacy: leaverReportsPrivacyProvider(index, blobs),
+  };
+}

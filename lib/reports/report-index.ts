@@ -1,0 +1,167 @@
+import type { Container, PatchOperation, SqlParameter } from '@azure/cosmos';
+import { scopeCondition, type Scope } from '../access/scopes.js';
+import { isCosmosStatus } from '../data/cosmos-errors.js';
+import { readTyped, type Versioned } from '../data/documents.js';
+import type { Page } from '../paging/continuation.js';
+import { queryAll, queryPage, type PageRequest, type ScopedQuery } from '../paging/query-page.js';
+import { addDays } from '../usage/retention-policy.js';
+import type { StoredGenerationRun, StoredLeaverReport } from './leaver-report-model.js';
+
+export interface ReportFilter {
+  schoolId?: string | undefined;
+  schoolYear?: string | undefined;
+  runId?: string | undefined;
+}
+
+/**
+ * The `reports` container (partition `/municipalityId`): report index entries and
+ * generation runs. Every query names its municipality's partition; the expiry job finds
+ * due entries with a range query on the indexed `expiresAt`/`createdAt`, so its cost follows
+ * what is due, not what is stored.
+ */
+export class ReportIndex {
+  constructor(readonly container: Container) {}
+
+  /** False when the entry exists already (a retried activity). */
+  async create(report: StoredLeaverReport): Promise<boolean> {
+    try {
+      await this.container.items.create(report);
+      return true;
+    } catch (error) {
+      if (isCosmosStatus(error, 409)) return false;
+      throw error;
+    }
+  }
+
+  async find(municipalityId: string, id: string): Promise<StoredLeaverReport | undefined> {
+    return (await readTyped<StoredLeaverReport>(this.container, id, [['municipalityId', municipalityId]], 'leaver-report'))?.value;
+  }
+
+  /** Marks an entry ready; false when it is gone (erased or expired while its blobs were written). */
+  async markReady(municipalityId: string, id: string, bytes: { pdf: number; json: number }): Promise<boolean> {
+    const operations: PatchOperation[] = [
+      { op: 'set', path: '/state', value: 'ready' },
+      { op: 'set', path: '/bytes', value: bytes },
+    ];
+    try {
+      await this.container.item(id, municipalityId).patch(operations);
+      return true;
+    } catch (error) {
+      if (isCosmosStatus(error, 404)) return false;
+      throw error;
+    }
+  }
+
+  async delete(municipalityId: string, id: string): Promise<void> {
+    try {
+      await this.container.item(id, municipalityId).delete();
+    } catch (error) {
+      if (!isCosmosStatus(error, 404)) throw error;
+    }
+  }
+
+  /** Ready reports visible under `scope` (matched on the school the report was made at) and not past `notDueBefore`. */
+  list(municipalityId: string, scope: Scope, live: LiveWindow, filter: ReportFilter, page: PageRequest): Promise<Page<StoredLeaverReport>> {
+    const visible = scopeCondition(scope, 'schoolId');
+    const conditions = ["c.type = 'leaver-report'", "c.state = 'ready'", 'c.expiresAt > @now', 'c.createdAt >= @createdFrom', visible.sql];
+    const parameters: SqlParameter[] = [
+      { name: '@now', value: live.now },
+      { name: '@createdFrom', value: live.createdFrom },
+      ...visible.parameters,
+    ];
+    for (const [field, value] of [['schoolId', filter.schoolId], ['schoolYear', filter.schoolYear], ['runId', filter.runId]] as const) {
+      if (value === undefined) continue;
+      conditions.push(`c.${field} = @${field}`);
+      parameters.push({ name: `@${field}`, value });
+    }
+    return queryPage(this.container, { where: conditions.join(' AND '), parameters, orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
+  }
+
+  /** Entries whose deadline has come by `due.moment`, at most `limit` (the caller deletes them and asks again). */
+  async due(municipalityId: string, due: DueWindow, limit: number): Promise<StoredLeaverReport[]> {
+    const page = await queryPage<StoredLeaverReport>(this.container, dueQuery(due), [['municipalityId', municipalityId]], { limit });
+    return page.items;
+  }
+
+  async countDue(municipalityId: string, due: DueWindow): Promise<number> {
+    const [count] = await queryAll<number>(this.container, { ...dueQuery(due), select: 'VALUE COUNT(1)' }, [['municipalityId', municipalityId]]);
+    return count ?? 0;
+  }
+
+  /** Entries made on one day (UTC), for the repair pass. */
+  createdOn(municipalityId: string, day: string): Promise<StoredLeaverReport[]> {
+    return queryAll<StoredLeaverReport>(
+      this.container,
+      {
+        where: "c.type = 'leaver-report' AND c.createdAt >= @from AND c.createdAt < @to",
+        parameters: [{ name: '@from', value: `${day}T00:00:00.000Z` }, { name: '@to', value: `${addDays(day, 1)}T00:00:00.000Z` }],
+      },
+      [['municipalityId', municipalityId]],
+    );
+  }
+
+  ofStudent(municipalityId: string, studentId: string): Promise<StoredLeaverReport[]> {
+    return queryAll<StoredLeaverReport>(
+      this.container,
+      { where: "c.type = 'leaver-report' AND c.studentId = @student", parameters: [{ name: '@student', value: studentId }] },
+      [['municipalityId', municipalityId]],
+    );
+  }
+
+  async countReady(municipalityId: string, runId: string): Promise<number> {
+    const [count] = await queryAll<number>(
+      this.container,
+      { select: 'VALUE COUNT(1)', where: "c.type = 'leaver-report' AND c.runId = @run AND c.state = 'ready'", parameters: [{ name: '@run', value: runId }] },
+      [['municipalityId', municipalityId]],
+    );
+    return count ?? 0;
+  }
+
+  async createRun(run: StoredGenerationRun): Promise<void> {
+    await this.container.items.create(run);
+  }
+
+  findRun(municipalityId: string, runId: string): Promise<Versioned<StoredGenerationRun> | undefined> {
+    return readTyped<StoredGenerationRun>(this.container, runId, [['municipalityId', municipalityId]], 'leaver-report-run');
+  }
+
+  async patchRun(municipalityId: string, runId: string, operations: PatchOperation[]): Promise<void> {
+    await this.container.item(runId, municipalityId).patch(operations);
+  }
+
+  runsListing(municipalityId: string, studentId: string): Promise<StoredGenerationRun[]> {
+    return queryAll<StoredGenerationRun>(
+      this.container,
+      { where: "c.type = 'leaver-report-run' AND ARRAY_CONTAINS(c.studentIds, @student)", parameters: [{ name: '@student', value: studentId }] },
+      [['municipalityId', municipalityId]],
+    );
+  }
+
+  runsRequestedBy(municipalityId: string, userId: string): Promise<StoredGenerationRun[]> {
+    return queryAll<StoredGenerationRun>(
+      this.container,
+      { where: "c.type = 'leaver-report-run' AND c.requestedBy = @user", parameters: [{ name: '@user', value: userId }] },
+      [['municipalityId', municipalityId]],
+    );
+  }
+}
+
+/** What a reader may still see: not past the stored deadline, nor past the one the current setting gives. */
+export interface LiveWindow {
+  now: string;
+  /** Reports created before this are past the current setting's deadline. */
+  createdFrom: string;
+}
+
+/** What the expiry job removes: stored deadline at or before `moment`, or created before `createdBefore`. */
+export interface DueWindow {
+  moment: string;
+  createdBefore: string;
+}
+
+function dueQuery(due: DueWindow): ScopedQuery {
+  return {
+    where: "c.type = 'leaver-report' AND (c.expiresAt <= @moment OR c.createdAt < @createdBefore)",
+    parameters: [{ name: '@moment', value: due.moment }, { name: '@createdBefore', value: due.createdBefore }],
+  };
+}
