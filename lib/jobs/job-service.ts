@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { problems } from '../http/problem.js';
+import { jobDefinition, type JobDefinition } from './job-definitions.js';
+import type { JobRunStore, JobRunView } from './job-runs.js';
+import type { JobScheduler } from './job-scheduler.js';
+
+export const jobNameSchema = z.string().regex(/^[a-z][a-z0-9-]{1,63}$/, 'must be a job name such as "usage-anonymisation"');
+export const runIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,80}$/, 'must be a run id');
+
+export const jobRunRequestSchema = z.strictObject({
+  /** Run as if it were this day or moment (UTC). Future dates only in local mode. */
+  asOf: z.union([z.iso.date(), z.iso.datetime({ offset: true })]).optional(),
+  dryRun: z.boolean().optional(),
+});
+
+export type JobRunRequest = z.infer<typeof jobRunRequestSchema>;
+
+/**
+ * The moment a run acts as of. A future `asOf` lets a developer see what a job will do on a
+ * later day; in Azure it would anonymise data before it is due, so it is refused there.
+ */
+export function resolveAsOf(asOf: string | undefined, now: Date, mode: 'local' | 'azure'): Date {
+  if (asOf === undefined) return now;
+  const at = new Date(asOf.length === 10 ? `${asOf}T00:00:00.000Z` : asOf);
+  if (at.getTime() > now.getTime() && mode !== 'local') {
+    throw problems.validation([{ field: 'body/asOf', message: 'must not be in the future (allowed in local mode only)' }]);
+  }
+  return at;
+}
+
+/** Starting and reading job runs, for the operator routes and the timers alike. */
+export class JobService {
+  constructor(
+    private readonly runs: JobRunStore,
+    readonly scheduler: JobScheduler,
+    private readonly clock: Clock,
+    private readonly mode: 'local' | 'azure',
+  ) {}
+
+  async startRun(jobName: string, request: JobRunRequest, trigger: 'schedule' | 'operator'): Promise<string> {
+    const job = this.job(jobName);
+    const now = this.clock.now();
+    const asOf = resolveAsOf(request.asOf, now, this.mode);
+    // One scheduled run per job and day: a timer firing twice (restart, scale-out) starts it once.
+    const runId = trigger === 'schedule' ? `${job.name}-${now.toISOString().slice(0, 10)}` : randomUUID();
+    const input = { runId, asOf: asOf.toISOString(), dryRun: request.dryRun ?? false };
+    const created = await this.runs.create({ runId, job: job.name, trigger, dryRun: input.dryRun, asOf: input.asOf, createdAt: now.toISOString() });
+    if (!created && (await this.scheduler.state(runId)) !== undefined) return runId;
+    try {
+      await this.scheduler.start(job.orchestrator, input, runId);
+    } catch (error) {
+      await this.runs.finish(runId, { status: 'failed', failures: 1, overdue: null, at: this.clock.now().toISOString() });
+      throw error;
+    }
+    return runId;
+  }
+
+  async getRun(jobName: string, runId: string): Promise<JobRunView> {
+    this.job(jobName);
+    const run = await this.runs.read(runId);
+    if (!run || run.job !== jobName) throw problems.notFound();
+    if (run.status === 'pending' || run.status === 'running') {
+      // An orchestration that failed outright never reached its finish activity.
+      if ((await this.scheduler.state(runId)) === 'failed') return { ...run, status: 'failed' };
+    }
+    return run;
+  }
+
+  private job(name: string): JobDefinition {
+    const job = jobDefinition(name);
+    if (!job) throw problems.notFound('No such job');
+    return job;
+  }
+}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { progressLine, runJob } from '../../local/run-job.js';
+import { registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { ManualClock } from '../usage/usage-fixtures.js';
+
+const clock = new ManualClock('2031-04-02T09:00:00.000Z');
+let test: TestApp;
+
+beforeAll(async () => {
+  test = await startTestApp({ clock });
+  await registerMunicipality(test, '0301');
+  await test.app.services.usageLedger.recordAccountDeleted('0301', 'a8c5e0f2-0000-4000-8000-000000000001', clock.now());
+});
+afterAll(() => test.close());
+
+describe('npm run job (local/run-job.ts)', () => {
+  it('starts a run on the local host and follows it to the end with a progress bar', async () => {
+    const output: string[] = [];
+    const run = await runJob({
+      baseUrl: test.url,
+      token: await test.operatorToken(),
+      job: 'usage-anonymisation',
+      asOf: '2031-05-02',
+      pollMs: 20,
+      write: (text) => output.push(text),
+    });
+    expect(run).toMatchObject({ status: 'completed', processed: 1, remaining: 0, asOf: '2031-05-02T00:00:00.000Z' });
+    const text = output.join('');
+    expect(text).toMatch(/^usage-anonymisation run [0-9a-f-]{36} as of 2031-05-02\n/);
+    expect(text).toContain('[##############################] 100% 1/1 accounts, 0 records, 0 failures (completed)');
+  });
+
+  it('a dry run with nothing due completes at once', async () => {
+    const output: string[] = [];
+    const run = await runJob({ baseUrl: test.url, token: await test.operatorToken(), job: 'usage-anonymisation', dryRun: true, pollMs: 20, write: (text) => output.push(text) });
+    expect(run).toMatchObject({ status: 'completed', dryRun: true, processed: 0, remaining: 0 });
+    expect(output.join('')).toContain('(dry run)');
+  });
+
+  it('reports the problem when the host refuses', async () => {
+    const call = (job: string, token: string, asOf?: string) =>
+      runJob({ baseUrl: test.url, token, job, asOf, write: () => undefined });
+    await expect(call('no-such-job', await test.operatorToken())).rejects.toThrow(/^404 Not found/);
+    await expect(call('usage-anonymisation', await test.token('someone')) ).rejects.toThrow(/^403/);
+    await expect(call('usage-anonymisation', await test.operatorToken(), 'next week')).rejects.toThrow(/body\/asOf/);
+  });
+
+  it('draws the bar from accounts processed and remaining', () => {
+    const line = progressLine({
+      id: 'x', job: 'usage-anonymisation', status: 'running', trigger: 'operator', dryRun: false, asOf: '', processed: 1, remaining: 3,
+      records: 10, failures: 0, overdue: null, createdAt: '', startedAt: null, finishedAt: null,
+    });
+    expect(line).toBe('[########----------------------] 25% 1/4 accounts, 10 records, 0 failures (running)');
+  });
+});
