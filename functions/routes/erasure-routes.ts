@@ -17,10 +17,18 @@ function accepted(erasure: StoredErasure, status: 200 | 202) {
   };
 }
 
-/** A repeated instruction for the same person answers with the erasure that covered them. */
+/**
+ * A repeated instruction for the same person answers with the erasure that covered them:
+ * 200 once it completed; an unfinished one is resumed (202).
+ */
 async function eraseOne(services: Services, staff: StaffPrincipal, subjectType: 'student' | 'user', subjectId: string, instructionReference: string) {
   const covering = await services.erasures.findCovering(staff.municipalityId, subjectType, subjectId);
-  if (covering) return accepted(covering, 200);
+  if (covering?.status === 'completed') return accepted(covering, 200);
+  if (covering) {
+    const resumed = await services.erasures.resume(covering, subjectId);
+    await services.erasureRunner.schedule(resumed.municipalityId, resumed.id);
+    return accepted(resumed, 202);
+  }
   const erasure = await services.erasures.accept({
     municipalityId: staff.municipalityId,
     subjectType,

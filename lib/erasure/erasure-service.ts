@@ -22,10 +22,19 @@ export interface ErasureInstruction {
   requestedBy: string | null;
 }
 
-/** Runs accepted erasures: in Azure a Durable orchestration, locally the same work in process. */
+/** Runs accepted erasures as a Durable orchestration (locally on the local durable driver). */
 export interface ErasureRunner {
   schedule(municipalityId: string, erasureId: string): Promise<void>;
 }
+
+export interface ErasureBatchResult {
+  erased: number;
+  failed: number;
+  more: boolean;
+}
+
+/** Subjects per batch: each is a few dozen Cosmos operations, well inside an activity's time. */
+export const ERASURE_BATCH_SIZE = 20;
 
 export type SubjectDocument = (StoredStudent | StoredUser) & { erasureId?: string };
 
@@ -63,38 +72,51 @@ export class ErasureService {
   }
 
   /**
-   * Tombstones first, record second: a crash in between leaves tombstoned subjects that
-   * `recover` finds and finishes, never a record that reports work it did not do.
+   * The record first, naming its subjects only as digests; then the tombstones. A crash in
+   * between leaves a record whose count of erased subjects can never reach its total, so it
+   * ends `failed`, never `completed`; repeating the instruction resumes it (`resume`).
    */
   async accept(instruction: ErasureInstruction): Promise<StoredErasure> {
     const { municipalityId, subjectType } = instruction;
-    const ids = instruction.subjectIds ? [...instruction.subjectIds] : await this.selectByFilter(instruction);
-    if (ids.length > MAX_SUBJECTS_PER_INSTRUCTION) {
+    const selected = instruction.subjectIds ? [...instruction.subjectIds] : await this.selectByFilter(instruction);
+    if (selected.length > MAX_SUBJECTS_PER_INSTRUCTION) {
       throw problems.validation([{ field: 'body/filter', message: `selects more than ${MAX_SUBJECTS_PER_INSTRUCTION} students; narrow it` }]);
     }
-    const erasureId = randomUUID();
-    const tombstoned: string[] = [];
-    for (const id of ids) {
-      if (await this.tombstone(municipalityId, subjectType, id, erasureId)) tombstoned.push(id);
-    }
-    if (instruction.subjectIds && tombstoned.length === 0) throw problems.notFound();
+    const ids: string[] = [];
+    for (const id of selected) if (await this.readSubject(municipalityId, subjectType, id)) ids.push(id);
+    if (instruction.subjectIds && ids.length === 0) throw problems.notFound();
     const now = this.clock.now().toISOString();
     const erasure: StoredErasure = {
-      id: erasureId,
+      id: randomUUID(),
       type: 'erasure',
       municipalityId,
       subjectType,
       instructionReference: instruction.instructionReference,
       requestedBy: instruction.requestedBy,
-      status: tombstoned.length === 0 ? 'completed' : 'pending',
-      counts: { subjects: tombstoned.length, completed: 0, failed: 0 },
-      subjectDigests: tombstoned.map((id) => this.digestOf(municipalityId, subjectType, id)),
+      status: ids.length === 0 ? 'completed' : 'pending',
+      counts: { subjects: ids.length, completed: 0, failed: 0 },
+      subjectDigests: ids.map((id) => this.digestOf(municipalityId, subjectType, id)),
       createdAt: now,
       updatedAt: now,
-      finishedAt: tombstoned.length === 0 ? now : null,
+      finishedAt: ids.length === 0 ? now : null,
     };
     await this.directory.items.create(erasure);
+    for (const id of ids) await this.tombstone(municipalityId, subjectType, id, erasure.id);
     return erasure;
+  }
+
+  /**
+   * A repeated instruction for a subject an unfinished erasure covers: tombstone it again
+   * if the first attempt never did, and let the caller schedule the erasure once more.
+   */
+  async resume(erasure: StoredErasure, subjectId: string): Promise<StoredErasure> {
+    await this.tombstone(erasure.municipalityId, erasure.subjectType, subjectId, erasure.id);
+    if (erasure.status === 'failed') return this.update(erasure, { status: 'pending', finishedAt: null });
+    return erasure;
+  }
+
+  private readSubject(municipalityId: string, subjectType: 'student' | 'user', id: string) {
+    return readTyped<SubjectDocument>(this.directory, id, [['municipalityId', municipalityId]], subjectType);
   }
 
   private async selectByFilter(instruction: ErasureInstruction): Promise<string[]> {
@@ -113,7 +135,7 @@ export class ErasureService {
   }
 
   private async tombstone(municipalityId: string, subjectType: 'student' | 'user', id: string, erasureId: string): Promise<boolean> {
-    const subject = await readTyped<SubjectDocument>(this.directory, id, [['municipalityId', municipalityId]], subjectType);
+    const subject = await this.readSubject(municipalityId, subjectType, id);
     if (!subject) return false;
     try {
       // Real Cosmos DB refuses (412) a second tombstone; the emulator ignores the condition,
@@ -149,13 +171,18 @@ export class ErasureService {
     );
   }
 
-  /** Does the work of one erasure; safe to run again after a crash or alongside a retry. */
-  async process(municipalityId: string, erasureId: string): Promise<StoredErasure> {
-    let erasure = (await this.get(municipalityId, erasureId)).value;
-    if (erasure.status === 'completed') return erasure;
-    erasure = await this.update(erasure, { status: 'running' });
+  /**
+   * Erases up to `limit` of the erasure's remaining subjects; safe to run again after a
+   * crash or alongside a retry. `more` says whether subjects remain that were not tried.
+   */
+  async processBatch(municipalityId: string, erasureId: string, limit = ERASURE_BATCH_SIZE): Promise<ErasureBatchResult> {
+    const erasure = (await this.get(municipalityId, erasureId)).value;
+    if (erasure.status === 'completed') return { erased: 0, failed: 0, more: false };
+    if (erasure.status === 'pending') await this.update(erasure, { status: 'running' });
+    const pending = await this.pending(municipalityId, erasureId);
+    let erased = 0;
     let failed = 0;
-    for (const document of await this.pending(municipalityId, erasureId)) {
+    for (const document of pending.slice(0, limit)) {
       const subject: PrivacySubject = {
         municipalityId,
         type: erasure.subjectType,
@@ -165,7 +192,8 @@ export class ErasureService {
       };
       try {
         const leftovers = await this.eraseSubject(subject);
-        if (leftovers.length > 0) {
+        if (leftovers.length === 0) erased += 1;
+        else {
           failed += 1;
           this.logger.error('erasure-verification-failed', { erasureId, leftovers: leftovers.length });
         }
@@ -174,11 +202,25 @@ export class ErasureService {
         this.logger.error('erasure-step-failed', { erasureId, error: error instanceof Error ? error.name : 'unknown' });
       }
     }
+    if (erased > 0) {
+      const current = (await this.get(municipalityId, erasureId)).value;
+      await this.update(current, { counts: { ...current.counts, completed: current.counts.completed + erased } });
+    }
+    return { erased, failed, more: pending.length > limit };
+  }
+
+  /**
+   * Settles the status: completed only when every subject of the instruction was erased and
+   * verified; anything else (a subject still tombstoned, one never tombstoned) is failed.
+   */
+  async finalise(municipalityId: string, erasureId: string): Promise<StoredErasure> {
+    const erasure = (await this.get(municipalityId, erasureId)).value;
+    if (erasure.status === 'completed') return erasure;
     const remaining = (await this.pending(municipalityId, erasureId)).length;
-    const done = remaining === 0;
+    const done = remaining === 0 && erasure.counts.completed >= erasure.counts.subjects;
     return this.update(erasure, {
       status: done ? 'completed' : 'failed',
-      counts: { subjects: erasure.counts.subjects, completed: erasure.counts.subjects - remaining, failed: done ? 0 : Math.max(failed, remaining) },
+      counts: { ...erasure.counts, failed: erasure.counts.subjects - erasure.counts.completed },
       finishedAt: this.clock.now().toISOString(),
     });
   }
@@ -202,54 +244,5 @@ export class ErasureService {
     const next: StoredErasure = { ...erasure, ...changes, updatedAt: this.clock.now().toISOString() };
     const { resource } = await this.directory.item(erasure.id, erasure.municipalityId).replace(next);
     return resource ?? next;
-  }
-
-  /**
-   * Finds subjects tombstoned without a finished erasure (a crash, a lost run) and finishes
-   * them. Used by the resume job; a tombstone whose record was never written gets one.
-   */
-  async recover(municipalityId: string): Promise<string[]> {
-    const open = await queryAll<{ erasureId: string; type: 'student' | 'user'; id: string }>(
-      this.directory,
-      { select: 'c.erasureId, c.type, c.id', where: "IS_DEFINED(c.erasureId) AND c.type IN ('student', 'user')" },
-      [['municipalityId', municipalityId]],
-    );
-    const byErasure = new Map<string, { type: 'student' | 'user'; ids: string[] }>();
-    for (const row of open) {
-      const entry = byErasure.get(row.erasureId) ?? { type: row.type, ids: [] };
-      entry.ids.push(row.id);
-      byErasure.set(row.erasureId, entry);
-    }
-    const resumed: string[] = [];
-    for (const [erasureId, { type, ids }] of byErasure) {
-      const existing = await readTyped<StoredErasure>(this.directory, erasureId, [['municipalityId', municipalityId]], 'erasure');
-      if (!existing) await this.recreateRecord(municipalityId, erasureId, type, ids);
-      await this.process(municipalityId, erasureId);
-      resumed.push(erasureId);
-    }
-    return resumed;
-  }
-
-  private async recreateRecord(municipalityId: string, erasureId: string, subjectType: 'student' | 'user', ids: string[]): Promise<void> {
-    const now = this.clock.now().toISOString();
-    const erasure: StoredErasure = {
-      id: erasureId,
-      type: 'erasure',
-      municipalityId,
-      subjectType,
-      instructionReference: 'recovered-after-interruption',
-      requestedBy: null,
-      status: 'pending',
-      counts: { subjects: ids.length, completed: 0, failed: 0 },
-      subjectDigests: ids.map((id) => this.digestOf(municipalityId, subjectType, id)),
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-    };
-    try {
-      await this.directory.items.create(erasure);
-    } catch (error) {
-      if (!isCosmosStatus(error, 409)) throw error;
-    }
   }
 }
