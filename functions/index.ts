@@ -4,13 +4,18 @@ import { dispatch } from '../lib/http/dispatcher.js';
 import { unmatchedResponse } from '../lib/http/fallback.js';
 import { Router } from '../lib/http/router.js';
 import { processServices } from '../lib/runtime.js';
+import { durableClientInputs, registerJobFunctions } from './jobs/index.js';
 import { apiRoutes } from './routes/index.js';
+import { registerTimers } from './timers/index.js';
 
 // @azure/functions is a CommonJS bundle whose named exports Node's ESM loader cannot see.
 const { app } = functions;
 
 // A bad configuration fails here, when the host loads the app, listing every bad variable.
 loadConfig(process.env);
+
+registerTimers();
+registerJobFunctions();
 
 const routes = apiRoutes().filter((route) => !route.localOnly);
 const router = new Router(routes);
@@ -20,6 +25,7 @@ for (const route of routes) {
     methods: [route.method],
     route: route.path.slice(1),
     authLevel: 'anonymous',
+    ...durableClientInputs(route),
     handler: (request) => dispatch(route, request, { services: processServices }),
   });
 }

@@ -1,3 +1,5 @@
+import { scrubProperties, scrubText } from './telemetry/scrubber.js';
+
 /**
  * Structured log lines. Properties carry ids, route templates and counts only: never
  * names, emails, phone numbers, free text or raw URLs (P6, P11).
@@ -14,7 +16,8 @@ export type LogSink = (level: 'info' | 'warn' | 'error', line: string) => void;
 
 export function createLogger(sink: LogSink = defaultSink): Logger {
   const write = (level: 'info' | 'warn' | 'error') => (event: string, properties: LogProperties = {}) =>
-    sink(level, JSON.stringify({ level, event, ...properties }));
+    // Scrubbed as a safety net: in Azure the host forwards these lines to Application Insights.
+    sink(level, JSON.stringify({ level, event: scrubText(event), ...scrubProperties(properties) }));
   return { info: write('info'), warn: write('warn'), error: write('error') };
 }
 

@@ -1,5 +1,6 @@
 import { StartupFailure } from './http/dispatcher.js';
 import type { Services } from './services.js';
+import { scrubText } from './telemetry/scrubber.js';
 
 let services: Promise<Services> | undefined;
 
@@ -20,7 +21,7 @@ export function processServices(): Promise<Services> {
     return built;
   })().catch((error: unknown) => {
     const reason = error instanceof Error ? error : new Error(String(error));
-    console.error(JSON.stringify({ level: 'error', event: 'startup-failed', error: reason.name, message: reason.message }));
+    console.error(JSON.stringify({ level: 'error', event: 'startup-failed', error: reason.name, message: scrubText(reason.message) }));
     throw new StartupFailure(reason);
   });
   return services;

@@ -8,20 +8,33 @@ import type { OperationCounter } from './data/operation-counter.js';
 import type { GroupStore } from './directory/groups.js';
 import type { SchoolStore } from './directory/schools.js';
 import type { SettingsStore } from './directory/settings.js';
+import type { ErasureRunner, ErasureService } from './erasure/erasure-service.js';
+import type { PrivacyRegistry } from './privacy/privacy-provider.js';
 import type { StudentStore } from './directory/students.js';
 import type { UserDirectory } from './directory/users.js';
+import type { Governance } from './governance/governance.js';
 import type { HealthReport } from './health/health-check.js';
 import type { TokenVerifier } from './identity/jwt-verifier.js';
 import type { PrincipalResolver } from './identity/principal-resolver.js';
 import type { Logger } from './logger.js';
 import type { MunicipalityRegistry } from './platform/municipalities.js';
 import type { RecordStore } from './records/record-store.js';
+import type { LeaverReports } from './reports/leaver-reports.js';
+import type { Telemetry } from './telemetry/telemetry.js';
+import type { UsageServices } from './usage/usage-services.js';
+import type { UsageAnalytics } from './analytics/usage-analytics.js';
+import type { DisclosureRegister } from './disclosures/disclosure-register.js';
+import type { ExportExpiry } from './exports/export-expiry.js';
+import type { ExportService } from './exports/export-service.js';
+import type { SessionStore } from './sessions/session-store.js';
 
 /** Everything a handler may use, built once per process by the composition root. */
 export interface Services {
   config: AppConfig;
   clock: Clock;
   logger: Logger;
+  /** Availability, events and metrics for Application Insights (log lines when it is not configured). */
+  telemetry: Telemetry;
   operations: OperationCounter;
   cosmos: CosmosHandle;
   blob: BlobServiceClient;
@@ -35,6 +48,31 @@ export interface Services {
   students: StudentStore;
   studentGate: StudentGate;
   records: RecordStore;
+  /** Leaver reports (P4): the request path, the generation and expiry work behind the job machinery. */
+  leaverReports: LeaverReports;
   audit: AuditLog;
+  privacy: PrivacyRegistry;
+  erasures: ErasureService;
+  erasureRunner: ErasureRunner;
+  /** Consent, support, complaints, policy versions and their mailings (P8, P9, P17, P18). */
+  governance: Governance;
+  /** Usage events and devices (P6). */
+  usage: UsageServices['usage'];
+  /** The server log of every API call (P6), written off the request path by the dispatcher. */
+  requestLog: UsageServices['requestLog'];
+  /** Starts the P10 clock when an account is erased: `recordAccountDeleted`. */
+  usageLedger: UsageServices['usageLedger'];
+  usageAnonymiser: UsageServices['usageAnonymiser'];
+  /** Retention job runs (timers and `/admin/jobs`), on Durable Functions or the local driver. */
+  jobs: UsageServices['jobs'];
+  /** Browser sessions behind the session cookie (P11). */
+  sessions: SessionStore;
+  /** The register of disclosures to third parties (P13). */
+  disclosures: DisclosureRegister;
+  /** Subject-access exports (P14) and the work of the `export-expiry` job. */
+  exports: ExportService;
+  exportExpiry: ExportExpiry;
+  /** Aggregates of usage with small-cell suppression (P7). */
+  analytics: UsageAnalytics;
   health(): Promise<HealthReport>;
 }

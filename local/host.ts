@@ -6,6 +6,7 @@ import { unmatchedResponse } from '../lib/http/fallback.js';
 import { problems } from '../lib/http/problem.js';
 import type { AnyRoute } from '../lib/http/route.js';
 import { Router } from '../lib/http/router.js';
+import { serializeCookie } from '../lib/sessions/session-cookies.js';
 import type { Services } from '../lib/services.js';
 
 export interface LocalHostOptions {
@@ -140,7 +141,9 @@ async function readLimited(incoming: IncomingMessage, limit: number): Promise<Ui
 }
 
 function send(outgoing: ServerResponse, response: HttpResponseInit, extraHeaders: Record<string, string> = {}): void {
-  const headers = { ...(response.headers as Record<string, string> | undefined), ...extraHeaders };
+  const headers: Record<string, string | string[]> = { ...(response.headers as Record<string, string> | undefined), ...extraHeaders };
+  // The Functions host renders `cookies` as one Set-Cookie header each; so does the local host.
+  if (response.cookies?.length) headers['Set-Cookie'] = response.cookies.map(serializeCookie);
   outgoing.writeHead(response.status ?? 200, headers);
   const body = response.body;
   if (body === undefined || body === null) outgoing.end();

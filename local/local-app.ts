@@ -4,6 +4,7 @@ import { createServices, prepareServices, type CompositionOptions } from '../lib
 import type { Services } from '../lib/services.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_OPERATOR_SUBJECT, devIssuerRoutes, type DevIssuerKeys } from './dev-issuer.js';
 import { startLocalHost, type LocalHost } from './host.js';
+import { startLocalJobRunner } from './job-runner.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, COSMOS_EMULATOR_KEY } from './stack.js';
 
 export interface LocalAppOptions extends CompositionOptions {
@@ -75,10 +76,15 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     await host.close();
     throw error;
   }
+  const jobRunner = startLocalJobRunner(services);
   return {
     host,
     services,
     config,
-    close: () => host.close(),
+    close: async () => {
+      jobRunner.stop();
+      await host.close();
+      await services.requestLog.close();
+    },
   };
 }

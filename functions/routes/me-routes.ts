@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../../lib/identity/principal.js';
 import { defineRoute, type AnyRoute } from '../../lib/http/route.js';
+import { policyStatusSchema } from '../../lib/governance/policy/policy-acceptances.js';
 
 const meSchema = z.object({
   kind: z.enum(['staff', 'operator', 'unregistered']),
@@ -8,6 +9,8 @@ const meSchema = z.object({
   municipalityId: z.string().nullable(),
   roles: z.array(z.enum(ROLES)),
   schoolIds: z.array(z.string()),
+  /** Which privacy-policy version governs the caller, and one awaiting their acceptance (P18). */
+  policy: policyStatusSchema,
 });
 
 export const meRoutes: AnyRoute[] = [
@@ -15,16 +18,24 @@ export const meRoutes: AnyRoute[] = [
     name: 'me',
     method: 'GET',
     path: '/me',
-    summary: 'The caller: user id, municipality and roles',
+    summary: 'The caller: user id, municipality, roles, and the privacy-policy version that applies to them',
     tag: 'identity',
     access: { kind: 'authenticated' },
     response: meSchema,
     successStatus: 200,
-    handler: async ({ principal }) => {
+    handler: async ({ principal }, services) => {
+      const acceptances = services.governance.policyAcceptances;
       if (!principal || principal.kind !== 'staff') {
         return {
           status: 200,
-          body: { kind: principal?.kind ?? 'unregistered', userId: null, municipalityId: null, roles: [...(principal?.roles ?? [])], schoolIds: [] },
+          body: {
+            kind: principal?.kind ?? 'unregistered',
+            userId: null,
+            municipalityId: null,
+            roles: [...(principal?.roles ?? [])],
+            schoolIds: [],
+            policy: await acceptances.generalStatus(),
+          },
         };
       }
       return {
@@ -35,6 +46,7 @@ export const meRoutes: AnyRoute[] = [
           municipalityId: principal.municipalityId,
           roles: [...principal.roles],
           schoolIds: [...principal.schoolIds],
+          policy: await acceptances.statusFor({ municipalityId: principal.municipalityId, userId: principal.userId }),
         },
       };
     },

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { isEuEeaRegion } from './eu-regions.js';
+import {
+  DEFAULT_ANONYMISATION_DELAY_DAYS,
+  DEFAULT_PLATFORM_LOG_RETENTION_DAYS,
+  MAX_ANONYMISATION_DELAY_DAYS,
+} from '../usage/retention-policy.js';
 
 const csv = z
   .string()
@@ -47,6 +52,18 @@ const regionList = csv.superRefine((regions, ctx) => {
   }
 });
 
+/** `Authorization=AAD` or `Authorization=AAD;ClientId=<client id>`, the format the Functions host reads too. */
+const appInsightsAuthentication = z
+  .string()
+  .optional()
+  .transform((value, ctx): { clientId: string | undefined } | undefined => {
+    if (value === undefined || value.trim() === '') return undefined;
+    const match = /^Authorization=AAD(?:;ClientId=([0-9a-f-]{36}))?$/i.exec(value.trim());
+    if (match) return { clientId: match[1] };
+    ctx.addIssue({ code: 'custom', message: 'must be "Authorization=AAD" or "Authorization=AAD;ClientId=<client id>"' });
+    return z.NEVER;
+  });
+
 const envSchema = z
   .object({
     ENGAGE_MODE: z.enum(['local', 'azure']),
@@ -68,7 +85,20 @@ const envSchema = z
     CORS_ALLOWED_ORIGINS: csv.pipe(z.array(z.string().url())),
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(1024 * 1024),
     PRINCIPAL_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().optional(),
+    PRIVACY_DIGEST_KEY: z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      // App Service passes an unresolved Key Vault reference through as text; keying digests with it would be silent damage.
+      .refine((value) => !value.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference (check the identity and role)')
+      .optional(),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z
+      .string()
+      .optional()
+      .refine((value) => !value || /(?:^|;)\s*InstrumentationKey=[0-9a-f-]{36}/i.test(value), 'must be an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)'),
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: appInsightsAuthentication,
+    // P10: the upper bound keeps "within 3 months" true (lib/usage/retention-policy.ts).
+    USAGE_ANONYMISATION_DELAY_DAYS: z.coerce.number().int().min(1).max(MAX_ANONYMISATION_DELAY_DAYS).default(DEFAULT_ANONYMISATION_DELAY_DAYS),
+    PLATFORM_REQUEST_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(MAX_ANONYMISATION_DELAY_DAYS).default(DEFAULT_PLATFORM_LOG_RETENTION_DAYS),
   })
   .superRefine((env, ctx) => {
     if (env.ENGAGE_MODE === 'local') {
@@ -82,6 +112,9 @@ const envSchema = z
         }
       }
       if (!env.AZURE_REGION) ctx.addIssue({ code: 'custom', path: ['AZURE_REGION'], message: 'is required in azure mode' });
+      if (!env.PRIVACY_DIGEST_KEY) {
+        ctx.addIssue({ code: 'custom', path: ['PRIVACY_DIGEST_KEY'], message: 'is required in azure mode (a Key Vault reference)' });
+      }
       if (env.OIDC_ISSUERS.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUERS'], message: 'needs at least one issuer in azure mode' });
       }
@@ -108,7 +141,12 @@ export interface AppConfig {
   corsAllowedOrigins: string[];
   maxBodyBytes: number;
   principalCacheSeconds: number;
+  /** Key of the keyed digests that recognise erased subjects and anonymised records without naming them. */
+  privacyDigestKey: string;
   appInsightsConnectionString: string | undefined;
+  /** Entra ID auth for telemetry (managed identity; `clientId` picks a user-assigned one). */
+  appInsightsAuthentication: { clientId: string | undefined } | undefined;
+  usage: { anonymisationDelayDays: number; platformLogRetentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -149,6 +187,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     principalCacheSeconds: e.PRINCIPAL_CACHE_SECONDS,
+    // Local mode only: a fixed key is harmless where the data is made up.
+    privacyDigestKey: e.PRIVACY_DIGEST_KEY ?? 'local-development-digest-key-not-for-production',
     appInsightsConnectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING,
+    appInsightsAuthentication: e.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    usage: { anonymisationDelayDays: e.USAGE_ANONYMISATION_DELAY_DAYS, platformLogRetentionDays: e.PLATFORM_REQUEST_LOG_RETENTION_DAYS },
   };
 }

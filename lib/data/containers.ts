@@ -17,8 +17,8 @@ export const CONTAINERS = {
   platform: {
     id: 'platform',
     partitionKeyPaths: ['/pk'],
-    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?'],
-    documentTypes: ['municipality'],
+    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?', '/status/?', '/followUpBy/?'],
+    documentTypes: ['municipality', 'policy-version', 'complaint', 'complaint-index', 'mailing', 'consent-index-entry'],
   },
   identities: {
     id: 'identities',
@@ -30,7 +30,7 @@ export const CONTAINERS = {
     id: 'directory',
     partitionKeyPaths: ['/municipalityId'],
     indexedPaths: ['/type/?', '/schoolId/?', '/schoolIds/[]/?', '/teacherIds/[]/?', '/studentIds/[]/?', '/status/?', '/createdAt/?'],
-    documentTypes: ['settings', 'school', 'group', 'user', 'student'],
+    documentTypes: ['settings', 'school', 'group', 'user', 'student', 'erasure'],
   },
   records: {
     id: 'records',
@@ -43,6 +43,66 @@ export const CONTAINERS = {
     partitionKeyPaths: ['/municipalityId', '/month'],
     indexedPaths: ['/targetIds/[]/?', '/at/?'],
     documentTypes: ['audit-entry'],
+  },
+  consents: {
+    id: 'consents',
+    partitionKeyPaths: ['/municipalityId', '/userId'],
+    indexedPaths: ['/type/?'],
+    documentTypes: ['consent', 'policy-acceptances'],
+  },
+  support: {
+    id: 'support',
+    partitionKeyPaths: ['/pk'],
+    indexedPaths: ['/type/?', '/createdAt/?'],
+    documentTypes: ['support-request', 'support-request-ref'],
+  },
+  outbox: {
+    id: 'outbox',
+    partitionKeyPaths: ['/pk'],
+    indexedPaths: ['/type/?', '/status/?', '/claimedAt/?'],
+    documentTypes: ['email'],
+  },
+  usage: {
+    id: 'usage',
+    // accountBucket = acct:<accountId>:<YYYY-MM> | acct:<accountId>:months | anon:<YYYY-MM>:<shard> | platform:<YYYY-MM-DD> (lib/usage/usage-model.ts)
+    partitionKeyPaths: ['/municipalityId', '/accountBucket'],
+    indexedPaths: ['/type/?', '/at/?'],
+    documentTypes: ['usage-event', 'device-registration', 'request-log', 'usage-month'],
+  },
+  ledger: {
+    id: 'ledger',
+    // pk = usage-due:<municipalityId>:<YYYY-MM-DD> | usage-open (lib/usage/usage-ledger.ts)
+    partitionKeyPaths: ['/pk'],
+    indexedPaths: ['/type/?', '/municipalityId/?', '/day/?', '/deadline/?'],
+    documentTypes: ['usage-due', 'usage-open-day'],
+  },
+  jobs: {
+    id: 'jobs',
+    // pk = run:<runId> | cursor (lib/jobs/job-runs.ts)
+    partitionKeyPaths: ['/pk'],
+    indexedPaths: ['/type/?', '/status/?', '/dueAt/?', '/createdAt/?'],
+    documentTypes: ['job-run', 'job-progress', 'job-cursor'],
+  },
+  reports: {
+    id: 'reports',
+    // Leaver report index entries and generation runs (lib/reports/report-index.ts).
+    partitionKeyPaths: ['/municipalityId'],
+    indexedPaths: ['/type/?', '/schoolId/?', '/schoolYear/?', '/studentId/?', '/studentIds/[]/?', '/runId/?', '/requestedBy/?', '/state/?', '/createdAt/?', '/expiresAt/?'],
+    documentTypes: ['leaver-report', 'leaver-report-run'],
+  },
+  exports: {
+    id: 'exports',
+    // Exports and disclosures per municipality; `_expiry` holds the expiry index (lib/exports/export-model.ts).
+    partitionKeyPaths: ['/municipalityId'],
+    indexedPaths: ['/type/?', '/createdAt/?', '/expiresAt/?', '/subjectId/?', '/subjectIds/[]/?'],
+    documentTypes: ['export', 'export-due', 'disclosure'],
+  },
+  sessions: {
+    id: 'sessions',
+    // id = sha256(cookie) for a session, `person.<keyed digest>` for a person's index (lib/sessions/session-store.ts).
+    partitionKeyPaths: ['/id'],
+    indexedPaths: [],
+    documentTypes: ['session', 'session-index'],
   },
 } as const satisfies Record<string, ContainerDefinition>;
 

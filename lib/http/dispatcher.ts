@@ -3,9 +3,11 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { cosmosStatus, retryAfterSeconds } from '../data/cosmos-errors.js';
 import { formatCounts } from '../data/operation-counter.js';
-import { TokenRejected } from '../identity/jwt-verifier.js';
+import { TokenRejected } from '../identity/token-rejected.js';
 import { hasRole, type Principal } from '../identity/principal.js';
 import type { Services } from '../services.js';
+import { sessionIdentity } from '../sessions/session-authentication.js';
+import { clientInfo } from '../usage/client-info.js';
 import { HttpProblem, problems } from './problem.js';
 import { isRaw, type AnyRoute, type RouteResult } from './route.js';
 import { parseOrThrow } from './validation.js';
@@ -26,21 +28,39 @@ export interface DispatchOptions {
  */
 export async function dispatch(route: AnyRoute, request: HttpRequest, options: DispatchOptions): Promise<HttpResponseInit> {
   const requestId = randomUUID();
+  const started = performance.now();
+  const caller: Caller = {};
   let services: Services | undefined;
+  let response: HttpResponseInit;
   try {
     services = await options.services();
     const ready = services;
-    const { result, counts } = await ready.operations.measure(() => run(route, request, ready, requestId));
-    const response = toResponse(route, result, requestId);
+    const { result, counts } = await ready.operations.measure(() => run(route, request, ready, requestId, caller));
+    response = toResponse(route, result, requestId);
     if (ready.config.mode === 'local') withHeader(response, 'x-engage-cosmos-operations', formatCounts(counts));
-    return response;
   } catch (error) {
-    return problemResponse(toProblem(error, requestId, route, services), requestId);
+    response = problemResponse(toProblem(error, requestId, route, services), requestId);
   }
+  // P6 request log: outside the operation-count scope, buffered, never awaited here.
+  services?.requestLog.record({
+    method: route.method,
+    route: route.path,
+    status: response.status ?? 200,
+    durationMs: performance.now() - started,
+    principal: caller.principal,
+    client: clientInfo(request.headers),
+  });
+  return response;
 }
 
-async function run(route: AnyRoute, request: HttpRequest, services: Services, requestId: string): Promise<RouteResult<unknown>> {
+/** Who called, once known: for the request log, which is written after the response is made. */
+interface Caller {
+  principal?: Principal;
+}
+
+async function run(route: AnyRoute, request: HttpRequest, services: Services, requestId: string, caller: Caller): Promise<RouteResult<unknown>> {
   const principal = route.access.kind === 'public' ? undefined : await authenticate(request, services);
+  caller.principal = principal;
   const params = parseOrThrow('params', route.params ?? z.strictObject({}), { ...request.params });
   if (principal) authorise(route, principal, params as Record<string, unknown>);
   const query = parseOrThrow('query', route.query ?? z.strictObject({}), queryObject(request));
@@ -51,7 +71,8 @@ async function run(route: AnyRoute, request: HttpRequest, services: Services, re
 
 async function authenticate(request: HttpRequest, services: Services): Promise<Principal> {
   const header = request.headers.get('authorization');
-  if (!header) throw problems.unauthenticated('a bearer token is required');
+  // The browser's session cookie (P11) stands in for a bearer token; see lib/sessions.
+  if (!header) return services.principals.resolve(await sessionIdentity(request, services.sessions, services.config.corsAllowedOrigins));
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match?.[1]) throw problems.unauthenticated('the Authorization header must be "Bearer <token>"');
   try {
@@ -125,13 +146,15 @@ function toResponse(route: AnyRoute, result: RouteResult<unknown>, requestId: st
   if (isRaw(result)) {
     return { status: result.status, headers: { ...headers, 'Content-Type': result.contentType }, body: result.raw };
   }
-  if (result.body === undefined) return { status: result.status, headers };
+  const cookies = result.cookies ? { cookies: result.cookies } : {};
+  if (result.body === undefined) return { status: result.status, headers, ...cookies };
   // Parsing through the response schema strips anything the schema does not list.
   const body = route.response ? route.response.parse(result.body) : result.body;
   return {
     status: result.status,
     headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
     body: JSON.stringify(body),
+    ...cookies,
   };
 }
 

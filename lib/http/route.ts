@@ -1,3 +1,4 @@
+import type { Cookie } from '@azure/functions';
 import type { z } from 'zod';
 import type { Principal, Role } from '../identity/principal.js';
 import type { Services } from '../services.js';
@@ -28,6 +29,8 @@ export interface JsonResult<T> {
   status: number;
   body?: T;
   headers?: Record<string, string>;
+  /** Set-Cookie, one per cookie (a header map holds one): the session routes (P11). */
+  cookies?: Cookie[];
 }
 
 export interface RawResult {

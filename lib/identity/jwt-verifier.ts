@@ -1,17 +1,13 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { OidcIssuerConfig } from '../config/config.js';
 import type { TokenIdentity } from './principal.js';
+import { TokenRejected } from './token-rejected.js';
 
 /** Asymmetric algorithms only: `none` and HS* (which would turn a public key into a shared secret) never verify. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
 export const CLOCK_SKEW_SECONDS = 60;
 
-export class TokenRejected extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'TokenRejected';
-  }
-}
+export { TokenRejected };
 
 export interface TokenVerifier {
   verify(token: string): Promise<TokenIdentity>;

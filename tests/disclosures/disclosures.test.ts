@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InProcessErasureRunner } from '../../lib/erasure/in-process-erasure-runner.js';
+import { erasuresSettled } from '../support/erasures.js';
 import { buildSchoolWorld, type SchoolWorld } from '../support/school-world.js';
 import { cosmosOperations, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -122,7 +122,7 @@ describe('the disclosure register (P13)', () => {
     const created = await test.request('POST', path(), { token: admin, body: { ...valid(), subjectIds: [world.students.sameSchool, world.students.otherSchool] } });
     const erasure = await test.request('DELETE', `/municipalities/${world.home}/students/${world.students.sameSchool}?instructionReference=SAK-2026/5`, { token: admin });
     expect(erasure.status).toBe(202);
-    await (test.app.services.erasureRunner as InProcessErasureRunner).idle();
+    await erasuresSettled(test);
     const after = await test.request('GET', `${path()}/${created.body.id}`, { token: admin });
     expect(after.body.subjectIds).toEqual(['erased', world.students.otherSchool]);
     expect(after.body.recipient).toBe(created.body.recipient);

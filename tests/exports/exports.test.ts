@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.js';
-import type { InProcessErasureRunner } from '../../lib/erasure/in-process-erasure-runner.js';
+import { erasuresSettled } from '../support/erasures.js';
 import type { ExportSection, PrivacySubject } from '../../lib/privacy/privacy-provider.js';
 import { buildSchoolWorld, type SchoolWorld } from '../support/school-world.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -309,7 +309,7 @@ describe('erasure removes the exports of the erased person', () => {
     expect(await storedExportBlobs()).toContain(`${world.home}/${created.body.id}.json`);
     const erasure = await test.request('DELETE', `/municipalities/${world.home}/students/${world.students.sameSchool}?instructionReference=SAK-2026/88`, { token: admin });
     expect(erasure.status).toBe(202);
-    await (test.app.services.erasureRunner as InProcessErasureRunner).idle();
+    await erasuresSettled(test);
     expect((await test.request('GET', `/municipalities/${world.home}/erasures/${erasure.body.id}`, { token: admin })).body.status).toBe('completed');
     expect((await test.request('GET', `${exportsPath()}/${created.body.id}`, { token: admin })).status).toBe(404);
     expect(await storedExportBlobs()).not.toContain(`${world.home}/${created.body.id}.json`);

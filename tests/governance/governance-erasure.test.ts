@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InProcessErasureRunner } from '../../lib/erasure/in-process-erasure-runner.js';
+import { erasuresSettled } from '../support/erasures.js';
 import { everythingStored } from '../support/data-scan.js';
 import { createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp } from '../support/test-app.js';
 import { backgroundSettled, sinkMessages } from './helpers.js';
@@ -55,7 +55,7 @@ describe('erasing a user reaches their consents, acceptances, support threads an
     expect((await storedMentions(leaving.id)).some((where) => where.startsWith('consents/'))).toBe(true);
     const response = await test.request('DELETE', `/municipalities/0301/users/${leaving.id}?instructionReference=SAK-2031/7`, { token: dataAdmin.token });
     expect(response.status).toBe(202);
-    await (test.app.services.erasureRunner as InProcessErasureRunner).idle();
+    await erasuresSettled(test);
     expect(await storedMentions(leaving.id)).toEqual([]);
     expect(await storedMentions(leaving.subject)).toEqual([]);
     expect((await test.request('GET', '/me/consents/newsletter', { token: staying.token })).body.granted).toBe(true);

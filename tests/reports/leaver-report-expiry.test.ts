@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InProcessErasureRunner } from '../../lib/erasure/in-process-erasure-runner.js';
+import { erasuresSettled } from '../support/erasures.js';
 import { JobRunStore } from '../../lib/jobs/job-runs.js';
 import { JobService } from '../../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../../lib/jobs/job-signals.js';
@@ -127,7 +127,7 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
     const erased = await test.request('DELETE', `${base}/students/${leavers[0]?.id}?instructionReference=SAK-2033/7`, { token: world.actors.dataAdmin.token });
     expect(erased.status).toBe(202);
     expect(await status(report as LeaverReportView)).toBe(404);
-    await (test.app.services.erasureRunner as InProcessErasureRunner).idle();
+    await erasuresSettled(test);
     const erasure = await test.request('GET', `${base}/erasures/${erased.body.id}`, { token: world.actors.dataAdmin.token });
     expect(erasure.body).toMatchObject({ status: 'completed', counts: { failed: 0 } });
     expect(await blobsOf(report as LeaverReportView)).toEqual([]);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../functions/routes/index.js';
 import type { AnyRoute } from '../../lib/http/route.js';
 import type { Role } from '../../lib/identity/principal.js';
+import { USAGE_EVENT_TYPES } from '../../lib/usage/usage-model.js';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
 import { buildSchoolWorld, RECORD_BODIES, type SchoolWorld } from '../support/school-world.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -103,8 +104,14 @@ interface Fixture {
   publicStatus?: number;
   /** Send a stale If-Match: a caller who passes authorisation gets 412, and nothing is written. */
   ifMatch?: boolean;
+  /** Query string for the request. */
+  query?: string;
 }
 
+const ME: Variant[] = [{ label: 'the caller', place: 'home' }];
+const USAGE_EVENT_TYPE = USAGE_EVENT_TYPES[0];
+const MATRIX_POLICY_VERSION = 'matrix-1';
+const SUPPORT_OWNER = 'groupTeacher';
 const HOME_AND_FOREIGN: Variant[] = [{ label: 'own municipality', place: 'home' }, { label: 'foreign municipality', place: 'foreign' }];
 const studentVariants = (): Variant[] => [
   ...(['inGroup', 'sameSchool', 'otherSchool'] as const).map((student) => ({ label: `student ${student}`, place: 'home' as const, student })),
@@ -227,9 +234,87 @@ const FIXTURES: Record<string, Fixture> = {
   ...recordFixtures('evaluation', 'evaluations'),
   ...recordFixtures('grade', 'grades'),
   'list-audit': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  // Erasure routes must not erase the world: a malformed instruction reference is refused
+  // (400) only after the tenant and role checks, which is what the matrix is about.
+  'erase-student': { variants: studentVariants(), query: 'instructionReference=not%20a%20reference', expect: () => 400 },
+  'erase-user': { variants: userVariants, query: 'instructionReference=not%20a%20reference', expect: () => 400 },
+  'create-erasure': {
+    variants: HOME_AND_FOREIGN,
+    body: () => ({ subjectType: 'student', subjectIds: [randomUUID()], instructionReference: 'SAK-MATRIX' }),
+    expect: () => 404,
+  },
+  'list-erasures': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'get-erasure': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  // Usage information (P6) is about staff accounts; job runs are the operator's.
+  'record-usage-events': { variants: ME, body: () => ({ events: [{ type: USAGE_EVENT_TYPE, feature: 'grades/list', at: new Date().toISOString() }] }), expect: () => 202 },
+  'register-device': { variants: ME, body: () => ({ deviceId: 'device-matrix-1', model: 'Pixel 9', osVersion: '15' }), expect: () => 201 },
+  'start-job-run': { variants: ME, body: () => ({ dryRun: true }), expect: () => 202 },
+  'get-job-run': { variants: ME, expect: () => 404 },
+  // Governance (P8, P9, P17, P18): not tenant routes; the caller's own data or the operator's desk.
+  'list-my-consents': { variants: ME, expect: () => 200 },
+  'get-my-consent': { variants: ME, expect: () => 200 },
+  'set-my-consent': { variants: ME, body: () => ({ granted: false }), expect: () => 200 },
+  'send-newsletter': { variants: ME, body: () => ({ subject: 'Nytt i Engage', text: 'Hei!' }), expect: () => 202 },
+  'publish-policy-version': {
+    variants: ME,
+    body: () => ({ version: `m-${randomUUID().slice(0, 8)}`, language: 'nb', text: 'Tekst', changeType: 'minor', reducesRights: false, effectiveFrom: new Date(Date.now() + 86_400_000).toISOString() }),
+    expect: () => 201,
+  },
+  'current-policy': { variants: [], expect: () => 200, publicStatus: 200 },
+  'list-policy-versions': { variants: [], expect: () => 200, publicStatus: 200 },
+  'get-policy-version': { variants: [], expect: () => 200, publicStatus: 200 },
+  'accept-policy-version': { variants: ME, body: () => ({ version: MATRIX_POLICY_VERSION }), expect: () => 201 },
+  'file-complaint': { variants: [], body: () => ({ name: 'Klager', contact: 'klager@example.test', text: 'Klage' }), expect: () => 201, publicStatus: 201 },
+  'list-complaints': { variants: ME, expect: () => 200 },
+  'get-complaint': { variants: ME, expect: () => 200 },
+  'update-complaint': { variants: ME, ifMatch: true, body: () => ({ status: 'contacted' }), expect: () => 412 },
+  'open-support-request': { variants: ME, body: () => ({ subject: 'Hjelp', message: 'Jeg trenger hjelp' }), expect: () => 201 },
+  'list-support-requests': { variants: ME, expect: () => 200 },
+  'get-support-request': { variants: ME, expect: (actor) => (actor.name === SUPPORT_OWNER || actor.kind === 'operator' ? 200 : 404) },
+  'add-support-message': { variants: ME, body: () => ({ text: 'Mer informasjon' }), expect: (actor) => (actor.name === SUPPORT_OWNER || actor.kind === 'operator' ? 201 : 404) },
+  // Sessions (P11): anyone signed in exchanges a bearer token for a cookie, and signs out.
+  'start-session': { variants: ME, body: () => ({ language: 'nb' }), expect: () => 201 },
+  'end-session': { variants: ME, expect: () => 204 },
+  // Disclosures and exports (P13, P14): the data admin of the path's municipality, about its own people.
+  'register-disclosure': {
+    variants: HOME_AND_FOREIGN,
+    body: (world, v) => ({
+      recipient: 'Matrise tingrett',
+      basis: 'court-order',
+      reference: 'MATRIX-1',
+      dataCategories: ['identity'],
+      subjectIds: [v.place === 'home' ? world.students.inGroup : world.students.foreign],
+    }),
+    expect: () => 201,
+  },
+  'list-disclosures': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'get-disclosure': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  'create-export': {
+    variants: HOME_AND_FOREIGN,
+    body: (world, v) => ({ subjectType: 'student', subjectId: v.place === 'home' ? world.students.inGroup : world.students.foreign, format: 'json', recipient: 'controller' }),
+    expect: () => 201,
+  },
+  'list-exports': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'get-export': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  'download-export': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  // Analytics (P7): aggregates for municipality and data admins.
+  'usage-analytics': { variants: HOME_AND_FOREIGN, query: 'from=2026-11-01&to=2026-11-30&groupBy=feature', expect: () => 200 },
+  // Leaver reports (P4): school admins for their schools, municipality and data admins for all. The world has
+  // no leavers: a run for a school the caller sees starts (and finds nobody); reports and runs by id are 404.
+  'create-leaver-reports': {
+    variants: schoolVariants.filter((v) => v.school !== 'foreign' || v.place === 'foreign'),
+    body: (world, v) => ({ schoolId: world.schools[schoolOf(v)], schoolYear: '2026-2027' }),
+    expect: (actor, v) => (manages(actor, schoolOf(v)) || (has(actor, 'data-admin') && actor.place === SCHOOL_PLACE[schoolOf(v)]) ? 202 : 400),
+  },
+  'get-leaver-report-run': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  'list-leaver-reports': { variants: HOME_AND_FOREIGN, expect: () => 200 },
+  'get-leaver-report': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  'get-leaver-report-document': { variants: HOME_AND_FOREIGN, expect: () => 404 },
 };
 
-function pathFor(route: AnyRoute, world: SchoolWorld & { foreignGroup: string }, variant: Variant): string {
+type MatrixWorld = SchoolWorld & { foreignGroup: string; complaintId: string; supportRequestId: string };
+
+function pathFor(route: AnyRoute, world: MatrixWorld, variant: Variant): string {
   const municipality = variant.place === 'home' ? world.home : world.foreign;
   const studentKey = variant.student ?? 'inGroup';
   const recordStudent = variant.crossedRecord ? 'sameSchool' : studentKey;
@@ -241,6 +326,17 @@ function pathFor(route: AnyRoute, world: SchoolWorld & { foreignGroup: string },
     groupId: variant.group === 'foreign' ? world.foreignGroup : world.group,
     userId: world.actors[variant.user ?? 'groupTeacher'].id,
     recordId: world.records[recordStudent]?.[kind] ?? randomUUID(),
+    erasureId: randomUUID(),
+    reportId: randomUUID(),
+    runId: randomUUID(),
+    purpose: 'newsletter',
+    job: 'usage-anonymisation',
+    id: randomUUID(),
+    version: MATRIX_POLICY_VERSION,
+    complaintId: world.complaintId,
+    requestId: world.supportRequestId,
+    disclosureId: randomUUID(),
+    exportId: randomUUID(),
     asset: 'init.js',
   };
   return route.path.replace(/\{(\w+)\}/g, (_match, name: string) => values[name] ?? 'unknown');
@@ -276,7 +372,7 @@ function casesOf(routes: AnyRoute[]): Case[] {
 }
 
 let test: TestApp;
-let world: SchoolWorld & { foreignGroup: string };
+let world: MatrixWorld;
 const tokens = new Map<string, string | undefined>();
 const routes = apiRoutes();
 
@@ -284,7 +380,16 @@ beforeAll(async () => {
   test = await startTestApp();
   const built = await buildSchoolWorld(test);
   const foreignGroups = await test.request('GET', `/municipalities/${built.foreign}/groups`, { token: built.actors.foreignAdmin.token });
-  world = { ...built, foreignGroup: foreignGroups.body.items[0].id };
+  const operator = await test.operatorToken();
+  const policy = await test.request('POST', '/privacy-policy/versions', {
+    token: operator,
+    body: { version: MATRIX_POLICY_VERSION, language: 'nb', text: 'Personvernerklæring', changeType: 'major', reducesRights: false, effectiveFrom: new Date(Date.now() + 1500).toISOString() },
+  });
+  const complaint = await test.request('POST', '/complaints', { body: { name: 'Klager', contact: 'klager@example.test', text: 'Klage' } });
+  const support = await test.request('POST', '/support-requests', { token: built.actors.groupTeacher.token, body: { subject: 'Hjelp', message: 'Hei' } });
+  if (policy.status !== 201 || complaint.status !== 201 || support.status !== 201) throw new Error('could not seed governance data for the matrix');
+  await new Promise((resolve) => setTimeout(resolve, 1600));
+  world = { ...built, foreignGroup: foreignGroups.body.items[0].id, complaintId: complaint.body.id, supportRequestId: support.body.id };
   for (const actor of ACTORS) {
     if (actor.kind === 'staff') tokens.set(actor.name, world.actors[actor.name as keyof SchoolWorld['actors']].token);
     else if (actor.kind === 'operator') tokens.set(actor.name, await test.operatorToken());
@@ -315,7 +420,7 @@ describe('authorisation matrix', () => {
     const cases = casesOf(routes);
     expect(cases.length).toBeGreaterThan(500);
     for (const { route, actor, variant, fixture } of cases) {
-      const path = pathFor(route, world, variant);
+      const path = `${pathFor(route, world, variant)}${fixture.query ? `?${fixture.query}` : ''}`;
       const headers: Record<string, string> = fixture.ifMatch ? { 'if-match': '"stale-etag"' } : {};
       const body = fixture.body?.(world, variant);
       const response = await test.request(route.method, path, { token: tokens.get(actor.name), headers, ...(body === undefined ? {} : { body }) });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.js';
-import type { InProcessErasureRunner } from '../../lib/erasure/in-process-erasure-runner.js';
+import { erasuresSettled } from '../support/erasures.js';
 import { cosmosOperations, createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp, type TestResponse } from '../support/test-app.js';
 
 /** A clock the test moves by hand; the session store reads it. */
@@ -274,7 +274,7 @@ describe('erasure ends the sessions of an erased user', () => {
     const before = (await test.app.services.cosmos.containers.sessions.items.readAll().fetchAll()).resources.length;
     const erasure = await test.request('DELETE', `/municipalities/0301/users/${leaving.id}?instructionReference=SAK-2026/77`, { token: admin.token });
     expect(erasure.status).toBe(202);
-    await (test.app.services.erasureRunner as InProcessErasureRunner).idle();
+    await erasuresSettled(test);
     const status = await test.request('GET', `/municipalities/0301/erasures/${erasure.body.id}`, { token: admin.token });
     expect(status.body.status).toBe('completed');
     for (const cookie of [session, other]) expect((await test.request('GET', '/me', withSession(cookie))).status).toBe(401);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { Clock } from '../../lib/clock.js';
+import type { CompositionOptions } from '../../lib/composition-root.js';
 import type { TenantRole } from '../../lib/identity/principal.js';
 import { DEV_ISSUER, DEV_OPERATOR_SUBJECT, generateDevKeys, mintDevToken, type DevIssuerKeys } from '../../local/dev-issuer.js';
 import { startLocalApp, type LocalApp } from '../../local/local-app.js';
@@ -32,6 +33,8 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   clock?: Clock;
+  /** Composition overrides, e.g. a capturing logger or a recording telemetry transport. */
+  composition?: CompositionOptions;
 }
 
 /** The real local host on a free port, against the run's emulators, in a database of its own. */
@@ -41,6 +44,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     cosmosEndpoint: inject('cosmosEndpoint'),
     blobEndpoint: inject('blobEndpoint'),
     devKeys: keys,
+    ...options.composition,
     port: 0,
     env: { COSMOS_DATABASE: `test-${randomUUID().slice(0, 8)}`, ...options.env },
     ...(options.clock ? { clock: options.clock } : {}),
