@@ -1,6 +1,7 @@
 import { nextOccurrence } from '../lib/jobs/daily-schedule.js';
 import { JOBS, type JobDefinition } from '../lib/jobs/job-definitions.js';
 import type { Services } from '../lib/services.js';
+import { timers as frequentTimers } from '../functions/timers/index.js';
 
 export interface LocalJobRunner {
   stop(): void;
@@ -36,10 +37,20 @@ export function startLocalJobRunner(services: Services): LocalJobRunner {
   };
 
   for (const job of Object.values(JOBS)) arm(job);
+  // The frequent timers (availability probe, mailings) run on intervals, as their Azure timers do.
+  const intervals = frequentTimers.map((definition) => {
+    const interval = setInterval(() => {
+      definition.run(services).catch((error: unknown) =>
+        services.logger.error('timer-failed', { timer: definition.name, error: error instanceof Error ? error.name : 'unknown' }));
+    }, definition.everyMinutes * 60_000);
+    interval.unref();
+    return interval;
+  });
   return {
     stop() {
       stopped = true;
       for (const timer of timers.values()) clearTimeout(timer);
+      for (const interval of intervals) clearInterval(interval);
     },
   };
 }

@@ -4,7 +4,7 @@ import type { TimerDefinition } from './timer-definition.js';
 /** P12: every 5 minutes, the health checks as an availability result in Application Insights. */
 export const availabilityProbeTimer: TimerDefinition = {
   name: 'availability-probe',
-  schedule: '0 */5 * * * *',
+  everyMinutes: 5,
   async run(services) {
     await runAvailabilityProbe(services, services.telemetry);
     // The instance may be frozen as soon as the invocation returns.

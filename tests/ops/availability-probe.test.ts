@@ -51,6 +51,7 @@ describe('availability probe (P12)', () => {
     registerTimers();
     timer.mockRestore();
     expect(registered).toContainEqual({ name: 'availability-probe', schedule: '0 */5 * * * *' });
+    expect(registered).toContainEqual({ name: 'mailing', schedule: '0 */5 * * * *' });
   });
 
   it('reports success, with the version, per-dependency status, duration and the region, while both emulators are up', async () => {
