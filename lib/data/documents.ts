@@ -69,3 +69,14 @@ export async function replaceIfMatch<T extends { id: string }>(
     throw error;
   }
 }
+
+/** Deletes a document that may already be gone (idempotent erasure and expiry steps): 1 if it was there. */
+export async function deleteIfPresent(container: Container, id: string, partitionKey: PartitionKey): Promise<number> {
+  try {
+    await container.item(id, partitionKey).delete();
+    return 1;
+  } catch (error) {
+    if (isCosmosStatus(error, 404)) return 0;
+    throw error;
+  }
+}

@@ -1,22 +1,12 @@
 import type { Container } from '@azure/cosmos';
-import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { identityKey } from '../identity/identity-key.js';
 import type { ExportSection, PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
 import type { GroupStore } from './groups.js';
+import { deleteIfPresent } from '../data/documents.js';
 
 async function readRaw(container: Container, id: string, partitionKey: string): Promise<Record<string, unknown> | undefined> {
   const { resource } = await container.item(id, partitionKey).read<Record<string, unknown>>();
   return resource ?? undefined;
-}
-
-async function deleteIfPresent(container: Container, id: string, partitionKey: string): Promise<number> {
-  try {
-    await container.item(id, partitionKey).delete();
-    return 1;
-  } catch (error) {
-    if (isCosmosStatus(error, 404)) return 0;
-    throw error;
-  }
 }
 
 function withoutSystemFields(document: Record<string, unknown>): Record<string, unknown> {

@@ -1,6 +1,6 @@
-import * as df from 'durable-functions';
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
 import type { ErasureBatchResult, ErasureService } from './erasure-service.js';
+import { activityRetry } from '../jobs/activity-retry.js';
 
 /** Function names, shared by the Azure registrations and the local driver. */
 export const ERASURE_FUNCTIONS = {
@@ -20,13 +20,6 @@ export interface ErasureOrchestrationInput {
   batches?: number;
 }
 
-function retry(): df.RetryOptions {
-  const options = new df.RetryOptions(5_000, 6);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 300_000;
-  return options;
-}
-
 /**
  * One erasure instruction: batches of subjects until none is left to try, then the status
  * (completed only if every subject passed verification). The work list is the tombstoned
@@ -38,19 +31,19 @@ const orchestrator: OrchestrationHandler = function* (context) {
   for (let batch = 0; batch < BATCHES_PER_EXECUTION; batch++) {
     let result: ErasureBatchResult;
     try {
-      result = yield context.df.callActivityWithRetry(F.batch, retry(), target);
+      result = yield context.df.callActivityWithRetry(F.batch, activityRetry(), target);
     } catch {
       break;
     }
     if (!result.more || result.erased === 0) {
-      return yield context.df.callActivityWithRetry(F.finalise, retry(), target);
+      return yield context.df.callActivityWithRetry(F.finalise, activityRetry(), target);
     }
   }
   if ((input.batches ?? 0) < 100 * BATCHES_PER_EXECUTION) {
     context.df.continueAsNew({ ...target, batches: (input.batches ?? 0) + BATCHES_PER_EXECUTION });
     return undefined;
   }
-  return yield context.df.callActivityWithRetry(F.finalise, retry(), target);
+  return yield context.df.callActivityWithRetry(F.finalise, activityRetry(), target);
 };
 
 export const erasureOrchestrators: Readonly<Record<string, OrchestrationHandler>> = { [F.orchestrator]: orchestrator };

@@ -1,6 +1,6 @@
-import * as df from 'durable-functions';
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
 import { EXPORT_EXPIRY_JOB, type ExpiryBatchResult, type ExpiryFinishInput, type ExpiryRunInput, type ExportExpiry } from './export-expiry.js';
+import { activityRetry } from '../jobs/activity-retry.js';
 
 /** Function names, shared by the Azure registrations and the local driver. */
 export const EXPORT_EXPIRY_FUNCTIONS = {
@@ -18,14 +18,6 @@ export const EXPIRY_BATCHES_PER_EXECUTION = 20;
 /** The run's input, plus how many executions came before (continue-as-new). */
 type ExpiryState = ExpiryRunInput & { execution?: number };
 
-/** Transient failures fail an activity; durable retries with back-off ride them out (every activity is idempotent). */
-function retry(): df.RetryOptions {
-  const options = new df.RetryOptions(5_000, 6);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 300_000;
-  return options;
-}
-
 /**
  * Plan (count what is due), expire batch after batch until nothing due is left, finish.
  * Progress lives in Cosmos (the expiry index and the run), so a new execution or a later
@@ -35,13 +27,13 @@ const orchestrator: OrchestrationHandler = function* (context) {
   const state = context.df.getInput<ExpiryState>();
   const run: ExpiryRunInput = { runId: state.runId, asOf: state.asOf, dryRun: state.dryRun };
   const execution = state.execution ?? 0;
-  if (execution === 0) yield context.df.callActivityWithRetry(F.plan, retry(), run);
+  if (execution === 0) yield context.df.callActivityWithRetry(F.plan, activityRetry(), run);
   let failures = 0;
   if (!run.dryRun) {
     try {
       let more = true;
       for (let batch = 0; more && batch < EXPIRY_BATCHES_PER_EXECUTION; batch++) {
-        const result: ExpiryBatchResult = yield context.df.callActivityWithRetry(F.batch, retry(), run);
+        const result: ExpiryBatchResult = yield context.df.callActivityWithRetry(F.batch, activityRetry(), run);
         more = result.more;
       }
       if (more) {
@@ -54,7 +46,7 @@ const orchestrator: OrchestrationHandler = function* (context) {
     }
   }
   const finish: ExpiryFinishInput = { ...run, failures };
-  return yield context.df.callActivityWithRetry(F.finish, retry(), finish);
+  return yield context.df.callActivityWithRetry(F.finish, activityRetry(), finish);
 };
 
 export const exportExpiryOrchestrators: Readonly<Record<string, OrchestrationHandler>> = {

@@ -6,6 +6,7 @@ import type { JobRunStore } from '../jobs/job-runs.js';
 import type { JobSignals } from '../jobs/job-signals.js';
 import { queryAll, queryPage } from '../paging/query-page.js';
 import { blobNameOf, EXPIRY_PARTITION, type ExportDueEntry, type StoredExport } from './export-model.js';
+import { finishJobRun } from '../jobs/finish-job-run.js';
 
 export const EXPORT_EXPIRY_JOB = 'export-expiry';
 const SCOPE = 'exports';
@@ -78,24 +79,7 @@ export class ExportExpiry {
 
   async finish(input: ExpiryFinishInput): Promise<ExpirySummary> {
     const overdue = input.dryRun ? 0 : await this.countDue(input.asOf);
-    const now = this.now();
-    const status = input.failures > 0 ? 'failed' : 'completed';
-    await this.deps.runs.finish(input.runId, { status, failures: input.failures, overdue, at: now });
-    const run = await this.deps.runs.read(input.runId);
-    const summary = {
-      jobName: EXPORT_EXPIRY_JOB,
-      runId: input.runId,
-      dryRun: input.dryRun,
-      processed: run?.processed ?? 0,
-      remaining: run?.remaining ?? 0,
-      records: run?.records ?? 0,
-      failures: input.failures,
-      durationMs: Date.parse(now) - Date.parse(run?.startedAt ?? now),
-    };
-    if (status === 'completed' && !input.dryRun) this.deps.signals.completed(summary);
-    else this.deps.signals.unfinished(summary);
-    if (overdue > 0) this.deps.signals.overdue({ jobName: EXPORT_EXPIRY_JOB, runId: input.runId, overdue });
-    return { processed: summary.processed, remaining: summary.remaining, records: summary.records, failures: summary.failures, overdue };
+    return finishJobRun(this.deps, { jobName: EXPORT_EXPIRY_JOB, runId: input.runId, dryRun: input.dryRun, failures: input.failures, overdue, at: this.now() });
   }
 
   /** Returns the number of files deleted (0 when an earlier attempt or an erasure got there first). */

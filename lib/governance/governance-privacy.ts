@@ -7,6 +7,7 @@ import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provide
 import { CONSENT_PURPOSES } from './consent/purposes.js';
 import { MAILINGS_PARTITION } from './email/mailings.js';
 import { timeOfId } from './time-ordered-id.js';
+import { deleteIfPresent } from '../data/documents.js';
 
 interface Stored {
   id: string;
@@ -31,16 +32,6 @@ async function readOrUndefined<T extends object>(container: Container, id: strin
     return resource;
   } catch (error) {
     if (isCosmosStatus(error, 404)) return undefined;
-    throw error;
-  }
-}
-
-async function deleteIfPresent(container: Container, id: string, partitionKey: string | string[]): Promise<number> {
-  try {
-    await container.item(id, partitionKey).delete();
-    return 1;
-  } catch (error) {
-    if (isCosmosStatus(error, 404)) return 0;
     throw error;
   }
 }

@@ -9,6 +9,7 @@ import { blobNameOf, REPORT_FORMATS, type StoredLeaverReport } from './leaver-re
 import type { ReportBlobs } from './report-blobs.js';
 import type { DueWindow, ReportIndex } from './report-index.js';
 import { dueIfCreatedBefore, EXPIRY_LOOKAHEAD_MS } from './retention.js';
+import { finishJobRun } from '../jobs/finish-job-run.js';
 
 export const LEAVER_REPORT_EXPIRY_JOB = 'leaver-report-expiry';
 /** Reports one expire activity removes: bounds its duration; the orchestrator asks again while there is more. */
@@ -140,23 +141,7 @@ export class LeaverReportExpiry {
   }
 
   async finish(input: ExpiryFinishInput): Promise<ExpirySummary> {
-    const now = this.now();
-    await this.deps.runs.finish(input.runId, { status: input.failures > 0 ? 'failed' : 'completed', failures: input.failures, overdue: input.overdue, at: now });
-    const run = await this.deps.runs.read(input.runId);
-    const summary = {
-      jobName: LEAVER_REPORT_EXPIRY_JOB,
-      runId: input.runId,
-      dryRun: input.dryRun,
-      processed: run?.processed ?? 0,
-      remaining: run?.remaining ?? 0,
-      records: run?.records ?? 0,
-      failures: input.failures,
-      durationMs: Date.parse(now) - Date.parse(run?.startedAt ?? now),
-    };
-    if (input.failures === 0 && !input.dryRun) this.deps.signals.completed(summary);
-    else this.deps.signals.unfinished(summary);
-    if (input.overdue > 0) this.deps.signals.overdue({ jobName: LEAVER_REPORT_EXPIRY_JOB, runId: input.runId, overdue: input.overdue });
-    return { processed: summary.processed, remaining: summary.remaining, records: summary.records, failures: input.failures, overdue: input.overdue };
+    return finishJobRun(this.deps, { jobName: LEAVER_REPORT_EXPIRY_JOB, runId: input.runId, dryRun: input.dryRun, failures: input.failures, overdue: input.overdue, at: this.now() });
   }
 
   /** One closed creation day: an entry missing a blob (or never finished) goes with what it has; blobs without an entry go. */

@@ -1,5 +1,5 @@
-import * as df from 'durable-functions';
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
+import { activityRetry } from '../jobs/activity-retry.js';
 import {
   LEAVER_REPORT_EXPIRY_JOB,
   type ExpiryBatchResult,
@@ -41,24 +41,13 @@ const F = LEAVER_REPORT_FUNCTIONS;
 /** Expire batches per execution before `continueAsNew` starts a fresh history. */
 const BATCHES_PER_EXECUTION = 20;
 
-/**
- * Transient Cosmos or Blob failures fail an activity; durable retries with back-off (5 s,
- * 10 s, ... capped at 5 min, 6 attempts) ride them out. Every activity is idempotent.
- */
-function retry(): df.RetryOptions {
-  const options = new df.RetryOptions(5_000, 6);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 300_000;
-  return options;
-}
-
 /** Generation: plan the selection, one sub-orchestration per batch of students (in parallel), then finish. */
 const generation: OrchestrationHandler = function* (context) {
   const input = context.df.getInput<GenerationInput>();
   let plan: GenerationPlan = { students: 0 };
   let failedBatches = 0;
   try {
-    plan = yield context.df.callActivityWithRetry(F.generationPlan, retry(), input);
+    plan = yield context.df.callActivityWithRetry(F.generationPlan, activityRetry(), input);
   } catch {
     failedBatches = 1;
   }
@@ -72,14 +61,14 @@ const generation: OrchestrationHandler = function* (context) {
     skipped: results.reduce((total, result) => total + (result?.skipped ?? 0), 0),
     failedBatches: failedBatches + results.filter((result) => result === null).length,
   };
-  yield context.df.callActivityWithRetry(F.generationFinish, retry(), finish);
+  yield context.df.callActivityWithRetry(F.generationFinish, activityRetry(), finish);
   return finish;
 };
 
 /** One batch; null when its retries ran out, so that one bad batch does not stop the others. */
 const generationBatchUnit: OrchestrationHandler = function* (context) {
   try {
-    const result: GenerationBatchResult = yield context.df.callActivityWithRetry(F.generationBatch, retry(), context.df.getInput<GenerationBatchInput>());
+    const result: GenerationBatchResult = yield context.df.callActivityWithRetry(F.generationBatch, activityRetry(), context.df.getInput<GenerationBatchInput>());
     return result;
   } catch {
     return null;
@@ -100,7 +89,7 @@ interface MunicipalityOutcome {
 /** Expiry: the municipalities from the registry, each in a sub-orchestration, then the finish. */
 const expiry: OrchestrationHandler = function* (context) {
   const input = context.df.getInput<ExpiryRunInput>();
-  const plan: ExpiryPlan = yield context.df.callActivityWithRetry(F.expiryPlan, retry(), input);
+  const plan: ExpiryPlan = yield context.df.callActivityWithRetry(F.expiryPlan, activityRetry(), input);
   const units = plan.municipalities.map((municipalityId) =>
     context.df.callSubOrchestrator(
       F.expiryMunicipality,
@@ -114,7 +103,7 @@ const expiry: OrchestrationHandler = function* (context) {
     failures: outcomes.reduce((total, outcome) => total + outcome.failures, 0),
     overdue: outcomes.reduce((total, outcome) => total + outcome.overdue, 0),
   };
-  return (yield context.df.callActivityWithRetry(F.expiryFinish, retry(), finish)) as unknown;
+  return (yield context.df.callActivityWithRetry(F.expiryFinish, activityRetry(), finish)) as unknown;
 };
 
 /**
@@ -127,7 +116,7 @@ const expiryMunicipality: OrchestrationHandler = function* (context) {
   let overdue = state.overdue;
   if (state.batches === 0) {
     try {
-      const counted: ExpiryCount = yield context.df.callActivityWithRetry(F.expiryCount, retry(), state.payload);
+      const counted: ExpiryCount = yield context.df.callActivityWithRetry(F.expiryCount, activityRetry(), state.payload);
       overdue = counted.overdue;
     } catch {
       return { failures: 1, overdue: 0 } satisfies MunicipalityOutcome;
@@ -137,9 +126,9 @@ const expiryMunicipality: OrchestrationHandler = function* (context) {
   const failed = (): MunicipalityOutcome => ({ failures: 1, overdue });
   try {
     for (let batch = 0; batch < BATCHES_PER_EXECUTION; batch++) {
-      const result: ExpiryBatchResult = yield context.df.callActivityWithRetry(F.expiryBatch, retry(), state.payload);
+      const result: ExpiryBatchResult = yield context.df.callActivityWithRetry(F.expiryBatch, activityRetry(), state.payload);
       if (!result.more) {
-        yield context.df.callActivityWithRetry(F.expiryRepair, retry(), state.payload);
+        yield context.df.callActivityWithRetry(F.expiryRepair, activityRetry(), state.payload);
         return { failures: 0, overdue: 0 } satisfies MunicipalityOutcome;
       }
     }

@@ -1,5 +1,6 @@
-import * as df from 'durable-functions';
+import type * as df from 'durable-functions';
 import type { ActivityHandler, OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import { activityRetry } from '../jobs/activity-retry.js';
 import {
   USAGE_ANONYMISATION_JOB,
   type BatchResult,
@@ -39,18 +40,6 @@ interface DrainOutcome {
 }
 
 /**
- * Transient Cosmos failures (503, time-outs, throttling the SDK gave up on) fail an
- * activity; durable retries with back-off (5 s, 10 s, ... capped at 5 min, 6 attempts) ride
- * them out. Every activity is idempotent, so a retry after a partial attempt is safe.
- */
-function retry(): df.RetryOptions {
-  const options = new df.RetryOptions(5_000, 6);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 300_000;
-  return options;
-}
-
-/**
  * Calls `activity` until it reports no more work, continuing as new every
  * BATCHES_PER_EXECUTION batches so the history stays short however long the backlog.
  * Progress lives in Cosmos (ledger, markers, job run), not in the orchestration: a new
@@ -59,7 +48,7 @@ function retry(): df.RetryOptions {
 function* drain<T>(context: OrchestrationContext, activity: string, state: DrainState<T>): Generator<df.Task, DrainOutcome | undefined, BatchResult> {
   try {
     for (let batch = 0; batch < BATCHES_PER_EXECUTION; batch++) {
-      const result: BatchResult = yield context.df.callActivityWithRetry(activity, retry(), state.payload);
+      const result: BatchResult = yield context.df.callActivityWithRetry(activity, activityRetry(), state.payload);
       state = { ...state, batches: state.batches + 1, records: state.records + result.records };
       if (!result.more) return { failures: 0 };
     }
@@ -73,7 +62,7 @@ function* drain<T>(context: OrchestrationContext, activity: string, state: Drain
 
 const orchestrator: OrchestrationHandler = function* (context) {
   const input = context.df.getInput<RunInput>();
-  const plan: Plan = yield context.df.callActivityWithRetry(F.plan, retry(), input);
+  const plan: Plan = yield context.df.callActivityWithRetry(F.plan, activityRetry(), input);
   const units: df.Task[] = plan.municipalities.map((municipalityId) => {
     const payload: MunicipalityInput = { runId: input.runId, municipalityId, cutoffDay: plan.cutoffDay };
     return context.df.callSubOrchestrator(F.municipality, { payload, batches: 0, records: 0, dryRun: input.dryRun }, `${input.runId}:${municipalityId}`);
@@ -83,7 +72,7 @@ const orchestrator: OrchestrationHandler = function* (context) {
   }
   const outcomes: DrainOutcome[] = units.length > 0 ? yield context.df.Task.all(units) : [];
   const finish: FinishInput = { ...input, cutoffDay: plan.cutoffDay, failures: outcomes.reduce((total, outcome) => total + outcome.failures, 0) };
-  const summary: RunSummary = yield context.df.callActivityWithRetry(F.finish, retry(), finish);
+  const summary: RunSummary = yield context.df.callActivityWithRetry(F.finish, activityRetry(), finish);
   return summary;
 };
 
@@ -92,7 +81,7 @@ const municipality: OrchestrationHandler = function* (context) {
   const state = context.df.getInput<DrainState<MunicipalityInput> & { dryRun: boolean }>();
   if (state.batches === 0) {
     try {
-      yield context.df.callActivityWithRetry(F.count, retry(), state.payload);
+      yield context.df.callActivityWithRetry(F.count, activityRetry(), state.payload);
     } catch {
       return { failures: 1 };
     }

@@ -9,6 +9,7 @@ import { bulkWrite, created, createOperation, deleted, deleteOperation } from '.
 import { addDays, cutoffDay, dayOf, overdueCandidateDay } from './retention-policy.js';
 import type { DueEntry, UsageLedger } from './usage-ledger.js';
 import { accountBucket, PLATFORM_TENANT, platformBucket, type UsageRecord } from './usage-model.js';
+import { finishJobRun } from '../jobs/finish-job-run.js';
 
 export const USAGE_ANONYMISATION_JOB = 'usage-anonymisation';
 const PLATFORM_CURSOR = 'usage-anonymisation:platform-logs';
@@ -167,24 +168,7 @@ export class UsageAnonymiser {
   async finish(input: FinishInput): Promise<RunSummary> {
     if (!input.dryRun) await this.settleProcessed(input);
     const overdue = await this.countOverdue(new Date(input.asOf));
-    const now = this.now();
-    const status = input.failures > 0 ? 'failed' : 'completed';
-    await this.deps.runs.finish(input.runId, { status, failures: input.failures, overdue, at: now });
-    const run = await this.deps.runs.read(input.runId);
-    const summary = {
-      jobName: USAGE_ANONYMISATION_JOB,
-      runId: input.runId,
-      dryRun: input.dryRun,
-      processed: run?.processed ?? 0,
-      remaining: run?.remaining ?? 0,
-      records: run?.records ?? 0,
-      failures: input.failures,
-      durationMs: Date.parse(now) - Date.parse(run?.startedAt ?? now),
-    };
-    if (status === 'completed' && !input.dryRun) this.deps.signals.completed(summary);
-    else this.deps.signals.unfinished(summary);
-    if (overdue > 0) this.deps.signals.overdue({ jobName: USAGE_ANONYMISATION_JOB, runId: input.runId, overdue });
-    return { processed: summary.processed, remaining: summary.remaining, records: summary.records, failures: summary.failures, overdue };
+    return finishJobRun(this.deps, { jobName: USAGE_ANONYMISATION_JOB, runId: input.runId, dryRun: input.dryRun, failures: input.failures, overdue, at: this.now() });
   }
 
   /**
