@@ -10,7 +10,8 @@ import { cosmosOperations, startTestApp, type TestApp } from '../support/test-ap
 
 /**
  * Property-based fuzzing of every route's params, query and body, driven by the route's
- * zod schemas: never a 5xx, every 4xx is problem+json, and a refused request writes nothing.
+ * zod schemas: never a 5xx, every 4xx is problem+json, a refused request writes nothing, and
+ * no request makes a cross-partition query.
  */
 
 const RUNS_PER_ROUTE = 30;
@@ -89,6 +90,7 @@ describe('input fuzzing (fast-check, from the zod schemas)', () => {
         });
         const where = `${route.method} ${path}?${search}`;
         expect(response.status, `${where} answered ${response.status}: ${response.text.slice(0, 200)}`).toBeLessThan(500);
+        expect(cosmosOperations(response)['cross-partition-query'] ?? 0, `${where} made a cross-partition query`).toBe(0);
         if (response.status >= 400) {
           expect(response.headers.get('content-type'), where).toMatch(/^application\/problem\+json/);
           expect(cosmosOperations(response).write ?? 0, `${where} wrote although refused`).toBe(0);
