@@ -149,12 +149,24 @@ function runJobInChild(input: JobOnlyInput): Promise<JobOnlyResult> {
  * for) from the SDK's resends of them (an emulator busy scanning a million documents drops
  * the odd keep-alive connection, and the SDK sends that request again).
  */
+const QUERY_COUNTS = new Map<string, number>();
 function countingContainers(endpoint: string, database: string, operations: OperationCounter, resent: { count: number }) {
   const counting: PluginConfig = {
     on: 'request',
     plugin: async (context, _diagnostics, next) => {
       if (((context as { retryCount?: number }).retryCount ?? 0) > 0) resent.count += 1;
       else operations.record(classifyCosmosRequest(context as Parameters<typeof classifyCosmosRequest>[0]));
+      const c = context as { operationType?: string; body?: unknown; headers?: Record<string, unknown> };
+      if (c.operationType === 'query' && c.headers?.['x-ms-cosmos-is-query-plan-request'] === undefined) {
+        try {
+          const text = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
+          const parsed = JSON.parse(text) as { query?: string } | string;
+          const key = (typeof parsed === 'string' ? parsed : (parsed.query ?? text)).replace(/@\w+/g, '@');
+          QUERY_COUNTS.set(key, (QUERY_COUNTS.get(key) ?? 0) + 1);
+        } catch (error) {
+          QUERY_COUNTS.set(String(error), (QUERY_COUNTS.get(String(error)) ?? 0) + 1);
+        }
+      }
       return next(context);
     },
   };
@@ -204,6 +216,7 @@ async function runJobOnly(input: JobOnlyInput): Promise<JobOnlyResult> {
   const peak = memory.stop();
   const operations = counter.snapshot();
   for (const line of warnings.slice(0, 3)) process.stderr.write(`${line}\n`);
+  process.stderr.write(JSON.stringify([...QUERY_COUNTS.entries()].sort(), null, 1) + '\n');
   if (status.runtimeStatus !== 'Completed') throw new Error(`run ${id} ${status.runtimeStatus}: ${status.error ?? ''}`);
   const run = await jobs.getRun(USAGE_ANONYMISATION_JOB, id);
   if (run.status !== 'completed' || run.records !== input.records || run.processed !== input.accounts) {

@@ -82,17 +82,21 @@ var containers containerSpec[] = [
       '/studentIds/[]/?'
       '/status/?'
       '/createdAt/?'
+      '/erasureId/?'
+      '/subjectDigests/[]/?'
+      '/leftAt/?'
+      '/requestedBy/?'
     ]
   }
   {
     name: 'records'
     partitionKeyPaths: ['/municipalityId', '/studentId']
-    indexedPaths: ['/type/?', '/createdAt/?']
+    indexedPaths: ['/type/?', '/createdAt/?', '/authorId/?']
   }
   {
     name: 'audit'
     partitionKeyPaths: ['/municipalityId', '/month']
-    indexedPaths: ['/targetIds/[]/?', '/at/?']
+    indexedPaths: ['/targetIds/[]/?', '/at/?', '/actorId/?']
   }
   {
     name: 'usage'

@@ -29,19 +29,24 @@ export const CONTAINERS = {
   directory: {
     id: 'directory',
     partitionKeyPaths: ['/municipalityId'],
-    indexedPaths: ['/type/?', '/schoolId/?', '/schoolIds/[]/?', '/teacherIds/[]/?', '/studentIds/[]/?', '/status/?', '/createdAt/?'],
+    indexedPaths: [
+      '/type/?', '/schoolId/?', '/schoolIds/[]/?', '/teacherIds/[]/?', '/studentIds/[]/?', '/status/?', '/createdAt/?',
+      // Erasure: tombstones, repeat detection by digest, leavers by date, the instructing admin.
+      '/erasureId/?', '/subjectDigests/[]/?', '/leftAt/?', '/requestedBy/?',
+    ],
     documentTypes: ['settings', 'school', 'group', 'user', 'student', 'erasure'],
   },
   records: {
     id: 'records',
     partitionKeyPaths: ['/municipalityId', '/studentId'],
-    indexedPaths: ['/type/?', '/createdAt/?'],
+    // `authorId`: erasing a staff user removes their authorship of records.
+    indexedPaths: ['/type/?', '/createdAt/?', '/authorId/?'],
     documentTypes: ['assessment', 'evaluation', 'grade'],
   },
   audit: {
     id: 'audit',
     partitionKeyPaths: ['/municipalityId', '/month'],
-    indexedPaths: ['/targetIds/[]/?', '/at/?'],
+    indexedPaths: ['/targetIds/[]/?', '/at/?', '/actorId/?'],
     documentTypes: ['audit-entry'],
   },
   consents: {
