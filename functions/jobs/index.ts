@@ -1,5 +1,4 @@
 import functions, { type FunctionInput } from '@azure/functions';
-import * as df from 'durable-functions';
 import type { AnyRoute } from '../../lib/http/route.js';
 import { ncrontab } from '../../lib/jobs/daily-schedule.js';
 import { withInvocation } from '../../lib/jobs/invocation-scope.js';
@@ -11,6 +10,7 @@ import { processServices } from '../../lib/runtime.js';
 import { closeAllRequestLogs } from '../../lib/usage/request-log.js';
 import { usageAnonymisationActivities, usageAnonymisationOrchestrators } from '../../lib/usage/usage-anonymisation-job.js';
 import { JOB_ROUTE_NAMES } from '../routes/job-routes.js';
+import { durableClientInput, registerActivity, registerOrchestration } from './lazy-durable.js';
 import { LEAVER_REPORT_DURABLE_ROUTE_NAMES } from '../routes/leaver-report-routes.js';
 
 // @azure/functions is a CommonJS bundle whose named exports Node's ESM loader cannot see.
@@ -19,7 +19,7 @@ const durableRoutes = new Set<string>([...JOB_ROUTE_NAMES, ...LEAVER_REPORT_DURA
 
 /** The durable client input binding, for the HTTP routes that start or read job runs. */
 export function durableClientInputs(route: AnyRoute): { extraInputs?: FunctionInput[] } {
-  return durableRoutes.has(route.name) ? { extraInputs: [df.input.durableClient()] } : {};
+  return durableRoutes.has(route.name) ? { extraInputs: [durableClientInput()] } : {};
 }
 
 /**
@@ -34,19 +34,19 @@ export function registerJobFunctions(): void {
     const handler = context.functionHandler;
     context.functionHandler = (input, invocation) => withInvocation(invocation, () => handler(input, invocation));
   });
-  for (const [name, handler] of Object.entries(usageAnonymisationOrchestrators)) df.app.orchestration(name, handler);
+  for (const [name, handler] of Object.entries(usageAnonymisationOrchestrators)) registerOrchestration(name, handler);
   const activities = usageAnonymisationActivities(async () => (await processServices()).usageAnonymiser);
-  for (const [name, handler] of Object.entries(activities)) df.app.activity(name, { handler });
-  for (const [name, handler] of Object.entries(exportExpiryOrchestrators)) df.app.orchestration(name, handler);
-  for (const [name, handler] of Object.entries(exportExpiryActivities(async () => (await processServices()).exportExpiry))) df.app.activity(name, { handler });
-  for (const [name, handler] of Object.entries(erasureOrchestrators)) df.app.orchestration(name, handler);
-  for (const [name, handler] of Object.entries(erasureActivities(async () => (await processServices()).erasures))) df.app.activity(name, { handler });
-  for (const [name, handler] of Object.entries(leaverReportOrchestrators)) df.app.orchestration(name, handler);
-  for (const [name, handler] of Object.entries(leaverReportActivities(async () => (await processServices()).leaverReports))) df.app.activity(name, { handler });
+  for (const [name, handler] of Object.entries(activities)) registerActivity(name, handler);
+  for (const [name, handler] of Object.entries(exportExpiryOrchestrators)) registerOrchestration(name, handler);
+  for (const [name, handler] of Object.entries(exportExpiryActivities(async () => (await processServices()).exportExpiry))) registerActivity(name, handler);
+  for (const [name, handler] of Object.entries(erasureOrchestrators)) registerOrchestration(name, handler);
+  for (const [name, handler] of Object.entries(erasureActivities(async () => (await processServices()).erasures))) registerActivity(name, handler);
+  for (const [name, handler] of Object.entries(leaverReportOrchestrators)) registerOrchestration(name, handler);
+  for (const [name, handler] of Object.entries(leaverReportActivities(async () => (await processServices()).leaverReports))) registerActivity(name, handler);
   for (const job of Object.values(JOBS)) {
     app.timer(`${job.name}-timer`, {
       schedule: ncrontab(job.schedule),
-      extraInputs: [df.input.durableClient()],
+      extraInputs: [durableClientInput()],
       handler: (_timer, invocation) =>
         withInvocation(invocation, async () => {
           await (await processServices()).jobs.startRun(job.name, {}, 'schedule');

@@ -102,7 +102,10 @@ describe('usage-anonymisation under faults', () => {
     const resumed = jobHarness({ config: test.app.config, containers: containersWith(test.app.config), clock, anonymiser: { recordsPerBatch: 7 } });
     const run = await runToEnd(resumed);
     expect(run).toMatchObject({ status: 'completed', failures: 0, remaining: 0 });
-    expect(run.records).toBe(400 - 21);
+    // `records` counts the work this run did: a record the dead process had already twinned
+    // but not deleted is finished again and counted. The consistency checks below are exact.
+    expect(run.records).toBeGreaterThanOrEqual(400 - 21);
+    expect(run.records).toBeLessThanOrEqual(400 - 21 + 7);
     expectConsistent(before, await tenantDocs('1101'), deleted, live);
     for (const accountId of deleted) expect(await traces(accountId)).toBe(0);
     // ~55 batches: the municipality's orchestration continued as new rather than growing one history.
