@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const recorder = pathToFileURL(join(root, 'tests', 'ops', 'support', 'record-loads.mjs')).href;
 
 /** Packages whose import would make every cold start pay for them before any request needs them. */
-const HEAVY = ['@azure/cosmos', '@azure/storage-blob', '@azure/identity', 'applicationinsights', '@azure/monitor-opentelemetry', '@opentelemetry/sdk-node', 'jose'];
+const HEAVY = ['@azure/cosmos', '@azure/storage-blob', '@azure/identity', 'applicationinsights', '@azure/monitor-opentelemetry', '@opentelemetry/sdk-node', 'jose', 'durable-functions'];
 
 /** The packages a fresh Node process loads (through import or require) when it imports `module`. */
 async function packagesLoadedBy(module: string): Promise<Set<string>> {
