@@ -6,7 +6,7 @@ import type { JobRunStore } from '../jobs/job-runs.js';
 import type { JobSignals } from '../jobs/job-signals.js';
 import { queryAll, queryPage } from '../paging/query-page.js';
 import { blobNameOf, EXPIRY_PARTITION, type ExportDueEntry, type StoredExport } from './export-model.js';
-import { finishJobRun } from '../jobs/finish-job-run.js';
+import { finishJobRun, type JobRunOutcome } from '../jobs/finish-job-run.js';
 
 export const EXPORT_EXPIRY_JOB = 'export-expiry';
 const SCOPE = 'exports';
@@ -25,13 +25,8 @@ export interface ExpiryBatchResult {
 export interface ExpiryFinishInput extends ExpiryRunInput {
   failures: number;
 }
-export interface ExpirySummary {
-  processed: number;
-  remaining: number;
-  records: number;
-  failures: number;
-  overdue: number;
-}
+/** What a run of this job did: the shape every retention job returns. */
+export type ExpirySummary = JobRunOutcome;
 
 export interface ExportExpiryDependencies {
   exports: Container;

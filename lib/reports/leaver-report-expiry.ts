@@ -9,7 +9,7 @@ import { blobNameOf, REPORT_FORMATS, type StoredLeaverReport } from './leaver-re
 import type { ReportBlobs } from './report-blobs.js';
 import type { DueWindow, ReportIndex } from './report-index.js';
 import { dueIfCreatedBefore, EXPIRY_LOOKAHEAD_MS } from './retention.js';
-import { finishJobRun } from '../jobs/finish-job-run.js';
+import { finishJobRun, type JobRunOutcome } from '../jobs/finish-job-run.js';
 
 export const LEAVER_REPORT_EXPIRY_JOB = 'leaver-report-expiry';
 /** Reports one expire activity removes: bounds its duration; the orchestrator asks again while there is more. */
@@ -46,13 +46,8 @@ export interface ExpiryFinishInput extends ExpiryRunInput {
   failures: number;
   overdue: number;
 }
-export interface ExpirySummary {
-  processed: number;
-  remaining: number;
-  records: number;
-  failures: number;
-  overdue: number;
-}
+/** What a run of this job did: the shape every retention job returns. */
+export type ExpirySummary = JobRunOutcome;
 
 export interface ExpiryDependencies {
   index: ReportIndex;

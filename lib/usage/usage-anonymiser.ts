@@ -9,7 +9,7 @@ import { bulkWrite, created, createOperation, deleted, deleteOperation } from '.
 import { addDays, cutoffDay, dayOf, overdueCandidateDay } from './retention-policy.js';
 import type { DueEntry, UsageLedger } from './usage-ledger.js';
 import { accountBucket, PLATFORM_TENANT, platformBucket, type UsageRecord } from './usage-model.js';
-import { finishJobRun } from '../jobs/finish-job-run.js';
+import { finishJobRun, type JobRunOutcome } from '../jobs/finish-job-run.js';
 
 export const USAGE_ANONYMISATION_JOB = 'usage-anonymisation';
 const PLATFORM_CURSOR = 'usage-anonymisation:platform-logs';
@@ -60,13 +60,8 @@ export interface FinishInput extends RunInput {
   cutoffDay: string;
   failures: number;
 }
-export interface RunSummary {
-  processed: number;
-  remaining: number;
-  records: number;
-  failures: number;
-  overdue: number;
-}
+/** What a run of this job did: the shape every retention job returns. */
+export type RunSummary = JobRunOutcome;
 
 /**
  * The work of the `usage-anonymisation` job (P10), one method per activity. Every step
