@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../lib/clock.js';
 import { erasuresSettled } from '../support/erasures.js';
 import type { ExportSection, PrivacySubject } from '../../lib/privacy/privacy-provider.js';
 import { buildSchoolWorld, type SchoolWorld } from '../support/school-world.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-class ManualClock implements Clock {
-  private time = Date.parse('2026-11-02T08:00:00.000Z');
-  now(): Date {
-    return new Date(this.time);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
+import { ManualClock } from '../support/manual-clock.js';
 
 const DAY = 86_400_000;
 const INJECTION = '=HYPERLINK("https://evil.example","klikk")';

@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../lib/clock.js';
 import { erasuresSettled } from '../support/erasures.js';
 import { cosmosOperations, createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp, type TestResponse } from '../support/test-app.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 /** A clock the test moves by hand; the session store reads it. */
-class ManualClock implements Clock {
-  private time = Date.parse('2026-11-02T08:00:00.000Z');
-  now(): Date {
-    return new Date(this.time);
-  }
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
-
 const MINUTE = 60_000;
 const ALLOWED_ORIGIN = 'https://app.engage.test';
 const SESSION = '__Host-engage-session';

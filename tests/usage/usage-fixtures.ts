@@ -16,22 +16,7 @@ import { UsageAnonymiser, type UsageAnonymiserOptions } from '../../lib/usage/us
 import { UsageLedger } from '../../lib/usage/usage-ledger.js';
 import type { TestApp } from '../support/test-app.js';
 
-/** A clock the test moves by hand; the app, the driver and the job all read it. */
-export class ManualClock implements Clock {
-  private time: number;
-
-  constructor(iso: string) {
-    this.time = Date.parse(iso);
-  }
-
-  now(): Date {
-    return new Date(this.time);
-  }
-
-  set(iso: string): void {
-    this.time = Date.parse(iso);
-  }
-}
+export { ManualClock } from '../support/manual-clock.js';
 
 export const DAY_MS = 86_400_000;
 
