@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { emptyCounts, OPERATION_KINDS, type OperationCounts } from '../lib/data/operation-counter.js';
 import type { StaffPrincipal } from '../lib/access/scopes.js';
 import type { LocalJobScheduler } from '../lib/jobs/local-job-scheduler.js';
+import { asDurableClientFunction } from '../local/invocation.js';
 import { LEAVER_REPORT_EXPIRY_JOB } from '../lib/reports/leaver-report-expiry.js';
 import { blobNameOf, CONTENT_TYPES, LEAVER_REPORT_BLOB_CONTAINER, REPORT_FORMATS, type StoredLeaverReport } from '../lib/reports/leaver-report-model.js';
 import { buildReportContent } from '../lib/reports/report-content.js';
@@ -130,11 +131,11 @@ async function expiryScenario(unexpired: number): Promise<ExpiryResult> {
 
     const before = services.operations.snapshot();
     const started = performance.now();
-    const runId = await services.jobs.startRun(LEAVER_REPORT_EXPIRY_JOB, {}, 'operator');
+    const runId = await asDurableClientFunction(() => services.jobs.startRun(LEAVER_REPORT_EXPIRY_JOB, {}, 'operator'));
     await (services.jobs.scheduler as LocalJobScheduler).driver.waitForCompletion(runId, 1_800_000);
     const seconds = (performance.now() - started) / 1000;
     const after = services.operations.snapshot();
-    const run = await services.jobs.getRun(LEAVER_REPORT_EXPIRY_JOB, runId);
+    const run = await asDurableClientFunction(() => services.jobs.getRun(LEAVER_REPORT_EXPIRY_JOB, runId));
     if (run.status !== 'completed' || run.processed !== DUE) throw new Error(`expiry run ${run.status}, processed ${run.processed} of ${DUE}`);
     const counts = emptyCounts();
     for (const kind of OPERATION_KINDS) counts[kind] = after[kind] - before[kind];

@@ -24,8 +24,8 @@ import { classifyCosmosRequest, OperationCounter, OPERATION_KINDS, type Operatio
 import { JobRunStore } from '../lib/jobs/job-runs.js';
 import { JobService } from '../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../lib/jobs/job-signals.js';
-import { LocalJobScheduler } from '../lib/jobs/local-job-scheduler.js';
-import { createLocalJobDriver } from '../lib/jobs/local-jobs.js';
+import { featureJobs } from '../lib/app/feature.js';
+import { localDriverRuntime } from '../lib/jobs/local-jobs.js';
 import { createLogger } from '../lib/logger.js';
 import { loggerTelemetry } from '../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
@@ -33,6 +33,9 @@ import { bulkWrite, created, createOperation } from '../lib/usage/bulk.js';
 import { USAGE_ANONYMISATION_JOB, UsageAnonymiser } from '../lib/usage/usage-anonymiser.js';
 import { UsageLedger } from '../lib/usage/usage-ledger.js';
 import { accountBucket, accountMonthsBucket, type UsageEventDocument, type UsageMonthDocument } from '../lib/usage/usage-model.js';
+import type { Services } from '../lib/services.js';
+import { usageFeature } from '../lib/usage/usage-feature.js';
+import { asDurableClientFunction } from '../local/invocation.js';
 import { COSMOS_EMULATOR_KEY, freePort } from '../local/stack.js';
 
 const EVENTS_PER_ACCOUNT = 200;
@@ -195,19 +198,20 @@ async function runJobOnly(input: JobOnlyInput): Promise<JobOnlyResult> {
     },
     { delayDays: config.usage.anonymisationDelayDays, platformLogRetentionDays: config.usage.platformLogRetentionDays },
   );
-  const driver = createLocalJobDriver({ anonymiser, clock, logger });
-  const jobs = new JobService(runs, new LocalJobScheduler(driver), clock, 'local');
+  const scheduler = localDriverRuntime()({ features: [usageFeature], services: async () => ({ usageAnonymiser: anonymiser }) as Services, clock, logger });
+  const driver = scheduler.driver;
+  const jobs = new JobService(runs, scheduler, clock, 'local', featureJobs([usageFeature]));
 
   const memory = sampleMemory();
   const started = performance.now();
-  const id = await jobs.startRun(USAGE_ANONYMISATION_JOB, { asOf: AS_OF }, 'operator');
+  const id = await asDurableClientFunction(() => jobs.startRun(USAGE_ANONYMISATION_JOB, { asOf: AS_OF }, 'operator'));
   const status = await driver.waitForCompletion(id, 3_600_000);
   const seconds = (performance.now() - started) / 1000;
   const peak = memory.stop();
   const operations = counter.snapshot();
   for (const line of warnings.slice(0, 3)) process.stderr.write(`${line}\n`);
   if (status.runtimeStatus !== 'Completed') throw new Error(`run ${id} ${status.runtimeStatus}: ${status.error ?? ''}`);
-  const run = await jobs.getRun(USAGE_ANONYMISATION_JOB, id);
+  const run = await asDurableClientFunction(() => jobs.getRun(USAGE_ANONYMISATION_JOB, id));
   if (run.status !== 'completed' || run.records !== input.records || run.processed !== input.accounts) {
     throw new Error(`run ${id} ${run.status}: ${run.records} records of ${run.processed} accounts, expected ${input.records} of ${input.accounts}; ${warnings.slice(0, 5).join('; ')}`);
   }

@@ -1,12 +1,10 @@
-import functions, { type HttpMethod as FunctionsHttpMethod } from '@azure/functions';
+import functions from '@azure/functions';
+import { functionRegistrations } from '../lib/app/function-registrations.js';
 import { loadConfig } from '../lib/config/config.js';
-import { dispatch } from '../lib/http/dispatcher.js';
-import { unmatchedResponse } from '../lib/http/fallback.js';
-import { Router } from '../lib/http/router.js';
+import { FEATURES } from '../lib/features.js';
 import { processServices } from '../lib/runtime.js';
-import { durableClientInputs, registerJobFunctions } from './jobs/index.js';
-import { apiRoutes } from './routes/index.js';
-import { registerTimers } from './timers/index.js';
+import { closeAllRequestLogs } from '../lib/usage/request-log.js';
+import { registerActivity, registerOrchestration } from './lazy-durable.js';
 
 // @azure/functions is a CommonJS bundle whose named exports Node's ESM loader cannot see.
 const { app } = functions;
@@ -14,29 +12,30 @@ const { app } = functions;
 // A bad configuration fails here, when the host loads the app, listing every bad variable.
 loadConfig(process.env);
 
-registerTimers();
-registerJobFunctions();
-
-const routes = apiRoutes().filter((route) => !route.localOnly);
-const router = new Router(routes);
-
-for (const route of routes) {
-  app.http(route.name, {
-    methods: [route.method],
-    route: route.path.slice(1),
-    authLevel: 'anonymous',
-    ...durableClientInputs(route),
-    handler: (request) => dispatch(route, request, { services: processServices }),
-  });
+// Every function of every feature (lib/features.ts); services are built on the first invocation.
+for (const registration of functionRegistrations(FEATURES, processServices)) {
+  switch (registration.kind) {
+    case 'http':
+      if (registration.definition?.localOnly) throw new Error(`route ${registration.name} is for the local host only`);
+      app.http(registration.name, {
+        methods: [...registration.methods] as functions.HttpMethod[],
+        route: registration.route,
+        authLevel: 'anonymous',
+        extraInputs: registration.extraInputs,
+        handler: registration.handler,
+      });
+      break;
+    case 'timer':
+      app.timer(registration.name, { schedule: registration.schedule, extraInputs: registration.extraInputs, handler: registration.handler });
+      break;
+    case 'orchestration':
+      registerOrchestration(registration.name, registration.handler);
+      break;
+    case 'activity':
+      registerActivity(registration.name, registration.handler);
+      break;
+  }
 }
 
-// Lowest-precedence catch-all so unknown routes and wrong methods get problem+json too.
-app.http('unmatched-route', {
-  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] satisfies FunctionsHttpMethod[],
-  route: '{*path}',
-  authLevel: 'anonymous',
-  handler: async (request) => {
-    const path = new URL(request.url).pathname.replace(/^\/api/, '');
-    return unmatchedResponse(router, request.method, path);
-  },
-});
+// Request logs buffered when the host shuts the worker down.
+app.hook.appTerminate(() => closeAllRequestLogs());

@@ -21,14 +21,22 @@ import type { MunicipalityRegistry } from './platform/municipalities.js';
 import type { RecordStore } from './records/record-store.js';
 import type { LeaverReports } from './reports/leaver-reports.js';
 import type { Telemetry } from './telemetry/telemetry.js';
-import type { UsageServices } from './usage/usage-services.js';
+import type { AnyRoute } from './http/route.js';
+import type { JobService } from './jobs/job-service.js';
+import type { RequestLog } from './usage/request-log.js';
+import type { UsageAnonymiser } from './usage/usage-anonymiser.js';
+import type { UsageLedger } from './usage/usage-ledger.js';
+import type { UsageRecorder } from './usage/usage-recorder.js';
 import type { UsageAnalytics } from './analytics/usage-analytics.js';
 import type { DisclosureRegister } from './disclosures/disclosure-register.js';
 import type { ExportExpiry } from './exports/export-expiry.js';
 import type { ExportService } from './exports/export-service.js';
 import type { SessionStore } from './sessions/session-store.js';
 
-/** Everything a handler may use, built once per process by the composition root. */
+/**
+ * Everything the features build, once per process (lib/composition-root.ts). A handler or
+ * timer names the few it uses (`uses`) and receives only those.
+ */
 export interface Services {
   config: AppConfig;
   clock: Clock;
@@ -57,14 +65,16 @@ export interface Services {
   /** Consent, support, complaints, policy versions and their mailings (P8, P9, P17, P18). */
   governance: Governance;
   /** Usage events and devices (P6). */
-  usage: UsageServices['usage'];
+  usage: UsageRecorder;
   /** The server log of every API call (P6), written off the request path by the dispatcher. */
-  requestLog: UsageServices['requestLog'];
+  requestLog: RequestLog;
   /** Starts the P10 clock when an account is erased: `recordAccountDeleted`. */
-  usageLedger: UsageServices['usageLedger'];
-  usageAnonymiser: UsageServices['usageAnonymiser'];
-  /** Retention job runs (timers and `/admin/jobs`), on Durable Functions or the local driver. */
-  jobs: UsageServices['jobs'];
+  usageLedger: UsageLedger;
+  usageAnonymiser: UsageAnonymiser;
+  /** Job runs (timers and `/operations/jobs`), on Durable Functions or the local driver. */
+  jobs: JobService;
+  /** Every route the host serves, for the OpenAPI document. */
+  apiRoutes: readonly AnyRoute[];
   /** Browser sessions behind the session cookie (P11). */
   sessions: SessionStore;
   /** The register of disclosures to third parties (P13). */
@@ -76,3 +86,13 @@ export interface Services {
   analytics: UsageAnalytics;
   health(): Promise<HealthReport>;
 }
+
+export type ServiceName = keyof Services;
+
+/**
+ * The services that start or read orchestrations through the job scheduler. On the
+ * Functions host that needs the durable client input binding of the invocation, so every
+ * function that uses one of these declares it (lib/app/function-registrations.ts); the
+ * local scheduler refuses to work without it, as the real one does.
+ */
+export const DURABLE_CLIENT_SERVICES: readonly ServiceName[] = ['jobs', 'erasureRunner', 'leaverReports'];

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { z } from 'zod';
+import { defineFeature, type Feature } from '../lib/app/feature.js';
 import { defineRoute, type AnyRoute } from '../lib/http/route.js';
 
 /** `.invalid` is reserved (RFC 2606): this issuer can never be a real one. */
@@ -69,6 +70,7 @@ export function devIssuerRoutes(keys: DevIssuerKeys): AnyRoute[] {
       body: tokenRequestSchema,
       response: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number() }),
       successStatus: 200,
+      uses: [],
       handler: async ({ body }) => {
         const expiresIn = body.expiresInSeconds ?? 3600;
         return {
@@ -87,6 +89,7 @@ export function devIssuerRoutes(keys: DevIssuerKeys): AnyRoute[] {
       localOnly: true,
       rawContentType: 'application/json',
       successStatus: 200,
+      uses: [],
       handler: async () => ({
         status: 200,
         raw: JSON.stringify({ keys: [keys.publicJwk] }),
@@ -94,4 +97,9 @@ export function devIssuerRoutes(keys: DevIssuerKeys): AnyRoute[] {
       }),
     }),
   ];
+}
+
+/** The dev issuer as a feature of the local host: its routes only, never in lib/features.ts. */
+export function devIssuerFeature(keys: DevIssuerKeys): Feature {
+  return defineFeature({ name: 'dev-issuer', routes: devIssuerRoutes(keys) });
 }

@@ -1,17 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import functions, { type HttpResponseInit } from '@azure/functions';
-import { dispatch, problemResponse } from '../lib/http/dispatcher.js';
-import { unmatchedResponse } from '../lib/http/fallback.js';
+import { assertHostConformance, httpFunctions, type FunctionRegistration, type HttpFunction } from '../lib/app/function-registrations.js';
+import { problemResponse } from '../lib/http/dispatcher.js';
 import { problems } from '../lib/http/problem.js';
-import type { AnyRoute } from '../lib/http/route.js';
-import { Router } from '../lib/http/router.js';
+import { HostRouter } from '../lib/http/router.js';
 import { serializeCookie } from '../lib/sessions/session-cookies.js';
-import type { Services } from '../lib/services.js';
+import { invocationContextFor } from './invocation.js';
 
 export interface LocalHostOptions {
-  routes: readonly AnyRoute[];
-  services: () => Promise<Services>;
+  /** The app's functions (lib/app/function-registrations.ts): the host serves the HTTP ones. */
+  registrations: readonly FunctionRegistration[];
   maxBodyBytes: number;
   corsAllowedOrigins: readonly string[];
   port: number;
@@ -31,11 +30,14 @@ const API_PREFIX = '/api';
 const CORS_HEADERS = 'Authorization, Content-Type, If-Match, X-Requested-With';
 
 /**
- * Serves the same route definitions the Azure Functions registrations use, turning
- * Node's request into the `HttpRequest` the Functions runtime would build.
+ * Serves the app's HTTP functions as the Functions host would: it refuses to start with a
+ * registration the host refuses (lib/app/host-rules.ts), routes in function-name order
+ * (first match wins), builds the `HttpRequest` and an `InvocationContext` carrying the
+ * function's bindings, and calls the same handler the Azure registration calls.
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
-  const router = new Router(options.routes);
+  assertHostConformance(options.registrations);
+  const router = new HostRouter(httpFunctions(options.registrations));
   const server = createServer((incoming, outgoing) => {
     handle(incoming, outgoing, router, options).catch((error: unknown) => {
       console.error(JSON.stringify({ level: 'error', event: 'local-host-failure', error: error instanceof Error ? error.name : 'unknown' }));
@@ -63,7 +65,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   };
 }
 
-async function handle(incoming: IncomingMessage, outgoing: ServerResponse, router: Router, options: LocalHostOptions): Promise<void> {
+async function handle(incoming: IncomingMessage, outgoing: ServerResponse, router: HostRouter<HttpFunction>, options: LocalHostOptions): Promise<void> {
   const url = new URL(incoming.url ?? '/', 'http://localhost');
   const method = (incoming.method ?? 'GET').toUpperCase();
   const cors = corsHeaders(incoming, options.corsAllowedOrigins);
@@ -82,8 +84,8 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route
     return;
   }
   const match = router.match(method, path);
-  if (match.kind !== 'matched') {
-    send(outgoing, unmatchedResponse(router, method, path), cors);
+  if (!match) {
+    send(outgoing, problemResponse(problems.notFound('No such route'), 'local-host'), cors);
     return;
   }
   const body = await readLimited(incoming, options.maxBodyBytes);
@@ -106,7 +108,8 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route
     ...(body.length > 0 ? { body: { bytes: body } } : {}),
   });
   // HttpRequest keeps only one value per query key; the dispatcher must see repeats to refuse them.
-  const response = await dispatch(match.route, withRawQuery(request, url.searchParams), { services: options.services });
+  const fn = match.function;
+  const response = await fn.handler(withRawQuery(request, url.searchParams), invocationContextFor(fn, { type: 'httpTrigger' }));
   send(outgoing, response, cors);
 }
 

@@ -1,11 +1,13 @@
-import { apiRoutes } from '../functions/routes/index.js';
+import { functionRegistrations } from '../lib/app/function-registrations.js';
 import { loadConfig, type AppConfig } from '../lib/config/config.js';
 import { createServices, prepareServices, type CompositionOptions } from '../lib/composition-root.js';
+import { FEATURES } from '../lib/features.js';
+import { localDriverRuntime } from '../lib/jobs/local-jobs.js';
 import type { Services } from '../lib/services.js';
-import { DEV_AUDIENCE, DEV_ISSUER, DEV_OPERATOR_SUBJECT, devIssuerRoutes, type DevIssuerKeys } from './dev-issuer.js';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_OPERATOR_SUBJECT, devIssuerFeature, type DevIssuerKeys } from './dev-issuer.js';
 import { startLocalHost, type LocalHost } from './host.js';
-import { startLocalJobRunner } from './job-runner.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, COSMOS_EMULATOR_KEY } from './stack.js';
+import { startLocalTimers } from './timers.js';
 
 export interface LocalAppOptions extends CompositionOptions {
   cosmosEndpoint: string;
@@ -50,41 +52,45 @@ export function localEnvironment(options: LocalAppOptions, port: number): Record
   };
 }
 
-/** The API with its local host on `port` (0 = any free port), services built once. */
+/**
+ * The API on the local look-alike host on `port` (0 = any free port): every feature plus
+ * the dev issuer, the timers on their schedules, orchestrations on the local durable driver.
+ */
 export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp> {
-  // The host must listen before the config is final (the dev issuer's JWKS URL has its port).
+  const features = [...(options.features ?? FEATURES), devIssuerFeature(options.devKeys)];
   const state: { ready?: Promise<Services> } = {};
-  const routes = apiRoutes(devIssuerRoutes(options.devKeys));
+  const services = () => state.ready ?? Promise.reject(new Error('services not ready'));
+  const registrations = functionRegistrations(features, services);
+  // The host must listen before the config is final (the dev issuer's JWKS URL has its port).
   const preliminary = loadConfig(localEnvironment(options, options.port || 1));
   const host = await startLocalHost({
-    routes,
-    services: () => state.ready ?? Promise.reject(new Error('services not ready')),
+    registrations,
     maxBodyBytes: preliminary.maxBodyBytes,
     corsAllowedOrigins: preliminary.corsAllowedOrigins,
     port: options.port,
   });
   const actualPort = Number(new URL(host.url).port);
   const config = loadConfig(localEnvironment(options, actualPort));
-  state.ready = createServices(config, options).then(async (built) => {
+  state.ready = createServices(config, { jobRuntime: localDriverRuntime(), ...options, features }).then(async (built) => {
     await prepareServices(built);
     return built;
   });
-  let services: Services;
+  let ready: Services;
   try {
-    services = await state.ready;
+    ready = await state.ready;
   } catch (error) {
     await host.close();
     throw error;
   }
-  const jobRunner = startLocalJobRunner(services);
+  const timers = startLocalTimers(registrations, ready.clock);
   return {
     host,
-    services,
+    services: ready,
     config,
     close: async () => {
-      jobRunner.stop();
+      timers.stop();
       await host.close();
-      await services.requestLog.close();
+      await ready.requestLog.close();
     },
   };
 }

@@ -18,19 +18,19 @@ export interface RunJobOptions {
 }
 
 /**
- * Starts a job run on a running local host (`POST /admin/jobs/{job}/runs`, as ops would in
+ * Starts a job run on a running local host (`POST /operations/jobs/{job}/runs`, as ops would in
  * Azure) and follows it to the end with a progress bar. Resolves with the finished run.
  */
 export async function runJob(options: RunJobOptions): Promise<JobRunView> {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const headers = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' };
   const body = { ...(options.asOf ? { asOf: options.asOf } : {}), ...(options.dryRun ? { dryRun: true } : {}) };
-  const started = await fetch(`${options.baseUrl}/admin/jobs/${encodeURIComponent(options.job)}/runs`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const started = await fetch(`${options.baseUrl}/operations/jobs/${encodeURIComponent(options.job)}/runs`, { method: 'POST', headers, body: JSON.stringify(body) });
   if (started.status !== 202) throw new Error(await problemText(started));
   const { id } = (await started.json()) as { id: string };
   write(`${options.job} run ${id}${options.dryRun ? ' (dry run)' : ''}${options.asOf ? ` as of ${options.asOf}` : ''}\n`);
   for (;;) {
-    const response = await fetch(`${options.baseUrl}/admin/jobs/${encodeURIComponent(options.job)}/runs/${id}`, { headers });
+    const response = await fetch(`${options.baseUrl}/operations/jobs/${encodeURIComponent(options.job)}/runs/${id}`, { headers });
     if (response.status !== 200) throw new Error(await problemText(response));
     const run = (await response.json()) as JobRunView;
     write(`\r${progressLine(run)}`);

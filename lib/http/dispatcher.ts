@@ -7,6 +7,8 @@ import { TokenRejected } from '../identity/token-rejected.js';
 import { hasRole, type Principal } from '../identity/principal.js';
 import type { Services } from '../services.js';
 import { sessionIdentity } from '../sessions/session-authentication.js';
+import { createLogger } from '../logger.js';
+import { describeError } from '../telemetry/scrubber.js';
 import { clientInfo } from '../usage/client-info.js';
 import { HttpProblem, problems } from './problem.js';
 import { isRaw, type AnyRoute, type RouteResult } from './route.js';
@@ -166,10 +168,8 @@ function toProblem(error: unknown, requestId: string, route: AnyRoute, services:
     return problems.unavailable('A dependency is unavailable; retry shortly', 5);
   }
   if (status === 412) return problems.preconditionFailed();
-  const logger = services?.logger;
-  const name = error instanceof Error ? error.name : typeof error;
-  if (logger) logger.error('request-failed', { route: route.name, requestId, error: name, status });
-  else console.error(JSON.stringify({ level: 'error', event: 'request-failed', route: route.name, requestId, error: name }));
+  // The request id is the one the caller got: support can find this line from a user's report.
+  (services?.logger ?? createLogger()).error('request-failed', { route: route.name, requestId, status, ...describeError(error) });
   if (error instanceof StartupFailure) return problems.unavailable('The service is not ready', 30);
   return problems.internal(requestId);
 }

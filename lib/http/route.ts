@@ -1,7 +1,7 @@
 import type { Cookie } from '@azure/functions';
 import type { z } from 'zod';
 import type { Principal, Role } from '../identity/principal.js';
-import type { Services } from '../services.js';
+import type { ServiceName, Services } from '../services.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -49,6 +49,7 @@ export interface RouteDefinition<
   Q extends AnyZodObject = AnyZodObject,
   B extends z.ZodType = z.ZodType,
   R extends z.ZodType = z.ZodType,
+  U extends ServiceName = ServiceName,
 > {
   /** Function name in Azure and operationId in OpenAPI. */
   name: string;
@@ -72,21 +73,27 @@ export interface RouteDefinition<
   requiresIfMatch?: boolean;
   /** Served by the local host only; never registered as an Azure Function. */
   localOnly?: boolean;
+  /**
+   * The services the handler uses; it receives these and no others. Whether the function
+   * needs the durable client binding follows from them (lib/app/function-registrations.ts).
+   */
+  uses: readonly U[];
   handler: (
     request: RouteRequest<z.infer<P>, z.infer<Q>, z.infer<B>>,
-    services: Services,
+    services: Pick<Services, U>,
   ) => Promise<RouteResult<z.input<R>>>;
 }
 
-export type AnyRoute = RouteDefinition<AnyZodObject, AnyZodObject, z.ZodType, z.ZodType>;
+export type AnyRoute = RouteDefinition<AnyZodObject, AnyZodObject, z.ZodType, z.ZodType, ServiceName>;
 
-/** Identity function that keeps the handler's input types tied to the schemas. */
+/** Identity function that keeps the handler's input types tied to the schemas and its services to `uses`. */
 export function defineRoute<
   P extends AnyZodObject,
   Q extends AnyZodObject,
   B extends z.ZodType,
   R extends z.ZodType,
->(route: RouteDefinition<P, Q, B, R>): AnyRoute {
+  const U extends ServiceName = never,
+>(route: RouteDefinition<P, Q, B, R, U>): AnyRoute {
   return route as unknown as AnyRoute;
 }
 

@@ -1,79 +1,63 @@
-import type { AnyRoute, HttpMethod } from './route.js';
+import { matchTemplate, parseTemplate, pathSegments, type Segment } from './route-template.js';
 
-export type RouteMatch =
-  | { kind: 'matched'; route: AnyRoute; params: Record<string, string> }
-  | { kind: 'method-not-allowed'; allowed: HttpMethod[] }
-  | { kind: 'not-found' };
-
-interface CompiledTemplate {
-  template: string;
-  segments: { literal?: string; param?: string }[];
-  routes: Map<HttpMethod, AnyRoute>;
+/** An HTTP function as the host sees it: a name, its methods and its route template. */
+export interface RoutedFunction {
+  name: string;
+  methods: readonly string[];
+  route: string;
 }
 
-function compile(template: string): CompiledTemplate['segments'] {
-  return template
-    .split('/')
-    .filter((segment) => segment.length > 0)
-    .map((segment) => {
-      const param = /^\{(\w+)\}$/.exec(segment)?.[1];
-      return param ? { param } : { literal: segment };
-    });
+export type RouteMatch<F> = { function: F; params: Record<string, string> };
+
+/**
+ * The order the Functions host builds its route table in: by function name, ignoring case
+ * (.NET's `StringComparison.OrdinalIgnoreCase`, which compares upper-cased UTF-16 code units).
+ */
+export function compareFunctionNames(a: string, b: string): number {
+  const left = a.toUpperCase();
+  const right = b.toUpperCase();
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+interface Entry<F> {
+  function: F;
+  segments: Segment[];
+  methods: Set<string>;
 }
 
 /**
- * Matches request paths (below /api) against the route templates, the way the Functions
- * host does: literal segments win over parameters, so `/docs/{asset}` never shadows a
- * literal sibling.
+ * Routes requests the way the Functions host does: functions in name order, the first
+ * whose template and method both match wins. The local host uses it, so a route the real
+ * host would shadow is shadowed locally too.
  */
-export class Router {
-  private readonly templates: CompiledTemplate[] = [];
+export class HostRouter<F extends RoutedFunction> {
+  private readonly entries: Entry<F>[];
 
-  constructor(routes: readonly AnyRoute[]) {
-    for (const route of routes) {
-      let entry = this.templates.find((candidate) => candidate.template === route.path);
-      if (!entry) {
-        entry = { template: route.path, segments: compile(route.path), routes: new Map() };
-        this.templates.push(entry);
-      }
-      if (entry.routes.has(route.method)) throw new Error(`Duplicate route ${route.method} ${route.path}`);
-      entry.routes.set(route.method, route);
-    }
-    this.templates.sort((a, b) => specificity(b) - specificity(a));
+  constructor(functions: readonly F[]) {
+    this.entries = [...functions]
+      .sort((a, b) => compareFunctionNames(a.name, b.name))
+      .map((fn) => ({ function: fn, segments: parseTemplate(fn.route), methods: new Set(fn.methods.map((method) => method.toUpperCase())) }));
   }
 
-  match(method: string, path: string): RouteMatch {
-    const parts = path.split('/').filter((segment) => segment.length > 0);
-    for (const template of this.templates) {
-      const params = matchSegments(template, parts);
-      if (!params) continue;
-      const route = template.routes.get(method.toUpperCase() as HttpMethod);
-      if (route) return { kind: 'matched', route, params };
-      return { kind: 'method-not-allowed', allowed: [...template.routes.keys()] };
+  match(method: string, path: string): RouteMatch<F> | undefined {
+    const parts = pathSegments(path);
+    const wanted = method.toUpperCase();
+    for (const entry of this.entries) {
+      if (!entry.methods.has(wanted)) continue;
+      const params = matchTemplate(entry.segments, parts);
+      if (params) return { function: entry.function, params };
     }
-    return { kind: 'not-found' };
+    return undefined;
   }
-}
 
-function specificity(template: CompiledTemplate): number {
-  // Earlier literal segments weigh more; ties broken by length.
-  return template.segments.reduce((score, segment, index) => score + (segment.literal ? 2 ** (16 - index) : 0), 0);
-}
-
-function matchSegments(template: CompiledTemplate, parts: string[]): Record<string, string> | undefined {
-  if (template.segments.length !== parts.length) return undefined;
-  const params: Record<string, string> = {};
-  for (const [index, segment] of template.segments.entries()) {
-    const part = parts[index] as string;
-    if (segment.literal !== undefined) {
-      if (segment.literal !== part) return undefined;
-      continue;
+  /** Methods of the functions other than catch-alls whose template matches the path: the `Allow` of a 405. */
+  allowedMethods(path: string): string[] {
+    const parts = pathSegments(path);
+    const allowed = new Set<string>();
+    for (const entry of this.entries) {
+      if (entry.segments.some((segment) => segment.kind === 'catch-all')) continue;
+      if (matchTemplate(entry.segments, parts)) for (const method of entry.methods) allowed.add(method);
     }
-    try {
-      params[segment.param as string] = decodeURIComponent(part);
-    } catch {
-      return undefined;
-    }
+    return [...allowed];
   }
-  return params;
 }

@@ -1,5 +1,5 @@
 import type { DurableClient } from 'durable-functions';
-import { currentInvocation } from './invocation-scope.js';
+import { durableClientInvocation } from './invocation-scope.js';
 import type { JobScheduler, OrchestrationState } from './job-scheduler.js';
 
 const STATES: Record<string, OrchestrationState> = {
@@ -14,8 +14,9 @@ const STATES: Record<string, OrchestrationState> = {
 };
 
 /**
- * Job orchestrations through the Durable Functions client of the current invocation (the
- * HTTP job routes and the timers declare the durable client input binding).
+ * Orchestrations through the Durable Functions client of the current invocation: every
+ * function whose services reach the scheduler declares the durable client input binding
+ * (lib/app/function-registrations.ts).
  */
 export class AzureJobScheduler implements JobScheduler {
   async start(orchestrator: string, input: unknown, instanceId: string): Promise<void> {
@@ -35,8 +36,7 @@ export class AzureJobScheduler implements JobScheduler {
 }
 
 async function durableClient(): Promise<DurableClient> {
-  const context = currentInvocation();
-  if (!context) throw new Error('No Functions invocation in scope: the durable client binding is only available inside one');
+  const context = durableClientInvocation();
   const df = await import('durable-functions');
   return df.getClient(context);
 }

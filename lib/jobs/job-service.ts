@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { problems } from '../http/problem.js';
-import { jobDefinition, type JobDefinition } from './job-definitions.js';
+import type { JobDefinition } from '../app/feature.js';
 import type { JobRunStore, JobRunView } from './job-runs.js';
 import type { JobScheduler } from './job-scheduler.js';
 
@@ -37,6 +37,8 @@ export class JobService {
     readonly scheduler: JobScheduler,
     private readonly clock: Clock,
     private readonly mode: 'local' | 'azure',
+    /** Every job of the app (lib/features.ts): a name not listed answers 404. */
+    readonly definitions: readonly JobDefinition[],
   ) {}
 
   async startRun(jobName: string, request: JobRunRequest, trigger: 'schedule' | 'operator'): Promise<string> {
@@ -69,7 +71,7 @@ export class JobService {
   }
 
   private job(name: string): JobDefinition {
-    const job = jobDefinition(name);
+    const job = this.definitions.find((definition) => definition.name === name);
     if (!job) throw problems.notFound('No such job');
     return job;
   }

@@ -1,4 +1,5 @@
 import type { LocalDurableDriver, LocalRuntimeStatus } from './local-durable-driver.js';
+import { durableClientInvocation } from './invocation-scope.js';
 import type { JobScheduler, OrchestrationState } from './job-scheduler.js';
 
 const STATES: Record<LocalRuntimeStatus, OrchestrationState> = {
@@ -9,15 +10,20 @@ const STATES: Record<LocalRuntimeStatus, OrchestrationState> = {
   Failed: 'failed',
 };
 
-/** Job orchestrations on the local durable driver: the local host and the tests. */
+/**
+ * Orchestrations on the local durable driver: the local host and the tests. Like the
+ * durable client, it works only inside an invocation whose function declares the binding.
+ */
 export class LocalJobScheduler implements JobScheduler {
   constructor(readonly driver: LocalDurableDriver) {}
 
   async start(orchestrator: string, input: unknown, instanceId: string): Promise<void> {
+    durableClientInvocation();
     this.driver.start(orchestrator, input, instanceId);
   }
 
   async state(instanceId: string): Promise<OrchestrationState | undefined> {
+    durableClientInvocation();
     const status = this.driver.getStatus(instanceId);
     return status && STATES[status.runtimeStatus];
   }

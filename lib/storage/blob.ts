@@ -1,8 +1,7 @@
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/identity';
 import type { AppConfig } from '../config/config.js';
-
-export const BLOB_CONTAINERS = ['leaver-reports', 'exports'] as const;
+import { BLOB_CONTAINERS } from './blob-containers.js';
 
 export function createBlobService(config: AppConfig, credential: () => TokenCredential): BlobServiceClient {
   if (config.mode === 'local') {

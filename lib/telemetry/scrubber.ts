@@ -107,6 +107,15 @@ function scrubStackTrace(stack: string): string {
   return [type, ...lines.slice(1).filter((line) => /^\s+at /.test(line)).map(scrubPatterns)].join('\n');
 }
 
+/**
+ * What went wrong, without personal data: the error's type, its message scrubbed as a log
+ * message is (addresses, numbers and name-shaped words replaced), and its stack frames.
+ */
+export function describeError(error: unknown): { error: string; detail: string; stack: string } {
+  if (!(error instanceof Error)) return { error: typeof error, detail: '', stack: '' };
+  return { error: error.name, detail: scrubText(error.message).slice(0, 500), stack: scrubStackTrace(error.stack ?? '') };
+}
+
 /** Scrubs one property (log field, span attribute, custom dimension) by its key and value. */
 export function scrubValue(key: string, value: unknown): unknown {
   if (typeof value === 'string') {

@@ -78,7 +78,7 @@ function parseCsv(text: string): string[][] {
 async function waitForRun(job: string, id: string): Promise<Record<string, unknown>> {
   const token = await test.operatorToken();
   for (let attempt = 0; attempt < 200; attempt++) {
-    const response = await test.request('GET', `/admin/jobs/${job}/runs/${id}`, { token });
+    const response = await test.request('GET', `/operations/jobs/${job}/runs/${id}`, { token });
     if (response.body.status === 'completed' || response.body.status === 'failed') return response.body;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -280,7 +280,7 @@ describe('expiry after 7 days (job export-expiry)', () => {
     expect(gone.headers.get('content-type')).toMatch(/^application\/problem\+json/);
 
     const operator = await test.operatorToken();
-    const run = await test.request('POST', '/admin/jobs/export-expiry/runs', { token: operator, body: {} });
+    const run = await test.request('POST', '/operations/jobs/export-expiry/runs', { token: operator, body: {} });
     expect(run.status, run.text).toBe(202);
     const finished = await waitForRun('export-expiry', run.body.id);
     expect(finished).toMatchObject({ status: 'completed', failures: 0, overdue: 0, remaining: 0 });
@@ -288,7 +288,7 @@ describe('expiry after 7 days (job export-expiry)', () => {
     expect(await storedExportBlobs()).not.toContain(blobName);
     expect((await test.request('GET', `${exportsPath()}/${created.body.id}`, { token: admin })).body.status).toBe('expired');
 
-    const again = await test.request('POST', '/admin/jobs/export-expiry/runs', { token: operator, body: {} });
+    const again = await test.request('POST', '/operations/jobs/export-expiry/runs', { token: operator, body: {} });
     expect(await waitForRun('export-expiry', again.body.id)).toMatchObject({ status: 'completed', processed: 0, records: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/routes/index.js';
+import { featureRoutes } from '../../lib/app/feature.js';
+import { FEATURES } from '../../lib/features.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 let test: TestApp;
@@ -26,7 +27,7 @@ describe('OpenAPI document and docs page', () => {
     const listed = Object.entries(document.paths as Record<string, Record<string, { operationId: string; responses: object }>>)
       .flatMap(([path, operations]) => Object.entries(operations).map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`))
       .sort();
-    const served = apiRoutes().map((route) => `${route.method} /api${route.path} ${route.name}`);
+    const served = featureRoutes(FEATURES).map((route) => `${route.method} /api${route.path} ${route.name}`);
     for (const route of served) expect(listed).toContain(route);
     expect(listed).toContain('POST /api/dev/token dev-token');
     const me = document.paths['/api/me'].get;

@@ -1,10 +1,15 @@
 import { createRequire } from 'node:module';
 import functions, { InvocationContext } from '@azure/functions';
+import type * as DurableFunctions from 'durable-functions';
 import type { OrchestrationHandler } from 'durable-functions';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { durableClientInput, registerActivity, registerOrchestration } from '../../functions/jobs/lazy-durable.js';
+import { registerActivity, registerOrchestration } from '../../functions/lazy-durable.js';
+import { durableClientInput } from '../../lib/jobs/invocation-scope.js';
 
 const require = createRequire(import.meta.url);
+const df = require('durable-functions') as typeof DurableFunctions;
 type Generic = { trigger: { type: string }; handler: (input: unknown, context: InvocationContext) => Promise<unknown> };
 
 function capture(): Map<string, Generic> {
@@ -16,13 +21,18 @@ function capture(): Map<string, Generic> {
 afterEach(() => vi.restoreAllMocks());
 
 describe('durable registrations without loading durable-functions at start (cold start)', () => {
-  it('an activity registers with its trigger and runs through durable-functions\' own activity wrapper', async () => {
+  it('an activity registers with its trigger and runs through the handler durable-functions\' public app.activity makes', async () => {
     const registered = capture();
+    const publicActivity = vi.spyOn(df.app, 'activity');
     registerActivity('double', async (input) => (input as number) * 2);
     const activity = registered.get('double');
-    expect(activity?.trigger.type).toBe('activityTrigger');
+    expect(activity?.trigger.type).toBe(df.trigger.activity().type);
+    expect(publicActivity).not.toHaveBeenCalled();
     expect(await activity?.handler(21, new InvocationContext())).toBe(42);
-    expect(registered.size).toBe(1);
+    expect(await activity?.handler(4, new InvocationContext())).toBe(8);
+    expect(publicActivity).toHaveBeenCalledTimes(1);
+    // The public call's own registration was taken, not made: only the lazy one is registered.
+    expect([...registered.keys()]).toEqual(['double']);
   });
 
   it('an activity failure still reaches the orchestrator as a failure', async () => {
@@ -33,27 +43,40 @@ describe('durable registrations without loading durable-functions at start (cold
     await expect(registered.get('fails')?.handler(undefined, new InvocationContext())).rejects.toThrow();
   });
 
-  it("an orchestration registers with its trigger and is wrapped by the package's createOrchestrator on first use", async () => {
+  it('an orchestration registers with its trigger and runs through the handler public app.orchestration makes', async () => {
     const registered = capture();
-    const testingUtils = require('durable-functions/lib/src/util/testingUtils') as { createOrchestrator: (fn: OrchestrationHandler) => unknown };
-    const invoke = vi.fn(async () => 'engine-result');
-    const create = vi.spyOn(testingUtils, 'createOrchestrator').mockImplementation(() => invoke);
     const orchestrator: OrchestrationHandler = function* (context) {
       return yield context.df.callActivity('double', 21);
     };
+    const publicOrchestration = vi.spyOn(df.app, 'orchestration');
     registerOrchestration('example', orchestrator);
     const registration = registered.get('example');
-    expect(registration?.trigger.type).toBe('orchestrationTrigger');
-    expect(create).not.toHaveBeenCalled();
-    const context = new InvocationContext();
-    expect(await registration?.handler('trigger', context)).toBe('engine-result');
-    await registration?.handler('again', context);
-    expect(create).toHaveBeenCalledTimes(1);
-    expect(create).toHaveBeenCalledWith(orchestrator);
-    expect(invoke).toHaveBeenCalledWith('trigger', context);
+    expect(registration?.trigger.type).toBe(df.trigger.orchestration().type);
+    expect(publicOrchestration).not.toHaveBeenCalled();
+    // Not a real trigger payload: the engine refuses it, which proves the call reached the engine.
+    await expect(registration?.handler({}, new InvocationContext())).rejects.toThrow();
+    expect(publicOrchestration).toHaveBeenCalledWith('example', orchestrator);
+    expect([...registered.keys()]).toEqual(['example']);
+  });
+
+  it("production code reaches durable-functions through its public entry only (the local driver's engine loader aside)", async () => {
+    const offenders = await filesMentioning(['functions', 'lib'], 'durable-functions/lib');
+    expect(offenders).toEqual(['lib/jobs/local-durable-driver.ts']);
   });
 
   it('the durable client input is the binding durable-functions declares', () => {
-    expect(durableClientInput().type).toBe('durableClient');
+    expect(durableClientInput().type).toBe(df.input.durableClient().type);
   });
 });
+
+async function filesMentioning(directories: string[], needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const directory of directories) {
+    for (const entry of await readdir(directory, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      const file = join(entry.parentPath, entry.name);
+      if ((await readFile(file, 'utf8')).includes(needle)) found.push(file);
+    }
+  }
+  return found.sort();
+}

@@ -39,9 +39,9 @@ const platformLogsUpTo = (docs: Doc[], lastDay: string) =>
   docs.filter((doc) => doc.municipalityId === PLATFORM_TENANT && doc.accountBucket <= platformBucket(lastDay));
 
 async function startRun(body: Record<string, unknown>): Promise<string> {
-  const response = await test.request<{ id: string }>('POST', `/admin/jobs/${JOB}/runs`, { token: operator, body });
+  const response = await test.request<{ id: string }>('POST', `/operations/jobs/${JOB}/runs`, { token: operator, body });
   expect(response.status, response.text).toBe(202);
-  expect(response.headers.get('location')).toBe(`/api/admin/jobs/${JOB}/runs/${response.body.id}`);
+  expect(response.headers.get('location')).toBe(`/api/operations/jobs/${JOB}/runs/${response.body.id}`);
   return response.body.id;
 }
 
@@ -195,7 +195,7 @@ describe('dry runs and the overdue signal', () => {
 
 describe('the job-run routes (platform operators only)', () => {
   it('others are refused: no token 401, staff and unregistered 403', async () => {
-    const path = `/admin/jobs/${JOB}/runs`;
+    const path = `/operations/jobs/${JOB}/runs`;
     expect((await test.request('POST', path, { body: {} })).status).toBe(401);
     expect((await test.request('POST', path, { token: colleague.token, body: {} })).status).toBe(403);
     expect((await test.request('POST', path, { token: await test.token('not-registered'), body: {} })).status).toBe(403);
@@ -205,12 +205,12 @@ describe('the job-run routes (platform operators only)', () => {
   });
 
   it('an unknown job or run is 404; bad input is 400 and starts nothing', async () => {
-    expect((await test.request('POST', '/admin/jobs/leaver-shredder/runs', { token: operator, body: {} })).status).toBe(404);
-    expect((await test.request('GET', `/admin/jobs/${JOB}/runs/no-such-run`, { token: operator })).status).toBe(404);
-    expect((await test.request('GET', '/admin/jobs/leaver-shredder/runs/no-such-run', { token: operator })).status).toBe(404);
+    expect((await test.request('POST', '/operations/jobs/leaver-shredder/runs', { token: operator, body: {} })).status).toBe(404);
+    expect((await test.request('GET', `/operations/jobs/${JOB}/runs/no-such-run`, { token: operator })).status).toBe(404);
+    expect((await test.request('GET', '/operations/jobs/leaver-shredder/runs/no-such-run', { token: operator })).status).toBe(404);
     const instances = (test.app.services.jobs.scheduler as LocalJobScheduler).driver.listInstances().length;
     for (const body of [{ asOf: 'tomorrow' }, { dryRun: 'yes' }, { asOf: '2031-05-02', force: true }]) {
-      const response = await test.request('POST', `/admin/jobs/${JOB}/runs`, { token: operator, body });
+      const response = await test.request('POST', `/operations/jobs/${JOB}/runs`, { token: operator, body });
       expect(response.status).toBe(400);
     }
     expect((test.app.services.jobs.scheduler as LocalJobScheduler).driver.listInstances()).toHaveLength(instances);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalJobScheduler } from '../../lib/jobs/local-job-scheduler.js';
+import { asDurableClientFunction } from '../../local/invocation.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { ManualClock, waitForRun } from '../usage/usage-fixtures.js';
 
@@ -25,7 +26,7 @@ describe('the local host runs timers on their schedules', () => {
   it('a second start of the same day (a timer firing twice) starts nothing new', async () => {
     const driver = (test.app.services.jobs.scheduler as LocalJobScheduler).driver;
     const instances = driver.listInstances().length;
-    expect(await test.app.services.jobs.startRun('usage-anonymisation', {}, 'schedule')).toBe(scheduledId);
+    expect(await asDurableClientFunction(() => test.app.services.jobs.startRun('usage-anonymisation', {}, 'schedule'))).toBe(scheduledId);
     expect(driver.listInstances()).toHaveLength(instances);
   });
 });

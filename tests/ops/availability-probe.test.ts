@@ -1,7 +1,7 @@
-import functions from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { availabilityProbeTimer } from '../../functions/timers/availability-probe-timer.js';
-import { registerTimers } from '../../functions/timers/index.js';
+import { availabilityProbeTimer } from '../../lib/health/availability-probe-timer.js';
+import { functionRegistrations } from '../../lib/app/function-registrations.js';
+import { FEATURES } from '../../lib/features.js';
 import { AVAILABILITY_PROBE_NAME, runAvailabilityProbe } from '../../lib/health/availability-probe.js';
 import type { AvailabilityResult } from '../../lib/telemetry/telemetry.js';
 import { generateDevKeys } from '../../local/dev-issuer.js';
@@ -43,13 +43,10 @@ describe('availability probe (P12)', () => {
     vi.unstubAllEnvs();
   });
 
-  it('is an Azure timer function that runs every 5 minutes', () => {
-    const registered: { name: string; schedule: string }[] = [];
-    const timer = vi.spyOn(functions.app, 'timer').mockImplementation((name, options) => {
-      registered.push({ name, schedule: options.schedule });
-    });
-    registerTimers();
-    timer.mockRestore();
+  it('is a timer function that runs every 5 minutes', () => {
+    const registered = functionRegistrations(FEATURES, () => Promise.resolve(app.services)).flatMap((fn) =>
+      fn.kind === 'timer' ? [{ name: fn.name, schedule: fn.schedule }] : [],
+    );
     expect(registered).toContainEqual({ name: 'availability-probe', schedule: '0 */5 * * * *' });
     expect(registered).toContainEqual({ name: 'mailing', schedule: '0 */5 * * * *' });
   });

@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const run = promisify(execFile);
 const readJson = async <T>(file: string): Promise<T> => JSON.parse(await readFile(join(root, file), 'utf8')) as T;
 
 interface LocalSettings {
@@ -52,25 +47,4 @@ describe('what the Functions host and Core Tools read', () => {
     expect(settings.Host?.CORS?.split(',').map((origin) => origin.trim())).toEqual(config.corsAllowedOrigins);
     expect(settings.Host?.CORSCredentials).toBe(true);
   });
-
-  it('the build output loads as the host loads it and registers the HTTP routes and the probe timer', async () => {
-    const outDir = join(root, '.cache', `host-compat-${randomUUID().slice(0, 8)}`);
-    try {
-      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-      await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root }).catch((error: { stdout?: string }) => {
-        throw new Error(`npm run build fails:\n${error.stdout ?? String(error)}`);
-      });
-      const entry = pathToFileURL(join(outDir, 'functions', 'index.js')).href;
-      const settings = await readJson<LocalSettings>('local.settings.example.json');
-      const { stderr } = await run(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(entry)});`], {
-        cwd: root,
-        env: { ...process.env, ...settings.Values },
-      });
-      // Outside the host, @azure/functions runs in test mode and names each function it would register.
-      const registered = [...stderr.matchAll(/register function "([^"]+)"/g)].map((match) => match[1]);
-      expect(registered).toEqual(expect.arrayContaining(['health', 'me', 'availability-probe', 'unmatched-route']));
-    } finally {
-      await rm(outDir, { recursive: true, force: true });
-    }
-  }, 120_000);
 });

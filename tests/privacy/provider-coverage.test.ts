@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTAINERS } from '../../lib/data/containers.js';
-import { BLOB_CONTAINERS } from '../../lib/storage/blob.js';
+import { BLOB_CONTAINERS } from '../../lib/storage/blob-containers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 let test: TestApp;

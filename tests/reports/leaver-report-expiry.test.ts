@@ -5,6 +5,7 @@ import { JobService } from '../../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../../lib/jobs/job-signals.js';
 import { createLocalDurableDriver } from '../../lib/jobs/local-durable-driver.js';
 import { LocalJobScheduler } from '../../lib/jobs/local-job-scheduler.js';
+import { asDurableClientFunction } from '../../local/invocation.js';
 import { createLogger } from '../../lib/logger.js';
 import { LEAVER_REPORT_EXPIRY_JOB, LeaverReportExpiry } from '../../lib/reports/leaver-report-expiry.js';
 import { leaverReportActivities, leaverReportOrchestrators } from '../../lib/reports/leaver-report-jobs.js';
@@ -43,7 +44,7 @@ async function reportsOf(leavers: Leaver[], at: string): Promise<LeaverReportVie
 }
 
 async function runJob(body: Record<string, unknown>) {
-  const started = await test.request<{ id: string }>('POST', `/admin/jobs/${JOB}/runs`, { token: operator, body });
+  const started = await test.request<{ id: string }>('POST', `/operations/jobs/${JOB}/runs`, { token: operator, body });
   expect(started.status, started.text).toBe(202);
   return waitForRun(test, JOB, started.body.id);
 }
@@ -196,10 +197,10 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
       now: () => clock.now(),
       verifyReplay: true,
     });
-    const crashing = new JobService(runs, new LocalJobScheduler(driver), clock, 'local');
-    const crashedRunId = await crashing.startRun(JOB, { asOf }, 'operator');
+    const crashing = new JobService(runs, new LocalJobScheduler(driver), clock, 'local', test.app.services.jobs.definitions);
+    const crashedRunId = await asDurableClientFunction(() => crashing.startRun(JOB, { asOf }, 'operator'));
     await driver.waitForCompletion(crashedRunId);
-    expect(await crashing.getRun(JOB, crashedRunId)).toMatchObject({ status: 'failed', failures: 1 });
+    expect(await asDurableClientFunction(() => crashing.getRun(JOB, crashedRunId))).toMatchObject({ status: 'failed', failures: 1 });
     // Three blobs went; every index entry stayed, so the blobs left are still found through them.
     expect(await blobNames(test, `${world.home}/`)).toHaveLength(blobsBefore.length - 3);
     expect(await indexEntries(test, world.home)).toHaveLength(entriesBefore.length);

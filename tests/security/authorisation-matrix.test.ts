@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/routes/index.js';
+import { featureRoutes } from '../../lib/app/feature.js';
+import { FEATURES } from '../../lib/features.js';
 import type { AnyRoute } from '../../lib/http/route.js';
 import type { Role } from '../../lib/identity/principal.js';
 import { USAGE_EVENT_TYPES } from '../../lib/usage/usage-model.js';
@@ -374,7 +375,7 @@ function casesOf(routes: AnyRoute[]): Case[] {
 let test: TestApp;
 let world: MatrixWorld;
 const tokens = new Map<string, string | undefined>();
-const routes = apiRoutes();
+const routes = featureRoutes(FEATURES);
 
 beforeAll(async () => {
   test = await startTestApp();

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../functions/routes/index.js';
+import { featureRoutes } from '../../lib/app/feature.js';
+import { FEATURES } from '../../lib/features.js';
 import type { AnyRoute } from '../../lib/http/route.js';
 import type { Role } from '../../lib/identity/principal.js';
 import { buildSchoolWorld, type SchoolWorld } from '../support/school-world.js';
@@ -74,7 +75,7 @@ function tokenFor(route: AnyRoute): string | undefined {
   return route.access.roles.map((role) => tokenForRole.get(role)).find(Boolean);
 }
 
-const routes = apiRoutes();
+const routes = featureRoutes(FEATURES);
 
 describe('input fuzzing (fast-check, from the zod schemas)', () => {
   it.each(routes.map((route) => [route.name, route] as const))('%s: never 5xx, 4xx are problems, refusals write nothing', async (_name, route) => {

@@ -1,6 +1,6 @@
 import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { availabilityProbeTimer } from '../../functions/timers/availability-probe-timer.js';
+import { availabilityProbeTimer } from '../../lib/health/availability-probe-timer.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEV_AUDIENCE, DEV_ISSUER, mintDevToken } from '../../local/dev-issuer.js';
 import { createStaffUser, registerMunicipality, startTestApp, type TestApp, type TestResponse } from '../support/test-app.js';

@@ -6,14 +6,17 @@ import type { AppConfig } from '../../lib/config/config.js';
 import { JobRunStore, type JobRunView } from '../../lib/jobs/job-runs.js';
 import { JobService } from '../../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../../lib/jobs/job-signals.js';
-import { LocalJobScheduler } from '../../lib/jobs/local-job-scheduler.js';
-import { createLocalJobDriver } from '../../lib/jobs/local-jobs.js';
+import { featureJobs } from '../../lib/app/feature.js';
+import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
 import type { LocalDurableDriver } from '../../lib/jobs/local-durable-driver.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { loggerTelemetry } from '../../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../../lib/usage/account-months.js';
 import { UsageAnonymiser, type UsageAnonymiserOptions } from '../../lib/usage/usage-anonymiser.js';
 import { UsageLedger } from '../../lib/usage/usage-ledger.js';
+import type { Services } from '../../lib/services.js';
+import { usageFeature } from '../../lib/usage/usage-feature.js';
+import { asDurableClientFunction } from '../../local/invocation.js';
 import type { TestApp } from '../support/test-app.js';
 
 export { ManualClock } from '../support/manual-clock.js';
@@ -40,7 +43,7 @@ export async function waitForRun(test: TestApp, job: string, id: string, timeout
   const token = await test.operatorToken();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await test.request<JobRunView>('GET', `/admin/jobs/${job}/runs/${id}`, { token });
+    const response = await test.request<JobRunView>('GET', `/operations/jobs/${job}/runs/${id}`, { token });
     if (response.status !== 200) throw new Error(`GET run answered ${response.status}: ${response.text}`);
     if (response.body.status === 'completed' || response.body.status === 'failed') return response.body;
     if (Date.now() > deadline) throw new Error(`run ${id} still ${response.body.status}`);
@@ -66,7 +69,7 @@ export function containersWith(config: AppConfig, plugins: PluginConfig[] = []):
 }
 
 export interface JobHarness {
-  jobs: JobService;
+  jobs: Pick<JobService, 'startRun' | 'getRun'>;
   driver: LocalDurableDriver;
   anonymiser: UsageAnonymiser;
 }
@@ -101,11 +104,21 @@ export function jobHarness(options: {
       ...options.anonymiser,
     },
   );
-  const driver = createLocalJobDriver({
-    anonymiser,
+  const features = [usageFeature];
+  const scheduler = localDriverRuntime(options.wrapActivity ? { wrapActivity: options.wrapActivity } : {})({
+    features,
+    services: async () => ({ usageAnonymiser: anonymiser }) as Services,
     clock: options.clock,
     logger,
-    ...(options.wrapActivity ? { wrapActivity: options.wrapActivity } : {}),
   });
-  return { jobs: new JobService(runs, new LocalJobScheduler(driver), options.clock, 'local'), driver, anonymiser };
+  const jobs = new JobService(runs, scheduler, options.clock, 'local', featureJobs(features));
+  return {
+    // As the job-run routes call it: inside a function that declares the durable client.
+    jobs: {
+      startRun: (...args) => asDurableClientFunction(() => jobs.startRun(...args)),
+      getRun: (...args) => asDurableClientFunction(() => jobs.getRun(...args)),
+    },
+    driver: scheduler.driver,
+    anonymiser,
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config/config.js';
 import { HttpProblem } from '../../lib/http/problem.js';
-import { ncrontab, nextOccurrence } from '../../lib/jobs/daily-schedule.js';
+import { ncrontab, nextOccurrence } from '../../lib/app/schedule.js';
 import { resolveAsOf } from '../../lib/jobs/job-service.js';
 import { anonymisedCopy, truncateIp, userAgentFamily } from '../../lib/usage/anonymise.js';
 import { clientIp } from '../../lib/usage/client-info.js';
@@ -87,11 +87,19 @@ describe('asOf', () => {
 
 describe('schedules', () => {
   it('one daily time drives the Azure NCRONTAB and the local timer alike', () => {
-    const schedule = { hourUtc: 2, minuteUtc: 15 };
+    const schedule = { dailyAt: { hourUtc: 2, minuteUtc: 15 } };
     expect(ncrontab(schedule)).toBe('0 15 2 * * *');
     expect(nextOccurrence(schedule, new Date('2031-03-10T01:00:00Z')).toISOString()).toBe('2031-03-10T02:15:00.000Z');
     expect(nextOccurrence(schedule, new Date('2031-03-10T02:15:00Z')).toISOString()).toBe('2031-03-11T02:15:00.000Z');
     expect(nextOccurrence(schedule, new Date('2031-12-31T23:00:00Z')).toISOString()).toBe('2032-01-01T02:15:00.000Z');
+  });
+
+  it('an every-few-minutes timer fires on the minutes NCRONTAB `*/n` names, never twice in one minute', () => {
+    const schedule = { everyMinutes: 5 };
+    expect(ncrontab(schedule)).toBe('0 */5 * * * *');
+    expect(nextOccurrence(schedule, new Date('2031-03-10T01:02:30Z')).toISOString()).toBe('2031-03-10T01:05:00.000Z');
+    expect(nextOccurrence(schedule, new Date('2031-03-10T01:05:00Z')).toISOString()).toBe('2031-03-10T01:10:00.000Z');
+    expect(nextOccurrence(schedule, new Date('2031-03-10T23:58:00Z')).toISOString()).toBe('2031-03-11T00:00:00.000Z');
   });
 });
 

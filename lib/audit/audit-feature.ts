@@ -1,0 +1,12 @@
+import { defineFeature } from '../app/feature.js';
+import { AuditLog } from './audit-log.js';
+import { auditPrivacyProvider } from './audit-privacy.js';
+import { auditRoutes } from './audit-routes.js';
+
+/** Who read or changed what, per municipality, for its data admin. */
+export const auditFeature = defineFeature({
+  name: 'audit',
+  services: ({ cosmos, clock }) => ({ audit: new AuditLog(cosmos.containers.audit, clock) }),
+  privacyProviders: ({ cosmos, clock }) => [auditPrivacyProvider(cosmos.containers.audit, clock)],
+  routes: auditRoutes,
+});

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { auditEntrySchema, monthSchema } from './audit-log.js';
+import { defineRoute, type AnyRoute } from '../http/route.js';
+import { pageOf, pagingQuery } from '../paging/continuation.js';
+import { tenantParams } from '../http/route-params.js';
+
+export const auditRoutes: AnyRoute[] = [
+  defineRoute({
+    name: 'list-audit',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/audit',
+    summary: 'Who read or changed what, newest first, one month at a time (default: this month)',
+    tag: 'audit',
+    access: { kind: 'roles', roles: ['data-admin'] },
+    params: tenantParams,
+    query: z.strictObject({ ...pagingQuery, month: monthSchema.optional(), targetId: z.string().min(1).max(64).optional() }),
+    response: pageOf(auditEntrySchema),
+    successStatus: 200,
+    uses: ['audit'],
+    handler: async ({ params, query }, services) => ({
+      status: 200,
+      body: await services.audit.list(params.municipalityId, query.month, query.targetId, query),
+    }),
+  }),
+];

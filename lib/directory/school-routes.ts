@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { staffOf } from '../access/scopes.js';
+import { auditEvent } from '../audit/audit-log.js';
+import { schoolInputSchema, schoolPatchSchema, schoolSchema } from './schools.js';
+import { etagHeader, ifMatchOf } from '../http/etag.js';
+import { defineRoute, type AnyRoute } from '../http/route.js';
+import { TENANT_ROLES } from '../identity/principal.js';
+import { pageOf, pagingQuery } from '../paging/continuation.js';
+import { schoolParams, tenantParams } from '../http/route-params.js';
+
+const MANAGERS = ['municipality-admin'] as const;
+
+/** Schools hold no personal data: every staff role of the municipality may read them. */
+export const schoolRoutes: AnyRoute[] = [
+  defineRoute({
+    name: 'list-schools',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/schools',
+    summary: 'Schools of the municipality',
+    tag: 'schools',
+    access: { kind: 'roles', roles: TENANT_ROLES },
+    params: tenantParams,
+    query: z.strictObject(pagingQuery),
+    response: pageOf(schoolSchema),
+    successStatus: 200,
+    uses: ['schools'],
+    handler: async ({ params, query }, services) => ({ status: 200, body: await services.schools.list(params.municipalityId, query) }),
+  }),
+  defineRoute({
+    name: 'create-school',
+    method: 'POST',
+    path: '/municipalities/{municipalityId}/schools',
+    summary: 'Register a school',
+    tag: 'schools',
+    access: { kind: 'roles', roles: MANAGERS },
+    params: tenantParams,
+    body: schoolInputSchema,
+    response: schoolSchema,
+    successStatus: 201,
+    uses: ['audit', 'schools'],
+    handler: async ({ params, body, principal }, services) => {
+      const school = await services.schools.create(params.municipalityId, body);
+      await services.audit.record(auditEvent(staffOf(principal), 'create', 'school', [school.value.id]));
+      return {
+        status: 201,
+        body: school.value,
+        headers: { ...etagHeader(school.etag), Location: `/api/municipalities/${params.municipalityId}/schools/${school.value.id}` },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'get-school',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/schools/{schoolId}',
+    summary: 'One school',
+    tag: 'schools',
+    access: { kind: 'roles', roles: TENANT_ROLES },
+    params: schoolParams,
+    response: schoolSchema,
+    successStatus: 200,
+    uses: ['schools'],
+    handler: async ({ params }, services) => {
+      const school = await services.schools.get(params.municipalityId, params.schoolId);
+      return { status: 200, body: school.value, headers: etagHeader(school.etag) };
+    },
+  }),
+  defineRoute({
+    name: 'update-school',
+    method: 'PATCH',
+    path: '/municipalities/{municipalityId}/schools/{schoolId}',
+    summary: 'Change a school (JSON merge patch); needs If-Match',
+    tag: 'schools',
+    access: { kind: 'roles', roles: MANAGERS },
+    params: schoolParams,
+    body: schoolPatchSchema,
+    response: schoolSchema,
+    successStatus: 200,
+    requiresIfMatch: true,
+    uses: ['audit', 'schools'],
+    handler: async ({ params, body, headers, principal }, services) => {
+      const school = await services.schools.update(params.municipalityId, params.schoolId, body, ifMatchOf(headers));
+      await services.audit.record(auditEvent(staffOf(principal), 'update', 'school', [params.schoolId]));
+      return { status: 200, body: school.value, headers: etagHeader(school.etag) };
+    },
+  }),
+  defineRoute({
+    name: 'delete-school',
+    method: 'DELETE',
+    path: '/municipalities/{municipalityId}/schools/{schoolId}',
+    summary: 'Remove a school; 409 while it has students, groups or staff',
+    tag: 'schools',
+    access: { kind: 'roles', roles: MANAGERS },
+    params: schoolParams,
+    successStatus: 204,
+    errorStatuses: [409],
+    uses: ['audit', 'schools'],
+    handler: async ({ params, principal }, services) => {
+      await services.schools.delete(params.municipalityId, params.schoolId);
+      await services.audit.record(auditEvent(staffOf(principal), 'delete', 'school', [params.schoolId]));
+      return { status: 204 };
+    },
+  }),
+];

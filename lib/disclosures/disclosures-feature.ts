@@ -1,0 +1,12 @@
+import { defineFeature } from '../app/feature.js';
+import { DisclosureRegister } from './disclosure-register.js';
+import { disclosureRoutes } from './disclosure-routes.js';
+import { disclosuresPrivacyProvider } from './disclosures-privacy.js';
+
+/** P13: the register of disclosures to third parties, each with its basis and reference. */
+export const disclosuresFeature = defineFeature({
+  name: 'disclosures',
+  services: ({ cosmos, clock }) => ({ disclosures: new DisclosureRegister(cosmos.containers.exports, cosmos.containers.directory, clock) }),
+  privacyProviders: ({ cosmos }) => [disclosuresPrivacyProvider(cosmos.containers.exports)],
+  routes: disclosureRoutes,
+});

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { staffOf } from '../access/scopes.js';
+import { auditEvent } from '../audit/audit-log.js';
+import { exportRequestSchema, exportSchema } from './export-model.js';
+import { defineRoute, type AnyRoute } from '../http/route.js';
+import { pageOf, pagingQuery } from '../paging/continuation.js';
+import { tenantParams } from '../http/route-params.js';
+
+const DATA_ADMIN = { kind: 'roles', roles: ['data-admin'] } as const;
+const exportParams = tenantParams.extend({ exportId: z.uuid() });
+
+export const exportRoutes: AnyRoute[] = [
+  defineRoute({
+    name: 'create-export',
+    method: 'POST',
+    path: '/municipalities/{municipalityId}/exports',
+    summary: "Export everything stored about a student or staff user as JSON or CSV (P14); a third party needs a registered disclosure (P13)",
+    tag: 'exports',
+    access: DATA_ADMIN,
+    params: tenantParams,
+    body: exportRequestSchema,
+    response: exportSchema,
+    successStatus: 201,
+    errorStatuses: [422],
+    uses: ['audit', 'exports'],
+    handler: async ({ body, principal }, services) => {
+      const staff = staffOf(principal);
+      const created = await services.exports.request(staff, body);
+      await services.audit.record(auditEvent(staff, 'create', 'export', [created.id, created.subjectId]));
+      return {
+        status: 201,
+        body: created,
+        headers: { Location: `/api/municipalities/${staff.municipalityId}/exports/${created.id}` },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'list-exports',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/exports',
+    summary: 'Exports of the last 7 days and expired ones, newest first',
+    tag: 'exports',
+    access: DATA_ADMIN,
+    params: tenantParams,
+    query: z.strictObject(pagingQuery),
+    response: pageOf(exportSchema),
+    successStatus: 200,
+    uses: ['exports'],
+    handler: async ({ params, query }, services) => ({ status: 200, body: await services.exports.list(params.municipalityId, query) }),
+  }),
+  defineRoute({
+    name: 'get-export',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/exports/{exportId}',
+    summary: 'Status of an export and, while it is ready, where to download it',
+    tag: 'exports',
+    access: DATA_ADMIN,
+    params: exportParams,
+    response: exportSchema,
+    successStatus: 200,
+    uses: ['exports'],
+    handler: async ({ params }, services) => ({ status: 200, body: await services.exports.get(params.municipalityId, params.exportId) }),
+  }),
+  defineRoute({
+    name: 'download-export',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/exports/{exportId}/download',
+    summary: 'The export file, streamed through the API with the same authorisation; 410 once expired',
+    tag: 'exports',
+    access: DATA_ADMIN,
+    params: exportParams,
+    rawContentType: 'application/octet-stream',
+    successStatus: 200,
+    errorStatuses: [409, 410],
+    uses: ['audit', 'exports'],
+    handler: async ({ params, principal }, services) => {
+      const staff = staffOf(principal);
+      const { record, file } = await services.exports.download(params.municipalityId, params.exportId);
+      await services.audit.record(auditEvent(staff, 'read', 'export', [record.id, record.subjectId]));
+      return {
+        status: 200,
+        raw: file.content,
+        contentType: file.contentType,
+        headers: { 'Content-Disposition': `attachment; filename="${file.fileName}"` },
+      };
+    },
+  }),
+];

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import {
+  complaintInputSchema,
+  complaintListQuerySchema,
+  complaintPatchSchema,
+  complaintReceiptSchema,
+  complaintSchema,
+  complaintSummarySchema,
+} from './complaint-register.js';
+import { etagHeader, ifMatchOf } from '../../http/etag.js';
+import { defineRoute, type AnyRoute } from '../../http/route.js';
+import { pageOf } from '../../paging/continuation.js';
+
+const complaintParams = z.strictObject({ complaintId: z.uuid() });
+
+export const complaintRoutes: AnyRoute[] = [
+  defineRoute({
+    name: 'file-complaint',
+    method: 'POST',
+    path: '/complaints',
+    summary: 'File a formal written complaint (no sign-in needed); answers with its id and follow-up deadline only',
+    tag: 'complaints',
+    access: { kind: 'public' },
+    body: complaintInputSchema,
+    response: complaintReceiptSchema,
+    successStatus: 201,
+    uses: ['governance'],
+    handler: async ({ body }, services) => ({ status: 201, body: await services.governance.complaints.receive(body) }),
+  }),
+  defineRoute({
+    name: 'list-complaints',
+    method: 'GET',
+    path: '/complaints',
+    summary: 'Open complaints (overdue=true: past their follow-up deadline), or one year\'s register (year=YYYY)',
+    tag: 'complaints',
+    access: { kind: 'roles', roles: ['platform-operator'] },
+    query: complaintListQuerySchema,
+    response: pageOf(complaintSummarySchema),
+    successStatus: 200,
+    uses: ['governance'],
+    handler: async ({ query }, services) => ({ status: 200, body: await services.governance.complaints.list(query) }),
+  }),
+  defineRoute({
+    name: 'get-complaint',
+    method: 'GET',
+    path: '/complaints/{complaintId}',
+    summary: 'One complaint with its follow-up history',
+    tag: 'complaints',
+    access: { kind: 'roles', roles: ['platform-operator'] },
+    params: complaintParams,
+    response: complaintSchema,
+    successStatus: 200,
+    uses: ['governance'],
+    handler: async ({ params }, services) => {
+      const complaint = await services.governance.complaints.get(params.complaintId);
+      return { status: 200, body: complaint.value, headers: etagHeader(complaint.etag) };
+    },
+  }),
+  defineRoute({
+    name: 'update-complaint',
+    method: 'PATCH',
+    path: '/complaints/{complaintId}',
+    summary: 'Move a complaint on: received -> contacted -> resolved | referred-to-authority; needs If-Match',
+    tag: 'complaints',
+    access: { kind: 'roles', roles: ['platform-operator'] },
+    params: complaintParams,
+    body: complaintPatchSchema,
+    response: complaintSchema,
+    successStatus: 200,
+    errorStatuses: [409],
+    requiresIfMatch: true,
+    uses: ['governance'],
+    handler: async ({ params, body, headers }, services) => {
+      const complaint = await services.governance.complaints.update(params.complaintId, body, ifMatchOf(headers));
+      return { status: 200, body: complaint.value, headers: etagHeader(complaint.etag) };
+    },
+  }),
+];

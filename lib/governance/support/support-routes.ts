@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import {
+  supportListQuerySchema,
+  supportMessageInputSchema,
+  supportRequestInputSchema,
+  supportRequestSchema,
+  supportSummarySchema,
+} from './support-desk.js';
+import { problems } from '../../http/problem.js';
+import { defineRoute, type AnyRoute } from '../../http/route.js';
+import type { Principal } from '../../identity/principal.js';
+import { pageOf } from '../../paging/continuation.js';
+
+const requestParams = z.strictObject({ requestId: z.uuid() });
+
+function signedIn(principal: Principal | undefined): Principal {
+  if (!principal) throw problems.unauthenticated('a bearer token is required');
+  return principal;
+}
+
+export const supportRoutes: AnyRoute[] = [
+  defineRoute({
+    name: 'open-support-request',
+    method: 'POST',
+    path: '/support-requests',
+    summary: 'Contact support: a subject and the first message of a thread',
+    tag: 'support',
+    access: { kind: 'authenticated' },
+    body: supportRequestInputSchema,
+    response: supportRequestSchema,
+    successStatus: 201,
+    uses: ['governance'],
+    handler: async ({ principal, body }, services) => {
+      const request = await services.governance.support.open(signedIn(principal), body);
+      return { status: 201, body: request, headers: { Location: `/api/support-requests/${request.id}` } };
+    },
+  }),
+  defineRoute({
+    name: 'list-support-requests',
+    method: 'GET',
+    path: '/support-requests',
+    summary: "The caller's own support requests; platform operators list a month's requests (month=YYYY-MM)",
+    tag: 'support',
+    access: { kind: 'authenticated' },
+    query: supportListQuerySchema,
+    response: pageOf(supportSummarySchema),
+    successStatus: 200,
+    uses: ['governance'],
+    handler: async ({ principal, query }, services) => ({
+      status: 200,
+      body: await services.governance.support.list(signedIn(principal), query),
+    }),
+  }),
+  defineRoute({
+    name: 'get-support-request',
+    method: 'GET',
+    path: '/support-requests/{requestId}',
+    summary: 'One support request with its messages (its requester or an operator; anyone else 404)',
+    tag: 'support',
+    access: { kind: 'authenticated' },
+    params: requestParams,
+    response: supportRequestSchema,
+    successStatus: 200,
+    uses: ['governance'],
+    handler: async ({ principal, params }, services) => ({
+      status: 200,
+      body: await services.governance.support.get(signedIn(principal), params.requestId),
+    }),
+  }),
+  defineRoute({
+    name: 'add-support-message',
+    method: 'POST',
+    path: '/support-requests/{requestId}/messages',
+    summary: 'Add a message to a support thread (its requester or an operator)',
+    tag: 'support',
+    access: { kind: 'authenticated' },
+    params: requestParams,
+    body: supportMessageInputSchema,
+    response: supportRequestSchema,
+    successStatus: 201,
+    errorStatuses: [409],
+    uses: ['governance'],
+    handler: async ({ principal, params, body }, services) => ({
+      status: 201,
+      body: await services.governance.support.reply(signedIn(principal), params.requestId, body.text),
+    }),
+  }),
+];

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { defineRoute, type AnyRoute } from '../http/route.js';
+import { problems } from '../http/problem.js';
+import { ROLES } from '../identity/principal.js';
+import { pageOf, pagingQuery } from '../paging/continuation.js';
+import { municipalityIdSchema, municipalityInputSchema, municipalitySchema } from './municipalities.js';
+import { settingsPatchSchema, settingsSchema } from '../directory/settings.js';
+import { etagHeader, ifMatchOf } from '../http/etag.js';
+
+const tenantParams = z.strictObject({ municipalityId: municipalityIdSchema });
+
+export const municipalityRoutes: AnyRoute[] = [
+  defineRoute({
+    name: 'register-municipality',
+    method: 'POST',
+    path: '/municipalities',
+    summary: 'Register a municipality (tenant); 409 if it exists',
+    tag: 'tenants',
+    access: { kind: 'roles', roles: ['platform-operator'] },
+    body: municipalityInputSchema,
+    response: municipalitySchema,
+    successStatus: 201,
+    errorStatuses: [409],
+    uses: ['municipalities', 'settings'],
+    handler: async ({ body }, services) => {
+      const municipality = await services.municipalities.register(body);
+      await services.settings.initialise(municipality.id);
+      return { status: 201, body: municipality, headers: { Location: `/api/municipalities/${municipality.id}` } };
+    },
+  }),
+  defineRoute({
+    name: 'list-municipalities',
+    method: 'GET',
+    path: '/municipalities',
+    summary: 'Platform operators list every municipality; staff see their own',
+    tag: 'tenants',
+    access: { kind: 'roles', roles: ROLES },
+    query: z.strictObject(pagingQuery),
+    response: pageOf(municipalitySchema),
+    successStatus: 200,
+    uses: ['municipalities'],
+    handler: async ({ query, principal }, services) => {
+      if (principal?.kind === 'operator') return { status: 200, body: await services.municipalities.list(query) };
+      if (principal?.kind !== 'staff') throw problems.forbidden();
+      const own = await services.municipalities.find(principal.municipalityId);
+      return { status: 200, body: { items: own ? [own] : [], continuationToken: null } };
+    },
+  }),
+  defineRoute({
+    name: 'get-municipality',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}',
+    summary: 'One municipality',
+    tag: 'tenants',
+    access: { kind: 'roles', roles: ROLES },
+    params: tenantParams,
+    response: municipalitySchema,
+    successStatus: 200,
+    uses: ['municipalities'],
+    handler: async ({ params }, services) => ({ status: 200, body: await services.municipalities.get(params.municipalityId) }),
+  }),
+  defineRoute({
+    name: 'get-settings',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/settings',
+    summary: "The controller's settings: student visibility and leaver-report retention",
+    tag: 'tenants',
+    access: { kind: 'roles', roles: ['data-admin'] },
+    params: tenantParams,
+    response: settingsSchema,
+    successStatus: 200,
+    uses: ['settings'],
+    handler: async ({ params }, services) => {
+      const settings = await services.settings.get(params.municipalityId);
+      return { status: 200, body: settings.value, headers: etagHeader(settings.etag) };
+    },
+  }),
+  defineRoute({
+    name: 'update-settings',
+    method: 'PATCH',
+    path: '/municipalities/{municipalityId}/settings',
+    summary: 'Change settings (JSON merge patch); needs If-Match',
+    tag: 'tenants',
+    access: { kind: 'roles', roles: ['data-admin'] },
+    params: tenantParams,
+    body: settingsPatchSchema,
+    response: settingsSchema,
+    successStatus: 200,
+    requiresIfMatch: true,
+    uses: ['settings'],
+    handler: async ({ params, body, headers }, services) => {
+      const settings = await services.settings.update(params.municipalityId, body, ifMatchOf(headers));
+      return { status: 200, body: settings.value, headers: etagHeader(settings.etag) };
+    },
+  }),
+];

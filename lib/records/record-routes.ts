@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { staffOf } from '../access/scopes.js';
+import { auditEvent } from '../audit/audit-log.js';
+import { etagHeader, ifMatchOf } from '../http/etag.js';
+import { defineRoute, type AnyRoute } from '../http/route.js';
+import { TENANT_ROLES } from '../identity/principal.js';
+import { pageOf, pagingQuery } from '../paging/continuation.js';
+import { inputSchemaOf, patchSchemaOf, RECORD_KIND_NAMES, RECORD_KINDS, recordSchemaOf, type RecordKind } from './record-kinds.js';
+import { recordParams, studentParams } from '../http/route-params.js';
+
+const WRITERS = ['teacher'] as const;
+
+/** The four routes of one record kind; reading follows student visibility, writing is for teachers. */
+function recordRoutes(kind: RecordKind): AnyRoute[] {
+  const { path } = RECORD_KINDS[kind];
+  const base = `/municipalities/{municipalityId}/students/{studentId}/${path}`;
+  // Widened: the record's fields differ by kind; the schema still strips and checks every response at run time.
+  const schema: z.ZodType = recordSchemaOf(kind);
+  return [
+    defineRoute({
+      name: `list-${path}`,
+      method: 'GET',
+      path: base,
+      summary: `The ${path} of a student the caller may see`,
+      tag: 'records',
+      access: { kind: 'roles', roles: TENANT_ROLES },
+      params: studentParams,
+      query: z.strictObject(pagingQuery),
+      response: pageOf(schema),
+      successStatus: 200,
+      uses: ['audit', 'records', 'studentGate'],
+      handler: async ({ params, query, principal }, services) => {
+        const staff = staffOf(principal);
+        await services.studentGate.readable(staff, params.studentId);
+        const page = await services.records.list(kind, params.municipalityId, params.studentId, query);
+        await services.audit.record(auditEvent(staff, 'list', kind, [params.studentId, ...page.items.map((record) => record.id)]));
+        return { status: 200, body: page };
+      },
+    }),
+    defineRoute({
+      name: `create-${kind}`,
+      method: 'POST',
+      path: base,
+      summary: `Record a new ${kind} for a student the teacher may see`,
+      tag: 'records',
+      access: { kind: 'roles', roles: WRITERS },
+      params: studentParams,
+      body: inputSchemaOf(kind),
+      response: schema,
+      successStatus: 201,
+      uses: ['audit', 'records', 'studentGate'],
+      handler: async ({ params, body, principal }, services) => {
+        const staff = staffOf(principal);
+        const student = await services.studentGate.recordWritable(staff, params.studentId);
+        const record = await services.records.create(kind, student.value, staff.userId, body);
+        await services.audit.record(auditEvent(staff, 'create', kind, [params.studentId, record.value.id]));
+        return {
+          status: 201,
+          body: record.value,
+          headers: { ...etagHeader(record.etag), Location: `/api${base.replace('{municipalityId}', params.municipalityId).replace('{studentId}', params.studentId)}/${record.value.id}` },
+        };
+      },
+    }),
+    defineRoute({
+      name: `get-${kind}`,
+      method: 'GET',
+      path: `${base}/{recordId}`,
+      summary: `One ${kind}`,
+      tag: 'records',
+      access: { kind: 'roles', roles: TENANT_ROLES },
+      params: recordParams,
+      response: schema,
+      successStatus: 200,
+      uses: ['audit', 'records', 'studentGate'],
+      handler: async ({ params, principal }, services) => {
+        const staff = staffOf(principal);
+        await services.studentGate.readable(staff, params.studentId);
+        const record = await services.records.get(kind, params.municipalityId, params.studentId, params.recordId);
+        await services.audit.record(auditEvent(staff, 'read', kind, [params.studentId, params.recordId]));
+        return { status: 200, body: record.value, headers: etagHeader(record.etag) };
+      },
+    }),
+    defineRoute({
+      name: `update-${kind}`,
+      method: 'PATCH',
+      path: `${base}/{recordId}`,
+      summary: `Correct a ${kind} (JSON merge patch); needs If-Match`,
+      tag: 'records',
+      access: { kind: 'roles', roles: WRITERS },
+      params: recordParams,
+      body: patchSchemaOf(kind),
+      response: schema,
+      successStatus: 200,
+      requiresIfMatch: true,
+      uses: ['audit', 'records', 'studentGate'],
+      handler: async ({ params, body, headers, principal }, services) => {
+        const staff = staffOf(principal);
+        await services.studentGate.recordWritable(staff, params.studentId);
+        const current = await services.records.get(kind, params.municipalityId, params.studentId, params.recordId);
+        const record = await services.records.update(kind, current, body, ifMatchOf(headers));
+        await services.audit.record(auditEvent(staff, 'update', kind, [params.studentId, params.recordId]));
+        return { status: 200, body: record.value, headers: etagHeader(record.etag) };
+      },
+    }),
+  ];
+}
+
+export const studentRecordRoutes: AnyRoute[] = RECORD_KIND_NAMES.flatMap(recordRoutes);

@@ -1,0 +1,38 @@
+import { defineFeature } from '../app/feature.js';
+import { telemetryJobSignals } from '../jobs/job-signals.js';
+import { LEAVER_REPORT_EXPIRY_JOB } from './leaver-report-expiry.js';
+import { LEAVER_REPORT_FUNCTIONS, leaverReportActivities, leaverReportOrchestrators } from './leaver-report-jobs.js';
+import { leaverReportRoutes } from './leaver-report-routes.js';
+import { createLeaverReports } from './leaver-reports.js';
+
+/** P4: leaver reports as PDF and JSON in Blob Storage, kept no longer than the controller's retention (at most 12 months). */
+export const leaverReportsFeature = defineFeature({
+  name: 'leaver-reports',
+  services: ({ cosmos, blob, clock, telemetry, scheduler }, { studentGate, students, schools, settings, municipalities, audit }) => ({
+    leaverReports: createLeaverReports({
+      containers: cosmos.containers,
+      blob,
+      gate: studentGate,
+      students,
+      schools,
+      settings,
+      municipalities,
+      audit,
+      signals: telemetryJobSignals(telemetry),
+      scheduler: () => scheduler,
+      clock,
+    }),
+  }),
+  privacyProviders: ({ leaverReports }) => [leaverReports.privacy],
+  routes: leaverReportRoutes,
+  jobs: [
+    {
+      name: LEAVER_REPORT_EXPIRY_JOB,
+      orchestrator: LEAVER_REPORT_FUNCTIONS.expiry,
+      dailyAt: { hourUtc: 1, minuteUtc: 45 },
+      unit: { one: 'report', many: 'reports' },
+    },
+  ],
+  orchestrators: leaverReportOrchestrators,
+  activities: (services) => leaverReportActivities(async () => (await services()).leaverReports),
+});
