@@ -25,7 +25,7 @@ import { JobRunStore } from '../lib/jobs/job-runs.js';
 import { JobService } from '../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../lib/jobs/job-signals.js';
 import { featureJobs } from '../lib/app/feature.js';
-import { localDriverRuntime } from '../lib/jobs/local-jobs.js';
+import { localJobScheduler } from '../lib/jobs/local-jobs.js';
 import { createLogger } from '../lib/logger.js';
 import { loggerTelemetry } from '../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
@@ -198,7 +198,7 @@ async function runJobOnly(input: JobOnlyInput): Promise<JobOnlyResult> {
     },
     { delayDays: config.usage.anonymisationDelayDays, platformLogRetentionDays: config.usage.platformLogRetentionDays },
   );
-  const scheduler = localDriverRuntime()({ features: [usageFeature], services: async () => ({ usageAnonymiser: anonymiser }) as Services, clock, logger });
+  const scheduler = localJobScheduler({ features: [usageFeature], services: async () => ({ usageAnonymiser: anonymiser }) as Services, clock, logger });
   const driver = scheduler.driver;
   const jobs = new JobService(runs, scheduler, clock, 'local', featureJobs([usageFeature]));
 

@@ -57,14 +57,15 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const whenBuilt = new Promise<Services>((resolve) => {
     ready = resolve;
   });
-  const scheduler = await (options.jobRuntime ?? durableFunctionsRuntime)({ features, services: () => whenBuilt, clock, logger });
+  const cosmos = createCosmosHandle(config, operations, credential);
+  const scheduler = await (options.jobRuntime ?? durableFunctionsRuntime)({ features, services: () => whenBuilt, clock, logger, cosmos });
   const platform: Platform = {
     config,
     clock,
     logger,
     telemetry,
     operations,
-    cosmos: createCosmosHandle(config, operations, credential),
+    cosmos,
     blob: createBlobService(config, credential),
     credential,
     scheduler,

@@ -1,5 +1,6 @@
 import type { Feature } from '../app/feature.js';
 import type { Clock } from '../clock.js';
+import type { CosmosHandle } from '../data/cosmos.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import type { JobScheduler } from './job-scheduler.js';
@@ -10,6 +11,8 @@ export interface JobRuntimeContext {
   services: () => Promise<Services>;
   clock: Clock;
   logger: Logger;
+  /** The app's database: the local driver keeps its task hub there. */
+  cosmos: CosmosHandle;
 }
 
 /**

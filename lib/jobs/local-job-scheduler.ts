@@ -1,4 +1,4 @@
-import type { LocalDurableDriver, LocalRuntimeStatus } from './local-durable-driver.js';
+import type { LocalDurableDriver, LocalRuntimeStatus } from './local-durable/index.js';
 import { durableClientInvocation } from './invocation-scope.js';
 import type { JobScheduler, OrchestrationState } from './job-scheduler.js';
 

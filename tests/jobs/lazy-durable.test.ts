@@ -61,7 +61,7 @@ describe('durable registrations without loading durable-functions at start (cold
 
   it("production code reaches durable-functions through its public entry only (the local driver's engine loader aside)", async () => {
     const offenders = await filesMentioning(['functions', 'lib'], 'durable-functions/lib');
-    expect(offenders).toEqual(['lib/jobs/local-durable-driver.ts']);
+    expect(offenders).toEqual(['lib/jobs/local-durable/engine.ts']);
   });
 
   it('the durable client input is the binding durable-functions declares', () => {

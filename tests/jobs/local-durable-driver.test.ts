@@ -5,7 +5,7 @@ import {
   createLocalDurableDriver,
   type LocalDurableDriverOptions,
   type LocalHistoryEvent,
-} from '../../lib/jobs/local-durable-driver.js';
+} from '../../lib/jobs/local-durable/index.js';
 
 const T0 = '2031-05-06T07:08:09.000Z';
 

@@ -3,7 +3,7 @@ import { erasuresSettled } from '../support/erasures.js';
 import { JobRunStore } from '../../lib/jobs/job-runs.js';
 import { JobService } from '../../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../../lib/jobs/job-signals.js';
-import { createLocalDurableDriver } from '../../lib/jobs/local-durable-driver.js';
+import { createLocalDurableDriver } from '../../lib/jobs/local-durable/index.js';
 import { LocalJobScheduler } from '../../lib/jobs/local-job-scheduler.js';
 import { asDurableClientFunction } from '../../local/invocation.js';
 import { createLogger } from '../../lib/logger.js';

@@ -7,8 +7,8 @@ import { JobRunStore, type JobRunView } from '../../lib/jobs/job-runs.js';
 import { JobService } from '../../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../../lib/jobs/job-signals.js';
 import { featureJobs } from '../../lib/app/feature.js';
-import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
-import type { LocalDurableDriver } from '../../lib/jobs/local-durable-driver.js';
+import { localJobScheduler } from '../../lib/jobs/local-jobs.js';
+import type { LocalDurableDriver } from '../../lib/jobs/local-durable/index.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { loggerTelemetry } from '../../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../../lib/usage/account-months.js';
@@ -105,12 +105,10 @@ export function jobHarness(options: {
     },
   );
   const features = [usageFeature];
-  const scheduler = localDriverRuntime(options.wrapActivity ? { wrapActivity: options.wrapActivity } : {})({
-    features,
-    services: async () => ({ usageAnonymiser: anonymiser }) as Services,
-    clock: options.clock,
-    logger,
-  });
+  const scheduler = localJobScheduler(
+    { features, services: async () => ({ usageAnonymiser: anonymiser }) as Services, clock: options.clock, logger },
+    options.wrapActivity ? { wrapActivity: options.wrapActivity } : {},
+  );
   const jobs = new JobService(runs, scheduler, options.clock, 'local', featureJobs(features));
   return {
     // As the job-run routes call it: inside a function that declares the durable client.

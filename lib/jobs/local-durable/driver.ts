@@ -4,9 +4,11 @@
  * There is no Functions host (and so no Durable Task extension) on developer machines or in CI, yet the
  * orchestrators must run for real. This driver plays the extension's part: it writes the same kind of
  * history the extension would (OrchestratorStarted, ExecutionStarted, TaskScheduled, TaskCompleted, ...),
- * hands it to durable-functions' own replay engine (the `Orchestrator` / `TaskOrchestrationExecutor` that
- * `df.app.orchestration` wraps every handler in), reads the actions the engine returns, executes them
- * and appends their results, episode after episode, until the engine reports the orchestration done.
+ * hands it to durable-functions' own replay engine (./engine.ts), reads the actions the engine returns,
+ * executes them and appends their results, episode after episode, until the engine reports the
+ * orchestration done. With a task hub (./task-hub.ts) every episode is saved before its work is sent, as
+ * the extension commits an episode before it dispatches messages: a process that dies anywhere leaves
+ * instances a new process resumes (`resume`), redoing only the work whose result was not yet recorded.
  *
  * The engine matches results to tasks by sequence number only, so the one contract that matters is that
  * the ids the driver writes equal the ids the engine assigns. The engine numbers tasks in the order it
@@ -15,16 +17,25 @@
  * retry-step events first in every episode (they never resume user code, so their ids come before those
  * of any newly yielded task) and numbers the new actions after them.
  */
-import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
-import type { InvocationContext, LogHandler, LogLevel } from '@azure/functions';
-import type { ActivityHandler, DummyOrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import type { LogHandler, LogLevel } from '@azure/functions';
+import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
+import { scrubText } from '../../telemetry/scrubber.js';
+import {
+  flattenActions,
+  loadEngine,
+  readEngineState,
+  readOrchestrationFailure,
+  type DriverAction,
+  type EngineState,
+  type RetryPolicy,
+} from './engine.js';
+import { describeRecord, engineEvent, executionCompletedRecord, historyRecord, type HistoryRecord, type LocalHistoryEvent } from './history.js';
+import type { LocalRuntimeStatus, PendingTask, StoredDecision, StoredExecution, StoredInstance, TaskHub, WorkItem } from './task-hub.js';
 
-// ---------------------------------------------------------------------------------------------------------
-// Public API
-
-export type LocalRuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'ContinuedAsNew';
+export type { LocalHistoryEvent } from './history.js';
+export type { LocalRuntimeStatus } from './task-hub.js';
 
 export interface LocalDurableLogEntry {
   readonly level: LogLevel;
@@ -56,6 +67,8 @@ export interface LocalDurableDriverOptions {
   readonly maxEpisodesPerExecution?: number;
   /** Runaway guard: executions per instance (continueAsNew generations). Default 1 000. */
   readonly maxExecutions?: number;
+  /** Where instances are kept so that a new process can resume them; without one they live in memory only. */
+  readonly taskHub?: TaskHub;
 }
 
 export interface LocalPayloadStats {
@@ -81,17 +94,11 @@ export interface LocalOrchestrationStatus {
   readonly historyLength: number;
   readonly executionCount: number;
   readonly episodeCount: number;
+  /** Times a process resumed this instance from the task hub. */
+  readonly resumed: number;
   readonly parentInstanceId: string | undefined;
-  /** Largest serialized activity payloads of this instance, across all its executions. */
+  /** Largest serialized activity payloads of this instance, across all its executions (this process only). */
   readonly payload: LocalPayloadStats;
-}
-
-export interface LocalHistoryEvent {
-  readonly eventType: string;
-  readonly eventId: number;
-  readonly timestamp: Date;
-  /** The event's remaining fields as the engine sees them (Name, Input, Result, TaskScheduledId, ...). */
-  readonly details: Readonly<Record<string, unknown>>;
 }
 
 export interface StartNewOptions {
@@ -104,13 +111,20 @@ export interface LocalDurableDriver {
   start(name: string, input?: unknown, instanceId?: string): string;
   /** `DurableClient.startNew` shaped alias of `start`, for code written against the client. */
   startNew(name: string, options?: StartNewOptions): Promise<string>;
+  /** The instance as this process knows it. */
   getStatus(instanceId: string): LocalOrchestrationStatus | undefined;
+  /** The instance as this process or, failing that, the task hub knows it. */
+  status(instanceId: string): Promise<LocalOrchestrationStatus | undefined>;
   listInstances(): LocalOrchestrationStatus[];
   getHistory(instanceId: string): LocalHistoryEvent[];
   /** Resolves once the instance is Completed or Failed; rejects after timeoutMs (default 30 s). */
   waitForCompletion(instanceId: string, timeoutMs?: number): Promise<LocalOrchestrationStatus>;
   /** Delivers an external event for `context.df.waitForExternalEvent(eventName)`. */
   raiseEvent(instanceId: string, eventName: string, eventData?: unknown): void;
+  /** Picks up every unfinished instance of the task hub where it stood; resolves with how many. */
+  resume(): Promise<number>;
+  /** Settles once every instance that is running in this process has saved its last checkpoint. */
+  idle(): Promise<void>;
 }
 
 export function createLocalDurableDriver(options: LocalDurableDriverOptions): LocalDurableDriver {
@@ -118,239 +132,7 @@ export function createLocalDurableDriver(options: LocalDurableDriverOptions): Lo
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// durable-functions internals. The package only types its public surface, so each internal export is
-// checked when loaded and typed here with just the members the driver touches.
-
-interface EngineHistoryEvent {
-  EventType: number;
-  EventId: number;
-  IsPlayed: boolean;
-  Timestamp: Date;
-}
-
-type HistoryEventClass = new (options: object) => EngineHistoryEvent;
-
-type EventKind =
-  | 'OrchestratorStarted'
-  | 'OrchestratorCompleted'
-  | 'ExecutionStarted'
-  | 'TaskScheduled'
-  | 'TaskCompleted'
-  | 'TaskFailed'
-  | 'TimerCreated'
-  | 'TimerFired'
-  | 'SubOrchestrationInstanceCreated'
-  | 'SubOrchestrationInstanceCompleted'
-  | 'SubOrchestrationInstanceFailed'
-  | 'EventRaised';
-
-const EVENT_KINDS: readonly EventKind[] = [
-  'OrchestratorStarted',
-  'OrchestratorCompleted',
-  'ExecutionStarted',
-  'TaskScheduled',
-  'TaskCompleted',
-  'TaskFailed',
-  'TimerCreated',
-  'TimerFired',
-  'SubOrchestrationInstanceCreated',
-  'SubOrchestrationInstanceCompleted',
-  'SubOrchestrationInstanceFailed',
-  'EventRaised',
-];
-
-interface OrchestrationTriggerClass {
-  new (
-    instanceId: string,
-    history: EngineHistoryEvent[],
-    input: unknown,
-    longRunningTimerIntervalDuration: string,
-    maximumShortTimerDuration: string,
-    defaultHttpAsyncRequestSleepTimeMillseconds: number,
-    schemaVersion: number,
-    isReplaying: boolean,
-    parentInstanceId: string | undefined,
-  ): object;
-}
-
-type EngineOrchestrator = (trigger: object, context: InvocationContext) => Promise<unknown>;
-
-interface Engine {
-  readonly createOrchestrator: (handler: OrchestrationHandler) => EngineOrchestrator;
-  readonly OrchestrationTrigger: OrchestrationTriggerClass;
-  readonly OrchestrationContext: typeof DummyOrchestrationContext;
-  readonly ActivityContext: typeof InvocationContext;
-  readonly HistoryEventOptions: new (eventId: number, timestamp: Date, isPlayed?: boolean) => object;
-  readonly HistoryEvent: new (eventType: number, eventId: number, isPlayed: boolean, timestamp: Date) => EngineHistoryEvent;
-  readonly events: Readonly<Record<EventKind, HistoryEventClass>>;
-  readonly eventTypes: Readonly<Record<string, unknown>>;
-  readonly actionTypes: Readonly<Record<string, unknown>>;
-  readonly schemaVersion: number;
-}
-
-const requireCjs = createRequire(import.meta.url);
-let engine: Engine | undefined;
-
-function loadEngine(): Engine {
-  engine ??= buildEngine();
-  return engine;
-}
-
-function buildEngine(): Engine {
-  const events = Object.fromEntries(
-    EVENT_KINDS.map((kind) => [kind, internal<HistoryEventClass>(`history/${kind}Event`, `${kind}Event`, 'function')]),
-  ) as Record<EventKind, HistoryEventClass>;
-  return {
-    createOrchestrator: internal('util/testingUtils', 'createOrchestrator', 'function'),
-    OrchestrationTrigger: internal('util/testingUtils', 'DurableOrchestrationInput', 'function'),
-    OrchestrationContext: internal('util/testingUtils', 'DummyOrchestrationContext', 'function'),
-    ActivityContext: moduleExport('@azure/functions', 'InvocationContext', 'function'),
-    HistoryEventOptions: internal('history/HistoryEventOptions', 'HistoryEventOptions', 'function'),
-    HistoryEvent: internal('history/HistoryEvent', 'HistoryEvent', 'function'),
-    events,
-    eventTypes: internal('history/HistoryEventType', 'HistoryEventType', 'object'),
-    actionTypes: internal('actions/ActionType', 'ActionType', 'object'),
-    // The latest schema is what current extensions negotiate, so nested Task.all/any actions look as in prod.
-    schemaVersion: internal('orchestrations/ReplaySchema', 'LatestReplaySchema', 'number'),
-  };
-}
-
-function internal<T>(path: string, name: string, kind: 'function' | 'object' | 'number'): T {
-  return moduleExport<T>(`durable-functions/lib/src/${path}.js`, name, kind);
-}
-
-function moduleExport<T>(specifier: string, name: string, kind: 'function' | 'object' | 'number'): T {
-  const loaded: unknown = requireCjs(specifier);
-  const value: unknown = isRecord(loaded) ? loaded[name] : undefined;
-  if (typeof value !== kind) {
-    throw new Error(`${specifier} has no ${kind} export '${name}'; the local durable driver targets durable-functions 3.5.x`);
-  }
-  return value as T;
-}
-
-function enumValue(enumObject: Readonly<Record<string, unknown>>, member: string): number {
-  const value = enumObject[member];
-  if (typeof value !== 'number') throw new Error(`durable-functions enum member '${member}' is missing`);
-  return value;
-}
-
-function enumName(enumObject: Readonly<Record<string, unknown>>, value: number): string {
-  const name = enumObject[String(value)];
-  return typeof name === 'string' ? name : `Unknown(${value})`;
-}
-
-function makeEvent(kind: EventKind, eventId: number, timestamp: Date, fields: Record<string, unknown> = {}): EngineHistoryEvent {
-  const { HistoryEventOptions, events } = loadEngine();
-  return new events[kind](Object.assign(new HistoryEventOptions(eventId, timestamp), fields));
-}
-
-/** The extension writes ExecutionCompleted at the end of every execution; the JS package has no class for it. */
-function executionCompletedEvent(timestamp: Date, status: LocalRuntimeStatus, result: string | undefined): EngineHistoryEvent {
-  const { HistoryEvent, eventTypes } = loadEngine();
-  const event = new HistoryEvent(enumValue(eventTypes, 'ExecutionCompleted'), -1, false, timestamp);
-  return Object.assign(event, { OrchestrationStatus: status, Result: result });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Reading what the engine returns
-
-interface RetryPolicy {
-  readonly firstRetryIntervalInMilliseconds: number;
-  readonly maxNumberOfAttempts: number;
-  readonly backoffCoefficient: number | undefined;
-  readonly maxRetryIntervalInMilliseconds: number | undefined;
-}
-
-type DriverAction =
-  | { readonly kind: 'activity'; readonly name: string; readonly input: unknown; readonly retry: RetryPolicy | undefined }
-  | {
-      readonly kind: 'subOrchestration';
-      readonly name: string;
-      readonly input: unknown;
-      readonly instanceId: string | undefined;
-      readonly retry: RetryPolicy | undefined;
-    }
-  | { readonly kind: 'timer'; readonly fireAt: Date; readonly isCanceled: boolean }
-  | { readonly kind: 'continueAsNew'; readonly input: unknown }
-  | { readonly kind: 'waitForEvent'; readonly name: string }
-  | { readonly kind: 'unsupported'; readonly typeName: string };
-
-interface EngineState {
-  readonly isDone: boolean;
-  readonly actions: readonly unknown[];
-  readonly output: unknown;
-  readonly customStatus: unknown;
-}
-
-function readEngineState(raw: unknown): EngineState {
-  if (!isRecord(raw) || typeof raw['isDone'] !== 'boolean' || !Array.isArray(raw['actions'])) {
-    throw new Error('durable-functions returned an orchestrator state the local driver does not understand');
-  }
-  return { isDone: raw['isDone'], actions: raw['actions'], output: raw['output'], customStatus: raw['customStatus'] };
-}
-
-/**
- * Flattens Task.all/Task.any into atomic actions in the order the engine numbered them. An action object
- * appears twice when an already scheduled task is passed to another Task.all/any; the engine does not
- * number it again, so neither may the driver.
- */
-function flattenActions(actions: readonly unknown[]): DriverAction[] {
-  const { actionTypes } = loadEngine();
-  const compound = new Set([enumValue(actionTypes, 'WhenAll'), enumValue(actionTypes, 'WhenAny')]);
-  const seen = new Set<object>();
-  const flat: DriverAction[] = [];
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
-    }
-    if (!isRecord(node) || seen.has(node)) return;
-    seen.add(node);
-    const type = node['actionType'];
-    if (typeof type === 'number' && compound.has(type)) visit(node['compoundActions']);
-    else flat.push(toDriverAction(node));
-  };
-  visit(actions);
-  return flat;
-}
-
-function toDriverAction(raw: Record<string, unknown>): DriverAction {
-  const { actionTypes } = loadEngine();
-  const type = typeof raw['actionType'] === 'number' ? raw['actionType'] : -1;
-  const is = (member: string): boolean => type === enumValue(actionTypes, member);
-  const name = String(raw['functionName']);
-  if (is('CallActivity')) return { kind: 'activity', name, input: decodeActionInput(raw['input']), retry: undefined };
-  if (is('CallActivityWithRetry')) {
-    return { kind: 'activity', name, input: decodeActionInput(raw['input']), retry: readRetryPolicy(raw['retryOptions']) };
-  }
-  if (is('CallSubOrchestrator') || is('CallSubOrchestratorWithRetry')) {
-    const instanceId = typeof raw['instanceId'] === 'string' && raw['instanceId'] !== '' ? raw['instanceId'] : undefined;
-    const retry = is('CallSubOrchestratorWithRetry') ? readRetryPolicy(raw['retryOptions']) : undefined;
-    return { kind: 'subOrchestration', name, input: raw['input'], instanceId, retry };
-  }
-  if (is('CreateTimer') && raw['fireAt'] instanceof Date) {
-    return { kind: 'timer', fireAt: raw['fireAt'], isCanceled: raw['isCanceled'] === true };
-  }
-  if (is('ContinueAsNew')) return { kind: 'continueAsNew', input: decodeActionInput(raw['input']) };
-  if (is('WaitForExternalEvent')) return { kind: 'waitForEvent', name: String(raw['externalEventName']) };
-  return { kind: 'unsupported', typeName: enumName(actionTypes, type) };
-}
-
-/** The package JSON-encodes string inputs of activity and continueAsNew actions (`Utils.processInput`). */
-function decodeActionInput(input: unknown): unknown {
-  return typeof input === 'string' ? JSON.parse(input) : input;
-}
-
-function readRetryPolicy(raw: unknown): RetryPolicy {
-  if (!isRecord(raw)) throw new Error('callActivityWithRetry/callSubOrchestratorWithRetry action has no retry options');
-  const optionalNumber = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
-  return {
-    firstRetryIntervalInMilliseconds: Number(raw['firstRetryIntervalInMilliseconds']),
-    maxNumberOfAttempts: Number(raw['maxNumberOfAttempts']),
-    backoffCoefficient: optionalNumber(raw['backoffCoefficient']),
-    maxRetryIntervalInMilliseconds: optionalNumber(raw['maxRetryIntervalInMilliseconds']),
-  };
-}
+// Driver state
 
 /** Delay before retry number `failures`, as the Durable Task Framework's RetryInterceptor computes it. */
 function retryDelayMs(policy: RetryPolicy, failures: number): number {
@@ -388,44 +170,6 @@ function signatureOf(action: DriverAction): ActionSignature {
   }
 }
 
-const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
-
-/**
- * The engine throws OrchestrationFailureError whose leading text is not the user's message (3.5.0 passes
- * `orchestratorReturned`, so it reads "false"); the message and custom status are in the serialized state
- * that follows the label, which is what the extension reads too.
- */
-function readOrchestrationFailure(error: unknown): { message: string; customStatus: unknown } {
-  const text = error instanceof Error ? error.message : String(error);
-  const at = text.indexOf(OUT_OF_PROC_LABEL);
-  const state = at < 0 ? undefined : parseState(text.slice(at + OUT_OF_PROC_LABEL.length));
-  const message = typeof state?.['error'] === 'string' ? state['error'] : at < 0 ? text : text.slice(0, at);
-  return { message, customStatus: state?.['customStatus'] };
-}
-
-function parseState(stateJson: string): Record<string, unknown> | undefined {
-  try {
-    const state: unknown = JSON.parse(stateJson);
-    return isRecord(state) ? state : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Driver state
-
-interface WorkItem {
-  readonly kind: 'activity' | 'subOrchestration';
-  readonly name: string;
-  readonly inputJson: string | undefined;
-  readonly retry: RetryPolicy | undefined;
-  /** 1-based attempt this work item represents. */
-  readonly attempt: number;
-  /** Explicit sub-orchestration instance id, reused by every attempt. */
-  readonly fixedInstanceId: string | undefined;
-}
-
 type Outcome = { readonly ok: true; readonly resultJson: string } | { readonly ok: false; readonly reason: string; readonly details: string };
 
 type Inbound =
@@ -448,11 +192,11 @@ interface Decision {
 interface Execution {
   readonly index: number;
   readonly inputJson: string | undefined;
-  readonly history: EngineHistoryEvent[];
+  readonly history: HistoryRecord[];
   readonly decisions: Decision[];
   readonly inbox: Inbox<Inbound>;
-  /** Scheduled work not yet delivered, by task id, with a canceller for timers. */
-  readonly outstanding: Map<number, () => void>;
+  /** Scheduled tasks whose result is not delivered yet, by task id: what they are, and how to stop a timer. */
+  readonly outstanding: Map<number, { readonly task: PendingTask; readonly cancel: () => void }>;
   nextTaskId: number;
   episodes: number;
   closed: boolean;
@@ -476,6 +220,9 @@ interface InstanceRecord {
   execution: Execution | undefined;
   executionCount: number;
   episodeCount: number;
+  resumed: number;
+  /** The instance's task hub writes, one after the other. */
+  saving: Promise<void>;
   payload: {
     activityCalls: number;
     maxActivityInputBytes: number;
@@ -507,6 +254,7 @@ class Driver implements LocalDurableDriver {
   private readonly payloadLimit: number | undefined;
   private readonly maxEpisodes: number;
   private readonly maxExecutions: number;
+  private readonly taskHub: TaskHub | undefined;
 
   constructor(options: LocalDurableDriverOptions) {
     loadEngine();
@@ -520,6 +268,7 @@ class Driver implements LocalDurableDriver {
     this.payloadLimit = options.activityPayloadLimitBytes;
     this.maxEpisodes = options.maxEpisodesPerExecution ?? 10_000;
     this.maxExecutions = options.maxExecutions ?? 1_000;
+    this.taskHub = options.taskHub;
   }
 
   // --- public surface
@@ -542,12 +291,19 @@ class Driver implements LocalDurableDriver {
     return record && snapshot(record);
   }
 
+  async status(instanceId: string): Promise<LocalOrchestrationStatus | undefined> {
+    const known = this.getStatus(instanceId);
+    if (known || !this.taskHub) return known;
+    const stored = await this.taskHub.read(instanceId);
+    return stored && storedSnapshot(stored);
+  }
+
   listInstances(): LocalOrchestrationStatus[] {
     return [...this.instances.values()].map(snapshot);
   }
 
   getHistory(instanceId: string): LocalHistoryEvent[] {
-    return (this.instances.get(instanceId)?.execution?.history ?? []).map(describeEvent);
+    return (this.instances.get(instanceId)?.execution?.history ?? []).map(describeRecord);
   }
 
   async waitForCompletion(instanceId: string, timeoutMs = 30_000): Promise<LocalOrchestrationStatus> {
@@ -572,6 +328,28 @@ class Driver implements LocalDurableDriver {
     else throw new Error(`Instance ${instanceId} is ${record.runtimeStatus}; it cannot receive event '${eventName}'`);
   }
 
+  async resume(): Promise<number> {
+    if (!this.taskHub) return 0;
+    const stored = (await this.taskHub.unfinished()).filter((instance) => !this.instances.has(instance.instanceId));
+    // Every record first, so a resumed parent finds its resumed children.
+    const records = stored.map((instance) => this.restore(instance));
+    for (const [index, record] of records.entries()) {
+      const instance = stored[index] as StoredInstance;
+      this.emit('information', `Orchestration '${record.name}' resumed from the task hub`, record);
+      if (instance.execution) {
+        const execution = this.restoreExecution(record, instance.execution);
+        setImmediate(() => void this.runInstance(record, () => this.continueExecution(record, execution)));
+      } else {
+        setImmediate(() => void this.runInstance(record, () => this.runExecution(record, instance.nextInputJson)));
+      }
+    }
+    return records.length;
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all([...this.instances.values()].map((record) => record.saving.catch(() => undefined)));
+  }
+
   // --- instance lifecycle
 
   private requireInstance(instanceId: string): InstanceRecord {
@@ -588,62 +366,102 @@ class Driver implements LocalDurableDriver {
     }
   }
 
-  private launch(name: string, inputJson: string | undefined, instanceId: string, parentInstanceId: string | undefined): InstanceRecord {
-    const createdTime = this.now();
+  private newRecord(init: Pick<InstanceRecord, 'instanceId' | 'name' | 'parentInstanceId' | 'createdTime' | 'runtimeStatus' | 'input'>): InstanceRecord {
     let settle: () => void = () => undefined;
     const settled = new Promise<void>((resolve) => {
       settle = resolve;
     });
     const record: InstanceRecord = {
-      instanceId,
-      name,
-      parentInstanceId,
-      createdTime,
+      ...init,
       settled,
       settle,
       earlyEvents: [],
-      runtimeStatus: 'Pending',
-      input: parseJson(inputJson),
       output: undefined,
       customStatus: undefined,
       error: undefined,
-      lastUpdatedTime: createdTime,
+      lastUpdatedTime: init.createdTime,
       lastEpisodeTime: undefined,
       execution: undefined,
       executionCount: 0,
       episodeCount: 0,
-      payload: {
-        activityCalls: 0,
-        maxActivityInputBytes: 0,
-        maxActivityInputName: undefined,
-        maxActivityOutputBytes: 0,
-        maxActivityOutputName: undefined,
-      },
+      resumed: 0,
+      saving: Promise.resolve(),
+      payload: { activityCalls: 0, maxActivityInputBytes: 0, maxActivityInputName: undefined, maxActivityOutputBytes: 0, maxActivityOutputName: undefined },
     };
-    this.instances.set(instanceId, record);
-    this.emit('information', `Orchestration '${name}' scheduled`, record);
-    // Deferred so callers get the id (and can observe 'Pending') before any orchestrator code runs.
-    setImmediate(() => void this.runInstance(record, inputJson));
+    this.instances.set(init.instanceId, record);
     return record;
   }
 
-  private async runInstance(record: InstanceRecord, firstInputJson: string | undefined): Promise<void> {
+  private launch(name: string, inputJson: string | undefined, instanceId: string, parentInstanceId: string | undefined): InstanceRecord {
+    const record = this.newRecord({ instanceId, name, parentInstanceId, createdTime: this.now(), runtimeStatus: 'Pending', input: parseJson(inputJson) });
+    this.emit('information', `Orchestration '${name}' scheduled`, record);
+    // Saved at once: an instance the caller was told about survives a crash before its first episode.
+    this.checkpoint(record, inputJson);
+    // Deferred so callers get the id (and can observe 'Pending') before any orchestrator code runs.
+    setImmediate(() => void this.runInstance(record, () => this.runExecution(record, inputJson)));
+    return record;
+  }
+
+  private restore(instance: StoredInstance): InstanceRecord {
+    const record = this.newRecord({
+      instanceId: instance.instanceId,
+      name: instance.name,
+      parentInstanceId: instance.parentInstanceId,
+      createdTime: new Date(instance.createdTime),
+      runtimeStatus: instance.runtimeStatus,
+      input: parseJson(instance.execution?.inputJson ?? instance.nextInputJson),
+    });
+    record.lastUpdatedTime = new Date(instance.lastUpdatedTime);
+    record.lastEpisodeTime = instance.lastEpisodeTime === undefined ? undefined : new Date(instance.lastEpisodeTime);
+    record.executionCount = instance.executionCount;
+    record.episodeCount = instance.episodeCount;
+    record.resumed = instance.resumed + 1;
+    record.customStatus = parseJson(instance.customStatusJson);
+    return record;
+  }
+
+  /** The saved execution, with its outstanding tasks sent again (activities redone, timers re-armed). */
+  private restoreExecution(record: InstanceRecord, stored: StoredExecution): Execution {
+    const execution: Execution = {
+      index: stored.index,
+      inputJson: stored.inputJson,
+      history: stored.history.map((event) => ({ ...event, isPlayed: true })),
+      decisions: stored.decisions.map((decision) => ({ signature: { short: decision.short, full: decision.full }, action: reviveAction(decision.action), taskId: decision.taskId })),
+      inbox: new Inbox<Inbound>(),
+      outstanding: new Map(),
+      nextTaskId: stored.nextTaskId,
+      episodes: stored.episodes,
+      closed: false,
+    };
+    record.execution = execution;
+    const time = record.lastEpisodeTime ?? this.now();
+    for (const task of stored.pending) {
+      if (task.kind === 'timer') this.startTimer(execution, task.taskId, new Date(task.fireAt), time, task.retryOf);
+      else this.startWork(record, execution, task.taskId, task.work, true);
+    }
+    return execution;
+  }
+
+  private async runInstance(record: InstanceRecord, first: () => Promise<ExecutionEnd>): Promise<void> {
     try {
-      let inputJson = firstInputJson;
-      for (;;) {
-        const end = await this.runExecution(record, inputJson);
-        if (end.kind !== 'continueAsNew') break;
+      let end = await first();
+      while (end.kind === 'continueAsNew') {
         if (record.executionCount >= this.maxExecutions) {
           this.markFailed(record, `Exceeded ${this.maxExecutions} executions via continueAsNew (maxExecutions)`);
           break;
         }
         record.runtimeStatus = 'ContinuedAsNew';
-        inputJson = end.inputJson;
+        record.execution = undefined;
+        const inputJson = end.inputJson;
+        this.checkpoint(record, inputJson);
+        end = await this.runExecution(record, inputJson);
       }
     } catch (error) {
       this.markFailed(record, `Local durable driver error: ${errorMessage(error)}`);
     } finally {
       this.emit('information', `Orchestration '${record.name}' ${record.runtimeStatus}`, record);
+      this.checkpoint(record, undefined);
+      await record.saving.catch(() => this.emit('error', `Orchestration '${record.name}' could not save its outcome`, record));
       record.settle();
     }
   }
@@ -660,6 +478,23 @@ class Driver implements LocalDurableDriver {
         const end = await this.runEpisode(record, execution, inbound);
         if (end.kind !== 'waiting') return end;
         inbound = await execution.inbox.takeAll();
+      }
+    } finally {
+      closeExecution(execution);
+    }
+  }
+
+  /** A restored execution: it had finished an episode and was waiting for results. */
+  private async continueExecution(record: InstanceRecord, execution: Execution): Promise<ExecutionEnd> {
+    try {
+      for (;;) {
+        const inbound = await execution.inbox.takeAll();
+        if (execution.episodes >= this.maxEpisodes) {
+          const time = record.lastEpisodeTime ?? this.now();
+          return this.failExecution(record, execution, time, `Exceeded ${this.maxEpisodes} episodes (maxEpisodesPerExecution)`);
+        }
+        const end = await this.runEpisode(record, execution, inbound);
+        if (end.kind !== 'waiting') return end;
       }
     } finally {
       closeExecution(execution);
@@ -684,15 +519,15 @@ class Driver implements LocalDurableDriver {
     return execution;
   }
 
-  // --- one episode: deliver events, replay, schedule what the orchestrator asked for
+  // --- one episode: deliver events, replay, save, then send what the orchestrator asked for
 
   private async runEpisode(record: InstanceRecord, execution: Execution, inbound: readonly Inbound[]): Promise<EpisodeEnd> {
     const time = this.nextEpisodeTime(record, inbound);
     record.runtimeStatus = 'Running';
     record.episodeCount += 1;
     execution.episodes += 1;
-    for (const event of execution.history) event.IsPlayed = true;
-    execution.history.push(makeEvent('OrchestratorStarted', -1, time));
+    for (const event of execution.history) event.isPlayed = true;
+    execution.history.push(historyRecord('OrchestratorStarted', -1, time));
     const retrySteps = this.deliver(record, execution, inbound, time);
 
     const invocation = await this.invoke(record, execution, this.orchestratorLog(record));
@@ -706,16 +541,23 @@ class Driver implements LocalDurableDriver {
     const actions = flattenActions(state.actions);
     const divergence = this.recordNewActions(execution, actions);
     if (divergence) return this.failEpisode(record, execution, time, divergence);
+    const sends: (() => void)[] = [];
     if (!state.isDone) {
-      for (const step of retrySteps) this.commitRetryStep(record, execution, step, time);
-      const unsupported = this.scheduleNewActions(record, execution, time);
-      if (unsupported) return this.failEpisode(record, execution, time, unsupported);
+      for (const step of retrySteps) sends.push(this.commitRetryStep(record, execution, step, time));
+      const scheduled = this.scheduleNewActions(record, execution, time);
+      if (typeof scheduled === 'string') return this.failEpisode(record, execution, time, scheduled);
+      sends.push(...scheduled);
       cancelAbandonedTimers(execution, actions);
     }
-    execution.history.push(makeEvent('OrchestratorCompleted', -1, time));
+    execution.history.push(historyRecord('OrchestratorCompleted', -1, time));
     if (state.isDone) return this.finishExecution(record, execution, state, time);
     const stalled = this.stallReason(record, execution);
-    return stalled ? this.failExecution(record, execution, time, stalled) : { kind: 'waiting' };
+    if (stalled) return this.failExecution(record, execution, time, stalled);
+    // The episode is on record before anything it decided is sent, as the extension commits before dispatching.
+    this.checkpoint(record, undefined);
+    await record.saving;
+    for (const send of sends) send();
+    return { kind: 'waiting' };
   }
 
   /** Orchestration time: the injected clock, never moving backwards, and never before a fired timer's time. */
@@ -735,7 +577,7 @@ class Driver implements LocalDurableDriver {
     const ordered = [...inbound.filter(startsRetryStep), ...inbound.filter((event) => !startsRetryStep(event))];
     const steps: RetryStep[] = [];
     for (const event of ordered) {
-      execution.history.push(this.historyEventFor(record, execution, event, time));
+      execution.history.push(this.historyRecordFor(record, execution, event, time));
       if ('taskId' in event) execution.outstanding.delete(event.taskId);
       const step = nextRetryStep(execution, event, time);
       if (step) steps.push(step);
@@ -743,16 +585,16 @@ class Driver implements LocalDurableDriver {
     return steps;
   }
 
-  private historyEventFor(record: InstanceRecord, execution: Execution, event: Inbound, time: Date): EngineHistoryEvent {
+  private historyRecordFor(record: InstanceRecord, execution: Execution, event: Inbound, time: Date): HistoryRecord {
     switch (event.kind) {
       case 'executionStarted':
-        return makeEvent('ExecutionStarted', -1, time, { name: record.name, input: execution.inputJson });
+        return historyRecord('ExecutionStarted', -1, time, { name: record.name, input: execution.inputJson });
       case 'timerFired':
-        return makeEvent('TimerFired', -1, time, { timerId: event.taskId, fireAt: event.fireAt });
+        return historyRecord('TimerFired', -1, time, { timerId: event.taskId, fireAt: event.fireAt });
       case 'eventRaised':
-        return makeEvent('EventRaised', -1, time, { name: event.name, input: event.inputJson });
+        return historyRecord('EventRaised', -1, time, { name: event.name, input: event.inputJson });
       case 'workDone':
-        return workResultEvent(event.work, event.taskId, event.outcome, time);
+        return workResultRecord(event.work, event.taskId, event.outcome, time);
     }
   }
 
@@ -762,7 +604,7 @@ class Driver implements LocalDurableDriver {
     if (!handler) return { kind: 'failed', message: `Unknown orchestrator '${record.name}'`, customStatus: undefined };
     const trigger = new OrchestrationTrigger(
       record.instanceId,
-      [...execution.history],
+      execution.history.map(engineEvent),
       // A fresh parse per episode: the engine rewrites "Timestamp" strings in the input into Dates, as in prod.
       parseJson(execution.inputJson),
       LONG_TIMER_INTERVAL,
@@ -803,7 +645,9 @@ class Driver implements LocalDurableDriver {
     return undefined;
   }
 
-  private scheduleNewActions(record: InstanceRecord, execution: Execution, time: Date): string | undefined {
+  /** Numbers the new actions and writes them to history; returns what to send once the episode is saved. */
+  private scheduleNewActions(record: InstanceRecord, execution: Execution, time: Date): (() => void)[] | string {
+    const sends: (() => void)[] = [];
     for (const [index, decision] of execution.decisions.entries()) {
       if (decision.taskId !== undefined || !consumesTaskId(decision.action)) continue;
       if (decision.action.kind === 'unsupported') {
@@ -811,49 +655,62 @@ class Driver implements LocalDurableDriver {
       }
       const taskId = execution.nextTaskId++;
       execution.decisions[index] = { ...decision, taskId };
-      this.scheduleAction(record, execution, decision.action, taskId, time);
+      sends.push(this.scheduleAction(record, execution, decision.action, taskId, time));
     }
-    return undefined;
+    return sends;
   }
 
-  private scheduleAction(record: InstanceRecord, execution: Execution, action: DriverAction, taskId: number, time: Date): void {
+  private scheduleAction(record: InstanceRecord, execution: Execution, action: DriverAction, taskId: number, time: Date): () => void {
     if (action.kind === 'timer') {
-      execution.history.push(makeEvent('TimerCreated', taskId, time, { fireAt: action.fireAt }));
-      this.startTimer(execution, taskId, action.fireAt, time, undefined);
-    } else if (action.kind === 'activity' || action.kind === 'subOrchestration') {
-      const work: WorkItem = {
-        kind: action.kind,
-        name: action.name,
-        inputJson: toJson(action.input),
-        retry: action.retry,
-        attempt: 1,
-        fixedInstanceId: action.kind === 'subOrchestration' ? action.instanceId : undefined,
-      };
-      this.startWork(record, execution, taskId, work, time);
+      execution.history.push(historyRecord('TimerCreated', taskId, time, { fireAt: action.fireAt }));
+      return this.pendTimer(execution, taskId, action.fireAt, time, undefined);
     }
+    if (action.kind !== 'activity' && action.kind !== 'subOrchestration') return () => undefined;
+    const work: WorkItem = {
+      kind: action.kind,
+      name: action.name,
+      inputJson: toJson(action.input),
+      retry: action.retry,
+      attempt: 1,
+      fixedInstanceId: action.kind === 'subOrchestration' ? action.instanceId : undefined,
+    };
+    return this.pendWork(record, execution, taskId, work, time);
   }
 
-  private commitRetryStep(record: InstanceRecord, execution: Execution, step: RetryStep, time: Date): void {
+  private commitRetryStep(record: InstanceRecord, execution: Execution, step: RetryStep, time: Date): () => void {
     if (step.kind === 'retryTimer') {
-      execution.history.push(makeEvent('TimerCreated', step.taskId, time, { fireAt: step.fireAt }));
-      this.startTimer(execution, step.taskId, step.fireAt, time, step.failed);
-    } else {
-      this.startWork(record, execution, step.taskId, step.work, time);
+      execution.history.push(historyRecord('TimerCreated', step.taskId, time, { fireAt: step.fireAt }));
+      return this.pendTimer(execution, step.taskId, step.fireAt, time, step.failed);
     }
+    return this.pendWork(record, execution, step.taskId, step.work, time);
   }
 
-  private startWork(record: InstanceRecord, execution: Execution, taskId: number, work: WorkItem, time: Date): void {
+  /** Records the task as scheduled (history and outstanding); the returned send starts it. */
+  private pendWork(record: InstanceRecord, execution: Execution, taskId: number, work: WorkItem, time: Date): () => void {
     if (work.kind === 'activity') {
-      execution.history.push(makeEvent('TaskScheduled', taskId, time, { name: work.name, input: work.inputJson }));
+      execution.history.push(historyRecord('TaskScheduled', taskId, time, { name: work.name, input: work.inputJson }));
     } else {
       const fields = { name: work.name, input: work.inputJson, instanceId: childInstanceId(record, execution, taskId, work) };
-      execution.history.push(makeEvent('SubOrchestrationInstanceCreated', taskId, time, fields));
+      execution.history.push(historyRecord('SubOrchestrationInstanceCreated', taskId, time, fields));
     }
-    execution.outstanding.set(taskId, () => undefined);
+    execution.outstanding.set(taskId, { task: { kind: 'work', taskId, work }, cancel: () => undefined });
+    return () => this.startWork(record, execution, taskId, work, false);
+  }
+
+  private pendTimer(execution: Execution, taskId: number, fireAt: Date, time: Date, retryOf: WorkItem | undefined): () => void {
+    execution.outstanding.set(taskId, { task: { kind: 'timer', taskId, fireAt: fireAt.toISOString(), retryOf }, cancel: () => undefined });
+    // A timer canceled in the episode that created it is never started.
+    return () => {
+      if (execution.outstanding.has(taskId)) this.startTimer(execution, taskId, fireAt, time, retryOf);
+    };
+  }
+
+  private startWork(record: InstanceRecord, execution: Execution, taskId: number, work: WorkItem, resumed: boolean): void {
+    execution.outstanding.set(taskId, { task: { kind: 'work', taskId, work }, cancel: () => undefined });
     const running =
       work.kind === 'activity'
         ? this.runActivity(record, taskId, work)
-        : this.runSubOrchestration(record, childInstanceId(record, execution, taskId, work), work);
+        : this.runSubOrchestration(record, childInstanceId(record, execution, taskId, work), work, resumed);
     void running
       .catch((error: unknown) => failure(`Local durable driver could not run '${work.name}': ${errorMessage(error)}`))
       .then((outcome) => deliverLater(execution, { kind: 'workDone', taskId, work, outcome }));
@@ -862,7 +719,7 @@ class Driver implements LocalDurableDriver {
   private startTimer(execution: Execution, taskId: number, fireAt: Date, time: Date, retryOf: WorkItem | undefined): void {
     const delay = Math.min(Math.max(fireAt.getTime() - time.getTime(), 0), this.maxTimerDelayMs);
     const handle = setTimeout(() => deliverLater(execution, { kind: 'timerFired', taskId, fireAt, retryOf }), delay);
-    execution.outstanding.set(taskId, () => clearTimeout(handle));
+    execution.outstanding.set(taskId, { task: { kind: 'timer', taskId, fireAt: fireAt.toISOString(), retryOf }, cancel: () => clearTimeout(handle) });
   }
 
   // --- executing work
@@ -882,6 +739,7 @@ class Driver implements LocalDurableDriver {
           functionName: work.name,
           logHandler: this.activityLog(record, work.name),
           triggerMetadata: { instanceId: record.instanceId, taskId },
+          options: { trigger: { type: 'activityTrigger', name: 'input' }, extraInputs: [], extraOutputs: [] },
         });
         const result: unknown = await handler(parseJson(work.inputJson), context);
         return this.activityResult(record, work.name, result);
@@ -902,16 +760,27 @@ class Driver implements LocalDurableDriver {
     return tooLarge ? failure(tooLarge) : { ok: true, resultJson };
   }
 
-  private async runSubOrchestration(parent: InstanceRecord, instanceId: string, work: WorkItem): Promise<Outcome> {
+  /**
+   * A child instance. Sent again after a restart, it attaches to the child where it stands: running in
+   * this process (resumed too), finished before the restart (its saved outcome), or never saved (started).
+   */
+  private async runSubOrchestration(parent: InstanceRecord, instanceId: string, work: WorkItem, resumed: boolean): Promise<Outcome> {
     if (!Object.hasOwn(this.orchestrators, work.name)) {
       return failure(`The function '${work.name}' doesn't exist, is disabled, or is not an orchestrator function.`);
     }
-    const existing = this.instances.get(instanceId);
-    if (existing && !isTerminal(existing.runtimeStatus)) return failure(`Sub-orchestration instance ${instanceId} is already running`);
-    const child = this.launch(work.name, work.inputJson, instanceId, parent.instanceId);
+    let child = this.instances.get(instanceId);
+    if (resumed && child) {
+      await child.settled;
+      return childOutcome(work.name, instanceId, child.runtimeStatus, toJson(child.output), child.error);
+    }
+    if (resumed && !child) {
+      const stored = await this.taskHub?.read(instanceId);
+      if (stored && isTerminal(stored.runtimeStatus)) return childOutcome(work.name, instanceId, stored.runtimeStatus, stored.outputJson, stored.error);
+    }
+    if (child && !isTerminal(child.runtimeStatus)) return failure(`Sub-orchestration instance ${instanceId} is already running`);
+    child = this.launch(work.name, work.inputJson, instanceId, parent.instanceId);
     await child.settled;
-    if (child.runtimeStatus === 'Completed') return { ok: true, resultJson: toJson(child.output) ?? 'null' };
-    return failure(`Sub-orchestration '${work.name}' (${instanceId}) failed: ${child.error ?? child.runtimeStatus}`);
+    return childOutcome(work.name, instanceId, child.runtimeStatus, toJson(child.output), child.error);
   }
 
   private notePayload(record: InstanceRecord, name: string, direction: 'input' | 'output', bytes: number): void {
@@ -937,11 +806,11 @@ class Driver implements LocalDurableDriver {
     if (mismatch) return this.failExecution(record, execution, time, mismatch);
     const next = execution.decisions.find((decision) => decision.action.kind === 'continueAsNew')?.action;
     if (next?.kind === 'continueAsNew') {
-      execution.history.push(executionCompletedEvent(time, 'ContinuedAsNew', undefined));
+      execution.history.push(executionCompletedRecord(time, 'ContinuedAsNew', undefined));
       return { kind: 'continueAsNew', inputJson: toJson(next.input) };
     }
     const outputJson = toJson(state.output);
-    execution.history.push(executionCompletedEvent(time, 'Completed', outputJson));
+    execution.history.push(executionCompletedRecord(time, 'Completed', outputJson));
     record.output = parseJson(outputJson);
     record.runtimeStatus = 'Completed';
     return { kind: 'completed' };
@@ -965,12 +834,12 @@ class Driver implements LocalDurableDriver {
   }
 
   private failEpisode(record: InstanceRecord, execution: Execution, time: Date, message: string): ExecutionEnd {
-    execution.history.push(makeEvent('OrchestratorCompleted', -1, time));
+    execution.history.push(historyRecord('OrchestratorCompleted', -1, time));
     return this.failExecution(record, execution, time, message);
   }
 
   private failExecution(record: InstanceRecord, execution: Execution, time: Date, message: string): ExecutionEnd {
-    execution.history.push(executionCompletedEvent(time, 'Failed', toJson(message)));
+    execution.history.push(executionCompletedRecord(time, 'Failed', toJson(message)));
     return this.markFailed(record, message);
   }
 
@@ -994,6 +863,17 @@ class Driver implements LocalDurableDriver {
     return undefined;
   }
 
+  // --- the task hub
+
+  /** Queues a write of the instance as it stands now; `record.saving` settles once it is stored. */
+  private checkpoint(record: InstanceRecord, nextInputJson: string | undefined): void {
+    const taskHub = this.taskHub;
+    if (!taskHub) return;
+    const stored = storedInstance(record, nextInputJson);
+    // A failed write fails the episode waiting on it, not the writes queued after it.
+    record.saving = record.saving.catch(() => undefined).then(() => taskHub.save(stored));
+  }
+
   // --- logging
 
   private emit(level: LogLevel, message: string, record: InstanceRecord | undefined, functionName?: string): void {
@@ -1012,19 +892,22 @@ class Driver implements LocalDurableDriver {
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-function workResultEvent(work: WorkItem, taskId: number, outcome: Outcome, time: Date): EngineHistoryEvent {
+function workResultRecord(work: WorkItem, taskId: number, outcome: Outcome, time: Date): HistoryRecord {
   const activity = work.kind === 'activity';
   if (outcome.ok) {
-    return makeEvent(activity ? 'TaskCompleted' : 'SubOrchestrationInstanceCompleted', -1, time, {
-      taskScheduledId: taskId,
-      result: outcome.resultJson,
-    });
+    return historyRecord(activity ? 'TaskCompleted' : 'SubOrchestrationInstanceCompleted', -1, time, { taskScheduledId: taskId, result: outcome.resultJson });
   }
-  return makeEvent(activity ? 'TaskFailed' : 'SubOrchestrationInstanceFailed', -1, time, {
+  // Scrubbed: a failure's text is kept in the task hub, and exception messages can echo input.
+  return historyRecord(activity ? 'TaskFailed' : 'SubOrchestrationInstanceFailed', -1, time, {
     taskScheduledId: taskId,
-    reason: outcome.reason,
-    details: outcome.details,
+    reason: scrubText(outcome.reason),
+    details: scrubText(outcome.details),
   });
+}
+
+function childOutcome(name: string, instanceId: string, status: LocalRuntimeStatus, outputJson: string | undefined, error: string | undefined): Outcome {
+  if (status === 'Completed') return { ok: true, resultJson: outputJson ?? 'null' };
+  return failure(`Sub-orchestration '${name}' (${instanceId}) failed: ${error ?? status}`);
 }
 
 /** Without an explicit id, each attempt gets one derived from its task id: unique and replay-stable. */
@@ -1065,7 +948,7 @@ function cancelAbandonedTimers(execution: Execution, actions: readonly DriverAct
   actions.forEach((action, index) => {
     const taskId = execution.decisions[index]?.taskId;
     if (action.kind !== 'timer' || !action.isCanceled || taskId === undefined) return;
-    execution.outstanding.get(taskId)?.();
+    execution.outstanding.get(taskId)?.cancel();
     execution.outstanding.delete(taskId);
   });
 }
@@ -1077,8 +960,50 @@ function deliverLater(execution: Execution, event: Inbound): void {
 /** Work still in flight when an execution ends is abandoned, as the extension does; only timers can be stopped. */
 function closeExecution(execution: Execution): void {
   execution.closed = true;
-  for (const cancel of execution.outstanding.values()) cancel();
+  for (const { cancel } of execution.outstanding.values()) cancel();
   execution.outstanding.clear();
+}
+
+function serializeAction(action: DriverAction): StoredDecision['action'] {
+  return action.kind === 'timer' ? { ...action, fireAt: action.fireAt.toISOString() } : { ...action };
+}
+
+function reviveAction(action: StoredDecision['action']): DriverAction {
+  return (action.kind === 'timer' ? { ...action, fireAt: new Date(String(action['fireAt'])) } : action) as DriverAction;
+}
+
+/** The instance as the task hub keeps it: all of an unfinished one, the outcome only of a finished one. */
+function storedInstance(record: InstanceRecord, nextInputJson: string | undefined): StoredInstance {
+  const finished = isTerminal(record.runtimeStatus);
+  const execution = record.execution;
+  return {
+    instanceId: record.instanceId,
+    name: record.name,
+    parentInstanceId: record.parentInstanceId,
+    runtimeStatus: record.runtimeStatus,
+    createdTime: record.createdTime.toISOString(),
+    lastUpdatedTime: record.lastUpdatedTime.toISOString(),
+    lastEpisodeTime: record.lastEpisodeTime?.toISOString(),
+    executionCount: record.executionCount,
+    episodeCount: record.episodeCount,
+    resumed: record.resumed,
+    outputJson: finished ? toJson(record.output) : undefined,
+    customStatusJson: toJson(record.customStatus),
+    error: record.error === undefined ? undefined : scrubText(record.error),
+    execution:
+      finished || !execution
+        ? undefined
+        : {
+            index: execution.index,
+            inputJson: execution.inputJson,
+            history: execution.history.map((event) => ({ ...event })),
+            decisions: execution.decisions.map((decision) => ({ ...decision.signature, action: serializeAction(decision.action), taskId: decision.taskId })),
+            pending: [...execution.outstanding.values()].map(({ task }) => task),
+            nextTaskId: execution.nextTaskId,
+            episodes: execution.episodes,
+          },
+    nextInputJson: finished ? undefined : nextInputJson,
+  };
 }
 
 function snapshot(record: InstanceRecord): LocalOrchestrationStatus {
@@ -1095,16 +1020,30 @@ function snapshot(record: InstanceRecord): LocalOrchestrationStatus {
     historyLength: record.execution?.history.length ?? 0,
     executionCount: record.executionCount,
     episodeCount: record.episodeCount,
+    resumed: record.resumed,
     parentInstanceId: record.parentInstanceId,
     payload: { ...record.payload },
   };
 }
 
-const ENVELOPE_FIELDS = new Set(['EventType', 'EventId', 'Timestamp', 'IsPlayed', 'IsProcessed']);
-
-function describeEvent(event: EngineHistoryEvent): LocalHistoryEvent {
-  const details = Object.fromEntries(Object.entries(event).filter(([field]) => !ENVELOPE_FIELDS.has(field)));
-  return { eventType: enumName(loadEngine().eventTypes, event.EventType), eventId: event.EventId, timestamp: event.Timestamp, details };
+function storedSnapshot(stored: StoredInstance): LocalOrchestrationStatus {
+  return {
+    instanceId: stored.instanceId,
+    name: stored.name,
+    runtimeStatus: stored.runtimeStatus,
+    input: parseJson(stored.execution?.inputJson ?? stored.nextInputJson),
+    output: parseJson(stored.outputJson),
+    customStatus: parseJson(stored.customStatusJson),
+    error: stored.error,
+    createdTime: new Date(stored.createdTime),
+    lastUpdatedTime: new Date(stored.lastUpdatedTime),
+    historyLength: stored.execution?.history.length ?? 0,
+    executionCount: stored.executionCount,
+    episodeCount: stored.episodeCount,
+    resumed: stored.resumed,
+    parentInstanceId: stored.parentInstanceId,
+    payload: { activityCalls: 0, maxActivityInputBytes: 0, maxActivityInputName: undefined, maxActivityOutputBytes: 0, maxActivityOutputName: undefined },
+  };
 }
 
 function isTerminal(status: LocalRuntimeStatus): boolean {
@@ -1141,10 +1080,6 @@ function parseJson(json: string | undefined): unknown {
 
 function byteLength(json: string | undefined): number {
   return json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 class Inbox<T> {
