@@ -1,3 +1,4 @@
+import type { PluginConfig } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Feature, Platform } from './app/feature.js';
@@ -28,6 +29,8 @@ export interface CompositionOptions {
   telemetryIngestion?: IngestionHttpClient;
   /** Replaces the email sender (tests inject send failures). */
   emailSender?: EmailSender;
+  /** Cosmos DB SDK request plugins run after the operation counter (tests inject faults). */
+  cosmosPlugins?: readonly PluginConfig[];
 }
 
 async function managedIdentity(config: AppConfig): Promise<() => TokenCredential> {
@@ -57,7 +60,7 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const whenBuilt = new Promise<Services>((resolve) => {
     ready = resolve;
   });
-  const cosmos = createCosmosHandle(config, operations, credential);
+  const cosmos = createCosmosHandle(config, operations, credential, options.cosmosPlugins);
   const scheduler = await (options.jobRuntime ?? durableFunctionsRuntime)({ features, services: () => whenBuilt, clock, logger, cosmos });
   const platform: Platform = {
     config,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import functions, { type HttpResponseInit } from '@azure/functions';
-import { assertHostConformance, httpFunctions, type FunctionRegistration, type HttpFunction } from '../lib/app/function-registrations.js';
+import { assertHostConformance, httpFunctions, type FunctionRegistration, type HttpFunction, type TimerFunction } from '../lib/app/function-registrations.js';
 import { problemResponse } from '../lib/http/dispatcher.js';
 import { problems } from '../lib/http/problem.js';
 import { HostRouter } from '../lib/http/router.js';
@@ -39,7 +39,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   assertHostConformance(options.registrations);
   const router = new HostRouter(httpFunctions(options.registrations));
   const server = createServer((incoming, outgoing) => {
-    handle(incoming, outgoing, router, options).catch((error: unknown) => {
+    const served = ADMIN_FUNCTION.test(incoming.url ?? '') ? runNonHttpFunction(incoming, outgoing, options) : handle(incoming, outgoing, router, options);
+    served.catch((error: unknown) => {
       console.error(JSON.stringify({ level: 'error', event: 'local-host-failure', error: error instanceof Error ? error.name : 'unknown' }));
       if (!outgoing.headersSent) send(outgoing, problemResponse(problems.internal('local-host'), 'local-host'));
       else outgoing.destroy();
@@ -63,6 +64,28 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         server.close(() => resolve());
       }),
   };
+}
+
+const ADMIN_FUNCTION = /^\/admin\/functions\/([A-Za-z][A-Za-z0-9_-]*)$/;
+
+/**
+ * The host's own `POST /admin/functions/{name}`, which runs a non-HTTP function now (Core
+ * Tools serves it without a key; Azure wants the master key): how to fire a timer by hand.
+ * Answers 202 once the run has finished, 404 for a function that is not a timer.
+ */
+async function runNonHttpFunction(incoming: IncomingMessage, outgoing: ServerResponse, options: LocalHostOptions): Promise<void> {
+  const name = ADMIN_FUNCTION.exec(incoming.url ?? '')?.[1];
+  incoming.resume();
+  const timer = options.registrations.find((registration): registration is TimerFunction => registration.kind === 'timer' && registration.name === name);
+  if (incoming.method !== 'POST' || !timer) {
+    send(outgoing, problemResponse(problems.notFound('No such timer function'), 'local-host'));
+    return;
+  }
+  const ran = await timer.handler({ isPastDue: false }, invocationContextFor(timer, { type: 'timerTrigger' })).then(
+    () => true,
+    () => false,
+  );
+  send(outgoing, ran ? { status: 202 } : problemResponse(problems.internal('local-host'), 'local-host'));
 }
 
 async function handle(incoming: IncomingMessage, outgoing: ServerResponse, router: HostRouter<HttpFunction>, options: LocalHostOptions): Promise<void> {

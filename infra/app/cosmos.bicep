@@ -84,6 +84,7 @@ var containers containerSpec[] = [
       '/createdAt/?'
       '/erasureId/?'
       '/subjectDigests/[]/?'
+      '/tombstonesPending/[]/?'
       '/leftAt/?'
       '/requestedBy/?'
     ]

@@ -99,6 +99,10 @@ const envSchema = z
     // P10: the upper bound keeps "within 3 months" true (lib/usage/retention-policy.ts).
     USAGE_ANONYMISATION_DELAY_DAYS: z.coerce.number().int().min(1).max(MAX_ANONYMISATION_DELAY_DAYS).default(DEFAULT_ANONYMISATION_DELAY_DAYS),
     PLATFORM_REQUEST_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(MAX_ANONYMISATION_DELAY_DAYS).default(DEFAULT_PLATFORM_LOG_RETENTION_DAYS),
+    // Records anonymised per activity call: longer activities, fewer calls; each is idempotent either way.
+    USAGE_ANONYMISATION_BATCH_RECORDS: z.coerce.number().int().min(1).max(5_000).default(1_000),
+    // An erasure not completed this long after it was accepted is overdue: flagged on its record and alerted.
+    ERASURE_OVERDUE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(24),
   })
   .superRefine((env, ctx) => {
     if (env.ENGAGE_MODE === 'local') {
@@ -146,7 +150,8 @@ export interface AppConfig {
   appInsightsConnectionString: string | undefined;
   /** Entra ID auth for telemetry (managed identity; `clientId` picks a user-assigned one). */
   appInsightsAuthentication: { clientId: string | undefined } | undefined;
-  usage: { anonymisationDelayDays: number; platformLogRetentionDays: number };
+  usage: { anonymisationDelayDays: number; platformLogRetentionDays: number; recordsPerBatch: number };
+  erasure: { overdueAfterHours: number };
 }
 
 export class ConfigError extends Error {
@@ -191,6 +196,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     privacyDigestKey: e.PRIVACY_DIGEST_KEY ?? 'local-development-digest-key-not-for-production',
     appInsightsConnectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING,
     appInsightsAuthentication: e.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
-    usage: { anonymisationDelayDays: e.USAGE_ANONYMISATION_DELAY_DAYS, platformLogRetentionDays: e.PLATFORM_REQUEST_LOG_RETENTION_DAYS },
+    usage: {
+      anonymisationDelayDays: e.USAGE_ANONYMISATION_DELAY_DAYS,
+      platformLogRetentionDays: e.PLATFORM_REQUEST_LOG_RETENTION_DAYS,
+      recordsPerBatch: e.USAGE_ANONYMISATION_BATCH_RECORDS,
+    },
+    erasure: { overdueAfterHours: e.ERASURE_OVERDUE_HOURS },
   };
 }

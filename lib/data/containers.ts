@@ -31,8 +31,8 @@ export const CONTAINERS = {
     partitionKeyPaths: ['/municipalityId'],
     indexedPaths: [
       '/type/?', '/schoolId/?', '/schoolIds/[]/?', '/teacherIds/[]/?', '/studentIds/[]/?', '/status/?', '/createdAt/?',
-      // Erasure: tombstones, repeat detection by digest, leavers by date, the instructing admin.
-      '/erasureId/?', '/subjectDigests/[]/?', '/leftAt/?', '/requestedBy/?',
+      // Erasure: tombstones, repeat detection by digest, ids still to tombstone, leavers by date, the instructing admin.
+      '/erasureId/?', '/subjectDigests/[]/?', '/tombstonesPending/[]/?', '/leftAt/?', '/requestedBy/?',
     ],
     documentTypes: ['settings', 'school', 'group', 'user', 'student', 'erasure'],
   },
@@ -83,10 +83,10 @@ export const CONTAINERS = {
   },
   jobs: {
     id: 'jobs',
-    // pk = run:<runId> | cursor (lib/jobs/job-runs.ts)
+    // pk = run:<runId> | cursor (lib/jobs/job-runs.ts) | erasure-outbox (lib/erasure/erasure-outbox.ts)
     partitionKeyPaths: ['/pk'],
     indexedPaths: ['/type/?', '/status/?', '/dueAt/?', '/createdAt/?'],
-    documentTypes: ['job-run', 'job-progress', 'job-cursor'],
+    documentTypes: ['job-run', 'job-progress', 'job-cursor', 'erasure-outbox'],
   },
   reports: {
     id: 'reports',

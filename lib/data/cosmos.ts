@@ -23,6 +23,8 @@ export function createCosmosHandle(
   config: AppConfig,
   counter: OperationCounter,
   credential: () => TokenCredential,
+  /** More SDK request plugins after the counter (tests inject faults). */
+  extraPlugins: readonly PluginConfig[] = [],
 ): CosmosHandle {
   const countingPlugin: PluginConfig = {
     on: 'request',
@@ -44,7 +46,7 @@ export function createCosmosHandle(
       enableEndpointDiscovery: !local,
     },
     // `plugins` is a hidden SDK option: the only hook that sees every network request by kind.
-    plugins: [countingPlugin],
+    plugins: [countingPlugin, ...extraPlugins],
   } as unknown as ConstructorParameters<typeof CosmosClient>[0]);
   const database = client.database(config.cosmos.database);
   const containers = Object.fromEntries(

@@ -1,21 +1,41 @@
-import { defineFeature } from '../app/feature.js';
+import { defineFeature, defineTimer } from '../app/feature.js';
 import { erasureActivities, erasureOrchestrators } from './erasure-job.js';
-import { erasureRecordsPrivacyProvider } from './erasure-privacy.js';
+import { ErasureOutbox } from './erasure-outbox.js';
+import { erasureOutboxPrivacyProvider, erasureRecordsPrivacyProvider } from './erasure-privacy.js';
+import { resumeErasures } from './erasure-resume.js';
 import { erasureRoutes } from './erasure-routes.js';
 import { ErasureService } from './erasure-service.js';
 import { OrchestratedErasureRunner } from './orchestrated-erasure-runner.js';
+
+/** Restarts every accepted erasure whose orchestration is not running; flags and alerts the overdue ones. */
+export const erasureResumeTimer = defineTimer({
+  name: 'erasure-resume',
+  schedule: { everyMinutes: 5 },
+  uses: ['erasures', 'erasureRunner', 'clock', 'logger', 'telemetry'],
+  run: (services) => resumeErasures(services),
+});
 
 /** P3, P16: erasure per the controller's instruction, through every privacy provider, verified. */
 export const erasureFeature = defineFeature({
   name: 'erasure',
   services: ({ cosmos, config, clock, logger, scheduler }, { privacy, principals }) => ({
-    erasures: new ErasureService(cosmos.containers.directory, privacy, config.privacyDigestKey, clock, logger, (subject) => {
-      if ('identity' in subject) principals.forget(subject.identity);
+    erasures: new ErasureService({
+      directory: cosmos.containers.directory,
+      outbox: new ErasureOutbox(cosmos.containers.jobs),
+      registry: privacy,
+      digestKey: config.privacyDigestKey,
+      clock,
+      logger,
+      overdueAfterMs: config.erasure.overdueAfterHours * 3_600_000,
+      onTombstoned: (subject) => {
+        if ('identity' in subject) principals.forget(subject.identity);
+      },
     }),
     erasureRunner: new OrchestratedErasureRunner(() => scheduler),
   }),
-  privacyProviders: ({ cosmos }) => [erasureRecordsPrivacyProvider(cosmos.containers.directory)],
+  privacyProviders: ({ cosmos }) => [erasureRecordsPrivacyProvider(cosmos.containers.directory), erasureOutboxPrivacyProvider()],
   routes: erasureRoutes,
+  timers: [erasureResumeTimer],
   orchestrators: erasureOrchestrators,
   activities: (services) => erasureActivities(async () => (await services()).erasures),
 });

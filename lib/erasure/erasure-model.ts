@@ -31,6 +31,10 @@ export const erasureSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** Completed by then, or it is overdue (ERASURE_OVERDUE_HOURS after it was accepted). */
+  deadline: z.string(),
+  /** Not completed by its deadline: ops are alerted, and the work goes on until it completes. */
+  overdue: z.boolean(),
 });
 
 export type Erasure = z.infer<typeof erasureSchema>;
@@ -38,10 +42,13 @@ export type Erasure = z.infer<typeof erasureSchema>;
 /**
  * The record of one instruction (P16). It names nobody: subjects are kept only as keyed
  * digests, to recognise a repeated instruction, and the work list lives on the subjects'
- * own (tombstoned) documents until they are gone.
+ * own (tombstoned) documents until they are gone. Only while the instruction is being
+ * accepted does it hold the ids still to tombstone, so that a crash in the middle of it
+ * leaves the rest to do, not a subject half in and half out of the erasure.
  */
 export interface StoredErasure extends Erasure {
   type: 'erasure';
   municipalityId: string;
   subjectDigests: string[];
+  tombstonesPending?: string[];
 }

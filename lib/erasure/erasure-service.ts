@@ -12,6 +12,7 @@ import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import { keyedDigest } from '../privacy/keyed-digest.js';
 import type { PrivacyRegistry, PrivacySubject } from '../privacy/privacy-provider.js';
 import { MAX_SUBJECTS_PER_INSTRUCTION, type StoredErasure } from './erasure-model.js';
+import type { ErasureOutbox } from './erasure-outbox.js';
 
 export interface ErasureInstruction {
   municipalityId: string;
@@ -24,7 +25,21 @@ export interface ErasureInstruction {
 
 /** Runs accepted erasures as a Durable orchestration (locally on the local durable driver). */
 export interface ErasureRunner {
-  schedule(municipalityId: string, erasureId: string): Promise<void>;
+  /** Starts the erasure's orchestration unless it is already pending or running; true if it started one. */
+  schedule(municipalityId: string, erasureId: string): Promise<boolean>;
+}
+
+export interface ErasureServiceDependencies {
+  directory: Container;
+  outbox: ErasureOutbox;
+  registry: PrivacyRegistry;
+  digestKey: string;
+  clock: Clock;
+  logger: Logger;
+  /** How long after acceptance an unfinished erasure is overdue. */
+  overdueAfterMs: number;
+  /** Called once a subject is tombstoned: drops cached sign-ins so the person is refused at once. */
+  onTombstoned?: (subject: SubjectDocument) => void;
 }
 
 export interface ErasureBatchResult {
@@ -45,20 +60,27 @@ const SUBJECT_DOCUMENT_ORDER = 100;
  * every subject at once, so from the 2xx on they are gone for every reader; the work then
  * runs provider by provider, each step idempotent, and a subject's own document is
  * deleted only after a verification pass over every provider found nothing left.
+ *
+ * Nothing between acceptance and completion depends on one process staying alive: the
+ * outbox entry is written first, the record keeps the ids still to tombstone until they
+ * are, and the resume timer (erasure-resume.ts) starts the orchestration of every accepted
+ * erasure that is not running, until it completes.
  */
 export class ErasureService {
-  constructor(
-    private readonly directory: Container,
-    private readonly registry: PrivacyRegistry,
-    private readonly digestKey: string,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    /** Called once a subject is tombstoned: drops cached sign-ins so the person is refused at once. */
-    private readonly onTombstoned: (subject: SubjectDocument) => void = () => undefined,
-  ) {}
+  private readonly directory: Container;
+  private readonly outbox: ErasureOutbox;
+  private readonly registry: PrivacyRegistry;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly onTombstoned: (subject: SubjectDocument) => void;
+
+  constructor(private readonly deps: ErasureServiceDependencies) {
+    ({ directory: this.directory, outbox: this.outbox, registry: this.registry, clock: this.clock, logger: this.logger } = deps);
+    this.onTombstoned = deps.onTombstoned ?? (() => undefined);
+  }
 
   digestOf(municipalityId: string, subjectType: string, subjectId: string): string {
-    return keyedDigest(this.digestKey, `erasure:${municipalityId}:${subjectType}:${subjectId}`);
+    return keyedDigest(this.deps.digestKey, `erasure:${municipalityId}:${subjectType}:${subjectId}`);
   }
 
   /** An earlier instruction that already covered this subject, if any. */
@@ -72,9 +94,9 @@ export class ErasureService {
   }
 
   /**
-   * The record first, naming its subjects only as digests; then the tombstones. A crash in
-   * between leaves a record whose count of erased subjects can never reach its total, so it
-   * ends `failed`, never `completed`; repeating the instruction resumes it (`resume`).
+   * The outbox entry first (the accepted work, findable by the resume timer), then the
+   * record with the ids still to tombstone, then the tombstones. A crash anywhere leaves
+   * the rest to `completeAcceptance`, which the orchestration's first batch runs.
    */
   async accept(instruction: ErasureInstruction): Promise<StoredErasure> {
     const { municipalityId, subjectType } = instruction;
@@ -85,7 +107,7 @@ export class ErasureService {
     const ids: string[] = [];
     for (const id of selected) if (await this.readSubject(municipalityId, subjectType, id)) ids.push(id);
     if (instruction.subjectIds && ids.length === 0) throw problems.notFound();
-    const now = this.clock.now().toISOString();
+    const now = this.clock.now();
     const erasure: StoredErasure = {
       id: randomUUID(),
       type: 'erasure',
@@ -96,20 +118,41 @@ export class ErasureService {
       status: ids.length === 0 ? 'completed' : 'pending',
       counts: { subjects: ids.length, completed: 0, failed: 0 },
       subjectDigests: ids.map((id) => this.digestOf(municipalityId, subjectType, id)),
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: ids.length === 0 ? now : null,
+      tombstonesPending: ids,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      finishedAt: ids.length === 0 ? now.toISOString() : null,
+      deadline: new Date(now.getTime() + this.deps.overdueAfterMs).toISOString(),
+      overdue: false,
     };
+    if (ids.length > 0) await this.outbox.add({ id: erasure.id, municipalityId, acceptedAt: erasure.createdAt, deadline: erasure.deadline });
     await this.directory.items.create(erasure);
-    for (const id of ids) await this.tombstone(municipalityId, subjectType, id, erasure.id);
-    return erasure;
+    return this.completeAcceptance(erasure);
+  }
+
+  /**
+   * Tombstones the subjects the acceptance had not reached yet and tells the providers that
+   * need to know (a clock that runs from the deletion), then forgets their ids. Idempotent.
+   */
+  async completeAcceptance(erasure: StoredErasure): Promise<StoredErasure> {
+    const pending = erasure.tombstonesPending ?? [];
+    if (pending.length === 0) return erasure;
+    for (const id of pending) await this.tombstone(erasure.municipalityId, erasure.subjectType, id, erasure.id);
+    const providers = this.registry.for(erasure.subjectType).filter((provider) => provider.accepted);
+    for (const id of pending) {
+      for (const provider of providers) await provider.accepted?.({ municipalityId: erasure.municipalityId, type: erasure.subjectType, id, acceptedAt: erasure.createdAt });
+    }
+    const { tombstonesPending: _done, ...accepted } = erasure;
+    return this.update(accepted as StoredErasure, {});
   }
 
   /**
    * A repeated instruction for a subject an unfinished erasure covers: tombstone it again
-   * if the first attempt never did, and let the caller schedule the erasure once more.
+   * if the first attempt never did, make sure the outbox has it, and let the caller
+   * schedule the erasure once more.
    */
   async resume(erasure: StoredErasure, subjectId: string): Promise<StoredErasure> {
+    await this.outbox.add({ id: erasure.id, municipalityId: erasure.municipalityId, acceptedAt: erasure.createdAt, deadline: erasure.deadline });
     await this.tombstone(erasure.municipalityId, erasure.subjectType, subjectId, erasure.id);
     if (erasure.status === 'failed') return this.update(erasure, { status: 'pending', finishedAt: null });
     return erasure;
@@ -153,9 +196,13 @@ export class ErasureService {
   }
 
   async get(municipalityId: string, id: string): Promise<Versioned<StoredErasure>> {
-    const found = await readTyped<StoredErasure>(this.directory, id, [['municipalityId', municipalityId]], 'erasure');
+    const found = await this.find(municipalityId, id);
     if (!found) throw problems.notFound();
     return found;
+  }
+
+  find(municipalityId: string, id: string): Promise<Versioned<StoredErasure> | undefined> {
+    return readTyped<StoredErasure>(this.directory, id, [['municipalityId', municipalityId]], 'erasure');
   }
 
   list(municipalityId: string, page: PageRequest): Promise<Page<StoredErasure>> {
@@ -176,9 +223,9 @@ export class ErasureService {
    * crash or alongside a retry. `more` says whether subjects remain that were not tried.
    */
   async processBatch(municipalityId: string, erasureId: string, limit = ERASURE_BATCH_SIZE): Promise<ErasureBatchResult> {
-    const erasure = (await this.get(municipalityId, erasureId)).value;
+    const erasure = await this.completeAcceptance((await this.get(municipalityId, erasureId)).value);
     if (erasure.status === 'completed') return { erased: 0, failed: 0, more: false };
-    if (erasure.status === 'pending') await this.update(erasure, { status: 'running' });
+    if (erasure.status !== 'running') await this.update(erasure, { status: 'running' });
     const pending = await this.pending(municipalityId, erasureId);
     let erased = 0;
     let failed = 0;
@@ -188,6 +235,7 @@ export class ErasureService {
         type: erasure.subjectType,
         id: document.id,
         since: document.createdAt,
+        acceptedAt: erasure.createdAt,
         ...('identity' in document ? { identity: document.identity } : {}),
       };
       try {
@@ -215,14 +263,38 @@ export class ErasureService {
    */
   async finalise(municipalityId: string, erasureId: string): Promise<StoredErasure> {
     const erasure = (await this.get(municipalityId, erasureId)).value;
-    if (erasure.status === 'completed') return erasure;
+    if (erasure.status === 'completed') {
+      await this.outbox.remove(erasureId);
+      return erasure;
+    }
     const remaining = (await this.pending(municipalityId, erasureId)).length;
     const done = remaining === 0 && erasure.counts.completed >= erasure.counts.subjects;
-    return this.update(erasure, {
+    const settled = await this.update(erasure, {
       status: done ? 'completed' : 'failed',
       counts: { ...erasure.counts, failed: erasure.counts.subjects - erasure.counts.completed },
       finishedAt: this.clock.now().toISOString(),
     });
+    // A failed erasure stays in the outbox: the resume timer runs it again until it completes.
+    if (done) await this.outbox.remove(erasureId);
+    return settled;
+  }
+
+  /** Flags the erasure overdue on its record (once); false if it already was. */
+  async markOverdue(municipalityId: string, erasureId: string): Promise<boolean> {
+    const erasure = await this.find(municipalityId, erasureId);
+    if (!erasure || erasure.value.overdue || erasure.value.status === 'completed') return false;
+    await this.update(erasure.value, { overdue: true });
+    return true;
+  }
+
+  /** The accepted erasures not completed yet (the outbox), for the resume timer. */
+  unfinished() {
+    return this.outbox.list();
+  }
+
+  /** An outbox entry whose erasure record never got written (the acceptance died first) or has completed. */
+  async dropFromOutbox(erasureId: string): Promise<void> {
+    await this.outbox.remove(erasureId);
   }
 
   /**

@@ -9,6 +9,8 @@ export interface PrivacySubject {
   identity?: TokenIdentity;
   /** When the subject was registered: bounds searches by time (audit months). */
   since?: string;
+  /** When the controller's erasure instruction was accepted: clocks that run from the deletion start here. */
+  acceptedAt?: string;
 }
 
 /** Where a provider keeps personal data: a Cosmos container and document types, or a blob prefix. */
@@ -41,6 +43,11 @@ export interface PrivacyProvider {
    */
   unlinkedSubjects?: string;
   export(subject: PrivacySubject): Promise<ExportSection>;
+  /**
+   * Called as the erasure instruction is accepted, before any erasing: for a provider whose
+   * promise runs from the deletion (P10 counts 3 months from it). Idempotent.
+   */
+  accepted?(subject: PrivacySubject & { acceptedAt: string }): Promise<void>;
   /** Removes or anonymises the subject's data here. Idempotent: running it twice is harmless. */
   erase(subject: PrivacySubject): Promise<number>;
   /** Describes what of the subject is still here (empty when erased). */

@@ -23,7 +23,7 @@ export const usageFeature = defineFeature({
       usageLedger,
       usageAnonymiser: new UsageAnonymiser(
         { usage, ledger: usageLedger, months, runs: new JobRunStore(jobs), clock, signals: telemetryJobSignals(telemetry) },
-        { delayDays: config.usage.anonymisationDelayDays, platformLogRetentionDays: config.usage.platformLogRetentionDays },
+        { delayDays: config.usage.anonymisationDelayDays, platformLogRetentionDays: config.usage.platformLogRetentionDays, recordsPerBatch: config.usage.recordsPerBatch },
       ),
     };
   },

@@ -60,10 +60,16 @@ export function usagePrivacyProviders(containers: UsagePrivacyContainers, clock:
         ],
       };
     },
+    // P10's 3 months run from the moment the deletion is accepted, not from when this step runs.
+    async accepted(subject) {
+      if (!(await ledger.findEntry(subject.municipalityId, subject.id))) {
+        await ledger.recordAccountDeleted(subject.municipalityId, subject.id, new Date(subject.acceptedAt));
+      }
+    },
     async erase(subject) {
       // Idempotent across days: a resumed erasure must not move the clock.
       if (!(await ledger.findEntry(subject.municipalityId, subject.id))) {
-        await ledger.recordAccountDeleted(subject.municipalityId, subject.id, clock.now());
+        await ledger.recordAccountDeleted(subject.municipalityId, subject.id, subject.acceptedAt ? new Date(subject.acceptedAt) : clock.now());
       }
       return 0;
     },

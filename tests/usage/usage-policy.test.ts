@@ -51,7 +51,7 @@ describe('the P10 deadline arithmetic', () => {
 
   it('the config takes N up to the bound and refuses more, naming the variable', () => {
     expect(loadConfig({ ...baseEnv, USAGE_ANONYMISATION_DELAY_DAYS: '74' }).usage.anonymisationDelayDays).toBe(74);
-    expect(loadConfig(baseEnv).usage).toEqual({ anonymisationDelayDays: 30, platformLogRetentionDays: 30 });
+    expect(loadConfig(baseEnv).usage).toEqual({ anonymisationDelayDays: 30, platformLogRetentionDays: 30, recordsPerBatch: 1000 });
     for (const bad of ['75', '0', '30.5', 'soon']) {
       expect(() => loadConfig({ ...baseEnv, USAGE_ANONYMISATION_DELAY_DAYS: bad })).toThrow(ConfigError);
     }
