@@ -200,7 +200,7 @@ async function runJobOnly(input: JobOnlyInput): Promise<JobOnlyResult> {
   );
   const scheduler = localJobScheduler({ features: [usageFeature], services: async () => ({ usageAnonymiser: anonymiser }) as Services, clock, logger });
   const driver = scheduler.driver;
-  const jobs = new JobService(runs, scheduler, clock, 'local', featureJobs([usageFeature]));
+  const jobs = new JobService({ runs, scheduler, clock, mode: 'local', definitions: featureJobs([usageFeature]), signals: telemetryJobSignals(loggerTelemetry(logger)), logger });
 
   const memory = sampleMemory();
   const started = performance.now();

@@ -140,8 +140,8 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-@description('Retention job names that must each log RetentionJobCompleted at least every 26 hours (jobs seen in the last two days are checked too).')
-param retentionJobNames string[] = []
+@description('Retention job names that must each log RetentionJobCompleted at least every 26 hours. Default: every job the app defines (tests keep app/retention-jobs.json equal to them).')
+param retentionJobNames string[] = loadJsonContent('app/retention-jobs.json')
 
 @description('Also assign the built-in "Allowed locations for resource groups" policy to the whole subscription. Off by default: it affects every resource group in the subscription and needs Owner or Resource Policy Contributor there.')
 param assignSubscriptionLocationPolicy bool = false

@@ -1,5 +1,6 @@
-// Monitoring (P12): availability test on /api/health with a metric alert, a log alert for
-// overdue retention jobs, and the action group both alerts notify.
+// Monitoring (P12): availability test on /api/health with a metric alert; log alerts for
+// retention jobs (heartbeat, failures and overdue work) and erasures (overdue, not resumed);
+// and the action group every alert notifies.
 
 @description('Suffix that makes the resource names unique.')
 param resourceToken string
@@ -23,7 +24,8 @@ param alertEmailAddress string
 @minLength(1)
 param testLocations string[]
 
-@description('Retention job names that must each complete every 26 hours, in addition to any job seen in the last two days.')
+@description('Retention job names that must each complete every 26 hours.')
+@minLength(1)
 param retentionJobNames string[]
 
 @description('Tag map.')
@@ -32,34 +34,45 @@ type resourceTags = { *: string }
 var webTestName = 'webtest-health-${resourceToken}'
 var healthUrl = 'https://${appHostName}/api/health'
 
-// KQL for the retention alert: one row per (job, reason) that needs attention.
-//  - a RetentionJobOverdue event in the last hour (the app's own scheduler says so), or
-//  - a job that is expected (parameter) or was seen in the last two days but has no
-//    RetentionJobCompleted event in the last 26 hours.
-var retentionQueryTemplate = '''
+// KQL of the heartbeat: one row per expected job without a RetentionJobCompleted event in the
+// last 26 hours (a daily run plus two hours). The job list is a parameter whose default is the
+// app's job definitions, so a job that stops completely keeps the alert firing.
+var heartbeatQueryTemplate = '''
 let expected = dynamic(__EXPECTED_JOBS__);
 let jobName = (d: dynamic) { coalesce(tostring(d.jobName), tostring(d.job)) };
-let overdue = customEvents
-    | where timestamp > ago(1h) and name == "RetentionJobOverdue"
-    | summarize by job = jobName(customDimensions)
-    | extend reason = "RetentionJobOverdue";
-let known = union
-    (print job = expected | mv-expand job to typeof(string)),
-    (customEvents
-        | where timestamp > ago(2d) and name startswith "RetentionJob"
-        | project job = jobName(customDimensions))
-    | where isnotempty(job)
-    | distinct job;
 let completed = customEvents
     | where timestamp > ago(26h) and name == "RetentionJobCompleted"
     | project job = jobName(customDimensions);
-let missing = known
-    | join kind=leftanti completed on job
-    | extend reason = "NoCompletionIn26h";
-union overdue, missing
+print job = expected
+| mv-expand job to typeof(string)
+| join kind=leftanti completed on job
+| extend reason = "NoCompletionIn26h"
+'''
+var heartbeatQuery = replace(heartbeatQueryTemplate, '__EXPECTED_JOBS__', string(retentionJobNames))
+
+// KQL of job failures: a run that failed in any step, or work past its deadline (found by a run
+// or by the job's hourly watch), in the last hour.
+var jobFailuresQuery = '''
+let jobName = (d: dynamic) { coalesce(tostring(d.jobName), tostring(d.job)) };
+customEvents
+| where timestamp > ago(1h) and name in ("RetentionJobFailed", "RetentionJobOverdue")
+| summarize by job = jobName(customDimensions), reason = name
 | project job = iff(isempty(job), "(unknown)", job), reason
 '''
-var retentionQuery = replace(retentionQueryTemplate, '__EXPECTED_JOBS__', string(retentionJobNames))
+
+// KQL of erasures: overdue ones (the resume timer reports them every 5 minutes while they last),
+// or a resume timer that reported nothing for an hour (nothing would restart a stuck erasure).
+var erasuresQuery = '''
+let overdue = customMetrics
+    | where timestamp > ago(1h) and name == "ErasureOverdue"
+    | summarize value = max(value)
+    | where value > 0
+    | project reason = "ErasureOverdue";
+let silent = print reported = toscalar(customMetrics | where timestamp > ago(1h) and name == "ErasureBacklog" | count)
+    | where reported == 0
+    | project reason = "NoErasureResumeInOneHour";
+union overdue, silent
+'''
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2024-10-01-preview' = {
   name: 'ag-engage-ops-${resourceToken}'
@@ -140,56 +153,83 @@ resource availabilityAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   }
 }
 
-resource retentionAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
-  name: 'alert-retention-jobs-${resourceToken}'
-  location: location
-  tags: tags
-  kind: 'LogAlert'
-  properties: {
-    displayName: 'Engage retention job overdue'
-    description: 'A retention job reported RetentionJobOverdue, or a retention job has not logged RetentionJobCompleted for 26 hours.'
+var logAlerts = [
+  {
+    name: 'alert-retention-heartbeat-${resourceToken}'
+    displayName: 'Engage retention job without a completed run for 26 hours'
+    description: 'A retention job (by default every job the app defines) has logged no RetentionJobCompleted for 26 hours: its timer, its orchestration or every run failed.'
     severity: 2
-    enabled: true
-    scopes: [
-      applicationInsightsId
-    ]
-    evaluationFrequency: 'PT1H'
-    windowSize: 'PT1H'
-    overrideQueryTimeRange: 'P2D'
-    criteria: {
-      allOf: [
-        {
-          query: retentionQuery
-          timeAggregation: 'Count'
-          operator: 'GreaterThan'
-          threshold: 0
-          dimensions: [
-            {
-              name: 'job'
-              operator: 'Include'
-              values: ['*']
+    query: heartbeatQuery
+    dimensions: ['job', 'reason']
+    timeRange: 'P2D'
+  }
+  {
+    name: 'alert-retention-failures-${resourceToken}'
+    displayName: 'Engage retention job failed or has overdue work'
+    description: 'A retention run failed in some step (RetentionJobFailed), or work is past its deadline (RetentionJobOverdue, from a run or the hourly watch).'
+    severity: 1
+    query: jobFailuresQuery
+    dimensions: ['job', 'reason']
+    timeRange: 'PT1H'
+  }
+  {
+    name: 'alert-erasures-${resourceToken}'
+    displayName: 'Engage erasure overdue, or erasures not being resumed'
+    description: 'An accepted erasure has not completed within ERASURE_OVERDUE_HOURS, or the erasure-resume timer reported nothing for an hour.'
+    severity: 1
+    query: erasuresQuery
+    dimensions: ['reason']
+    timeRange: 'PT1H'
+  }
+]
+
+resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
+  for rule in logAlerts: {
+    name: rule.name
+    location: location
+    tags: tags
+    kind: 'LogAlert'
+    properties: {
+      displayName: rule.displayName
+      description: rule.description
+      severity: rule.severity
+      enabled: true
+      scopes: [
+        applicationInsightsId
+      ]
+      evaluationFrequency: 'PT1H'
+      windowSize: 'PT1H'
+      overrideQueryTimeRange: rule.timeRange == 'PT1H' ? null : rule.timeRange
+      criteria: {
+        allOf: [
+          {
+            query: rule.query
+            timeAggregation: 'Count'
+            operator: 'GreaterThan'
+            threshold: 0
+            dimensions: [
+              for dimension in rule.dimensions: {
+                name: dimension
+                operator: 'Include'
+                values: ['*']
+              }
+            ]
+            failingPeriods: {
+              numberOfEvaluationPeriods: 1
+              minFailingPeriodsToAlert: 1
             }
-            {
-              name: 'reason'
-              operator: 'Include'
-              values: ['*']
-            }
-          ]
-          failingPeriods: {
-            numberOfEvaluationPeriods: 1
-            minFailingPeriodsToAlert: 1
           }
-        }
-      ]
-    }
-    autoMitigate: true
-    actions: {
-      actionGroups: [
-        actionGroup.id
-      ]
+        ]
+      }
+      autoMitigate: true
+      actions: {
+        actionGroups: [
+          actionGroup.id
+        ]
+      }
     }
   }
-}
+]
 
 @description('Name of the availability test (the availabilityResults `name`).')
 output webTestName string = webTest.name

@@ -39,14 +39,29 @@ export interface JobUnit {
 }
 
 /**
+ * How much of a job's work is past its deadline right now, counted without running the job:
+ * the hourly watch reports it whether or not runs finish (or start at all).
+ */
+export interface OverdueCheck<U extends ServiceName = ServiceName> {
+  uses: readonly U[];
+  count(services: Pick<Services, U>, now: Date): Promise<number>;
+}
+
+export function defineOverdueCheck<const U extends ServiceName>(check: OverdueCheck<U>): OverdueCheck {
+  return check as unknown as OverdueCheck;
+}
+
+/**
  * A daily job: its timer starts a run of `orchestrator` at `dailyAt` (UTC), and ops can
- * start one at any time (`POST /api/operations/jobs/{name}/runs`).
+ * start one at any time (`POST /api/operations/jobs/{name}/runs`); its overdue check runs
+ * hourly on a timer of its own.
  */
 export interface JobDefinition {
   name: string;
   orchestrator: string;
   dailyAt: { hourUtc: number; minuteUtc: number };
   unit: JobUnit;
+  overdue: OverdueCheck;
 }
 
 /** A timer trigger: its schedule and the services its run uses (which decide its bindings). */
@@ -103,11 +118,11 @@ export function featureActivities(features: readonly Feature[], services: () => 
 }
 
 /**
- * Every timer: the features' own, plus one per job that starts its daily run. The job timers
- * are named `<job>-timer`, which the alert rules and the conformance test rely on.
+ * Every timer: the features' own, plus two per job: `<job>-timer` starts its daily run, and
+ * `<job>-watch` counts, every hour, the work past its deadline (`RetentionJobOverdue`).
  */
 export function featureTimers(features: readonly Feature[]): TimerDefinition[] {
-  const jobTimers = featureJobs(features).map((job) =>
+  const jobTimers = featureJobs(features).flatMap((job) => [
     defineTimer({
       name: `${job.name}-timer`,
       schedule: { dailyAt: job.dailyAt },
@@ -117,6 +132,17 @@ export function featureTimers(features: readonly Feature[]): TimerDefinition[] {
         logger.info('job-run-scheduled', { job: job.name, runId });
       },
     }),
-  );
+    {
+      name: `${job.name}-watch`,
+      schedule: { everyMinutes: 60 },
+      uses: [...new Set<ServiceName>([...job.overdue.uses, 'clock', 'telemetry'])],
+      run: async (services: Services) => {
+        const overdue = await job.overdue.count(services, services.clock.now());
+        services.telemetry.trackMetric('RetentionOverdue', overdue, { jobName: job.name });
+        if (overdue > 0) services.telemetry.trackEvent('RetentionJobOverdue', { jobName: job.name, runId: 'watch', overdue });
+        await services.telemetry.flush();
+      },
+    } satisfies TimerDefinition,
+  ]);
   return [...features.flatMap((feature) => feature.timers ?? []), ...jobTimers];
 }

@@ -9,6 +9,9 @@ import { blobNameOf, EXPIRY_PARTITION, type ExportDueEntry, type StoredExport } 
 import { finishJobRun, type JobRunOutcome } from '../jobs/finish-job-run.js';
 
 export const EXPORT_EXPIRY_JOB = 'export-expiry';
+
+/** A daily run plus two hours' slack. */
+const OVERDUE_AFTER_EXPIRY_MS = 26 * 3_600_000;
 const SCOPE = 'exports';
 
 // Activity inputs and outputs: ids, instants and counts only.
@@ -103,6 +106,14 @@ export class ExportExpiry {
       if (isCosmosStatus(error, 404)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Exports still here more than a day after they expired: the daily run should have taken
+   * them (until then an expired export is refused, but its file is still stored).
+   */
+  countOverdue(now: Date): Promise<number> {
+    return this.countDue(new Date(now.getTime() - OVERDUE_AFTER_EXPIRY_MS).toISOString());
   }
 
   private async countDue(asOf: string): Promise<number> {

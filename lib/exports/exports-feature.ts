@@ -1,4 +1,4 @@
-import { defineFeature } from '../app/feature.js';
+import { defineFeature, defineOverdueCheck } from '../app/feature.js';
 import { JobRunStore } from '../jobs/job-runs.js';
 import { telemetryJobSignals } from '../jobs/job-signals.js';
 import { EXPORT_EXPIRY_JOB, ExportExpiry } from './export-expiry.js';
@@ -32,6 +32,7 @@ export const exportsFeature = defineFeature({
       orchestrator: EXPORT_EXPIRY_FUNCTIONS.orchestrator,
       dailyAt: { hourUtc: 2, minuteUtc: 45 },
       unit: { one: 'export', many: 'exports' },
+      overdue: defineOverdueCheck({ uses: ['exportExpiry'], count: ({ exportExpiry }, now) => exportExpiry.countOverdue(now) }),
     },
   ],
   orchestrators: exportExpiryOrchestrators,

@@ -38,8 +38,9 @@ export async function finishJobRun(deps: { runs: JobRunStore; signals: JobSignal
     failures: input.failures,
     durationMs: Date.parse(input.at) - Date.parse(run?.startedAt ?? input.at),
   };
-  if (status === 'completed' && !input.dryRun) deps.signals.completed(summary);
-  else deps.signals.unfinished(summary);
+  if (status === 'failed') deps.signals.failed(summary);
+  else if (input.dryRun) deps.signals.dryRun(summary);
+  else deps.signals.completed(summary);
   if (input.overdue > 0) deps.signals.overdue({ jobName: input.jobName, runId: input.runId, overdue: input.overdue });
   return { processed: summary.processed, remaining: summary.remaining, records: summary.records, failures: summary.failures, overdue: input.overdue };
 }

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { problems } from '../http/problem.js';
 import type { JobDefinition } from '../app/feature.js';
+import type { Logger } from '../logger.js';
+import type { JobRunFailedInput } from './job-orchestration.js';
+import type { JobSignals } from './job-signals.js';
 import type { JobRunStore, JobRunView } from './job-runs.js';
 import type { JobScheduler } from './job-scheduler.js';
 
@@ -30,21 +33,46 @@ export function resolveAsOf(asOf: string | undefined, now: Date, mode: 'local' |
   return at;
 }
 
-/** Starting and reading job runs, for the operator routes and the timers alike. */
+export interface JobServiceDependencies {
+  runs: JobRunStore;
+  scheduler: JobScheduler;
+  clock: Clock;
+  mode: 'local' | 'azure';
+  /** Every job of the app (lib/features.ts): a name not listed answers 404. */
+  definitions: readonly JobDefinition[];
+  signals: JobSignals;
+  logger: Logger;
+}
+
+/** Starting and reading job runs, for the operator routes, the timers and the watch alike. */
 export class JobService {
-  constructor(
-    private readonly runs: JobRunStore,
-    readonly scheduler: JobScheduler,
-    private readonly clock: Clock,
-    private readonly mode: 'local' | 'azure',
-    /** Every job of the app (lib/features.ts): a name not listed answers 404. */
-    readonly definitions: readonly JobDefinition[],
-  ) {}
+  readonly scheduler: JobScheduler;
+  readonly definitions: readonly JobDefinition[];
+  private readonly runs: JobRunStore;
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: JobServiceDependencies) {
+    ({ scheduler: this.scheduler, definitions: this.definitions, runs: this.runs, clock: this.clock } = deps);
+  }
+
+  /**
+   * A run whose orchestration failed in some step: the signal first (it needs nothing that may
+   * be down), then the run's record, if the database lets us.
+   */
+  async recordFailure(input: JobRunFailedInput): Promise<void> {
+    const at = this.clock.now().toISOString();
+    this.deps.signals.failed({ jobName: input.jobName, runId: input.runId, dryRun: input.dryRun, processed: 0, remaining: 0, records: 0, failures: 1, durationMs: 0 });
+    try {
+      await this.runs.finish(input.runId, { status: 'failed', failures: 1, overdue: null, at });
+    } catch (error) {
+      this.deps.logger.error('job-run-failure-not-recorded', { job: input.jobName, runId: input.runId, error: error instanceof Error ? error.name : 'unknown' });
+    }
+  }
 
   async startRun(jobName: string, request: JobRunRequest, trigger: 'schedule' | 'operator'): Promise<string> {
     const job = this.job(jobName);
     const now = this.clock.now();
-    const asOf = resolveAsOf(request.asOf, now, this.mode);
+    const asOf = resolveAsOf(request.asOf, now, this.deps.mode);
     // One scheduled run per job and day: a timer firing twice (restart, scale-out) starts it once.
     const runId = trigger === 'schedule' ? `${job.name}-${now.toISOString().slice(0, 10)}` : randomUUID();
     const input = { runId, asOf: asOf.toISOString(), dryRun: request.dryRun ?? false };

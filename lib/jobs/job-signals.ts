@@ -22,13 +22,16 @@ export interface RetentionJobOverdueSignal {
 /**
  * What ops watch (infra/app/alerts.bicep reads `customDimensions.jobName`): a
  * `RetentionJobCompleted` event at least every 26 hours per job, and no
- * `RetentionJobOverdue` ever.
+ * `RetentionJobFailed` or `RetentionJobOverdue` ever.
  */
 export interface JobSignals {
   /** A run did all its due work. */
   completed(summary: RetentionJobSummary): void;
-  /** A run ended with failures (`RetentionJobFailed`) or was a dry run (`RetentionJobDryRun`): no completion. */
-  unfinished(summary: RetentionJobSummary): void;
+  /** A run ended with failures, in any step (`RetentionJobFailed`). */
+  failed(summary: RetentionJobSummary): void;
+  /** A dry run ended (`RetentionJobDryRun`): it counts as no completion. */
+  dryRun(summary: RetentionJobSummary): void;
+  /** Work past its deadline (`RetentionJobOverdue`), found by a run or by the hourly watch. */
   overdue(signal: RetentionJobOverdueSignal): void;
 }
 
@@ -41,7 +44,8 @@ export function telemetryJobSignals(telemetry: Telemetry): JobSignals {
   };
   return {
     completed: (summary) => emit('RetentionJobCompleted', summary),
-    unfinished: (summary) => emit(summary.dryRun ? 'RetentionJobDryRun' : 'RetentionJobFailed', summary),
+    failed: (summary) => emit('RetentionJobFailed', summary),
+    dryRun: (summary) => emit('RetentionJobDryRun', summary),
     overdue: (signal) => emit('RetentionJobOverdue', signal),
   };
 }

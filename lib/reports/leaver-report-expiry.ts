@@ -96,6 +96,19 @@ export class LeaverReportExpiry {
     return { due, overdue };
   }
 
+  /** Reports past their deadline in every municipality (one count per municipality): P4 broken if not 0. */
+  async countOverdue(now: Date): Promise<number> {
+    let overdue = 0;
+    const asOf = now.toISOString();
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.deps.municipalities.list({ limit: 100, continuationToken });
+      for (const { id } of page.items) overdue += await this.deps.index.countDue(id, await this.window({ municipalityId: id, asOf }, 0));
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken !== undefined);
+    return overdue;
+  }
+
   /** Removes up to REPORTS_PER_BATCH due reports, blobs first. */
   async expire(input: MunicipalityExpiryInput): Promise<ExpiryBatchResult> {
     const window = await this.window(input);
@@ -160,7 +173,7 @@ export class LeaverReportExpiry {
   }
 
   /** Due by `asOf` plus the look-ahead, under the municipality's current retention. */
-  private async window(input: MunicipalityExpiryInput, lookahead = EXPIRY_LOOKAHEAD_MS): Promise<DueWindow> {
+  private async window(input: Pick<MunicipalityExpiryInput, 'municipalityId' | 'asOf'>, lookahead = EXPIRY_LOOKAHEAD_MS): Promise<DueWindow> {
     const months = (await this.deps.settings.get(input.municipalityId)).value.leaverReportRetentionMonths;
     const moment = new Date(Date.parse(input.asOf) + lookahead);
     return { moment: moment.toISOString(), createdBefore: dueIfCreatedBefore(moment, months).toISOString() };

@@ -1,4 +1,4 @@
-import { defineFeature } from '../app/feature.js';
+import { defineFeature, defineOverdueCheck } from '../app/feature.js';
 import { telemetryJobSignals } from '../jobs/job-signals.js';
 import { LEAVER_REPORT_EXPIRY_JOB } from './leaver-report-expiry.js';
 import { LEAVER_REPORT_FUNCTIONS, leaverReportActivities, leaverReportOrchestrators } from './leaver-report-jobs.js';
@@ -31,6 +31,7 @@ export const leaverReportsFeature = defineFeature({
       orchestrator: LEAVER_REPORT_FUNCTIONS.expiry,
       dailyAt: { hourUtc: 1, minuteUtc: 45 },
       unit: { one: 'report', many: 'reports' },
+      overdue: defineOverdueCheck({ uses: ['leaverReports'], count: ({ leaverReports }, now) => leaverReports.expiry.countOverdue(now) }),
     },
   ],
   orchestrators: leaverReportOrchestrators,

@@ -182,7 +182,7 @@ export class UsageAnonymiser {
   }
 
   /** Entries past their 3-month deadline: only days at least 89 days old can hold any. */
-  private async countOverdue(asOf: Date): Promise<number> {
+  async countOverdue(asOf: Date): Promise<number> {
     let overdue = 0;
     for (const { municipalityId, day } of await this.deps.ledger.openDaysUpTo(overdueCandidateDay(asOf))) {
       overdue += await this.deps.ledger.countEntries(municipalityId, day, asOf.toISOString());

@@ -1,4 +1,4 @@
-import { defineFeature } from '../app/feature.js';
+import { defineFeature, defineOverdueCheck } from '../app/feature.js';
 import { JobRunStore } from '../jobs/job-runs.js';
 import { telemetryJobSignals } from '../jobs/job-signals.js';
 import { AccountMonths } from './account-months.js';
@@ -35,6 +35,7 @@ export const usageFeature = defineFeature({
       orchestrator: USAGE_ANONYMISATION_FUNCTIONS.orchestrator,
       dailyAt: { hourUtc: 2, minuteUtc: 15 },
       unit: { one: 'deleted account', many: 'deleted accounts' },
+      overdue: defineOverdueCheck({ uses: ['usageAnonymiser'], count: ({ usageAnonymiser }, now) => usageAnonymiser.countOverdue(now) }),
     },
   ],
   orchestrators: usageAnonymisationOrchestrators,

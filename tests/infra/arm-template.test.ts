@@ -12,7 +12,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
+import { featureJobs } from '../../lib/app/feature.js';
 import { CONTAINERS } from '../../lib/data/containers.js';
+import { FEATURES } from '../../lib/features.js';
 import { EU_EEA_REGIONS } from '../../lib/config/eu-regions.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -592,15 +594,23 @@ describe('monitoring', () => {
     expect(trace("[parameters('alertEmailAddress')]", frame)).toMatchObject({ kind: 'root-param', name: 'alertEmailAddress' });
   });
 
-  it('alerts when a retention job is overdue or has not completed in 26 hours', () => {
+  it('alerts on retention jobs (heartbeat, failure in any step, overdue work) and erasures (overdue, not resumed)', () => {
     const { resource, frame } = one('Microsoft.Insights/scheduledQueryRules');
-    const criteria = (resource.properties?.criteria as { allOf: { query: Json }[] }).allOf;
-    expect(criteria).toHaveLength(1);
-    const query = JSON.stringify(frame.template.variables);
-    expect(query).toContain('RetentionJobOverdue');
-    expect(query).toContain('RetentionJobCompleted');
-    expect(query).toContain('ago(26h)');
-    expect(resource.properties?.overrideQueryTimeRange).toBe('P2D');
+    // One resource, copied once per rule.
+    expect(frame.template.variables?.logAlerts).toHaveLength(3);
+    expect(JSON.stringify((resource as { copy?: Json }).copy)).toContain('logAlerts');
+    const queries = JSON.stringify(frame.template.variables);
+    for (const needle of ['RetentionJobCompleted', 'ago(26h)', 'RetentionJobFailed', 'RetentionJobOverdue', 'ErasureOverdue', 'ErasureBacklog']) {
+      expect(queries).toContain(needle);
+    }
+    expect(JSON.stringify(resource.properties?.actions)).toContain('actionGroup');
+  });
+
+  it('expects, by default, a completion of every job the app defines: the heartbeat cannot go quiet', () => {
+    const jobs = JSON.parse(readFileSync(join(ROOT, 'infra', 'app', 'retention-jobs.json'), 'utf8')) as string[];
+    expect([...jobs].sort()).toEqual(featureJobs(FEATURES).map((job) => job.name).sort());
+    expect(rootParam('retentionJobNames').defaultValue).toMatch(/^\[variables\('\$fxv#\d+'\)\]$/);
+    expect(literal(rootParam('retentionJobNames').defaultValue as Json, { template: template(), path: 'main' })).toEqual(jobs);
   });
 
   it('has a workbook with availability, job runs and erasure backlog', () => {

@@ -32,6 +32,8 @@ describe('what the Functions host and Core Tools read', () => {
     expect(host.extensionBundle).toEqual({ id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' });
     expect(host.extensions.http.routePrefix).toBe('api');
     expect(host.extensions.durableTask.hubName).toMatch(/^[A-Za-z][A-Za-z0-9]{2,49}$/);
+    // A second start of an erasure's or a run's instance id never replaces one still running.
+    expect(host.extensions.durableTask.overridableExistingInstanceStates).toBe('NonRunningStates');
     // Requests are the host's telemetry (the SDK does not duplicate them) and are never sampled away.
     expect(host.logging.applicationInsights.samplingSettings.excludedTypes).toContain('Request');
   });

@@ -197,7 +197,15 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
       now: () => clock.now(),
       verifyReplay: true,
     });
-    const crashing = new JobService(runs, new LocalJobScheduler(driver), clock, 'local', test.app.services.jobs.definitions);
+    const crashing = new JobService({
+      runs,
+      scheduler: new LocalJobScheduler(driver),
+      clock,
+      mode: 'local',
+      definitions: test.app.services.jobs.definitions,
+      signals: telemetryJobSignals(loggerTelemetry(createLogger(() => undefined))),
+      logger: createLogger(() => undefined),
+    });
     const crashedRunId = await asDurableClientFunction(() => crashing.startRun(JOB, { asOf }, 'operator'));
     await driver.waitForCompletion(crashedRunId);
     expect(await asDurableClientFunction(() => crashing.getRun(JOB, crashedRunId))).toMatchObject({ status: 'failed', failures: 1 });

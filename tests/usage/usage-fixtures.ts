@@ -16,6 +16,7 @@ import { UsageAnonymiser, type UsageAnonymiserOptions } from '../../lib/usage/us
 import { UsageLedger } from '../../lib/usage/usage-ledger.js';
 import type { Services } from '../../lib/services.js';
 import { usageFeature } from '../../lib/usage/usage-feature.js';
+import { jobsFeature } from '../../lib/jobs/jobs-feature.js';
 import { asDurableClientFunction } from '../../local/invocation.js';
 import type { TestApp } from '../support/test-app.js';
 
@@ -104,12 +105,12 @@ export function jobHarness(options: {
       ...options.anonymiser,
     },
   );
-  const features = [usageFeature];
+  const features = [usageFeature, jobsFeature];
   const scheduler = localJobScheduler(
-    { features, services: async () => ({ usageAnonymiser: anonymiser }) as Services, clock: options.clock, logger },
+    { features, services: async () => ({ usageAnonymiser: anonymiser, jobs }) as Services, clock: options.clock, logger },
     options.wrapActivity ? { wrapActivity: options.wrapActivity } : {},
   );
-  const jobs = new JobService(runs, scheduler, options.clock, 'local', featureJobs(features));
+  const jobs: JobService = new JobService({ runs, scheduler, clock: options.clock, mode: 'local', definitions: featureJobs(features), signals: telemetryJobSignals(loggerTelemetry(logger)), logger });
   return {
     // As the job-run routes call it: inside a function that declares the durable client.
     jobs: {
