@@ -1,10 +1,16 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { featureJobs, type JobDefinition } from '../lib/app/feature.js';
+import { FEATURES } from '../lib/features.js';
 import type { JobRunView } from '../lib/jobs/job-runs.js';
 import { DEV_OPERATOR_SUBJECT, loadOrCreateDevKeys, mintDevToken } from './dev-issuer.js';
 
-const USAGE = 'usage: npm run job -- <job> [--as-of YYYY-MM-DD] [--dry-run] [--url http://127.0.0.1:7071/api]\n  e.g. npm run job -- usage-anonymisation --dry-run';
+/** The jobs of the app, as the hosts register them: the CLI names them and counts in their units. */
+const JOBS: readonly JobDefinition[] = featureJobs(FEATURES);
+const USAGE = `usage: npm run job -- <job> [--as-of YYYY-MM-DD] [--dry-run] [--url http://127.0.0.1:7071/api]
+  jobs: ${JOBS.map((job) => job.name).join(', ')}
+  e.g. npm run job -- usage-anonymisation --dry-run`;
 const BAR_WIDTH = 30;
 
 export interface RunJobOptions {
@@ -18,7 +24,7 @@ export interface RunJobOptions {
 }
 
 /**
- * Starts a job run on a running local host (`POST /operations/jobs/{job}/runs`, as ops would in
+ * Starts a job run on a running local host (`POST /api/operations/jobs/{job}/runs`, as ops would in
  * Azure) and follows it to the end with a progress bar. Resolves with the finished run.
  */
 export async function runJob(options: RunJobOptions): Promise<JobRunView> {
@@ -48,7 +54,8 @@ export function progressLine(run: JobRunView): string {
   const filled = Math.round(ratio * BAR_WIDTH);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}`;
   const overdue = run.overdue ? `, ${run.overdue} OVERDUE` : '';
-  return `[${bar}] ${Math.round(ratio * 100)}% ${run.processed}/${total} accounts, ${run.records} records, ${run.failures} failures${overdue} (${run.status})`;
+  const unit = JOBS.find((job) => job.name === run.job)?.unit ?? { one: 'unit', many: 'units' };
+  return `[${bar}] ${Math.round(ratio * 100)}% ${run.processed}/${total} ${total === 1 ? unit.one : unit.many}, ${run.records} records, ${run.failures} failures${overdue} (${run.status})`;
 }
 
 async function problemText(response: Response): Promise<string> {
@@ -70,6 +77,10 @@ async function main(): Promise<void> {
   const job = positionals[0];
   if (!job || values.help || positionals.length > 1) {
     console.error(USAGE);
+    process.exit(2);
+  }
+  if (!JOBS.some((definition) => definition.name === job)) {
+    console.error(`no job "${job}"; the jobs are: ${JOBS.map((definition) => definition.name).join(', ')}`);
     process.exit(2);
   }
   // The same dev-issuer keys the local host (npm start) trusts, kept in .local/.

@@ -96,3 +96,23 @@ export async function startAzurite(port: number, location: string, quiet = false
   await waitForPort(port, child, 'azurite');
   return { name: 'azurite', endpoint: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`, stop: stopper(child) };
 }
+
+/**
+ * Azurite with all three services (blob, queue, table) on their default ports: what the
+ * Functions host itself needs for `AzureWebJobsStorage=UseDevelopmentStorage=true` (timers,
+ * the Durable Functions task hub), with the app's blobs on the same account.
+ */
+export async function startAzuriteForHost(location: string, quiet = false): Promise<ChildService> {
+  const ports = { blob: 10000, queue: 10001, table: 10002 };
+  for (const [service, port] of Object.entries(ports)) {
+    await assertPortFree(`Azurite ${service}`, port, 'Stop what uses it (an `npm start` already running?).');
+  }
+  await mkdir(location, { recursive: true });
+  const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  const child = startChild('azurite', [
+    main, '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--location', location,
+    '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose',
+  ], quiet);
+  for (const port of Object.values(ports)) await waitForPort(port, child, 'azurite');
+  return { name: 'azurite', endpoint: `http://127.0.0.1:${ports.blob}/${AZURITE_ACCOUNT}`, stop: stopper(child) };
+}

@@ -27,7 +27,7 @@ describe('npm run job (local/run-job.ts)', () => {
     expect(run).toMatchObject({ status: 'completed', processed: 1, remaining: 0, asOf: '2031-05-02T00:00:00.000Z' });
     const text = output.join('');
     expect(text).toMatch(/^usage-anonymisation run [0-9a-f-]{36} as of 2031-05-02\n/);
-    expect(text).toContain('[##############################] 100% 1/1 accounts, 0 records, 0 failures (completed)');
+    expect(text).toContain('[##############################] 100% 1/1 deleted account, 0 records, 0 failures (completed)');
   });
 
   it('a dry run with nothing due completes at once', async () => {
@@ -45,11 +45,13 @@ describe('npm run job (local/run-job.ts)', () => {
     await expect(call('usage-anonymisation', await test.operatorToken(), 'next week')).rejects.toThrow(/body\/asOf/);
   });
 
-  it('draws the bar from accounts processed and remaining', () => {
-    const line = progressLine({
+  it('draws the bar from what the job counts, processed and remaining, in the job\'s own unit', () => {
+    const run = {
       id: 'x', job: 'usage-anonymisation', status: 'running', trigger: 'operator', dryRun: false, asOf: '', processed: 1, remaining: 3,
       records: 10, failures: 0, overdue: null, createdAt: '', startedAt: null, finishedAt: null,
-    });
-    expect(line).toBe('[########----------------------] 25% 1/4 accounts, 10 records, 0 failures (running)');
+    } as const;
+    expect(progressLine(run)).toBe('[########----------------------] 25% 1/4 deleted accounts, 10 records, 0 failures (running)');
+    expect(progressLine({ ...run, job: 'export-expiry' })).toContain('1/4 exports');
+    expect(progressLine({ ...run, job: 'leaver-report-expiry' })).toContain('1/4 reports');
   });
 });

@@ -123,8 +123,10 @@ describe('each host rule fails on a registration that breaks it', () => {
   };
   const violationsOf = (rule: string) => checkHostRules(breaking[rule]!(registered), context).filter((violation) => violation.rule === rule);
 
-  it('covers every rule', () => {
+  it('covers every rule, and docs/operations.md writes each one down', async () => {
     expect(Object.keys(breaking).sort()).toEqual(HOST_RULES.map((rule) => rule.id).sort());
+    const operations = await readFile(join(root, 'docs', 'operations.md'), 'utf8');
+    for (const rule of HOST_RULES) expect(operations, rule.id).toContain(`| \`${rule.id}\` |`);
   });
 
   for (const rule of HOST_RULES) {
