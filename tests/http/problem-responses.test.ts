@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerMunicipality, startTestApp, type TestApp, type TestResponse } from '../support/test-app.js';
+import { capturingLogger } from '../usage/usage-fixtures.js';
 
 let test: TestApp;
 let operator: string;
+const { logger, lines } = capturingLogger();
 
 beforeAll(async () => {
-  test = await startTestApp({ env: { MAX_BODY_BYTES: '4096' } });
+  test = await startTestApp({ env: { MAX_BODY_BYTES: '4096' }, composition: { logger } });
   operator = await test.operatorToken();
   await registerMunicipality(test, '1103');
 });
@@ -89,5 +91,23 @@ describe('RFC 9457 problem responses', () => {
     const forged = Buffer.from(JSON.stringify({ v: 1, s: 'x', c: 'y' })).toString('base64url');
     expectProblem(await test.request('GET', `/municipalities?continuationToken=${forged}`, { token: operator }), 400, 'invalid-continuation-token');
     expectProblem(await test.request('GET', '/municipalities?continuationToken=%25%25', { token: operator }), 400, 'invalid-continuation-token');
+  });
+
+  it('fault injection (a store throws unexpectedly): 500 with a request id, and the log says why under the same id, without personal data', async () => {
+    const municipalities = test.app.services.municipalities;
+    const list = municipalities.list.bind(municipalities);
+    municipalities.list = () => Promise.reject(new TypeError('lookup failed for Kari Nordmann <kari.nordmann@example.no>, fnr 01017012345'));
+    try {
+      const response = await test.request('GET', '/municipalities', { token: operator });
+      expectProblem(response, 500, 'internal');
+      const requestId = response.headers.get('x-request-id');
+      expect(response.text).not.toContain('Kari');
+      const line = lines.find((entry) => entry.event === 'request-failed' && entry.requestId === requestId);
+      expect(line).toMatchObject({ route: 'list-municipalities', error: 'TypeError', detail: 'lookup failed for [name] <[email]>, fnr [national-id]' });
+      expect(String(line?.stack)).toMatch(/^TypeError\n\s+at /);
+      expect(JSON.stringify(line)).not.toMatch(/Kari|Nordmann|example\.no|01017012345/);
+    } finally {
+      municipalities.list = list;
+    }
   });
 });
