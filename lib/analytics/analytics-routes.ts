@@ -1,6 +1,4 @@
-import { staffOf } from '../access/scopes.js';
 import { analyticsQuerySchema, usageReportSchema } from './usage-analytics.js';
-import { auditEvent } from '../audit/audit-log.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { tenantParams } from '../http/route-params.js';
 
@@ -16,12 +14,8 @@ export const analyticsRoutes: AnyRoute[] = [
     query: analyticsQuerySchema,
     response: usageReportSchema,
     successStatus: 200,
-    uses: ['analytics', 'audit'],
-    handler: async ({ params, query, principal }, services) => {
-      const staff = staffOf(principal);
-      const report = await services.analytics.usageReport(params.municipalityId, query);
-      await services.audit.record(auditEvent(staff, 'read', 'usage-analytics', []));
-      return { status: 200, body: report };
-    },
+    audit: { action: 'read', resource: 'usage-analytics' },
+    uses: ['analytics'],
+    handler: async ({ params, query }, services) => ({ status: 200, body: await services.analytics.usageReport(params.municipalityId, query) }),
   }),
 ];

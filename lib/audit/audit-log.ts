@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { StaffPrincipal } from '../access/scopes.js';
 import type { Page } from '../paging/continuation.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 
@@ -74,17 +73,4 @@ export class AuditLog {
       page,
     );
   }
-}
-
-/** The audit event for a staff caller: their user id and highest-privilege role, never their name. */
-export function auditEvent(principal: StaffPrincipal, action: AuditAction, resourceType: string, targetIds: readonly string[]): AuditEvent {
-  const roleOrder = ['data-admin', 'municipality-admin', 'school-admin', 'teacher'] as const;
-  return {
-    municipalityId: principal.municipalityId,
-    actorId: principal.userId,
-    actorRole: roleOrder.find((role) => principal.roles.includes(role)) ?? 'staff',
-    action,
-    resourceType,
-    targetIds,
-  };
 }

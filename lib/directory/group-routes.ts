@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { groupReadScope, inScope, managementScope, staffOf, type StaffPrincipal } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import type { Versioned } from '../data/documents.js';
 import { groupInputSchema, groupPatchSchema, groupSchema, type StoredGroup } from './groups.js';
 import { etagHeader, ifMatchOf } from '../http/etag.js';
@@ -57,14 +57,14 @@ export const groupRoutes: AnyRoute[] = [
     body: groupInputSchema,
     response: groupSchema,
     successStatus: 201,
-    uses: ['audit', 'groups'],
+    audit: { action: 'create', resource: 'group', targets: ({ body }, group) => [...idsOf(group), ...body.studentIds, ...body.teacherIds] },
+    uses: ['groups'],
     handler: async ({ params, body, principal }, services) => {
       const staff = staffOf(principal);
       if (!inScope(managementScope(staff), { schoolIds: [body.schoolId] })) {
         throw problems.validation([{ field: 'body/schoolId', message: 'refers to a school you do not manage' }]);
       }
       const group = await services.groups.create(params.municipalityId, body);
-      await services.audit.record(auditEvent(staff, 'create', 'group', [group.value.id, ...body.studentIds, ...body.teacherIds]));
       return {
         status: 201,
         body: group.value,
@@ -100,14 +100,15 @@ export const groupRoutes: AnyRoute[] = [
     response: groupSchema,
     successStatus: 200,
     requiresIfMatch: true,
-    uses: ['audit', 'groups'],
+    audit: { action: 'update', resource: 'group' },
+    uses: ['groups'],
     handler: async ({ params, body, headers, principal }, services) => {
       const staff = staffOf(principal);
       const current = await manageableGroup(services, staff, params.groupId);
       const group = await services.groups.update(params.municipalityId, current, body, ifMatchOf(headers));
       const members = [...current.value.studentIds, ...group.value.studentIds, ...current.value.teacherIds, ...group.value.teacherIds];
-      await services.audit.record(auditEvent(staff, 'update', 'group', [params.groupId, ...members]));
-      return { status: 200, body: group.value, headers: etagHeader(group.etag) };
+      // The members before the change too: removing a student from a group is about them.
+      return { status: 200, body: group.value, headers: etagHeader(group.etag), auditTargets: [params.groupId, ...members] };
     },
   }),
   defineRoute({
@@ -120,12 +121,12 @@ export const groupRoutes: AnyRoute[] = [
     params: groupParams,
     successStatus: 204,
     errorStatuses: [409],
-    uses: ['audit', 'groups'],
+    audit: { action: 'delete', resource: 'group', targets: ({ params }) => [params.groupId] },
+    uses: ['groups'],
     handler: async ({ params, principal }, services) => {
       const staff = staffOf(principal);
       await manageableGroup(services, staff, params.groupId);
       await services.groups.delete(params.municipalityId, params.groupId);
-      await services.audit.record(auditEvent(staff, 'delete', 'group', [params.groupId]));
       return { status: 204 };
     },
   }),

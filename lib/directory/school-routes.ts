@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { staffOf } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { schoolInputSchema, schoolPatchSchema, schoolSchema } from './schools.js';
 import { etagHeader, ifMatchOf } from '../http/etag.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
@@ -37,10 +36,10 @@ export const schoolRoutes: AnyRoute[] = [
     body: schoolInputSchema,
     response: schoolSchema,
     successStatus: 201,
-    uses: ['audit', 'schools'],
-    handler: async ({ params, body, principal }, services) => {
+    audit: { action: 'create', resource: 'school', targets: (_request, school) => idsOf(school) },
+    uses: ['schools'],
+    handler: async ({ params, body }, services) => {
       const school = await services.schools.create(params.municipalityId, body);
-      await services.audit.record(auditEvent(staffOf(principal), 'create', 'school', [school.value.id]));
       return {
         status: 201,
         body: school.value,
@@ -76,10 +75,10 @@ export const schoolRoutes: AnyRoute[] = [
     response: schoolSchema,
     successStatus: 200,
     requiresIfMatch: true,
-    uses: ['audit', 'schools'],
-    handler: async ({ params, body, headers, principal }, services) => {
+    audit: { action: 'update', resource: 'school', targets: ({ params }) => [params.schoolId] },
+    uses: ['schools'],
+    handler: async ({ params, body, headers }, services) => {
       const school = await services.schools.update(params.municipalityId, params.schoolId, body, ifMatchOf(headers));
-      await services.audit.record(auditEvent(staffOf(principal), 'update', 'school', [params.schoolId]));
       return { status: 200, body: school.value, headers: etagHeader(school.etag) };
     },
   }),
@@ -93,10 +92,10 @@ export const schoolRoutes: AnyRoute[] = [
     params: schoolParams,
     successStatus: 204,
     errorStatuses: [409],
-    uses: ['audit', 'schools'],
-    handler: async ({ params, principal }, services) => {
+    audit: { action: 'delete', resource: 'school', targets: ({ params }) => [params.schoolId] },
+    uses: ['schools'],
+    handler: async ({ params }, services) => {
       await services.schools.delete(params.municipalityId, params.schoolId);
-      await services.audit.record(auditEvent(staffOf(principal), 'delete', 'school', [params.schoolId]));
       return { status: 204 };
     },
   }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inScope, managementScope, staffOf } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { studentInputSchema, studentPatchSchema, studentSchema } from './students.js';
 import { etagHeader, ifMatchOf } from '../http/etag.js';
 import { problems } from '../http/problem.js';
@@ -29,14 +29,12 @@ export const studentRoutes: AnyRoute[] = [
     query: z.strictObject({ ...pagingQuery, schoolId: z.uuid().optional(), status: z.enum(['active', 'leaver']).optional() }),
     response: pageOf(studentSchema),
     successStatus: 200,
-    uses: ['audit', 'studentGate', 'students'],
+    audit: { action: 'list', resource: 'student', targets: (_request, page) => idsOf(page) },
+    uses: ['studentGate', 'students'],
     handler: async ({ params, query, principal }, services) => {
       const staff = staffOf(principal);
       const scope = await services.studentGate.readScope(staff);
       const page = await services.students.list(params.municipalityId, scope, query, query);
-      if (page.items.length > 0) {
-        await services.audit.record(auditEvent(staff, 'list', 'student', page.items.map((student) => student.id)));
-      }
       return { status: 200, body: page };
     },
   }),
@@ -51,13 +49,13 @@ export const studentRoutes: AnyRoute[] = [
     body: studentInputSchema,
     response: studentSchema,
     successStatus: 201,
-    uses: ['audit', 'schools', 'students'],
+    audit: { action: 'create', resource: 'student', targets: (_request, student) => idsOf(student) },
+    uses: ['schools', 'students'],
     handler: async ({ params, body, principal }, services) => {
       const staff = staffOf(principal);
       assertManagesSchool(managementScope(staff), body.schoolId);
       await services.schools.assertExist(params.municipalityId, [body.schoolId]);
       const student = await services.students.create(params.municipalityId, body);
-      await services.audit.record(auditEvent(staff, 'create', 'student', [student.value.id]));
       return {
         status: 201,
         body: student.value,
@@ -75,11 +73,11 @@ export const studentRoutes: AnyRoute[] = [
     params: studentParams,
     response: studentSchema,
     successStatus: 200,
-    uses: ['audit', 'studentGate'],
+    audit: { action: 'read', resource: 'student', targets: ({ params }) => [params.studentId] },
+    uses: ['studentGate'],
     handler: async ({ params, principal }, services) => {
       const staff = staffOf(principal);
       const student = await services.studentGate.readable(staff, params.studentId);
-      await services.audit.record(auditEvent(staff, 'read', 'student', [params.studentId]));
       return { status: 200, body: student.value, headers: etagHeader(student.etag) };
     },
   }),
@@ -96,7 +94,8 @@ export const studentRoutes: AnyRoute[] = [
     successStatus: 200,
     requiresIfMatch: true,
     errorStatuses: [409],
-    uses: ['audit', 'schools', 'studentGate', 'students'],
+    audit: { action: 'update', resource: 'student', targets: ({ params }) => [params.studentId] },
+    uses: ['schools', 'studentGate', 'students'],
     handler: async ({ params, body, headers, principal }, services) => {
       const staff = staffOf(principal);
       const current = await services.studentGate.manageable(staff, params.studentId);
@@ -105,7 +104,6 @@ export const studentRoutes: AnyRoute[] = [
         await services.schools.assertExist(params.municipalityId, [body.schoolId]);
       }
       const student = await services.students.update(params.municipalityId, current, body, ifMatchOf(headers));
-      await services.audit.record(auditEvent(staff, 'update', 'student', [params.studentId]));
       return { status: 200, body: student.value, headers: etagHeader(student.etag) };
     },
   }),

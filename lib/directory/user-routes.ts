@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { inScope, staffOf, staffReadScope, type StaffPrincipal } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { userInputSchema, userPatchSchema, userReceiptSchema, userSchema, type StoredUser } from './users.js';
 import { etagHeader, ifMatchOf } from '../http/etag.js';
 import { problems } from '../http/problem.js';
@@ -48,14 +48,14 @@ export const userRoutes: AnyRoute[] = [
     response: userReceiptSchema,
     successStatus: 201,
     errorStatuses: [409],
-    uses: ['audit', 'municipalities', 'principals', 'schools', 'users'],
+    audit: { action: 'create', resource: 'user', targets: (_request, user) => idsOf(user) },
+    uses: ['municipalities', 'principals', 'schools', 'users'],
     handler: async ({ params, body, principal }, services) => {
       await services.municipalities.get(params.municipalityId);
       assertMayAssign(principal, undefined, body);
       await services.schools.assertExist(params.municipalityId, body.schoolIds);
       const user = await services.users.create(params.municipalityId, body);
       services.principals.forget(body.identity);
-      if (principal?.kind === 'staff') await services.audit.record(auditEvent(principal, 'create', 'user', [user.id]));
       return {
         status: 201,
         body: user,
@@ -74,11 +74,11 @@ export const userRoutes: AnyRoute[] = [
     query: z.strictObject(pagingQuery),
     response: pageOf(userSchema),
     successStatus: 200,
-    uses: ['audit', 'users'],
+    audit: { action: 'list', resource: 'user', targets: (_request, page) => idsOf(page) },
+    uses: ['users'],
     handler: async ({ params, query, principal }, services) => {
       const staff = staffOf(principal);
       const page = await services.users.list(params.municipalityId, staffReadScope(staff), query);
-      if (page.items.length > 0) await services.audit.record(auditEvent(staff, 'list', 'user', page.items.map((user) => user.id)));
       return { status: 200, body: page };
     },
   }),
@@ -92,12 +92,12 @@ export const userRoutes: AnyRoute[] = [
     params: userParams,
     response: userSchema,
     successStatus: 200,
-    uses: ['audit', 'users'],
+    audit: { action: 'read', resource: 'user', targets: ({ params }) => [params.userId] },
+    uses: ['users'],
     handler: async ({ params, principal }, services) => {
       const staff = staffOf(principal);
       const user = await services.users.get(params.municipalityId, params.userId);
       if (!visibleTo(staff, user.value)) throw problems.notFound();
-      await services.audit.record(auditEvent(staff, 'read', 'user', [params.userId]));
       return { status: 200, body: user.value, headers: etagHeader(user.etag) };
     },
   }),
@@ -113,7 +113,8 @@ export const userRoutes: AnyRoute[] = [
     response: userSchema,
     successStatus: 200,
     requiresIfMatch: true,
-    uses: ['audit', 'principals', 'schools', 'users'],
+    audit: { action: 'update', resource: 'user', targets: ({ params }) => [params.userId] },
+    uses: ['principals', 'schools', 'users'],
     handler: async ({ params, body, headers, principal }, services) => {
       const staff = staffOf(principal);
       const current = await services.users.get(params.municipalityId, params.userId);
@@ -123,7 +124,6 @@ export const userRoutes: AnyRoute[] = [
       if (body.schoolIds) await services.schools.assertExist(params.municipalityId, body.schoolIds);
       const user = await services.users.update(params.municipalityId, current, body, ifMatchOf(headers));
       services.principals.forget(user.value.identity);
-      await services.audit.record(auditEvent(staff, 'update', 'user', [params.userId]));
       return { status: 200, body: user.value, headers: etagHeader(user.etag) };
     },
   }),

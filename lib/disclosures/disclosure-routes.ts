@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { staffOf } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { disclosureInputSchema, disclosureSchema } from './disclosure-model.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { pageOf, pagingQuery } from '../paging/continuation.js';
@@ -20,11 +20,11 @@ export const disclosureRoutes: AnyRoute[] = [
     body: disclosureInputSchema,
     response: disclosureSchema,
     successStatus: 201,
-    uses: ['audit', 'disclosures'],
+    audit: { action: 'create', resource: 'disclosure', targets: (_request, disclosure) => [...idsOf(disclosure), ...disclosure.subjectIds] },
+    uses: ['disclosures'],
     handler: async ({ body, principal }, services) => {
       const staff = staffOf(principal);
       const disclosure = await services.disclosures.register(staff, body);
-      await services.audit.record(auditEvent(staff, 'create', 'disclosure', [disclosure.id, ...disclosure.subjectIds]));
       return {
         status: 201,
         body: disclosure,

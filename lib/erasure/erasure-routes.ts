@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { staffOf, type StaffPrincipal } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { bulkErasureSchema, erasureSchema, instructionReferenceSchema, type StoredErasure } from './erasure-model.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { pageOf, pagingQuery } from '../paging/continuation.js';
@@ -21,7 +21,7 @@ function accepted(erasure: StoredErasure, status: 200 | 202) {
  * A repeated instruction for the same person answers with the erasure that covered them:
  * 200 once it completed; an unfinished one is resumed (202).
  */
-type ErasureServices = Pick<Services, 'erasures' | 'erasureRunner' | 'audit'>;
+type ErasureServices = Pick<Services, 'erasures' | 'erasureRunner'>;
 
 async function eraseOne(services: ErasureServices, staff: StaffPrincipal, subjectType: 'student' | 'user', subjectId: string, instructionReference: string) {
   const covering = await services.erasures.findCovering(staff.municipalityId, subjectType, subjectId);
@@ -38,7 +38,6 @@ async function eraseOne(services: ErasureServices, staff: StaffPrincipal, subjec
     instructionReference,
     requestedBy: staff.userId,
   });
-  await services.audit.record(auditEvent(staff, 'delete', 'erasure', [erasure.id]));
   await services.erasureRunner.schedule(erasure.municipalityId, erasure.id);
   return accepted(erasure, 202);
 }
@@ -57,7 +56,8 @@ export const erasureRoutes: AnyRoute[] = [
     query: instructionQuery,
     response: erasureSchema,
     successStatus: 202,
-    uses: ['erasures', 'erasureRunner', 'audit'],
+    audit: { action: 'delete', resource: 'erasure', targets: (_request, erasure) => idsOf(erasure) },
+    uses: ['erasures', 'erasureRunner'],
     handler: async ({ params, query, principal }, services) =>
       eraseOne(services, staffOf(principal), 'student', params.studentId, query.instructionReference),
   }),
@@ -72,7 +72,8 @@ export const erasureRoutes: AnyRoute[] = [
     query: instructionQuery,
     response: erasureSchema,
     successStatus: 202,
-    uses: ['erasures', 'erasureRunner', 'audit'],
+    audit: { action: 'delete', resource: 'erasure', targets: (_request, erasure) => idsOf(erasure) },
+    uses: ['erasures', 'erasureRunner'],
     handler: async ({ params, query, principal }, services) =>
       eraseOne(services, staffOf(principal), 'user', params.userId, query.instructionReference),
   }),
@@ -87,7 +88,8 @@ export const erasureRoutes: AnyRoute[] = [
     body: bulkErasureSchema,
     response: erasureSchema,
     successStatus: 202,
-    uses: ['audit', 'erasureRunner', 'erasures'],
+    audit: { action: 'create', resource: 'erasure', targets: (_request, erasure) => idsOf(erasure) },
+    uses: ['erasureRunner', 'erasures'],
     handler: async ({ body, principal }, services) => {
       const staff = staffOf(principal);
       const erasure = await services.erasures.accept({
@@ -98,7 +100,6 @@ export const erasureRoutes: AnyRoute[] = [
         instructionReference: body.instructionReference,
         requestedBy: staff.userId,
       });
-      await services.audit.record(auditEvent(staff, 'create', 'erasure', [erasure.id]));
       if (erasure.status !== 'completed') await services.erasureRunner.schedule(erasure.municipalityId, erasure.id);
       return accepted(erasure, 202);
     },

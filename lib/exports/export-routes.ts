@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { staffOf } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { exportRequestSchema, exportSchema } from './export-model.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { pageOf, pagingQuery } from '../paging/continuation.js';
@@ -22,11 +22,11 @@ export const exportRoutes: AnyRoute[] = [
     response: exportSchema,
     successStatus: 201,
     errorStatuses: [422],
-    uses: ['audit', 'exports'],
+    audit: { action: 'create', resource: 'export', targets: (_request, created) => [...idsOf(created), created.subjectId] },
+    uses: ['exports'],
     handler: async ({ body, principal }, services) => {
       const staff = staffOf(principal);
       const created = await services.exports.request(staff, body);
-      await services.audit.record(auditEvent(staff, 'create', 'export', [created.id, created.subjectId]));
       return {
         status: 201,
         body: created,
@@ -72,16 +72,16 @@ export const exportRoutes: AnyRoute[] = [
     rawContentType: 'application/octet-stream',
     successStatus: 200,
     errorStatuses: [409, 410],
-    uses: ['audit', 'exports'],
-    handler: async ({ params, principal }, services) => {
-      const staff = staffOf(principal);
+    audit: { action: 'read', resource: 'export' },
+    uses: ['exports'],
+    handler: async ({ params }, services) => {
       const { record, file } = await services.exports.download(params.municipalityId, params.exportId);
-      await services.audit.record(auditEvent(staff, 'read', 'export', [record.id, record.subjectId]));
       return {
         status: 200,
         raw: file.content,
         contentType: file.contentType,
         headers: { 'Content-Disposition': `attachment; filename="${file.fileName}"` },
+        auditTargets: [record.id, record.subjectId],
       };
     },
   }),

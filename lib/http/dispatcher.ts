@@ -3,6 +3,7 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { cosmosStatus, retryAfterSeconds } from '../data/cosmos-errors.js';
 import { formatCounts } from '../data/operation-counter.js';
+import { auditActor } from '../audit/audit-actor.js';
 import { TokenRejected } from '../identity/token-rejected.js';
 import { hasRole, type Principal } from '../identity/principal.js';
 import type { Services } from '../services.js';
@@ -11,7 +12,7 @@ import { createLogger } from '../logger.js';
 import { describeError } from '../telemetry/scrubber.js';
 import { clientInfo } from '../usage/client-info.js';
 import { HttpProblem, problems } from './problem.js';
-import { isRaw, type AnyRoute, type RouteResult } from './route.js';
+import { isRaw, type AnyRoute, type RouteRequest, type RouteResult } from './route.js';
 import { parseOrThrow } from './validation.js';
 
 const JSON_MEDIA_TYPES = ['application/json', 'application/merge-patch+json'];
@@ -68,7 +69,22 @@ async function run(route: AnyRoute, request: HttpRequest, services: Services, re
   const query = parseOrThrow('query', route.query ?? z.strictObject({}), queryObject(request));
   const body = METHODS_WITH_BODY.has(route.method) && route.body ? await readBody(route, request, services) : undefined;
   if (route.requiresIfMatch && !request.headers.get('if-match')) throw problems.preconditionRequired();
-  return route.handler({ params, query, body, principal, headers: request.headers, requestId }, services);
+  const routeRequest = { params, query, body, principal, headers: request.headers, requestId };
+  const result = await route.handler(routeRequest, services);
+  if (route.audit && principal) await recordAudit(route, routeRequest, result, principal, services);
+  return result;
+}
+
+/** The declared audit entry of a success, written before the caller gets the answer. */
+async function recordAudit(route: AnyRoute, request: RouteRequest<Record<string, unknown>, unknown, unknown>, result: RouteResult<unknown>, principal: Principal, services: Services): Promise<void> {
+  const audit = route.audit as NonNullable<AnyRoute['audit']>;
+  const actor = auditActor(principal, services.config.privacyDigestKey);
+  if (!actor) return;
+  const response = isRaw(result) ? undefined : result.body;
+  const targets = result.auditTargets ?? audit.targets?.(request as never, response) ?? [];
+  if (audit.action === 'list' && targets.length === 0) return;
+  const municipalityId = audit.municipality?.(request as never, response) ?? String(request.params[TENANT_PARAM]);
+  await services.audit.record({ municipalityId, ...actor, action: audit.action, resourceType: audit.resource, targetIds: targets });
 }
 
 async function authenticate(request: HttpRequest, services: Services): Promise<Principal> {

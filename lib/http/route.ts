@@ -1,5 +1,6 @@
 import type { Cookie } from '@azure/functions';
 import type { z } from 'zod';
+import type { AuditAction } from '../audit/audit-log.js';
 import type { Principal, Role } from '../identity/principal.js';
 import type { ServiceName, Services } from '../services.js';
 
@@ -31,6 +32,8 @@ export interface JsonResult<T> {
   headers?: Record<string, string>;
   /** Set-Cookie, one per cookie (a header map holds one): the session routes (P11). */
   cookies?: Cookie[];
+  /** Ids the audit entry names when the route's declared `targets` cannot see them (they are not in the response). */
+  auditTargets?: readonly string[];
 }
 
 export interface RawResult {
@@ -38,11 +41,25 @@ export interface RawResult {
   raw: string | Uint8Array;
   contentType: string;
   headers?: Record<string, string>;
+  auditTargets?: readonly string[];
 }
 
 export type RouteResult<T> = JsonResult<T> | RawResult;
 
 type AnyZodObject = z.ZodObject<z.ZodRawShape>;
+
+/**
+ * That a successful call is written to the municipality's audit log (who read or changed
+ * what): the dispatcher writes it before answering, for every caller, operators included.
+ */
+export interface AuditDeclaration<P, Q, B, R> {
+  action: AuditAction;
+  resource: string;
+  /** The ids the entry names; a `list` naming none is not written. */
+  targets?: (request: RouteRequest<P, Q, B>, response: R) => readonly string[];
+  /** The municipality whose log gets the entry; default the one in the path. */
+  municipality?: (request: RouteRequest<P, Q, B>, response: R) => string;
+}
 
 export interface RouteDefinition<
   P extends AnyZodObject = AnyZodObject,
@@ -73,6 +90,8 @@ export interface RouteDefinition<
   requiresIfMatch?: boolean;
   /** Served by the local host only; never registered as an Azure Function. */
   localOnly?: boolean;
+  /** Audited: each success leaves an entry in the municipality's audit log; refusals leave none. */
+  audit?: AuditDeclaration<z.infer<P>, z.infer<Q>, z.infer<B>, z.input<R>>;
   /**
    * The services the handler uses; it receives these and no others. Whether the function
    * needs the durable client binding follows from them (lib/app/function-registrations.ts).

@@ -21,6 +21,8 @@ export const municipalityRoutes: AnyRoute[] = [
     response: municipalitySchema,
     successStatus: 201,
     errorStatuses: [409],
+    // The tenant's own log records that, and by which operator, it was registered.
+    audit: { action: 'create', resource: 'municipality', targets: (_request, municipality) => [municipality.id], municipality: (_request, municipality) => municipality.id },
     uses: ['municipalities', 'settings'],
     handler: async ({ body }, services) => {
       const municipality = await services.municipalities.register(body);

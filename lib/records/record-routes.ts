@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { staffOf } from '../access/scopes.js';
-import { auditEvent } from '../audit/audit-log.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { etagHeader, ifMatchOf } from '../http/etag.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { TENANT_ROLES } from '../identity/principal.js';
@@ -28,12 +28,12 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       query: z.strictObject(pagingQuery),
       response: pageOf(schema),
       successStatus: 200,
-      uses: ['audit', 'records', 'studentGate'],
+      audit: { action: 'list', resource: kind, targets: ({ params }, page) => [params.studentId, ...idsOf(page)] },
+      uses: ['records', 'studentGate'],
       handler: async ({ params, query, principal }, services) => {
         const staff = staffOf(principal);
         await services.studentGate.readable(staff, params.studentId);
         const page = await services.records.list(kind, params.municipalityId, params.studentId, query);
-        await services.audit.record(auditEvent(staff, 'list', kind, [params.studentId, ...page.items.map((record) => record.id)]));
         return { status: 200, body: page };
       },
     }),
@@ -48,12 +48,12 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       body: inputSchemaOf(kind),
       response: schema,
       successStatus: 201,
-      uses: ['audit', 'records', 'studentGate'],
+      audit: { action: 'create', resource: kind, targets: ({ params }, record) => [params.studentId, ...idsOf(record)] },
+      uses: ['records', 'studentGate'],
       handler: async ({ params, body, principal }, services) => {
         const staff = staffOf(principal);
         const student = await services.studentGate.recordWritable(staff, params.studentId);
         const record = await services.records.create(kind, student.value, staff.userId, body);
-        await services.audit.record(auditEvent(staff, 'create', kind, [params.studentId, record.value.id]));
         return {
           status: 201,
           body: record.value,
@@ -71,12 +71,12 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       params: recordParams,
       response: schema,
       successStatus: 200,
-      uses: ['audit', 'records', 'studentGate'],
+      audit: { action: 'read', resource: kind, targets: ({ params }) => [params.studentId, params.recordId] },
+      uses: ['records', 'studentGate'],
       handler: async ({ params, principal }, services) => {
         const staff = staffOf(principal);
         await services.studentGate.readable(staff, params.studentId);
         const record = await services.records.get(kind, params.municipalityId, params.studentId, params.recordId);
-        await services.audit.record(auditEvent(staff, 'read', kind, [params.studentId, params.recordId]));
         return { status: 200, body: record.value, headers: etagHeader(record.etag) };
       },
     }),
@@ -92,13 +92,13 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       response: schema,
       successStatus: 200,
       requiresIfMatch: true,
-      uses: ['audit', 'records', 'studentGate'],
+      audit: { action: 'update', resource: kind, targets: ({ params }) => [params.studentId, params.recordId] },
+      uses: ['records', 'studentGate'],
       handler: async ({ params, body, headers, principal }, services) => {
         const staff = staffOf(principal);
         await services.studentGate.recordWritable(staff, params.studentId);
         const current = await services.records.get(kind, params.municipalityId, params.studentId, params.recordId);
         const record = await services.records.update(kind, current, body, ifMatchOf(headers));
-        await services.audit.record(auditEvent(staff, 'update', kind, [params.studentId, params.recordId]));
         return { status: 200, body: record.value, headers: etagHeader(record.etag) };
       },
     }),

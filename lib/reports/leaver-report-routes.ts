@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { staffOf } from '../access/scopes.js';
+import { idsOf } from '../audit/audit-actor.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { pageOf, pagingQuery } from '../paging/continuation.js';
 import {
@@ -30,6 +31,7 @@ export const leaverReportRoutes: AnyRoute[] = [
     body: generationRequestSchema,
     response: generationRunSchema,
     successStatus: 202,
+    audit: { action: 'create', resource: 'leaver-report-run', targets: ({ body }, run) => [...idsOf(run), ...(body.studentIds ?? [])] },
     uses: ['leaverReports'],
     handler: async ({ params, body, principal }, services) => {
       const run = await services.leaverReports.service.requestGeneration(staffOf(principal), params.municipalityId, body);
@@ -46,6 +48,7 @@ export const leaverReportRoutes: AnyRoute[] = [
     params: runParams,
     response: generationRunSchema,
     successStatus: 200,
+    audit: { action: 'read', resource: 'leaver-report-run', targets: ({ params }) => [params.runId] },
     uses: ['leaverReports'],
     handler: async ({ params, principal }, services) => ({
       status: 200,
@@ -63,6 +66,7 @@ export const leaverReportRoutes: AnyRoute[] = [
     query: z.strictObject({ ...pagingQuery, schoolId: z.uuid().optional(), schoolYear: schoolYearSchema.optional(), runId: z.uuid().optional() }),
     response: pageOf(leaverReportSchema),
     successStatus: 200,
+    audit: { action: 'list', resource: 'leaver-report', targets: (_request, page) => page.items.flatMap((report) => [report.id, report.studentId]) },
     uses: ['leaverReports'],
     handler: async ({ params, query, principal }, services) => {
       const { limit, continuationToken, ...filter } = query;
@@ -79,6 +83,7 @@ export const leaverReportRoutes: AnyRoute[] = [
     params: reportParams,
     response: leaverReportSchema,
     successStatus: 200,
+    audit: { action: 'read', resource: 'leaver-report', targets: (_request, report) => [report.id, report.studentId] },
     uses: ['leaverReports'],
     handler: async ({ params, principal }, services) => ({
       status: 200,
@@ -96,6 +101,7 @@ export const leaverReportRoutes: AnyRoute[] = [
     query: z.strictObject({ format: z.enum(REPORT_FORMATS).default('pdf') }),
     rawContentType: 'application/pdf',
     successStatus: 200,
+    audit: { action: 'read', resource: 'leaver-report-document' },
     uses: ['leaverReports'],
     handler: async ({ params, query, principal }, services) => {
       const document = await services.leaverReports.service.document(staffOf(principal), params.municipalityId, params.reportId, query.format);
@@ -104,6 +110,7 @@ export const leaverReportRoutes: AnyRoute[] = [
         raw: document.content,
         contentType: document.contentType,
         headers: { 'Content-Disposition': `attachment; filename="${document.fileName}"` },
+        auditTargets: [params.reportId, document.studentId],
       };
     },
   }),

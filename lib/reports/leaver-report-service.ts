@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { inScope, type StaffPrincipal } from '../access/scopes.js';
 import type { StudentGate } from '../access/student-gate.js';
-import { auditEvent, type AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { SchoolStore } from '../directory/schools.js';
 import type { SettingsStore } from '../directory/settings.js';
@@ -33,7 +32,6 @@ export interface LeaverReportServiceDependencies {
   gate: StudentGate;
   schools: SchoolStore;
   settings: SettingsStore;
-  audit: AuditLog;
   /** The job machinery's scheduler (Durable Functions in Azure, the local driver otherwise). */
   scheduler: () => JobScheduler;
   clock: Clock;
@@ -43,6 +41,8 @@ export interface ReportDocument {
   content: Buffer;
   contentType: string;
   fileName: string;
+  /** Whose report: the audit entry of the download names them. */
+  studentId: string;
 }
 
 type StudentVisibility = Pick<StoredStudent, 'id' | 'schoolId' | 'status' | 'teacherIds'>;
@@ -51,7 +51,7 @@ type StudentVisibility = Pick<StoredStudent, 'id' | 'schoolId' | 'status' | 'tea
  * The request path of P4: start a generation run, follow it, list, read and download
  * reports. Every read goes through the student's visibility (P5) and the controller's
  * current retention: a report past its deadline answers 404 even before the job removed it.
- * Every read, download and generation is audited, with ids only.
+ * Every read, download and generation is audited (declared on the routes), with ids only.
  */
 export class LeaverReportService {
   constructor(private readonly deps: LeaverReportServiceDependencies) {}
@@ -90,7 +90,6 @@ export class LeaverReportService {
       await deps.index.patchRun(municipalityId, run.id, [{ op: 'set', path: '/status', value: 'failed' }, { op: 'set', path: '/finishedAt', value: now }]);
       throw error;
     }
-    await deps.audit.record(auditEvent(staff, 'create', 'leaver-report-run', [run.id, ...(request.studentIds ?? [])]));
     return viewOfRun(run, 0);
   }
 
@@ -105,7 +104,6 @@ export class LeaverReportService {
       if (state === 'failed') run = { ...run, status: 'failed' };
     }
     const generated = await this.deps.index.countReady(municipalityId, runId);
-    await this.deps.audit.record(auditEvent(staff, 'read', 'leaver-report-run', [runId]));
     return viewOfRun(run, generated);
   }
 
@@ -120,15 +118,11 @@ export class LeaverReportService {
       filter,
       page,
     );
-    if (found.items.length > 0) {
-      await this.deps.audit.record(auditEvent(staff, 'list', 'leaver-report', found.items.flatMap((report) => [report.id, report.studentId])));
-    }
     return { items: found.items.map((report) => viewOf(report, months)), continuationToken: found.continuationToken };
   }
 
   async get(staff: StaffPrincipal, municipalityId: string, id: string): Promise<LeaverReportView> {
     const { report, months } = await this.readable(staff, municipalityId, id);
-    await this.deps.audit.record(auditEvent(staff, 'read', 'leaver-report', [report.id, report.studentId]));
     return viewOf(report, months);
   }
 
@@ -137,8 +131,7 @@ export class LeaverReportService {
     const content = await this.deps.blobs.download(blobNameOf(report, format));
     // A blob missing behind its index entry: the expiry job's repair removes the entry.
     if (!content) throw problems.notFound();
-    await this.deps.audit.record(auditEvent(staff, 'read', 'leaver-report-document', [report.id, report.studentId]));
-    return { content, contentType: CONTENT_TYPES[format], fileName: `avgangsrapport-${report.id}.${format}` };
+    return { content, contentType: CONTENT_TYPES[format], fileName: `avgangsrapport-${report.id}.${format}`, studentId: report.studentId };
   }
 
   /** Ready, not past the deadline that applies now, and of a student the caller may see; else 404. */

@@ -8,7 +8,7 @@ import { createLeaverReports } from './leaver-reports.js';
 /** P4: leaver reports as PDF and JSON in Blob Storage, kept no longer than the controller's retention (at most 12 months). */
 export const leaverReportsFeature = defineFeature({
   name: 'leaver-reports',
-  services: ({ cosmos, blob, clock, telemetry, scheduler }, { studentGate, students, schools, settings, municipalities, audit }) => ({
+  services: ({ cosmos, blob, clock, telemetry, scheduler }, { studentGate, students, schools, settings, municipalities }) => ({
     leaverReports: createLeaverReports({
       containers: cosmos.containers,
       blob,
@@ -17,7 +17,6 @@ export const leaverReportsFeature = defineFeature({
       schools,
       settings,
       municipalities,
-      audit,
       signals: telemetryJobSignals(telemetry),
       scheduler: () => scheduler,
       clock,

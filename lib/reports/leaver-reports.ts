@@ -1,6 +1,5 @@
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { StudentGate } from '../access/student-gate.js';
-import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Containers } from '../data/cosmos.js';
 import type { SchoolStore } from '../directory/schools.js';
@@ -34,7 +33,6 @@ export interface LeaverReportContext {
   schools: SchoolStore;
   settings: SettingsStore;
   municipalities: MunicipalityRegistry;
-  audit: AuditLog;
   signals: JobSignals;
   /** Resolved on use: the scheduler is built after this module (its local driver runs this module's activities). */
   scheduler: () => JobScheduler;
@@ -52,7 +50,6 @@ export function createLeaverReports(context: LeaverReportContext): LeaverReports
       gate: context.gate,
       schools: context.schools,
       settings: context.settings,
-      audit: context.audit,
       scheduler: context.scheduler,
       clock: context.clock,
     }),

@@ -400,6 +400,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => test.close());
 
+/** Every audit entry of every municipality: a cross-partition count only a test may make. */
+async function auditEntries(): Promise<number> {
+  const { resources } = await test.app.services.cosmos.containers.audit.items.query<number>('SELECT VALUE COUNT(1) FROM c').fetchAll();
+  return resources[0] ?? 0;
+}
+
 function foreignIds(place: Place): string[] {
   const other = place === 'foreign' ? 'home' : 'foreign';
   if (other === 'foreign') {
@@ -424,9 +430,17 @@ describe('authorisation matrix', () => {
       const path = `${pathFor(route, world, variant)}${fixture.query ? `?${fixture.query}` : ''}`;
       const headers: Record<string, string> = fixture.ifMatch ? { 'if-match': '"stale-etag"' } : {};
       const body = fixture.body?.(world, variant);
+      const auditBefore = route.audit ? await auditEntries() : 0;
       const response = await test.request(route.method, path, { token: tokens.get(actor.name), headers, ...(body === undefined ? {} : { body }) });
       const expected = expectedStatus(route, fixture, actor, variant);
       const label = `${route.name} [${variant.label}] as ${actor.name}`;
+      if (route.audit) {
+        // Every audited success leaves exactly one entry (a list that named nobody may leave none); a refusal none.
+        const written = (await auditEntries()) - auditBefore;
+        const emptyList = route.audit.action === 'list' && Array.isArray(response.body?.items) && response.body.items.length === 0;
+        const wanted = response.status < 300 ? (emptyList ? [0, 1] : [1]) : [0];
+        if (!wanted.includes(written)) failures.push(`${label}: ${response.status} wrote ${written} audit entries, expected ${wanted.join(' or ')}`);
+      }
       if (response.status !== expected) failures.push(`${label}: expected ${expected}, got ${response.status} ${response.text.slice(0, 160)}`);
       if (response.status >= 400 && !response.headers.get('content-type')?.includes('application/problem+json')) failures.push(`${label}: error without problem+json`);
       if (actor.kind === 'staff') {
