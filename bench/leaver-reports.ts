@@ -84,7 +84,7 @@ async function seedSchool(services: Services): Promise<{ principal: StaffPrincip
   await services.municipalities.register({ id: MUNICIPALITY, name: 'Oslo' });
   await services.settings.initialise(MUNICIPALITY);
   const school = (await services.schools.create(MUNICIPALITY, { name: 'Bjølsen skole' })).value;
-  const principal: StaffPrincipal = { kind: 'staff', identity: { issuer: 'bench', subject: 'bench' }, userId: randomUUID(), municipalityId: MUNICIPALITY, roles: ['school-admin'], schoolIds: [school.id] };
+  const principal: StaffPrincipal = { kind: 'staff', identity: { issuer: 'bench', subject: 'bench' }, userId: randomUUID(), municipalityId: MUNICIPALITY, roles: ['school-admin'], schoolIds: [school.id], memberships: [MUNICIPALITY] };
   for (let i = 0; i < LEAVERS; i += 1) {
     const student = (await services.students.create(MUNICIPALITY, { givenName: 'Åse', familyName: `Ørjasæter ${i}`, birthDate: '2015-01-01', schoolId: school.id, yearLevel: 10, status: 'leaver', leftAt: '2031-06-20' })).value;
     const author = principal.userId;

@@ -27,7 +27,7 @@ export interface LocalHost {
 const { HttpRequest } = functions;
 type HttpRequest = InstanceType<typeof HttpRequest>;
 const API_PREFIX = '/api';
-const CORS_HEADERS = 'Authorization, Content-Type, If-Match, X-Requested-With';
+const CORS_HEADERS = 'Authorization, Content-Type, If-Match, X-Requested-With, Engage-Municipality, Idempotency-Key';
 
 /**
  * Serves the app's HTTP functions as the Functions host would: it refuses to start with a

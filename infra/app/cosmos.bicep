@@ -97,7 +97,7 @@ var containers containerSpec[] = [
   {
     name: 'audit'
     partitionKeyPaths: ['/municipalityId', '/month']
-    indexedPaths: ['/targetIds/[]/?', '/at/?', '/actorId/?']
+    indexedPaths: ['/targetIds/[]/?', '/at/?', '/actorId/?', '/actorRole/?']
   }
   {
     name: 'usage'

@@ -16,6 +16,15 @@ export function auditActor(principal: Principal, digestKey: string): { actorId: 
   return undefined;
 }
 
+/**
+ * What the audit says instead of an erased staff user's id: one stable keyed pseudonym per
+ * person, so the controller still sees that one erased actor did those things, while nobody
+ * without the key can link it to the id (which is gone everywhere else).
+ */
+export function erasedActorPseudonym(digestKey: string, municipalityId: string, userId: string): string {
+  return `erased:${keyedDigest(digestKey, `audit-actor:${municipalityId}:${userId}`).slice(0, 22)}`;
+}
+
 /** The ids of a response: a page's items, or the resource itself (for audit declarations). */
 export function idsOf(response: unknown): string[] {
   if (response && typeof response === 'object') {

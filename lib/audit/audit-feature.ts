@@ -7,6 +7,6 @@ import { auditRoutes } from './audit-routes.js';
 export const auditFeature = defineFeature({
   name: 'audit',
   services: ({ cosmos, clock }) => ({ audit: new AuditLog(cosmos.containers.audit, clock) }),
-  privacyProviders: ({ cosmos, clock }) => [auditPrivacyProvider(cosmos.containers.audit, clock)],
+  privacyProviders: ({ cosmos, clock, config }) => [auditPrivacyProvider(cosmos.containers.audit, clock, config.privacyDigestKey)],
   routes: auditRoutes,
 });

@@ -62,11 +62,21 @@ export class AuditLog {
     await this.audit.items.create(entry);
   }
 
-  list(municipalityId: string, month: string | undefined, targetId: string | undefined, page: PageRequest): Promise<Page<AuditEntry>> {
+  list(municipalityId: string, month: string | undefined, filter: { targetId?: string | undefined; actorRole?: string }, page: PageRequest): Promise<Page<AuditEntry>> {
+    const conditions: string[] = [];
+    const parameters: { name: string; value: string }[] = [];
+    if (filter.targetId) {
+      conditions.push('ARRAY_CONTAINS(c.targetIds, @target)');
+      parameters.push({ name: '@target', value: filter.targetId });
+    }
+    if (filter.actorRole) {
+      conditions.push('c.actorRole = @role');
+      parameters.push({ name: '@role', value: filter.actorRole });
+    }
     return queryPage<AuditEntry>(
       this.audit,
       {
-        ...(targetId ? { where: 'ARRAY_CONTAINS(c.targetIds, @target)', parameters: [{ name: '@target', value: targetId }] } : {}),
+        ...(conditions.length > 0 ? { where: conditions.join(' AND '), parameters } : {}),
         orderBy: 'c.at DESC',
       },
       [['municipalityId', municipalityId], ['month', month ?? this.clock.now().toISOString().slice(0, 7)]],

@@ -2,6 +2,7 @@ import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import { queryAll } from '../paging/query-page.js';
 import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
+import { erasedActorPseudonym } from './audit-actor.js';
 
 export const ERASED_ID = 'erased';
 
@@ -23,8 +24,12 @@ export function monthsSince(since: string | undefined, now: Date): string[] {
   return months;
 }
 
-/** P3/P16: the audit trail keeps the actions but no longer names the erased person. */
-export function auditPrivacyProvider(audit: Container, clock: Clock): PrivacyProvider {
+/**
+ * P3/P16: the audit trail keeps the actions but no longer names the erased person: as a
+ * target they become a placeholder, as an actor a stable keyed pseudonym (accountability
+ * stays: one erased actor did these things), never a blank.
+ */
+export function auditPrivacyProvider(audit: Container, clock: Clock, digestKey: string): PrivacyProvider {
   const entriesNaming = async (subject: PrivacySubject) => {
     const found: StoredEntry[] = [];
     for (const month of monthsSince(subject.since, clock.now())) {
@@ -41,7 +46,7 @@ export function auditPrivacyProvider(audit: Container, clock: Clock): PrivacyPro
     locations: [{ kind: 'cosmos', container: 'audit', documentTypes: ['audit-entry'] }],
     categories: ['who read or changed which records (ids only)'],
     purpose: 'Accountability towards the controller: who read or changed what',
-    retention: 'Kept; the erased person is replaced by a placeholder',
+    retention: 'Kept; an erased target is replaced by a placeholder, an erased actor by a keyed pseudonym',
     subjects: ['student', 'user'],
     order: 90,
     async export(subject) {
@@ -57,7 +62,7 @@ export function auditPrivacyProvider(audit: Container, clock: Clock): PrivacyPro
       for (const entry of entries) {
         const redacted = {
           ...entry,
-          actorId: entry.actorId === subject.id ? null : entry.actorId,
+          actorId: entry.actorId === subject.id ? erasedActorPseudonym(digestKey, subject.municipalityId, subject.id) : entry.actorId,
           targetIds: entry.targetIds.map((id) => (id === subject.id ? ERASED_ID : id)),
         };
         await audit.item(entry.id, [entry.municipalityId, entry.month]).replace(redacted);

@@ -19,7 +19,24 @@ export const auditRoutes: AnyRoute[] = [
     uses: ['audit'],
     handler: async ({ params, query }, services) => ({
       status: 200,
-      body: await services.audit.list(params.municipalityId, query.month, query.targetId, query),
+      body: await services.audit.list(params.municipalityId, query.month, { targetId: query.targetId }, query),
+    }),
+  }),
+  defineRoute({
+    name: 'list-operator-actions',
+    method: 'GET',
+    path: '/municipalities/{municipalityId}/operator-actions',
+    summary: "What platform operators (the processor's staff) did in this municipality, newest first, one month at a time: every operator write is here",
+    tag: 'audit',
+    access: { kind: 'roles', roles: ['municipality-admin', 'data-admin'] },
+    params: tenantParams,
+    query: z.strictObject({ ...pagingQuery, month: monthSchema.optional() }),
+    response: pageOf(auditEntrySchema),
+    successStatus: 200,
+    uses: ['audit'],
+    handler: async ({ params, query }, services) => ({
+      status: 200,
+      body: await services.audit.list(params.municipalityId, query.month, { actorRole: 'platform-operator' }, query),
     }),
   }),
 ];

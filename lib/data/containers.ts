@@ -34,7 +34,7 @@ export const CONTAINERS = {
       // Erasure: tombstones, repeat detection by digest, ids still to tombstone, leavers by date, the instructing admin.
       '/erasureId/?', '/subjectDigests/[]/?', '/tombstonesPending/[]/?', '/leftAt/?', '/requestedBy/?',
     ],
-    documentTypes: ['settings', 'school', 'group', 'user', 'student', 'erasure'],
+    documentTypes: ['settings', 'school', 'group', 'user', 'student', 'erasure', 'bootstrap', 'data-admins'],
   },
   records: {
     id: 'records',
@@ -46,7 +46,7 @@ export const CONTAINERS = {
   audit: {
     id: 'audit',
     partitionKeyPaths: ['/municipalityId', '/month'],
-    indexedPaths: ['/targetIds/[]/?', '/at/?', '/actorId/?'],
+    indexedPaths: ['/targetIds/[]/?', '/at/?', '/actorId/?', '/actorRole/?'],
     documentTypes: ['audit-entry'],
   },
   consents: {

@@ -27,10 +27,10 @@ export const directoryFeature = defineFeature({
       studentGate: new StudentGate(students, settings),
     };
   },
-  privacyProviders: ({ cosmos, groups, principals }) => [
+  privacyProviders: ({ cosmos, groups, principals, users }) => [
     nonPersonalDirectoryProvider(),
     studentsPrivacyProvider(cosmos.containers.directory),
-    usersPrivacyProvider(cosmos.containers.directory, cosmos.containers.identities, (subject) => {
+    usersPrivacyProvider(cosmos.containers.directory, users, (subject) => {
       if (subject.identity) principals.forget(subject.identity);
     }),
     groupsPrivacyProvider(groups),

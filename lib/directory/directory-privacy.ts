@@ -1,5 +1,5 @@
 import type { Container } from '@azure/cosmos';
-import { identityKey } from '../identity/identity-key.js';
+import type { UserDirectory } from './users.js';
 import type { ExportSection, PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
 import type { GroupStore } from './groups.js';
 import { deleteIfPresent } from '../data/documents.js';
@@ -34,13 +34,12 @@ export function studentsPrivacyProvider(directory: Container): PrivacyProvider {
   };
 }
 
-/** Staff users and the identity mapping that lets them sign in. */
-export function usersPrivacyProvider(directory: Container, identities: Container, forgetSignIn: (subject: PrivacySubject) => void): PrivacyProvider {
-  const mappingId = (subject: PrivacySubject) => (subject.identity ? identityKey(subject.identity) : undefined);
+/** Staff users and the identity mapping that lets them sign in (one membership per municipality). */
+export function usersPrivacyProvider(directory: Container, users: UserDirectory, forgetSignIn: (subject: PrivacySubject) => void): PrivacyProvider {
   return {
     name: 'directory.users',
     locations: [
-      { kind: 'cosmos', container: 'directory', documentTypes: ['user'] },
+      { kind: 'cosmos', container: 'directory', documentTypes: ['user', 'data-admins'] },
       { kind: 'cosmos', container: 'identities', documentTypes: ['identity'] },
     ],
     categories: ['name', 'email', 'phone', 'roles and schools', 'sign-in identity (issuer and subject)'],
@@ -53,15 +52,16 @@ export function usersPrivacyProvider(directory: Container, identities: Container
       return { provider: this.name, description: 'Staff account', items: user?.type === 'user' ? [withoutSystemFields(user)] : [] };
     },
     async erase(subject) {
-      const key = mappingId(subject);
-      const mapping = key ? await deleteIfPresent(identities, key, key) : 0;
+      // Only this municipality's membership: the same person may still work in another one.
+      const mapping = subject.identity ? await users.releaseMembership(subject.identity, subject.municipalityId, subject.id) : 0;
       forgetSignIn(subject);
-      return mapping + (await deleteIfPresent(directory, subject.id, subject.municipalityId));
+      const roster = await users.dropFromDataAdmins(subject.municipalityId, subject.id);
+      return mapping + roster + (await deleteIfPresent(directory, subject.id, subject.municipalityId));
     },
     async verify(subject) {
       const leftovers: string[] = [];
-      const key = mappingId(subject);
-      if (key && (await readRaw(identities, key, key))) leftovers.push('the identity mapping still exists');
+      if (subject.identity && (await users.holdsMembership(subject.identity, subject.municipalityId, subject.id))) leftovers.push('the identity mapping still names the user');
+      if (await users.namedAsDataAdmin(subject.municipalityId, subject.id)) leftovers.push('the data admin roster still names the user');
       if (await readRaw(directory, subject.id, subject.municipalityId)) leftovers.push('the user document still exists');
       return leftovers;
     },
@@ -99,11 +99,11 @@ export function nonPersonalDirectoryProvider(): PrivacyProvider {
   return {
     name: 'directory.non-personal',
     locations: [
-      { kind: 'cosmos', container: 'directory', documentTypes: ['settings', 'school'] },
+      { kind: 'cosmos', container: 'directory', documentTypes: ['settings', 'school', 'bootstrap'] },
       { kind: 'cosmos', container: 'platform', documentTypes: ['municipality'] },
     ],
     categories: [],
-    purpose: "The controller's settings, schools and the tenant registry: no personal data",
+    purpose: "The controller's settings, schools, when its first admin was registered, and the tenant registry: no personal data",
     retention: 'While the municipality uses the service',
     subjects: [],
     export: async () => ({ provider: 'directory.non-personal', description: 'No personal data', items: [] }),

@@ -5,31 +5,12 @@ import { userInputSchema, userPatchSchema, userReceiptSchema, userSchema, type S
 import { etagHeader, ifMatchOf } from '../http/etag.js';
 import { problems } from '../http/problem.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
-import { hasRole, type Principal, type TenantRole } from '../identity/principal.js';
+import type { Principal } from '../identity/principal.js';
+import { assertBootstrap, assertMayAssign } from './role-model.js';
 import { pageOf, pagingQuery } from '../paging/continuation.js';
 import { tenantParams, userParams } from '../http/route-params.js';
 
 const READERS = ['municipality-admin', 'school-admin', 'data-admin', 'teacher'] as const;
-const SCHOOL_ADMIN_GRANTABLE: readonly TenantRole[] = ['teacher', 'school-admin'];
-
-/**
- * A school admin manages staff of their own schools only: they may grant teacher and
- * school-admin, add or remove their own schools, and never touch municipality-wide staff.
- */
-function assertMayAssign(principal: Principal | undefined, before: Pick<StoredUser, 'roles' | 'schoolIds'> | undefined, after: Pick<StoredUser, 'roles' | 'schoolIds'>): void {
-  if (principal?.kind === 'operator' || (principal?.kind === 'staff' && hasRole(principal, 'municipality-admin'))) return;
-  const staff = staffOf(principal);
-  const own = new Set(staff.schoolIds);
-  const rolesOk = after.roles.every((role) => SCHOOL_ADMIN_GRANTABLE.includes(role)) &&
-    (before?.roles ?? []).every((role) => SCHOOL_ADMIN_GRANTABLE.includes(role));
-  if (!rolesOk) throw problems.validation([{ field: 'body/roles', message: 'school admins may only grant teacher and school-admin' }]);
-  const changed = [...(before?.schoolIds ?? []), ...after.schoolIds].filter(
-    (id) => !(before?.schoolIds.includes(id) && after.schoolIds.includes(id)),
-  );
-  if (after.schoolIds.length === 0 || changed.some((id) => !own.has(id))) {
-    throw problems.validation([{ field: 'body/schoolIds', message: 'school admins may only assign their own schools' }]);
-  }
-}
 
 function visibleTo(staff: StaffPrincipal, user: StoredUser): boolean {
   return staff.userId === user.id || inScope(staffReadScope(staff), { schoolIds: user.schoolIds });
@@ -40,7 +21,7 @@ export const userRoutes: AnyRoute[] = [
     name: 'create-user',
     method: 'POST',
     path: '/municipalities/{municipalityId}/users',
-    summary: "Register a staff user; platform operators may bootstrap a municipality's first users",
+    summary: "Register a staff user; a platform operator registers only a municipality's first admin",
     tag: 'directory',
     access: { kind: 'roles', roles: ['platform-operator', 'municipality-admin', 'school-admin'] },
     params: tenantParams,
@@ -52,9 +33,16 @@ export const userRoutes: AnyRoute[] = [
     uses: ['municipalities', 'principals', 'schools', 'users'],
     handler: async ({ params, body, principal }, services) => {
       await services.municipalities.get(params.municipalityId);
-      assertMayAssign(principal, undefined, body);
-      await services.schools.assertExist(params.municipalityId, body.schoolIds);
-      const user = await services.users.create(params.municipalityId, body);
+      const caller = principal as Principal;
+      let user;
+      if (caller.kind === 'operator') {
+        user = await services.users.bootstrap(params.municipalityId, body, (admins) => assertBootstrap(body, admins));
+      } else {
+        assertMayAssign(caller, { after: body, changesContact: true });
+        await services.schools.assertExist(params.municipalityId, body.schoolIds);
+        user = await services.users.create(params.municipalityId, body);
+      }
+      if (user.roles.includes('data-admin')) await services.users.admitDataAdmin(params.municipalityId, user.id);
       services.principals.forget(body.identity);
       return {
         status: 201,
@@ -105,9 +93,9 @@ export const userRoutes: AnyRoute[] = [
     name: 'update-user',
     method: 'PATCH',
     path: '/municipalities/{municipalityId}/users/{userId}',
-    summary: 'Change a staff user (JSON merge patch; phone null removes it); needs If-Match',
+    summary: 'Change a staff user (JSON merge patch; phone null removes it); roles per the role model (nobody their own); needs If-Match',
     tag: 'directory',
-    access: { kind: 'roles', roles: ['municipality-admin', 'school-admin'] },
+    access: { kind: 'roles', roles: ['municipality-admin', 'school-admin', 'data-admin'] },
     params: userParams,
     body: userPatchSchema,
     response: userSchema,
@@ -118,11 +106,21 @@ export const userRoutes: AnyRoute[] = [
     handler: async ({ params, body, headers, principal }, services) => {
       const staff = staffOf(principal);
       const current = await services.users.get(params.municipalityId, params.userId);
-      if (!inScope(staffReadScope(staff), { schoolIds: current.value.schoolIds })) throw problems.notFound();
+      if (!visibleTo(staff, current.value)) throw problems.notFound();
       const after = { roles: body.roles ?? current.value.roles, schoolIds: body.schoolIds ?? current.value.schoolIds };
-      assertMayAssign(principal, current.value, after);
+      const changesContact = body.name !== undefined || body.email !== undefined || body.phone !== undefined;
+      assertMayAssign(staff, { target: current.value, after, changesContact });
+      const losesDataAdmin = current.value.roles.includes('data-admin') && !after.roles.includes('data-admin');
+      const gainsDataAdmin = !current.value.roles.includes('data-admin') && after.roles.includes('data-admin');
       if (body.schoolIds) await services.schools.assertExist(params.municipalityId, body.schoolIds);
-      const user = await services.users.update(params.municipalityId, current, body, ifMatchOf(headers));
+      // Removals go through the roster before the user changes; grants after (lib/directory/users.ts).
+      if (losesDataAdmin) await services.users.releaseDataAdmins(params.municipalityId, [params.userId]);
+      const user = await services.users.update(params.municipalityId, current, body, ifMatchOf(headers)).catch(async (error: unknown) => {
+        // The roles did not change after all: the roster takes the user back (it may only ever run short).
+        if (losesDataAdmin) await services.users.admitDataAdmin(params.municipalityId, params.userId).catch(() => undefined);
+        throw error;
+      });
+      if (gainsDataAdmin) await services.users.admitDataAdmin(params.municipalityId, params.userId);
       services.principals.forget(user.value.identity);
       return { status: 200, body: user.value, headers: etagHeader(user.etag) };
     },

@@ -31,10 +31,15 @@ export const erasureSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
-  /** Completed by then, or it is overdue (ERASURE_OVERDUE_HOURS after it was accepted). */
-  deadline: z.string(),
+  /** Completed by then, or it is overdue (ERASURE_OVERDUE_HOURS after it was accepted; none on records from before deadlines). */
+  deadline: z.string().nullable().default(null),
   /** Not completed by its deadline: ops are alerted, and the work goes on until it completes. */
-  overdue: z.boolean(),
+  overdue: z.boolean().default(false),
+  /**
+   * Staff erasures: what the audit log says instead of each erased user's id (a keyed
+   * pseudonym), so the controller can still follow what one erased actor did.
+   */
+  auditPseudonyms: z.array(z.string()).default([]),
 });
 
 export type Erasure = z.infer<typeof erasureSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { staffOf, type StaffPrincipal } from '../access/scopes.js';
 import { idsOf } from '../audit/audit-actor.js';
+import { assertNotOwnErasure } from '../directory/role-model.js';
 import { bulkErasureSchema, erasureSchema, instructionReferenceSchema, type StoredErasure } from './erasure-model.js';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { pageOf, pagingQuery } from '../paging/continuation.js';
@@ -21,9 +22,16 @@ function accepted(erasure: StoredErasure, status: 200 | 202) {
  * A repeated instruction for the same person answers with the erasure that covered them:
  * 200 once it completed; an unfinished one is resumed (202).
  */
-type ErasureServices = Pick<Services, 'erasures' | 'erasureRunner'>;
+type ErasureServices = Pick<Services, 'erasures' | 'erasureRunner' | 'users'>;
+
+/** Staff are erased on another data admin's instruction, and never the municipality's last data admin. */
+async function assertMayEraseUsers(services: Pick<Services, 'users'>, staff: StaffPrincipal, userIds: readonly string[]): Promise<void> {
+  assertNotOwnErasure(staff, userIds);
+  await services.users.releaseDataAdmins(staff.municipalityId, userIds);
+}
 
 async function eraseOne(services: ErasureServices, staff: StaffPrincipal, subjectType: 'student' | 'user', subjectId: string, instructionReference: string) {
+  if (subjectType === 'user') await assertMayEraseUsers(services, staff, [subjectId]);
   const covering = await services.erasures.findCovering(staff.municipalityId, subjectType, subjectId);
   if (covering?.status === 'completed') return accepted(covering, 200);
   if (covering) {
@@ -57,7 +65,7 @@ export const erasureRoutes: AnyRoute[] = [
     response: erasureSchema,
     successStatus: 202,
     audit: { action: 'delete', resource: 'erasure', targets: (_request, erasure) => idsOf(erasure) },
-    uses: ['erasures', 'erasureRunner'],
+    uses: ['erasures', 'erasureRunner', 'users'],
     handler: async ({ params, query, principal }, services) =>
       eraseOne(services, staffOf(principal), 'student', params.studentId, query.instructionReference),
   }),
@@ -73,7 +81,7 @@ export const erasureRoutes: AnyRoute[] = [
     response: erasureSchema,
     successStatus: 202,
     audit: { action: 'delete', resource: 'erasure', targets: (_request, erasure) => idsOf(erasure) },
-    uses: ['erasures', 'erasureRunner'],
+    uses: ['erasures', 'erasureRunner', 'users'],
     handler: async ({ params, query, principal }, services) =>
       eraseOne(services, staffOf(principal), 'user', params.userId, query.instructionReference),
   }),
@@ -89,9 +97,10 @@ export const erasureRoutes: AnyRoute[] = [
     response: erasureSchema,
     successStatus: 202,
     audit: { action: 'create', resource: 'erasure', targets: (_request, erasure) => idsOf(erasure) },
-    uses: ['erasureRunner', 'erasures'],
+    uses: ['erasureRunner', 'erasures', 'users'],
     handler: async ({ body, principal }, services) => {
       const staff = staffOf(principal);
+      if (body.subjectType === 'user' && body.subjectIds) await assertMayEraseUsers(services, staff, body.subjectIds);
       const erasure = await services.erasures.accept({
         municipalityId: staff.municipalityId,
         subjectType: body.subjectType,

@@ -13,6 +13,7 @@ import { keyedDigest } from '../privacy/keyed-digest.js';
 import type { PrivacyRegistry, PrivacySubject } from '../privacy/privacy-provider.js';
 import { MAX_SUBJECTS_PER_INSTRUCTION, type StoredErasure } from './erasure-model.js';
 import type { ErasureOutbox } from './erasure-outbox.js';
+import { erasedActorPseudonym } from '../audit/audit-actor.js';
 
 export interface ErasureInstruction {
   municipalityId: string;
@@ -108,6 +109,7 @@ export class ErasureService {
     for (const id of selected) if (await this.readSubject(municipalityId, subjectType, id)) ids.push(id);
     if (instruction.subjectIds && ids.length === 0) throw problems.notFound();
     const now = this.clock.now();
+    const deadline = new Date(now.getTime() + this.deps.overdueAfterMs).toISOString();
     const erasure: StoredErasure = {
       id: randomUUID(),
       type: 'erasure',
@@ -122,10 +124,11 @@ export class ErasureService {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
       finishedAt: ids.length === 0 ? now.toISOString() : null,
-      deadline: new Date(now.getTime() + this.deps.overdueAfterMs).toISOString(),
+      deadline,
       overdue: false,
+      auditPseudonyms: subjectType === 'user' ? ids.map((id) => erasedActorPseudonym(this.deps.digestKey, municipalityId, id)) : [],
     };
-    if (ids.length > 0) await this.outbox.add({ id: erasure.id, municipalityId, acceptedAt: erasure.createdAt, deadline: erasure.deadline });
+    if (ids.length > 0) await this.outbox.add({ id: erasure.id, municipalityId, acceptedAt: erasure.createdAt, deadline });
     await this.directory.items.create(erasure);
     return this.completeAcceptance(erasure);
   }
@@ -152,7 +155,8 @@ export class ErasureService {
    * schedule the erasure once more.
    */
   async resume(erasure: StoredErasure, subjectId: string): Promise<StoredErasure> {
-    await this.outbox.add({ id: erasure.id, municipalityId: erasure.municipalityId, acceptedAt: erasure.createdAt, deadline: erasure.deadline });
+    const deadline = erasure.deadline ?? new Date(this.clock.now().getTime() + this.deps.overdueAfterMs).toISOString();
+    await this.outbox.add({ id: erasure.id, municipalityId: erasure.municipalityId, acceptedAt: erasure.createdAt, deadline });
     await this.tombstone(erasure.municipalityId, erasure.subjectType, subjectId, erasure.id);
     if (erasure.status === 'failed') return this.update(erasure, { status: 'pending', finishedAt: null });
     return erasure;

@@ -5,7 +5,7 @@ import { cosmosStatus, retryAfterSeconds } from '../data/cosmos-errors.js';
 import { formatCounts } from '../data/operation-counter.js';
 import { auditActor } from '../audit/audit-actor.js';
 import { TokenRejected } from '../identity/token-rejected.js';
-import { hasRole, type Principal } from '../identity/principal.js';
+import { hasRole, type Principal, type TokenIdentity } from '../identity/principal.js';
 import type { Services } from '../services.js';
 import { sessionIdentity } from '../sessions/session-authentication.js';
 import { createLogger } from '../logger.js';
@@ -62,7 +62,7 @@ interface Caller {
 }
 
 async function run(route: AnyRoute, request: HttpRequest, services: Services, requestId: string, caller: Caller): Promise<RouteResult<unknown>> {
-  const principal = route.access.kind === 'public' ? undefined : await authenticate(request, services);
+  const principal = route.access.kind === 'public' ? undefined : await authenticate(route, request, services, chosenMunicipality(route, request));
   caller.principal = principal;
   const params = parseOrThrow('params', route.params ?? z.strictObject({}), { ...request.params });
   if (principal) authorise(route, principal, params as Record<string, unknown>);
@@ -87,15 +87,42 @@ async function recordAudit(route: AnyRoute, request: RouteRequest<Record<string,
   await services.audit.record({ municipalityId, ...actor, action: audit.action, resourceType: audit.resource, targetIds: targets });
 }
 
-async function authenticate(request: HttpRequest, services: Services): Promise<Principal> {
+/** The header naming the municipality a request outside `/municipalities/{id}` is for. */
+export const MUNICIPALITY_HEADER = 'engage-municipality';
+
+/**
+ * Which of the caller's municipalities the request is for: the one in the path, or, on the
+ * routes outside it, the one the header names. An identity that is staff in several
+ * municipalities must name one on the routes that act as staff; staff of one need not.
+ */
+function chosenMunicipality(route: AnyRoute, request: HttpRequest): { municipalityId: string | undefined; fromHeader: boolean } {
+  const inPath = request.params[TENANT_PARAM];
+  if (typeof inPath === 'string' && route.path.includes(`{${TENANT_PARAM}}`)) return { municipalityId: inPath, fromHeader: false };
+  return { municipalityId: request.headers.get(MUNICIPALITY_HEADER) ?? undefined, fromHeader: true };
+}
+
+async function authenticate(route: AnyRoute, request: HttpRequest, services: Services, chosen: ReturnType<typeof chosenMunicipality>): Promise<Principal> {
+  const principal = await services.principals.resolve(await identityOf(request, services), chosen.municipalityId);
+  if (principal.kind === 'staff' && chosen.fromHeader) {
+    if (chosen.municipalityId !== undefined && principal.municipalityId !== chosen.municipalityId) {
+      throw problems.validation([{ field: `headers/${MUNICIPALITY_HEADER}`, message: 'you are not staff in that municipality' }]);
+    }
+    // A route any signed-in caller may use (GET /me) answers for the first membership and lists them all.
+    if (chosen.municipalityId === undefined && principal.memberships.length > 1 && route.access.kind === 'roles') {
+      throw problems.validation([{ field: `headers/${MUNICIPALITY_HEADER}`, message: 'you are staff in several municipalities: name the one this request is for' }]);
+    }
+  }
+  return principal;
+}
+
+async function identityOf(request: HttpRequest, services: Services): Promise<TokenIdentity> {
   const header = request.headers.get('authorization');
   // The browser's session cookie (P11) stands in for a bearer token; see lib/sessions.
-  if (!header) return services.principals.resolve(await sessionIdentity(request, services.sessions, services.config.corsAllowedOrigins));
+  if (!header) return sessionIdentity(request, services.sessions, services.config.corsAllowedOrigins);
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match?.[1]) throw problems.unauthenticated('the Authorization header must be "Bearer <token>"');
   try {
-    const identity = await services.tokens.verify(match[1]);
-    return await services.principals.resolve(identity);
+    return await services.tokens.verify(match[1]);
   } catch (error) {
     if (error instanceof TokenRejected) throw problems.unauthenticated(error.reason);
     throw error;

@@ -9,6 +9,8 @@ const meSchema = z.object({
   municipalityId: z.string().nullable(),
   roles: z.array(z.enum(ROLES)),
   schoolIds: z.array(z.string()),
+  /** Every municipality where the caller is staff: name one in the Engage-Municipality header outside /municipalities/{id}. */
+  memberships: z.array(z.string()),
   /** Which privacy-policy version governs the caller, and one awaiting their acceptance (P18). */
   policy: policyStatusSchema,
 });
@@ -35,6 +37,7 @@ export const meRoutes: AnyRoute[] = [
             municipalityId: null,
             roles: [...(principal?.roles ?? [])],
             schoolIds: [],
+            memberships: [],
             policy: await acceptances.generalStatus(),
           },
         };
@@ -47,6 +50,7 @@ export const meRoutes: AnyRoute[] = [
           municipalityId: principal.municipalityId,
           roles: [...principal.roles],
           schoolIds: [...principal.schoolIds],
+          memberships: [...principal.memberships],
           policy: await acceptances.statusFor({ municipalityId: principal.municipalityId, userId: principal.userId }),
         },
       };

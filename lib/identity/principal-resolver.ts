@@ -1,19 +1,27 @@
 import type { OperatorIdentity } from '../config/config.js';
-import type { UserDirectory } from '../directory/users.js';
+import type { IdentityLink, StoredUser, UserDirectory } from '../directory/users.js';
 import type { Principal, TokenIdentity } from './principal.js';
 import { identityKey } from './identity-key.js';
 
+interface Member {
+  link: IdentityLink;
+  user: StoredUser;
+}
+
 interface CacheEntry {
-  principal: Principal;
+  members: Member[];
   expiresAt: number;
 }
 
-const MAX_ENTRIES = 10_000;
+const MAX_IDENTITIES = 10_000;
 
 /**
- * Maps a verified token identity to a principal. Results are cached briefly per process
- * so a request costs no identity reads in the common case; `forget` drops an entry when
- * the user changes or is erased here, and the TTL bounds staleness on other instances.
+ * Maps a verified token identity to a principal: an operator, nobody, or a staff user of one
+ * municipality. An identity may be staff in several municipalities; the one asked for (the
+ * tenant in the path, or the caller's choice) decides which user it is, and without a
+ * choice it is the membership it got first. Results are cached briefly per process, so a
+ * request costs no identity reads in the common case; `forget` drops an identity when its
+ * user changes or is erased here, and the TTL bounds staleness on other instances.
  */
 export class PrincipalResolver {
   private readonly cache = new Map<string, CacheEntry>();
@@ -28,17 +36,22 @@ export class PrincipalResolver {
     this.operators = new Set(operators.map((operator) => identityKey(operator)));
   }
 
-  async resolve(identity: TokenIdentity): Promise<Principal> {
+  async resolve(identity: TokenIdentity, municipalityId?: string): Promise<Principal> {
     const key = identityKey(identity);
     if (this.operators.has(key)) return { kind: 'operator', identity, roles: ['platform-operator'] };
-    const cached = this.cache.get(key);
-    if (cached && cached.expiresAt > this.now()) return cached.principal;
-    const principal = await this.lookup(identity);
-    if (this.ttlMs > 0) {
-      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, { principal, expiresAt: this.now() + this.ttlMs });
-    }
-    return principal;
+    const members = await this.membersOf(key, identity);
+    const chosen = members.find((member) => member.link.municipalityId === municipalityId) ?? members[0];
+    if (!chosen) return { kind: 'unregistered', identity, roles: [] };
+    const { user } = chosen;
+    return {
+      kind: 'staff',
+      identity,
+      userId: user.id,
+      municipalityId: user.municipalityId,
+      roles: user.roles,
+      schoolIds: user.schoolIds,
+      memberships: members.map((member) => member.link.municipalityId),
+    };
   }
 
   forget(identity: TokenIdentity): void {
@@ -49,17 +62,21 @@ export class PrincipalResolver {
     this.cache.clear();
   }
 
-  private async lookup(identity: TokenIdentity): Promise<Principal> {
-    const link = await this.users.findLink(identity);
-    const user = link ? await this.users.findUser(link.municipalityId, link.userId) : undefined;
-    if (!user) return { kind: 'unregistered', identity, roles: [] };
-    return {
-      kind: 'staff',
-      identity,
-      userId: user.id,
-      municipalityId: user.municipalityId,
-      roles: user.roles,
-      schoolIds: user.schoolIds,
-    };
+  /** The identity's users, one per municipality: from the cache, or two reads per membership. */
+  private async membersOf(key: string, identity: TokenIdentity): Promise<Member[]> {
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > this.now()) return cached.members;
+    const members = await this.live(await this.users.memberships(identity));
+    if (this.ttlMs > 0) {
+      if (!this.cache.has(key) && this.cache.size >= MAX_IDENTITIES) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(key, { members, expiresAt: this.now() + this.ttlMs });
+    }
+    return members;
+  }
+
+  /** Memberships whose user exists (a membership left by a crash, or of an erased user, does not count). */
+  private async live(links: readonly IdentityLink[]): Promise<Member[]> {
+    const found = await Promise.all(links.map(async (link) => ({ link, user: await this.users.findUser(link.municipalityId, link.userId) })));
+    return found.flatMap(({ link, user }) => (user ? [{ link, user }] : []));
   }
 }

@@ -18,6 +18,8 @@ export type Principal =
       municipalityId: string;
       roles: readonly TenantRole[];
       schoolIds: readonly string[];
+      /** Every municipality where this identity is staff; the principal is its user in `municipalityId`. */
+      memberships: readonly string[];
     }
   | { kind: 'unregistered'; identity: TokenIdentity; roles: readonly [] };
 

@@ -58,6 +58,7 @@ describe('exports under faults', () => {
       municipalityId: world.home,
       roles: ['data-admin'],
       schoolIds: [],
+      memberships: [world.home],
     };
     await expect(exports.request(dataAdmin, { subjectType: 'student', subjectId: world.students.inGroup, format: 'json', recipient: 'controller' }))
       .rejects.toMatchObject({ status: 503, slug: 'unavailable' });

@@ -119,6 +119,8 @@ describe('exports (P14): every provider, every item', () => {
       const subjectId = type === 'student' ? world.students.inGroup : world.actors.groupTeacher.id;
       const providers = test.app.services.privacy.for(type);
       const subject = await subjectOf(type, subjectId);
+      // The request log is written in the background: settle it, or the usage count moves under the test.
+      await test.app.services.requestLog.flush();
       const before = new Map<string, number>();
       for (const provider of providers) before.set(provider.name, (await provider.export(subject)).items.length);
       const created = await createExport({ subjectType: type, subjectId, format: 'json', recipient: 'controller' });

@@ -74,16 +74,19 @@ async function newDatabase(): Promise<void> {
 async function seedStudent(target: AppProcess, municipality: string) {
   const operator = await target.operatorToken();
   expect((await target.request('POST', '/municipalities', { token: operator, body: { id: municipality, name: 'Krasj kommune' } })).status).toBe(201);
+  let registrar = operator;
   const staff = async (roles: string[], schoolIds: string[] = []) => {
     const subject = `crash-${randomUUID()}`;
     const created = await target.request('POST', `/municipalities/${municipality}/users`, {
-      token: operator,
+      token: registrar,
       body: { name: 'Test Person', email: `${subject}@example.test`, roles, schoolIds, identity: { issuer: DEV_ISSUER, subject } },
     });
     expect(created.status).toBe(201);
     return { id: created.body.id as string, token: await mintDevToken(keys, subject) };
   };
-  const admin = (await staff(['municipality-admin'])).token;
+  // The operator registers the first admin only; the first admin registers everyone else.
+  const admin = (await staff(['municipality-admin', 'data-admin'])).token;
+  registrar = admin;
   const dataAdmin = (await staff(['data-admin'])).token;
   const school = (await target.request('POST', `/municipalities/${municipality}/schools`, { token: admin, body: { name: 'Krasjvik skole' } })).body.id as string;
   const teacher = await staff(['teacher'], [school]);
@@ -191,6 +194,7 @@ describe('killing the app in the middle of a usage-anonymisation run', () => {
     municipalityId,
     roles: ['teacher'],
     schoolIds: [],
+    memberships: [municipalityId],
   });
 
   /** Deleted accounts with usage events, deleted long enough ago to be due today, and one live account. */

@@ -30,6 +30,7 @@ const staff = (municipalityId: string, userId: string): StaffPrincipal => ({
   municipalityId,
   roles: ['teacher'],
   schoolIds: [],
+  memberships: [municipalityId],
 });
 
 /** Deleted accounts with `events` usage events each, and one live account beside them. */

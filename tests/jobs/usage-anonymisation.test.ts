@@ -75,7 +75,7 @@ beforeAll(async () => {
     await useTheService(foreignLeaver, 'foreign-device-9d8e', '+47 400 00 002');
   }
   // An address only the leaver ever used, so the test can prove it is gone.
-  const leaverPrincipal = { kind: 'staff', identity: { issuer: 'x', subject: leaver.subject }, userId: leaver.id, municipalityId: '0301', roles: ['teacher'], schoolIds: [] } as const;
+  const leaverPrincipal = { kind: 'staff', identity: { issuer: 'x', subject: leaver.subject }, userId: leaver.id, municipalityId: '0301', roles: ['teacher'], schoolIds: [], memberships: ['0301'] } as const;
   await test.app.services.usage.recordEvents(leaverPrincipal, [{ type: 'error', feature: 'sync', at: APRIL }], { ip: LEAVER_IP, userAgent: 'EngageApp/3.1' });
   clock.set(DELETED_AT);
   // What the erasure of a staff user does (the lead's DELETE .../users/{id} calls this).

@@ -133,6 +133,8 @@ describe('erasure of a staff user', () => {
   });
 
   it('removes sign-in, group membership, authorship and the audit actor; nothing of them is left', async () => {
+    const acted = await rawDocuments('audit', 'SELECT c.id FROM c WHERE c.actorId = @id', [{ name: '@id', value: teacher.id }]);
+    expect(acted.length).toBeGreaterThan(0);
     const response = await test.request('DELETE', `${base}/users/${teacher.id}?instructionReference=SAK-2026/20`, { token: world.actors.dataAdmin.token });
     expect(response.status).toBe(202);
     expect((await test.request('GET', '/me', { token: teacher.token })).body.kind).toBe('unregistered');
@@ -147,6 +149,10 @@ describe('erasure of a staff user', () => {
     expect(found.some((where) => where.includes(' in ledger/'))).toBe(true);
     const grades = await test.request('GET', `${base}/students/${world.students.inGroup}/grades`, { token: world.actors.dataAdmin.token });
     expect(grades.body.items.some((grade: { authorId: string | null }) => grade.authorId === null)).toBe(true);
+    // Accountability stays: every action of theirs names one keyed pseudonym, which the erasure record gives.
+    expect(erasure.auditPseudonyms).toEqual([expect.stringMatching(/^erased:[A-Za-z0-9_-]{22}$/)]);
+    const after = await rawDocuments('audit', 'SELECT c.id, c.actorId FROM c WHERE ARRAY_CONTAINS(@ids, c.id)', [{ name: '@ids', value: acted.map((entry) => entry.id) as never }]);
+    expect(after.map((entry) => entry.actorId)).toEqual(acted.map(() => erasure.auditPseudonyms[0]));
   });
 });
 

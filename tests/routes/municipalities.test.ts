@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
-import { cosmosOperations, createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp } from '../support/test-app.js';
+import { bootstrapAdminToken, cosmosOperations, createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp } from '../support/test-app.js';
 
 let test: TestApp;
 let operator: string;
@@ -127,9 +127,10 @@ describe('settings (data-admin, ETag and If-Match)', () => {
 });
 
 describe('bootstrapping users', () => {
-  it('the operator creates a user without seeing personal data back, and the user signs in', async () => {
+  it('the operator creates a new municipality\'s first admin without seeing personal data back, and the admin signs in', async () => {
+    await registerMunicipality(test, '0302');
     const subject = 'bootstrap-admin-1';
-    const response = await test.request('POST', '/municipalities/0301/users', {
+    const response = await test.request('POST', '/municipalities/0302/users', {
       token: operator,
       body: {
         name: 'Kari Nordmann',
@@ -141,22 +142,50 @@ describe('bootstrapping users', () => {
       },
     });
     expect(response.status).toBe(201);
-    expect(response.headers.get('location')).toBe(`/api/municipalities/0301/users/${response.body.id}`);
+    expect(response.headers.get('location')).toBe(`/api/municipalities/0302/users/${response.body.id}`);
     expect(response.text).not.toMatch(/Kari|Nordmann|kari\.nordmann|912/);
     const me = await test.request('GET', '/me', { token: await test.token(subject) });
     expect(me.body).toEqual({
       kind: 'staff',
       userId: response.body.id,
-      municipalityId: '0301',
+      municipalityId: '0302',
       roles: ['municipality-admin', 'data-admin'],
       schoolIds: [],
+      memberships: ['0302'],
       policy: { appliesVersion: null, pendingVersion: null },
     });
   });
 
-  it('an identity can be registered once (409)', async () => {
+  it('an identity is registered once per municipality (409 there)', async () => {
     const body = { name: 'A', email: 'a@example.test', roles: ['teacher'], identity: { issuer: DEV_ISSUER, subject: teacher.subject } };
-    expect((await test.request('POST', '/municipalities/0301/users', { token: operator, body })).status).toBe(409);
+    expect((await test.request('POST', '/municipalities/0301/users', { token: await bootstrapAdminToken(test, '0301'), body })).status).toBe(409);
+  });
+
+  it('one identity, several municipalities: each admin registers it without learning of the other, and the tenant picks the user', async () => {
+    const subject = `two-jobs-${Date.now()}`;
+    const body = { name: 'Pendler Lærer', email: 'pendler@example.test', roles: ['teacher'], identity: { issuer: DEV_ISSUER, subject } };
+    const inOslo = await test.request('POST', '/municipalities/0301/users', { token: await bootstrapAdminToken(test, '0301'), body });
+    expect(inOslo.status).toBe(201);
+    // Bergen's admin registers the same identity as they would any other: no 409, nothing about Oslo.
+    const inBergen = await test.request('POST', '/municipalities/4601/users', { token: foreignAdmin.token, body: { ...body, roles: ['municipality-admin'] } });
+    expect(inBergen.status).toBe(201);
+    expect(inBergen.text).not.toContain('0301');
+    const token = await test.token(subject);
+    // In the path, the municipality decides which user the identity is.
+    expect((await test.request('GET', `/municipalities/0301/users/${inOslo.body.id}`, { token })).body.roles).toEqual(['teacher']);
+    expect((await test.request('GET', `/municipalities/4601/users/${inBergen.body.id}`, { token })).body.roles).toEqual(['municipality-admin']);
+    // The Oslo teacher is no admin in Oslo, whatever they are in Bergen.
+    expect((await test.request('GET', '/municipalities/0301/users', { token })).status).toBe(403);
+    // Outside the path, /me lists both and the header picks one; a staff route without a choice is refused.
+    const me = await test.request('GET', '/me', { token });
+    expect(me.body.memberships).toEqual(['0301', '4601']);
+    const asBergen = await test.request('GET', '/me', { token, headers: { 'engage-municipality': '4601' } });
+    expect(asBergen.body).toMatchObject({ municipalityId: '4601', userId: inBergen.body.id, roles: ['municipality-admin'] });
+    const elsewhere = await test.request('GET', '/me', { token, headers: { 'engage-municipality': '5001' } });
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.text).not.toContain('5001');
+    // A second registration in the same municipality is the only 409.
+    expect((await test.request('POST', '/municipalities/4601/users', { token: foreignAdmin.token, body })).status).toBe(409);
   });
 
   it('404 for an unregistered municipality; special-category and unknown fields rejected (P19)', async () => {

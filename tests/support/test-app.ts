@@ -89,7 +89,33 @@ export async function registerMunicipality(test: TestApp, id: string, name = `Ko
   if (response.status !== 201) throw new Error(`could not register ${id}: ${response.status} ${response.text}`);
 }
 
-/** A staff user bootstrapped by the platform operator, with a token for it. */
+const bootstrapAdmins = new WeakMap<TestApp, Map<string, Promise<string>>>();
+
+/**
+ * A token of the municipality's first admin (municipality-admin and data-admin), registered by
+ * the platform operator the first time a test asks: everyone else is registered by that admin,
+ * as the role model wants (a platform operator registers only a municipality's first admin).
+ */
+export function bootstrapAdminToken(test: TestApp, municipalityId: string): Promise<string> {
+  const admins = bootstrapAdmins.get(test) ?? new Map<string, Promise<string>>();
+  bootstrapAdmins.set(test, admins);
+  let token = admins.get(municipalityId);
+  if (!token) {
+    token = (async () => {
+      const subject = `bootstrap-admin-${municipalityId}-${randomUUID()}`;
+      const response = await test.request('POST', `/municipalities/${municipalityId}/users`, {
+        token: await test.operatorToken(),
+        body: { name: 'First Admin', email: `${subject}@example.test`, roles: ['municipality-admin', 'data-admin'], schoolIds: [], identity: { issuer: DEV_ISSUER, subject } },
+      });
+      if (response.status !== 201) throw new Error(`could not bootstrap ${municipalityId}: ${response.status} ${response.text}`);
+      return test.token(subject);
+    })();
+    admins.set(municipalityId, token);
+  }
+  return token;
+}
+
+/** A staff user registered by the municipality's first admin, with a token for it. */
 export async function createStaffUser(
   test: TestApp,
   municipalityId: string,
@@ -98,7 +124,7 @@ export async function createStaffUser(
 ): Promise<SeededUser> {
   const subject = `user-${randomUUID()}`;
   const response = await test.request<{ id: string }>('POST', `/municipalities/${municipalityId}/users`, {
-    token: await test.operatorToken(),
+    token: await bootstrapAdminToken(test, municipalityId),
     body: {
       name: extra.name ?? 'Test Person',
       email: extra.email ?? `${subject}@example.test`,
