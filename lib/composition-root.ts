@@ -10,6 +10,7 @@ import { FEATURES } from './features.js';
 import type { EmailSender } from './governance/email/email-sender.js';
 import { durableFunctionsRuntime, type JobRuntime } from './jobs/job-runtime.js';
 import { createLogger, type Logger } from './logger.js';
+import { ContinuationSealer } from './paging/continuation-sealer.js';
 import { PrivacyRegistry } from './privacy/privacy-provider.js';
 import type { Services } from './services.js';
 import { createBlobService, ensureBlobContainers } from './storage/blob.js';
@@ -71,11 +72,12 @@ export async function createServices(config: AppConfig, options: CompositionOpti
     cosmos,
     blob: createBlobService(config, credential),
     credential,
+    continuations: ContinuationSealer.fromSecret(config.privacyDigestKey),
     scheduler,
     features,
     options,
   };
-  const { credential: _credential, scheduler: _scheduler, features: _features, options: _options, ...shared } = platform;
+  const { credential: _credential, continuations: _continuations, scheduler: _scheduler, features: _features, options: _options, ...shared } = platform;
   Object.assign(built, shared, { privacy: new PrivacyRegistry() });
   const soFar = builtSoFar(built);
   for (const feature of features) Object.assign(built, await feature.services?.(platform, soFar));

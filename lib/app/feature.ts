@@ -9,6 +9,7 @@ import type { OperationCounter } from '../data/operation-counter.js';
 import type { AnyRoute } from '../http/route.js';
 import type { JobScheduler } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import type { PrivacyProvider } from '../privacy/privacy-provider.js';
 import type { ServiceName, Services } from '../services.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -24,6 +25,8 @@ export interface Platform {
   cosmos: CosmosHandle;
   blob: BlobServiceClient;
   credential: () => TokenCredential;
+  /** Seals the continuation tokens of every list a store serves to callers. */
+  continuations: ContinuationSealer;
   /** Starts and reads orchestrations: the durable client on the Functions host, the local driver elsewhere. */
   scheduler: JobScheduler;
   /** Every feature the host serves (the job service reads their jobs, the API docs their routes). */

@@ -3,6 +3,7 @@ import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 
 export const AUDIT_ACTIONS = ['read', 'list', 'create', 'update', 'delete'] as const;
@@ -44,6 +45,7 @@ export class AuditLog {
   constructor(
     private readonly audit: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async record(event: AuditEvent): Promise<void> {
@@ -74,6 +76,7 @@ export class AuditLog {
       parameters.push({ name: '@role', value: filter.actorRole });
     }
     return queryPage<AuditEntry>(
+      this.continuations,
       this.audit,
       {
         ...(conditions.length > 0 ? { where: conditions.join(' AND '), parameters } : {}),

@@ -14,15 +14,15 @@ import { UserDirectory } from './users.js';
 /** P2, P5: schools, groups, staff and students of each municipality, and who may see whom. */
 export const directoryFeature = defineFeature({
   name: 'directory',
-  services: ({ cosmos, clock, config }) => {
+  services: ({ cosmos, clock, config, continuations }) => {
     const { directory, identities } = cosmos.containers;
     const settings = new SettingsStore(directory, clock, config.principalCacheSeconds * 1000);
-    const students = new StudentStore(directory, clock);
+    const students = new StudentStore(directory, clock, continuations);
     return {
       settings,
-      users: new UserDirectory(directory, identities, clock),
-      schools: new SchoolStore(directory, clock),
-      groups: new GroupStore(directory, students, clock),
+      users: new UserDirectory(directory, identities, clock, continuations),
+      schools: new SchoolStore(directory, clock, continuations),
+      groups: new GroupStore(directory, students, clock, continuations),
       students,
       studentGate: new StudentGate(students, settings),
     };

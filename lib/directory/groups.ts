@@ -6,6 +6,7 @@ import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js'
 import { unquoteEtag } from '../http/etag.js';
 import { HttpProblem, problems, type FieldError } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import { scopeCondition, type Scope } from '../access/scopes.js';
 import type { StudentStore } from './students.js';
@@ -59,6 +60,7 @@ export class GroupStore {
     private readonly directory: Container,
     private readonly students: StudentStore,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async create(municipalityId: string, input: z.infer<typeof groupInputSchema>): Promise<Versioned<StoredGroup>> {
@@ -80,6 +82,7 @@ export class GroupStore {
     const visible = scopeCondition(scope, 'schoolId');
     const parameters = [...visible.parameters, ...(schoolId ? [{ name: '@school', value: schoolId }] : [])];
     return queryPage(
+      this.continuations,
       this.directory,
       { where: ["c.type = 'group'", visible.sql, ...(schoolId ? ['c.schoolId = @school'] : [])].join(' AND '), parameters },
       [['municipalityId', municipalityId]],

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js';
 import { problems } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 
 export const schoolInputSchema = z.strictObject({
@@ -31,6 +32,7 @@ export class SchoolStore {
   constructor(
     private readonly directory: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async create(municipalityId: string, input: z.infer<typeof schoolInputSchema>): Promise<Versioned<StoredSchool>> {
@@ -47,7 +49,7 @@ export class SchoolStore {
   }
 
   list(municipalityId: string, page: PageRequest): Promise<Page<StoredSchool>> {
-    return queryPage(this.directory, { where: "c.type = 'school'" }, [['municipalityId', municipalityId]], page);
+    return queryPage(this.continuations, this.directory, { where: "c.type = 'school'" }, [['municipalityId', municipalityId]], page);
   }
 
   async update(municipalityId: string, id: string, patch: z.infer<typeof schoolPatchSchema>, ifMatch: string) {

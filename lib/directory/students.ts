@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js';
 import { problems } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 import { scopeCondition, type Scope } from '../access/scopes.js';
 
@@ -64,6 +65,7 @@ export class StudentStore {
   constructor(
     private readonly directory: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async create(municipalityId: string, input: z.infer<typeof studentInputSchema>): Promise<Versioned<StoredStudent>> {
@@ -104,7 +106,7 @@ export class StudentStore {
       conditions.push('c.status = @status');
       parameters.push({ name: '@status', value: filter.status });
     }
-    return queryPage(this.directory, { where: conditions.join(' AND '), parameters }, [['municipalityId', municipalityId]], page);
+    return queryPage(this.continuations, this.directory, { where: conditions.join(' AND '), parameters }, [['municipalityId', municipalityId]], page);
   }
 
   async update(

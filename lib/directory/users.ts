@@ -5,6 +5,7 @@ import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js';
 import { scopeCondition, type Scope } from '../access/scopes.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import { problems } from '../http/problem.js';
 import { identityKey } from '../identity/identity-key.js';
@@ -126,6 +127,7 @@ export class UserDirectory {
     private readonly directory: Container,
     private readonly identities: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   /**
@@ -222,6 +224,7 @@ export class UserDirectory {
   list(municipalityId: string, scope: Scope, page: PageRequest): Promise<Page<StoredUser>> {
     const visible = scopeCondition({ ...scope, teacherId: undefined } as Scope, 'schoolIds');
     return queryPage(
+      this.continuations,
       this.directory,
       { where: `c.type = 'user' AND NOT IS_DEFINED(c.erasureId) AND ${visible.sql}`, parameters: visible.parameters },
       [['municipalityId', municipalityId]],

@@ -6,6 +6,7 @@ import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { readTyped } from '../data/documents.js';
 import { problems, type FieldError } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 import type { Disclosure, DisclosureInput, StoredDisclosure } from './disclosure-model.js';
 
@@ -19,6 +20,7 @@ export class DisclosureRegister {
     private readonly exports: Container,
     private readonly directory: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async register(staff: StaffPrincipal, input: DisclosureInput): Promise<StoredDisclosure> {
@@ -58,6 +60,7 @@ export class DisclosureRegister {
   /** Newest first; with `subjectId`, only the disclosures that include that person. */
   list(municipalityId: string, subjectId: string | undefined, page: PageRequest): Promise<Page<Disclosure>> {
     return queryPage<Disclosure>(
+      this.continuations,
       this.exports,
       {
         where: subjectId ? "c.type = 'disclosure' AND ARRAY_CONTAINS(c.subjectIds, @subject)" : "c.type = 'disclosure'",

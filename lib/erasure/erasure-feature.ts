@@ -18,12 +18,13 @@ export const erasureResumeTimer = defineTimer({
 /** P3, P16: erasure per the controller's instruction, through every privacy provider, verified. */
 export const erasureFeature = defineFeature({
   name: 'erasure',
-  services: ({ cosmos, config, clock, logger, scheduler }, { privacy, principals }) => ({
+  services: ({ cosmos, config, clock, logger, scheduler, continuations }, { privacy, principals }) => ({
     erasures: new ErasureService({
       directory: cosmos.containers.directory,
       outbox: new ErasureOutbox(cosmos.containers.jobs),
       registry: privacy,
       digestKey: config.privacyDigestKey,
+      continuations,
       clock,
       logger,
       overdueAfterMs: config.erasure.overdueAfterHours * 3_600_000,

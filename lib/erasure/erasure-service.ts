@@ -8,6 +8,7 @@ import type { StoredUser } from '../directory/users.js';
 import { problems } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import { keyedDigest } from '../privacy/keyed-digest.js';
 import type { PrivacyRegistry, PrivacySubject } from '../privacy/privacy-provider.js';
@@ -35,6 +36,7 @@ export interface ErasureServiceDependencies {
   outbox: ErasureOutbox;
   registry: PrivacyRegistry;
   digestKey: string;
+  continuations: ContinuationSealer;
   clock: Clock;
   logger: Logger;
   /** How long after acceptance an unfinished erasure is overdue. */
@@ -210,7 +212,7 @@ export class ErasureService {
   }
 
   list(municipalityId: string, page: PageRequest): Promise<Page<StoredErasure>> {
-    return queryPage(this.directory, { where: "c.type = 'erasure'", orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
+    return queryPage(this.deps.continuations, this.directory, { where: "c.type = 'erasure'", orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
   }
 
   /** Subjects of an erasure that still exist (tombstoned), found through their documents. */

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
 import type { JobRunStore } from '../jobs/job-runs.js';
 import type { JobSignals } from '../jobs/job-signals.js';
-import { queryAll, queryPage } from '../paging/query-page.js';
+import { queryAll, queryBatch } from '../paging/query-page.js';
 import { blobNameOf, EXPIRY_PARTITION, type ExportDueEntry, type StoredExport } from './export-model.js';
 import { finishJobRun, type JobRunOutcome } from '../jobs/finish-job-run.js';
 
@@ -63,11 +63,11 @@ export class ExportExpiry {
   }
 
   async batch(input: ExpiryRunInput): Promise<ExpiryBatchResult> {
-    const { items } = await queryPage<ExportDueEntry>(
+    const { items } = await queryBatch<ExportDueEntry>(
       this.deps.exports,
       { where: "c.type = 'export-due' AND c.expiresAt <= @asOf", parameters: [{ name: '@asOf', value: input.asOf }] },
       [['municipalityId', EXPIRY_PARTITION]],
-      { limit: this.pageSize },
+      this.pageSize,
     );
     let records = 0;
     for (const entry of items) records += await this.expire(entry);

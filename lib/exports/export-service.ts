@@ -10,6 +10,7 @@ import type { DisclosureRegister } from '../disclosures/disclosure-register.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 import type { ExportSection, PrivacyRegistry, PrivacySubject } from '../privacy/privacy-provider.js';
 import { EXPORT_MEDIA_TYPES, renderExport } from './export-formats.js';
@@ -31,6 +32,7 @@ export interface ExportServiceDependencies {
   students: StudentStore;
   users: UserDirectory;
   disclosures: DisclosureRegister;
+  continuations: ContinuationSealer;
   clock: Clock;
   logger: Logger;
 }
@@ -118,7 +120,7 @@ export class ExportService {
   }
 
   list(municipalityId: string, page: PageRequest): Promise<Page<ExportView>> {
-    return queryPage<StoredExport>(this.deps.exports, { where: "c.type = 'export'", orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page).then(
+    return queryPage<StoredExport>(this.deps.continuations, this.deps.exports, { where: "c.type = 'export'", orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page).then(
       (found) => ({ items: found.items.map((record) => this.view(record)), continuationToken: found.continuationToken }),
     );
   }

@@ -11,10 +11,10 @@ import { exportsPrivacyProvider } from './exports-privacy.js';
 /** P14: subject-access exports (JSON, CSV) through every privacy provider, by short-lived link, expiring. */
 export const exportsFeature = defineFeature({
   name: 'exports',
-  services: ({ cosmos, blob, clock, logger, telemetry }, { privacy, students, users, disclosures }) => {
+  services: ({ cosmos, blob, clock, logger, telemetry, continuations }, { privacy, students, users, disclosures }) => {
     const blobs = exportBlobs(blob);
     return {
-      exports: new ExportService({ exports: cosmos.containers.exports, blobs, privacy, students, users, disclosures, clock, logger }),
+      exports: new ExportService({ exports: cosmos.containers.exports, blobs, privacy, students, users, disclosures, continuations, clock, logger }),
       exportExpiry: new ExportExpiry({
         exports: cosmos.containers.exports,
         blobs,

@@ -10,8 +10,8 @@ import { supportRoutes } from './support/support-routes.js';
 /** The processor's own obligations: consent (P9), support (P8), complaints (P17), policy versions (P18). */
 export const governanceFeature = defineFeature({
   name: 'governance',
-  services: ({ config, cosmos, blob, clock, logger, credential, options }, { municipalities, users }) => ({
-    governance: createGovernance({ config, cosmos, blob, clock, logger, credential, municipalities, users, emailSender: options.emailSender }),
+  services: ({ config, cosmos, blob, clock, logger, credential, continuations, options }, { municipalities, users }) => ({
+    governance: createGovernance({ config, cosmos, blob, clock, logger, credential, continuations, municipalities, users, emailSender: options.emailSender }),
   }),
   privacyProviders: ({ cosmos }) => governancePrivacyProviders(cosmos.containers),
   routes: [...consentRoutes, ...policyRoutes, ...complaintRoutes, ...supportRoutes],

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/config.js';
 import type { CosmosHandle } from '../data/cosmos.js';
 import type { UserDirectory } from '../directory/users.js';
 import type { Logger } from '../logger.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import type { MunicipalityRegistry } from '../platform/municipalities.js';
 import { BackgroundWork } from './background-work.js';
 import { ComplaintRegister } from './complaints/complaint-register.js';
@@ -26,6 +27,7 @@ export interface GovernanceDependencies {
   clock: Clock;
   logger: Logger;
   credential: () => TokenCredential;
+  continuations: ContinuationSealer;
   municipalities: MunicipalityRegistry;
   users: UserDirectory;
   /** Overrides the sender the configuration chooses. */
@@ -49,11 +51,11 @@ export interface Governance {
 const POLICY_CATALOG_CACHE_MS = 30_000;
 
 export function createGovernance(deps: GovernanceDependencies): Governance {
-  const { cosmos, clock, logger } = deps;
+  const { cosmos, clock, logger, continuations } = deps;
   const background = new BackgroundWork(logger);
-  const policyVersions = new PolicyVersions(cosmos.containers.platform, clock, POLICY_CATALOG_CACHE_MS);
+  const policyVersions = new PolicyVersions(cosmos.containers.platform, clock, continuations, POLICY_CATALOG_CACHE_MS);
   const policyAcceptances = new PolicyAcceptances(cosmos.containers.consents, policyVersions, clock);
-  const consents = new ConsentStore(cosmos.containers.consents, cosmos.containers.platform, policyAcceptances, clock);
+  const consents = new ConsentStore(cosmos.containers.consents, cosmos.containers.platform, policyAcceptances, clock, continuations);
   const sender = deps.emailSender ?? createEmailSender(deps.config.mode, deps.blob, deps.credential);
   const outbox = new Outbox(cosmos.containers.outbox, deps.users, consents, sender, clock, logger);
   const mailings = new Mailings(
@@ -73,8 +75,8 @@ export function createGovernance(deps: GovernanceDependencies): Governance {
     policyVersions,
     policyAcceptances,
     policyAnnouncements: new PolicyAnnouncements(policyVersions, mailings, background),
-    complaints: new ComplaintRegister(cosmos.containers.platform, clock),
-    support: new SupportDesk(cosmos.containers.support, clock),
+    complaints: new ComplaintRegister(cosmos.containers.platform, clock, continuations),
+    support: new SupportDesk(cosmos.containers.support, clock, continuations),
     mailings,
     newsletters: new Newsletters(mailings, background),
     background,

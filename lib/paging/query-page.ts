@@ -1,20 +1,24 @@
 import type { Container, SqlParameter } from '@azure/cosmos';
-import { HttpProblem } from '../http/problem.js';
 import { cosmosStatus } from '../data/cosmos-errors.js';
 import { partitionKeyOf, type PartitionFilter } from '../data/documents.js';
-import { unwrapContinuation, wrapContinuation, type Page } from './continuation.js';
+import { invalidContinuationToken, type Page } from './continuation.js';
+import type { ContinuationSealer } from './continuation-sealer.js';
 
 export interface PageRequest {
   limit: number;
   continuationToken?: string | undefined;
 }
 
-
 export interface ScopedQuery {
   select?: string;
   where?: string;
   orderBy?: string;
   parameters?: SqlParameter[];
+  /**
+   * Values the server takes from its clock (such as `@now`): they move between the pages of
+   * one list, so a continuation token binds their names (in the query text), not their values.
+   */
+  clockParameters?: SqlParameter[];
 }
 
 /**
@@ -29,35 +33,56 @@ export function partitionQuery(query: ScopedQuery, partition: PartitionFilter, h
   return {
     spec: {
       query: `SELECT ${query.select ?? '*'} FROM c WHERE ${where}${query.orderBy ? ` ORDER BY ${query.orderBy}` : ''}`,
-      parameters: [...partition.map(([, value], index) => ({ name: `@pk${index}`, value })), ...(query.parameters ?? [])],
+      parameters: [
+        ...partition.map(([, value], index) => ({ name: `@pk${index}`, value })),
+        ...(query.parameters ?? []),
+        ...(query.clockParameters ?? []),
+      ],
     },
     partitionKey: partitionKeyOf(partition, hierarchical),
   };
 }
 
-/** One page of a single-partition query: exactly one query round trip. */
+/**
+ * One page of a single-partition query for a caller: exactly one query round trip. The
+ * continuation token is sealed to the container, partition, query text and parameters,
+ * so a caller can neither forge one nor carry it to another list, tenant or filter.
+ */
 export async function queryPage<T>(
+  continuations: ContinuationSealer,
   container: Container,
   query: ScopedQuery,
   partition: PartitionFilter,
   page: PageRequest,
 ): Promise<Page<T>> {
   const { spec, partitionKey } = partitionQuery(query, partition);
-  const scope = `${container.id}|${JSON.stringify(partition)}|${spec.query}`;
-  const continuationToken = unwrapContinuation(scope, page.continuationToken);
+  const binding = ['query-page', container.id, partition, spec.query, query.parameters ?? []];
+  const continuationToken = continuations.open(binding, page.continuationToken);
   try {
     const response = await container.items
       .query<T>(spec, { partitionKey, maxItemCount: page.limit, continuationToken })
       .fetchNext();
-    return { items: response.resources, continuationToken: wrapContinuation(scope, response.continuationToken) };
+    return {
+      items: response.resources,
+      continuationToken: response.continuationToken ? continuations.seal(binding, response.continuationToken) : null,
+    };
   } catch (error) {
+    // A sealed token Cosmos no longer accepts (e.g. after a change of its format).
     if (continuationToken !== undefined && (cosmosStatus(error) === 400 || error instanceof SyntaxError)) {
-      throw new HttpProblem(400, 'invalid-continuation-token', 'Invalid continuation token', 'The continuation token is no longer valid', {
-        errors: [{ field: 'query/continuationToken', message: 'not a token issued for this list' }],
-      });
+      throw invalidContinuationToken('The continuation token is no longer valid');
     }
     throw error;
   }
+}
+
+/**
+ * The first `limit` results of a single-partition query, for background work that deletes
+ * or changes what it read and asks again: its continuation never leaves the process.
+ */
+export async function queryBatch<T>(container: Container, query: ScopedQuery, partition: PartitionFilter, limit: number): Promise<{ items: T[]; more: boolean }> {
+  const { spec, partitionKey } = partitionQuery(query, partition);
+  const response = await container.items.query<T>(spec, { partitionKey, maxItemCount: limit }).fetchNext();
+  return { items: response.resources, more: Boolean(response.continuationToken) };
 }
 
 /** All results of a small single-partition query (bounded lookups, not lists served to callers). */

@@ -5,6 +5,6 @@ import { MunicipalityRegistry } from './municipalities.js';
 /** P1: the tenants (controllers), registered by platform operators. */
 export const municipalitiesFeature = defineFeature({
   name: 'municipalities',
-  services: ({ cosmos, clock }) => ({ municipalities: new MunicipalityRegistry(cosmos.containers.platform, clock) }),
+  services: ({ cosmos, clock, continuations }) => ({ municipalities: new MunicipalityRegistry(cosmos.containers.platform, clock, continuations) }),
   routes: municipalityRoutes,
 });

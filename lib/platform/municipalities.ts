@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { problems } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 import type { Clock } from '../clock.js';
 
@@ -37,6 +38,7 @@ export class MunicipalityRegistry {
   constructor(
     private readonly platform: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async register(input: z.infer<typeof municipalityInputSchema>): Promise<Municipality> {
@@ -74,6 +76,7 @@ export class MunicipalityRegistry {
 
   list(page: PageRequest): Promise<Page<Municipality>> {
     return queryPage<Municipality>(
+      this.continuations,
       this.platform,
       { where: 'c.type = @type', parameters: [{ name: '@type', value: 'municipality' }] },
       [['pk', REGISTRY_PARTITION]],

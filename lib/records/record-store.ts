@@ -5,6 +5,7 @@ import { readTyped, replaceIfMatch, type Versioned } from '../data/documents.js'
 import type { StoredStudent } from '../directory/students.js';
 import { problems } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 import { recordRuleViolation, type RecordKind } from './record-kinds.js';
 
@@ -31,6 +32,7 @@ export class RecordStore {
   constructor(
     private readonly records: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async create(kind: RecordKind, student: StoredStudent, authorId: string, fields: Record<string, unknown>): Promise<Versioned<StoredRecord>> {
@@ -61,6 +63,7 @@ export class RecordStore {
 
   list(kind: RecordKind, municipalityId: string, studentId: string, page: PageRequest): Promise<Page<StoredRecord>> {
     return queryPage(
+      this.continuations,
       this.records,
       { where: 'c.type = @kind', parameters: [{ name: '@kind', value: kind }] },
       [['municipalityId', municipalityId], ['studentId', studentId]],

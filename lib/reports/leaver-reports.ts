@@ -8,6 +8,7 @@ import type { StudentStore } from '../directory/students.js';
 import { JobRunStore } from '../jobs/job-runs.js';
 import type { JobScheduler } from '../jobs/job-scheduler.js';
 import type { JobSignals } from '../jobs/job-signals.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import type { MunicipalityRegistry } from '../platform/municipalities.js';
 import type { PrivacyProvider } from '../privacy/privacy-provider.js';
 import { LeaverReportExpiry } from './leaver-report-expiry.js';
@@ -37,10 +38,11 @@ export interface LeaverReportContext {
   /** Resolved on use: the scheduler is built after this module (its local driver runs this module's activities). */
   scheduler: () => JobScheduler;
   clock: Clock;
+  continuations: ContinuationSealer;
 }
 
 export function createLeaverReports(context: LeaverReportContext): LeaverReports {
-  const index = new ReportIndex(context.containers.reports);
+  const index = new ReportIndex(context.containers.reports, context.continuations);
   const blobs = new ReportBlobs(context.blob.getContainerClient(LEAVER_REPORT_BLOB_CONTAINER));
   return {
     service: new LeaverReportService({

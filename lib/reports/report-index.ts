@@ -3,7 +3,8 @@ import { scopeCondition, type Scope } from '../access/scopes.js';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { readTyped, type Versioned } from '../data/documents.js';
 import type { Page } from '../paging/continuation.js';
-import { queryAll, queryPage, type PageRequest, type ScopedQuery } from '../paging/query-page.js';
+import type { ContinuationSealer } from '../paging/continuation-sealer.js';
+import { queryAll, queryBatch, queryPage, type PageRequest, type ScopedQuery } from '../paging/query-page.js';
 import { addDays } from '../usage/retention-policy.js';
 import type { StoredGenerationRun, StoredLeaverReport } from './leaver-report-model.js';
 
@@ -20,7 +21,10 @@ export interface ReportFilter {
  * what is due, not what is stored.
  */
 export class ReportIndex {
-  constructor(readonly container: Container) {}
+  constructor(
+    readonly container: Container,
+    private readonly continuations: ContinuationSealer,
+  ) {}
 
   /** False when the entry exists already (a retried activity). */
   async create(report: StoredLeaverReport): Promise<boolean> {
@@ -64,22 +68,22 @@ export class ReportIndex {
   list(municipalityId: string, scope: Scope, live: LiveWindow, filter: ReportFilter, page: PageRequest): Promise<Page<StoredLeaverReport>> {
     const visible = scopeCondition(scope, 'schoolId');
     const conditions = ["c.type = 'leaver-report'", "c.state = 'ready'", 'c.expiresAt > @now', 'c.createdAt >= @createdFrom', visible.sql];
-    const parameters: SqlParameter[] = [
+    const parameters: SqlParameter[] = [...visible.parameters];
+    const clockParameters: SqlParameter[] = [
       { name: '@now', value: live.now },
       { name: '@createdFrom', value: live.createdFrom },
-      ...visible.parameters,
     ];
     for (const [field, value] of [['schoolId', filter.schoolId], ['schoolYear', filter.schoolYear], ['runId', filter.runId]] as const) {
       if (value === undefined) continue;
       conditions.push(`c.${field} = @${field}`);
       parameters.push({ name: `@${field}`, value });
     }
-    return queryPage(this.container, { where: conditions.join(' AND '), parameters, orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
+    return queryPage(this.continuations, this.container, { where: conditions.join(' AND '), parameters, clockParameters, orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
   }
 
   /** Entries whose deadline has come by `due.moment`, at most `limit` (the caller deletes them and asks again). */
   async due(municipalityId: string, due: DueWindow, limit: number): Promise<StoredLeaverReport[]> {
-    const page = await queryPage<StoredLeaverReport>(this.container, dueQuery(due), [['municipalityId', municipalityId]], { limit });
+    const page = await queryBatch<StoredLeaverReport>(this.container, dueQuery(due), [['municipalityId', municipalityId]], limit);
     return page.items;
   }
 

@@ -2,7 +2,7 @@ import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { JobRunStore } from '../jobs/job-runs.js';
 import type { JobSignals } from '../jobs/job-signals.js';
-import { queryPage } from '../paging/query-page.js';
+import { queryBatch } from '../paging/query-page.js';
 import type { AccountMonths } from './account-months.js';
 import { anonymisedCopy } from './anonymise.js';
 import { bulkWrite, created, createOperation, deleted, deleteOperation } from './bulk.js';
@@ -145,14 +145,14 @@ export class UsageAnonymiser {
           await this.deps.runs.addProgress(input.runId, PLATFORM_SCOPE, done, this.now());
           return { more: true, ...done };
         }
-        const page = await queryPage<{ id: string }>(this.deps.usage, { select: 'c.id' }, [['municipalityId', PLATFORM_TENANT], ['accountBucket', platformBucket(day)]], { limit });
+        const page = await queryBatch<{ id: string }>(this.deps.usage, { select: 'c.id' }, [['municipalityId', PLATFORM_TENANT], ['accountBucket', platformBucket(day)]], limit);
         await bulkWrite(
           this.deps.usage,
           page.items.map((item) => deleteOperation(item.id, [PLATFORM_TENANT, platformBucket(day)])),
           deleted,
         );
         done.records += page.items.length;
-        if (page.continuationToken === null) break;
+        if (!page.more) break;
       }
       await this.deps.runs.moveCursor(PLATFORM_CURSOR, day);
     }
@@ -198,10 +198,10 @@ export class UsageAnonymiser {
       for (;;) {
         const limit = Math.min(PAGE_SIZE, budget - records);
         if (limit <= 0) return { records, complete: false };
-        const page = await queryPage<UsageRecord>(this.deps.usage, {}, [['municipalityId', entry.municipalityId], ['accountBucket', bucket]], { limit });
+        const page = await queryBatch<UsageRecord>(this.deps.usage, {}, [['municipalityId', entry.municipalityId], ['accountBucket', bucket]], limit);
         await this.replaceWithTwins(page.items, entry.secret);
         records += page.items.length;
-        if (page.continuationToken === null) break;
+        if (!page.more) break;
       }
       await this.deps.months.remove(entry.municipalityId, entry.accountId, month);
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
-import { queryAll, queryPage } from '../paging/query-page.js';
+import { queryAll, queryBatch } from '../paging/query-page.js';
 import { dayOf, deadlineOf } from './retention-policy.js';
 
 /**
@@ -100,7 +100,7 @@ export class UsageLedger {
   }
 
   async entries(municipalityId: string, day: string, limit: number): Promise<DueEntry[]> {
-    const page = await queryPage<DueEntry>(this.ledger, { where: "c.type = 'usage-due'" }, [['pk', dueBucket(municipalityId, day)]], { limit });
+    const page = await queryBatch<DueEntry>(this.ledger, { where: "c.type = 'usage-due'" }, [['pk', dueBucket(municipalityId, day)]], limit);
     return page.items;
   }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaffPrincipal } from '../../lib/access/scopes.js';
 import { ExportService } from '../../lib/exports/export-service.js';
 import { createLogger } from '../../lib/logger.js';
+import { ContinuationSealer } from '../../lib/paging/continuation-sealer.js';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
 import { buildSchoolWorld, type SchoolWorld } from '../support/school-world.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -48,6 +49,7 @@ describe('exports under faults', () => {
       students: services.students,
       users: services.users,
       disclosures: services.disclosures,
+      continuations: ContinuationSealer.fromSecret(services.config.privacyDigestKey),
       clock: services.clock,
       logger: createLogger(() => undefined),
     });

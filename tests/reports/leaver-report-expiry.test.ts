@@ -7,6 +7,7 @@ import { createLocalDurableDriver } from '../../lib/jobs/local-durable/index.js'
 import { LocalJobScheduler } from '../../lib/jobs/local-job-scheduler.js';
 import { asDurableClientFunction } from '../../local/invocation.js';
 import { createLogger } from '../../lib/logger.js';
+import { ContinuationSealer } from '../../lib/paging/continuation-sealer.js';
 import { LEAVER_REPORT_EXPIRY_JOB, LeaverReportExpiry } from '../../lib/reports/leaver-report-expiry.js';
 import { leaverReportActivities, leaverReportOrchestrators } from '../../lib/reports/leaver-report-jobs.js';
 import { blobNameOf, LEAVER_REPORT_BLOB_CONTAINER, type LeaverReportView } from '../../lib/reports/leaver-report-model.js';
@@ -183,7 +184,7 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
     const { services } = test.app;
     const runs = new JobRunStore(services.cosmos.containers.jobs);
     const expiry = new LeaverReportExpiry({
-      index: new ReportIndex(services.cosmos.containers.reports),
+      index: new ReportIndex(services.cosmos.containers.reports, ContinuationSealer.fromSecret(services.config.privacyDigestKey)),
       blobs: new CrashingBlobs(services.blob.getContainerClient(LEAVER_REPORT_BLOB_CONTAINER)),
       settings: services.settings,
       municipalities: services.municipalities,

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import { isCosmosStatus } from '../../data/cosmos-errors.js';
 import { readTyped, replaceIfMatch, type Versioned } from '../../data/documents.js';
-import { HttpProblem, problems } from '../../http/problem.js';
-import { pagingQuery, unwrapContinuation, wrapContinuation, type Page } from '../../paging/continuation.js';
-import { queryAll, queryPage, type PageRequest } from '../../paging/query-page.js';
+import { problems } from '../../http/problem.js';
+import { invalidContinuationToken, pagingQuery, type Page } from '../../paging/continuation.js';
+import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
+import { queryAll, queryPage, type PageRequest, type ScopedQuery } from '../../paging/query-page.js';
 import { municipalityIdSchema } from '../../platform/municipalities.js';
 import { timeOfId, timeOrderedId } from '../time-ordered-id.js';
 
@@ -118,6 +119,7 @@ export class ComplaintRegister {
   constructor(
     private readonly platform: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async receive(input: ComplaintInput): Promise<z.infer<typeof complaintReceiptSchema>> {
@@ -180,10 +182,10 @@ export class ComplaintRegister {
     const conditions = ["c.type = 'complaint'"];
     if (overdueOnly || query.year === undefined) conditions.push("c.status IN ('received', 'contacted')");
     if (overdueOnly) conditions.push('c.followUpBy < @now');
-    const filter = { where: conditions.join(' AND '), orderBy: 'c.createdAt', parameters: overdueOnly ? [{ name: '@now', value: now }] : [] };
+    const filter = { where: conditions.join(' AND '), orderBy: 'c.createdAt', clockParameters: overdueOnly ? [{ name: '@now', value: now }] : [] };
     const page = { limit: query.limit, continuationToken: query.continuationToken };
     if (query.year !== undefined) {
-      const result = await queryPage<StoredComplaint>(this.platform, filter, [['pk', yearPartition(query.year)]], page);
+      const result = await queryPage<StoredComplaint>(this.continuations, this.platform, filter, [['pk', yearPartition(query.year)]], page);
       return { items: result.items.map((stored) => this.summary(stored)), continuationToken: result.continuationToken };
     }
     return this.listAcrossOpenYears(filter, page, `complaints|open|${String(overdueOnly)}`);
@@ -191,16 +193,16 @@ export class ComplaintRegister {
 
   /** Pages through the open years oldest first; the caller's token names the year and the page within it. */
   private async listAcrossOpenYears(
-    filter: { where: string; orderBy: string; parameters: { name: string; value: string }[] },
+    filter: ScopedQuery,
     page: PageRequest,
     scope: string,
   ): Promise<Page<ComplaintSummary>> {
     const years = (await this.openYears())?.value.years ?? [];
-    const cursor = decodeCursor(scope, page.continuationToken);
+    const cursor = decodeCursor(this.continuations.open([scope], page.continuationToken));
     // A year that left the index since the token was issued has nothing open: go on after it.
     const year = cursor === undefined ? years[0] : years.find((candidate) => candidate >= cursor.year);
     if (year === undefined) return { items: [], continuationToken: null };
-    const result = await queryPage<StoredComplaint>(this.platform, filter, [['pk', yearPartition(year)]], {
+    const result = await queryPage<StoredComplaint>(this.continuations, this.platform, filter, [['pk', yearPartition(year)]], {
       limit: page.limit,
       continuationToken: cursor?.year === year ? (cursor.inner ?? undefined) : undefined,
     });
@@ -210,7 +212,7 @@ export class ComplaintRegister {
       : laterYear === undefined ? undefined : { year: laterYear, inner: null };
     return {
       items: result.items.map((stored) => this.summary(stored)),
-      continuationToken: next ? wrapContinuation(scope, JSON.stringify(next)) : null,
+      continuationToken: next ? this.continuations.seal([scope], JSON.stringify(next)) : null,
     };
   }
 
@@ -289,8 +291,7 @@ export class ComplaintRegister {
   }
 }
 
-function decodeCursor(scope: string, token: string | undefined): z.infer<typeof cursorSchema> | undefined {
-  const raw = unwrapContinuation(scope, token);
+function decodeCursor(raw: string | undefined): z.infer<typeof cursorSchema> | undefined {
   if (raw === undefined) return undefined;
   try {
     const parsed = cursorSchema.safeParse(JSON.parse(raw));
@@ -298,9 +299,7 @@ function decodeCursor(scope: string, token: string | undefined): z.infer<typeof 
   } catch {
     // not JSON: rejected below like any other foreign token
   }
-  throw new HttpProblem(400, 'invalid-continuation-token', 'Invalid continuation token', 'The continuation token is not one this list issued', {
-    errors: [{ field: 'query/continuationToken', message: 'not a token issued for this list' }],
-  });
+  throw invalidContinuationToken();
 }
 
 function followUpFrom(at: Date): string {

@@ -5,6 +5,7 @@ import { isCosmosStatus } from '../../data/cosmos-errors.js';
 import { readTyped, type PartitionFilter } from '../../data/documents.js';
 import { HttpProblem, problems } from '../../http/problem.js';
 import type { Page } from '../../paging/continuation.js';
+import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../../paging/query-page.js';
 import { CONSENT_PURPOSES, consentPurposeSchema, type ConsentPurpose } from './purposes.js';
 
@@ -93,6 +94,7 @@ export class ConsentStore {
     private readonly platform: Container,
     private readonly policy: PolicyStatusSource,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async get(subject: ConsentSubject, purpose: ConsentPurpose): Promise<ConsentState> {
@@ -165,6 +167,7 @@ export class ConsentStore {
   /** Candidates for a purpose's processing, from the index (a single-partition query). */
   candidates(purpose: ConsentPurpose, page: PageRequest): Promise<Page<ConsentSubject>> {
     return queryPage<ConsentSubject>(
+      this.continuations,
       this.platform,
       { select: 'c.municipalityId, c.userId', where: "c.type = 'consent-index-entry'", orderBy: 'c.createdAt' },
       [['pk', indexPartition(purpose)]],

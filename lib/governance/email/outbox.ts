@@ -2,7 +2,7 @@ import type { Container } from '@azure/cosmos';
 import type { Clock } from '../../clock.js';
 import { isCosmosStatus } from '../../data/cosmos-errors.js';
 import type { Logger } from '../../logger.js';
-import { queryAll, queryPage } from '../../paging/query-page.js';
+import { queryAll, queryBatch } from '../../paging/query-page.js';
 import { ConsentMissing, type ConsentSubject } from '../consent/consent-store.js';
 import type { ConsentPurpose } from '../consent/purposes.js';
 import type { EmailSender } from './email-sender.js';
@@ -85,14 +85,14 @@ export class Outbox {
   async deliver(mailing: MailingContent): Promise<DeliveryResult> {
     for (;;) {
       const staleClaim = new Date(this.clock.now().getTime() - CLAIM_LEASE_MS).toISOString();
-      const page = await queryPage<StoredEmail>(
+      const page = await queryBatch<StoredEmail>(
         this.outbox,
         {
           where: "c.type = 'email' AND (c.status = 'queued' OR (c.status = 'sending' AND c.claimedAt < @staleClaim))",
           parameters: [{ name: '@staleClaim', value: staleClaim }],
         },
         [['pk', mailing.id]],
-        { limit: DELIVERY_PAGE },
+        DELIVERY_PAGE,
       );
       if (page.items.length === 0) break;
       for (const message of page.items) {

@@ -5,6 +5,7 @@ import { isCosmosStatus } from '../../data/cosmos-errors.js';
 import { readTyped } from '../../data/documents.js';
 import { problems } from '../../http/problem.js';
 import type { Page } from '../../paging/continuation.js';
+import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../../paging/query-page.js';
 
 export const POLICY_LANGUAGES = ['nb', 'nn', 'en'] as const;
@@ -98,6 +99,7 @@ export class PolicyVersions {
   constructor(
     private readonly platform: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
     private readonly cacheMs: number,
     private readonly monotonicNow: () => number = () => performance.now(),
   ) {}
@@ -176,6 +178,7 @@ export class PolicyVersions {
   /** The archive, newest publication first: one text per version and language. */
   list(page: PageRequest): Promise<Page<PolicyArchiveEntry>> {
     return queryPage<StoredMeta>(
+      this.continuations,
       this.platform,
       {
         select: 'c.version, c.language, c.changeType, c.reducesRights, c.effectiveFrom, c.createdAt',

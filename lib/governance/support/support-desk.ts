@@ -8,6 +8,7 @@ import { problems } from '../../http/problem.js';
 import { identityKey } from '../../identity/identity-key.js';
 import type { Principal } from '../../identity/principal.js';
 import { pagingQuery, type Page } from '../../paging/continuation.js';
+import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../../paging/query-page.js';
 import { timeOfId, timeOrderedId } from '../time-ordered-id.js';
 
@@ -93,6 +94,7 @@ export class SupportDesk {
   constructor(
     private readonly support: Container,
     private readonly clock: Clock,
+    private readonly continuations: ContinuationSealer,
   ) {}
 
   async open(principal: Principal, input: z.infer<typeof supportRequestInputSchema>): Promise<SupportRequest> {
@@ -122,6 +124,7 @@ export class SupportDesk {
     if (principal.kind === 'operator') {
       const month = query.month ?? this.clock.now().toISOString().slice(0, 7);
       return queryPage<SupportSummary>(
+        this.continuations,
         this.support,
         { select: 'c.id, c.subject, c.createdAt, c.updatedAt, c.lastAuthor', where: "c.type = 'support-request'", orderBy: 'c.createdAt DESC' },
         [['pk', monthPartition(month)]],
@@ -132,6 +135,7 @@ export class SupportDesk {
       throw problems.validation([{ field: 'query/month', message: 'only platform operators list by month' }]);
     }
     return queryPage<SupportSummary>(
+      this.continuations,
       this.support,
       { select: 'c.id, c.subject, c.createdAt', where: "c.type = 'support-request-ref'", orderBy: 'c.createdAt DESC' },
       [['pk', requesterPartition(identityKey(principal.identity))]],
