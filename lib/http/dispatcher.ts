@@ -157,7 +157,7 @@ function queryObject(request: HttpRequest): Record<string, string> {
   const query: Record<string, string> = {};
   for (const [key, value] of request.query.entries()) {
     if (key in query) {
-      throw problems.validation([{ field: `query/${key}`, message: 'must not be repeated' }]);
+      throw problems.validation([{ field: 'query', message: 'a parameter is repeated' }]);
     }
     query[key] = value;
   }

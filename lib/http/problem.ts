@@ -42,9 +42,14 @@ export function problemType(slug: string): string {
   return `urn:engage:problem:${slug}`;
 }
 
+/** A caller can make any number of fields fail; the answer stays small. */
+export const MAX_FIELD_ERRORS = 20;
+
 export const problems = {
   validation: (errors: FieldError[]) =>
-    new HttpProblem(400, 'validation', 'Invalid request', `${errors.length} field(s) failed validation`, { errors }),
+    new HttpProblem(400, 'validation', 'Invalid request',
+      `${errors.length} field(s) failed validation${errors.length > MAX_FIELD_ERRORS ? `; the first ${MAX_FIELD_ERRORS} are listed` : ''}`,
+      { errors: errors.slice(0, MAX_FIELD_ERRORS) }),
   malformedJson: () => new HttpProblem(400, 'malformed-json', 'Malformed JSON body', 'The request body is not valid JSON'),
   unauthenticated: (reason: string) =>
     new HttpProblem(401, 'unauthenticated', 'Authentication required', reason, {}, {

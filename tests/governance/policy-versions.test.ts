@@ -178,7 +178,7 @@ describe('privacy-policy versions (P18)', () => {
     expect(unknown.body.errors[0].field).toBe('body/version');
     const extra = await test.request('POST', '/me/policy-acceptances', { token: teacher.token, body: { version: '4', consent: true } });
     expect(extra.status).toBe(400);
-    expect(extra.body.errors[0].message).toContain('consent');
+    expect(extra.body.errors).toEqual([{ field: 'body', message: '1 unknown field(s)' }]);
     expect((await test.request('POST', '/me/policy-acceptances', { token: operator, body: { version: '4' } })).status).toBe(403);
     const stranger = await test.token('not-registered');
     expect((await test.request('POST', '/me/policy-acceptances', { token: stranger, body: { version: '4' } })).status).toBe(403);

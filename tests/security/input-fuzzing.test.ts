@@ -7,7 +7,7 @@ import type { AnyRoute } from '../../lib/http/route.js';
 import type { Role } from '../../lib/identity/principal.js';
 import { buildSchoolWorld, type SchoolWorld } from '../support/school-world.js';
 import { inputsAround } from '../support/schema-arbitrary.js';
-import { cosmosOperations, startTestApp, type TestApp } from '../support/test-app.js';
+import { cosmosOperations, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * Property-based fuzzing of every route's params, query and body, driven by the route's
@@ -99,5 +99,81 @@ describe('input fuzzing (fast-check, from the zod schemas)', () => {
       }),
       { numRuns: RUNS_PER_ROUTE },
     );
+  });
+});
+
+describe('problems never echo what the caller sent', () => {
+  const nationalId = '12345678901';
+  const personal = 'Kari Nordmann <kari.nordmann@example.no>';
+  // A municipality of its own: the fuzzing above changes and erases whatever the world holds.
+  const m = '5103';
+  let admin: string;
+  let teacher: string;
+
+  beforeAll(async () => {
+    await registerMunicipality(test, m);
+    admin = (await createStaffUser(test, m, ['municipality-admin', 'data-admin'])).token;
+    teacher = (await createStaffUser(test, m, ['teacher'])).token;
+  });
+
+  async function schoolNames(): Promise<string[]> {
+    const response = await test.request('GET', `/municipalities/${m}/schools?limit=100`, { token: admin });
+    return response.body.items.map((school: { name: string }) => school.name);
+  }
+
+  it('an unknown field is counted at its parent, its name and value are not in the answer', async () => {
+    const before = await schoolNames();
+    const response = await test.request('POST', `/municipalities/${m}/schools`, {
+      token: admin,
+      body: { name: 'Fuzz skole', [nationalId]: personal, [personal]: nationalId },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: 'body', message: '2 unknown field(s)' }]);
+    expect(response.text).not.toContain(nationalId);
+    expect(response.text).not.toMatch(/Kari|Nordmann|example\.no/);
+    expect(await schoolNames()).toEqual(before);
+  });
+
+  it('50,000 unknown fields give a small answer that counts them', async () => {
+    const body: Record<string, unknown> = { name: 'Fuzz skole' };
+    for (let index = 0; index < 50_000; index += 1) body[`f${index}`] = index;
+    const response = await test.request('POST', `/municipalities/${m}/schools`, { token: admin, body });
+    expect(response.status).toBe(400);
+    expect(Buffer.byteLength(response.text)).toBeLessThan(2048);
+    expect(response.body.errors).toEqual([{ field: 'body', message: '50000 unknown field(s)' }]);
+  });
+
+  it('many failing fields: at most 20 are listed, the detail says how many failed', async () => {
+    const events = Array.from({ length: 60 }, () => ({ type: 'no-such-type', feature: 'Not A Slug', at: 'yesterday' }));
+    const response = await test.request('POST', '/usage/events', { token: teacher, body: { events } });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toHaveLength(20);
+    expect(response.body.detail).toBe('180 field(s) failed validation; the first 20 are listed');
+    expect(Buffer.byteLength(response.text)).toBeLessThan(4096);
+  });
+
+  it('a repeated query parameter is refused without naming it', async () => {
+    const response = await test.request('GET', `/municipalities/${m}/schools?${nationalId}=1&${nationalId}=2`, { token: admin });
+    expect(response.status).toBe(400);
+    expect(response.text).not.toContain(nationalId);
+  });
+
+  it('a value the schema refuses is not quoted back, whatever the kind of check', async () => {
+    const refused = [
+      await test.request('GET', `/municipalities/${m}/students?status=${encodeURIComponent(personal)}`, { token: admin }),
+      await test.request('POST', `/municipalities/${m}/erasures`, {
+        token: admin,
+        body: { subjectType: 'student', filter: { status: personal, leftBefore: nationalId }, instructionReference: personal },
+      }),
+      await test.request('POST', `/municipalities/${m}/students`, {
+        token: admin,
+        body: { givenName: personal, familyName: 7, birthDate: nationalId, schoolId: personal, yearLevel: nationalId, status: personal },
+      }),
+    ];
+    for (const response of refused) {
+      expect(response.status).toBe(400);
+      expect(response.text).not.toContain(nationalId);
+      expect(response.text).not.toMatch(/Kari|Nordmann|example\.no/);
+    }
   });
 });
