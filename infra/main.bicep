@@ -3,7 +3,7 @@
 // docs/infrastructure.md for what is deployed and why.
 targetScope = 'subscription'
 
-metadata description = 'Engage backend: Function App (Flex Consumption, Node 22), Cosmos DB, Storage, monitoring; EU/EEA only.'
+metadata description = 'Engage backend: API Management gateway (Standard v2, rate limit per client IP) in front of a Function App (Flex Consumption, Node 22), Cosmos DB, Storage, monitoring; EU/EEA only.'
 
 // ---------------------------------------------------------------------------------------
 // Parameters (infra/main.parameters.json maps them to azd environment variables)
@@ -143,6 +143,22 @@ param instanceMemoryMB int = 2048
 @description('Retention job names that must each log RetentionJobCompleted at least every 26 hours. Default: every job the app defines (tests keep app/retention-jobs.json equal to them).')
 param retentionJobNames string[] = loadJsonContent('app/retention-jobs.json')
 
+@description('Calls each client IP address may make through the API Management gateway per edgeRateLimitPeriodSeconds (all of /api together). Beyond it the gateway answers 429 with Retry-After.')
+@minValue(1)
+param edgeRateLimitCalls int = 300
+
+@description('Sliding window of the edge rate limit in seconds (API Management allows at most 300).')
+@minValue(1)
+@maxValue(300)
+param edgeRateLimitPeriodSeconds int = 60
+
+@description('E-mail address API Management sends service notifications to. Empty: alertEmailAddress, or a placeholder when that is empty too.')
+param gatewayPublisherEmail string = ''
+
+@description('Organisation name API Management shows as the API publisher.')
+@minLength(1)
+param gatewayPublisherName string = 'Engage'
+
 @description('Also assign the built-in "Allowed locations for resource groups" policy to the whole subscription. Off by default: it affects every resource group in the subscription and needs Owner or Resource Policy Contributor there.')
 param assignSubscriptionLocationPolicy bool = false
 
@@ -199,7 +215,15 @@ var names = {
   keyVault: 'kv-${resourceToken}'
   logAnalytics: 'log-${resourceToken}'
   applicationInsights: 'appi-${resourceToken}'
+  gateway: 'apim-${resourceToken}'
+  network: 'vnet-${resourceToken}'
+  networkSecurityGroup: 'nsg-gateway-${resourceToken}'
 }
+// API Management requires a publisher e-mail address; example.com is reserved (RFC 2606), so
+// the placeholder can never reach anyone.
+var publisherEmail = !empty(gatewayPublisherEmail)
+  ? gatewayPublisherEmail
+  : (!empty(alertEmailAddress) ? alertEmailAddress : 'engage-ops@example.com')
 var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
 
 // Built-in "Allowed locations for resource groups".
@@ -302,6 +326,16 @@ module keyVault 'app/keyvault.bicep' = {
   }
 }
 
+module network 'app/network.bicep' = {
+  scope: rg
+  params: {
+    name: names.network
+    securityGroupName: names.networkSecurityGroup
+    location: location
+    tags: tags
+  }
+}
+
 module api 'app/api.bicep' = {
   scope: rg
   params: {
@@ -325,8 +359,24 @@ module api 'app/api.bicep' = {
     oidcIssuers: string(json(oidcIssuers))
     platformOperators: string(json(platformOperators))
     corsAllowedOrigins: corsOrigins
+    gatewaySubnetId: network.outputs.gatewaySubnetId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+module gateway 'app/gateway.bicep' = {
+  scope: rg
+  params: {
+    name: names.gateway
+    location: location
+    tags: tags
+    publisherEmail: publisherEmail
+    publisherName: gatewayPublisherName
+    subnetId: network.outputs.gatewaySubnetId
+    backendHostName: api.outputs.defaultHostName
+    rateLimitCalls: edgeRateLimitCalls
+    rateLimitPeriodSeconds: edgeRateLimitPeriodSeconds
   }
 }
 
@@ -337,7 +387,7 @@ module alerts 'app/alerts.bicep' = {
     location: location
     tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
-    appHostName: api.outputs.defaultHostName
+    apiBaseUrl: gateway.outputs.apiBaseUrl
     alertEmailAddress: alertEmailAddress
     testLocations: availabilityTestLocations
     retentionJobNames: retentionJobNames
@@ -370,8 +420,17 @@ output AZURE_RESOURCE_GROUP string = rg.name
 @description('Function App name (azd deploys the api service here).')
 output SERVICE_API_NAME string = api.outputs.name
 
-@description('Function App base URL.')
+@description('Function App base URL. It answers only the API Management gateway: clients use API_BASE_URL.')
 output SERVICE_API_URI string = 'https://${api.outputs.defaultHostName}'
+
+@description('API Management gateway URL (the edge, with the rate limit per client IP).')
+output AZURE_GATEWAY_URL string = gateway.outputs.gatewayUrl
+
+@description('Base URL of the API for clients: the gateway followed by /api.')
+output API_BASE_URL string = gateway.outputs.apiBaseUrl
+
+@description('API Management service name.')
+output AZURE_API_MANAGEMENT_NAME string = gateway.outputs.name
 
 @description('Availability test target.')
 output HEALTH_URL string = alerts.outputs.healthUrl

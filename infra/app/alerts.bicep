@@ -1,6 +1,7 @@
-// Monitoring (P12): availability test on /api/health with a metric alert; log alerts for
-// retention jobs (heartbeat, failures and overdue work) and erasures (overdue, not resumed);
-// and the action group every alert notifies.
+// Monitoring (P12): availability test on /api/health (through the API Management gateway,
+// the way every client calls it) with a metric alert; log alerts for retention jobs
+// (heartbeat, failures and overdue work) and erasures (overdue, not resumed); and the
+// action group every alert notifies.
 
 @description('Suffix that makes the resource names unique.')
 param resourceToken string
@@ -14,8 +15,8 @@ param tags resourceTags
 @description('Application Insights resource ID the test and alerts belong to.')
 param applicationInsightsId string
 
-@description('Host name of the Function App, e.g. func-api-xyz.azurewebsites.net.')
-param appHostName string
+@description('Base URL the API is called at, e.g. https://apim-xyz.azure-api.net/api: the API Management gateway, since the Function App admits no one else.')
+param apiBaseUrl string
 
 @description('E-mail address the action group notifies; empty creates the group without receivers.')
 param alertEmailAddress string
@@ -32,7 +33,7 @@ param retentionJobNames string[]
 type resourceTags = { *: string }
 
 var webTestName = 'webtest-health-${resourceToken}'
-var healthUrl = 'https://${appHostName}/api/health'
+var healthUrl = '${apiBaseUrl}/health'
 
 // KQL of the heartbeat: one row per expected job without a RetentionJobCompleted event in the
 // last 26 hours (a daily run plus two hours). The job list is a parameter whose default is the

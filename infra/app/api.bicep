@@ -1,7 +1,8 @@
 // The Function App on the Flex Consumption plan (FC1), Node.js 22, running as a
 // user-assigned managed identity. Host storage, the deployment package, Cosmos DB, Blob
 // Storage and Application Insights are all reached with that identity: no keys, no
-// connection strings with secrets.
+// connection strings with secrets. Requests reach it only through the API Management
+// gateway (gateway.bicep).
 
 @description('Function App name.')
 param name string
@@ -57,6 +58,9 @@ param platformOperators string
 @description('Browser origins allowed by CORS (platform CORS and CORS_ALLOWED_ORIGINS). No wildcard: credentials are supported.')
 param corsAllowedOrigins string[]
 
+@description('Resource ID of the API Management gateway\'s integration subnet: the only source the app accepts requests from.')
+param gatewaySubnetId string
+
 @description('Maximum number of instances the app scales out to.')
 @minValue(1)
 @maxValue(1000)
@@ -105,8 +109,27 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     // Key Vault references resolve with the user-assigned identity (the default would be
     // a system-assigned identity, which this app does not have).
     keyVaultReferenceIdentity: identityId
+    // Public, but the access restriction below admits only the gateway's subnet: the service
+    // endpoint on that subnet reaches the app through its public endpoint.
     publicNetworkAccess: 'Enabled'
     siteConfig: {
+      // Only the API Management gateway may call the app, so nobody can go around the edge
+      // rate limit (gateway.bicep) or forge the X-Forwarded-For address the gateway sets.
+      // Anything else gets 403 from App Service before the Functions host sees it.
+      ipSecurityRestrictionsDefaultAction: 'Deny'
+      ipSecurityRestrictions: [
+        {
+          name: 'api-management-gateway'
+          description: 'The API Management gateway, through its integration subnet (Microsoft.Web service endpoint).'
+          action: 'Allow'
+          priority: 100
+          vnetSubnetResourceId: gatewaySubnetId
+        }
+      ]
+      // The deployment (SCM) site keeps its own rules: azd deploys the package there with an
+      // Entra ID token (basic-auth publishing is off below).
+      scmIpSecurityRestrictionsUseMain: false
+      scmIpSecurityRestrictionsDefaultAction: 'Allow'
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'

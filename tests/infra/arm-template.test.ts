@@ -2,7 +2,9 @@
  * Checks the compiled ARM template (infra/build/main.json, written by
  * `bash scripts/bicep-build.sh`) for the promises the infrastructure makes:
  * EU/EEA residency (P15), identity-only data access, retention limits, lifecycle rules,
- * monitoring (P12), the Key Vault holding PRIVACY_DIGEST_KEY and the Cosmos DB container design.
+ * monitoring (P12), the Key Vault holding PRIVACY_DIGEST_KEY, the Cosmos DB container design and
+ * the edge: the API Management gateway with its rate limit per client IP, the only caller the
+ * Function App admits.
  *
  * Bicep modules compile into Microsoft.Resources/deployments resources whose inner
  * templates hold the real resources, so every check walks the templates recursively and
@@ -309,6 +311,48 @@ function appSettings(): Record<string, Json> {
   return (config as Found).resource.properties ?? {};
 }
 
+function gatewayFrame(): Frame {
+  return frameWith('Microsoft.ApiManagement/service');
+}
+
+/** The default value of the root parameter an expression in `frame` comes from. */
+function rootDefault(value: Json, frame: Frame): { name: string; value: Json; param: ArmParameter } {
+  const source = trace(value, frame);
+  if (source.kind !== 'root-param') throw new Error(`${JSON.stringify(value)} in ${frame.path} does not come from a main.bicep parameter`);
+  return { name: source.name, value: source.param.defaultValue, param: source.param };
+}
+
+/**
+ * The API policy XML as deployed with main.bicep's defaults: the policy value is
+ * `[format(variables('<template>'), parameters('a'), parameters('b'), ...)]`, each parameter
+ * traced back to its root default. Also returns the root parameters behind {0}, {1}, ...
+ */
+function renderedPolicy(): { xml: string; args: { name: string; value: Json; param: ArmParameter }[] } {
+  const { resource, frame } = one('Microsoft.ApiManagement/service/apis/policies');
+  expect(resource.properties?.format).toBe('rawxml');
+  const match = /^\[format\(variables\('([^']+)'\), (.+)\)\]$/.exec(String(resource.properties?.value));
+  expect(match, 'policy value is format(variables(template), parameters...)').not.toBeNull();
+  const templateXml = frame.template.variables?.[match?.[1] as string];
+  expect(typeof templateXml).toBe('string');
+  const args = String(match?.[2]).split(/,\s*/).map((arg) => rootDefault(`[${arg}]`, frame));
+  const xml = (templateXml as string).replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)]?.value));
+  return { xml, args };
+}
+
+/** The API policy XML as written in gateway.bicep, with its {0}, {1} placeholders. */
+function gatewayPolicyTemplate(): string {
+  const { resource, frame } = one('Microsoft.ApiManagement/service/apis/policies');
+  const variable = /variables\('([^']+)'\)/.exec(String(resource.properties?.value))?.[1];
+  return String(frame.template.variables?.[variable as string]);
+}
+
+/** Attributes of the first `<tag .../>` or `<tag ...>` element in `xml`. */
+function xmlElement(xml: string, tag: string): Record<string, string> | undefined {
+  const element = new RegExp(`<${tag}\\s([^>]*?)/?>`).exec(xml)?.[1];
+  if (element === undefined) return undefined;
+  return Object.fromEntries([...element.matchAll(/([\w-]+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string]));
+}
+
 // ---------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------
@@ -557,16 +601,18 @@ describe('monitoring', () => {
     expect(JSON.stringify(ai.frame.template.variables)).toContain(ROLE.monitoringMetricsPublisher);
   });
 
-  it('tests /api/health every 5 minutes from EU locations only', () => {
+  it('tests /api/health every 5 minutes from EU locations only, through the gateway', () => {
     const { resource, frame } = one('Microsoft.Insights/webtests');
     const p = resource.properties ?? {};
     expect(resource.kind).toBe('standard');
     expect(p.Kind).toBe('standard');
     expect(p.Frequency).toBe(300);
     const url = literal((p.Request as Record<string, Json>).RequestUrl, frame);
-    expect(url).toBe("[format('https://{0}/api/health', parameters('appHostName'))]");
-    const host = frame.bindings?.appHostName?.value;
-    expect(String(host)).toContain('defaultHostName');
+    expect(url).toBe("[format('{0}/health', parameters('apiBaseUrl'))]");
+    // The Function App admits only the gateway, so the test calls the gateway's /api, as clients do.
+    expect(frame.bindings?.apiBaseUrl?.value).toBe("[reference('gateway').outputs.apiBaseUrl.value]");
+    expect(gatewayFrame().template.outputs?.apiBaseUrl?.value).toBe("[format('{0}/{1}', reference('gateway').gatewayUrl, variables('apiPath'))]");
+    expect(gatewayFrame().template.variables?.apiPath).toBe('api');
 
     const copy = (p.copy as { name: string; input: Record<string, Json> }[]).find((c) => c.name === 'Locations');
     expect(copy?.input.Id).toBe("[parameters('testLocations')[copyIndex('Locations')]]");
@@ -745,6 +791,127 @@ describe('Key Vault', () => {
     expect(String(resource.scope)).toBe("[resourceId('Microsoft.KeyVault/vaults', parameters('name'))]");
     expect(p.principalType).toBe('ServicePrincipal');
     expect(trace(p.principalId, vaultFrame)).toEqual({ kind: 'value', value: "[reference('identity').outputs.principalId.value]" });
+  });
+});
+
+describe('edge rate limit (API Management gateway)', () => {
+  it('runs API Management Standard v2, one unit, in the EU/EEA location, tagged like the rest', () => {
+    const { resource, frame } = one('Microsoft.ApiManagement/service');
+    expect(frame.path).toBe('main/gateway');
+    expect(resource.sku).toEqual({ name: 'StandardV2', capacity: 1 });
+    // Regional, in main.bicep's location (whose @allowed list is EU/EEA only): not a global edge.
+    expect(trace(resource.location, frame)).toMatchObject({ kind: 'root-param', name: 'location' });
+    expect(resource.tags).toBe("[parameters('tags')]");
+    expect(frame.bindings?.tags?.value).toBe("[variables('tags')]");
+  });
+
+  it('forwards every method on /api/* to the Function App over HTTPS, without a subscription key', () => {
+    const api = one('Microsoft.ApiManagement/service/apis');
+    const p = api.resource.properties ?? {};
+    expect(literal(p.path, api.frame)).toBe('api');
+    expect(p.protocols).toEqual(['https']);
+    expect(p.subscriptionRequired, 'the app authenticates callers itself; no shared key').toBe(false);
+    expect(p.serviceUrl).toBe("[format('https://{0}/{1}', parameters('backendHostName'), variables('apiPath'))]");
+    expect(api.frame.bindings?.backendHostName?.value).toBe("[reference('api').outputs.defaultHostName.value]");
+
+    const ops = one('Microsoft.ApiManagement/service/apis/operations');
+    const op = ops.resource.properties ?? {};
+    expect(op.urlTemplate).toBe('/*');
+    expect(op.method).toBe("[variables('methods')[copyIndex()]]");
+    expect(JSON.stringify((ops.resource as { copy?: Json }).copy)).toContain("length(variables('methods'))");
+    expect(new Set(ops.frame.template.variables?.methods as string[])).toEqual(
+      new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']),
+    );
+  });
+
+  it('limits each client IP address to edgeRateLimitCalls per edgeRateLimitPeriodSeconds (default 300 per 60 s), answering 429 with Retry-After', () => {
+    const { xml, args } = renderedPolicy();
+    const inbound = /<inbound>([\s\S]*?)<\/inbound>/.exec(xml)?.[1] ?? '';
+    const limit = xmlElement(inbound, 'rate-limit-by-key');
+    expect(limit, 'rate-limit-by-key on the way in, before the request reaches the app').toBeDefined();
+    expect(limit?.['counter-key'], 'one counter per client IP address').toBe('@(context.Request.IpAddress)');
+    expect(limit?.calls).toBe('300');
+    expect(limit?.['renewal-period']).toBe('60');
+    expect(limit?.['retry-after-header-name']).toBe('Retry-After');
+    expect(limit?.['remaining-calls-header-name']).toBeTruthy();
+    expect(limit?.['total-calls-header-name']).toBeTruthy();
+    expect(limit, 'every request counts').not.toHaveProperty('increment-condition');
+
+    // The numbers are main.bicep parameters, not literals in the module.
+    const placeholders = xmlElement(gatewayPolicyTemplate(), 'rate-limit-by-key') ?? {};
+    const argFor = (attribute: string) => args[Number(/^\{(\d+)\}$/.exec(String(placeholders[attribute]))?.[1])];
+    expect(argFor('calls')?.name).toBe('edgeRateLimitCalls');
+    expect(argFor('renewal-period')?.name).toBe('edgeRateLimitPeriodSeconds');
+    expect(argFor('calls')?.param.minValue).toBeGreaterThanOrEqual(1);
+    expect(argFor('renewal-period')?.param.maxValue, 'API Management allows at most 300 s').toBeLessThanOrEqual(300);
+  });
+
+  it('passes the client IP address on to the app in X-Forwarded-For', () => {
+    const { xml } = renderedPolicy();
+    const inbound = /<inbound>([\s\S]*?)<\/inbound>/.exec(xml)?.[1] ?? '';
+    expect(inbound).toMatch(
+      /<set-header name="X-Forwarded-For" exists-action="override">\s*<value>@\(context\.Request\.IpAddress\)<\/value>\s*<\/set-header>/,
+    );
+  });
+
+  it('lets only the gateway call the Function App: its integration subnet is the one source allowed', () => {
+    const site = one('Microsoft.Web/sites');
+    const siteConfig = (site.resource.properties?.siteConfig ?? {}) as Record<string, Json>;
+    expect(siteConfig.ipSecurityRestrictionsDefaultAction).toBe('Deny');
+    const rules = (siteConfig.ipSecurityRestrictions ?? []) as Record<string, Json>[];
+    expect(rules).toHaveLength(1);
+    const rule = rules[0] as Record<string, Json>;
+    expect(rule.action).toBe('Allow');
+    expect(rule).not.toHaveProperty('ipAddress');
+    const subnet = "[reference('network').outputs.gatewaySubnetId.value]";
+    expect(trace(rule.vnetSubnetResourceId, site.frame)).toEqual({ kind: 'value', value: subnet });
+
+    // The gateway sends its requests out through that same subnet...
+    const gateway = one('Microsoft.ApiManagement/service');
+    const p = gateway.resource.properties ?? {};
+    expect(p.virtualNetworkType).toBe('External');
+    const integration = (p.virtualNetworkConfiguration ?? {}) as Record<string, Json>;
+    expect(trace(integration.subnetResourceId, gateway.frame)).toEqual({ kind: 'value', value: subnet });
+
+    // ...which is delegated to it and reaches App Service over a Microsoft.Web service endpoint.
+    const network = one('Microsoft.Network/virtualNetworks');
+    expect(network.frame.path).toBe('main/network');
+    const subnets = (network.resource.properties?.subnets ?? []) as { name: Json; properties: Record<string, Json> }[];
+    expect(subnets).toHaveLength(1);
+    const { name, properties } = subnets[0] as { name: Json; properties: Record<string, Json> };
+    expect(network.frame.template.outputs?.gatewaySubnetId?.value).toBe(
+      `[resourceId('Microsoft.Network/virtualNetworks/subnets', parameters('name'), ${String(name).replace(/^\[(.*)\]$/, '$1')})]`,
+    );
+    const delegations = (properties.delegations ?? []) as { properties: { serviceName: string } }[];
+    expect(delegations.map((d) => d.properties.serviceName)).toEqual(['Microsoft.Web/serverFarms']);
+    const endpoints = (properties.serviceEndpoints ?? []) as { service: string }[];
+    expect(endpoints.map((e) => e.service)).toContain('Microsoft.Web');
+
+    // The deployment (SCM) site stays reachable for azd, with Entra ID only (no basic auth).
+    expect(siteConfig.scmIpSecurityRestrictionsUseMain).toBe(false);
+    const publishing = byType('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    expect(publishing.map((f) => f.resource.properties?.allow)).toEqual([false, false]);
+  });
+
+  it('holds no keys or secrets: no named values, subscriptions or credentials, and no role for its identity', () => {
+    const frame = gatewayFrame();
+    for (const [symbol, resource] of resourcesOf(frame.template)) {
+      expect(resource.type.toLowerCase(), symbol).toMatch(/^microsoft\.apimanagement\/service(\/apis(\/operations|\/policies)?)?$/);
+    }
+    for (const [name, def] of Object.entries(frame.template.parameters ?? {})) {
+      expect(String(def.type ?? ''), `${name} is not a secret`).not.toMatch(/secure/i);
+    }
+    expect(JSON.stringify(frame.template)).not.toMatch(/listKeys|listSecrets|namedValues|subscriptions|authentication-basic|authentication-certificate|\{\{/i);
+    const gateway = one('Microsoft.ApiManagement/service').resource as { identity?: { type: string } };
+    expect(gateway.identity?.type, "its own identity, never the app's").toBe('SystemAssigned');
+    expect(byType('Microsoft.Authorization/roleAssignments').filter((f) => f.frame === frame)).toHaveLength(0);
+  });
+
+  it('outputs the gateway URL and the API base URL clients use', () => {
+    const outputs = template().outputs ?? {};
+    expect(outputs.AZURE_GATEWAY_URL?.value).toBe("[reference('gateway').outputs.gatewayUrl.value]");
+    expect(outputs.API_BASE_URL?.value).toBe("[reference('gateway').outputs.apiBaseUrl.value]");
+    expect(gatewayFrame().template.outputs?.gatewayUrl?.value).toBe("[reference('gateway').gatewayUrl]");
   });
 });
 
