@@ -10,13 +10,14 @@ import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import { scopeCondition, type Scope } from '../access/scopes.js';
 import type { StudentStore } from './students.js';
+import { nameText } from '../http/text-input.js';
 
 const MAX_MEMBERS = 500;
 const memberIds = z.array(z.uuid()).max(MAX_MEMBERS).refine((ids) => new Set(ids).size === ids.length, 'ids must not repeat');
 
 export const groupInputSchema = z.strictObject({
   schoolId: z.uuid(),
-  name: z.string().trim().min(1).max(100),
+  name: nameText({ max: 100 }),
   teacherIds: memberIds.default([]),
   studentIds: memberIds.default([]),
 });

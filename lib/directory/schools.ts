@@ -7,9 +7,10 @@ import { problems } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
+import { nameText } from '../http/text-input.js';
 
 export const schoolInputSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: nameText({ max: 200 }),
   organisationNumber: z.string().regex(/^\d{9}$/, 'must be a 9-digit organisasjonsnummer').optional(),
 });
 

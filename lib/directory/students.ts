@@ -8,12 +8,13 @@ import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 import { scopeCondition, type Scope } from '../access/scopes.js';
+import { nameText } from '../http/text-input.js';
 
 export const isoDate = z.iso.date();
 
 const studentFields = {
-  givenName: z.string().trim().min(1).max(100),
-  familyName: z.string().trim().min(1).max(100),
+  givenName: nameText({ max: 100 }),
+  familyName: nameText({ max: 100 }),
   birthDate: isoDate,
   schoolId: z.uuid(),
   yearLevel: z.number().int().min(1).max(13),

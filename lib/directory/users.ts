@@ -11,9 +11,10 @@ import { problems } from '../http/problem.js';
 import { identityKey } from '../identity/identity-key.js';
 import { TENANT_ROLES, type TenantRole, type TokenIdentity } from '../identity/principal.js';
 import type { Clock } from '../clock.js';
+import { nameText } from '../http/text-input.js';
 
 export const userInputSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: nameText({ max: 200 }),
   email: z.email().max(254),
   phone: z.string().regex(/^\+?[0-9 ]{5,20}$/, 'must be a phone number').optional(),
   roles: z.array(z.enum(TENANT_ROLES)).min(1).max(TENANT_ROLES.length)

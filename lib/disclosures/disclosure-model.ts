@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instructionReferenceSchema } from '../erasure/erasure-model.js';
+import { nameText } from '../http/text-input.js';
 
 /** The legal bases on which the statement allows a disclosure to a third party (P13). */
 export const DISCLOSURE_BASES = ['consent', 'legal-obligation', 'court-order'] as const;
@@ -27,7 +28,7 @@ const instantSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]).
 
 export const disclosureInputSchema = z.strictObject({
   /** An organisation (a court, an authority, a research body), not a person: no e-mail, no free text. */
-  recipient: z.string().trim().min(2).max(200).regex(/^[\p{L}\p{N}][\p{L}\p{N} .,&()'/-]*$/u, 'must be the name of an organisation'),
+  recipient: nameText({ min: 2, max: 200 }).regex(/^[\p{L}\p{N}][\p{L}\p{N} .,&()'/-]*$/u, 'must be the name of an organisation'),
   basis: z.enum(DISCLOSURE_BASES),
   /** The court order's, the law's or the consent's case reference. */
   reference: instructionReferenceSchema,

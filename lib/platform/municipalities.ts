@@ -6,13 +6,14 @@ import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
 import type { Clock } from '../clock.js';
+import { nameText } from '../http/text-input.js';
 
 /** Norwegian kommunenummer: four digits. */
 export const municipalityIdSchema = z.string().regex(/^\d{4}$/, 'must be a 4-digit kommunenummer');
 
 export const municipalityInputSchema = z.strictObject({
   id: municipalityIdSchema,
-  name: z.string().trim().min(1).max(100),
+  name: nameText({ max: 100 }),
 });
 
 export const municipalitySchema = z.object({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDate } from '../directory/students.js';
+import { freeText } from '../http/text-input.js';
 
 const subjectCode = z.string().regex(/^[A-ZÆØÅ]{3}\d{4}$/, 'must be a subject code like NOR1206');
 const schoolYear = z.string().regex(/^\d{4}-\d{4}$/, 'must be a school year like 2025-2026');
@@ -22,7 +23,7 @@ export const RECORD_KINDS = {
   },
   evaluation: {
     path: 'evaluations',
-    fields: z.strictObject({ subjectCode, date: isoDate, text: z.string().trim().min(1).max(4000) }),
+    fields: z.strictObject({ subjectCode, date: isoDate, text: freeText({ max: 4000, multiline: true }) }),
     output: z.object({ subjectCode: z.string(), date: z.string(), text: z.string() }),
   },
   grade: {

@@ -15,6 +15,7 @@ import {
   type DeviceRegistrationDocument,
   type UsageEventDocument,
 } from './usage-model.js';
+import { nameText } from '../http/text-input.js';
 
 export const MAX_EVENTS_PER_BATCH = 100;
 /** Clients batch events while offline; older ones are refused rather than filed in a past month. */
@@ -38,10 +39,10 @@ export const usageEventsSchema = z.strictObject({
 
 export const deviceInputSchema = z.strictObject({
   deviceId: deviceIdSchema,
-  model: z.string().trim().min(1).max(100).regex(/^[\p{L}\p{N} ._()+,-]+$/u, 'must be a device model name'),
+  model: nameText({ max: 100 }).regex(/^[\p{L}\p{N} ._()+,-]+$/u, 'must be a device model name'),
   os: z.enum(DEVICE_OS).optional(),
   osVersion: z.string().regex(/^[0-9A-Za-z._-]{1,32}$/, 'must be a version such as "17.4.1"'),
-  network: z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N} ._&()-]+$/u, 'must be a mobile network name').optional(),
+  network: nameText({ max: 64 }).regex(/^[\p{L}\p{N} ._&()-]+$/u, 'must be a mobile network name').optional(),
   phone: z.string().regex(/^\+?[0-9 ]{5,20}$/, 'must be a phone number').optional(),
 });
 

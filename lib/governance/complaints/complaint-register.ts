@@ -9,6 +9,7 @@ import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest, type ScopedQuery } from '../../paging/query-page.js';
 import { municipalityIdSchema } from '../../platform/municipalities.js';
 import { timeOfId, timeOrderedId } from '../time-ordered-id.js';
+import { freeText, nameText } from '../../http/text-input.js';
 
 export const COMPLAINT_STATUSES = ['received', 'contacted', 'resolved', 'referred-to-authority'] as const;
 export type ComplaintStatus = (typeof COMPLAINT_STATUSES)[number];
@@ -33,10 +34,10 @@ const MAX_HISTORY = 200;
 const WRITE_ATTEMPTS = 5;
 
 export const complaintInputSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: nameText({ max: 200 }),
   /** An email address, phone number or postal address: how to reach the complainant. */
-  contact: z.string().trim().min(3).max(300),
-  text: z.string().trim().min(1).max(20_000),
+  contact: freeText({ min: 3, max: 300, multiline: true }),
+  text: freeText({ max: 20_000, multiline: true }),
   municipalityId: municipalityIdSchema.optional(),
 });
 
@@ -48,7 +49,7 @@ export const complaintReceiptSchema = z.object({
 
 export const complaintPatchSchema = z.strictObject({
   status: z.enum(['contacted', 'resolved', 'referred-to-authority']),
-  note: z.string().trim().min(1).max(2000).optional(),
+  note: freeText({ max: 2000, multiline: true }).optional(),
 });
 
 const historyEntrySchema = z.object({ status: z.enum(COMPLAINT_STATUSES), at: z.string(), note: z.string().optional() });

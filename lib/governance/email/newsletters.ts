@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { BackgroundWork } from '../background-work.js';
 import type { Mailings } from './mailings.js';
+import { freeText } from '../../http/text-input.js';
 
 export const newsletterInputSchema = z.strictObject({
-  subject: z.string().trim().min(1).max(200),
-  text: z.string().trim().min(1).max(50_000),
+  subject: freeText({ max: 200 }),
+  text: freeText({ max: 50_000, multiline: true }),
 });
 
 export const newsletterReceiptSchema = z.object({

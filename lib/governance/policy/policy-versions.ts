@@ -7,6 +7,7 @@ import { problems } from '../../http/problem.js';
 import type { Page } from '../../paging/continuation.js';
 import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../../paging/query-page.js';
+import { freeText } from '../../http/text-input.js';
 
 export const POLICY_LANGUAGES = ['nb', 'nn', 'en'] as const;
 export type PolicyLanguage = (typeof POLICY_LANGUAGES)[number];
@@ -22,7 +23,7 @@ export const policyVersionInputSchema = z
   .strictObject({
     version: policyVersionSchema,
     language: policyLanguageSchema,
-    text: z.string().trim().min(1).max(200_000),
+    text: freeText({ max: 200_000, multiline: true }),
     changeType: z.enum(['minor', 'major']),
     reducesRights: z.boolean(),
     effectiveFrom: z.iso.datetime({ offset: true }),

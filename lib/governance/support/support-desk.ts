@@ -11,16 +11,17 @@ import { pagingQuery, type Page } from '../../paging/continuation.js';
 import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../../paging/query-page.js';
 import { timeOfId, timeOrderedId } from '../time-ordered-id.js';
+import { freeText } from '../../http/text-input.js';
 
 const AUTHORS = ['requester', 'operator'] as const;
 
 export const supportRequestInputSchema = z.strictObject({
-  subject: z.string().trim().min(1).max(200),
-  message: z.string().trim().min(1).max(5000),
+  subject: freeText({ max: 200 }),
+  message: freeText({ max: 5000, multiline: true }),
 });
 
 export const supportMessageInputSchema = z.strictObject({
-  text: z.string().trim().min(1).max(5000),
+  text: freeText({ max: 5000, multiline: true }),
 });
 
 const messageSchema = z.object({ id: z.string(), author: z.enum(AUTHORS), text: z.string(), at: z.string() });
