@@ -135,6 +135,13 @@ describe('follow-up deadlines and the overdue list (simulated clock)', () => {
     expect((await test.request('GET', `/complaints/${late}`, { token: operator })).body.overdue).toBe(true);
   });
 
+  it('each month of complaints is a logical partition of its own (with the intake limits, none can be filled)', async () => {
+    const { resources } = await test.app.services.cosmos.containers.platform.items
+      .query<{ id: string; pk: string }>({ query: "SELECT c.id, c.pk FROM c WHERE c.type = 'complaint' AND ARRAY_CONTAINS(@ids, c.id)", parameters: [{ name: '@ids', value: [late, fresh] }] })
+      .fetchAll();
+    expect(Object.fromEntries(resources.map(({ id, pk }) => [id, pk]))).toEqual({ [late]: 'complaints:2030-12', [fresh]: 'complaints:2031-01' });
+  });
+
   it('contacting the complainant resets the deadline', async () => {
     await patch(late, { status: 'contacted' });
     expect(await overdueIds()).not.toContain(late);
@@ -144,7 +151,7 @@ describe('follow-up deadlines and the overdue list (simulated clock)', () => {
     expect(overdue).toContain(fresh);
   });
 
-  it('the open list pages across the years that still have open complaints', async () => {
+  it('the open list pages across the months that still have open complaints', async () => {
     const seen: string[] = [];
     let token: string | null = null;
     let pages = 0;
@@ -173,14 +180,14 @@ describe('follow-up deadlines and the overdue list (simulated clock)', () => {
     expect(archive.body.items.find((item: { id: string }) => item.id === late)).toMatchObject({ status: 'resolved', overdue: false });
   });
 
-  it('a past year leaves the open-year index once its last open complaint closes', async () => {
+  it('a past month leaves the open-month index once its last open complaint closes', async () => {
     const archive = await test.request('GET', '/complaints?year=2030&limit=100', { token: operator });
     for (const item of archive.body.items as { id: string; status: string }[]) {
       if (item.status === 'received') await patch(item.id, { status: 'contacted' });
       if (item.status === 'received' || item.status === 'contacted') await patch(item.id, { status: 'resolved' });
     }
-    const { resource } = await test.app.services.cosmos.containers.platform.item('open-years', 'complaints:index').read<{ years: number[] }>();
-    expect(resource?.years).toEqual([2031]);
+    const { resource } = await test.app.services.cosmos.containers.platform.item('open-months', 'complaints:index').read<{ months: string[] }>();
+    expect(resource?.months).toEqual(['2031-01']);
     const open = await test.request('GET', '/complaints', { token: operator });
     expect(open.body).toEqual({ items: [expect.objectContaining({ id: fresh, status: 'contacted' })], continuationToken: null });
   });

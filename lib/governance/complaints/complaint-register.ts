@@ -99,22 +99,26 @@ interface StoredComplaint {
   updatedAt: string;
 }
 
-interface OpenYearsIndex {
-  id: 'open-years';
+interface OpenMonthsIndex {
+  id: typeof INDEX_ID;
   pk: typeof INDEX_PARTITION;
   type: 'complaint-index';
-  years: number[];
+  /** `YYYY-MM`, oldest first. */
+  months: string[];
 }
 
 const INDEX_PARTITION = 'complaints:index';
-const cursorSchema = z.strictObject({ year: z.number().int(), inner: z.string().nullable() });
+const INDEX_ID = 'open-months';
+const cursorSchema = z.strictObject({ month: z.string().regex(/^\d{4}-\d{2}$/), inner: z.string().nullable() });
 
 /**
  * The complaint register (P17), in the `platform` container. Complaints are partitioned
- * by the year they were received (`complaints:YYYY`), so no partition grows without
- * bound; the id is time-ordered, so a read by id finds its year without a lookup. A
- * small index document lists the years that still have open complaints: the open and
- * overdue lists query only those partitions, one page at a time.
+ * by the month they were received (`complaints:YYYY-MM`): with intake limited per address
+ * and platform-wide (lib/governance/complaints/complaint-routes.ts), a month's partition
+ * stays far below Cosmos DB's 20 GB per logical partition whatever a flood does
+ * (docs/data-design.md). The id is time-ordered, so a read by id finds its month without a
+ * lookup. A small index document lists the months that still have open complaints: the
+ * open and overdue lists query only those partitions, one page at a time.
  */
 export class ComplaintRegister {
   constructor(
@@ -128,12 +132,12 @@ export class ComplaintRegister {
     const id = timeOrderedId(now);
     const receivedAt = now.toISOString();
     const followUpBy = followUpFrom(now);
-    const year = now.getUTCFullYear();
-    // The index first: a complaint must never sit in a year the open list does not read.
-    await this.ensureOpenYear(year);
+    const month = monthOf(now);
+    // The index first: a complaint must never sit in a month the open list does not read.
+    await this.ensureOpenMonth(month);
     const complaint: StoredComplaint = {
       id,
-      pk: yearPartition(year),
+      pk: monthPartition(month),
       type: 'complaint',
       status: 'received',
       name: input.name,
@@ -172,7 +176,7 @@ export class ComplaintRegister {
       updatedAt: at,
     };
     const saved = await replaceIfMatch(this.platform, current.value.pk, current, next, ifMatch);
-    if (closing) await this.pruneOpenYear(yearOf(current.value));
+    if (closing) await this.pruneOpenMonth(monthOf(new Date(current.value.createdAt)));
     return { value: this.view(saved.value), etag: saved.etag };
   }
 
@@ -186,75 +190,83 @@ export class ComplaintRegister {
     const filter = { where: conditions.join(' AND '), orderBy: 'c.createdAt', clockParameters: overdueOnly ? [{ name: '@now', value: now }] : [] };
     const page = { limit: query.limit, continuationToken: query.continuationToken };
     if (query.year !== undefined) {
-      const result = await queryPage<StoredComplaint>(this.continuations, this.platform, filter, [['pk', yearPartition(query.year)]], page);
-      return { items: result.items.map((stored) => this.summary(stored)), continuationToken: result.continuationToken };
+      const months = Array.from({ length: 12 }, (_, index) => `${query.year}-${String(index + 1).padStart(2, '0')}`);
+      return this.listAcrossMonths(months, filter, page, `complaints|year|${query.year}`);
     }
-    return this.listAcrossOpenYears(filter, page, `complaints|open|${String(overdueOnly)}`);
+    const open = (await this.openMonths())?.value.months ?? [];
+    return this.listAcrossMonths(open, filter, page, `complaints|open|${String(overdueOnly)}`);
   }
 
-  /** Pages through the open years oldest first; the caller's token names the year and the page within it. */
-  private async listAcrossOpenYears(
+  /**
+   * Pages through the months' partitions oldest first, filling a page from as many months
+   * as it takes (empty months cost one small query each); the caller's token names the month
+   * and the page within it.
+   */
+  private async listAcrossMonths(
+    months: readonly string[],
     filter: ScopedQuery,
     page: PageRequest,
     scope: string,
   ): Promise<Page<ComplaintSummary>> {
-    const years = (await this.openYears())?.value.years ?? [];
     const cursor = decodeCursor(this.continuations.open([scope], page.continuationToken));
-    // A year that left the index since the token was issued has nothing open: go on after it.
-    const year = cursor === undefined ? years[0] : years.find((candidate) => candidate >= cursor.year);
-    if (year === undefined) return { items: [], continuationToken: null };
-    const result = await queryPage<StoredComplaint>(this.continuations, this.platform, filter, [['pk', yearPartition(year)]], {
-      limit: page.limit,
-      continuationToken: cursor?.year === year ? (cursor.inner ?? undefined) : undefined,
-    });
-    const laterYear = years.find((candidate) => candidate > year);
-    const next = result.continuationToken
-      ? { year, inner: result.continuationToken }
-      : laterYear === undefined ? undefined : { year: laterYear, inner: null };
-    return {
-      items: result.items.map((stored) => this.summary(stored)),
-      continuationToken: next ? this.continuations.seal([scope], JSON.stringify(next)) : null,
-    };
+    // A month that left the open index since the token was issued has nothing open: go on after it.
+    let month = cursor === undefined ? months[0] : months.find((candidate) => candidate >= cursor.month);
+    let inner = cursor?.month === month ? (cursor?.inner ?? undefined) : undefined;
+    const items: ComplaintSummary[] = [];
+    const seal = (next: z.infer<typeof cursorSchema>) => this.continuations.seal([scope], JSON.stringify(next));
+    while (month !== undefined) {
+      const result = await queryPage<StoredComplaint>(this.continuations, this.platform, filter, [['pk', monthPartition(month)]], {
+        limit: page.limit - items.length,
+        continuationToken: inner,
+      });
+      items.push(...result.items.map((stored) => this.summary(stored)));
+      if (result.continuationToken) return { items, continuationToken: seal({ month, inner: result.continuationToken }) };
+      const current: string = month;
+      month = months.find((candidate) => candidate > current);
+      inner = undefined;
+      if (items.length >= page.limit) return { items, continuationToken: month === undefined ? null : seal({ month, inner: null }) };
+    }
+    return { items, continuationToken: null };
   }
 
   private async read(id: string): Promise<Versioned<StoredComplaint>> {
     const receivedAt = timeOfId(id);
     const stored = receivedAt
-      ? await readTyped<StoredComplaint>(this.platform, id, [['pk', yearPartition(receivedAt.getUTCFullYear())]], 'complaint')
+      ? await readTyped<StoredComplaint>(this.platform, id, [['pk', monthPartition(monthOf(receivedAt))]], 'complaint')
       : undefined;
     if (!stored) throw problems.notFound();
     return stored;
   }
 
-  private openYears(): Promise<Versioned<OpenYearsIndex> | undefined> {
-    return readTyped<OpenYearsIndex>(this.platform, 'open-years', [['pk', INDEX_PARTITION]], 'complaint-index');
+  private openMonths(): Promise<Versioned<OpenMonthsIndex> | undefined> {
+    return readTyped<OpenMonthsIndex>(this.platform, INDEX_ID, [['pk', INDEX_PARTITION]], 'complaint-index');
   }
 
-  private async ensureOpenYear(year: number): Promise<void> {
-    await this.changeOpenYears((years) => (years.includes(year) ? undefined : [...years, year].sort((a, b) => a - b)));
+  private async ensureOpenMonth(month: string): Promise<void> {
+    await this.changeOpenMonths((months) => (months.includes(month) ? undefined : [...months, month].sort()));
   }
 
   /**
-   * A past year leaves the index once its last open complaint closes (the current year
-   * stays: complaints still arrive in it). Closed is final, so an empty past year stays empty.
+   * A past month leaves the index once its last open complaint closes (the current month
+   * stays: complaints still arrive in it). Closed is final, so an empty past month stays empty.
    */
-  private async pruneOpenYear(year: number): Promise<void> {
-    if (year >= this.clock.now().getUTCFullYear()) return;
+  private async pruneOpenMonth(month: string): Promise<void> {
+    if (month >= monthOf(this.clock.now())) return;
     const [open] = await queryAll<number>(
       this.platform,
       { select: 'VALUE COUNT(1)', where: "c.type = 'complaint' AND c.status IN ('received', 'contacted')" },
-      [['pk', yearPartition(year)]],
+      [['pk', monthPartition(month)]],
     );
     if ((open ?? 0) > 0) return;
-    await this.changeOpenYears((years) => (years.includes(year) ? years.filter((candidate) => candidate !== year) : undefined));
+    await this.changeOpenMonths((months) => (months.includes(month) ? months.filter((candidate) => candidate !== month) : undefined));
   }
 
-  private async changeOpenYears(change: (years: number[]) => number[] | undefined): Promise<void> {
+  private async changeOpenMonths(change: (months: string[]) => string[] | undefined): Promise<void> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
-      const current = await this.openYears();
-      const years = change(current?.value.years ?? []);
-      if (years === undefined) return;
-      const document: OpenYearsIndex = { id: 'open-years', pk: INDEX_PARTITION, type: 'complaint-index', years };
+      const current = await this.openMonths();
+      const months = change(current?.value.months ?? []);
+      if (months === undefined) return;
+      const document: OpenMonthsIndex = { id: INDEX_ID, pk: INDEX_PARTITION, type: 'complaint-index', months };
       try {
         if (current) {
           await this.platform.item(document.id, INDEX_PARTITION).replace(document, { accessCondition: { type: 'IfMatch', condition: current.etag } });
@@ -307,10 +319,10 @@ function followUpFrom(at: Date): string {
   return new Date(at.getTime() + FOLLOW_UP_DAYS * DAY_MS).toISOString();
 }
 
-function yearPartition(year: number): string {
-  return `complaints:${year}`;
+function monthPartition(month: string): string {
+  return `complaints:${month}`;
 }
 
-function yearOf(complaint: StoredComplaint): number {
-  return new Date(complaint.createdAt).getUTCFullYear();
+function monthOf(at: Date): string {
+  return at.toISOString().slice(0, 7);
 }
