@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config/config.js';
 import { createCosmosHandle, ensureDatabase, type CosmosHandle } from '../lib/data/cosmos.js';
 import { classifyCosmosRequest, OperationCounter, OPERATION_KINDS, type OperationCounts } from '../lib/data/operation-counter.js';
+import { RequestDeadlines } from '../lib/data/request-deadline.js';
 import { JobRunStore } from '../lib/jobs/job-runs.js';
 import { JobService } from '../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../lib/jobs/job-signals.js';
@@ -102,7 +103,7 @@ function benchConfig(endpoint: string, database: string) {
 function cosmosFor(endpoint: string, database: string): CosmosHandle {
   return createCosmosHandle(benchConfig(endpoint, database), new OperationCounter(), () => {
     throw new Error('no managed identity locally');
-  });
+  }, new RequestDeadlines());
 }
 
 /**

@@ -6,6 +6,7 @@ import type { AppConfig, OidcIssuerConfig } from './config/config.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertCosmosResidency, createCosmosHandle, ensureDatabase } from './data/cosmos.js';
 import { OperationCounter } from './data/operation-counter.js';
+import { RequestDeadlines } from './data/request-deadline.js';
 import { FEATURES } from './features.js';
 import type { EmailSender } from './governance/email/email-sender.js';
 import { durableFunctionsRuntime, type JobRuntime } from './jobs/job-runtime.js';
@@ -61,7 +62,8 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const whenBuilt = new Promise<Services>((resolve) => {
     ready = resolve;
   });
-  const cosmos = createCosmosHandle(config, operations, credential, options.cosmosPlugins);
+  const deadlines = new RequestDeadlines();
+  const cosmos = createCosmosHandle(config, operations, credential, deadlines, options.cosmosPlugins);
   const scheduler = await (options.jobRuntime ?? durableFunctionsRuntime)({ features, services: () => whenBuilt, clock, logger, cosmos });
   const platform: Platform = {
     config,
@@ -69,6 +71,7 @@ export async function createServices(config: AppConfig, options: CompositionOpti
     logger,
     telemetry,
     operations,
+    deadlines,
     cosmos,
     blob: createBlobService(config, credential),
     credential,

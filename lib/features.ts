@@ -9,6 +9,8 @@ import { governanceFeature } from './governance/governance-feature.js';
 import { healthFeature } from './health/health-feature.js';
 import { apiDocsFeature } from './http/api-docs-feature.js';
 import { identityFeature } from './identity/identity-feature.js';
+import { idempotencyFeature } from './idempotency/idempotency-feature.js';
+import { rateLimitFeature } from './rate-limit/rate-limit-feature.js';
 import { jobsFeature } from './jobs/jobs-feature.js';
 import { municipalitiesFeature } from './platform/municipalities-feature.js';
 import { recordsFeature } from './records/records-feature.js';
@@ -24,6 +26,8 @@ import { usageFeature } from './usage/usage-feature.js';
 export const FEATURES: readonly Feature[] = [
   healthFeature,
   apiDocsFeature,
+  rateLimitFeature,
+  idempotencyFeature,
   municipalitiesFeature,
   directoryFeature,
   identityFeature,

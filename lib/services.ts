@@ -5,6 +5,9 @@ import type { AuditLog } from './audit/audit-log.js';
 import type { Clock } from './clock.js';
 import type { CosmosHandle } from './data/cosmos.js';
 import type { OperationCounter } from './data/operation-counter.js';
+import type { RequestDeadlines } from './data/request-deadline.js';
+import type { IdempotencyStore } from './idempotency/idempotency-store.js';
+import type { RateLimiter } from './rate-limit/rate-limiter.js';
 import type { GroupStore } from './directory/groups.js';
 import type { SchoolStore } from './directory/schools.js';
 import type { SettingsStore } from './directory/settings.js';
@@ -44,6 +47,11 @@ export interface Services {
   /** Availability, events and metrics for Application Insights (log lines when it is not configured). */
   telemetry: Telemetry;
   operations: OperationCounter;
+  deadlines: RequestDeadlines;
+  /** Limits the routes declare, counted in Cosmos DB across instances. */
+  rateLimits: RateLimiter;
+  /** Idempotency-Key records of POSTs: the first response, replayed to a repeat. */
+  idempotency: IdempotencyStore;
   cosmos: CosmosHandle;
   blob: BlobServiceClient;
   tokens: TokenVerifier;

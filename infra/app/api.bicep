@@ -183,6 +183,9 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       OIDC_ISSUERS: oidcIssuers
       PLATFORM_OPERATORS: platformOperators
       CORS_ALLOWED_ORIGINS: join(corsAllowedOrigins, ',')
+      // Requests arrive only through the API Management gateway, which writes the client
+      // address into X-Forwarded-For; App Service appends the gateway's: one hop is ours.
+      TRUSTED_PROXY_HOPS: '1'
       // A reference, not the value: the platform resolves it from Key Vault. Versionless,
       // so it follows the latest version of the secret.
       PRIVACY_DIGEST_KEY: '@Microsoft.KeyVault(SecretUri=${privacyDigestKeySecretUri})'

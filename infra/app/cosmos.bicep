@@ -156,6 +156,18 @@ var containers containerSpec[] = [
     partitionKeyPaths: ['/pk']
     indexedPaths: ['/type/?', '/status/?', '/claimedAt/?']
   }
+  {
+    name: 'rate-limits'
+    partitionKeyPaths: ['/pk']
+    indexedPaths: []
+    defaultTtl: -1
+  }
+  {
+    name: 'idempotency'
+    partitionKeyPaths: ['/pk']
+    indexedPaths: ['/pk/?', '/mentions/[]/?']
+    defaultTtl: -1
+  }
 ]
 
 // One region, or two when a distinct secondary EU/EEA region is given.

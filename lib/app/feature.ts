@@ -6,6 +6,7 @@ import type { CompositionOptions } from '../composition-root.js';
 import type { AppConfig } from '../config/config.js';
 import type { CosmosHandle } from '../data/cosmos.js';
 import type { OperationCounter } from '../data/operation-counter.js';
+import type { RequestDeadlines } from '../data/request-deadline.js';
 import type { AnyRoute } from '../http/route.js';
 import type { JobScheduler } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
@@ -22,6 +23,8 @@ export interface Platform {
   logger: Logger;
   telemetry: Telemetry;
   operations: OperationCounter;
+  /** Cuts request-path Cosmos calls at the request's deadline (lib/data/request-deadline.ts). */
+  deadlines: RequestDeadlines;
   cosmos: CosmosHandle;
   blob: BlobServiceClient;
   credential: () => TokenCredential;

@@ -42,6 +42,23 @@ const issuerSchema = z.strictObject({
   algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'])).optional(),
 });
 
+const rateLimitOverrides = z
+  .string()
+  .optional()
+  .transform((value, ctx): Record<string, { quota: number; windowSeconds: number }> => {
+    if (value === undefined || value.trim() === '') return {};
+    try {
+      const result = z
+        .record(z.string().regex(/^[a-z][a-z0-9-]{0,62}$/), z.strictObject({ quota: z.number().int().min(1).max(1_000_000), windowSeconds: z.number().int().min(1).max(7 * 24 * 3600) }))
+        .safeParse(JSON.parse(value));
+      if (result.success) return result.data;
+      ctx.addIssue({ code: 'custom', message: 'must map limit names to {"quota": n, "windowSeconds": s}' });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+    }
+    return z.NEVER;
+  });
+
 const operatorSchema = z.strictObject({ issuer: z.string().url(), subject: z.string().min(1) });
 
 const regionList = csv.superRefine((regions, ctx) => {
@@ -103,6 +120,12 @@ const envSchema = z
     USAGE_ANONYMISATION_BATCH_RECORDS: z.coerce.number().int().min(1).max(5_000).default(1_000),
     // An erasure not completed this long after it was accepted is overdue: flagged on its record and alerted.
     ERASURE_OVERDUE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(24),
+    // A request's database calls are cut after this long and it answers 503: a stalled database must not hold callers.
+    // How many X-Forwarded-For hops at the end are our own proxies: 1 behind the API Management gateway (lib/usage/client-info.ts).
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(3).default(0),
+    REQUEST_DEADLINE_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    // Overrides of the declared rate limits by name, e.g. {"complaint-intake":{"quota":5,"windowSeconds":3600}}.
+    RATE_LIMITS: rateLimitOverrides,
   })
   .superRefine((env, ctx) => {
     if (env.ENGAGE_MODE === 'local') {
@@ -152,6 +175,10 @@ export interface AppConfig {
   appInsightsAuthentication: { clientId: string | undefined } | undefined;
   usage: { anonymisationDelayDays: number; platformLogRetentionDays: number; recordsPerBatch: number };
   erasure: { overdueAfterHours: number };
+  requestDeadlineMs: number;
+  trustedProxyHops: number;
+  /** Per-name overrides of the rate limits the routes declare (lib/rate-limit/rate-limit-policy.ts). */
+  rateLimitOverrides: Record<string, { quota: number; windowSeconds: number }>;
 }
 
 export class ConfigError extends Error {
@@ -202,5 +229,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recordsPerBatch: e.USAGE_ANONYMISATION_BATCH_RECORDS,
     },
     erasure: { overdueAfterHours: e.ERASURE_OVERDUE_HOURS },
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+    trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+    rateLimitOverrides: e.RATE_LIMITS,
   };
 }

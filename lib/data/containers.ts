@@ -7,6 +7,8 @@ export interface ContainerDefinition {
   indexedPaths: readonly string[];
   /** What lives here, for the data-design docs and the privacy-provider registry test. */
   documentTypes: readonly string[];
+  /** -1: time-to-live on, per document (`ttl`): Cosmos DB deletes the documents; the local emulator does not. */
+  defaultTtl?: number;
 }
 
 /**
@@ -108,6 +110,23 @@ export const CONTAINERS = {
     partitionKeyPaths: ['/id'],
     indexedPaths: [],
     documentTypes: ['session', 'session-index'],
+    defaultTtl: -1,
+  },
+  rateLimits: {
+    id: 'rate-limits',
+    // pk = <limit>:<keyed digest of the caller> | platform:<limit>; id = the window (lib/rate-limit/rate-limiter.ts).
+    partitionKeyPaths: ['/pk'],
+    indexedPaths: [],
+    documentTypes: ['rate-counter'],
+    defaultTtl: -1,
+  },
+  idempotency: {
+    id: 'idempotency',
+    // pk = keyed digest of the caller; `mentions` lets erasure find stored responses naming a person.
+    partitionKeyPaths: ['/pk'],
+    indexedPaths: ['/pk/?', '/mentions/[]/?'],
+    documentTypes: ['idempotency-record'],
+    defaultTtl: -1,
   },
 } as const satisfies Record<string, ContainerDefinition>;
 

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/config.js';
 import { isEuEeaRegion } from '../config/eu-regions.js';
 import { CONTAINERS, indexingPolicyOf, type ContainerName } from './containers.js';
 import { classifyCosmosRequest, type OperationCounter } from './operation-counter.js';
+import type { RequestDeadlines } from './request-deadline.js';
 
 export type Containers = Record<ContainerName, Container>;
 
@@ -23,6 +24,7 @@ export function createCosmosHandle(
   config: AppConfig,
   counter: OperationCounter,
   credential: () => TokenCredential,
+  deadlines: RequestDeadlines,
   /** More SDK request plugins after the counter (tests inject faults). */
   extraPlugins: readonly PluginConfig[] = [],
 ): CosmosHandle {
@@ -46,7 +48,7 @@ export function createCosmosHandle(
       enableEndpointDiscovery: !local,
     },
     // `plugins` is a hidden SDK option: the only hook that sees every network request by kind.
-    plugins: [countingPlugin, ...extraPlugins],
+    plugins: [deadlines.plugin(), countingPlugin, ...extraPlugins],
   } as unknown as ConstructorParameters<typeof CosmosClient>[0]);
   const database = client.database(config.cosmos.database);
   const containers = Object.fromEntries(
@@ -67,6 +69,7 @@ export async function ensureDatabase(handle: CosmosHandle): Promise<void> {
           ...(definition.partitionKeyPaths.length > 1 ? { kind: PartitionKeyKind.MultiHash, version: 2 } : {}),
         },
         indexingPolicy: indexingPolicyOf(definition),
+        ...('defaultTtl' in definition ? { defaultTtl: definition.defaultTtl } : {}),
       }),
     ),
   );

@@ -11,6 +11,11 @@ import { sessionIdentity } from '../sessions/session-authentication.js';
 import { createLogger } from '../logger.js';
 import { describeError } from '../telemetry/scrubber.js';
 import { clientInfo } from '../usage/client-info.js';
+import type { ClientInfo } from '../usage/usage-model.js';
+import { DeadlineExceeded } from '../data/request-deadline.js';
+import { identityKey } from '../identity/identity-key.js';
+import { idempotencyCaller, idempotencyKeyOf, mentionedIds, requestFingerprint, runOnce } from '../idempotency/idempotent-request.js';
+import type { RateLimitSubject } from '../rate-limit/rate-limiter.js';
 import { HttpProblem, problems } from './problem.js';
 import { isRaw, type AnyRoute, type RouteRequest, type RouteResult } from './route.js';
 import { parseOrThrow } from './validation.js';
@@ -38,8 +43,10 @@ export async function dispatch(route: AnyRoute, request: HttpRequest, options: D
   try {
     services = await options.services();
     const ready = services;
-    const { result, counts } = await ready.operations.measure(() => run(route, request, ready, requestId, caller));
-    response = toResponse(route, result, requestId);
+    const { result, counts } = await ready.deadlines.run(ready.config.requestDeadlineMs, () =>
+      ready.operations.measure(() => run(route, request, ready, requestId, caller)),
+    );
+    response = { ...result, headers: { ...COMMON_HEADERS, 'x-request-id': requestId, ...(result.headers as Record<string, string>) } };
     if (ready.config.mode === 'local') withHeader(response, 'x-engage-cosmos-operations', formatCounts(counts));
   } catch (error) {
     response = problemResponse(toProblem(error, requestId, route, services), requestId);
@@ -51,7 +58,7 @@ export async function dispatch(route: AnyRoute, request: HttpRequest, options: D
     status: response.status ?? 200,
     durationMs: performance.now() - started,
     principal: caller.principal,
-    client: clientInfo(request.headers),
+    client: clientInfo(request.headers, services?.config.trustedProxyHops),
   });
   return response;
 }
@@ -61,7 +68,7 @@ interface Caller {
   principal?: Principal;
 }
 
-async function run(route: AnyRoute, request: HttpRequest, services: Services, requestId: string, caller: Caller): Promise<RouteResult<unknown>> {
+async function run(route: AnyRoute, request: HttpRequest, services: Services, requestId: string, caller: Caller): Promise<HttpResponseInit> {
   const principal = route.access.kind === 'public' ? undefined : await authenticate(route, request, services, chosenMunicipality(route, request));
   caller.principal = principal;
   const params = parseOrThrow('params', route.params ?? z.strictObject({}), { ...request.params });
@@ -69,10 +76,25 @@ async function run(route: AnyRoute, request: HttpRequest, services: Services, re
   const query = parseOrThrow('query', route.query ?? z.strictObject({}), queryObject(request));
   const body = METHODS_WITH_BODY.has(route.method) && route.body ? await readBody(route, request, services) : undefined;
   if (route.requiresIfMatch && !request.headers.get('if-match')) throw problems.preconditionRequired();
-  const routeRequest = { params, query, body, principal, headers: request.headers, requestId };
-  const result = await route.handler(routeRequest, services);
-  if (route.audit && principal) await recordAudit(route, routeRequest, result, principal, services);
-  return result;
+  const client = clientInfo(request.headers, services.config.trustedProxyHops);
+  const routeRequest = { params, query, body, principal, headers: request.headers, client, requestId };
+  const execute = async () => {
+    const limits = route.rateLimits ? await services.rateLimits.consume(route.rateLimits, rateLimitSubject(principal, client)) : {};
+    const result = await route.handler(routeRequest, services);
+    if (route.audit && principal) await recordAudit(route, routeRequest, result, principal, services);
+    const mentions = [...mentionedIds(isRaw(result) ? undefined : result.body), ...(result.auditTargets ?? [])];
+    return { response: toResponse(route, result, requestId, limits), mentions };
+  };
+  const key = idempotencyKeyOf(route, request);
+  if (key === undefined) return (await execute()).response;
+  const run = { store: services.idempotency, deadlines: services.deadlines, key, caller: idempotencyCaller(principal, client) };
+  return runOnce({ ...run, fingerprint: requestFingerprint(route, request, body) }, execute);
+}
+
+/** Limits count the signed-in identity, or, for an anonymous call, the client address (as a keyed digest). */
+function rateLimitSubject(principal: Principal | undefined, client: ClientInfo): RateLimitSubject {
+  if (principal) return { kind: 'identity', key: identityKey(principal.identity) };
+  return { kind: 'address', ip: client.ip };
 }
 
 /** The declared audit entry of a success, written before the caller gets the answer. */
@@ -184,10 +206,12 @@ async function readBody(route: AnyRoute, request: HttpRequest, services: Service
 const COMMON_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
   'X-Content-Type-Options': 'nosniff',
+  // A browser client may read these across origins (CORS itself is the platform's, or the local host's).
+  'Access-Control-Expose-Headers': 'Location, ETag, Retry-After, RateLimit, RateLimit-Policy, Idempotent-Replayed, x-request-id',
 };
 
-function toResponse(route: AnyRoute, result: RouteResult<unknown>, requestId: string): HttpResponseInit {
-  const headers: Record<string, string> = { ...COMMON_HEADERS, 'x-request-id': requestId, ...(result.headers ?? {}) };
+function toResponse(route: AnyRoute, result: RouteResult<unknown>, requestId: string, extraHeaders: Record<string, string>): HttpResponseInit {
+  const headers: Record<string, string> = { ...COMMON_HEADERS, 'x-request-id': requestId, ...extraHeaders, ...(result.headers ?? {}) };
   if (isRaw(result)) {
     return { status: result.status, headers: { ...headers, 'Content-Type': result.contentType }, body: result.raw };
   }
@@ -205,6 +229,7 @@ function toResponse(route: AnyRoute, result: RouteResult<unknown>, requestId: st
 
 function toProblem(error: unknown, requestId: string, route: AnyRoute, services: Services | undefined): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof DeadlineExceeded) return problems.unavailable('The database did not answer in time; retry shortly', 5);
   const status = cosmosStatus(error);
   if (status === 429) return problems.unavailable('The database is busy; retry shortly', retryAfterSeconds(error) ?? 1);
   if (status === 503 || status === 408 || isConnectionFailure(error)) {

@@ -2,6 +2,8 @@ import type { Cookie } from '@azure/functions';
 import type { z } from 'zod';
 import type { AuditAction } from '../audit/audit-log.js';
 import type { Principal, Role } from '../identity/principal.js';
+import type { RateLimitPolicy } from '../rate-limit/rate-limit-policy.js';
+import type { ClientInfo } from '../usage/usage-model.js';
 import type { ServiceName, Services } from '../services.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -23,6 +25,8 @@ export interface RouteRequest<P, Q, B> {
   body: B;
   principal: Principal | undefined;
   headers: Headers;
+  /** The caller's address and user agent, as the platform's proxies report them (lib/usage/client-info.ts). */
+  client: ClientInfo;
   requestId: string;
 }
 
@@ -90,6 +94,17 @@ export interface RouteDefinition<
   requiresIfMatch?: boolean;
   /** Served by the local host only; never registered as an Azure Function. */
   localOnly?: boolean;
+  /**
+   * Limits on how often a caller (or the whole platform) may call this route, counted across
+   * instances; a call over one answers 429 with Retry-After and RateLimit headers.
+   */
+  rateLimits?: readonly RateLimitPolicy[];
+  /**
+   * What a POST repeated with the same Idempotency-Key gets: `replay` (default) the first
+   * response, nothing written; `rerun` runs again, for a response that carries a fresh
+   * credential, which is never stored.
+   */
+  idempotency?: 'replay' | 'rerun';
   /** Audited: each success leaves an entry in the municipality's audit log; refusals leave none. */
   audit?: AuditDeclaration<z.infer<P>, z.infer<Q>, z.infer<B>, z.input<R>>;
   /**

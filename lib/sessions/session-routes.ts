@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '../http/route.js';
 import { problems } from '../http/problem.js';
 import { clearedCookies, LANGUAGES, preferencesCookie, readCookie, SESSION_COOKIE, sessionCookie } from './session-cookies.js';
+import { defineRateLimit } from '../rate-limit/rate-limit-policy.js';
+
+const SESSION_STARTS = defineRateLimit({ name: 'session-starts', quota: 30, windowSeconds: 600, per: 'caller' });
 
 const sessionSchema = z.object({
   expiresAt: z.string(),
@@ -12,6 +15,9 @@ const sessionSchema = z.object({
 export const sessionRoutes: AnyRoute[] = [
   defineRoute({
     name: 'start-session',
+    rateLimits: [SESSION_STARTS],
+    // The answer carries a fresh session cookie, which is never stored: a repeat starts another session.
+    idempotency: 'rerun',
     method: 'POST',
     path: '/session',
     summary: 'Exchange a bearer token for a session cookie and a language cookie (P11); ends a session the browser already had',

@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { featureJobs } from '../../lib/app/feature.js';
-import { CONTAINERS } from '../../lib/data/containers.js';
+import { CONTAINERS, type ContainerDefinition } from '../../lib/data/containers.js';
 import { FEATURES } from '../../lib/features.js';
 import { EU_EEA_REGIONS } from '../../lib/config/eu-regions.js';
 
@@ -514,12 +514,14 @@ describe('Cosmos DB', () => {
 
   it('stays in step with the containers lib/data/containers.ts defines', () => {
     const { frame } = one('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers');
-    const list = frame.template.variables?.containers as { name: string; partitionKeyPaths: string[]; indexedPaths: string[] }[];
-    for (const definition of Object.values(CONTAINERS)) {
+    const list = frame.template.variables?.containers as { name: string; partitionKeyPaths: string[]; indexedPaths: string[]; defaultTtl?: number }[];
+    for (const definition of Object.values(CONTAINERS) as ContainerDefinition[]) {
       const c = list.find((x) => x.name === definition.id);
       expect(c, `lib/ defines container ${definition.id}: add it to infra/app/cosmos.bicep`).toBeDefined();
       expect(c?.partitionKeyPaths, `${definition.id} partition key`).toEqual([...definition.partitionKeyPaths]);
       expect([...(c?.indexedPaths ?? [])].sort(), `${definition.id} indexed paths`).toEqual([...definition.indexedPaths].sort());
+      // Documents that carry a `ttl` (sessions, rate counters, idempotency records) expire only where TTL is on.
+      expect(c?.defaultTtl, `${definition.id} time-to-live`).toBe(definition.defaultTtl);
     }
   });
 
@@ -710,6 +712,8 @@ describe('Function App', () => {
       expect(settings, name).toHaveProperty(name);
     }
     expect(settings.ENGAGE_MODE).toBe('azure');
+    // Behind the gateway the client address is the hop before App Service's (lib/usage/client-info.ts).
+    expect(settings.TRUSTED_PROXY_HOPS).toBe('1');
     expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
     expect(String(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)).toContain('Authorization=AAD;ClientId=');
     expect(settings).not.toHaveProperty('AzureWebJobsStorage');

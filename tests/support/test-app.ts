@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import { featureRoutes } from '../../lib/app/feature.js';
 import type { Clock } from '../../lib/clock.js';
+import { FEATURES } from '../../lib/features.js';
 import type { CompositionOptions } from '../../lib/composition-root.js';
 import type { TenantRole } from '../../lib/identity/principal.js';
 import { DEV_ISSUER, DEV_OPERATOR_SUBJECT, generateDevKeys, mintDevToken, type DevIssuerKeys } from '../../local/dev-issuer.js';
@@ -33,20 +35,30 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   clock?: Clock;
+  /** Where the app finds Cosmos DB; default the run's emulator (a test may put a proxy in between). */
+  cosmosEndpoint?: string;
   /** Composition overrides, e.g. a capturing logger or a recording telemetry transport. */
   composition?: CompositionOptions;
 }
+
+/**
+ * Every request of a test comes from 127.0.0.1, so the declared limits would meet long
+ * before a test means them to: they are raised here, and the rate-limit tests set their own.
+ */
+const ROOMY_RATE_LIMITS = JSON.stringify(
+  Object.fromEntries(featureRoutes(FEATURES).flatMap((route) => route.rateLimits ?? []).map((policy) => [policy.name, { quota: 1_000_000, windowSeconds: policy.windowSeconds }])),
+);
 
 /** The real local host on a free port, against the run's emulators, in a database of its own. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const keys = await generateDevKeys();
   const app = await startLocalApp({
-    cosmosEndpoint: inject('cosmosEndpoint'),
+    cosmosEndpoint: options.cosmosEndpoint ?? inject('cosmosEndpoint'),
     blobEndpoint: inject('blobEndpoint'),
     devKeys: keys,
     ...options.composition,
     port: 0,
-    env: { COSMOS_DATABASE: `test-${randomUUID().slice(0, 8)}`, ...options.env },
+    env: { COSMOS_DATABASE: `test-${randomUUID().slice(0, 8)}`, RATE_LIMITS: ROOMY_RATE_LIMITS, ...options.env },
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const url = app.host.url;

@@ -111,6 +111,9 @@ describe('client address and anonymisation rules', () => {
     expect(clientIp('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(clientIp('forged, not-an-ip')).toBeUndefined();
     expect(clientIp(null)).toBeUndefined();
+    // Behind the gateway: the client address it wrote, then the gateway's, which App Service appended.
+    expect(clientIp('10.9.8.7, 203.0.113.9, 10.60.0.4', 1)).toBe('203.0.113.9');
+    expect(clientIp('203.0.113.9', 1)).toBeUndefined();
   });
 
   it('cuts IPv4 to /24 and IPv6 to /48', () => {

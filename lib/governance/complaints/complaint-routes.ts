@@ -10,12 +10,23 @@ import {
 import { etagHeader, ifMatchOf } from '../../http/etag.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import { pageOf } from '../../paging/continuation.js';
+import { defineRateLimit } from '../../rate-limit/rate-limit-policy.js';
+
+/** Anyone may complain (P17), so the intake is limited per client address, and in all. */
+const COMPLAINT_INTAKE = defineRateLimit({ name: 'complaint-intake', quota: 5, windowSeconds: 3600, per: 'caller' });
+/**
+ * The platform's daily ceiling: a flood from many addresses stops here. Sized far above real
+ * volume and so that a month of it, at the largest complaint, stays well inside one
+ * logical partition (docs/data-design.md).
+ */
+const COMPLAINTS_PLATFORM_WIDE = defineRateLimit({ name: 'complaints-platform', quota: 1_000, windowSeconds: 86_400, per: 'platform' });
 
 const complaintParams = z.strictObject({ complaintId: z.uuid() });
 
 export const complaintRoutes: AnyRoute[] = [
   defineRoute({
     name: 'file-complaint',
+    rateLimits: [COMPLAINT_INTAKE, COMPLAINTS_PLATFORM_WIDE],
     method: 'POST',
     path: '/complaints',
     summary: 'File a formal written complaint (no sign-in needed); answers with its id and follow-up deadline only',

@@ -10,6 +10,11 @@ import { problems } from '../../http/problem.js';
 import { defineRoute, type AnyRoute } from '../../http/route.js';
 import type { Principal } from '../../identity/principal.js';
 import { pageOf } from '../../paging/continuation.js';
+import { defineRateLimit } from '../../rate-limit/rate-limit-policy.js';
+
+/** Any identity of a trusted issuer may ask for support, registered or not: limited per identity. */
+const SUPPORT_REQUESTS = defineRateLimit({ name: 'support-requests', quota: 10, windowSeconds: 3600, per: 'caller' });
+const SUPPORT_MESSAGES = defineRateLimit({ name: 'support-messages', quota: 60, windowSeconds: 3600, per: 'caller' });
 
 const requestParams = z.strictObject({ requestId: z.uuid() });
 
@@ -21,6 +26,7 @@ function signedIn(principal: Principal | undefined): Principal {
 export const supportRoutes: AnyRoute[] = [
   defineRoute({
     name: 'open-support-request',
+    rateLimits: [SUPPORT_REQUESTS],
     method: 'POST',
     path: '/support-requests',
     summary: 'Contact support: a subject and the first message of a thread',
@@ -69,6 +75,7 @@ export const supportRoutes: AnyRoute[] = [
   }),
   defineRoute({
     name: 'add-support-message',
+    rateLimits: [SUPPORT_MESSAGES],
     method: 'POST',
     path: '/support-requests/{requestId}/messages',
     summary: 'Add a message to a support thread (its requester or an operator)',

@@ -1,0 +1,87 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PluginConfig } from '@azure/cosmos';
+
+/** A request's Cosmos DB calls did not finish within its budget: answered 503, retry later. */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super('the database did not answer within the request deadline');
+    this.name = 'DeadlineExceeded';
+  }
+}
+
+interface Scope {
+  endsAt: number;
+  /** Set once the request's writes must run to the end (an idempotent POST): see `detach`. */
+  detached: boolean;
+  onDetach?: () => void;
+}
+
+/**
+ * Request-path Cosmos DB calls fail fast. Inside `run`, every call is aborted when the
+ * request's budget is spent (the SDK would otherwise wait up to a minute per attempt and
+ * retry), so a stalled database answers 503 in seconds instead of holding the caller.
+ * Work outside a request (jobs, timers) keeps the SDK's own timeouts.
+ *
+ * An idempotent POST `detach`es once its key is reserved: its calls are no longer cut, so a
+ * write the database received is carried to the end and its response recorded under the
+ * key, while the caller still gets 503 at the deadline. A retry with the key then gets that
+ * first response instead of writing again.
+ */
+export class RequestDeadlines {
+  private readonly scopes = new AsyncLocalStorage<Scope>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  run<T>(budgetMs: number, work: () => Promise<T>): Promise<T> {
+    const scope: Scope = { endsAt: this.now() + budgetMs, detached: false };
+    const running = this.scopes.run(scope, work);
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      running.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+      scope.onDetach = () => {
+        timer = setTimeout(() => reject(new DeadlineExceeded()), Math.max(0, scope.endsAt - this.now()));
+      };
+    });
+  }
+
+  /** From here on the current request's calls run to the end; its caller is answered at the deadline regardless. */
+  detach(): void {
+    const scope = this.scopes.getStore();
+    if (!scope || scope.detached) return;
+    scope.detached = true;
+    scope.onDetach?.();
+  }
+
+  /** The SDK plugin that cuts a request's calls at its deadline; first in the chain so it bounds the others. */
+  plugin(): PluginConfig {
+    return {
+      on: 'request',
+      plugin: async (context, diagnosticNode, next) => {
+        const scope = this.scopes.getStore();
+        if (!scope || scope.detached) return next(context);
+        const remaining = scope.endsAt - this.now();
+        if (remaining <= 0) throw new DeadlineExceeded();
+        const deadline = AbortSignal.timeout(Math.ceil(remaining));
+        const own = context.options?.abortSignal;
+        const signal = own ? AbortSignal.any([own, deadline]) : deadline;
+        const expired = new Promise<never>((_resolve, reject) => {
+          deadline.addEventListener('abort', () => reject(new DeadlineExceeded()), { once: true });
+        });
+        const call = next({ ...context, options: { ...context.options, abortSignal: signal } }).catch((error: unknown) => {
+          throw deadline.aborted ? new DeadlineExceeded() : error;
+        });
+        // The abort signal stops the HTTP call; the race also stops anything after it that ignores the signal.
+        return Promise.race([call, expired]);
+      },
+    };
+  }
+}
