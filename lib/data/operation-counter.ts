@@ -1,11 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { CONTAINERS } from './containers.js';
 
-export const OPERATION_KINDS = ['point-read', 'partition-query', 'cross-partition-query', 'write', 'metadata'] as const;
+/**
+ * `guard-write`: a write of the request guards (rate counters, idempotency records), which
+ * count and remember requests, not the caller's data: a refused request may make one.
+ */
+export const OPERATION_KINDS = ['point-read', 'partition-query', 'cross-partition-query', 'write', 'guard-write', 'metadata'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export type OperationCounts = Record<OperationKind, number>;
 
 export function emptyCounts(): OperationCounts {
-  return { 'point-read': 0, 'partition-query': 0, 'cross-partition-query': 0, write: 0, metadata: 0 };
+  return { 'point-read': 0, 'partition-query': 0, 'cross-partition-query': 0, write: 0, 'guard-write': 0, metadata: 0 };
 }
 
 /**
@@ -22,9 +27,11 @@ export class OperationCounter {
     if (scoped) scoped[kind] += 1;
   }
 
-  /** Runs `work` and returns what it did together with the operations it made. */
-  async measure<T>(work: () => Promise<T>): Promise<{ result: T; counts: OperationCounts }> {
-    const counts = emptyCounts();
+  /**
+   * Runs `work` and returns what it did together with the operations it made; `counts`, when
+   * given, is filled as it goes, so the operations of work that throws are known too.
+   */
+  async measure<T>(work: () => Promise<T>, counts: OperationCounts = emptyCounts()): Promise<{ result: T; counts: OperationCounts }> {
     const result = await this.scopes.run(counts, work);
     return { result, counts };
   }
@@ -42,12 +49,15 @@ export function formatCounts(counts: OperationCounts): string {
 
 interface CosmosRequestShape {
   resourceType?: string;
+  /** e.g. `/dbs/engage/colls/rate-limits/docs`: which container. */
+  path?: string;
   operationType?: string;
   partitionKey?: unknown;
   headers?: Record<string, unknown>;
 }
 
 const WRITE_OPERATIONS = new Set(['create', 'replace', 'upsert', 'delete', 'patch', 'batch']);
+const GUARD_CONTAINERS = new RegExp(`/colls/(${CONTAINERS.rateLimits.id}|${CONTAINERS.idempotency.id})(/|$)`);
 
 export function classifyCosmosRequest(request: CosmosRequestShape): OperationKind {
   if (request.resourceType !== 'docs') return 'metadata';
@@ -56,7 +66,7 @@ export function classifyCosmosRequest(request: CosmosRequestShape): OperationKin
   if (request.headers?.['x-ms-cosmos-is-query-plan-request'] !== undefined) return 'metadata';
   const operation = request.operationType ?? '';
   if (operation === 'read') return 'point-read';
-  if (WRITE_OPERATIONS.has(operation)) return 'write';
+  if (WRITE_OPERATIONS.has(operation)) return GUARD_CONTAINERS.test(request.path ?? '') ? 'guard-write' : 'write';
   if (operation === 'query') {
     return request.partitionKey === undefined ? 'cross-partition-query' : 'partition-query';
   }

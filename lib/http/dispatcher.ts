@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { cosmosStatus, retryAfterSeconds } from '../data/cosmos-errors.js';
-import { formatCounts } from '../data/operation-counter.js';
+import { emptyCounts, formatCounts } from '../data/operation-counter.js';
 import { auditActor } from '../audit/audit-actor.js';
 import { TokenRejected } from '../identity/token-rejected.js';
 import { hasRole, type Principal, type TokenIdentity } from '../identity/principal.js';
@@ -40,17 +40,19 @@ export async function dispatch(route: AnyRoute, request: HttpRequest, options: D
   const caller: Caller = {};
   let services: Services | undefined;
   let response: HttpResponseInit;
+  const counts = emptyCounts();
   try {
     services = await options.services();
     const ready = services;
-    const { result, counts } = await ready.deadlines.run(ready.config.requestDeadlineMs, () =>
-      ready.operations.measure(() => run(route, request, ready, requestId, caller)),
+    const { result } = await ready.deadlines.run(ready.config.requestDeadlineMs, () =>
+      ready.operations.measure(() => run(route, request, ready, requestId, caller), counts),
     );
     response = { ...result, headers: { ...COMMON_HEADERS, 'x-request-id': requestId, ...(result.headers as Record<string, string>) } };
-    if (ready.config.mode === 'local') withHeader(response, 'x-engage-cosmos-operations', formatCounts(counts));
   } catch (error) {
     response = problemResponse(toProblem(error, requestId, route, services), requestId);
   }
+  // Locally, every answer says what it cost, refusals included: tests check that a refusal wrote nothing.
+  if (services?.config.mode === 'local') withHeader(response, 'x-engage-cosmos-operations', formatCounts(counts));
   // P6 request log: outside the operation-count scope, buffered, never awaited here.
   services?.requestLog.record({
     method: route.method,

@@ -92,9 +92,10 @@ describe('input fuzzing (fast-check, from the zod schemas)', () => {
         const where = `${route.method} ${path}?${search}`;
         expect(response.status, `${where} answered ${response.status}: ${response.text.slice(0, 200)}`).toBeLessThan(500);
         expect(cosmosOperations(response)['cross-partition-query'] ?? 0, `${where} made a cross-partition query`).toBe(0);
-        if (response.status >= 400) {
-          expect(response.headers.get('content-type'), where).toMatch(/^application\/problem\+json/);
-          expect(cosmosOperations(response).write ?? 0, `${where} wrote although refused`).toBe(0);
+        if (response.status >= 400) expect(response.headers.get('content-type'), where).toMatch(/^application\/problem\+json/);
+        // A refusal for the caller's mistake changes nothing (a 503 may come after writes: its outcome is what a retry settles).
+        if (response.status >= 400 && response.status < 500) {
+          expect(cosmosOperations(response).write ?? 0, `${where} wrote although refused with ${response.status}: ${response.text.slice(0, 200)}`).toBe(0);
         }
       }),
       { numRuns: RUNS_PER_ROUTE },

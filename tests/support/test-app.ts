@@ -58,7 +58,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     devKeys: keys,
     ...options.composition,
     port: 0,
-    env: { COSMOS_DATABASE: `test-${randomUUID().slice(0, 8)}`, RATE_LIMITS: ROOMY_RATE_LIMITS, ...options.env },
+    // The suite runs files in parallel on a shared machine: a request may wait longer than any on a real database.
+    // The deadline's own tests set theirs (tests/http/database-stall.test.ts).
+    env: { COSMOS_DATABASE: `test-${randomUUID().slice(0, 8)}`, RATE_LIMITS: ROOMY_RATE_LIMITS, REQUEST_DEADLINE_MS: '30000', ...options.env },
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const url = app.host.url;
