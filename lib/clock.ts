@@ -3,3 +3,8 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** `YYYY-MM` (UTC). */
+export function monthOf(date: Date): string {
+  return date.toISOString().slice(0, 7);
+}

@@ -53,15 +53,15 @@ export function usersPrivacyProvider(directory: Container, users: UserDirectory,
     },
     async erase(subject) {
       // Only this municipality's membership: the same person may still work in another one.
-      const mapping = subject.identity ? await users.releaseMembership(subject.identity, subject.municipalityId, subject.id) : 0;
+      const mapping = subject.identity ? await users.memberships.release(subject.identity, subject.municipalityId, subject.id) : 0;
       forgetSignIn(subject);
-      const roster = await users.dropFromDataAdmins(subject.municipalityId, subject.id);
+      const roster = await users.dataAdmins.drop(subject.municipalityId, subject.id);
       return mapping + roster + (await deleteIfPresent(directory, subject.id, subject.municipalityId));
     },
     async verify(subject) {
       const leftovers: string[] = [];
-      if (subject.identity && (await users.holdsMembership(subject.identity, subject.municipalityId, subject.id))) leftovers.push('the identity mapping still names the user');
-      if (await users.namedAsDataAdmin(subject.municipalityId, subject.id)) leftovers.push('the data admin roster still names the user');
+      if (subject.identity && (await users.memberships.holds(subject.identity, subject.municipalityId, subject.id))) leftovers.push('the identity mapping still names the user');
+      if (await users.dataAdmins.names(subject.municipalityId, subject.id)) leftovers.push('the data admin roster still names the user');
       if (await readRaw(directory, subject.id, subject.municipalityId)) leftovers.push('the user document still exists');
       return leftovers;
     },

@@ -42,7 +42,7 @@ export const userRoutes: AnyRoute[] = [
         await services.schools.assertExist(params.municipalityId, body.schoolIds);
         user = await services.users.create(params.municipalityId, body);
       }
-      if (user.roles.includes('data-admin')) await services.users.admitDataAdmin(params.municipalityId, user.id);
+      if (user.roles.includes('data-admin')) await services.users.dataAdmins.admit(params.municipalityId, user.id);
       services.principals.forget(body.identity);
       return {
         status: 201,
@@ -113,14 +113,14 @@ export const userRoutes: AnyRoute[] = [
       const losesDataAdmin = current.value.roles.includes('data-admin') && !after.roles.includes('data-admin');
       const gainsDataAdmin = !current.value.roles.includes('data-admin') && after.roles.includes('data-admin');
       if (body.schoolIds) await services.schools.assertExist(params.municipalityId, body.schoolIds);
-      // Removals go through the roster before the user changes; grants after (lib/directory/users.ts).
-      if (losesDataAdmin) await services.users.releaseDataAdmins(params.municipalityId, [params.userId]);
+      // Removals go through the roster before the user changes; grants after (lib/directory/data-admin-roster.ts).
+      if (losesDataAdmin) await services.users.dataAdmins.release(params.municipalityId, [params.userId]);
       const user = await services.users.update(params.municipalityId, current, body, ifMatchOf(headers)).catch(async (error: unknown) => {
         // The roles did not change after all: the roster takes the user back (it may only ever run short).
-        if (losesDataAdmin) await services.users.admitDataAdmin(params.municipalityId, params.userId).catch(() => undefined);
+        if (losesDataAdmin) await services.users.dataAdmins.admit(params.municipalityId, params.userId).catch(() => undefined);
         throw error;
       });
-      if (gainsDataAdmin) await services.users.admitDataAdmin(params.municipalityId, params.userId);
+      if (gainsDataAdmin) await services.users.dataAdmins.admit(params.municipalityId, params.userId);
       services.principals.forget(user.value.identity);
       return { status: 200, body: user.value, headers: etagHeader(user.etag) };
     },

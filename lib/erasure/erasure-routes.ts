@@ -27,7 +27,7 @@ type ErasureServices = Pick<Services, 'erasures' | 'erasureRunner' | 'users'>;
 /** Staff are erased on another data admin's instruction, and never the municipality's last data admin. */
 async function assertMayEraseUsers(services: Pick<Services, 'users'>, staff: StaffPrincipal, userIds: readonly string[]): Promise<void> {
   assertNotOwnErasure(staff, userIds);
-  await services.users.releaseDataAdmins(staff.municipalityId, userIds);
+  await services.users.dataAdmins.release(staff.municipalityId, userIds);
 }
 
 async function eraseOne(services: ErasureServices, staff: StaffPrincipal, subjectType: 'student' | 'user', subjectId: string, instructionReference: string) {

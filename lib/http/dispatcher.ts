@@ -13,9 +13,8 @@ import { describeError } from '../telemetry/scrubber.js';
 import { clientInfo } from '../usage/client-info.js';
 import type { ClientInfo } from '../usage/usage-model.js';
 import { DeadlineExceeded } from '../data/request-deadline.js';
-import { identityKey } from '../identity/identity-key.js';
-import { idempotencyCaller, idempotencyKeyOf, mentionedIds, requestFingerprint, runOnce } from '../idempotency/idempotent-request.js';
-import type { RateLimitSubject } from '../rate-limit/rate-limiter.js';
+import { idempotencyKeyOf, requestFingerprint, runOnce } from '../idempotency/idempotent-request.js';
+import { callerKey } from './caller-key.js';
 import { HttpProblem, problems } from './problem.js';
 import { isRaw, type AnyRoute, type RouteRequest, type RouteResult } from './route.js';
 import { parseOrThrow } from './validation.js';
@@ -37,16 +36,17 @@ export interface DispatchOptions {
 export async function dispatch(route: AnyRoute, request: HttpRequest, options: DispatchOptions): Promise<HttpResponseInit> {
   const requestId = randomUUID();
   const started = performance.now();
-  const caller: Caller = {};
   let services: Services | undefined;
+  let caller: Caller | undefined;
   let response: HttpResponseInit;
   const counts = emptyCounts();
   try {
-    services = await options.services();
-    const ready = services;
+    const ready = (services = await options.services());
+    const known: Caller = (caller = { client: clientInfo(request.headers, ready.config.trustedProxyHops) });
     const { result } = await ready.deadlines.run(ready.config.requestDeadlineMs, () =>
-      ready.operations.measure(() => run(route, request, ready, requestId, caller), counts),
+      ready.operations.measure(() => run(route, request, ready, requestId, known), counts),
     );
+    // Here, not per route result: a replayed response (an idempotent repeat) gets them too.
     response = { ...result, headers: { ...COMMON_HEADERS, 'x-request-id': requestId, ...(result.headers as Record<string, string>) } };
   } catch (error) {
     response = problemResponse(toProblem(error, requestId, route, services), requestId);
@@ -54,19 +54,22 @@ export async function dispatch(route: AnyRoute, request: HttpRequest, options: D
   // Locally, every answer says what it cost, refusals included: tests check that a refusal wrote nothing.
   if (services?.config.mode === 'local') withHeader(response, 'x-engage-cosmos-operations', formatCounts(counts));
   // P6 request log: outside the operation-count scope, buffered, never awaited here.
-  services?.requestLog.record({
-    method: route.method,
-    route: route.path,
-    status: response.status ?? 200,
-    durationMs: performance.now() - started,
-    principal: caller.principal,
-    client: clientInfo(request.headers, services?.config.trustedProxyHops),
-  });
+  if (services && caller) {
+    services.requestLog.record({
+      method: route.method,
+      route: route.path,
+      status: response.status ?? 200,
+      durationMs: performance.now() - started,
+      principal: caller.principal,
+      client: caller.client,
+    });
+  }
   return response;
 }
 
 /** Who called, once known: for the request log, which is written after the response is made. */
 interface Caller {
+  client: ClientInfo;
   principal?: Principal;
 }
 
@@ -78,25 +81,18 @@ async function run(route: AnyRoute, request: HttpRequest, services: Services, re
   const query = parseOrThrow('query', route.query ?? z.strictObject({}), queryObject(request));
   const body = METHODS_WITH_BODY.has(route.method) && route.body ? await readBody(route, request, services) : undefined;
   if (route.requiresIfMatch && !request.headers.get('if-match')) throw problems.preconditionRequired();
-  const client = clientInfo(request.headers, services.config.trustedProxyHops);
-  const routeRequest = { params, query, body, principal, headers: request.headers, client, requestId };
+  const routeRequest = { params, query, body, principal, headers: request.headers, client: caller.client, requestId };
+  const guardedAs = callerKey(principal, caller.client);
   const execute = async () => {
-    const limits = route.rateLimits ? await services.rateLimits.consume(route.rateLimits, rateLimitSubject(principal, client)) : {};
+    const limits = route.rateLimits ? await services.rateLimits.consume(route.rateLimits, guardedAs) : {};
     const result = await route.handler(routeRequest, services);
     if (route.audit && principal) await recordAudit(route, routeRequest, result, principal, services);
-    const mentions = [...mentionedIds(isRaw(result) ? undefined : result.body), ...(result.auditTargets ?? [])];
-    return { response: toResponse(route, result, requestId, limits), mentions };
+    return { response: toResponse(route, result, limits), result };
   };
   const key = idempotencyKeyOf(route, request);
   if (key === undefined) return (await execute()).response;
-  const run = { store: services.idempotency, deadlines: services.deadlines, key, caller: idempotencyCaller(principal, client) };
-  return runOnce({ ...run, fingerprint: requestFingerprint(route, request, body) }, execute);
-}
-
-/** Limits count the signed-in identity, or, for an anonymous call, the client address (as a keyed digest). */
-function rateLimitSubject(principal: Principal | undefined, client: ClientInfo): RateLimitSubject {
-  if (principal) return { kind: 'identity', key: identityKey(principal.identity) };
-  return { kind: 'address', ip: client.ip };
+  const fingerprint = requestFingerprint(route, request, body);
+  return runOnce({ store: services.idempotency, deadlines: services.deadlines, caller: guardedAs, key, fingerprint }, execute);
 }
 
 /** The declared audit entry of a success, written before the caller gets the answer. */
@@ -212,8 +208,8 @@ const COMMON_HEADERS: Record<string, string> = {
   'Access-Control-Expose-Headers': 'Location, ETag, Retry-After, RateLimit, RateLimit-Policy, Idempotent-Replayed, x-request-id',
 };
 
-function toResponse(route: AnyRoute, result: RouteResult<unknown>, requestId: string, extraHeaders: Record<string, string>): HttpResponseInit {
-  const headers: Record<string, string> = { ...COMMON_HEADERS, 'x-request-id': requestId, ...extraHeaders, ...(result.headers ?? {}) };
+function toResponse(route: AnyRoute, result: RouteResult<unknown>, extraHeaders: Record<string, string>): HttpResponseInit {
+  const headers: Record<string, string> = { ...extraHeaders, ...(result.headers ?? {}) };
   if (isRaw(result)) {
     return { status: result.status, headers: { ...headers, 'Content-Type': result.contentType }, body: result.raw };
   }

@@ -1,5 +1,5 @@
 import { defineFeature } from '../app/feature.js';
-import { identityKey } from '../identity/identity-key.js';
+import { identityCallerKey } from '../http/caller-key.js';
 import type { PrivacyProvider } from '../privacy/privacy-provider.js';
 import { IdempotencyStore } from './idempotency-store.js';
 
@@ -10,7 +10,7 @@ import { IdempotencyStore } from './idempotency-store.js';
  */
 function idempotencyPrivacyProvider(store: IdempotencyStore): PrivacyProvider {
   const recordsOf = async (subject: { id: string; identity?: { issuer: string; subject: string } }) => {
-    const records = [...(await store.mentioning(subject.id)), ...(subject.identity ? await store.ofCaller(`identity:${identityKey(subject.identity)}`) : [])];
+    const records = [...(await store.mentioning(subject.id)), ...(subject.identity ? await store.ofCaller(identityCallerKey(subject.identity)) : [])];
     return [...new Map(records.map((record) => [`${record.pk}/${record.id}`, record])).values()];
   };
   return {

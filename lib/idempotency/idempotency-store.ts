@@ -1,6 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
+import { deleteIfPresent } from '../data/documents.js';
 import { HttpProblem } from '../http/problem.js';
 import { keyedDigest } from '../privacy/keyed-digest.js';
 
@@ -126,14 +127,8 @@ export class IdempotencyStore {
     return resources;
   }
 
-  async remove(record: { id: string; pk: string }): Promise<number> {
-    try {
-      await this.records.item(record.id, record.pk).delete();
-      return 1;
-    } catch (error) {
-      if (isCosmosStatus(error, 404)) return 0;
-      throw error;
-    }
+  remove(record: { id: string; pk: string }): Promise<number> {
+    return deleteIfPresent(this.records, record.id, record.pk);
   }
 
   private started(id: string, pk: string, fingerprint: string): IdempotencyRecord {

@@ -2,10 +2,7 @@ import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { RequestDeadlines } from '../data/request-deadline.js';
 import { HttpProblem, problems } from '../http/problem.js';
-import type { AnyRoute } from '../http/route.js';
-import { identityKey } from '../identity/identity-key.js';
-import type { Principal } from '../identity/principal.js';
-import type { ClientInfo } from '../usage/usage-model.js';
+import { isRaw, type AnyRoute, type RouteResult } from '../http/route.js';
 import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store.js';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -27,12 +24,6 @@ export function idempotencyKeyOf(route: AnyRoute, request: HttpRequest): string 
     throw problems.validation([{ field: `headers/${IDEMPOTENCY_HEADER}`, message: 'must be 1 to 255 printable ASCII characters, e.g. a UUID' }]);
   }
   return key;
-}
-
-/** Whose keys these are: the signed-in identity, or the client address of an anonymous call. */
-export function idempotencyCaller(principal: Principal | undefined, client: ClientInfo): string {
-  if (principal) return `identity:${identityKey(principal.identity)}`;
-  return `address:${client.ip ?? 'unknown'}`;
 }
 
 /** The request a key stands for: the same key with another route, path, query or body is another request. */
@@ -59,12 +50,12 @@ export interface IdempotentRun {
  */
 export async function runOnce(
   run: IdempotentRun,
-  execute: () => Promise<{ response: HttpResponseInit; mentions: readonly string[] }>,
+  execute: () => Promise<{ response: HttpResponseInit; result: RouteResult<unknown> }>,
 ): Promise<HttpResponseInit> {
   run.deadlines.detach();
   const begun = await run.store.begin(run.caller, run.key, run.fingerprint);
   if (begun.kind === 'replay') return replayed(begun.response);
-  let outcome: { response: HttpResponseInit; mentions: readonly string[] };
+  let outcome: { response: HttpResponseInit; result: RouteResult<unknown> };
   try {
     outcome = await execute();
   } catch (error) {
@@ -72,8 +63,10 @@ export async function runOnce(
     await run.store.release(begun.reservation).catch(() => undefined);
     throw error;
   }
-  await completeWithRetries(run.store, begun.reservation, stored(outcome.response), outcome.mentions);
-  return outcome.response;
+  const { response, result } = outcome;
+  const mentions = [...mentionedIds(isRaw(result) ? undefined : result.body), ...(result.auditTargets ?? [])];
+  await completeWithRetries(run.store, begun.reservation, stored(response), mentions);
+  return response;
 }
 
 async function completeWithRetries(store: IdempotencyStore, reservation: Reservation, response: StoredResponse, mentions: readonly string[]): Promise<void> {
@@ -105,7 +98,7 @@ function replayed(response: StoredResponse): HttpResponseInit {
 }
 
 /** The ids a response names (`id`, `…Id`, `…Ids`, at any depth): erasure removes stored responses that name the person. */
-export function mentionedIds(body: unknown): string[] {
+function mentionedIds(body: unknown): string[] {
   const found: string[] = [];
   const visit = (value: unknown, key: string | undefined, depth: number): void => {
     if (depth > 6 || value === null || value === undefined) return;

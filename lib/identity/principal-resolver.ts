@@ -1,5 +1,6 @@
 import type { OperatorIdentity } from '../config/config.js';
-import type { IdentityLink, StoredUser, UserDirectory } from '../directory/users.js';
+import type { IdentityLink } from '../directory/identity-memberships.js';
+import type { StoredUser, UserDirectory } from '../directory/users.js';
 import type { Principal, TokenIdentity } from './principal.js';
 import { identityKey } from './identity-key.js';
 
@@ -66,7 +67,7 @@ export class PrincipalResolver {
   private async membersOf(key: string, identity: TokenIdentity): Promise<Member[]> {
     const cached = this.cache.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.members;
-    const members = await this.live(await this.users.memberships(identity));
+    const members = await this.live(await this.users.memberships.of(identity));
     if (this.ttlMs > 0) {
       if (!this.cache.has(key) && this.cache.size >= MAX_IDENTITIES) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(key, { members, expiresAt: this.now() + this.ttlMs });

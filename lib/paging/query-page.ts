@@ -55,17 +55,23 @@ export async function queryPage<T>(
   partition: PartitionFilter,
   page: PageRequest,
 ): Promise<Page<T>> {
+  const binding = ['query-page', container.id, partition, partitionQuery(query, partition).spec.query, query.parameters ?? []];
+  const result = await queryUnsealedPage<T>(container, query, partition, { limit: page.limit, continuationToken: continuations.open(binding, page.continuationToken) });
+  return { items: result.items, continuationToken: result.continuationToken ? continuations.seal(binding, result.continuationToken) : null };
+}
+
+/**
+ * One page with Cosmos DB's own continuation token, for a list that seals a cursor of its
+ * own around it (once, with everything the cursor names): never hand this token out as is.
+ */
+export async function queryUnsealedPage<T>(container: Container, query: ScopedQuery, partition: PartitionFilter, page: PageRequest): Promise<Page<T>> {
   const { spec, partitionKey } = partitionQuery(query, partition);
-  const binding = ['query-page', container.id, partition, spec.query, query.parameters ?? []];
-  const continuationToken = continuations.open(binding, page.continuationToken);
+  const { continuationToken } = page;
   try {
     const response = await container.items
       .query<T>(spec, { partitionKey, maxItemCount: page.limit, continuationToken })
       .fetchNext();
-    return {
-      items: response.resources,
-      continuationToken: response.continuationToken ? continuations.seal(binding, response.continuationToken) : null,
-    };
+    return { items: response.resources, continuationToken: response.continuationToken ?? null };
   } catch (error) {
     // A sealed token Cosmos no longer accepts (e.g. after a change of its format).
     if (continuationToken !== undefined && (cosmosStatus(error) === 400 || error instanceof SyntaxError)) {

@@ -1,5 +1,5 @@
 import { defineFeature } from '../app/feature.js';
-import { identityKey } from '../identity/identity-key.js';
+import { identityCallerKey } from '../http/caller-key.js';
 import type { PrivacyProvider } from '../privacy/privacy-provider.js';
 import type { Services } from '../services.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -25,13 +25,13 @@ function rateLimitPrivacyProvider(services: Services): PrivacyProvider {
     unlinkedSubjects: 'Counters of anonymous callers are keyed by a digest of the client address, which no account links to; they expire with the window',
     order: 6,
     async export(subject) {
-      const items = subject.identity ? await services.rateLimits.countersOf(declaredPolicies(services), identityKey(subject.identity)) : [];
+      const items = subject.identity ? await services.rateLimits.countersOf(declaredPolicies(services), identityCallerKey(subject.identity)) : [];
       return { provider: this.name, description: 'Calls counted against rate limits in the current windows', items: items.map(({ id, count }) => ({ window: id, count })) };
     },
-    erase: async (subject) => (subject.identity ? services.rateLimits.forget(declaredPolicies(services), identityKey(subject.identity)) : 0),
+    erase: async (subject) => (subject.identity ? services.rateLimits.forget(declaredPolicies(services), identityCallerKey(subject.identity)) : 0),
     async verify(subject) {
       if (!subject.identity) return [];
-      return (await services.rateLimits.countersOf(declaredPolicies(services), identityKey(subject.identity))).length > 0 ? ['rate counters of the identity remain'] : [];
+      return (await services.rateLimits.countersOf(declaredPolicies(services), identityCallerKey(subject.identity))).length > 0 ? ['rate counters of the identity remain'] : [];
     },
   };
 }

@@ -1,12 +1,10 @@
 import type { Container, PatchOperation } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
+import { deleteIfPresent } from '../data/documents.js';
 import { HttpProblem } from '../http/problem.js';
 import { keyedDigest } from '../privacy/keyed-digest.js';
 import { effectivePolicy, rateLimitHeaders, type RateLimitOverrides, type RateLimitPolicy, type RateLimitState } from './rate-limit-policy.js';
-
-/** Who a caller-scoped limit counts: a signed-in identity, or the client address of an anonymous call. */
-export type RateLimitSubject = { kind: 'identity'; key: string } | { kind: 'address'; ip: string | undefined };
 
 interface RateCounter {
   id: string;
@@ -39,22 +37,22 @@ export class RateLimiter {
    * (429) and the policies after it are not charged. Returns the state of each for the
    * RateLimit headers of the success.
    */
-  async consume(policies: readonly RateLimitPolicy[], subject: RateLimitSubject): Promise<Record<string, string>> {
+  async consume(policies: readonly RateLimitPolicy[], caller: string): Promise<Record<string, string>> {
     const states: RateLimitState[] = [];
     for (const declared of policies) {
       const policy = effectivePolicy(declared, this.overrides);
-      const state = await this.count(policy, subject);
+      const state = await this.count(policy, caller);
       if (state.remaining < 0) throw rateLimited({ ...state, remaining: 0 }, [...states, { ...state, remaining: 0 }]);
       states.push(state);
     }
     return rateLimitHeaders(states);
   }
 
-  /** The counters of one identity, for each caller-scoped limit (export and erasure of a person). */
-  async countersOf(policies: readonly RateLimitPolicy[], identity: string): Promise<{ id: string; pk: string; count: number }[]> {
+  /** The counters of one caller, for each caller-scoped limit (export and erasure of a person). */
+  async countersOf(policies: readonly RateLimitPolicy[], caller: string): Promise<{ id: string; pk: string; count: number }[]> {
     const found: { id: string; pk: string; count: number }[] = [];
     for (const policy of uniqueCallerPolicies(policies)) {
-      const pk = this.partitionOf(policy, { kind: 'identity', key: identity });
+      const pk = this.partitionOf(policy, caller);
       const { resources } = await this.counters.items
         .query<{ id: string; pk: string; count: number }>({ query: 'SELECT c.id, c.pk, c.count FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: pk }] }, { partitionKey: pk })
         .fetchAll();
@@ -63,33 +61,25 @@ export class RateLimiter {
     return found;
   }
 
-  async forget(policies: readonly RateLimitPolicy[], identity: string): Promise<number> {
+  async forget(policies: readonly RateLimitPolicy[], caller: string): Promise<number> {
     let removed = 0;
-    for (const counter of await this.countersOf(policies, identity)) {
-      try {
-        await this.counters.item(counter.id, counter.pk).delete();
-        removed += 1;
-      } catch (error) {
-        if (!isCosmosStatus(error, 404)) throw error;
-      }
-    }
+    for (const counter of await this.countersOf(policies, caller)) removed += await deleteIfPresent(this.counters, counter.id, counter.pk);
     return removed;
   }
 
-  private async count(policy: RateLimitPolicy, subject: RateLimitSubject): Promise<RateLimitState> {
+  private async count(policy: RateLimitPolicy, caller: string): Promise<RateLimitState> {
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     const window = Math.floor(nowSeconds / policy.windowSeconds);
     const resetSeconds = (window + 1) * policy.windowSeconds - nowSeconds;
     const id = String(window);
-    const pk = this.partitionOf(policy, subject);
+    const pk = this.partitionOf(policy, caller);
     const count = await this.increment(id, pk, policy.windowSeconds * 2);
     return { policy, remaining: policy.quota - count, resetSeconds };
   }
 
-  private partitionOf(policy: RateLimitPolicy, subject: RateLimitSubject): string {
+  private partitionOf(policy: RateLimitPolicy, caller: string): string {
     if (policy.per === 'platform') return `platform:${policy.name}`;
-    const who = subject.kind === 'identity' ? `identity:${subject.key}` : `address:${subject.ip ?? 'unknown'}`;
-    return `${policy.name}:${keyedDigest(this.digestKey, `rate-limit:${policy.name}:${who}`)}`;
+    return `${policy.name}:${keyedDigest(this.digestKey, `rate-limit:${policy.name}:${caller}`)}`;
   }
 
   /** The count after this call: an atomic increment, or the window's first call. */

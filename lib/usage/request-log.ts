@@ -5,7 +5,8 @@ import type { Principal } from '../identity/principal.js';
 import type { Logger } from '../logger.js';
 import type { AccountMonth, AccountMonths } from './account-months.js';
 import { bulkWrite, BULK_CHUNK, created, createOperation } from './bulk.js';
-import { dayOf, monthOf } from './retention-policy.js';
+import { monthOf } from '../clock.js';
+import { dayOf } from './retention-policy.js';
 import { accountBucket, PLATFORM_TENANT, platformBucket, type ClientInfo, type RequestLogDocument } from './usage-model.js';
 
 export interface RequestLogEntry {

@@ -28,11 +28,6 @@ export function dayOf(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** `YYYY-MM` (UTC). */
-export function monthOf(date: Date): string {
-  return date.toISOString().slice(0, 7);
-}
-
 export function addDays(day: string, days: number): string {
   return dayOf(new Date(Date.parse(`${day}T00:00:00.000Z`) + days * DAY_MS));
 }

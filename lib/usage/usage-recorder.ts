@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import { problems, type FieldError } from '../http/problem.js';
 import type { AccountMonths } from './account-months.js';
 import { bulkWrite, created, createOperation } from './bulk.js';
-import { monthOf } from './retention-policy.js';
+import { monthOf } from '../clock.js';
 import {
   accountBucket,
   DEVICE_OS,

@@ -1,12 +1,12 @@
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
-import type { Clock } from '../../clock.js';
+import { monthOf, type Clock } from '../../clock.js';
 import { isCosmosStatus } from '../../data/cosmos-errors.js';
 import { readTyped, replaceIfMatch, type Versioned } from '../../data/documents.js';
 import { problems } from '../../http/problem.js';
 import { invalidContinuationToken, pagingQuery, type Page } from '../../paging/continuation.js';
 import type { ContinuationSealer } from '../../paging/continuation-sealer.js';
-import { queryAll, queryPage, type PageRequest, type ScopedQuery } from '../../paging/query-page.js';
+import { queryAll, queryUnsealedPage, type PageRequest, type ScopedQuery } from '../../paging/query-page.js';
 import { municipalityIdSchema } from '../../platform/municipalities.js';
 import { timeOfId, timeOrderedId } from '../time-ordered-id.js';
 import { freeText, nameText } from '../../http/text-input.js';
@@ -190,7 +190,8 @@ export class ComplaintRegister {
     const filter = { where: conditions.join(' AND '), orderBy: 'c.createdAt', clockParameters: overdueOnly ? [{ name: '@now', value: now }] : [] };
     const page = { limit: query.limit, continuationToken: query.continuationToken };
     if (query.year !== undefined) {
-      const months = Array.from({ length: 12 }, (_, index) => `${query.year}-${String(index + 1).padStart(2, '0')}`);
+      const thisMonth = monthOf(this.clock.now());
+      const months = Array.from({ length: 12 }, (_, index) => `${query.year}-${String(index + 1).padStart(2, '0')}`).filter((month) => month <= thisMonth);
       return this.listAcrossMonths(months, filter, page, `complaints|year|${query.year}`);
     }
     const open = (await this.openMonths())?.value.months ?? [];
@@ -215,7 +216,7 @@ export class ComplaintRegister {
     const items: ComplaintSummary[] = [];
     const seal = (next: z.infer<typeof cursorSchema>) => this.continuations.seal([scope], JSON.stringify(next));
     while (month !== undefined) {
-      const result = await queryPage<StoredComplaint>(this.continuations, this.platform, filter, [['pk', monthPartition(month)]], {
+      const result = await queryUnsealedPage<StoredComplaint>(this.platform, filter, [['pk', monthPartition(month)]], {
         limit: page.limit - items.length,
         continuationToken: inner,
       });
@@ -323,6 +324,3 @@ function monthPartition(month: string): string {
   return `complaints:${month}`;
 }
 
-function monthOf(at: Date): string {
-  return at.toISOString().slice(0, 7);
-}
