@@ -1,7 +1,7 @@
 import type { PluginConfig } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import type { JWTVerifyGetKey } from 'jose';
-import type { Feature, Platform } from './app/feature.js';
+import type { Feature, Platform, SharedServices } from './app/feature.js';
 import type { AppConfig, OidcIssuerConfig } from './config/config.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertCosmosResidency, createCosmosHandle, ensureDatabase } from './data/cosmos.js';
@@ -65,22 +65,15 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const deadlines = new RequestDeadlines();
   const cosmos = createCosmosHandle(config, operations, credential, deadlines, options.cosmosPlugins);
   const scheduler = await (options.jobRuntime ?? durableFunctionsRuntime)({ features, services: () => whenBuilt, clock, logger, cosmos });
+  const shared: SharedServices = { config, clock, logger, telemetry, operations, deadlines, cosmos, blob: createBlobService(config, credential) };
   const platform: Platform = {
-    config,
-    clock,
-    logger,
-    telemetry,
-    operations,
-    deadlines,
-    cosmos,
-    blob: createBlobService(config, credential),
+    ...shared,
     credential,
     continuations: ContinuationSealer.fromSecret(config.privacyDigestKey),
     scheduler,
     features,
     options,
   };
-  const { credential: _credential, continuations: _continuations, scheduler: _scheduler, features: _features, options: _options, ...shared } = platform;
   Object.assign(built, shared, { privacy: new PrivacyRegistry() });
   const soFar = builtSoFar(built);
   for (const feature of features) Object.assign(built, await feature.services?.(platform, soFar));

@@ -57,7 +57,7 @@ const tokenRequestSchema = z.strictObject({
 });
 
 /** Routes of the local host only; they are never registered as Azure Functions. */
-export function devIssuerRoutes(keys: DevIssuerKeys): AnyRoute[] {
+function devIssuerRoutes(keys: DevIssuerKeys): AnyRoute[] {
   return [
     defineRoute({
       name: 'dev-token',

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import functions, { type HttpResponseInit } from '@azure/functions';
-import { assertHostConformance, httpFunctions, type FunctionRegistration, type HttpFunction, type TimerFunction } from '../lib/app/function-registrations.js';
+import { httpFunctions, type FunctionRegistration, type HttpFunction, type TimerFunction } from '../lib/app/function-registrations.js';
+import { assertHostConformance } from '../lib/app/host-conformance.js';
 import { problemResponse } from '../lib/http/dispatcher.js';
 import { problems } from '../lib/http/problem.js';
 import { HostRouter } from '../lib/http/router.js';

@@ -1,32 +1,20 @@
 import type { TokenCredential } from '@azure/identity';
-import type { BlobServiceClient } from '@azure/storage-blob';
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
-import type { Clock } from '../clock.js';
 import type { CompositionOptions } from '../composition-root.js';
-import type { AppConfig } from '../config/config.js';
-import type { CosmosHandle } from '../data/cosmos.js';
-import type { OperationCounter } from '../data/operation-counter.js';
-import type { RequestDeadlines } from '../data/request-deadline.js';
 import type { AnyRoute } from '../http/route.js';
 import type { JobScheduler } from '../jobs/job-scheduler.js';
-import type { Logger } from '../logger.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import type { PrivacyProvider } from '../privacy/privacy-provider.js';
 import type { ServiceName, Services } from '../services.js';
-import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Schedule } from './schedule.js';
+import { jobOrchestrator } from '../jobs/job-orchestration.js';
+import { telemetryJobSignals } from '../jobs/job-signals.js';
+
+/** The platform clients that are services too: every feature and handler may use them. */
+export type SharedServices = Pick<Services, 'config' | 'clock' | 'logger' | 'telemetry' | 'operations' | 'deadlines' | 'cosmos' | 'blob'>;
 
 /** What every feature builds on: the clients the composition root makes once per process. */
-export interface Platform {
-  config: AppConfig;
-  clock: Clock;
-  logger: Logger;
-  telemetry: Telemetry;
-  operations: OperationCounter;
-  /** Cuts request-path Cosmos calls at the request's deadline (lib/data/request-deadline.ts). */
-  deadlines: RequestDeadlines;
-  cosmos: CosmosHandle;
-  blob: BlobServiceClient;
+export interface Platform extends SharedServices {
   credential: () => TokenCredential;
   /** Seals the continuation tokens of every list a store serves to callers. */
   continuations: ContinuationSealer;
@@ -115,8 +103,14 @@ export function featureJobs(features: readonly Feature[]): JobDefinition[] {
   return features.flatMap((feature) => feature.jobs ?? []);
 }
 
+/** Every orchestrator; a job's own is made loud here (`jobOrchestrator`), so no job can forget it. */
 export function featureOrchestrators(features: readonly Feature[]): Record<string, OrchestrationHandler> {
-  return Object.assign({}, ...features.map((feature) => feature.orchestrators ?? {})) as Record<string, OrchestrationHandler>;
+  const all = Object.assign({}, ...features.map((feature) => feature.orchestrators ?? {})) as Record<string, OrchestrationHandler>;
+  for (const job of featureJobs(features)) {
+    const body = all[job.orchestrator];
+    if (body) all[job.orchestrator] = jobOrchestrator(job.name, body);
+  }
+  return all;
 }
 
 export function featureActivities(features: readonly Feature[], services: () => Promise<Services>): Record<string, ActivityHandler> {
@@ -145,7 +139,7 @@ export function featureTimers(features: readonly Feature[]): TimerDefinition[] {
       run: async (services: Services) => {
         const overdue = await job.overdue.count(services, services.clock.now());
         services.telemetry.trackMetric('RetentionOverdue', overdue, { jobName: job.name });
-        if (overdue > 0) services.telemetry.trackEvent('RetentionJobOverdue', { jobName: job.name, runId: 'watch', overdue });
+        if (overdue > 0) telemetryJobSignals(services.telemetry).overdue({ jobName: job.name, runId: 'watch', overdue });
         await services.telemetry.flush();
       },
     } satisfies TimerDefinition,

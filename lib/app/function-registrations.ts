@@ -7,7 +7,6 @@ import { HostRouter } from '../http/router.js';
 import { durableClientInput, withInvocation } from '../jobs/invocation-scope.js';
 import { DURABLE_CLIENT_SERVICES, type ServiceName, type Services } from '../services.js';
 import { describeError } from '../telemetry/scrubber.js';
-import { checkHostRules, HostConformanceError, type FunctionMetadata } from './host-rules.js';
 import { featureActivities, featureOrchestrators, featureRoutes, featureTimers, type Feature, type TimerDefinition } from './feature.js';
 import { ncrontab } from './schedule.js';
 
@@ -17,7 +16,7 @@ import { ncrontab } from './schedule.js';
  * earlier takes the requests of every function after it (tests/ops/host-conformance.test.ts).
  */
 export const CATCH_ALL_FUNCTION = 'zz-unmatched-route';
-export const ALL_METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const ALL_METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const CATCH_ALL_METHODS = [...ALL_METHODS, 'HEAD', 'OPTIONS'] as const;
 
 export type HttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -83,7 +82,8 @@ export function functionRegistrations(features: readonly Feature[], services: ()
     definition: route,
     handler: (request, context) => withInvocation(context, () => dispatch(route, request, { services })),
   }));
-  const router = new HostRouter(http);
+  // Built on the first unmatched request, not at cold start: most instances never see one.
+  let router: HostRouter<HttpFunction> | undefined;
   const catchAll: HttpFunction = {
     kind: 'http',
     name: CATCH_ALL_FUNCTION,
@@ -91,7 +91,7 @@ export function functionRegistrations(features: readonly Feature[], services: ()
     route: '{*path}',
     extraInputs: [],
     definition: undefined,
-    handler: async (request) => unmatchedResponse(router, request.method, new URL(request.url).pathname.replace(/^\/api(?=\/|$)/, '')),
+    handler: async (request) => unmatchedResponse((router ??= new HostRouter(http)), request.method, new URL(request.url).pathname.replace(/^\/api(?=\/|$)/, '')),
   };
   const timers: TimerFunction[] = featureTimers(features).map((timer) => ({
     kind: 'timer',
@@ -123,40 +123,4 @@ async function runTimer(timer: TimerDefinition, services: () => Promise<Services
 
 export function httpFunctions(registrations: readonly FunctionRegistration[]): HttpFunction[] {
   return registrations.filter((registration): registration is HttpFunction => registration.kind === 'http');
-}
-
-/** A registration as the host sees it: what `app.http`, `app.timer` and `app.generic` turn it into. */
-export function metadataOf(registration: FunctionRegistration): FunctionMetadata {
-  switch (registration.kind) {
-    case 'http':
-      return {
-        name: registration.name,
-        trigger: { type: 'httpTrigger', methods: registration.methods, route: registration.route, authLevel: 'anonymous' },
-        extraInputs: registration.extraInputs,
-      };
-    case 'timer':
-      return { name: registration.name, trigger: { type: 'timerTrigger', schedule: registration.schedule }, extraInputs: registration.extraInputs };
-    case 'orchestration':
-      return { name: registration.name, trigger: { type: 'orchestrationTrigger' }, extraInputs: [] };
-    case 'activity':
-      return { name: registration.name, trigger: { type: 'activityTrigger' }, extraInputs: [] };
-  }
-}
-
-/** Whether each function's handler may reach the scheduler, from what its definition uses. */
-export function durableClientNeeds(registrations: readonly FunctionRegistration[]): (functionName: string) => boolean {
-  const needing = new Set(
-    registrations.flatMap((registration) =>
-      (registration.kind === 'http' || registration.kind === 'timer') && registration.definition && needsDurableClient(registration.definition.uses)
-        ? [registration.name]
-        : [],
-    ),
-  );
-  return (name) => needing.has(name);
-}
-
-/** Refuses, as the real host would, any registration that breaks a host rule (lib/app/host-rules.ts). */
-export function assertHostConformance(registrations: readonly FunctionRegistration[]): void {
-  const violations = checkHostRules(registrations.map(metadataOf), { needsDurableClient: durableClientNeeds(registrations) });
-  if (violations.length > 0) throw new HostConformanceError(violations);
 }

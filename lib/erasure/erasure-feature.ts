@@ -8,7 +8,7 @@ import { ErasureService } from './erasure-service.js';
 import { OrchestratedErasureRunner } from './orchestrated-erasure-runner.js';
 
 /** Restarts every accepted erasure whose orchestration is not running; flags and alerts the overdue ones. */
-export const erasureResumeTimer = defineTimer({
+const erasureResumeTimer = defineTimer({
   name: 'erasure-resume',
   schedule: { everyMinutes: 5 },
   uses: ['erasures', 'erasureRunner', 'clock', 'logger', 'telemetry'],
@@ -32,7 +32,7 @@ export const erasureFeature = defineFeature({
         if ('identity' in subject) principals.forget(subject.identity);
       },
     }),
-    erasureRunner: new OrchestratedErasureRunner(() => scheduler),
+    erasureRunner: new OrchestratedErasureRunner(scheduler),
   }),
   privacyProviders: ({ cosmos }) => [erasureRecordsPrivacyProvider(cosmos.containers.directory), erasureOutboxPrivacyProvider()],
   routes: erasureRoutes,

@@ -2,7 +2,7 @@ import type { Container } from '@azure/cosmos';
 import { deleteIfPresent } from '../data/documents.js';
 import { queryAll } from '../paging/query-page.js';
 
-export const ERASURE_OUTBOX_PARTITION = 'erasure-outbox';
+const ERASURE_OUTBOX_PARTITION = 'erasure-outbox';
 
 /**
  * One accepted erasure that is not completed yet: written before the erasure record, removed

@@ -39,7 +39,7 @@ export async function resumeErasures(deps: { erasures: ErasureService; erasureRu
     report.backlog += 1;
     if (now.getTime() > Date.parse(entry.deadline)) {
       report.overdue += 1;
-      if (await erasures.markOverdue(entry.municipalityId, entry.id)) {
+      if (await erasures.markOverdue(erasure.value)) {
         telemetry.trackEvent('ErasureOverdue', { erasureId: entry.id, municipalityId: entry.municipalityId, acceptedAt: entry.acceptedAt });
       }
     }

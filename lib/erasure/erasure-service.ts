@@ -286,10 +286,9 @@ export class ErasureService {
   }
 
   /** Flags the erasure overdue on its record (once); false if it already was. */
-  async markOverdue(municipalityId: string, erasureId: string): Promise<boolean> {
-    const erasure = await this.find(municipalityId, erasureId);
-    if (!erasure || erasure.value.overdue || erasure.value.status === 'completed') return false;
-    await this.update(erasure.value, { overdue: true });
+  async markOverdue(erasure: StoredErasure): Promise<boolean> {
+    if (erasure.overdue || erasure.status === 'completed') return false;
+    await this.update(erasure, { overdue: true });
     return true;
   }
 

@@ -13,10 +13,10 @@ export function erasureInstanceId(erasureId: string): string {
  * is started again under the same id, which the durable client allows for finished ones.
  */
 export class OrchestratedErasureRunner implements ErasureRunner {
-  constructor(private readonly scheduler: () => JobScheduler) {}
+  constructor(private readonly scheduler: JobScheduler) {}
 
   async schedule(municipalityId: string, erasureId: string): Promise<boolean> {
-    const scheduler = this.scheduler();
+    const { scheduler } = this;
     const instanceId = erasureInstanceId(erasureId);
     const state = await scheduler.state(instanceId);
     if (state === 'pending' || state === 'running') return false;

@@ -1,7 +1,6 @@
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
 import { EXPORT_EXPIRY_JOB, type ExpiryBatchResult, type ExpiryFinishInput, type ExpiryRunInput, type ExportExpiry } from './export-expiry.js';
 import { activityRetry } from '../jobs/activity-retry.js';
-import { jobOrchestrator } from '../jobs/job-orchestration.js';
 
 /** Function names, shared by the Azure registrations and the local driver. */
 export const EXPORT_EXPIRY_FUNCTIONS = {
@@ -51,7 +50,7 @@ const orchestrator: OrchestrationHandler = function* (context) {
 };
 
 export const exportExpiryOrchestrators: Readonly<Record<string, OrchestrationHandler>> = {
-  [F.orchestrator]: jobOrchestrator(EXPORT_EXPIRY_JOB, orchestrator),
+  [F.orchestrator]: orchestrator,
 };
 
 /** Activity handlers over an expiry resolved per call (the Functions host builds services lazily). */

@@ -24,7 +24,7 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 export const TENANT_PARAM = 'municipalityId';
 
-export interface DispatchOptions {
+interface DispatchOptions {
   services: () => Promise<Services>;
 }
 
@@ -108,7 +108,7 @@ async function recordAudit(route: AnyRoute, request: RouteRequest<Record<string,
 }
 
 /** The header naming the municipality a request outside `/municipalities/{id}` is for. */
-export const MUNICIPALITY_HEADER = 'engage-municipality';
+const MUNICIPALITY_HEADER = 'engage-municipality';
 
 /**
  * Which of the caller's municipalities the request is for: the one in the path, or, on the

@@ -64,7 +64,8 @@ function operation(route: AnyRoute): JsonSchema {
     ...(route.requiresIfMatch ? [{ name: 'If-Match', in: 'header', required: true, schema: { type: 'string' } }] : []),
     ...(route.method === 'POST' ? [idempotencyKeyParameter(route)] : []),
   ];
-  const limited = route.rateLimits && route.rateLimits.length > 0;
+  const limits = route.rateLimits ?? [];
+  const limited = limits.length > 0;
   const rateLimitHeaders = limited ? { headers: { RateLimit: RATE_LIMIT_HEADERS.RateLimit, 'RateLimit-Policy': RATE_LIMIT_HEADERS['RateLimit-Policy'] } } : {};
   const success = route.rawContentType
     ? { description: 'Success', ...rateLimitHeaders, content: { [route.rawContentType]: { schema: { type: 'string' } } } }
@@ -88,8 +89,8 @@ function operation(route: AnyRoute): JsonSchema {
     tags: [route.tag],
     ...(route.access.kind === 'public' ? { security: [] } : {}),
     ...(route.access.kind === 'roles' ? { 'x-roles': route.access.roles } : {}),
-    ...(route.rateLimits && route.rateLimits.length > 0
-      ? { 'x-rate-limits': route.rateLimits.map(({ name, quota, windowSeconds, per }) => ({ name, quota, windowSeconds, per })) }
+    ...(limited
+      ? { 'x-rate-limits': limits.map(({ name, quota, windowSeconds, per }) => ({ name, quota, windowSeconds, per })) }
       : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body

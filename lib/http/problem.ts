@@ -43,7 +43,7 @@ export function problemType(slug: string): string {
 }
 
 /** A caller can make any number of fields fail; the answer stays small. */
-export const MAX_FIELD_ERRORS = 20;
+const MAX_FIELD_ERRORS = 20;
 
 export const problems = {
   validation: (errors: FieldError[]) =>

@@ -10,7 +10,7 @@ const CATCH_ALL = /^\{\*([A-Za-z][A-Za-z0-9]*)\}$/;
 /** Lower-case literals only: URLs are case-insensitive on the host, so mixed case only invites two spellings. */
 const LITERAL = /^[a-z0-9][a-z0-9._-]*$/;
 
-export class RouteTemplateError extends Error {
+class RouteTemplateError extends Error {
   constructor(template: string, reason: string) {
     super(`route template "${template}" ${reason}`);
     this.name = 'RouteTemplateError';

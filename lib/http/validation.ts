@@ -4,7 +4,7 @@ import { problems, type FieldError } from './problem.js';
 export type InputPart = 'params' | 'query' | 'body' | 'headers';
 
 /** Stands in for a path segment the caller chose (a record's key): it may be personal data. */
-export const CALLER_KEY = '*';
+const CALLER_KEY = '*';
 
 /**
  * Field errors name the field and the rule, never what the caller sent: not the rejected

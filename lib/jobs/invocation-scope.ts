@@ -15,7 +15,7 @@ export function withInvocation<T>(context: InvocationContext, work: () => T): T 
   return scope.run(context, work);
 }
 
-export function currentInvocation(): InvocationContext | undefined {
+function currentInvocation(): InvocationContext | undefined {
   return scope.getStore();
 }
 
@@ -28,7 +28,7 @@ export function isDurableClientInput(declared: { type: string }): boolean {
   return declared.type === 'durableClient' || declared.type === 'orchestrationClient';
 }
 
-export class DurableClientUnavailable extends Error {
+class DurableClientUnavailable extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'DurableClientUnavailable';

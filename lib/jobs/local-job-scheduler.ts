@@ -24,7 +24,8 @@ export class LocalJobScheduler implements JobScheduler {
 
   async state(instanceId: string): Promise<OrchestrationState | undefined> {
     durableClientInvocation();
-    const status = this.driver.getStatus(instanceId);
+    // From the task hub too: after a restart, an instance that finished before it is still known.
+    const status = await this.driver.status(instanceId);
     return status && STATES[status.runtimeStatus];
   }
 }

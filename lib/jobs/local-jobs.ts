@@ -6,7 +6,7 @@ import { CosmosTaskHub, createLocalDurableDriver, type LocalDurableDriverOptions
 import { LocalJobScheduler } from './local-job-scheduler.js';
 
 /** Locally, activity payloads must stay far below the 45 KB an Azure Storage queue message allows. */
-export const LOCAL_ACTIVITY_PAYLOAD_LIMIT_BYTES = 8 * 1024;
+const LOCAL_ACTIVITY_PAYLOAD_LIMIT_BYTES = 8 * 1024;
 
 export interface LocalSchedulerOptions {
   /** Tests wrap activities to inject faults; everything else runs as registered in Azure. */

@@ -3,11 +3,11 @@ import { defineRoute, type AnyRoute } from '../http/route.js';
 import { problems } from '../http/problem.js';
 import { ROLES } from '../identity/principal.js';
 import { pageOf, pagingQuery } from '../paging/continuation.js';
-import { municipalityIdSchema, municipalityInputSchema, municipalitySchema } from './municipalities.js';
+import { municipalityInputSchema, municipalitySchema } from './municipalities.js';
 import { settingsPatchSchema, settingsSchema } from '../directory/settings.js';
 import { etagHeader, ifMatchOf } from '../http/etag.js';
+import { tenantParams } from '../http/route-params.js';
 
-const tenantParams = z.strictObject({ municipalityId: municipalityIdSchema });
 
 export const municipalityRoutes: AnyRoute[] = [
   defineRoute({

@@ -1,6 +1,5 @@
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
 import { activityRetry } from '../jobs/activity-retry.js';
-import { jobOrchestrator } from '../jobs/job-orchestration.js';
 import {
   LEAVER_REPORT_EXPIRY_JOB,
   type ExpiryBatchResult,
@@ -144,7 +143,7 @@ const expiryMunicipality: OrchestrationHandler = function* (context) {
 export const leaverReportOrchestrators: Readonly<Record<string, OrchestrationHandler>> = {
   [F.generation]: generation,
   [F.generationBatchUnit]: generationBatchUnit,
-  [F.expiry]: jobOrchestrator(LEAVER_REPORT_EXPIRY_JOB, expiry),
+  [F.expiry]: expiry,
   [F.expiryMunicipality]: expiryMunicipality,
 };
 

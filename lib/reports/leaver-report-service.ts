@@ -33,7 +33,7 @@ export interface LeaverReportServiceDependencies {
   schools: SchoolStore;
   settings: SettingsStore;
   /** The job machinery's scheduler (Durable Functions in Azure, the local driver otherwise). */
-  scheduler: () => JobScheduler;
+  scheduler: JobScheduler;
   clock: Clock;
 }
 
@@ -85,7 +85,7 @@ export class LeaverReportService {
     };
     await deps.index.createRun(run);
     try {
-      await deps.scheduler().start(LEAVER_REPORT_FUNCTIONS.generation, { runId: run.id, municipalityId }, `${LEAVER_REPORT_FUNCTIONS.generation}:${run.id}`);
+      await deps.scheduler.start(LEAVER_REPORT_FUNCTIONS.generation, { runId: run.id, municipalityId }, `${LEAVER_REPORT_FUNCTIONS.generation}:${run.id}`);
     } catch (error) {
       await deps.index.patchRun(municipalityId, run.id, [{ op: 'set', path: '/status', value: 'failed' }, { op: 'set', path: '/finishedAt', value: now }]);
       throw error;
@@ -100,7 +100,7 @@ export class LeaverReportService {
     let run = found.value;
     if (run.status === 'pending' || run.status === 'running') {
       // An orchestration that failed outright never reached its finish activity.
-      const state = await this.deps.scheduler().state(`${LEAVER_REPORT_FUNCTIONS.generation}:${run.id}`);
+      const state = await this.deps.scheduler.state(`${LEAVER_REPORT_FUNCTIONS.generation}:${run.id}`);
       if (state === 'failed') run = { ...run, status: 'failed' };
     }
     const generated = await this.deps.index.countReady(municipalityId, runId);

@@ -18,7 +18,7 @@ export const leaverReportsFeature = defineFeature({
       settings,
       municipalities,
       signals: telemetryJobSignals(telemetry),
-      scheduler: () => scheduler,
+      scheduler,
       clock,
       continuations,
     }),

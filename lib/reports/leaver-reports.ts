@@ -35,8 +35,8 @@ export interface LeaverReportContext {
   settings: SettingsStore;
   municipalities: MunicipalityRegistry;
   signals: JobSignals;
-  /** Resolved on use: the scheduler is built after this module (its local driver runs this module's activities). */
-  scheduler: () => JobScheduler;
+  /** The job machinery's scheduler (Durable Functions in Azure, the local driver otherwise). */
+  scheduler: JobScheduler;
   clock: Clock;
   continuations: ContinuationSealer;
 }

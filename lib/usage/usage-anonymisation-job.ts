@@ -1,7 +1,6 @@
 import type * as df from 'durable-functions';
 import type { ActivityHandler, OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { activityRetry } from '../jobs/activity-retry.js';
-import { jobOrchestrator } from '../jobs/job-orchestration.js';
 import {
   USAGE_ANONYMISATION_JOB,
   type BatchResult,
@@ -96,7 +95,7 @@ const platformLogs: OrchestrationHandler = function* (context) {
 };
 
 export const usageAnonymisationOrchestrators: Readonly<Record<string, OrchestrationHandler>> = {
-  [F.orchestrator]: jobOrchestrator(USAGE_ANONYMISATION_JOB, orchestrator),
+  [F.orchestrator]: orchestrator,
   [F.municipality]: municipality,
   [F.platformLogs]: platformLogs,
 };

@@ -61,16 +61,14 @@ export function usagePrivacyProviders(containers: UsagePrivacyContainers, clock:
       };
     },
     // P10's 3 months run from the moment the deletion is accepted, not from when this step runs.
+    // Recording is idempotent for one moment (the same day's entry), so a repeat costs no lookup.
     async accepted(subject) {
-      if (!(await ledger.findEntry(subject.municipalityId, subject.id))) {
-        await ledger.recordAccountDeleted(subject.municipalityId, subject.id, new Date(subject.acceptedAt));
-      }
+      await ledger.recordAccountDeleted(subject.municipalityId, subject.id, new Date(subject.acceptedAt));
     },
     async erase(subject) {
-      // Idempotent across days: a resumed erasure must not move the clock.
-      if (!(await ledger.findEntry(subject.municipalityId, subject.id))) {
-        await ledger.recordAccountDeleted(subject.municipalityId, subject.id, subject.acceptedAt ? new Date(subject.acceptedAt) : clock.now());
-      }
+      if (subject.acceptedAt) await ledger.recordAccountDeleted(subject.municipalityId, subject.id, new Date(subject.acceptedAt));
+      // An erasure accepted before the clock started at acceptance: its entry, wherever its day is, or one from now.
+      else if (!(await ledger.findEntry(subject.municipalityId, subject.id))) await ledger.recordAccountDeleted(subject.municipalityId, subject.id, clock.now());
       return 0;
     },
     async verify(subject) {

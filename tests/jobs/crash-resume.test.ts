@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import type { StaffPrincipal } from '../../lib/access/scopes.js';
 import { loadConfig } from '../../lib/config/config.js';
 import { createServices, prepareServices } from '../../lib/composition-root.js';
 import { erasureInstanceId } from '../../lib/erasure/orchestrated-erasure-runner.js';
@@ -14,7 +13,7 @@ import { DEV_ISSUER, generateDevKeys, mintDevToken, type DevIssuerKeys } from '.
 import { AZURITE_ACCOUNT, AZURITE_KEY, COSMOS_EMULATOR_KEY } from '../../local/stack.js';
 import { startAppProcess, type AppProcess } from '../support/app-process.js';
 import { findAnywhere } from '../support/data-scan.js';
-import { allDocuments } from '../usage/usage-fixtures.js';
+import { allDocuments, staffPrincipal } from '../usage/usage-fixtures.js';
 
 /**
  * Crash and resume with real processes: the app runs in a child process that kills itself
@@ -187,16 +186,6 @@ describe('killing the app at any point of an erasure, then starting it again', (
 });
 
 describe('killing the app in the middle of a usage-anonymisation run', () => {
-  const staff = (municipalityId: string, userId: string): StaffPrincipal => ({
-    kind: 'staff',
-    identity: { issuer: 'https://issuer.invalid', subject: userId },
-    userId,
-    municipalityId,
-    roles: ['teacher'],
-    schoolIds: [],
-    memberships: [municipalityId],
-  });
-
   /** Deleted accounts with usage events, deleted long enough ago to be due today, and one live account. */
   async function seedUsage(municipalityId: string, accounts: number, events: number) {
     const at = seedingClock.now().toISOString();
@@ -204,7 +193,7 @@ describe('killing the app in the middle of a usage-anonymisation run', () => {
     const live = randomUUID();
     for (const accountId of [...deleted, live]) {
       const batch = Array.from({ length: events }, (_, index) => ({ type: 'feature-use' as const, feature: `feature-${index % 7}`, at, deviceId: `device-${accountId}` }));
-      await store.usage.recordEvents(staff(municipalityId, accountId), batch, { ip: '198.51.100.23', userAgent: 'EngageApp/3.1' });
+      await store.usage.recordEvents(staffPrincipal(municipalityId, accountId), batch, { ip: '198.51.100.23', userAgent: 'EngageApp/3.1' });
     }
     for (const accountId of deleted) await store.usageLedger.recordAccountDeleted(municipalityId, accountId, new Date(Date.now() - 40 * DAY));
     return { deleted, live };

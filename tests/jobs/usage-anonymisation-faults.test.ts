@@ -3,10 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { PluginConfig } from '@azure/cosmos';
 import type { ActivityHandler } from 'durable-functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StaffPrincipal } from '../../lib/access/scopes.js';
 import { asDurableClientFunction } from '../../local/invocation.js';
 import { registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
-import { allDocuments, containersWith, jobHarness, ManualClock, type JobHarness } from '../usage/usage-fixtures.js';
+import { allDocuments, containersWith, jobHarness, ManualClock, staffPrincipal, type JobHarness } from '../usage/usage-fixtures.js';
 
 const JOB = 'usage-anonymisation';
 const MARCH = '2031-03-10T12:00:00.000Z';
@@ -23,16 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => test.close());
 
-const staff = (municipalityId: string, userId: string): StaffPrincipal => ({
-  kind: 'staff',
-  identity: { issuer: 'https://issuer.invalid', subject: userId },
-  userId,
-  municipalityId,
-  roles: ['teacher'],
-  schoolIds: [],
-  memberships: [municipalityId],
-});
-
 /** Deleted accounts with `events` usage events each, and one live account beside them. */
 async function seed(municipalityId: string, accounts: number, events: number): Promise<{ deleted: string[]; live: string }> {
   clock.set(MARCH);
@@ -46,7 +35,7 @@ async function seed(municipalityId: string, accounts: number, events: number): P
       at: MARCH,
       deviceId: `device-${accountId}`,
     }));
-    await test.app.services.usage.recordEvents(staff(municipalityId, accountId), batch, { ip: '198.51.100.23', userAgent: 'EngageApp/3.1' });
+    await test.app.services.usage.recordEvents(staffPrincipal(municipalityId, accountId), batch, { ip: '198.51.100.23', userAgent: 'EngageApp/3.1' });
   }
   clock.set(DELETED_AT);
   for (const accountId of deleted) await test.app.services.usageLedger.recordAccountDeleted(municipalityId, accountId, new Date(DELETED_AT));

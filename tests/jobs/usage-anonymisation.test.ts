@@ -3,7 +3,7 @@ import type { JobRunView } from '../../lib/jobs/job-runs.js';
 import type { LocalJobScheduler } from '../../lib/jobs/local-job-scheduler.js';
 import { PLATFORM_TENANT, platformBucket } from '../../lib/usage/usage-model.js';
 import { createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp } from '../support/test-app.js';
-import { allDocuments, capturingLogger, ManualClock, waitForRun } from '../usage/usage-fixtures.js';
+import { allDocuments, capturingLogger, ManualClock, staffPrincipal, waitForRun } from '../usage/usage-fixtures.js';
 
 const JOB = 'usage-anonymisation';
 const MARCH = '2031-03-10T12:00:00.000Z';
@@ -75,7 +75,7 @@ beforeAll(async () => {
     await useTheService(foreignLeaver, 'foreign-device-9d8e', '+47 400 00 002');
   }
   // An address only the leaver ever used, so the test can prove it is gone.
-  const leaverPrincipal = { kind: 'staff', identity: { issuer: 'x', subject: leaver.subject }, userId: leaver.id, municipalityId: '0301', roles: ['teacher'], schoolIds: [], memberships: ['0301'] } as const;
+  const leaverPrincipal = staffPrincipal('0301', leaver.id, leaver.subject);
   await test.app.services.usage.recordEvents(leaverPrincipal, [{ type: 'error', feature: 'sync', at: APRIL }], { ip: LEAVER_IP, userAgent: 'EngageApp/3.1' });
   clock.set(DELETED_AT);
   // What the erasure of a staff user does (the lead's DELETE .../users/{id} calls this).

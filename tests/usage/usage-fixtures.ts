@@ -15,6 +15,7 @@ import { AccountMonths } from '../../lib/usage/account-months.js';
 import { UsageAnonymiser, type UsageAnonymiserOptions } from '../../lib/usage/usage-anonymiser.js';
 import { UsageLedger } from '../../lib/usage/usage-ledger.js';
 import type { Services } from '../../lib/services.js';
+import type { StaffPrincipal } from '../../lib/access/scopes.js';
 import { usageFeature } from '../../lib/usage/usage-feature.js';
 import { jobsFeature } from '../../lib/jobs/jobs-feature.js';
 import { asDurableClientFunction } from '../../local/invocation.js';
@@ -23,6 +24,11 @@ import type { TestApp } from '../support/test-app.js';
 export { ManualClock } from '../support/manual-clock.js';
 
 export const DAY_MS = 86_400_000;
+
+/** A teacher as the dispatcher would hand it to a service after authentication, for calling services directly. */
+export function staffPrincipal(municipalityId: string, userId: string, subject = userId): StaffPrincipal {
+  return { kind: 'staff', identity: { issuer: 'https://issuer.invalid', subject }, userId, municipalityId, roles: ['teacher'], schoolIds: [], memberships: [municipalityId] };
+}
 
 export function addDaysIso(iso: string, days: number): string {
   return new Date(Date.parse(iso) + days * DAY_MS).toISOString();

@@ -9,7 +9,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { DummyOrchestrationContext, OrchestrationHandler } from 'durable-functions';
 
 /** The durable-functions releases whose internals this loader was written and tested against. */
-export const SUPPORTED_DURABLE_FUNCTIONS = /^3\.5\.\d+$/;
+const SUPPORTED_DURABLE_FUNCTIONS = /^3\.5\.\d+$/;
 
 export interface EngineHistoryEvent {
   EventType: number;
@@ -20,7 +20,7 @@ export interface EngineHistoryEvent {
 
 type HistoryEventClass = new (options: object) => EngineHistoryEvent;
 
-export const EVENT_KINDS = [
+const EVENT_KINDS = [
   'OrchestratorStarted',
   'OrchestratorCompleted',
   'ExecutionStarted',
@@ -253,6 +253,6 @@ function parseState(stateJson: string): Record<string, unknown> | undefined {
   }
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
+function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
