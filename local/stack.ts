@@ -87,14 +87,7 @@ export async function startCosmosEmulator(port: number, quiet = false): Promise<
 
 export async function startAzurite(port: number, location: string, quiet = false): Promise<ChildService> {
   await assertPortFree('Azurite blob', port, 'Stop what uses it, or set BLOB_ENDPOINT to use a Blob endpoint that is already running.');
-  await mkdir(location, { recursive: true });
-  const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
-  const child = startChild('azurite', [
-    main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location,
-    '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose',
-  ], quiet);
-  await waitForPort(port, child, 'azurite');
-  return { name: 'azurite', endpoint: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`, stop: stopper(child) };
+  return runAzurite(join('blob', 'main.js'), { blob: port }, location, quiet);
 }
 
 /**
@@ -107,12 +100,15 @@ export async function startAzuriteForHost(location: string, quiet = false): Prom
   for (const [service, port] of Object.entries(ports)) {
     await assertPortFree(`Azurite ${service}`, port, 'Stop what uses it (an `npm start` already running?).');
   }
+  return runAzurite('azurite.js', ports, location, quiet);
+}
+
+/** Azurite's entry (`dist/src/<entry>`) serving the given services on their ports. */
+async function runAzurite(entry: string, ports: { blob: number; queue?: number; table?: number }, location: string, quiet: boolean): Promise<ChildService> {
   await mkdir(location, { recursive: true });
-  const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
-  const child = startChild('azurite', [
-    main, '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1', '--location', location,
-    '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose',
-  ], quiet);
+  const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', entry);
+  const services = Object.entries(ports).flatMap(([service, port]) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, String(port)]);
+  const child = startChild('azurite', [main, ...services, '--location', location, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'], quiet);
   for (const port of Object.values(ports)) await waitForPort(port, child, 'azurite');
   return { name: 'azurite', endpoint: `http://127.0.0.1:${ports.blob}/${AZURITE_ACCOUNT}`, stop: stopper(child) };
 }

@@ -102,12 +102,25 @@ export function functionRegistrations(features: readonly Feature[], services: ()
     handler: (_timer, context) => withInvocation(context, () => runTimer(timer, services)),
   }));
   const orchestrations: OrchestrationFunction[] = Object.entries(featureOrchestrators(features)).map(([name, handler]) => ({ kind: 'orchestration', name, handler }));
-  const activities: ActivityFunction[] = Object.entries(featureActivities(features, services)).map(([name, handler]) => ({
-    kind: 'activity',
-    name,
-    handler: (input, context) => withInvocation(context, () => handler(input, context)),
-  }));
+  const activities: ActivityFunction[] = Object.entries(invokedActivities(features, services)).map(([name, handler]) => ({ kind: 'activity', name, handler }));
   return [...http, catchAll, ...timers, ...orchestrations, ...activities];
+}
+
+/**
+ * Every feature's activities, each run inside its own invocation as on the host (no durable
+ * client there); the local driver runs the same, with a test's fault wrapped inside.
+ */
+export function invokedActivities(
+  features: readonly Feature[],
+  services: () => Promise<Services>,
+  wrap: (name: string, handler: ActivityHandler) => ActivityHandler = (_name, handler) => handler,
+): Record<string, ActivityHandler> {
+  return Object.fromEntries(
+    Object.entries(featureActivities(features, services)).map(([name, handler]) => {
+      const wrapped = wrap(name, handler);
+      return [name, ((input, context) => withInvocation(context, () => wrapped(input, context))) satisfies ActivityHandler];
+    }),
+  );
 }
 
 async function runTimer(timer: TimerDefinition, services: () => Promise<Services>): Promise<void> {

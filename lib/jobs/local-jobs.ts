@@ -1,6 +1,6 @@
 import type { ActivityHandler } from 'durable-functions';
-import { featureActivities, featureOrchestrators } from '../app/feature.js';
-import { withInvocation } from './invocation-scope.js';
+import { featureOrchestrators } from '../app/feature.js';
+import { invokedActivities } from '../app/function-registrations.js';
 import type { JobRuntimeContext } from './job-runtime.js';
 import { CosmosTaskHub, createLocalDurableDriver, type LocalDurableDriverOptions, type TaskHub } from './local-durable/index.js';
 import { LocalJobScheduler } from './local-job-scheduler.js';
@@ -31,17 +31,10 @@ export function localJobScheduler(
   { features, services, clock, logger }: Omit<JobRuntimeContext, 'cosmos'>,
   options: LocalSchedulerOptions & { taskHub?: TaskHub } = {},
 ): LocalJobScheduler {
-  const wrap = options.wrapActivity ?? ((_name: string, handler: ActivityHandler) => handler);
-  const activities = Object.fromEntries(
-    Object.entries(featureActivities(features, services)).map(([name, handler]) => {
-      const wrapped = wrap(name, handler);
-      return [name, ((input, context) => withInvocation(context, () => wrapped(input, context))) satisfies ActivityHandler];
-    }),
-  );
   return new LocalJobScheduler(
     createLocalDurableDriver({
       orchestrators: featureOrchestrators(features),
-      activities,
+      activities: invokedActivities(features, services, options.wrapActivity),
       now: () => clock.now(),
       verifyReplay: true,
       activityPayloadLimitBytes: LOCAL_ACTIVITY_PAYLOAD_LIMIT_BYTES,
