@@ -4,7 +4,7 @@ import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { problems } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
-import { queryPage, type PageRequest } from '../paging/query-page.js';
+import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import type { Clock } from '../clock.js';
 import { nameText } from '../http/text-input.js';
 
@@ -73,6 +73,11 @@ export class MunicipalityRegistry {
     const found = await this.find(id);
     if (!found) throw problems.notFound();
     return found;
+  }
+
+  /** Every municipality's id, for background work that visits each (one query; there are a few hundred). */
+  ids(): Promise<string[]> {
+    return queryAll<string>(this.platform, { select: 'VALUE c.id', where: "c.type = 'municipality'" }, [['pk', REGISTRY_PARTITION]]);
   }
 
   list(page: PageRequest): Promise<Page<Municipality>> {

@@ -78,14 +78,7 @@ export class LeaverReportExpiry {
 
   async plan(input: ExpiryRunInput): Promise<ExpiryPlan> {
     await this.deps.runs.markRunning(input.runId, this.now());
-    const municipalities: string[] = [];
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.deps.municipalities.list({ limit: 100, continuationToken });
-      municipalities.push(...page.items.map((municipality) => municipality.id));
-      continuationToken = page.continuationToken ?? undefined;
-    } while (continuationToken !== undefined);
-    return { municipalities };
+    return { municipalities: await this.deps.municipalities.ids() };
   }
 
   async count(input: MunicipalityExpiryInput): Promise<ExpiryCount> {
@@ -100,12 +93,7 @@ export class LeaverReportExpiry {
   async countOverdue(now: Date): Promise<number> {
     let overdue = 0;
     const asOf = now.toISOString();
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.deps.municipalities.list({ limit: 100, continuationToken });
-      for (const { id } of page.items) overdue += await this.deps.index.countDue(id, await this.window({ municipalityId: id, asOf }, 0));
-      continuationToken = page.continuationToken ?? undefined;
-    } while (continuationToken !== undefined);
+    for (const id of await this.deps.municipalities.ids()) overdue += await this.deps.index.countDue(id, await this.window({ municipalityId: id, asOf }, 0));
     return overdue;
   }
 
