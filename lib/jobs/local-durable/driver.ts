@@ -338,7 +338,7 @@ class Driver implements LocalDurableDriver {
       this.emit('information', `Orchestration '${record.name}' resumed from the task hub`, record);
       if (instance.execution) {
         const execution = this.restoreExecution(record, instance.execution);
-        setImmediate(() => void this.runInstance(record, () => this.continueExecution(record, execution)));
+        setImmediate(() => void this.runInstance(record, () => this.drive(record, execution)));
       } else {
         setImmediate(() => void this.runInstance(record, () => this.runExecution(record, instance.nextInputJson)));
       }
@@ -466,35 +466,24 @@ class Driver implements LocalDurableDriver {
     }
   }
 
-  private async runExecution(record: InstanceRecord, inputJson: string | undefined): Promise<ExecutionEnd> {
+  private runExecution(record: InstanceRecord, inputJson: string | undefined): Promise<ExecutionEnd> {
     const execution = this.beginExecution(record, inputJson);
-    try {
-      let inbound: Inbound[] = [{ kind: 'executionStarted' }, ...record.earlyEvents.splice(0)];
-      for (;;) {
-        if (execution.episodes >= this.maxEpisodes) {
-          const time = record.lastEpisodeTime ?? this.now();
-          return this.failExecution(record, execution, time, `Exceeded ${this.maxEpisodes} episodes (maxEpisodesPerExecution)`);
-        }
-        const end = await this.runEpisode(record, execution, inbound);
-        if (end.kind !== 'waiting') return end;
-        inbound = await execution.inbox.takeAll();
-      }
-    } finally {
-      closeExecution(execution);
-    }
+    return this.drive(record, execution, [{ kind: 'executionStarted' }, ...record.earlyEvents.splice(0)]);
   }
 
-  /** A restored execution: it had finished an episode and was waiting for results. */
-  private async continueExecution(record: InstanceRecord, execution: Execution): Promise<ExecutionEnd> {
+  /** Episode after episode until the execution ends; a restored one starts from its inbox, having finished an episode. */
+  private async drive(record: InstanceRecord, execution: Execution, first?: Inbound[]): Promise<ExecutionEnd> {
     try {
+      let inbound = first;
       for (;;) {
-        const inbound = await execution.inbox.takeAll();
+        inbound ??= await execution.inbox.takeAll();
         if (execution.episodes >= this.maxEpisodes) {
           const time = record.lastEpisodeTime ?? this.now();
           return this.failExecution(record, execution, time, `Exceeded ${this.maxEpisodes} episodes (maxEpisodesPerExecution)`);
         }
         const end = await this.runEpisode(record, execution, inbound);
         if (end.kind !== 'waiting') return end;
+        inbound = undefined;
       }
     } finally {
       closeExecution(execution);
