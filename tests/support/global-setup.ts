@@ -3,16 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort, startAzurite, startCosmosEmulator, type ChildService } from '../../local/stack.js';
+import { ensureArmTemplate } from './arm-template-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     cosmosEndpoint: string;
     blobEndpoint: string;
+    /** Why the infrastructure tests cannot run here (no Bicep CLI), or empty. */
+    armTemplateUnavailable: string;
   }
 }
 
-/** One Cosmos DB emulator and one Azurite per test run, on free ports. */
+/** The compiled ARM template, built if it is missing or stale; one Cosmos DB emulator and one Azurite per test run, on free ports. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const unavailable = ensureArmTemplate();
+  if (unavailable) console.warn(`Skipping the infrastructure tests (tests/infra): ${unavailable}. Install the .NET SDK to run them.`);
+  project.provide('armTemplateUnavailable', unavailable ?? '');
   const azuriteDirectory = await mkdtemp(join(tmpdir(), 'engage-azurite-'));
   const children: ChildService[] = [];
   try {
