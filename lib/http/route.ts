@@ -6,6 +6,9 @@ import type { RateLimitPolicy } from '../rate-limit/rate-limit-policy.js';
 import type { ClientInfo } from '../usage/usage-model.js';
 import type { ServiceName, Services } from '../services.js';
 
+/** A promise of the privacy statement, numbered as in the product brief. */
+export type PromiseId = `P${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16 | 17 | 18 | 19}`;
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
@@ -77,7 +80,12 @@ export interface RouteDefinition<
   method: HttpMethod;
   /** Path below /api, with `{param}` segments, e.g. `/municipalities/{municipalityId}`. */
   path: string;
+  /** One line, shown next to the path. */
   summary: string;
+  /** What the operation does and what a caller should know; roles, promises and the 404 rule are added from the declaration. */
+  description?: string;
+  /** The privacy-statement promises (P1-P19, docs/api-contract.md) this route serves. */
+  promises?: readonly PromiseId[];
   tag: string;
   access: Access;
   params?: P;
@@ -87,6 +95,13 @@ export interface RouteDefinition<
   response?: R;
   /** Media type of a raw (non-JSON) success response. */
   rawContentType?: string;
+  /**
+   * The success is a file to save (`Content-Disposition: attachment`). `formats` names the media
+   * type of each value of the `format` query parameter when there is more than one.
+   */
+  download?: { formats?: Readonly<Record<string, string>> };
+  /** The success carries `Location`: the created resource (201) or where to follow accepted work (202). */
+  location?: boolean;
   successStatus: number;
   /** Extra statuses a caller should expect beyond the common ones (for OpenAPI). */
   errorStatuses?: readonly number[];
