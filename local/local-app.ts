@@ -26,29 +26,28 @@ export interface LocalApp {
 }
 
 /**
- * Local configuration: the same zod schema as Azure, fed with emulator settings and the
- * dev issuer, whose JWKS the local host itself serves. Anything in `env` wins.
+ * Local configuration: the same zod schema as Azure, fed with emulator settings. Anything in
+ * `env` wins, except the mode and the endpoints, which are this stack's.
  */
-export function localEnvironment(options: LocalAppOptions, port: number): Record<string, string | undefined> {
-  const env = { ...options.env };
-  const devIssuer = {
-    issuer: DEV_ISSUER,
-    audience: DEV_AUDIENCE,
-    jwksUri: `http://127.0.0.1:${port}/api/dev/jwks`,
-    algorithms: ['ES256'],
-  };
-  const issuers = env.OIDC_ISSUERS ? (JSON.parse(env.OIDC_ISSUERS) as unknown[]) : [];
-  const operators = env.PLATFORM_OPERATORS ? (JSON.parse(env.PLATFORM_OPERATORS) as unknown[]) : [];
+export function localEnvironment(options: Pick<LocalAppOptions, 'cosmosEndpoint' | 'blobEndpoint' | 'env'>): Record<string, string | undefined> {
   return {
-    ENGAGE_MODE: 'local',
     COSMOS_KEY: COSMOS_EMULATOR_KEY,
     BLOB_ACCOUNT_NAME: AZURITE_ACCOUNT,
     BLOB_ACCOUNT_KEY: AZURITE_KEY,
-    ...env,
+    ...options.env,
+    ENGAGE_MODE: 'local',
     COSMOS_ENDPOINT: options.cosmosEndpoint,
     BLOB_ENDPOINT: options.blobEndpoint,
-    OIDC_ISSUERS: JSON.stringify([devIssuer, ...issuers]),
-    PLATFORM_OPERATORS: JSON.stringify([{ issuer: DEV_ISSUER, subject: DEV_OPERATOR_SUBJECT }, ...operators]),
+  };
+}
+
+/** The dev issuer, whose JWKS the local host itself serves on `port`, and its platform operator, before any configured ones. */
+function withDevIssuer(config: AppConfig, port: number): AppConfig {
+  const devIssuer = { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, jwksUri: `http://127.0.0.1:${port}/api/dev/jwks`, algorithms: ['ES256' as const] };
+  return {
+    ...config,
+    issuers: [devIssuer, ...config.issuers],
+    platformOperators: [{ issuer: DEV_ISSUER, subject: DEV_OPERATOR_SUBJECT }, ...config.platformOperators],
   };
 }
 
@@ -61,16 +60,15 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   const state: { ready?: Promise<Services> } = {};
   const services = () => state.ready ?? Promise.reject(new Error('services not ready'));
   const registrations = functionRegistrations(features, services);
-  // The host must listen before the config is final (the dev issuer's JWKS URL has its port).
-  const preliminary = loadConfig(localEnvironment(options, options.port || 1));
+  const configured = loadConfig(localEnvironment(options));
   const host = await startLocalHost({
     registrations,
-    maxBodyBytes: preliminary.maxBodyBytes,
-    corsAllowedOrigins: preliminary.corsAllowedOrigins,
+    maxBodyBytes: configured.maxBodyBytes,
+    corsAllowedOrigins: configured.corsAllowedOrigins,
     port: options.port,
   });
-  const actualPort = Number(new URL(host.url).port);
-  const config = loadConfig(localEnvironment(options, actualPort));
+  // The dev issuer's JWKS URL has the port the host got.
+  const config = withDevIssuer(configured, Number(new URL(host.url).port));
   state.ready = createServices(config, { jobRuntime: localDriverRuntime(), ...options, features }).then(async (built) => {
     await prepareServices(built);
     return built;

@@ -78,11 +78,14 @@ function startChild(name: string, args: string[], quiet: boolean): ChildProcess 
   return child;
 }
 
+export const cosmosEmulatorEndpoint = (port: number): string => `https://127.0.0.1:${port}`;
+export const azuriteEndpoint = (port: number): string => `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+
 export async function startCosmosEmulator(port: number, quiet = false): Promise<ChildService> {
   await assertPortFree('Cosmos DB emulator', port, 'Stop what uses it, or set COSMOS_ENDPOINT to use an emulator that is already running.');
   const child = startChild('cosmos', [join(here, 'cosmos-emulator-server.mjs'), String(port)], quiet);
   await waitForPort(port, child, 'cosmos emulator');
-  return { name: 'cosmos', endpoint: `https://127.0.0.1:${port}`, stop: stopper(child) };
+  return { name: 'cosmos', endpoint: cosmosEmulatorEndpoint(port), stop: stopper(child) };
 }
 
 export async function startAzurite(port: number, location: string, quiet = false): Promise<ChildService> {
@@ -110,5 +113,5 @@ async function runAzurite(entry: string, ports: { blob: number; queue?: number; 
   const services = Object.entries(ports).flatMap(([service, port]) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, String(port)]);
   const child = startChild('azurite', [main, ...services, '--location', location, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'], quiet);
   for (const port of Object.values(ports)) await waitForPort(port, child, 'azurite');
-  return { name: 'azurite', endpoint: `http://127.0.0.1:${ports.blob}/${AZURITE_ACCOUNT}`, stop: stopper(child) };
+  return { name: 'azurite', endpoint: azuriteEndpoint(ports.blob), stop: stopper(child) };
 }

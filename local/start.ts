@@ -1,14 +1,17 @@
 import { join } from 'node:path';
 import { ConfigError } from '../lib/config/config.js';
+import { loadLocalStackConfig } from '../lib/config/local-stack-config.js';
 import { DEV_OPERATOR_SUBJECT, loadOrCreateDevKeys } from './dev-issuer.js';
 import { DEMO_MUNICIPALITY, DEMO_STAFF, seedDemoData } from './demo-seed.js';
-import { startLocalApp } from './local-app.js';
-import { assertPortFree, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
+import { localEnvironment, startLocalApp } from './local-app.js';
+import { assertPortFree, azuriteEndpoint, cosmosEmulatorEndpoint, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
 
 const STATE_DIRECTORY = join(process.cwd(), '.local');
 
+const COSMOS_PORT = 8081;
+const AZURITE_PORT = 10000;
+
 async function main(): Promise<void> {
-  const port = Number(process.env.PORT ?? 7071);
   const children: ChildService[] = [];
   let stopping = false;
   const stop = async (code: number) => {
@@ -21,10 +24,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   try {
+    // Every setting is checked before anything starts, so a typo costs no emulator start.
+    const { settings } = loadLocalStackConfig(process.env, (stack) =>
+      localEnvironment({
+        cosmosEndpoint: stack.cosmosEndpoint ?? cosmosEmulatorEndpoint(COSMOS_PORT),
+        blobEndpoint: stack.blobEndpoint ?? azuriteEndpoint(AZURITE_PORT),
+        env: process.env,
+      }));
+    const port = settings.port;
     await assertPortFree('API host', port, 'Set PORT to use another port.');
-    const cosmosEndpoint = process.env.COSMOS_ENDPOINT ?? (await started(children, startCosmosEmulator(8081))).endpoint;
+    const cosmosEndpoint = settings.cosmosEndpoint ?? (await started(children, startCosmosEmulator(COSMOS_PORT))).endpoint;
     const blobEndpoint =
-      process.env.BLOB_ENDPOINT ?? (await started(children, startAzurite(10000, join(STATE_DIRECTORY, 'azurite')))).endpoint;
+      settings.blobEndpoint ?? (await started(children, startAzurite(AZURITE_PORT, join(STATE_DIRECTORY, 'azurite')))).endpoint;
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
     const seeded = await seedDemoData(app.services);

@@ -188,19 +188,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** One line per bad variable and reason, sorted, naming the variable and never its value. */
+export function problemLines(error: z.ZodError): string[] {
+  const problems = error.issues.map((issue) => `${String(issue.path[0] ?? 'environment')}: ${issue.message}`);
+  return [...new Set(problems)].sort();
+}
+
 /**
  * Validates the whole environment at once so that one start-up failure lists every
  * bad variable. Values are never echoed: some of them are secrets.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? 'environment');
-      return `${variable}: ${issue.message}`;
-    });
-    throw new ConfigError([...new Set(problems)].sort());
-  }
+  if (!result.success) throw new ConfigError(problemLines(result.error));
   const e = result.data;
   return {
     mode: e.ENGAGE_MODE,
