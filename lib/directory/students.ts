@@ -22,12 +22,22 @@ const studentFields = {
   leftAt: isoDate.optional(),
 };
 
-const leaverRule = (student: { status?: string | undefined; leftAt?: string | undefined }) =>
-  student.leftAt === undefined || student.status !== 'active';
+/**
+ * A leaver has a leaving date and nobody else has one: bulk erasure selects leavers by it
+ * and a leaver report must name a school year that contains it. The message, or undefined.
+ */
+function leavingDateProblem(student: { status?: string | undefined; leftAt?: string | undefined }): string | undefined {
+  if (student.status === 'leaver' && student.leftAt === undefined) return 'is required for a leaver';
+  if (student.status !== 'leaver' && student.leftAt !== undefined) return 'is only for leavers';
+  return undefined;
+}
 
 export const studentInputSchema = z
   .strictObject({ ...studentFields, status: studentFields.status.default('active') })
-  .refine(leaverRule, { message: 'leftAt is only for leavers', path: ['leftAt'] });
+  .superRefine((student, context) => {
+    const message = leavingDateProblem(student);
+    if (message) context.addIssue({ code: 'custom', message, path: ['leftAt'] });
+  });
 
 export const studentPatchSchema = z
   .strictObject(studentFields)
@@ -120,8 +130,10 @@ export class StudentStore {
       throw problems.conflict('Remove the student from the groups of the old school first');
     }
     const next: StoredStudent = { ...current.value, ...patch, updatedAt: this.clock.now().toISOString() };
-    if (!leaverRule(next)) throw problems.validation([{ field: 'body/leftAt', message: 'leftAt is only for leavers' }]);
-    if (next.status === 'active') delete next.leftAt;
+    // A leaver made active again keeps no leaving date (merge patch has no way to send "remove").
+    if (patch.status === 'active' && patch.leftAt === undefined) delete next.leftAt;
+    const message = leavingDateProblem(next);
+    if (message) throw problems.validation([{ field: 'body/leftAt', message }]);
     return replaceIfMatch(this.directory, municipalityId, current, next, ifMatch);
   }
 
