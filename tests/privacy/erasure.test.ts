@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyedDigest } from '../../lib/privacy/keyed-digest.js';
 import { buildSchoolWorld, RECORD_BODIES, type SchoolWorld } from '../support/school-world.js';
 import { findAnywhere } from '../support/data-scan.js';
 import { erasuresSettled } from '../support/erasures.js';
@@ -48,6 +50,7 @@ describe('erasure of a student (P3, P16)', () => {
   let studentId: string;
   let erasureId: string;
   let neighbourBefore: Record<string, unknown>[];
+  const recordIds: string[] = [];
 
   beforeAll(async () => {
     studentId = await createStudent();
@@ -55,6 +58,7 @@ describe('erasure of a student (P3, P16)', () => {
     for (const [path, body] of [['assessments', RECORD_BODIES.assessment], ['evaluations', { ...RECORD_BODIES.evaluation, text: 'Kanarifugl Slettesen leste høyt for klassen.' }], ['grades', RECORD_BODIES.grade]] as const) {
       const created = await test.request('POST', `${base}/students/${studentId}/${path}`, { token: world.actors.groupTeacher.token, body });
       expect(created.status).toBe(201);
+      recordIds.push(created.body.id);
     }
     await test.request('GET', `${base}/students/${studentId}`, { token: world.actors.dataAdmin.token });
     neighbourBefore = await rawDocuments('directory', 'SELECT * FROM c WHERE c.id = @id', [{ name: '@id', value: world.students.sameSchool }]);
@@ -97,6 +101,22 @@ describe('erasure of a student (P3, P16)', () => {
       expect(record).toMatchObject({ yearLevel: 10, schoolId: world.schools.own });
     }
     expect(anonymous.find((record) => record.type === 'grade')).toMatchObject({ subjectCode: 'NOR1206', grade: '5', schoolYear: '2026-2027' });
+  });
+
+  it('gives an anonymised record an id that reveals nothing: keyed with the digest key, and no original id, student id or name anywhere in it', async () => {
+    const anonymous = await rawDocuments('records', "SELECT * FROM c WHERE c.anonymised = true AND c.schoolId = @school", [{ name: '@school', value: world.schools.own }]);
+    expect(anonymous).toHaveLength(recordIds.length);
+    const text = JSON.stringify(anonymous);
+    for (const needle of [...recordIds, studentId, 'Kanarifugl', 'Slettesen']) expect(text).not.toContain(needle);
+    const key = test.app.services.config.privacyDigestKey;
+    const unkeyed = (value: string) => [createHash('sha256').update(value).digest('base64url'), createHash('sha256').update(value).digest('hex')];
+    for (const id of recordIds) {
+      const keyed = keyedDigest(key, `record:${id}`);
+      // Recomputable with the key (a retry finds its copy), not without it: another key or a plain hash gives other ids.
+      expect(anonymous.map((record) => record.id)).toContain(keyed);
+      expect(anonymous.map((record) => record.id)).not.toContain(keyedDigest(`${key}-another`, `record:${id}`));
+      for (const guess of [...unkeyed(id), ...unkeyed(`record:${id}`)]) expect(anonymous.map((record) => record.id)).not.toContain(guess);
+    }
   });
 
   it('takes the student out of the group, keeps the audit actions without the id, and leaves the neighbour byte for byte', async () => {
