@@ -89,8 +89,23 @@ param platformOperators string = '[]'
 @description('Comma-separated browser origins allowed by CORS (https://..., no wildcard: credentials are allowed). Empty: no cross-origin browser access.')
 param corsAllowedOrigins string = ''
 
-@description('E-mail address for alerts (availability, overdue retention jobs). Empty: the action group has no receivers.')
+@description('What this environment is for. Outside dev an alert e-mail address is required, and delete locks, Defender plans and private networking default to on.')
+@allowed([
+  'dev'
+  'test'
+  'prod'
+])
+param environmentType string = 'prod'
+
+@description('E-mail address every alert notifies. Required unless environmentType is dev (the deployment fails without it); in dev, empty leaves the action group without receivers.')
 param alertEmailAddress string = ''
+
+@description('Region of the action group. Regional action groups process notifications in that region; only these EU regions offer them.')
+@allowed([
+  'swedencentral'
+  'germanywestcentral'
+])
+param actionGroupLocation string = 'swedencentral'
 
 @description('Days Log Analytics / Application Insights keep telemetry (30-90).')
 @minValue(30)
@@ -380,15 +395,25 @@ module gateway 'app/gateway.bicep' = {
   }
 }
 
+// Fails the deployment outside dev when no alert e-mail address is given (see the module).
+module alertReceiver 'app/alert-receiver.bicep' = if (environmentType != 'dev') {
+  scope: rg
+  params: {
+    alertEmailAddress: alertEmailAddress
+  }
+}
+
 module alerts 'app/alerts.bicep' = {
   scope: rg
   params: {
     resourceToken: resourceToken
     location: location
+    actionGroupLocation: actionGroupLocation
     tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
+    cosmosAccountId: cosmos.outputs.id
     apiBaseUrl: gateway.outputs.apiBaseUrl
-    alertEmailAddress: alertEmailAddress
+    alertEmailAddress: alertReceiver.?outputs.alertEmailAddress ?? alertEmailAddress
     testLocations: availabilityTestLocations
     retentionJobNames: retentionJobNames
   }

@@ -1,13 +1,17 @@
 // Monitoring (P12): availability test on /api/health (through the API Management gateway,
 // the way every client calls it) with a metric alert; log alerts for retention jobs
-// (heartbeat, failures and overdue work) and erasures (overdue, not resumed); and the
-// action group every alert notifies.
+// (heartbeat, failures and overdue work), erasures (overdue, not resumed), failed Durable
+// Functions orchestrations, the 5xx rate and latency of requests; metric alerts for Cosmos DB
+// throttling (429) and normalized RU consumption; and the action group every alert notifies.
 
 @description('Suffix that makes the resource names unique.')
 param resourceToken string
 
-@description('Azure region (EU/EEA, checked in main.bicep). Action groups and metric alerts are global resources.')
+@description('Azure region (EU/EEA, checked in main.bicep) of the web test and the log alerts. Metric alerts are global resources.')
 param location string
+
+@description('EU region of the action group (a regional action group: notifications are processed there).')
+param actionGroupLocation string
 
 @description('Tags applied to every resource.')
 param tags resourceTags
@@ -15,11 +19,32 @@ param tags resourceTags
 @description('Application Insights resource ID the test and alerts belong to.')
 param applicationInsightsId string
 
+@description('Cosmos DB account resource ID (throttling and RU consumption alerts).')
+param cosmosAccountId string
+
 @description('Base URL the API is called at, e.g. https://apim-xyz.azure-api.net/api: the API Management gateway, since the Function App admits no one else.')
 param apiBaseUrl string
 
-@description('E-mail address the action group notifies; empty creates the group without receivers.')
+@description('E-mail address the action group notifies; empty (allowed in dev only, main.bicep) creates the group without receivers.')
 param alertEmailAddress string
+
+@description('Requests answered 5xx, in percent of all requests in 15 minutes, above which the error-rate alert fires.')
+@minValue(1)
+@maxValue(100)
+param serverErrorPercentThreshold int = 5
+
+@description('95th percentile of request duration in milliseconds, over 15 minutes, above which the latency alert fires.')
+@minValue(100)
+param latencyP95ThresholdMs int = 2000
+
+@description('Requests Cosmos DB throttled (429) in 5 minutes above which the throttling alert fires.')
+@minValue(1)
+param cosmosThrottledRequestsThreshold int = 20
+
+@description('Normalized RU consumption (percent of the provisioned maximum of the busiest partition) above which the RU alert fires.')
+@minValue(1)
+@maxValue(100)
+param cosmosNormalizedRuThresholdPercent int = 90
 
 @description('Availability test locations. EU only: see docs/infrastructure.md for the id-to-region table (the ids do not name the country they run in).')
 @minLength(1)
@@ -75,9 +100,45 @@ let silent = print reported = toscalar(customMetrics | where timestamp > ago(1h)
 union overdue, silent
 '''
 
+// KQL of failed orchestrations: the Durable Functions extension logs every orchestration state
+// change as a tracking event under the category Host.Triggers.DurableTask (Host.Results and
+// this category stay at Information in host.json). Function names only: instance ids are kept
+// out of the alert so it groups by orchestration.
+var durableFailuresQuery = '''
+traces
+| where timestamp > ago(15m)
+| where tostring(customDimensions.Category) == "Host.Triggers.DurableTask"
+| where tostring(customDimensions["prop__functionType"]) == "Orchestrator" and tostring(customDimensions["prop__state"]) == "Failed"
+| summarize failed = count() by orchestration = tostring(customDimensions["prop__functionName"])
+'''
+
+// KQL of the 5xx rate: the Functions host records every invocation as a request (Host.Results at
+// Information). At least 20 requests, so one failure at night does not page anyone.
+var serverErrorRateQueryTemplate = '''
+requests
+| where timestamp > ago(15m)
+| summarize total = count(), failed = countif(toint(resultCode) >= 500)
+| where total >= 20 and 100.0 * failed / total > __THRESHOLD__
+| project reason = "Http5xxRate", failed, total
+'''
+var serverErrorRateQuery = replace(serverErrorRateQueryTemplate, '__THRESHOLD__', string(serverErrorPercentThreshold))
+
+// KQL of latency: the 95th percentile of request duration over 15 minutes (timers and
+// orchestrations are invocations too, so HTTP requests only: their names are the routes').
+var latencyQueryTemplate = '''
+requests
+| where timestamp > ago(15m) and isnotempty(url)
+| summarize p95 = percentile(duration, 95), total = count()
+| where total >= 20 and p95 > __THRESHOLD__
+| project reason = "LatencyP95", p95, total
+'''
+var latencyQuery = replace(latencyQueryTemplate, '__THRESHOLD__', string(latencyP95ThresholdMs))
+
 resource actionGroup 'Microsoft.Insights/actionGroups@2024-10-01-preview' = {
   name: 'ag-engage-ops-${resourceToken}'
-  location: 'global' // action groups are global resources; they hold no customer data
+  // A regional action group in an EU region (P15): notifications are processed there, not in
+  // whichever region a global group picks. It holds no customer data either way.
+  location: actionGroupLocation
   tags: tags
   properties: {
     groupShortName: 'engage-ops'
@@ -162,6 +223,7 @@ var logAlerts = [
     severity: 2
     query: heartbeatQuery
     dimensions: ['job', 'reason']
+    frequency: 'PT1H'
     timeRange: 'P2D'
   }
   {
@@ -171,6 +233,7 @@ var logAlerts = [
     severity: 1
     query: jobFailuresQuery
     dimensions: ['job', 'reason']
+    frequency: 'PT1H'
     timeRange: 'PT1H'
   }
   {
@@ -180,7 +243,38 @@ var logAlerts = [
     severity: 1
     query: erasuresQuery
     dimensions: ['reason']
+    frequency: 'PT1H'
     timeRange: 'PT1H'
+  }
+  {
+    name: 'alert-orchestrations-failed-${resourceToken}'
+    displayName: 'Engage Durable Functions orchestration failed'
+    description: 'An orchestration (a retention job, an erasure, a report run) ended Failed in the last 15 minutes. The job or erasure alerts say what is left undone; this one says which orchestration broke.'
+    severity: 1
+    query: durableFailuresQuery
+    dimensions: ['orchestration']
+    frequency: 'PT15M'
+    timeRange: 'PT15M'
+  }
+  {
+    name: 'alert-server-errors-${resourceToken}'
+    displayName: 'Engage API answering 5xx'
+    description: 'More than serverErrorPercentThreshold percent of requests in 15 minutes answered 5xx (at least 20 requests).'
+    severity: 1
+    query: serverErrorRateQuery
+    dimensions: ['reason']
+    frequency: 'PT5M'
+    timeRange: 'PT15M'
+  }
+  {
+    name: 'alert-latency-${resourceToken}'
+    displayName: 'Engage API slow'
+    description: 'The 95th percentile of HTTP request duration over 15 minutes is above latencyP95ThresholdMs (at least 20 requests).'
+    severity: 2
+    query: latencyQuery
+    dimensions: ['reason']
+    frequency: 'PT5M'
+    timeRange: 'PT15M'
   }
 ]
 
@@ -198,9 +292,9 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
       scopes: [
         applicationInsightsId
       ]
-      evaluationFrequency: 'PT1H'
-      windowSize: 'PT1H'
-      overrideQueryTimeRange: rule.timeRange == 'PT1H' ? null : rule.timeRange
+      evaluationFrequency: rule.frequency
+      windowSize: rule.frequency
+      overrideQueryTimeRange: rule.timeRange == rule.frequency ? null : rule.timeRange
       criteria: {
         allOf: [
           {
@@ -228,6 +322,75 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
           actionGroup.id
         ]
       }
+    }
+  }
+]
+
+// Cosmos DB platform metrics: throttled requests (status 429) and normalized RU consumption
+// (the busiest partition's share of its provisioned RU/s). Sustained 100% means throttling.
+var cosmosMetricAlerts = [
+  {
+    name: 'alert-cosmos-throttled-${resourceToken}'
+    description: 'Cosmos DB throttled more than cosmosThrottledRequestsThreshold requests (429) in 5 minutes: raise the autoscale maximum of the container named in the alert.'
+    severity: 2
+    metricName: 'TotalRequests'
+    timeAggregation: 'Count'
+    threshold: cosmosThrottledRequestsThreshold
+    dimensions: [
+      { name: 'StatusCode', operator: 'Include', values: ['429'] }
+      { name: 'CollectionName', operator: 'Include', values: ['*'] }
+    ]
+    windowSize: 'PT5M'
+  }
+  {
+    name: 'alert-cosmos-ru-${resourceToken}'
+    description: 'Normalized RU consumption of a container above cosmosNormalizedRuThresholdPercent for 15 minutes: it is about to be throttled.'
+    severity: 2
+    metricName: 'NormalizedRUConsumption'
+    timeAggregation: 'Maximum'
+    threshold: cosmosNormalizedRuThresholdPercent
+    dimensions: [
+      { name: 'CollectionName', operator: 'Include', values: ['*'] }
+    ]
+    windowSize: 'PT15M'
+  }
+]
+
+resource cosmosAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [
+  for rule in cosmosMetricAlerts: {
+    name: rule.name
+    location: 'global' // metric alerts are global resources
+    tags: tags
+    properties: {
+      description: rule.description
+      severity: rule.severity
+      enabled: true
+      scopes: [
+        cosmosAccountId
+      ]
+      evaluationFrequency: 'PT5M'
+      windowSize: rule.windowSize
+      autoMitigate: true
+      criteria: {
+        'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+        allOf: [
+          {
+            criterionType: 'StaticThresholdCriterion'
+            name: rule.metricName
+            metricNamespace: 'Microsoft.DocumentDB/databaseAccounts'
+            metricName: rule.metricName
+            timeAggregation: rule.timeAggregation
+            operator: 'GreaterThan'
+            threshold: rule.threshold
+            dimensions: rule.dimensions
+          }
+        ]
+      }
+      actions: [
+        {
+          actionGroupId: actionGroup.id
+        }
+      ]
     }
   }
 ]

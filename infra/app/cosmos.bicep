@@ -282,6 +282,9 @@ resource dataRoleAssignments 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssig
 @description('Cosmos DB account name.')
 output name string = account.name
 
+@description('Cosmos DB account resource ID (metric alerts, diagnostic settings).')
+output id string = account.id
+
 @description('Document endpoint, used for COSMOS_ENDPOINT.')
 output endpoint string = account.properties.documentEndpoint
 
