@@ -50,7 +50,16 @@ export function nameText(rules: TextRules): z.ZodString {
   return text(rules, false);
 }
 
+/**
+ * Every schema `freeText` built: people write other people's names into free text, so the
+ * erasure's name sweep must reach each such field, and a test finds the fields through this
+ * set (a field built here that no privacy provider declares fails it).
+ */
+export const FREE_TEXT_SCHEMAS = new WeakSet<z.ZodType>();
+
 /** Free text: one line (a subject), or with `multiline` several lines and tabs (a message). */
 export function freeText(rules: TextRules & { multiline?: boolean }): z.ZodString {
-  return text(rules, rules.multiline ?? false);
+  const schema = text(rules, rules.multiline ?? false);
+  FREE_TEXT_SCHEMAS.add(schema);
+  return schema;
 }
