@@ -7,9 +7,24 @@ import type { Clock } from '../clock.js';
 
 export const STUDENT_VISIBILITY = ['group', 'school', 'municipality'] as const;
 
+/**
+ * Year levels pupils normally leave a school from: 7 (end of barneskole), 10 (end of
+ * ungdomsskole) and the upper-secondary levels 11-13. A leaver report for a pupil in any
+ * other year level is made, with a warning in its run (a municipality with 1-10 schools
+ * drops 7).
+ */
+export const DEFAULT_LEAVER_YEAR_LEVELS = [7, 10, 11, 12, 13];
+
+const leaverYearLevels = z
+  .array(z.number().int().min(1).max(13))
+  .min(1)
+  .max(13)
+  .refine((levels) => new Set(levels).size === levels.length, 'must not repeat a year level');
+
 export const settingsSchema = z.object({
   studentVisibility: z.enum(STUDENT_VISIBILITY),
   leaverReportRetentionMonths: z.number().int().min(1).max(12),
+  leaverYearLevels: z.array(z.number().int()),
   updatedAt: z.string(),
 });
 
@@ -17,6 +32,7 @@ export const settingsPatchSchema = z
   .strictObject({
     studentVisibility: z.enum(STUDENT_VISIBILITY).optional(),
     leaverReportRetentionMonths: z.number().int().min(1).max(12).optional(),
+    leaverYearLevels: leaverYearLevels.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, 'send at least one setting');
 
@@ -47,6 +63,7 @@ export class SettingsStore {
       type: 'settings',
       studentVisibility: 'group',
       leaverReportRetentionMonths: 12,
+      leaverYearLevels: DEFAULT_LEAVER_YEAR_LEVELS,
       updatedAt: this.clock.now().toISOString(),
     };
   }
@@ -62,7 +79,8 @@ export class SettingsStore {
 
   async get(municipalityId: string): Promise<Versioned<Settings>> {
     const { resource, etag } = await this.directory.item(SETTINGS_ID, municipalityId).read<StoredSettings>();
-    if (resource) return { value: resource, etag };
+    // Settings stored before a setting existed get its default.
+    if (resource) return { value: { ...this.defaults(municipalityId), ...resource }, etag };
     // A municipality registered before its settings were written gets the defaults now.
     await this.initialise(municipalityId);
     const again = await this.directory.item(SETTINGS_ID, municipalityId).read<StoredSettings>();

@@ -70,6 +70,8 @@ export interface StoredStudent extends z.infer<typeof studentSchema> {
 export interface StudentFilter {
   schoolId?: string | undefined;
   status?: 'active' | 'leaver' | undefined;
+  /** Leavers who left on a day in this range (inclusive ISO dates): a school year's leavers. */
+  leftBetween?: { first: string; last: string } | undefined;
 }
 
 export class StudentStore {
@@ -116,6 +118,10 @@ export class StudentStore {
     if (filter.status) {
       conditions.push('c.status = @status');
       parameters.push({ name: '@status', value: filter.status });
+    }
+    if (filter.leftBetween) {
+      conditions.push('c.leftAt >= @leftFirst AND c.leftAt <= @leftLast');
+      parameters.push({ name: '@leftFirst', value: filter.leftBetween.first }, { name: '@leftLast', value: filter.leftBetween.last });
     }
     return queryPage(this.continuations, this.directory, { where: conditions.join(' AND '), parameters }, [['municipalityId', municipalityId]], page);
   }

@@ -1,7 +1,7 @@
 import type { Container } from '@azure/cosmos';
 import type { Clock } from '../clock.js';
 import type { SchoolStore, StoredSchool } from '../directory/schools.js';
-import type { StudentStore } from '../directory/students.js';
+import type { StoredStudent, StudentStore } from '../directory/students.js';
 import { queryAll } from '../paging/query-page.js';
 import type { StoredRecord } from '../records/record-store.js';
 import {
@@ -9,6 +9,7 @@ import {
   CONTENT_TYPES,
   MAX_STUDENTS_PER_RUN,
   reportIdOf,
+  type RunWarning,
   type StoredGenerationRun,
   type StoredLeaverReport,
 } from './leaver-report-model.js';
@@ -17,6 +18,7 @@ import { buildReportContent } from './report-content.js';
 import type { ReportIndex } from './report-index.js';
 import { renderReportPdf } from './report-pdf.js';
 import { deadlineOf } from './retention.js';
+import { schoolYearContains, schoolYearDays } from './school-year.js';
 
 /** Students per batch activity: about a second of work, small enough to retry whole. */
 export const STUDENTS_PER_BATCH = 10;
@@ -34,9 +36,11 @@ export interface GenerationBatchInput extends GenerationInput {
 }
 export interface GenerationBatchResult {
   skipped: number;
+  warnings: RunWarning[];
 }
 export interface GenerationFinishInput extends GenerationInput {
   skipped: number;
+  warnings: RunWarning[];
   /** Batches whose retries ran out. */
   failedBatches: number;
 }
@@ -80,11 +84,13 @@ export class LeaverReportGenerator {
   async batch(input: GenerationBatchInput): Promise<GenerationBatchResult> {
     const run = await this.run(input);
     const school = (await this.deps.schools.get(run.municipalityId, run.schoolId)).value;
-    let skipped = 0;
+    const result: GenerationBatchResult = { skipped: 0, warnings: [] };
     for (const studentId of run.studentIds.slice(input.batch * STUDENTS_PER_BATCH, (input.batch + 1) * STUDENTS_PER_BATCH)) {
-      if (!(await this.generate(run, school, studentId))) skipped += 1;
+      const outcome = await this.generate(run, school, studentId);
+      if (outcome === 'skipped') result.skipped += 1;
+      else if (outcome.warning) result.warnings.push(outcome.warning);
     }
-    return { skipped };
+    return result;
   }
 
   /** Outcome from the stored truth: reports ready, students skipped, the rest failed. The selection goes. */
@@ -97,6 +103,7 @@ export class LeaverReportGenerator {
       { op: 'set', path: '/status', value: failed > 0 || input.failedBatches > 0 ? 'failed' : 'completed' },
       { op: 'set', path: '/skipped', value: input.skipped },
       { op: 'set', path: '/failed', value: failed },
+      { op: 'set', path: '/warnings', value: input.warnings },
       { op: 'set', path: '/studentIds', value: [] },
       { op: 'set', path: '/updatedAt', value: now },
       { op: 'set', path: '/finishedAt', value: now },
@@ -106,14 +113,19 @@ export class LeaverReportGenerator {
   /**
    * One report. The index entry comes first (state `writing`), the student is read after
    * it: an erasure that tombstones the student later finds the entry and deletes the
-   * blobs through it, and one that came earlier makes this read find nobody. False when
-   * the student is no longer a leaver of the school (or was erased).
+   * blobs through it, and one that came earlier makes this read find nobody. Skipped when
+   * the student is no longer a leaver of the school who left in the run's school year (or
+   * was erased).
    */
-  private async generate(run: StoredGenerationRun, school: StoredSchool, studentId: string): Promise<boolean> {
+  private async generate(run: StoredGenerationRun, school: StoredSchool, studentId: string): Promise<'skipped' | { warning?: RunWarning }> {
     const { index, blobs } = this.deps;
     const id = reportIdOf(run.id, studentId);
     const existing = await index.find(run.municipalityId, id);
-    if (existing?.state === 'ready') return true;
+    if (existing?.state === 'ready') {
+      // A retried batch: the report is made, the warning is worked out again.
+      const student = await this.deps.students.find(run.municipalityId, studentId);
+      return student ? warningOf(run, id, student.value) : {};
+    }
     const entry: StoredLeaverReport = existing ?? {
       id,
       type: 'leaver-report',
@@ -129,9 +141,9 @@ export class LeaverReportGenerator {
     };
     if (!existing) await index.create(entry);
     const student = await this.deps.students.find(run.municipalityId, studentId);
-    if (!student || student.value.status !== 'leaver' || student.value.schoolId !== run.schoolId) {
+    if (!student || !leftInYear(student.value, run)) {
       await index.delete(run.municipalityId, id);
-      return false;
+      return 'skipped';
     }
     const records = await queryAll<StoredRecord>(this.deps.records, {}, [['municipalityId', run.municipalityId], ['studentId', studentId]]);
     const content = buildReportContent({ reportId: id, schoolYear: run.schoolYear, createdAt: entry.createdAt, expiresAt: entry.expiresAt, student: student.value, school, records });
@@ -140,17 +152,22 @@ export class LeaverReportGenerator {
     const names = { pdf: blobNameOf(entry, 'pdf'), json: blobNameOf(entry, 'json') };
     await blobs.upload(names.pdf, pdf, CONTENT_TYPES.pdf, { runid: run.id });
     await blobs.upload(names.json, json, CONTENT_TYPES.json, { runid: run.id });
-    if (await index.markReady(run.municipalityId, id, { pdf: pdf.length, json: json.length })) return true;
+    if (await index.markReady(run.municipalityId, id, { pdf: pdf.length, json: json.length })) return warningOf(run, id, student.value);
     // The entry went while the blobs were written (the student's erasure): take them back.
     await blobs.deleteAll([names.pdf, names.json]);
-    return false;
+    return 'skipped';
   }
 
   private async leaversOf(run: StoredGenerationRun): Promise<string[]> {
     const ids: string[] = [];
     let continuationToken: string | undefined;
     do {
-      const page = await this.deps.students.list(run.municipalityId, { all: true, schoolIds: [] }, { schoolId: run.schoolId, status: 'leaver' }, { limit: 100, continuationToken });
+      const page = await this.deps.students.list(
+        run.municipalityId,
+        { all: true, schoolIds: [] },
+        { schoolId: run.schoolId, status: 'leaver', leftBetween: schoolYearDays(run.schoolYear) },
+        { limit: 100, continuationToken },
+      );
       ids.push(...page.items.map((student) => student.id));
       continuationToken = page.continuationToken ?? undefined;
     } while (continuationToken !== undefined && ids.length <= MAX_STUDENTS_PER_RUN);
@@ -162,4 +179,21 @@ export class LeaverReportGenerator {
     if (!run) throw new Error('generation run not found');
     return run.value;
   }
+}
+
+/** A leaver of the run's school who left in the run's school year. */
+function leftInYear(student: StoredStudent, run: StoredGenerationRun): boolean {
+  return student.status === 'leaver' && student.schoolId === run.schoolId && student.leftAt !== undefined && schoolYearContains(run.schoolYear, student.leftAt);
+}
+
+function warningOf(run: StoredGenerationRun, reportId: string, student: StoredStudent): { warning?: RunWarning } {
+  if (run.leaverYearLevels.includes(student.yearLevel)) return {};
+  return {
+    warning: {
+      reportId,
+      code: 'unusual-year-level',
+      yearLevel: student.yearLevel,
+      message: `The student left from year level ${student.yearLevel}, which is not one of the municipality's leaving year levels (${run.leaverYearLevels.join(', ')}); the report was made`,
+    },
+  };
 }

@@ -59,6 +59,7 @@ const generation: OrchestrationHandler = function* (context) {
   const finish: GenerationFinishInput = {
     ...input,
     skipped: results.reduce((total, result) => total + (result?.skipped ?? 0), 0),
+    warnings: results.flatMap((result) => result?.warnings ?? []),
     failedBatches: failedBatches + results.filter((result) => result === null).length,
   };
   yield context.df.callActivityWithRetry(F.generationFinish, activityRetry(), finish);

@@ -48,6 +48,20 @@ export type LeaverReportView = z.infer<typeof leaverReportSchema>;
 
 export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
 
+/**
+ * Something a school should look at, which did not stop the report: a leaver in a year level
+ * the municipality does not list as one pupils leave from (settings `leaverYearLevels`).
+ * Names the report, not the student, so that the run keeps no student id once it finishes.
+ */
+export const runWarningSchema = z.object({
+  reportId: z.string(),
+  code: z.literal('unusual-year-level'),
+  yearLevel: z.number().int(),
+  message: z.string(),
+});
+
+export type RunWarning = z.infer<typeof runWarningSchema>;
+
 export const generationRunSchema = z.object({
   id: z.string(),
   schoolId: z.string(),
@@ -59,6 +73,8 @@ export const generationRunSchema = z.object({
   /** Selected students who were no longer leavers of the school (or were erased) when their turn came. */
   skipped: z.number().int(),
   failed: z.number().int(),
+  /** Reports made despite something unusual; filled when the run finishes. */
+  warnings: z.array(runWarningSchema),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
 });
@@ -97,10 +113,13 @@ export interface StoredGenerationRun {
   /** The selection while the run works; emptied when it finishes, leaving counts only. */
   studentIds: string[];
   retentionMonths: number;
+  /** The municipality's `leaverYearLevels` when the run was requested. */
+  leaverYearLevels: number[];
   status: (typeof RUN_STATUSES)[number];
   requested: number | null;
   skipped: number;
   failed: number;
+  warnings: RunWarning[];
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;

@@ -24,6 +24,7 @@ import {
 import type { ReportBlobs } from './report-blobs.js';
 import type { ReportFilter, ReportIndex } from './report-index.js';
 import { dueIfCreatedBefore, effectiveDeadline } from './retention.js';
+import { schoolYearContains } from './school-year.js';
 
 export interface LeaverReportServiceDependencies {
   index: ReportIndex;
@@ -45,7 +46,7 @@ export interface ReportDocument {
   studentId: string;
 }
 
-type StudentVisibility = Pick<StoredStudent, 'id' | 'schoolId' | 'status' | 'teacherIds'>;
+type StudentVisibility = Pick<StoredStudent, 'id' | 'schoolId' | 'status' | 'leftAt' | 'teacherIds'>;
 
 /**
  * The request path of P4: start a generation run, follow it, list, read and download
@@ -63,7 +64,8 @@ export class LeaverReportService {
       throw problems.validation([{ field: 'body/schoolId', message: 'refers to a school you do not manage' }]);
     }
     await deps.schools.assertExist(municipalityId, [request.schoolId]);
-    if (request.studentIds) await this.assertLeavers(staff, municipalityId, request.schoolId, request.studentIds);
+    if (request.studentIds) await this.assertLeavers(staff, municipalityId, request, request.studentIds);
+    const settings = (await deps.settings.get(municipalityId)).value;
     const now = deps.clock.now().toISOString();
     const run: StoredGenerationRun = {
       id: randomUUID(),
@@ -74,11 +76,13 @@ export class LeaverReportService {
       requestedBy: staff.userId,
       selection: request.studentIds ? 'listed' : 'all-leavers',
       studentIds: request.studentIds ?? [],
-      retentionMonths: (await deps.settings.get(municipalityId)).value.leaverReportRetentionMonths,
+      retentionMonths: settings.leaverReportRetentionMonths,
+      leaverYearLevels: settings.leaverYearLevels,
       status: 'pending',
       requested: request.studentIds?.length ?? null,
       skipped: 0,
       failed: 0,
+      warnings: [],
       createdAt: now,
       updatedAt: now,
       finishedAt: null,
@@ -145,14 +149,15 @@ export class LeaverReportService {
   }
 
   /**
-   * Named students must be ones the caller may see (else 404, as for any student) and
-   * leavers of the school (else 400). One single-partition query for all of them.
+   * Named students must be ones the caller may see (else 404, as for any student), leavers
+   * of the school, and have left in the requested school year (else 400). One
+   * single-partition query for all of them.
    */
-  private async assertLeavers(staff: StaffPrincipal, municipalityId: string, schoolId: string, studentIds: readonly string[]): Promise<void> {
+  private async assertLeavers(staff: StaffPrincipal, municipalityId: string, request: Pick<GenerationRequest, 'schoolId' | 'schoolYear'>, studentIds: readonly string[]): Promise<void> {
     const found = await queryAll<StudentVisibility>(
       this.deps.directory,
       {
-        select: 'c.id, c.schoolId, c.status, c.teacherIds',
+        select: 'c.id, c.schoolId, c.status, c.leftAt, c.teacherIds',
         where: "c.type = 'student' AND NOT IS_DEFINED(c.erasureId) AND ARRAY_CONTAINS(@ids, c.id)",
         parameters: [{ name: '@ids', value: [...studentIds] }],
       },
@@ -164,7 +169,8 @@ export class LeaverReportService {
     studentIds.forEach((id, position) => {
       const student = byId.get(id);
       if (!student || !inScope(scope, { schoolIds: [student.schoolId], teacherIds: student.teacherIds })) throw problems.notFound();
-      if (student.status !== 'leaver' || student.schoolId !== schoolId) errors.push({ field: `body/studentIds/${position}`, message: 'is not a leaver at this school' });
+      const problem = leaverProblem(student, request);
+      if (problem) errors.push({ field: `body/studentIds/${position}`, message: problem });
     });
     if (errors.length > 0) throw problems.validation(errors);
   }
@@ -172,6 +178,14 @@ export class LeaverReportService {
   private async retentionMonths(municipalityId: string): Promise<number> {
     return (await this.deps.settings.get(municipalityId)).value.leaverReportRetentionMonths;
   }
+}
+
+/** Why a named student cannot have a report for this school and year; undefined when they can. */
+function leaverProblem(student: StudentVisibility, request: Pick<GenerationRequest, 'schoolId' | 'schoolYear'>): string | undefined {
+  if (student.status !== 'leaver' || student.schoolId !== request.schoolId) return 'is not a leaver at this school';
+  if (student.leftAt === undefined) return 'has no leaving date (leftAt)';
+  if (!schoolYearContains(request.schoolYear, student.leftAt)) return 'did not leave in this school year';
+  return undefined;
 }
 
 function viewOf(report: StoredLeaverReport, months: number): LeaverReportView {
@@ -197,6 +211,7 @@ function viewOfRun(run: StoredGenerationRun, generated: number): GenerationRunVi
     generated,
     skipped: run.skipped,
     failed: run.failed,
+    warnings: run.warnings,
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,
   };
