@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { DEV_OPERATOR_SUBJECT, loadOrCreateDevKeys } from './dev-issuer.js';
@@ -24,7 +25,9 @@ process.on('SIGTERM', () => void stop(0));
 try {
   await assertPortFree('dev issuer JWKS', JWKS_PORT, 'Stop what uses it.');
   children.push(await startCosmosEmulator(8081));
-  children.push(await startAzuriteForHost(join(STATE_DIRECTORY, 'azurite')));
+  // In memory like the Cosmos DB emulator: both start empty, so no blob outlives its index entry.
+  await rm(join(STATE_DIRECTORY, 'azurite'), { recursive: true, force: true });
+  children.push(await startAzuriteForHost('in-memory'));
   const keys = await loadOrCreateDevKeys(STATE_DIRECTORY);
   const jwks = JSON.stringify({ keys: [keys.publicJwk] });
   createServer((request, response) => {

@@ -82,14 +82,21 @@ export const cosmosEmulatorEndpoint = (port: number): string => `https://127.0.0
 export const azuriteEndpoint = (port: number): string => `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
 
 export async function startCosmosEmulator(port: number, quiet = false): Promise<ChildService> {
-  await assertPortFree('Cosmos DB emulator', port, 'Stop what uses it, or set COSMOS_ENDPOINT to use an emulator that is already running.');
+  await assertPortFree('Cosmos DB emulator', port, 'Stop what uses it (another npm start?); for npm start, set COSMOS_EMULATOR_PORT, or COSMOS_ENDPOINT and BLOB_ENDPOINT to use emulators already running.');
   const child = startChild('cosmos', [join(here, 'cosmos-emulator-server.mjs'), String(port)], quiet);
   await waitForPort(port, child, 'cosmos emulator');
   return { name: 'cosmos', endpoint: cosmosEmulatorEndpoint(port), stop: stopper(child) };
 }
 
-export async function startAzurite(port: number, location: string, quiet = false): Promise<ChildService> {
-  await assertPortFree('Azurite blob', port, 'Stop what uses it, or set BLOB_ENDPOINT to use a Blob endpoint that is already running.');
+/**
+ * Where Azurite keeps its data: a directory, or `in-memory` (gone when it stops), which is
+ * how `npm start` and `npm run host-stack` run it, like the Cosmos DB emulator: both stores
+ * start empty together, so no blob outlives the index entries that found it.
+ */
+export type AzuriteStorage = string | 'in-memory';
+
+export async function startAzurite(port: number, location: AzuriteStorage, quiet = false): Promise<ChildService> {
+  await assertPortFree('Azurite blob', port, 'Stop what uses it (another npm start?); for npm start, set AZURITE_PORT, or COSMOS_ENDPOINT and BLOB_ENDPOINT to use emulators already running.');
   return runAzurite(join('blob', 'main.js'), { blob: port }, location, quiet);
 }
 
@@ -98,7 +105,7 @@ export async function startAzurite(port: number, location: string, quiet = false
  * Functions host itself needs for `AzureWebJobsStorage=UseDevelopmentStorage=true` (timers,
  * the Durable Functions task hub), with the app's blobs on the same account.
  */
-export async function startAzuriteForHost(location: string, quiet = false): Promise<ChildService> {
+export async function startAzuriteForHost(location: AzuriteStorage, quiet = false): Promise<ChildService> {
   const ports = { blob: 10000, queue: 10001, table: 10002 };
   for (const [service, port] of Object.entries(ports)) {
     await assertPortFree(`Azurite ${service}`, port, 'Stop what uses it (an `npm start` already running?).');
@@ -107,11 +114,12 @@ export async function startAzuriteForHost(location: string, quiet = false): Prom
 }
 
 /** Azurite's entry (`dist/src/<entry>`) serving the given services on their ports. */
-async function runAzurite(entry: string, ports: { blob: number; queue?: number; table?: number }, location: string, quiet: boolean): Promise<ChildService> {
-  await mkdir(location, { recursive: true });
+async function runAzurite(entry: string, ports: { blob: number; queue?: number; table?: number }, location: AzuriteStorage, quiet: boolean): Promise<ChildService> {
+  if (location !== 'in-memory') await mkdir(location, { recursive: true });
+  const storage = location === 'in-memory' ? ['--inMemoryPersistence'] : ['--location', location];
   const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', entry);
   const services = Object.entries(ports).flatMap(([service, port]) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, String(port)]);
-  const child = startChild('azurite', [main, ...services, '--location', location, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'], quiet);
+  const child = startChild('azurite', [main, ...services, ...storage, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'], quiet);
   for (const port of Object.values(ports)) await waitForPort(port, child, 'azurite');
   return { name: 'azurite', endpoint: azuriteEndpoint(ports.blob), stop: stopper(child) };
 }

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../lib/config/config.js';
 import { loadLocalStackConfig } from '../lib/config/local-stack-config.js';
@@ -7,9 +8,8 @@ import { localEnvironment, startLocalApp } from './local-app.js';
 import { assertPortFree, azuriteEndpoint, cosmosEmulatorEndpoint, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
 
 const STATE_DIRECTORY = join(process.cwd(), '.local');
-
-const COSMOS_PORT = 8081;
-const AZURITE_PORT = 10000;
+/** Where Azurite kept blobs before npm start ran it in memory: blobs there may belong to erased people. */
+const FORMER_AZURITE_DIRECTORY = join(STATE_DIRECTORY, 'azurite');
 
 async function main(): Promise<void> {
   const children: ChildService[] = [];
@@ -27,15 +27,22 @@ async function main(): Promise<void> {
     // Every setting is checked before anything starts, so a typo costs no emulator start.
     const { settings } = loadLocalStackConfig(process.env, (stack) =>
       localEnvironment({
-        cosmosEndpoint: stack.cosmosEndpoint ?? cosmosEmulatorEndpoint(COSMOS_PORT),
-        blobEndpoint: stack.blobEndpoint ?? azuriteEndpoint(AZURITE_PORT),
+        cosmosEndpoint: stack.cosmosEndpoint ?? cosmosEmulatorEndpoint(stack.cosmosEmulatorPort),
+        blobEndpoint: stack.blobEndpoint ?? azuriteEndpoint(stack.azuritePort),
         env: process.env,
       }));
     const port = settings.port;
     await assertPortFree('API host', port, 'Set PORT to use another port.');
-    const cosmosEndpoint = settings.cosmosEndpoint ?? (await started(children, startCosmosEmulator(COSMOS_PORT))).endpoint;
-    const blobEndpoint =
-      settings.blobEndpoint ?? (await started(children, startAzurite(AZURITE_PORT, join(STATE_DIRECTORY, 'azurite')))).endpoint;
+    // One lifecycle: the emulators npm start runs itself both keep their data in memory, so every
+    // start begins empty and nothing erased can come back from a snapshot older than the erasure.
+    // Emulators of your own (both endpoints set) keep what they keep, Cosmos and blobs alike.
+    let cosmosEndpoint = settings.cosmosEndpoint;
+    let blobEndpoint = settings.blobEndpoint;
+    if (cosmosEndpoint === undefined || blobEndpoint === undefined) {
+      await rm(FORMER_AZURITE_DIRECTORY, { recursive: true, force: true });
+      cosmosEndpoint = (await started(children, startCosmosEmulator(settings.cosmosEmulatorPort))).endpoint;
+      blobEndpoint = (await started(children, startAzurite(settings.azuritePort, 'in-memory'))).endpoint;
+    }
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
     const seeded = await seedDemoData(app.services);

@@ -14,24 +14,45 @@ const optionalUrl = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value))
   .pipe(z.url().optional());
 
+const PORT_MESSAGE = 'must be a port number (1-65535)';
+const port = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? String(fallback) : value.trim()))
+    .pipe(z.string().regex(/^\d{1,5}$/, PORT_MESSAGE).transform(Number))
+    .pipe(z.number().int().min(1, PORT_MESSAGE).max(65_535, PORT_MESSAGE));
+
 /** The settings only the local stack reads; everything else is the app's schema (config.ts). */
-const localStackSchema = z.object({
-  ENGAGE_MODE: z
-    .string()
-    .optional()
-    .refine((mode) => mode === undefined || mode === '' || mode === 'local', AZURE_MODE_UNDER_NPM_START),
-  PORT: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined || value.trim() === '' ? '7071' : value.trim()))
-    .pipe(z.string().regex(/^\d{1,5}$/, 'must be a port number (1-65535)').transform(Number))
-    .pipe(z.number().int().min(1, 'must be a port number (1-65535)').max(65_535, 'must be a port number (1-65535)')),
-  COSMOS_ENDPOINT: optionalUrl,
-  BLOB_ENDPOINT: optionalUrl,
-});
+const localStackSchema = z
+  .object({
+    ENGAGE_MODE: z
+      .string()
+      .optional()
+      .refine((mode) => mode === undefined || mode === '' || mode === 'local', AZURE_MODE_UNDER_NPM_START),
+    PORT: port(7071),
+    COSMOS_EMULATOR_PORT: port(8081),
+    AZURITE_PORT: port(10000),
+    COSMOS_ENDPOINT: optionalUrl,
+    BLOB_ENDPOINT: optionalUrl,
+  })
+  .superRefine((env, ctx) => {
+    // One lifecycle: the stack's own emulators both start empty; emulators of your own both keep what they keep.
+    if ((env.COSMOS_ENDPOINT === undefined) !== (env.BLOB_ENDPOINT === undefined)) {
+      const [missing, set] = env.COSMOS_ENDPOINT === undefined ? ['COSMOS_ENDPOINT', 'BLOB_ENDPOINT'] : ['BLOB_ENDPOINT', 'COSMOS_ENDPOINT'];
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `must be set too when ${set} is: use emulators of your own for both, or for neither (npm start's own start empty each time)`,
+      });
+    }
+  });
 
 export interface LocalStackSettings {
   port: number;
+  /** Ports of the emulators the stack starts itself. */
+  cosmosEmulatorPort: number;
+  azuritePort: number;
   /** An emulator already running; unset means the stack starts its own. */
   cosmosEndpoint: string | undefined;
   blobEndpoint: string | undefined;
@@ -49,8 +70,14 @@ export function loadLocalStackConfig(
   const stack = localStackSchema.safeParse(env);
   const problems = stack.success ? [] : problemLines(stack.error);
   const settings: LocalStackSettings = stack.success
-    ? { port: stack.data.PORT, cosmosEndpoint: stack.data.COSMOS_ENDPOINT, blobEndpoint: stack.data.BLOB_ENDPOINT }
-    : { port: 7071, cosmosEndpoint: undefined, blobEndpoint: undefined };
+    ? {
+      port: stack.data.PORT,
+      cosmosEmulatorPort: stack.data.COSMOS_EMULATOR_PORT,
+      azuritePort: stack.data.AZURITE_PORT,
+      cosmosEndpoint: stack.data.COSMOS_ENDPOINT,
+      blobEndpoint: stack.data.BLOB_ENDPOINT,
+    }
+    : { port: 7071, cosmosEmulatorPort: 8081, azuritePort: 10000, cosmosEndpoint: undefined, blobEndpoint: undefined };
   let app: AppConfig | undefined;
   try {
     // The local stack judged ENGAGE_MODE above; the app is checked as the stack will run it.

@@ -24,7 +24,7 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('npm start configuration', () => {
   it('an empty environment is a valid local stack on port 7071', () => {
     const { settings, app } = loadLocalStackConfig({}, () => localEnvironment({ cosmosEndpoint: cosmosEmulatorEndpoint(8081), blobEndpoint: azuriteEndpoint(10000), env: {} }));
-    expect(settings).toEqual({ port: 7071, cosmosEndpoint: undefined, blobEndpoint: undefined });
+    expect(settings).toEqual({ port: 7071, cosmosEmulatorPort: 8081, azuritePort: 10000, cosmosEndpoint: undefined, blobEndpoint: undefined });
     expect(app.mode).toBe('local');
   });
 
@@ -49,6 +49,17 @@ describe('npm start configuration', () => {
 
   it('endpoints of running emulators must be URLs', () => {
     expect(problemsOf({ COSMOS_ENDPOINT: 'localhost 8081', BLOB_ENDPOINT: 'nope' })).toEqual(['BLOB_ENDPOINT: Invalid URL', 'COSMOS_ENDPOINT: Invalid URL']);
+  });
+
+  it('emulators of your own are both or neither: one lifecycle for Cosmos DB and blobs', () => {
+    expect(problemsOf({ COSMOS_ENDPOINT: 'https://127.0.0.1:9081' })).toEqual([
+      "BLOB_ENDPOINT: must be set too when COSMOS_ENDPOINT is: use emulators of your own for both, or for neither (npm start's own start empty each time)",
+    ]);
+    expect(problemsOf({ BLOB_ENDPOINT: 'http://127.0.0.1:20000/devstoreaccount1' })[0]).toMatch(/^COSMOS_ENDPOINT: must be set too when BLOB_ENDPOINT is/);
+  });
+
+  it('the ports of the emulators npm start runs are port numbers', () => {
+    expect(problemsOf({ COSMOS_EMULATOR_PORT: 'x', AZURITE_PORT: '100000' })).toEqual(['AZURITE_PORT: must be a port number (1-65535)', 'COSMOS_EMULATOR_PORT: must be a port number (1-65535)']);
   });
 
   it('settings of the app are checked too, all bad variables in one message, no value echoed', () => {
