@@ -126,6 +126,9 @@ const envSchema = z
     REQUEST_DEADLINE_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     // Overrides of the declared rate limits by name, e.g. {"complaint-intake":{"quota":5,"windowSeconds":3600}}.
     RATE_LIMITS: rateLimitOverrides,
+    // Roster import: which OneRoster userIds type holds a staff member's login, and the token issuer it belongs to.
+    ROSTER_IDENTITY_TYPE: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('Feide'),
+    ROSTER_IDENTITY_ISSUER: z.string().url().default('https://auth.dataporten.no'),
   })
   .superRefine((env, ctx) => {
     if (env.ENGAGE_MODE === 'local') {
@@ -179,6 +182,8 @@ export interface AppConfig {
   trustedProxyHops: number;
   /** Per-name overrides of the rate limits the routes declare (lib/rate-limit/rate-limit-policy.ts). */
   rateLimitOverrides: Record<string, { quota: number; windowSeconds: number }>;
+  /** The login identity of imported staff: the userIds type and its issuer (lib/roster-import/). */
+  rosterIdentity: { type: string; issuer: string };
 }
 
 export class ConfigError extends Error {
@@ -232,5 +237,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     rateLimitOverrides: e.RATE_LIMITS,
+    rosterIdentity: { type: e.ROSTER_IDENTITY_TYPE, issuer: e.ROSTER_IDENTITY_ISSUER },
   };
 }
