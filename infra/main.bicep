@@ -107,9 +107,9 @@ param alertEmailAddress string = ''
 ])
 param actionGroupLocation string = 'swedencentral'
 
-@description('Days Log Analytics / Application Insights keep telemetry (30-90).')
+@description('Days Log Analytics keeps telemetry, platform logs and Application Insights data (30-89: within the shortest "3 months", the bound the app itself keeps, lib/usage/retention-policy.ts).')
 @minValue(30)
-@maxValue(90)
+@maxValue(89)
 param logRetentionInDays int = 30
 
 @description('Cosmos DB public network access. Disabled needs a private endpoint and VNet integration, which this template does not create.')

@@ -14,9 +14,9 @@ param location string
 @description('Tags applied to both resources.')
 param tags resourceTags
 
-@description('Days telemetry is kept. Telemetry can hold pseudonymous identifiers, so keep it short (max 90).')
+@description('Days telemetry is kept. Telemetry can hold pseudonymous identifiers, so keep it short: at most 89, the shortest "3 months".')
 @minValue(30)
-@maxValue(90)
+@maxValue(89)
 param retentionInDays int
 
 @description('Name of the Function App managed identity (seed for a stable role assignment name).')
@@ -60,7 +60,9 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
     IngestionMode: 'LogAnalytics'
     DisableLocalAuth: true
     DisableIpMasking: false
-    RetentionInDays: retentionInDays
+    // No RetentionInDays here: a workspace-based component keeps its data in the workspace's
+    // tables, under the workspace's retention above (the component's own property accepts only
+    // 30, 60, 90... and would not apply).
     publicNetworkAccessForIngestion: 'Enabled'
     publicNetworkAccessForQuery: 'Enabled'
   }

@@ -37,8 +37,17 @@ var containerNames = [
   'exports'
 ]
 
-// Lifecycle: blobs are deleted this many days after creation (P-retention promises).
-var leaverReportRetentionDays = 365
+// Every copy counts (docs/infrastructure.md, "Copies and how long they last"): a deleted blob
+// stays recoverable for blobSoftDeleteDays, so each limit below is the promise minus that.
+// The app's expiry jobs delete leaver reports one to two days before their deadline (a 2-day
+// look-ahead, run daily), so a 1-day soft delete ends by the deadline; tests/infra does the
+// arithmetic with the app's own numbers.
+var blobSoftDeleteDays = 1
+
+// Lifecycle backstop, in days after creation. Leaver reports live at most 12 months, never less
+// than 365 days: 360 + up to a day before the daily lifecycle run + soft delete stays inside.
+// Exports expire after 7 days (P14); the backstop runs after that so a download never breaks.
+var leaverReportRetentionDays = 360
 var exportRetentionDays = 7
 
 // Built-in role definition IDs (stable, public).
@@ -96,14 +105,15 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
   parent: storage
   name: 'default'
   properties: {
-    // Short soft delete only: an erased blob must really be gone soon after (P-erasure).
+    // The shortest soft delete: an erased or expired blob must really be gone soon after
+    // (P3, P4, P14). It still undoes an accidental delete noticed the same day.
     deleteRetentionPolicy: {
       enabled: true
-      days: 7
+      days: blobSoftDeleteDays
     }
     containerDeleteRetentionPolicy: {
       enabled: true
-      days: 7
+      days: blobSoftDeleteDays
     }
   }
 }

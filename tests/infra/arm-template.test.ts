@@ -18,6 +18,7 @@ import { featureJobs } from '../../lib/app/feature.js';
 import { CONTAINERS, type ContainerDefinition } from '../../lib/data/containers.js';
 import { FEATURES } from '../../lib/features.js';
 import { EU_EEA_REGIONS } from '../../lib/config/eu-regions.js';
+import { SHORTEST_THREE_MONTHS_DAYS } from '../../lib/usage/retention-policy.js';
 import {
   all,
   allowedRegions,
@@ -352,24 +353,6 @@ suite('Storage', () => {
     expect(resource.properties?.publicAccess).toBe('None');
   });
 
-  it('deletes leaver reports after 365 days and exports after 7 days', () => {
-    const { resource, frame } = one('Microsoft.Storage/storageAccounts/managementPolicies');
-    const rules = ((resource.properties?.policy as { rules: Json[] }).rules ?? []) as {
-      enabled: boolean;
-      type: string;
-      definition: { filters: { prefixMatch: string[] }; actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: Json } } } };
-    }[];
-    const daysFor = (prefix: string): Json => {
-      const rule = rules.find((r) => r.definition.filters.prefixMatch.includes(prefix));
-      expect(rule, `lifecycle rule for ${prefix}`).toBeDefined();
-      expect(rule?.enabled).toBe(true);
-      expect(rule?.type).toBe('Lifecycle');
-      return literal(rule?.definition.actions.baseBlob.delete.daysAfterCreationGreaterThan, frame);
-    };
-    expect(daysFor('leaver-reports/')).toBe(365);
-    expect(daysFor('exports/')).toBe(7);
-  });
-
   it('grants the app identity Blob Data Owner, Queue and Table Data Contributor', () => {
     const storageFrame = frameWith('Microsoft.Storage/storageAccounts');
     const roles = Object.values(storageFrame.template.variables?.roles as Record<string, string>);
@@ -386,17 +369,18 @@ suite('Storage', () => {
 });
 
 suite('monitoring', () => {
-  it('keeps telemetry at most 90 days (default 30) with local auth off', () => {
+  it('keeps telemetry at most 89 days, the shortest "3 months" (default 30), with local auth off', () => {
     const root = rootParam('logRetentionInDays');
     expect(root.defaultValue).toBe(30);
-    expect(root.maxValue).toBeLessThanOrEqual(90);
+    expect(root.maxValue).toBeLessThanOrEqual(SHORTEST_THREE_MONTHS_DAYS);
 
     const la = one('Microsoft.OperationalInsights/workspaces');
-    expect(upperBound(la.resource.properties?.retentionInDays, la.frame)).toBeLessThanOrEqual(90);
+    expect(upperBound(la.resource.properties?.retentionInDays, la.frame)).toBeLessThanOrEqual(SHORTEST_THREE_MONTHS_DAYS);
 
     const ai = one('Microsoft.Insights/components');
     const p = ai.resource.properties ?? {};
-    expect(upperBound(p.RetentionInDays, ai.frame)).toBeLessThanOrEqual(90);
+    expect(p, 'workspace-based: the workspace retention applies').not.toHaveProperty('RetentionInDays');
+    expect(p.IngestionMode).toBe('LogAnalytics');
     expect(p.DisableLocalAuth).toBe(true);
     expect(p.DisableIpMasking).toBe(false);
     expect(String(p.WorkspaceResourceId)).toContain('Microsoft.OperationalInsights/workspaces');
