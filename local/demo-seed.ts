@@ -1,22 +1,10 @@
-import type { TenantRole } from '../lib/identity/principal.js';
 import type { Services } from '../lib/services.js';
+import { DEMO_GROUPS, DEMO_MUNICIPALITY, DEMO_MUNICIPALITY_NAME, DEMO_SCHOOLS, DEMO_STAFF, demoStudents } from './demo-people.js';
 import { DEV_ISSUER } from './dev-issuer.js';
 
-/** A fictional municipality: 9999 is not a kommunenummer in use. */
-export const DEMO_MUNICIPALITY = '9999';
+export { DEMO_MUNICIPALITY, DEMO_STAFF } from './demo-people.js';
 
-export const DEMO_STAFF: { subject: string; name: string; roles: TenantRole[]; school?: number }[] = [
-  { subject: 'demo-municipality-admin', name: 'Mona Kommunesen', roles: ['municipality-admin'] },
-  { subject: 'demo-data-admin', name: 'Dag Databehandler', roles: ['data-admin'] },
-  { subject: 'demo-school-admin', name: 'Solveig Rektor', roles: ['school-admin'], school: 0 },
-  { subject: 'demo-teacher', name: 'Tor Lærer', roles: ['teacher'], school: 0 },
-  { subject: 'demo-teacher-2', name: 'Åshild Lærer', roles: ['teacher'], school: 1 },
-];
-
-const SCHOOLS = ['Fjellbygda skole', 'Sjøkanten ungdomsskole', 'Ærøy oppvekstsenter'];
-const GIVEN = ['Åse', 'Ørjan', 'Ærlend', 'Ingrid', 'Jonas', 'Sofie', 'Emil', 'Nora', 'Filip', 'Maja'];
-const FAMILY = ['Haugen', 'Sæther', 'Løvås', 'Bråten', 'Strøm', 'Dahl', 'Kvalø', 'Nygård', 'Aas', 'Fjære'];
-const STUDENTS = 200;
+export type SeedOutcome = 'seeded' | 'already present';
 
 async function inBatches<T>(items: T[], size: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
   for (let start = 0; start < items.length; start += size) {
@@ -25,15 +13,15 @@ async function inBatches<T>(items: T[], size: number, work: (item: T, index: num
 }
 
 /**
- * Seeds a demo municipality through the same use cases the API uses, once: if the
- * municipality exists, nothing happens. Returns whether it seeded.
+ * Writes the demo people (local/demo-people.ts, as of the services' clock) through the same use
+ * cases the API uses. Idempotent: when the municipality is there, nothing is written.
  */
-export async function seedDemoData(services: Services): Promise<boolean> {
-  if (await services.municipalities.find(DEMO_MUNICIPALITY)) return false;
-  await services.municipalities.register({ id: DEMO_MUNICIPALITY, name: 'Demokommune' });
+export async function seedDemoData(services: Services): Promise<SeedOutcome> {
+  if (await services.municipalities.find(DEMO_MUNICIPALITY)) return 'already present';
+  await services.municipalities.register({ id: DEMO_MUNICIPALITY, name: DEMO_MUNICIPALITY_NAME });
   await services.settings.initialise(DEMO_MUNICIPALITY);
   const schools: string[] = [];
-  for (const name of SCHOOLS) schools.push((await services.schools.create(DEMO_MUNICIPALITY, { name })).value.id);
+  for (const { name } of DEMO_SCHOOLS) schools.push((await services.schools.create(DEMO_MUNICIPALITY, { name })).value.id);
   const staff = new Map<string, string>();
   for (const person of DEMO_STAFF) {
     const user = await services.users.create(DEMO_MUNICIPALITY, {
@@ -45,37 +33,25 @@ export async function seedDemoData(services: Services): Promise<boolean> {
     });
     staff.set(person.subject, user.id);
   }
-  const students: { id: string; school: number }[] = [];
-  await inBatches([...Array(STUDENTS).keys()], 10, async (_item, index) => {
-    const school = index % SCHOOLS.length;
-    const leaver = index % 20 === 0;
-    const student = await services.students.create(DEMO_MUNICIPALITY, {
-      givenName: GIVEN[index % GIVEN.length] as string,
-      familyName: FAMILY[Math.floor(index / GIVEN.length) % FAMILY.length] as string,
-      birthDate: `${2009 + (index % 6)}-0${1 + (index % 9)}-1${index % 10}`,
-      schoolId: schools[school] as string,
-      yearLevel: 5 + (index % 6),
-      status: leaver ? 'leaver' : 'active',
-      ...(leaver ? { leftAt: '2026-06-20' } : {}),
-    });
-    students.push({ id: student.value.id, school });
-    const author = staff.get('demo-teacher') as string;
-    await services.records.create('assessment', student.value, author, {
-      testCode: 'LES-8', date: '2026-09-10', score: 20 + (index % 20), maxScore: 40, belowThreshold: index % 7 === 0,
-    });
-    await services.records.create('evaluation', student.value, author, { subjectCode: 'NOR1206', date: '2026-10-05', text: 'Jobber jevnt og godt.' });
-    await services.records.create('grade', student.value, author, {
-      subjectCode: 'MAT0010', grade: String(1 + (index % 6)), term: 'autumn', schoolYear: '2026-2027', kind: 'standpunkt',
-    });
+  const author = staff.get('demo-teacher') as string;
+  const created: { id: string; school: number; yearLevel: number; status: string }[] = [];
+  await inBatches(demoStudents(services.clock.now()), 10, async ({ records, school, ...person }) => {
+    const student = await services.students.create(DEMO_MUNICIPALITY, { ...person, schoolId: schools[school] as string });
+    created.push({ id: student.value.id, school, yearLevel: person.yearLevel, status: person.status });
+    await services.records.create('assessment', student.value, author, records.assessment);
+    await services.records.create('evaluation', student.value, author, records.evaluation);
+    if (records.grade) await services.records.create('grade', student.value, author, records.grade);
   });
-  for (const [school, teacher] of [[0, 'demo-teacher'], [1, 'demo-teacher-2']] as const) {
-    const members = students.filter((student) => student.school === school).slice(0, 25).map((student) => student.id);
+  for (const group of DEMO_GROUPS) {
+    const members = created
+      .filter((student) => student.school === group.school && student.yearLevel === group.yearLevel && student.status === 'active')
+      .slice(0, group.size);
     await services.groups.create(DEMO_MUNICIPALITY, {
-      schoolId: schools[school] as string,
-      name: school === 0 ? '8A' : '9B',
-      teacherIds: [staff.get(teacher) as string],
-      studentIds: members,
+      schoolId: schools[group.school] as string,
+      name: group.name,
+      teacherIds: [staff.get(group.teacher) as string],
+      studentIds: members.map((student) => student.id),
     });
   }
-  return true;
+  return 'seeded';
 }

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     }
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
-    const seeded = await seedDemoData(app.services);
+    const seed = await seedDemoData(app.services);
     const tokens = DEMO_STAFF.map((person) => `  ${person.roles.join(',').padEnd(20)} npm run -s token -- ${person.subject}`).join('\n');
     console.log(`
 Engage API on ${app.host.url}   (Cosmos: ${cosmosEndpoint}, Blob: ${blobEndpoint})
@@ -53,7 +53,7 @@ Engage API on ${app.host.url}   (Cosmos: ${cosmosEndpoint}, Blob: ${blobEndpoint
   docs:     ${app.host.url}/docs
   a token:  npm run token -- ${DEV_OPERATOR_SUBJECT}     (or POST ${app.host.url}/dev/token {"sub":"..."})
   then:     curl -H "Authorization: Bearer $(npm run -s token -- ${DEV_OPERATOR_SUBJECT})" ${app.host.url}/me
-Demo municipality ${DEMO_MUNICIPALITY} ${seeded ? 'seeded' : 'already present'}; a token for each role:
+Demo municipality ${DEMO_MUNICIPALITY} ${seed}; a token for each role:
   platform-operator    npm run -s token -- ${DEV_OPERATOR_SUBJECT}
 ${tokens}
 Ctrl-C stops the API and the emulators.`);
