@@ -39,6 +39,7 @@ export const PROBLEM_TYPES = {
   'disclosure-required': { status: 422, title: 'A registered disclosure is required', meaning: 'An export to a third party needs a registered disclosure (P13) that matches it.' },
   'precondition-required': { status: 428, title: 'Precondition required', meaning: 'This change needs `If-Match` with the ETag from your last read of the resource.' },
   'rate-limited': { status: 429, title: 'Too many requests', meaning: 'A limit of this route is used up. Wait `Retry-After` seconds; `RateLimit` and `RateLimit-Policy` name the limit.' },
+  'export-file-missing': { status: 500, title: 'Export file missing', meaning: 'The export is recorded as ready but its file is missing from storage: lost on our side, not expired and not your mistake. It is logged as an incident; quote `x-request-id` to support, and request a new export.' },
   'internal': { status: 500, title: 'Internal error', meaning: 'Something failed on our side. The detail carries the request id (also in `x-request-id`) to quote to support.' },
   'unavailable': { status: 503, title: 'Service unavailable', meaning: 'A dependency is busy or did not answer in time; nothing was changed. Retry after `Retry-After` seconds.' },
 } as const satisfies Record<string, { status: number; title: string; meaning: string }>;
