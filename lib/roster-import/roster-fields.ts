@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { nameText } from '../http/text-input.js';
+
+/** A row refused: where (file, line, column) and why, never the value (it may be personal data). */
+export interface Rejection {
+  file: string;
+  line: number;
+  column: string;
+  reason: string;
+}
+
+/** What a field check says: the cleaned value, or why the field is refused. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
+const refused = (reason: string): Checked<never> => ({ ok: false, reason });
+
+const SOURCED_ID = /^[^\p{Cc}\s,]{1,255}$/u;
+/** A leading =, +, -, @ (or a tab or CR before one) makes a spreadsheet run the cell as a formula when the data is exported again. */
+const FORMULA_START = /^[\t\r ]*[=+\-@]/;
+const ISO_DATE = z.iso.date();
+
+export function sourcedId(value: string | undefined): Checked<string> {
+  const trimmed = (value ?? '').trim();
+  if (trimmed.length === 0) return refused('is required');
+  return SOURCED_ID.test(trimmed) ? ok(trimmed) : refused('must be an id of at most 255 characters without spaces or control characters');
+}
+
+const nameSchemas = new Map<number, z.ZodString>();
+
+/** A name as the API takes it (NFC, no hostile characters), and never something a spreadsheet would run. */
+export function name(value: string | undefined, max: number): Checked<string> {
+  const raw = value ?? '';
+  if (FORMULA_START.test(raw)) return refused('begins with =, +, - or @, as a spreadsheet formula does (CSV injection)');
+  let schema = nameSchemas.get(max);
+  if (!schema) nameSchemas.set(max, (schema = nameText({ max })));
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? ok(parsed.data) : refused(parsed.error.issues[0]?.message ?? 'is not a valid name');
+}
+
+export function date(value: string | undefined, required: boolean): Checked<string | undefined> {
+  const trimmed = (value ?? '').trim();
+  if (trimmed.length === 0) return required ? refused('is required') : ok(undefined);
+  return ISO_DATE.safeParse(trimmed).success ? ok(trimmed) : refused('is not a valid date (YYYY-MM-DD)');
+}
+
+/** OneRoster's status: active, or tobedeleted (a delta's deletion); blank means active. */
+export function status(value: string | undefined): Checked<'active' | 'tobedeleted'> {
+  const trimmed = (value ?? '').trim();
+  if (trimmed === '' || trimmed === 'active') return ok('active');
+  if (trimmed === 'tobedeleted') return ok('tobedeleted');
+  return refused('must be active or tobedeleted');
+}
+
+export function email(value: string | undefined): Checked<string> {
+  const trimmed = (value ?? '').trim();
+  if (trimmed.length === 0) return refused('is required for staff (the API requires it)');
+  if (FORMULA_START.test(trimmed)) return refused('begins with =, +, - or @, as a spreadsheet formula does (CSV injection)');
+  return z.email().max(254).safeParse(trimmed).success ? ok(trimmed) : refused('is not a valid email address');
+}
+
+/** A OneRoster list field: comma-separated ids (`orgSourcedIds`, `termSourcedIds`, `grades`). */
+export function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+/** `userIds`: `{type:identifier}` pairs, e.g. `{Feide:ola@skole.no},{LDAP:ola}`; the one of `type`. */
+export function userIdOf(value: string | undefined, type: string): Checked<string> {
+  const pairs = [...(value ?? '').matchAll(/\{([^:{}]+):([^{}]+)\}/g)];
+  const match = pairs.find(([, kind]) => kind?.trim() === type);
+  if (!match?.[2]) return refused(`has no login identity of type ${type}`);
+  const identifier = match[2].trim();
+  return identifier.length > 255 || /\p{Cc}/u.test(identifier) ? refused('holds a login identity that is not valid') : ok(identifier);
+}
+
+/** Grades -> year level: the first grade, as OneRoster's CEDS codes write 1-13 ("01".."13"). */
+export function yearLevel(value: string | undefined): Checked<number | undefined> {
+  const [first] = list(value);
+  if (first === undefined) return ok(undefined);
+  const level = /^\d{1,2}$/.test(first) ? Number(first) : NaN;
+  return level >= 1 && level <= 13 ? ok(level) : refused('must name a year level 01-13');
+}
+
+/** A school's organisation number from its identifier: 9 digits, with Brønnøysund's optional NO prefix. */
+export function organisationNumber(value: string | undefined): Checked<string | undefined> {
+  const trimmed = (value ?? '').trim().replace(/\s/g, '');
+  if (trimmed.length === 0) return ok(undefined);
+  const digits = /^(?:NO)?(\d{9})(?:MVA)?$/.exec(trimmed)?.[1];
+  return digits ? ok(digits) : refused('is not a 9-digit organisation number');
+}

@@ -1,0 +1,68 @@
+import type { Container } from '@azure/cosmos';
+import type { ContainerClient } from '@azure/storage-blob';
+import { queryAll } from '../paging/query-page.js';
+import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
+import { ACTIVE_STATUSES, type StoredRosterImport } from './roster-import-model.js';
+import { ROSTER_UPLOADS_CONTAINER } from './roster-uploads.js';
+
+/**
+ * Roster imports keep two things: the run (counts, rejected rows by file, line, column and
+ * reason — never a value from the file — and which admin started it), and, while a run is
+ * under way, the uploaded zip and its planned batches in Blob Storage, which hold the names and
+ * birth dates of everyone in the roster. Those files are transient: deleted when the import
+ * finishes; erasing anyone of the municipality deletes every one not in use by a running import
+ * (a zip cannot be edited to leave one person out).
+ */
+export function rosterImportPrivacyProvider(directory: Container, blobs: ContainerClient): PrivacyProvider {
+  const requestedBy = (subject: PrivacySubject) =>
+    subject.type !== 'user'
+      ? Promise.resolve([])
+      : queryAll<StoredRosterImport>(directory, { where: "c.type = 'roster-import' AND c.requestedBy = @id", parameters: [{ name: '@id', value: subject.id }] }, [['municipalityId', subject.municipalityId]]);
+  const idleFiles = async (municipalityId: string): Promise<string[]> => {
+    const active = await queryAll<Pick<StoredRosterImport, 'id' | 'blob'>>(
+      directory,
+      { select: 'c.id, c.blob', where: "c.type = 'roster-import' AND ARRAY_CONTAINS(@active, c.status)", parameters: [{ name: '@active', value: [...ACTIVE_STATUSES] }] },
+      [['municipalityId', municipalityId]],
+    );
+    const inUse = (name: string) => active.some((run) => name === run.blob || name.startsWith(`${municipalityId}/runs/${run.id}/`));
+    const names: string[] = [];
+    for await (const blob of blobs.listBlobsFlat({ prefix: `${municipalityId}/` })) if (!inUse(blob.name)) names.push(blob.name);
+    return names;
+  };
+  return {
+    name: 'roster-import',
+    locations: [
+      { kind: 'cosmos', container: 'directory', documentTypes: ['roster-import', 'roster-import-lock'] },
+      { kind: 'blob', container: ROSTER_UPLOADS_CONTAINER, prefix: '' },
+    ],
+    categories: ['which admin started a roster import', "the school system's roster while it is imported (names, birth dates, year levels, classes, logins and emails of staff)"],
+    purpose: 'Keep the directory in step with the school administration system the controller names (P2)',
+    retention: 'Uploaded rosters and planned batches: until the import finishes (a dry run keeps its upload for the real import); runs: while the municipality uses the service, with the admin removed when erased',
+    subjects: ['student', 'user'],
+    order: 30,
+    async export(subject) {
+      return {
+        provider: this.name,
+        description: 'Roster imports the person started',
+        items: (await requestedBy(subject)).map((run) => ({ id: run.id, mode: run.mode, dryRun: run.dryRun, status: run.status, createdAt: run.createdAt })),
+      };
+    },
+    async erase(subject) {
+      let erased = 0;
+      for (const run of await requestedBy(subject)) {
+        await directory.item(run.id, run.municipalityId).replace({ ...run, requestedBy: 'erased' });
+        erased += 1;
+      }
+      for (const name of await idleFiles(subject.municipalityId)) {
+        await blobs.getBlobClient(name).deleteIfExists();
+        erased += 1;
+      }
+      return erased;
+    },
+    async verify(subject) {
+      const runs = await requestedBy(subject);
+      const files = await idleFiles(subject.municipalityId);
+      return [...runs.map((run) => `roster import ${run.id} names the person`), ...(files.length > 0 ? [`${files.length} roster file(s) not in use`] : [])];
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * The bounds of one roster import (docs/roster-import.md). The zip is read entry by entry
+ * from Blob Storage, so its size bounds time, not memory; the entry limits stop a zip bomb
+ * before a byte of it is inflated: counts and sizes come from the central directory, and
+ * inflation stops at the declared size (yauzl checks it) or at the ratio, whichever is first.
+ */
+export const ROSTER_LIMITS = {
+  /** The uploaded zip (the SAS cannot cap it, so the import refuses a larger blob before reading it). */
+  maxUploadBytes: 100 * 1024 * 1024,
+  /** Entries in the zip: the OneRoster files and a few more that are ignored. */
+  maxEntries: 32,
+  /** One CSV file, inflated. */
+  maxEntryBytes: 512 * 1024 * 1024,
+  /** Every CSV file together, inflated. */
+  maxTotalBytes: 1024 * 1024 * 1024,
+  /** Inflated size over compressed size of one entry: CSV compresses 5-20x, a bomb 1000x. */
+  maxCompressionRatio: 200,
+  /** One CSV field (a name, a list of ids); a longer one is not a roster. */
+  maxFieldChars: 4096,
+  /** Members of one group, as the API allows. */
+  maxGroupMembers: 500,
+  /** Writes per plan batch: one bulk request to Cosmos DB holds at most 100 operations. */
+  batchOperations: 100,
+  /** Rejected rows listed on a run (all are counted per file). */
+  listedRejections: 1000,
+  /** Rows shown per kind of change in a run's diff. */
+  sampleRows: 5,
+  /** How long an upload URL is valid. */
+  uploadUrlMinutes: 15,
+} as const;

@@ -1,0 +1,441 @@
+import type { TokenIdentity } from '../identity/principal.js';
+import type { TenantRole } from '../identity/principal.js';
+import type { Rejection } from './roster-fields.js';
+import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
+import { ROSTER_LIMITS } from './roster-limits.js';
+import type { ClassRow, Roster, UserRow } from './roster-reader.js';
+import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
+
+/** A directory document as the plan writes it (in the municipality's partition). */
+export type PlanDocument = object & { id: string; municipalityId: string };
+
+/** One write of the plan: a new document, a changed one (under the ETag it was planned from), or a new staff user (identity first). */
+export type PlanOp =
+  | { op: 'create'; doc: PlanDocument }
+  | { op: 'replace'; doc: PlanDocument; etag: string }
+  | { op: 'create-user'; doc: SnapshotUser };
+
+export type ChangeKind = 'created' | 'updated' | 'unchanged' | 'leaver' | 'closed';
+
+export interface FileChanges {
+  created: number;
+  updated: number;
+  unchanged: number;
+  leaver: number;
+  closed: number;
+}
+
+/** A row of the diff: where in the file (null: the directory's own, e.g. a student the file no longer lists), what, which fields. */
+export interface ChangeSample {
+  file: string;
+  line: number | null;
+  kind: 'school' | 'staff' | 'student' | 'group';
+  change: Exclude<ChangeKind, 'unchanged'>;
+  fields: string[];
+}
+
+export interface Plan {
+  ops: PlanOp[];
+  changes: Record<RosterFileKey, FileChanges>;
+  samples: ChangeSample[];
+  /** Rows the planner refused against the directory (a delta's reference, an erased person, an identity clash). */
+  rejections: Rejection[];
+  rejectedByFile: Partial<Record<RosterFileKey, number>>;
+}
+
+export interface PlanContext {
+  municipalityId: string;
+  today: string;
+  now: string;
+  identityIssuer: string;
+}
+
+const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
+
+/**
+ * The writes that bring the directory in step with the roster, and nothing else: each
+ * document's roster-owned fields are compared with what is stored, and only a difference is
+ * written. Re-importing the same file therefore plans no write at all.
+ */
+export function planImport(roster: Roster, snapshot: DirectorySnapshot, context: PlanContext): Plan {
+  return new Planner(roster, snapshot, context).plan();
+}
+
+class Planner {
+  private readonly result: Plan = {
+    ops: [],
+    changes: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0 }])) as Record<RosterFileKey, FileChanges>,
+    samples: [],
+    rejections: [],
+    rejectedByFile: {},
+  };
+  private readonly sampled = new Map<string, number>();
+  /** Student ids by sourcedId for this import (existing or new), and whether each stays active. */
+  private readonly studentIds = new Map<string, { id: string; active: boolean }>();
+  private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
+
+  constructor(
+    private readonly roster: Roster,
+    private readonly snapshot: DirectorySnapshot,
+    private readonly context: PlanContext,
+  ) {}
+
+  plan(): Plan {
+    this.schools();
+    this.staff();
+    const students = this.studentTargets();
+    const groups = this.groups();
+    this.students(students, groups);
+    return this.result;
+  }
+
+  private schoolIdOf(sourcedId: string): string {
+    return this.snapshot.schools.get(sourcedId)?.id ?? derivedId(this.context.municipalityId, 'school', sourcedId);
+  }
+
+  private schools(): void {
+    for (const row of this.roster.schools.values()) {
+      const existing = this.snapshot.schools.get(row.sourcedId);
+      const wanted = { name: row.name, organisationNumber: row.organisationNumber };
+      if (!existing) {
+        const doc: SnapshotSchool = {
+          id: this.schoolIdOf(row.sourcedId),
+          type: 'school',
+          municipalityId: this.context.municipalityId,
+          sourcedId: row.sourcedId,
+          name: row.name,
+          ...(row.organisationNumber ? { organisationNumber: row.organisationNumber } : {}),
+          createdAt: this.context.now,
+          updatedAt: this.context.now,
+        };
+        this.write('orgs', 'school', row.line, 'created', Object.keys(wanted), { op: 'create', doc });
+        continue;
+      }
+      this.update('orgs', 'school', row.line, existing, wanted);
+    }
+  }
+
+  private staff(): void {
+    for (const user of this.roster.users.values()) {
+      if (user.kind !== 'staff') continue;
+      const identity: TokenIdentity = { issuer: this.context.identityIssuer, subject: user.identitySubject ?? '' };
+      const bySourced = this.snapshot.users.get(user.sourcedId);
+      const existing = bySourced ?? this.snapshot.userByIdentity(identity);
+      if (existing?.erasureId !== undefined) {
+        this.reject('users', user.line, 'sourcedId', 'was erased on the controller’s instruction and is not imported again while the erasure runs');
+        continue;
+      }
+      if (bySourced && (bySourced.identity.issuer !== identity.issuer || bySourced.identity.subject !== identity.subject)) {
+        this.reject('users', user.line, 'userIds', 'differs from the login identity registered for this user (change it through the API)');
+        continue;
+      }
+      if (!bySourced && existing?.sourcedId !== undefined) {
+        this.reject('users', user.line, 'userIds', 'is the login identity of a user imported under another sourcedId');
+        continue;
+      }
+      const schoolIds = user.schools.map((school) => this.schoolIdOf(school)).sort();
+      // A file never grants municipality-admin or data-admin, and leaves an admin's roles as they are.
+      const isAdmin = existing?.roles.some((role) => ADMIN_ROLES.includes(role)) ?? false;
+      const roles = isAdmin && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
+      const name = `${user.givenName} ${user.familyName}`;
+      const wanted = { sourcedId: user.sourcedId, name, email: user.email ?? '', roles, schoolIds };
+      const id = existing?.id ?? derivedId(this.context.municipalityId, 'user', user.sourcedId);
+      this.staffIds.set(user.sourcedId, { id, teaches: roles.includes('teacher') });
+      if (!existing) {
+        const doc: SnapshotUser = {
+          id,
+          type: 'user',
+          municipalityId: this.context.municipalityId,
+          ...wanted,
+          identity,
+          createdAt: this.context.now,
+          updatedAt: this.context.now,
+        };
+        this.write('users', 'staff', user.line, 'created', Object.keys(wanted), { op: 'create-user', doc });
+        continue;
+      }
+      this.update('users', 'staff', user.line, existing, wanted);
+    }
+  }
+
+  /** Which students the import knows and whether they stay active, before groups are planned (leavers leave their groups). */
+  private studentTargets(): Map<string, UserRow> {
+    const students = new Map<string, UserRow>();
+    if (this.roster.modes.users === 'absent') {
+      for (const [sourcedId, student] of this.snapshot.students) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
+      return students;
+    }
+    for (const user of this.roster.users.values()) {
+      if (user.kind !== 'student') continue;
+      const existing = this.snapshot.students.get(user.sourcedId);
+      if (existing?.erasureId !== undefined) {
+        this.reject('users', user.line, 'sourcedId', 'was erased on the controller’s instruction and is not imported again while the erasure runs');
+        continue;
+      }
+      if (!existing && !this.roster.birthDates.has(user.sourcedId)) {
+        this.reject('users', user.line, 'sourcedId', 'has no birthDate in demographics.csv, which a new student needs');
+        continue;
+      }
+      if (!existing && user.yearLevel === undefined) {
+        this.reject('users', user.line, 'grades', 'is required for a new student (the year level)');
+        continue;
+      }
+      students.set(user.sourcedId, user);
+      this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !this.enrollmentsEnded(user.sourcedId) });
+    }
+    for (const [sourcedId, student] of this.snapshot.students) {
+      if (this.studentIds.has(sourcedId) || student.erasureId !== undefined) continue;
+      const gone = this.roster.modes.users === 'bulk' || this.roster.deletedUsers.has(sourcedId);
+      this.studentIds.set(sourcedId, { id: student.id, active: !gone && student.status === 'active' });
+    }
+    return students;
+  }
+
+  /** A student whose every enrollment in the file has ended (and who has one) leaves, on the last end date. */
+  private enrollmentsEnded(sourcedId: string): boolean {
+    return this.lastEnded(sourcedId) !== undefined;
+  }
+
+  private lastEndedCache?: Map<string, string | null>;
+
+  private lastEnded(sourcedId: string): string | undefined {
+    if (!this.lastEndedCache) {
+      const cache = new Map<string, string | null>();
+      if (this.roster.modes.enrollments === 'bulk') {
+        for (const enrollment of this.roster.enrollments) {
+          if (enrollment.role !== 'student') continue;
+          const seen = cache.get(enrollment.userSourcedId);
+          if (!enrollment.ended) cache.set(enrollment.userSourcedId, null);
+          else if (seen !== null) {
+            const end = enrollment.endDate ?? this.context.today;
+            cache.set(enrollment.userSourcedId, seen === undefined || end > seen ? end : seen);
+          }
+        }
+      }
+      this.lastEndedCache = cache;
+    }
+    return this.lastEndedCache.get(sourcedId) ?? undefined;
+  }
+
+  private groups(): SnapshotGroup[] {
+    const finalGroups: SnapshotGroup[] = [...this.snapshot.unsourcedGroups];
+    const classesTouched = this.roster.modes.classes !== 'absent' || this.roster.modes.enrollments !== 'absent';
+    if (!classesTouched) return [...finalGroups, ...this.snapshot.groups.values()];
+    const members = this.members();
+    const sourcedIds = new Set<string>([...this.snapshot.groups.keys(), ...this.roster.classes.keys()]);
+    for (const sourcedId of sourcedIds) {
+      const existing = this.snapshot.groups.get(sourcedId);
+      const row = this.roster.classes.get(sourcedId);
+      const closed =
+        this.roster.deletedClasses.has(sourcedId) ||
+        (!row && this.roster.modes.classes === 'bulk') ||
+        (row !== undefined && this.classEnded(row)) ||
+        (existing?.closedAt !== undefined && !row);
+      if (!row && !existing) continue;
+      const changed = members.get(sourcedId);
+      const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
+      const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
+      const wanted = {
+        name: row?.title ?? existing?.name ?? '',
+        schoolId: row ? this.schoolIdOf(row.schoolSourcedId) : (existing?.schoolId ?? ''),
+        teacherIds,
+        studentIds,
+        schoolYear: row ? this.schoolYearOf(row) : existing?.schoolYear,
+        closedAt: closed ? (existing?.closedAt ?? this.context.today) : undefined,
+      };
+      const file: RosterFileKey = row || this.roster.modes.classes !== 'absent' ? 'classes' : 'enrollments';
+      if (!existing) {
+        const doc: SnapshotGroup = {
+          id: derivedId(this.context.municipalityId, 'group', sourcedId),
+          type: 'group',
+          municipalityId: this.context.municipalityId,
+          sourcedId,
+          ...withoutUndefined(wanted),
+          createdAt: this.context.now,
+          updatedAt: this.context.now,
+        } as SnapshotGroup;
+        this.write(file, 'group', row?.line ?? null, closed ? 'closed' : 'created', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
+        finalGroups.push(doc);
+        continue;
+      }
+      const next = this.update(file, 'group', row?.line ?? null, existing, wanted, closed && existing.closedAt === undefined ? 'closed' : 'updated');
+      finalGroups.push(next);
+    }
+    return finalGroups;
+  }
+
+  /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
+  private members(): Map<string, { teachers: Set<string>; students: Set<string> }> {
+    const byClass = new Map<string, { teachers: Set<string>; students: Set<string> }>();
+    if (this.roster.modes.enrollments === 'absent') return byClass;
+    const entry = (classId: string) => {
+      let found = byClass.get(classId);
+      if (!found) {
+        const existing = this.roster.modes.enrollments === 'delta' ? this.snapshot.groups.get(classId) : undefined;
+        found = { teachers: new Set(existing?.teacherIds ?? []), students: new Set(existing?.studentIds ?? []) };
+        byClass.set(classId, found);
+      }
+      return found;
+    };
+    for (const enrollment of this.roster.enrollments) {
+      const group = entry(enrollment.classSourcedId);
+      if (enrollment.role === 'teacher') {
+        const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);
+        if (!teacher?.teaches) {
+          this.reject('enrollments', enrollment.line, 'userSourcedId', 'enrols as teacher a user without the teacher role');
+          continue;
+        }
+        if (enrollment.ended) group.teachers.delete(teacher.id);
+        else if (group.teachers.size >= ROSTER_LIMITS.maxGroupMembers) this.reject('enrollments', enrollment.line, 'classSourcedId', `holds more than ${ROSTER_LIMITS.maxGroupMembers} teachers`);
+        else group.teachers.add(teacher.id);
+        continue;
+      }
+      const student = this.studentIds.get(enrollment.userSourcedId);
+      if (!student) continue; // rejected with its users.csv row
+      if (enrollment.ended || !student.active) group.students.delete(student.id);
+      else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.reject('enrollments', enrollment.line, 'classSourcedId', `holds more than ${ROSTER_LIMITS.maxGroupMembers} students`);
+      else group.students.add(student.id);
+    }
+    // A student who leaves leaves every group, also one the file did not mention.
+    const leavers = new Set([...this.studentIds.values()].filter((student) => !student.active).map((student) => student.id));
+    if (leavers.size > 0) {
+      for (const [classId, existing] of this.snapshot.groups) {
+        if (existing.studentIds.some((id) => leavers.has(id))) entry(classId);
+      }
+      for (const group of byClass.values()) for (const id of leavers) group.students.delete(id);
+    }
+    return byClass;
+  }
+
+  private storedStaff(sourcedId: string): { id: string; teaches: boolean } | undefined {
+    const user = this.snapshot.users.get(sourcedId);
+    return user && user.erasureId === undefined ? { id: user.id, teaches: user.roles.includes('teacher') } : undefined;
+  }
+
+  /** A class has ended when every term it runs in has. */
+  private classEnded(row: ClassRow): boolean {
+    const terms = row.terms.map((term) => this.roster.sessions.get(term)).filter((term) => term !== undefined);
+    return terms.length > 0 && terms.every((term) => term.endDate < this.context.today);
+  }
+
+  /** OneRoster's schoolYear is the year the school year ends in: 2027 -> 2026-2027. */
+  private schoolYearOf(row: ClassRow): string | undefined {
+    for (const term of row.terms) {
+      let session = this.roster.sessions.get(term);
+      for (let depth = 0; session && depth < 5; depth += 1) {
+        const year = session.schoolYear ?? (session.type === 'schoolYear' ? session.endDate.slice(0, 4) : undefined);
+        if (year) return `${Number(year) - 1}-${year}`;
+        session = session.parentSourcedId ? this.roster.sessions.get(session.parentSourcedId) : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private students(targets: Map<string, UserRow>, groups: readonly SnapshotGroup[]): void {
+    const mirror = new Map<string, { groupIds: Set<string>; teacherIds: Set<string> }>();
+    for (const group of groups) {
+      if (group.closedAt !== undefined) continue;
+      for (const studentId of group.studentIds) {
+        let entry = mirror.get(studentId);
+        if (!entry) mirror.set(studentId, (entry = { groupIds: new Set(), teacherIds: new Set() }));
+        entry.groupIds.add(group.id);
+        for (const teacher of group.teacherIds) entry.teacherIds.add(teacher);
+      }
+    }
+    const membership = (id: string) => ({ groupIds: [...(mirror.get(id)?.groupIds ?? [])].sort(), teacherIds: [...(mirror.get(id)?.teacherIds ?? [])].sort() });
+    for (const user of targets.values()) {
+      const existing = this.snapshot.students.get(user.sourcedId);
+      const target = this.studentIds.get(user.sourcedId);
+      if (!target) continue;
+      const leftAt = target.active ? undefined : (existing?.leftAt ?? this.lastEnded(user.sourcedId) ?? this.context.today);
+      const wanted = {
+        sourcedId: user.sourcedId,
+        givenName: user.givenName,
+        familyName: user.familyName,
+        birthDate: this.roster.birthDates.get(user.sourcedId) ?? existing?.birthDate ?? '',
+        schoolId: this.schoolIdOf(user.schools[0] ?? ''),
+        yearLevel: user.yearLevel ?? existing?.yearLevel ?? 1,
+        status: target.active ? ('active' as const) : ('leaver' as const),
+        leftAt,
+        ...membership(target.id),
+      };
+      if (!existing) {
+        const doc: SnapshotStudent = {
+          id: target.id,
+          type: 'student',
+          municipalityId: this.context.municipalityId,
+          ...(withoutUndefined(wanted) as typeof wanted),
+          createdAt: this.context.now,
+          updatedAt: this.context.now,
+        };
+        this.write('users', 'student', user.line, target.active ? 'created' : 'leaver', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
+        continue;
+      }
+      this.update('users', 'student', user.line, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
+    }
+    // Students the file does not list: leavers when a bulk file or a deletion says so, and their group mirror.
+    for (const [sourcedId, existing] of this.snapshot.students) {
+      if (targets.has(sourcedId) || existing.erasureId !== undefined) continue;
+      const target = this.studentIds.get(sourcedId);
+      if (!target) continue;
+      const wanted = {
+        status: target.active ? existing.status : ('leaver' as const),
+        leftAt: target.active ? existing.leftAt : (existing.leftAt ?? this.context.today),
+        ...membership(existing.id),
+      };
+      const file: RosterFileKey = existing.status === 'active' && !target.active ? 'users' : 'enrollments';
+      this.update(file, 'student', null, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
+    }
+  }
+
+  /** Plans a replace when any roster-owned field differs from the stored document; returns the document as it will be. */
+  private update<T extends { id: string; _etag?: string; updatedAt: string }>(
+    file: RosterFileKey,
+    kind: ChangeSample['kind'],
+    line: number | null,
+    existing: T,
+    wanted: Record<string, unknown>,
+    change: 'updated' | 'leaver' | 'closed' = 'updated',
+  ): T {
+    const record = existing as unknown as Record<string, unknown>;
+    const fields = Object.keys(wanted).filter((key) => !sameValue(record[key], wanted[key]));
+    if (fields.length === 0) {
+      this.result.changes[file].unchanged += 1;
+      return existing;
+    }
+    const next: Record<string, unknown> = { ...record, updatedAt: this.context.now };
+    for (const key of fields) {
+      if (wanted[key] === undefined) delete next[key];
+      else next[key] = wanted[key];
+    }
+    delete next._etag;
+    for (const system of ['_rid', '_self', '_ts', '_attachments']) delete next[system];
+    this.write(file, kind, line, change, fields, { op: 'replace', doc: next as PlanDocument, etag: existing._etag ?? '' });
+    return next as unknown as T;
+  }
+
+  private write(file: RosterFileKey, kind: ChangeSample['kind'], line: number | null, change: Exclude<ChangeKind, 'unchanged'>, fields: string[], op: PlanOp): void {
+    this.result.ops.push(op);
+    this.result.changes[file][change] += 1;
+    const key = `${kind}:${change}`;
+    const count = this.sampled.get(key) ?? 0;
+    if (count < ROSTER_LIMITS.sampleRows) {
+      this.sampled.set(key, count + 1);
+      this.result.samples.push({ file: ROSTER_FILES[file].file, line, kind, change, fields });
+    }
+  }
+
+  private reject(file: RosterFileKey, line: number, column: string, reason: string): void {
+    this.result.rejectedByFile[file] = (this.result.rejectedByFile[file] ?? 0) + 1;
+    this.result.rejections.push({ file: ROSTER_FILES[file].file, line, column, reason });
+  }
+}
+
+function withoutUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}
+
+function sameValue(left: unknown, right: unknown): boolean {
+  if (Array.isArray(left) && Array.isArray(right)) return left.length === right.length && left.every((item, index) => item === right[index]);
+  return left === right;
+}

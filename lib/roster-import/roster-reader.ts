@@ -1,0 +1,444 @@
+import type { RosterArchive } from './roster-archive.js';
+import { RosterArchiveRefused } from './roster-archive.js';
+import * as field from './roster-fields.js';
+import type { Checked, Rejection } from './roster-fields.js';
+import { missingColumns, readColumns, ROSTER_FILES, type RosterFileKey } from './roster-files.js';
+import type { RosterModes } from './roster-manifest.js';
+
+export interface SchoolRow {
+  line: number;
+  sourcedId: string;
+  name: string;
+  organisationNumber: string | undefined;
+}
+
+export interface SessionRow {
+  sourcedId: string;
+  type: string;
+  endDate: string;
+  schoolYear: string | undefined;
+  parentSourcedId: string | undefined;
+}
+
+export type StaffRole = 'teacher' | 'school-admin';
+
+export interface UserRow {
+  line: number;
+  sourcedId: string;
+  givenName: string;
+  familyName: string;
+  /** student, or the staff roles this file may grant; other OneRoster roles (parents, guardians...) are not imported. */
+  kind: 'student' | 'staff';
+  staffRoles: Set<StaffRole>;
+  /** Schools of this municipality the user belongs to, in file order (the primary org first). */
+  schools: string[];
+  email: string | undefined;
+  identitySubject: string | undefined;
+  yearLevel: number | undefined;
+  /** The rows that made the user a member of a foreign school (rejected with reason). */
+  foreignOrg: boolean;
+  /** The file's own `role` (1.1 layout) or the roles rows: filled in before the user is checked. */
+  roleNames: Set<string>;
+  orgIds: string[];
+  primaryOrg: string | undefined;
+}
+
+export interface ClassRow {
+  line: number;
+  sourcedId: string;
+  title: string;
+  schoolSourcedId: string;
+  terms: string[];
+}
+
+export interface EnrollmentRow {
+  line: number;
+  classSourcedId: string;
+  userSourcedId: string;
+  role: 'student' | 'teacher';
+  /** Ended (endDate passed) or deleted (tobedeleted): counted as leaving the class. */
+  ended: boolean;
+  endDate: string | undefined;
+}
+
+export interface FileTally {
+  read: number;
+  rejected: number;
+}
+
+/**
+ * A OneRoster set as read and checked, row by row: what is valid, what the file deletes
+ * (`tobedeleted`), and every rejected row with file, line, column and reason. References
+ * across files are checked here; references to what a delta does not repeat are checked by
+ * the planner against the directory.
+ */
+export interface Roster {
+  modes: RosterModes;
+  schools: Map<string, SchoolRow>;
+  /** Schools of another municipality (their district names another kommunenummer). */
+  foreignSchools: Set<string>;
+  sessions: Map<string, SessionRow>;
+  users: Map<string, UserRow>;
+  deletedUsers: Set<string>;
+  birthDates: Map<string, string>;
+  classes: Map<string, ClassRow>;
+  deletedClasses: Set<string>;
+  enrollments: EnrollmentRow[];
+  tallies: Record<RosterFileKey, FileTally>;
+  rejections: Rejection[];
+  rejected: number;
+}
+
+export interface ReadContext {
+  municipalityId: string;
+  today: string;
+  /** The `userIds` type that holds the login identity (e.g. Feide). */
+  identityType: string;
+  /** Whether a sourcedId names something of this kind in the directory already (a delta may refer to it). */
+  known: (kind: 'school' | 'user' | 'group', sourcedId: string) => boolean;
+  listedRejections: number;
+}
+
+/** Rejects the row for a column; `failed` once it has rejected it for any. */
+type Rejecter = ((column: string, reason: string) => void) & { failed: boolean };
+
+const STAFF_ROLES: Record<string, StaffRole> = { teacher: 'teacher', administrator: 'school-admin' };
+const SCHOOL_ORG_TYPES = new Set(['school']);
+const DISTRICT_ORG_TYPES = new Set(['district', 'local', 'municipality']);
+
+export async function readRoster(archive: RosterArchive, modes: RosterModes, context: ReadContext): Promise<Roster> {
+  const roster: Roster = {
+    modes,
+    schools: new Map(),
+    foreignSchools: new Set(),
+    sessions: new Map(),
+    users: new Map(),
+    deletedUsers: new Set(),
+    birthDates: new Map(),
+    classes: new Map(),
+    deletedClasses: new Set(),
+    enrollments: [],
+    tallies: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { read: 0, rejected: 0 }])) as Record<RosterFileKey, FileTally>,
+    rejections: [],
+    rejected: 0,
+  };
+  const reader = new FileReader(archive, roster, context);
+  await reader.orgs();
+  await reader.sessions();
+  await reader.users();
+  await reader.roles();
+  reader.checkUsers();
+  await reader.demographics();
+  await reader.classes();
+  await reader.enrollments();
+  return roster;
+}
+
+class FileReader {
+  constructor(
+    private readonly archive: RosterArchive,
+    private readonly roster: Roster,
+    private readonly context: ReadContext,
+  ) {}
+
+  async orgs(): Promise<void> {
+    const districts = new Map<string, string>();
+    const schools: { line: number; row: Record<string, string> }[] = [];
+    for await (const { line, record, reject, seen } of this.rows('orgs')) {
+      const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      const state = this.check(reject, 'status', field.status(record.status));
+      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      const type = (record.type ?? '').trim();
+      if (DISTRICT_ORG_TYPES.has(type)) districts.set(id, (record.identifier ?? '').trim());
+      else if (SCHOOL_ORG_TYPES.has(type)) {
+        if (state === 'tobedeleted') continue; // schools are never deleted by a file: their records stay with them
+        schools.push({ line, row: record });
+      }
+    }
+    for (const { line, row } of schools) {
+      const reject = this.rejecter('orgs', line);
+      const id = (row.sourcedId ?? '').trim();
+      const parent = (row.parentSourcedId ?? '').trim();
+      const district = parent ? districts.get(parent) : undefined;
+      if (district !== undefined && district !== this.context.municipalityId) {
+        this.roster.foreignSchools.add(id);
+        reject('parentSourcedId', 'is a school not in this municipality (its district has another kommunenummer)');
+        continue;
+      }
+      const schoolName = this.check(reject, 'name', field.name(row.name, 200));
+      const organisationNumber = this.check(reject, 'identifier', field.organisationNumber(row.identifier));
+      if (reject.failed || schoolName === undefined) continue;
+      this.roster.schools.set(id, { line, sourcedId: id, name: schoolName, organisationNumber });
+    }
+  }
+
+  async sessions(): Promise<void> {
+    for await (const { record, reject, seen } of this.rows('academicSessions')) {
+      const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      const start = this.check(reject, 'startDate', field.date(record.startDate, true));
+      const end = this.check(reject, 'endDate', field.date(record.endDate, true));
+      if (reject.failed || id === undefined || start === undefined || end === undefined || !seen(id)) continue;
+      const schoolYear = (record.schoolYear ?? '').trim();
+      if (schoolYear && !/^\d{4}$/.test(schoolYear)) {
+        reject('schoolYear', 'must be a year (YYYY)');
+        continue;
+      }
+      this.roster.sessions.set(id, { sourcedId: id, type: (record.type ?? '').trim(), endDate: end, schoolYear: schoolYear || undefined, parentSourcedId: (record.parentSourcedId ?? '').trim() || undefined });
+    }
+  }
+
+  async users(): Promise<void> {
+    for await (const { line, record, reject, seen } of this.rows('users')) {
+      const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      const state = this.check(reject, 'status', field.status(record.status));
+      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      if (state === 'tobedeleted') {
+        this.roster.deletedUsers.add(id);
+        continue;
+      }
+      const givenName = this.check(reject, 'givenName', field.name(record.givenName, 100));
+      const familyName = this.check(reject, 'familyName', field.name(record.familyName, 100));
+      if (givenName === undefined || familyName === undefined) continue;
+      const roleNames = new Set(field.list(record.role));
+      this.roster.users.set(id, {
+        line,
+        sourcedId: id,
+        givenName,
+        familyName,
+        kind: 'staff',
+        staffRoles: new Set(),
+        schools: [],
+        email: record.email,
+        identitySubject: record.userIds,
+        yearLevel: undefined,
+        foreignOrg: false,
+        roleNames,
+        orgIds: field.list(record.orgSourcedIds),
+        primaryOrg: (record.primaryOrgSourcedId ?? '').trim() || undefined,
+        ...(record.grades ? { grades: record.grades } : {}),
+      } as UserRow & { grades?: string });
+    }
+  }
+
+  /** OneRoster 1.2 keeps each role of a user at an org in roles.csv; an ended role is no role. */
+  async roles(): Promise<void> {
+    for await (const { record, reject, seen } of this.rows('roles')) {
+      const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      const state = this.check(reject, 'status', field.status(record.status));
+      const end = this.check(reject, 'endDate', field.date(record.endDate, false));
+      this.check(reject, 'beginDate', field.date(record.beginDate, false));
+      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      const userId = (record.userSourcedId ?? '').trim();
+      const user = this.roster.users.get(userId);
+      if (!user) {
+        if (!this.roster.deletedUsers.has(userId)) reject('userSourcedId', 'refers to a user not in users.csv');
+        continue;
+      }
+      if (state === 'tobedeleted' || (end !== undefined && end < this.context.today)) continue;
+      user.roleNames.add((record.role ?? '').trim());
+      const org = (record.orgSourcedId ?? '').trim();
+      if ((record.roleType ?? '').trim() === 'primary') user.orgIds.unshift(org);
+      else user.orgIds.push(org);
+    }
+  }
+
+  /** Roles and schools are known now: each user is a student, staff, or not ours to import. */
+  checkUsers(): void {
+    for (const [id, user] of this.roster.users) {
+      const reject = this.rejecter('users', user.line);
+      const orgs = [...new Set([user.primaryOrg, ...user.orgIds].filter((org): org is string => org !== undefined && org.length > 0))];
+      const foreign = orgs.filter((org) => this.roster.foreignSchools.has(org));
+      const unknown = orgs.filter((org) => !this.roster.foreignSchools.has(org) && !this.roster.schools.has(org) && !this.context.known('school', org));
+      const ours = orgs.filter((org) => !foreign.includes(org) && !unknown.includes(org));
+      const drop = (column: string, reason: string) => {
+        reject(column, reason);
+        this.roster.users.delete(id);
+      };
+      if (foreign.length > 0 && ours.length > 0) {
+        drop('sourcedId', 'is a user in two municipalities (schools of this one and of another)');
+        continue;
+      }
+      if (foreign.length > 0) {
+        drop('sourcedId', 'belongs to a school not in this municipality');
+        continue;
+      }
+      if (unknown.length > 0) {
+        drop(this.roster.modes.roles === 'absent' ? 'orgSourcedIds' : 'sourcedId', 'refers to an org that is neither a school in orgs.csv nor one already imported');
+        continue;
+      }
+      user.schools = ours;
+      const grades = (user as UserRow & { grades?: string }).grades;
+      delete (user as UserRow & { grades?: string }).grades;
+      if (user.roleNames.has('student')) {
+        if (user.roleNames.size > 1) {
+          drop('role', 'is a student and staff at once');
+          continue;
+        }
+        const level = this.check(reject, 'grades', field.yearLevel(grades));
+        if (reject.failed) {
+          this.roster.users.delete(id);
+          continue;
+        }
+        if (ours.length === 0) {
+          drop('sourcedId', 'is a student of no school');
+          continue;
+        }
+        user.kind = 'student';
+        user.yearLevel = level;
+        user.email = undefined;
+        user.identitySubject = undefined;
+        continue;
+      }
+      for (const role of user.roleNames) {
+        const staffRole = STAFF_ROLES[role];
+        if (staffRole) user.staffRoles.add(staffRole);
+      }
+      if (user.staffRoles.size === 0) {
+        // Guardians, parents, aides...: not users of this platform; neither imported nor refused.
+        this.roster.users.delete(id);
+        continue;
+      }
+      const mail = this.check(reject, 'email', field.email(user.email));
+      const subject = this.check(reject, 'userIds', field.userIdOf(user.identitySubject, this.context.identityType));
+      if (reject.failed || mail === undefined || subject === undefined) {
+        this.roster.users.delete(id);
+        continue;
+      }
+      user.email = mail;
+      user.identitySubject = subject;
+    }
+  }
+
+  /** Only sourcedId and birthDate: every other column was dropped by the parser (P19). */
+  async demographics(): Promise<void> {
+    for await (const { record, reject, seen } of this.rows('demographics')) {
+      const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      const birth = this.check(reject, 'birthDate', field.date(record.birthDate, false));
+      if (reject.failed || id === undefined || !seen(id)) continue;
+      const user = this.roster.users.get(id);
+      if (!user) {
+        if (!this.context.known('user', id) && !this.roster.deletedUsers.has(id)) reject('sourcedId', 'refers to a user not in users.csv');
+        continue;
+      }
+      if (birth !== undefined && user.kind === 'student') {
+        if (birth > this.context.today) reject('birthDate', 'is in the future');
+        else this.roster.birthDates.set(id, birth);
+      }
+    }
+  }
+
+  async classes(): Promise<void> {
+    for await (const { line, record, reject, seen } of this.rows('classes')) {
+      const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      const state = this.check(reject, 'status', field.status(record.status));
+      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      if (state === 'tobedeleted') {
+        this.roster.deletedClasses.add(id);
+        continue;
+      }
+      const title = this.check(reject, 'title', field.name(record.title, 100));
+      const school = (record.schoolSourcedId ?? '').trim();
+      if (reject.failed || title === undefined) continue;
+      if (this.roster.foreignSchools.has(school)) {
+        reject('schoolSourcedId', 'is a school not in this municipality');
+        continue;
+      }
+      if (!this.roster.schools.has(school) && !this.context.known('school', school)) {
+        reject('schoolSourcedId', 'refers to a school not in orgs.csv');
+        continue;
+      }
+      const terms = field.list(record.termSourcedIds);
+      const missing = terms.find((term) => !this.roster.sessions.has(term));
+      if (missing !== undefined) {
+        reject('termSourcedIds', 'refers to an academic session not in academicSessions.csv');
+        continue;
+      }
+      this.roster.classes.set(id, { line, sourcedId: id, title, schoolSourcedId: school, terms });
+    }
+  }
+
+  async enrollments(): Promise<void> {
+    for await (const { line, record, reject, seen } of this.rows('enrollments')) {
+      const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      const state = this.check(reject, 'status', field.status(record.status));
+      const begin = this.check(reject, 'beginDate', field.date(record.beginDate, false));
+      const end = this.check(reject, 'endDate', field.date(record.endDate, false));
+      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      const role = (record.role ?? '').trim();
+      if (role !== 'student' && role !== 'teacher') continue; // aides, guardians, proctors: not group members here
+      const classId = (record.classSourcedId ?? '').trim();
+      const userId = (record.userSourcedId ?? '').trim();
+      const cls = this.roster.classes.get(classId);
+      if (!cls && !this.roster.deletedClasses.has(classId) && !this.context.known('group', classId)) {
+        reject('classSourcedId', 'refers to a class not in classes.csv');
+        continue;
+      }
+      const user = this.roster.users.get(userId);
+      if (!user && !this.roster.deletedUsers.has(userId) && !this.context.known('user', userId)) {
+        reject('userSourcedId', 'refers to a user not in users.csv');
+        continue;
+      }
+      if (user && (role === 'student') !== (user.kind === 'student')) {
+        reject('role', `enrols as ${role} a user who is not one`);
+        continue;
+      }
+      if (cls && user && !user.schools.includes(cls.schoolSourcedId)) {
+        reject('userSourcedId', "refers to a user who is not at the class's school");
+        continue;
+      }
+      if (begin !== undefined && end !== undefined && end < begin) {
+        reject('endDate', 'is before beginDate');
+        continue;
+      }
+      const future = begin !== undefined && begin > this.context.today;
+      const ended = state === 'tobedeleted' || (end !== undefined && end < this.context.today);
+      if (future && !ended) continue;
+      this.roster.enrollments.push({ line, classSourcedId: classId, userSourcedId: userId, role, ended, endDate: end });
+    }
+  }
+
+  /** Rows of one file (when the manifest lists it), with a rejecter and a duplicate check per row. */
+  private async *rows(key: RosterFileKey) {
+    if (this.roster.modes[key] === 'absent') return;
+    const file = ROSTER_FILES[key].file;
+    const ids = new Set<string>();
+    const tally = this.roster.tallies[key];
+    for await (const { line, record } of this.archive.rows(file, (header) => {
+      const missing = missingColumns(key, header);
+      if (missing.length > 0) throw new RosterArchiveRefused(`${file} lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+      return readColumns(key, header);
+    })) {
+      tally.read += 1;
+      const reject = this.rejecter(key, line);
+      const seen = (id: string) => {
+        if (ids.has(id)) {
+          reject('sourcedId', 'duplicates the sourcedId of an earlier row');
+          return false;
+        }
+        ids.add(id);
+        return true;
+      };
+      yield { line, record, file, reject, seen };
+    }
+  }
+
+  private rejecter(key: RosterFileKey, line: number): Rejecter {
+    const reject = ((column: string, reason: string) => {
+      if (!reject.failed) {
+        this.roster.tallies[key].rejected += 1;
+        this.roster.rejected += 1;
+        reject.failed = true;
+      }
+      if (this.roster.rejections.length < this.context.listedRejections) this.roster.rejections.push({ file: ROSTER_FILES[key].file, line, column, reason });
+    }) as Rejecter;
+    reject.failed = false;
+    return reject;
+  }
+
+  /** The value when the field is valid; otherwise the row is rejected for it (`reject.failed`). */
+  private check<T>(reject: Rejecter, column: string, checked: Checked<T>): T | undefined {
+    if (checked.ok) return checked.value;
+    reject(column, checked.reason);
+    return undefined;
+  }
+}

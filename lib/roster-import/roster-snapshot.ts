@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { Container } from '@azure/cosmos';
+import type { StoredGroup } from '../directory/groups.js';
+import type { StoredSchool } from '../directory/schools.js';
+import type { StoredStudent } from '../directory/students.js';
+import type { StoredUser } from '../directory/users.js';
+import { identityKey } from '../identity/identity-key.js';
+import type { TokenIdentity } from '../identity/principal.js';
+import { queryAll } from '../paging/query-page.js';
+
+/** What the import adds to the directory's documents: the OneRoster id they came from. */
+export interface RosterSourced {
+  sourcedId?: string;
+  _etag?: string;
+}
+
+export type SnapshotSchool = StoredSchool & RosterSourced;
+export type SnapshotUser = StoredUser & RosterSourced;
+export type SnapshotStudent = StoredStudent & RosterSourced;
+/** A group the roster closed keeps its history: `closedAt`, no members. */
+export type SnapshotGroup = StoredGroup & RosterSourced & { schoolYear?: string; closedAt?: string };
+
+export type SourcedKind = 'school' | 'user' | 'student' | 'group';
+
+/**
+ * The municipality's directory as the import compares against it: one query in its one
+ * partition (no cross-partition query), every school, staff user, student and group, keyed
+ * by OneRoster sourcedId (and staff also by sign-in identity, so a user registered through
+ * the API is recognised, not duplicated).
+ */
+export class DirectorySnapshot {
+  readonly schools = new Map<string, SnapshotSchool>();
+  readonly users = new Map<string, SnapshotUser>();
+  readonly usersByIdentity = new Map<string, SnapshotUser>();
+  readonly students = new Map<string, SnapshotStudent>();
+  readonly groups = new Map<string, SnapshotGroup>();
+  /** Groups made through the API: their memberships are part of each student's mirror too. */
+  readonly unsourcedGroups: SnapshotGroup[] = [];
+
+  static async load(directory: Container, municipalityId: string): Promise<DirectorySnapshot> {
+    const documents = await queryAll<SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup>(
+      directory,
+      { where: "c.type IN ('school', 'user', 'student', 'group')" },
+      [['municipalityId', municipalityId]],
+    );
+    const snapshot = new DirectorySnapshot();
+    for (const document of documents) snapshot.add(document);
+    return snapshot;
+  }
+
+  private add(document: SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup): void {
+    const id = document.sourcedId;
+    switch (document.type) {
+      case 'school':
+        if (id) this.schools.set(id, document);
+        break;
+      case 'user':
+        if (id) this.users.set(id, document);
+        this.usersByIdentity.set(identityKey(document.identity), document);
+        break;
+      case 'student':
+        if (id) this.students.set(id, document);
+        break;
+      case 'group':
+        if (id) this.groups.set(id, document);
+        else this.unsourcedGroups.push(document);
+        break;
+    }
+  }
+
+  knows(kind: 'school' | 'user' | 'group', sourcedId: string): boolean {
+    if (kind === 'user') return this.users.has(sourcedId) || this.students.has(sourcedId);
+    return (kind === 'school' ? this.schools : this.groups).has(sourcedId);
+  }
+
+  userByIdentity(identity: TokenIdentity): SnapshotUser | undefined {
+    return this.usersByIdentity.get(identityKey(identity));
+  }
+}
+
+/**
+ * The id a OneRoster record gets here: derived from municipality, kind and sourcedId (a
+ * name-based UUID), so a retried batch writes the same documents and references between
+ * files resolve without a lookup.
+ */
+export function derivedId(municipalityId: string, kind: SourcedKind, sourcedId: string): string {
+  const hash = createHash('sha256').update(`oneroster:${municipalityId}:${kind}:${sourcedId}`).digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BlobSASPermissions,
+  generateBlobSASQueryParameters,
+  SASProtocol,
+  StorageSharedKeyCredential,
+  type BlobServiceClient,
+  type ContainerClient,
+} from '@azure/storage-blob';
+import type { Clock } from '../clock.js';
+import type { RosterUpload } from './roster-import-model.js';
+import { ROSTER_LIMITS } from './roster-limits.js';
+
+export const ROSTER_UPLOADS_CONTAINER = 'roster-uploads';
+
+export function rosterBlobs(blob: BlobServiceClient): ContainerClient {
+  return blob.getContainerClient(ROSTER_UPLOADS_CONTAINER);
+}
+
+/**
+ * Upload URLs for roster zips: a SAS for one new blob under the municipality's prefix, allowed
+ * to create and write only, valid for minutes. In Azure it is a user-delegation SAS (signed
+ * with a key the managed identity obtains, no account key anywhere); locally, Azurite's
+ * development account signs it with its key, because Azurite does not hand out user
+ * delegation keys to a client that authenticates with the account key.
+ */
+export class RosterUploads {
+  constructor(
+    private readonly blob: BlobServiceClient,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue(municipalityId: string): Promise<RosterUpload> {
+    const blobName = `${municipalityId}/uploads/${randomUUID()}.zip`;
+    const now = this.clock.now();
+    const startsOn = new Date(now.getTime() - 60_000);
+    const expiresOn = new Date(now.getTime() + ROSTER_LIMITS.uploadUrlMinutes * 60_000);
+    const client = rosterBlobs(this.blob).getBlockBlobClient(blobName);
+    const permissions = BlobSASPermissions.parse('cw');
+    const credential = this.blob.credential;
+    let uploadUrl: string;
+    if (credential instanceof StorageSharedKeyCredential) {
+      uploadUrl = await client.generateSasUrl({ permissions, startsOn, expiresOn });
+    } else {
+      const key = await this.blob.getUserDelegationKey(startsOn, expiresOn);
+      const sas = generateBlobSASQueryParameters(
+        { containerName: ROSTER_UPLOADS_CONTAINER, blobName, permissions, startsOn, expiresOn, protocol: SASProtocol.Https },
+        key,
+        this.blob.accountName,
+      );
+      uploadUrl = `${client.url}?${sas.toString()}`;
+    }
+    return { blob: blobName, uploadUrl, expiresAt: expiresOn.toISOString(), maxBytes: ROSTER_LIMITS.maxUploadBytes };
+  }
+}
