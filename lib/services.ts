@@ -35,6 +35,7 @@ import type { DisclosureRegister } from './disclosures/disclosure-register.js';
 import type { ExportExpiry } from './exports/export-expiry.js';
 import type { ExportService } from './exports/export-service.js';
 import type { SessionStore } from './sessions/session-store.js';
+import type { RosterImportService } from './roster-import/roster-import-service.js';
 
 /**
  * Everything the features build, once per process (lib/composition-root.ts). A handler or
@@ -92,6 +93,8 @@ export interface Services {
   exportExpiry: ExportExpiry;
   /** Aggregates of usage with small-cell suppression (P7). */
   analytics: UsageAnalytics;
+  /** OneRoster 1.2 imports of schools, staff, students and groups (lib/roster-import/). */
+  rosterImports: RosterImportService;
   health(): Promise<HealthReport>;
 }
 
@@ -103,4 +106,4 @@ export type ServiceName = keyof Services;
  * function that uses one of these declares it (lib/app/function-registrations.ts); the
  * local scheduler refuses to work without it, as the real one does.
  */
-export const DURABLE_CLIENT_SERVICES: readonly ServiceName[] = ['jobs', 'erasureRunner', 'leaverReports'];
+export const DURABLE_CLIENT_SERVICES: readonly ServiceName[] = ['jobs', 'erasureRunner', 'leaverReports', 'rosterImports'];
