@@ -1,0 +1,30 @@
+import { defineFeature } from '../app/feature.js';
+import { rosterImportActivities, rosterImportOrchestrators } from './roster-import-job.js';
+import { rosterImportPrivacyProvider } from './roster-import-privacy.js';
+import { rosterImportRoutes } from './roster-import-routes.js';
+import { RosterImportService } from './roster-import-service.js';
+import { RosterRunStore } from './roster-runs.js';
+import { rosterBlobs, RosterUploads } from './roster-uploads.js';
+
+/** P2: a municipality's schools, staff, students and groups imported from its school system's OneRoster 1.2 files. */
+export const rosterImportFeature = defineFeature({
+  name: 'roster-import',
+  services: ({ cosmos, blob, config, clock, logger, operations, scheduler, continuations }, { users }) => ({
+    rosterImports: new RosterImportService({
+      directory: cosmos.containers.directory,
+      blobs: rosterBlobs(blob),
+      uploads: new RosterUploads(blob, clock),
+      users,
+      runs: new RosterRunStore(cosmos.containers.directory, continuations),
+      scheduler,
+      operations,
+      identity: config.rosterIdentity,
+      clock,
+      logger,
+    }),
+  }),
+  privacyProviders: ({ cosmos, blob }) => [rosterImportPrivacyProvider(cosmos.containers.directory, rosterBlobs(blob))],
+  routes: rosterImportRoutes,
+  orchestrators: rosterImportOrchestrators,
+  activities: (services) => rosterImportActivities(async () => (await services()).rosterImports),
+});
