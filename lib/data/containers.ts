@@ -36,7 +36,7 @@ export const CONTAINERS = {
       // Erasure: tombstones, repeat detection by digest, ids still to tombstone, leavers by date, the instructing admin.
       '/erasureId/?', '/subjectDigests/[]/?', '/tombstonesPending/[]/?', '/leftAt/?', '/requestedBy/?',
     ],
-    documentTypes: ['settings', 'school', 'group', 'user', 'student', 'erasure', 'bootstrap', 'data-admins'],
+    documentTypes: ['settings', 'school', 'group', 'user', 'student', 'erasure', 'bootstrap', 'data-admins', 'roster-import', 'roster-import-lock'],
   },
   records: {
     id: 'records',
