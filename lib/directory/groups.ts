@@ -33,6 +33,9 @@ export const groupSchema = z.object({
   name: z.string(),
   teacherIds: z.array(z.string()),
   studentIds: z.array(z.string()),
+  /** From a roster import: the school year of the class (academicSessions), and when its class ended. */
+  schoolYear: z.string().optional(),
+  closedAt: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
