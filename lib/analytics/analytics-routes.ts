@@ -8,6 +8,8 @@ export const analyticsRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/municipalities/{municipalityId}/analytics/usage',
     summary: 'Usage events and distinct people per feature, day or school; groups under 5 people are suppressed (P7)',
+    description: 'Usage events and distinct people per feature, day or school over a period. A cell of fewer than 5 people is suppressed, so no one can be singled out.',
+    promises: ['P7'],
     tag: 'analytics',
     access: { kind: 'roles', roles: ['municipality-admin', 'data-admin'] },
     params: tenantParams,

@@ -13,6 +13,8 @@ export const healthRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/health',
     summary: 'Status of Cosmos DB and Blob Storage; 503 names the one that failed',
+    description: 'Checks the database and file storage. 200 when both answer, 503 naming the one that failed. For availability monitoring; no token.',
+    promises: ['P12'],
     tag: 'operations',
     access: { kind: 'public' },
     response: healthSchema,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import type { JobService } from '../jobs/job-service.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { defineRoute, type AnyRoute } from './route.js';
 
@@ -29,10 +30,10 @@ function swaggerUiDirectory(): string {
 /** The document is built once per route list (the local host's list has the dev-issuer routes too). */
 const openApiJson = new WeakMap<readonly AnyRoute[], string>();
 
-function openApiOf(routes: readonly AnyRoute[], version: string): string {
+function openApiOf(routes: readonly AnyRoute[], version: string, jobs: JobService): string {
   let json = openApiJson.get(routes);
   if (json === undefined) {
-    json = JSON.stringify(buildOpenApiDocument(routes, version));
+    json = JSON.stringify(buildOpenApiDocument(routes, version, { parameterValues: { job: jobs.definitions.map((job) => job.name) } }));
     openApiJson.set(routes, json);
   }
   return json;
@@ -45,14 +46,15 @@ export const apiDocsRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/openapi.json',
     summary: 'OpenAPI 3.1 document generated from the route definitions',
+    description: 'This document, generated from the route declarations that also validate every request, so it cannot drift from what the API does.',
     tag: 'operations',
     access: { kind: 'public' },
     rawContentType: 'application/json',
     successStatus: 200,
-    uses: ['apiRoutes', 'config'],
+    uses: ['apiRoutes', 'config', 'jobs'],
     handler: async (_request, services) => ({
       status: 200,
-      raw: openApiOf(services.apiRoutes, services.config.version),
+      raw: openApiOf(services.apiRoutes, services.config.version, services.jobs),
       contentType: 'application/json; charset=utf-8',
     }),
   }),
@@ -61,6 +63,7 @@ export const apiDocsRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/docs',
     summary: 'API documentation page',
+    description: 'Swagger UI over this document. Its assets are served from the installed package; the page loads nothing from elsewhere.',
     tag: 'operations',
     access: { kind: 'public' },
     rawContentType: 'text/html',
@@ -78,6 +81,7 @@ export const apiDocsRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/docs/{asset}',
     summary: 'Static assets of the documentation page',
+    description: 'A static file of the documentation page (stylesheet, script).',
     tag: 'operations',
     access: { kind: 'public' },
     params: z.strictObject({ asset: z.enum(Object.keys(DOCS_ASSETS) as [keyof typeof DOCS_ASSETS]) }),

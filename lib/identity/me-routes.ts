@@ -21,6 +21,8 @@ export const meRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/me',
     summary: 'The caller: user id, municipality, roles, and the privacy-policy version that applies to them',
+    description: 'Who the caller is: staff (with user id, municipality and roles), platform operator, or a valid token not registered anywhere; and which privacy-policy version applies to them, with one waiting for acceptance.',
+    promises: ['P1', 'P18'],
     tag: 'identity',
     access: { kind: 'authenticated' },
     response: meSchema,
