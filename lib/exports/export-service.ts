@@ -135,10 +135,21 @@ export class ExportService {
     try {
       content = await this.deps.blobs.getBlockBlobClient(record.blobName).downloadToBuffer();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) throw gone();
+      if ((error as { statusCode?: number }).statusCode === 404) throw this.fileMissing(record);
       throw storageUnavailable(error);
     }
     return { record, file: { content, contentType: EXPORT_MEDIA_TYPES[record.format], fileName: `export-${record.id}.${record.format}` } };
+  }
+
+  /**
+   * A ready export before its expiry whose blob is gone was lost on our side (storage lost or
+   * removed it): an incident, logged with ids only, and a 5xx that says so, since the caller did
+   * nothing wrong and "expired" would name the wrong cause.
+   */
+  private fileMissing(record: StoredExport): HttpProblem {
+    this.deps.logger.error('export-file-missing', { municipalityId: record.municipalityId, exportId: record.id, format: record.format, readyAt: record.readyAt ?? undefined });
+    return new HttpProblem(500, 'export-file-missing', 'Export file missing',
+      'The export is recorded as ready but its file is missing from storage; this is logged as an incident on our side. Quote x-request-id to support and request a new export');
   }
 
   /** Providers one after another: a subject's data is small, and Cosmos DB gets no burst. */
