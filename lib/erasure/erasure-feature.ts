@@ -1,5 +1,6 @@
 import { defineFeature, defineTimer } from '../app/feature.js';
 import { erasureActivities, erasureOrchestrators } from './erasure-job.js';
+import { erasureReapplyActivities, erasureReapplyOrchestrators, erasureReapplyRoutes } from './erasure-reapply-job.js';
 import { ErasureOutbox } from './erasure-outbox.js';
 import { erasureOutboxPrivacyProvider, erasureRecordsPrivacyProvider } from './erasure-privacy.js';
 import { resumeErasures } from './erasure-resume.js';
@@ -35,8 +36,8 @@ export const erasureFeature = defineFeature({
     erasureRunner: new OrchestratedErasureRunner(scheduler),
   }),
   privacyProviders: ({ cosmos }) => [erasureRecordsPrivacyProvider(cosmos.containers.directory), erasureOutboxPrivacyProvider()],
-  routes: erasureRoutes,
+  routes: [...erasureRoutes, ...erasureReapplyRoutes],
   timers: [erasureResumeTimer],
-  orchestrators: erasureOrchestrators,
-  activities: (services) => erasureActivities(async () => (await services()).erasures),
+  orchestrators: { ...erasureOrchestrators, ...erasureReapplyOrchestrators },
+  activities: (services) => ({ ...erasureActivities(async () => (await services()).erasures), ...erasureReapplyActivities(services) }),
 });
