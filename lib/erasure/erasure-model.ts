@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDate } from '../directory/students.js';
+import type { NamedSubject } from '../privacy/name-mentions.js';
 
 /** A reference to the controller's written instruction (a case number): no spaces, so no names. */
 export const instructionReferenceSchema = z
@@ -40,6 +41,8 @@ export const erasureSchema = z.object({
    * pseudonym), so the controller can still follow what one erased actor did.
    */
   auditPseudonyms: z.array(z.string()).default([]),
+  /** Mentions of the erased people's names replaced in other people's free text, per privacy provider (the name sweep). */
+  redactions: z.record(z.string(), z.number()).default({}),
 });
 
 export type Erasure = z.infer<typeof erasureSchema>;
@@ -56,4 +59,22 @@ export interface StoredErasure extends Erasure {
   municipalityId: string;
   subjectDigests: string[];
   tombstonesPending?: string[];
+  /** The name sweep's working state, names included: removed when the erasure completes. */
+  nameSweep?: NameSweepState;
+}
+
+/**
+ * Where the name sweep is: first every free-text provider is paged through replacing
+ * mentions, then every one again only counting them; a mention the second pass finds fails
+ * the erasure (and a resumed run sweeps again from the start).
+ */
+export interface NameSweepState {
+  /** Captured from the subjects' own documents at acceptance, before anything of theirs is erased. */
+  subjects: NamedSubject[];
+  phase: 'redact' | 'verify' | 'done';
+  /** Position in the registry's list of providers that sweep free text. */
+  provider: number;
+  cursor: string | null;
+  /** Mentions the verification pass found. */
+  remaining: number;
 }

@@ -15,6 +15,8 @@ import type { PrivacyRegistry, PrivacySubject } from '../privacy/privacy-provide
 import { MAX_SUBJECTS_PER_INSTRUCTION, type StoredErasure } from './erasure-model.js';
 import type { ErasureOutbox } from './erasure-outbox.js';
 import { erasedActorPseudonym } from '../audit/audit-actor.js';
+import { namePhrases, type NamedSubject } from '../privacy/name-mentions.js';
+import { startingSweep, sweepNamesPage } from './name-sweep.js';
 
 export interface ErasureInstruction {
   municipalityId: string;
@@ -108,7 +110,14 @@ export class ErasureService {
       throw problems.validation([{ field: 'body/filter', message: `selects more than ${MAX_SUBJECTS_PER_INSTRUCTION} students; narrow it` }]);
     }
     const ids: string[] = [];
-    for (const id of selected) if (await this.readSubject(municipalityId, subjectType, id)) ids.push(id);
+    // Names are captured here, before anything of the subjects is erased: the name sweep needs them after their documents are gone.
+    const named: NamedSubject[] = [];
+    for (const id of selected) {
+      const subject = await this.readSubject(municipalityId, subjectType, id);
+      if (!subject) continue;
+      ids.push(id);
+      named.push({ kind: subjectType, phrases: namePhrases(subject.value) });
+    }
     if (instruction.subjectIds && ids.length === 0) throw problems.notFound();
     const now = this.clock.now();
     const deadline = new Date(now.getTime() + this.deps.overdueAfterMs).toISOString();
@@ -129,6 +138,8 @@ export class ErasureService {
       deadline,
       overdue: false,
       auditPseudonyms: subjectType === 'user' ? ids.map((id) => erasedActorPseudonym(this.deps.digestKey, municipalityId, id)) : [],
+      redactions: {},
+      ...(ids.length > 0 ? { nameSweep: startingSweep(named) } : {}),
     };
     if (ids.length > 0) await this.outbox.add({ id: erasure.id, municipalityId, acceptedAt: erasure.createdAt, deadline });
     await this.directory.items.create(erasure);
@@ -264,8 +275,25 @@ export class ErasureService {
   }
 
   /**
+   * One bounded page of the name sweep (lib/erasure/name-sweep.ts), its progress and the
+   * redactions it counted stored on the record; `more` until both passes are through.
+   */
+  async sweepNames(municipalityId: string, erasureId: string): Promise<{ scanned: number; more: boolean }> {
+    const erasure = await this.completeAcceptance((await this.get(municipalityId, erasureId)).value);
+    if (erasure.status === 'completed' || !erasure.nameSweep || erasure.nameSweep.phase === 'done') return { scanned: 0, more: false };
+    const running = erasure.status === 'running' ? erasure : await this.update(erasure, { status: 'running' });
+    const step = await sweepNamesPage(this.registry, running);
+    const redactions = { ...(running.redactions ?? {}) };
+    for (const [provider, count] of Object.entries(step.redacted)) redactions[provider] = (redactions[provider] ?? 0) + count;
+    await this.update(running, { ...(step.state ? { nameSweep: step.state } : {}), redactions });
+    if (step.state?.phase === 'done' && step.state.remaining > 0) this.logger.error('erasure-name-sweep-verification-failed', { erasureId, mentions: step.state.remaining });
+    return { scanned: step.scanned, more: step.more };
+  }
+
+  /**
    * Settles the status: completed only when every subject of the instruction was erased and
-   * verified; anything else (a subject still tombstoned, one never tombstoned) is failed.
+   * verified and the name sweep found no mention left; anything else (a subject still
+   * tombstoned, one never tombstoned, a mention) is failed. Completing drops the names.
    */
   async finalise(municipalityId: string, erasureId: string): Promise<StoredErasure> {
     const erasure = (await this.get(municipalityId, erasureId)).value;
@@ -274,8 +302,12 @@ export class ErasureService {
       return erasure;
     }
     const remaining = (await this.pending(municipalityId, erasureId)).length;
-    const done = remaining === 0 && erasure.counts.completed >= erasure.counts.subjects;
-    const settled = await this.update(erasure, {
+    const { nameSweep, ...withoutNames } = erasure;
+    const swept = !nameSweep || (nameSweep.phase === 'done' && nameSweep.remaining === 0);
+    const done = remaining === 0 && erasure.counts.completed >= erasure.counts.subjects && swept;
+    // A failed erasure sweeps again from the start when it is resumed.
+    const kept: StoredErasure = done || !nameSweep ? withoutNames : { ...withoutNames, nameSweep: { ...nameSweep, phase: 'redact', provider: 0, cursor: null, remaining: 0 } };
+    const settled = await this.update(kept, {
       status: done ? 'completed' : 'failed',
       counts: { ...erasure.counts, failed: erasure.counts.subjects - erasure.counts.completed },
       finishedAt: this.clock.now().toISOString(),

@@ -8,6 +8,11 @@ import { CONSENT_PURPOSES } from './consent/purposes.js';
 import { MAILINGS_PARTITION } from './email/mailings.js';
 import { timeOfId } from './time-ordered-id.js';
 import { deleteIfPresent } from '../data/documents.js';
+import { queryFreeTextPage, rewriteEdited, type FreeTextDeclaration } from '../privacy/free-text-sweep.js';
+import { complaintInputSchema, complaintPatchSchema } from './complaints/complaint-register.js';
+import { newsletterInputSchema } from './email/newsletters.js';
+import { policyVersionInputSchema } from './policy/policy-versions.js';
+import { supportMessageInputSchema, supportRequestInputSchema } from './support/support-desk.js';
 
 interface Stored {
   id: string;
@@ -21,7 +26,7 @@ export function governancePrivacyProviders(containers: Containers): PrivacyProvi
     consentPrivacyProvider(containers.consents, containers.platform),
     supportPrivacyProvider(containers.support),
     outboxPrivacyProvider(containers.outbox, containers.platform),
-    complaintsPrivacyProvider(),
+    complaintsPrivacyProvider(containers.platform),
     nonPersonalGovernanceProvider(),
   ];
 }
@@ -83,6 +88,38 @@ function consentPrivacyProvider(consents: Container, platform: Container): Priva
   };
 }
 
+const THREAD_TEXT = ['subject', 'messages[].text'];
+const REF_TEXT = ['subject'];
+
+/**
+ * The threads of the municipality's staff, whoever wrote in them (operators' replies too).
+ * Threads live in month partitions, so a municipality's are found with a query across them:
+ * background work only, bounded by the support retention.
+ */
+function supportText(support: Container): FreeTextDeclaration {
+  return {
+    inputs: [supportRequestInputSchema, supportMessageInputSchema],
+    fields: ['support-request.subject', 'support-request.messages[].text', 'support-request-ref.subject'],
+    async sweep(municipalityId, edit, page) {
+      const { items, cursor } = await queryFreeTextPage<Stored & { pk: string; subject: string; requesterKey: string }>(
+        support,
+        { query: "SELECT * FROM c WHERE c.type = 'support-request' AND c.municipalityId = @municipality", parameters: [{ name: '@municipality', value: municipalityId }] },
+        page,
+      );
+      let mentions = 0;
+      for (const thread of items) {
+        // The requester's reference copies the subject: it first, so a crash between the two leaves the thread to find it by.
+        if (edit(thread.subject).mentions > 0) {
+          const ref = await readOrUndefined<Stored & { _etag?: string }>(support, thread.id, `requester:${thread.requesterKey}`);
+          if (ref) mentions += await rewriteEdited(support, ref, `requester:${thread.requesterKey}`, REF_TEXT, edit);
+        }
+        mentions += await rewriteEdited(support, thread, thread.pk, THREAD_TEXT, edit);
+      }
+      return { scanned: items.length, mentions, cursor };
+    },
+  };
+}
+
 /** Support threads, found through the requester's references (keyed by sign-in identity). */
 function supportPrivacyProvider(support: Container): PrivacyProvider {
   const threadsOf = async (subject: PrivacySubject) => {
@@ -104,6 +141,7 @@ function supportPrivacyProvider(support: Container): PrivacyProvider {
     purpose: 'Solve the problems users contact support about (P8)',
     retention: 'While the account exists; erased with it',
     subjects: ['user'],
+    freeText: supportText(support),
     async export(subject) {
       const { threads } = await threadsOf(subject);
       return {
@@ -168,7 +206,22 @@ function outboxPrivacyProvider(outbox: Container, platform: Container): PrivacyP
  * account: no registered subject's erasure or export reaches them. The complainant's
  * rights over a complaint are handled by the operators who follow it up.
  */
-function complaintsPrivacyProvider(): PrivacyProvider {
+function complaintsPrivacyProvider(platform: Container): PrivacyProvider {
+  const text: FreeTextDeclaration = {
+    inputs: [complaintInputSchema, complaintPatchSchema],
+    fields: ['complaint.contact', 'complaint.text', 'complaint.history[].note'],
+    // Complaints about the municipality; one that names no municipality cannot be told apart from another's namesake.
+    async sweep(municipalityId, edit, page) {
+      const { items, cursor } = await queryFreeTextPage<Stored & { pk: string }>(
+        platform,
+        { query: "SELECT * FROM c WHERE c.type = 'complaint' AND c.municipalityId = @municipality", parameters: [{ name: '@municipality', value: municipalityId }] },
+        page,
+      );
+      let mentions = 0;
+      for (const complaint of items) mentions += await rewriteEdited(platform, complaint, complaint.pk, text.fields.map((field) => field.slice('complaint.'.length)), edit);
+      return { scanned: items.length, mentions, cursor };
+    },
+  };
   return {
     name: 'governance.complaints',
     locations: [{ kind: 'cosmos', container: 'platform', documentTypes: ['complaint'] }],
@@ -177,6 +230,7 @@ function complaintsPrivacyProvider(): PrivacyProvider {
     retention: 'Not set by the privacy statement yet; kept in the register of the year of receipt',
     subjects: [],
     unlinkedSubjects: 'Complaints come from anyone, with or without an account, so no account erasure can reach them; platform operators follow them up and remove them on request.',
+    freeText: text,
     export: async () => ({ provider: 'governance.complaints', description: 'Complaints are not linked to accounts', items: [] }),
     erase: async () => 0,
     verify: async () => [],
@@ -191,6 +245,11 @@ function nonPersonalGovernanceProvider(): PrivacyProvider {
     purpose: 'Privacy-policy archive, open-complaint years and mailing progress: no personal data',
     retention: 'Policy versions forever (the archive P18 promises); the rest while needed',
     subjects: [],
+    freeText: {
+      inputs: [policyVersionInputSchema, newsletterInputSchema],
+      fields: ['policy-version.text', 'mailing.subject', 'mailing.text'],
+      notSwept: "Written by platform operators to every municipality's staff (the privacy statement and newsletters), never about a pupil or a colleague",
+    },
     export: async () => ({ provider: 'governance.non-personal', description: 'No personal data', items: [] }),
     erase: async () => 0,
     verify: async () => [],

@@ -1,4 +1,5 @@
 import type { TokenIdentity } from '../identity/principal.js';
+import type { FreeTextDeclaration } from './free-text-sweep.js';
 
 /** Whose data: a student or a staff user of one municipality. */
 export interface PrivacySubject {
@@ -52,6 +53,11 @@ export interface PrivacyProvider {
   erase(subject: PrivacySubject): Promise<number>;
   /** Describes what of the subject is still here (empty when erased). */
   verify(subject: PrivacySubject): Promise<string[]>;
+  /**
+   * Free text kept here, in which people may name anyone: an erasure redacts the erased
+   * person's names in it (the name sweep), and verifies none is left.
+   */
+  freeText?: FreeTextDeclaration;
   /**
    * Order of erasure: lower first. The subject's own document goes last, so a crash leaves
    * the tombstoned subject to find and resume from.

@@ -1,9 +1,10 @@
 import type { Container } from '@azure/cosmos';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
-import { queryAll, queryPrefixPages } from '../paging/query-page.js';
+import { partitionQuery, queryAll, queryPrefixPages } from '../paging/query-page.js';
+import { queryFreeTextPage, rewriteEdited, type FreeTextDeclaration } from '../privacy/free-text-sweep.js';
 import { keyedDigest } from '../privacy/keyed-digest.js';
 import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
-import { RECORD_KIND_NAMES, type RecordKind } from './record-kinds.js';
+import { RECORD_KIND_NAMES, RECORD_KINDS, type RecordKind } from './record-kinds.js';
 import type { StoredRecord } from './record-store.js';
 
 /** Fields that serve statistics and cannot name a person; everything else goes. */
@@ -56,6 +57,23 @@ export function anonymise(record: StoredRecord, key: string): AnonymisedRecord {
   };
 }
 
+const EVALUATION_TEXT = ['text'];
+
+/** Teachers' evaluations: free text about one student that may name classmates. */
+function evaluationText(records: Container): FreeTextDeclaration {
+  return {
+    inputs: [RECORD_KINDS.evaluation.fields],
+    fields: ['evaluation.text'],
+    async sweep(municipalityId, edit, page) {
+      const { spec, partitionKey } = partitionQuery({ where: "c.type = 'evaluation' AND IS_STRING(c.text)" }, [['municipalityId', municipalityId]], true);
+      const { items, cursor } = await queryFreeTextPage<StoredRecord>(records, spec, page, { partitionKey });
+      let mentions = 0;
+      for (const record of items) mentions += await rewriteEdited(records, record, [record.municipalityId, record.studentId], EVALUATION_TEXT, edit);
+      return { scanned: items.length, mentions, cursor };
+    },
+  };
+}
+
 export function recordsPrivacyProvider(records: Container, key: string): PrivacyProvider {
   const ofStudent = (subject: PrivacySubject) =>
     queryAll<StoredRecord>(records, {}, [['municipalityId', subject.municipalityId], ['studentId', subject.id]]);
@@ -70,6 +88,7 @@ export function recordsPrivacyProvider(records: Container, key: string): Privacy
     retention: "Until the student's erasure, then anonymised",
     subjects: ['student', 'user'],
     order: 20,
+    freeText: evaluationText(records),
     async export(subject) {
       const items: Record<string, unknown>[] = [];
       if (subject.type === 'student') {
