@@ -148,8 +148,10 @@ async function expiryScenario(unexpired: number): Promise<ExpiryResult> {
 function reportsCreated(count: number, from: number, spreadDays: number): StoredLeaverReport[] {
   return Array.from({ length: count }, (_, i) => {
     const createdAt = new Date(from + Math.floor((i / Math.max(1, count)) * spreadDays * DAY_MS)).toISOString();
+    const id = randomUUID();
     return {
-      id: randomUUID(),
+      id,
+      version: id,
       type: 'leaver-report',
       municipalityId: MUNICIPALITY,
       studentId: randomUUID(),
@@ -160,6 +162,7 @@ function reportsCreated(count: number, from: number, spreadDays: number): Stored
       createdAt,
       expiresAt: deadlineOf(new Date(createdAt), 12).toISOString(),
       bytes: { pdf: 0, json: 0 },
+      pending: null,
     };
   });
 }

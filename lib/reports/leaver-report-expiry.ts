@@ -5,7 +5,7 @@ import type { JobSignals } from '../jobs/job-signals.js';
 import type { MunicipalityRegistry } from '../platform/municipalities.js';
 import { bulkWrite, deleted, deleteOperation } from '../usage/bulk.js';
 import { addDays, dayOf } from '../usage/retention-policy.js';
-import { blobNameOf, REPORT_FORMATS, type StoredLeaverReport } from './leaver-report-model.js';
+import { blobNameOf, blobNamesOf, CLOSED_AFTER_DAYS, REPORT_FORMATS, type StoredLeaverReport } from './leaver-report-model.js';
 import type { ReportBlobs } from './report-blobs.js';
 import type { DueWindow, ReportIndex } from './report-index.js';
 import { dueIfCreatedBefore, EXPIRY_LOOKAHEAD_MS } from './retention.js';
@@ -15,8 +15,6 @@ export const LEAVER_REPORT_EXPIRY_JOB = 'leaver-report-expiry';
 /** Reports one expire activity removes: bounds its duration; the orchestrator asks again while there is more. */
 const REPORTS_PER_BATCH = 1_000;
 const PAGE_SIZE = 100;
-/** Creation days the repair pass looks at once closed: two days old, so no generation run still writes to them. */
-const CLOSED_AFTER_DAYS = 2;
 /** Days one run compares at most (the first run, or after missed runs); older days are left to the sweep of due days. */
 const MAX_REPAIR_DAYS = 31;
 
@@ -140,22 +138,23 @@ export class LeaverReportExpiry {
     return finishJobRun(this.deps, { jobName: LEAVER_REPORT_EXPIRY_JOB, runId: input.runId, dryRun: input.dryRun, failures: input.failures, overdue: input.overdue, at: this.now() });
   }
 
-  /** One closed creation day: an entry missing a blob (or never finished) goes with what it has; blobs without an entry go. */
+  /** One closed creation day: an entry missing a blob (or never finished) goes with what it has; blobs of no entry's current version go. */
   private async reconcile(municipalityId: string, day: string): Promise<number> {
     const entries = await this.deps.index.createdOn(municipalityId, day);
     const blobs = await this.deps.blobs.onDay(municipalityId, day);
     const stored = new Set(blobs.map((blob) => blob.name));
-    const indexed = new Set(entries.map((entry) => entry.id));
+    // A pending version of a closed day is never published (the generator checks), so its blobs count as orphans.
+    const indexed = new Set(entries.map((entry) => entry.version));
     const broken = entries.filter((entry) => entry.state !== 'ready' || REPORT_FORMATS.some((format) => !stored.has(blobNameOf(entry, format))));
     let removed = await this.remove(municipalityId, broken);
-    removed += await this.deps.blobs.deleteAll(blobs.filter((blob) => !indexed.has(blob.reportId)).map((blob) => blob.name));
+    removed += await this.deps.blobs.deleteAll(blobs.filter((blob) => !indexed.has(blob.version)).map((blob) => blob.name));
     return removed;
   }
 
   /** Blobs, then index entries (bulk). Returns blobs and entries removed. */
   private async remove(municipalityId: string, reports: readonly StoredLeaverReport[]): Promise<number> {
     if (reports.length === 0) return 0;
-    const blobs = await this.deps.blobs.deleteAll(reports.flatMap((report) => REPORT_FORMATS.map((format) => blobNameOf(report, format))));
+    const blobs = await this.deps.blobs.deleteAll(reports.flatMap(blobNamesOf));
     await bulkWrite(this.deps.index.container, reports.map((report) => deleteOperation(report.id, municipalityId)), deleted);
     return blobs + reports.length;
   }

@@ -8,14 +8,17 @@ import {
   blobNameOf,
   CONTENT_TYPES,
   MAX_STUDENTS_PER_RUN,
+  REPORT_FORMATS,
   reportIdOf,
-  type RunWarning,
+  versionIdOf,
+  type ReportVersion,
   type StoredGenerationRun,
-  type StoredLeaverReport,
+  type StoredRunWarning,
 } from './leaver-report-model.js';
 import type { ReportBlobs } from './report-blobs.js';
 import { buildReportContent } from './report-content.js';
 import type { ReportIndex } from './report-index.js';
+import type { ReportVersions } from './report-versions.js';
 import { renderReportPdf } from './report-pdf.js';
 import { deadlineOf } from './retention.js';
 import { schoolYearContains, schoolYearDays } from './school-year.js';
@@ -36,17 +39,18 @@ export interface GenerationBatchInput extends GenerationInput {
 }
 export interface GenerationBatchResult {
   skipped: number;
-  warnings: RunWarning[];
+  warnings: StoredRunWarning[];
 }
 export interface GenerationFinishInput extends GenerationInput {
   skipped: number;
-  warnings: RunWarning[];
+  warnings: StoredRunWarning[];
   /** Batches whose retries ran out. */
   failedBatches: number;
 }
 
 export interface GeneratorDependencies {
   index: ReportIndex;
+  versions: ReportVersions;
   blobs: ReportBlobs;
   students: StudentStore;
   schools: SchoolStore;
@@ -56,8 +60,9 @@ export interface GeneratorDependencies {
 
 /**
  * The work of a generation run, one method per activity. Each step can be repeated: a
- * report's id comes from the run and the student, its creation time is the run's, so a
- * retry finds the index entry and overwrites the same two blobs.
+ * report's id comes from the student and the school year, its version from the run and the
+ * student, its creation time is the run's, so a retry finds its claim on the index entry and
+ * overwrites the same two blobs.
  */
 export class LeaverReportGenerator {
   constructor(private readonly deps: GeneratorDependencies) {}
@@ -101,6 +106,7 @@ export class LeaverReportGenerator {
     const now = this.deps.clock.now().toISOString();
     await this.deps.index.patchRun(input.municipalityId, input.runId, [
       { op: 'set', path: '/status', value: failed > 0 || input.failedBatches > 0 ? 'failed' : 'completed' },
+      { op: 'set', path: '/generated', value: generated },
       { op: 'set', path: '/skipped', value: input.skipped },
       { op: 'set', path: '/failed', value: failed },
       { op: 'set', path: '/warnings', value: input.warnings },
@@ -111,51 +117,48 @@ export class LeaverReportGenerator {
   }
 
   /**
-   * One report. The index entry comes first (state `writing`), the student is read after
-   * it: an erasure that tombstones the student later finds the entry and deletes the
+   * One report. The index entry is claimed first (see `ReportVersions`), the student is read
+   * after it: an erasure that tombstones the student later finds the entry and deletes the
    * blobs through it, and one that came earlier makes this read find nobody. Skipped when
    * the student is no longer a leaver of the school who left in the run's school year (or
-   * was erased).
+   * was erased), or when a newer request for the same student and year overtook this one.
    */
-  private async generate(run: StoredGenerationRun, school: StoredSchool, studentId: string): Promise<'skipped' | { warning?: RunWarning }> {
-    const { index, blobs } = this.deps;
-    const id = reportIdOf(run.id, studentId);
-    const existing = await index.find(run.municipalityId, id);
-    if (existing?.state === 'ready') {
-      // A retried batch: the report is made, the warning is worked out again.
-      const student = await this.deps.students.find(run.municipalityId, studentId);
-      return student ? warningOf(run, id, student.value) : {};
-    }
-    const entry: StoredLeaverReport = existing ?? {
-      id,
-      type: 'leaver-report',
-      municipalityId: run.municipalityId,
-      studentId,
-      schoolId: run.schoolId,
-      schoolYear: run.schoolYear,
+  private async generate(run: StoredGenerationRun, school: StoredSchool, studentId: string): Promise<'skipped' | { warning?: StoredRunWarning }> {
+    const { blobs, versions } = this.deps;
+    const { municipalityId } = run;
+    const id = reportIdOf(studentId, run.schoolYear);
+    const mine: ReportVersion = {
+      version: versionIdOf(run.id, studentId),
       runId: run.id,
-      state: 'writing',
+      schoolId: run.schoolId,
       createdAt: run.createdAt,
       expiresAt: deadlineOf(new Date(run.createdAt), run.retentionMonths).toISOString(),
-      bytes: null,
     };
-    if (!existing) await index.create(entry);
-    const student = await this.deps.students.find(run.municipalityId, studentId);
+    const claim = await versions.claim({ id, municipalityId, studentId, schoolYear: run.schoolYear }, mine);
+    if (claim === 'superseded') return 'skipped';
+    const student = await this.deps.students.find(municipalityId, studentId);
+    // A retried batch: the report is made, the warning is worked out again.
+    if (claim === 'published') return student ? warningOf(run, id, student.value) : {};
     if (!student || !leftInYear(student.value, run)) {
-      await index.delete(run.municipalityId, id);
+      await versions.withdraw(municipalityId, id, mine.version);
       return 'skipped';
     }
-    const records = await queryAll<StoredRecord>(this.deps.records, {}, [['municipalityId', run.municipalityId], ['studentId', studentId]]);
-    const content = buildReportContent({ reportId: id, schoolYear: run.schoolYear, createdAt: entry.createdAt, expiresAt: entry.expiresAt, student: student.value, school, records });
+    const records = await queryAll<StoredRecord>(this.deps.records, {}, [['municipalityId', municipalityId], ['studentId', studentId]]);
+    const content = buildReportContent({ reportId: id, schoolYear: run.schoolYear, createdAt: mine.createdAt, expiresAt: mine.expiresAt, student: student.value, school, records });
     const json = Buffer.from(JSON.stringify(content, null, 2), 'utf8');
     const pdf = await renderReportPdf(content);
-    const names = { pdf: blobNameOf(entry, 'pdf'), json: blobNameOf(entry, 'json') };
-    await blobs.upload(names.pdf, pdf, CONTENT_TYPES.pdf, { runid: run.id });
-    await blobs.upload(names.json, json, CONTENT_TYPES.json, { runid: run.id });
-    if (await index.markReady(run.municipalityId, id, { pdf: pdf.length, json: json.length })) return warningOf(run, id, student.value);
-    // The entry went while the blobs were written (the student's erasure): take them back.
-    await blobs.deleteAll([names.pdf, names.json]);
-    return 'skipped';
+    const names = REPORT_FORMATS.map((format) => blobNameOf({ ...mine, municipalityId }, format));
+    const [pdfName, jsonName] = names as [string, string];
+    await blobs.upload(pdfName, pdf, CONTENT_TYPES.pdf, { runid: run.id });
+    await blobs.upload(jsonName, json, CONTENT_TYPES.json, { runid: run.id });
+    const published = await versions.publish(municipalityId, id, mine.version, { pdf: pdf.length, json: json.length });
+    if (typeof published === 'string') {
+      // The entry went while the blobs were written (the student's erasure), or a newer request took it: take them back.
+      await blobs.deleteAll(names);
+      return 'skipped';
+    }
+    if (published.replaced) await blobs.deleteAll(REPORT_FORMATS.map((format) => blobNameOf({ ...published.replaced!, municipalityId }, format)));
+    return warningOf(run, id, student.value);
   }
 
   private async leaversOf(run: StoredGenerationRun): Promise<string[]> {
@@ -186,14 +189,6 @@ function leftInYear(student: StoredStudent, run: StoredGenerationRun): boolean {
   return student.status === 'leaver' && student.schoolId === run.schoolId && student.leftAt !== undefined && schoolYearContains(run.schoolYear, student.leftAt);
 }
 
-function warningOf(run: StoredGenerationRun, reportId: string, student: StoredStudent): { warning?: RunWarning } {
-  if (run.leaverYearLevels.includes(student.yearLevel)) return {};
-  return {
-    warning: {
-      reportId,
-      code: 'unusual-year-level',
-      yearLevel: student.yearLevel,
-      message: `The student left from year level ${student.yearLevel}, which is not one of the municipality's leaving year levels (${run.leaverYearLevels.join(', ')}); the report was made`,
-    },
-  };
+function warningOf(run: StoredGenerationRun, reportId: string, student: StoredStudent): { warning?: StoredRunWarning } {
+  return run.leaverYearLevels.includes(student.yearLevel) ? {} : { warning: { reportId, yearLevel: student.yearLevel } };
 }

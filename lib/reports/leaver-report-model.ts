@@ -10,6 +10,12 @@ export const CONTENT_TYPES: Record<ReportFormat, string> = {
   json: 'application/json; charset=utf-8',
 };
 
+/**
+ * A creation day is closed two days after it: no run still writes to it, so the repair pass
+ * may compare its blobs with the index, and a version made on it is no longer published.
+ */
+export const CLOSED_AFTER_DAYS = 2;
+
 /** Students one request may name; without names, every leaver of the school (up to the run limit). */
 export const MAX_LISTED_STUDENTS = 100;
 export const MAX_STUDENTS_PER_RUN = 2_000;
@@ -62,6 +68,9 @@ export const runWarningSchema = z.object({
 
 export type RunWarning = z.infer<typeof runWarningSchema>;
 
+/** What the run stores and its activities pass on: ids and numbers, the text comes when it is read. */
+export type StoredRunWarning = Pick<RunWarning, 'reportId' | 'yearLevel'>;
+
 export const generationRunSchema = z.object({
   id: z.string(),
   schoolId: z.string(),
@@ -81,24 +90,35 @@ export const generationRunSchema = z.object({
 
 export type GenerationRunView = z.infer<typeof generationRunSchema>;
 
+/** One generation of a student's report: the run that made it, and where its two blobs live. */
+export interface ReportVersion {
+  /** The blobs' base name; derived from run and student, so a retried activity writes the same blobs. */
+  version: string;
+  runId: string;
+  schoolId: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
 /**
- * A report's index entry in Cosmos (`reports`, partition `/municipalityId`). Ids and dates
- * only: the student's name and results live in the two blobs. `writing` until both blobs
- * are stored, so that an index entry exists before any blob does and erasure, expiry and
- * repair always find the blobs through it.
+ * A report's index entry in Cosmos (`reports`, partition `/municipalityId`): one per student
+ * and school year (the id says so), pointing at the version readers see. Ids and dates only:
+ * the student's name and results live in the two blobs. `writing` until the first version's
+ * blobs are stored, so that an index entry exists before any blob does and erasure, expiry
+ * and repair always find the blobs through it. A newer version is written beside the
+ * current one (`pending`) and replaces it in one conditional write, so a reader sees the old
+ * complete report or the new complete one.
  */
-export interface StoredLeaverReport {
+export interface StoredLeaverReport extends ReportVersion {
   id: string;
   type: 'leaver-report';
   municipalityId: string;
   studentId: string;
-  schoolId: string;
   schoolYear: string;
-  runId: string;
   state: 'writing' | 'ready';
-  createdAt: string;
-  expiresAt: string;
   bytes: { pdf: number; json: number } | null;
+  /** A newer version whose blobs are being written; null when none is. */
+  pending: ReportVersion | null;
 }
 
 /** One generation request: the selection, its progress and outcome. */
@@ -117,17 +137,25 @@ export interface StoredGenerationRun {
   leaverYearLevels: number[];
   status: (typeof RUN_STATUSES)[number];
   requested: number | null;
+  /** Reports made, fixed when the run finishes (a later run may replace them). */
+  generated: number | null;
   skipped: number;
   failed: number;
-  warnings: RunWarning[];
+  warnings: StoredRunWarning[];
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
 }
 
-/** `{municipalityId}/{creation day}/{reportId}.{pdf|json}`: per tenant, then by day for the expiry sweep and repair. */
-export function blobNameOf(report: { municipalityId: string; createdAt: string; id: string }, format: ReportFormat): string {
-  return `${dayFolderOf(report.municipalityId, report.createdAt.slice(0, 10))}${report.id}.${format}`;
+/** `{municipalityId}/{creation day}/{version}.{pdf|json}`: per tenant, then by day for the expiry sweep and repair. */
+export function blobNameOf(report: { municipalityId: string; createdAt: string; version: string }, format: ReportFormat): string {
+  return `${dayFolderOf(report.municipalityId, report.createdAt.slice(0, 10))}${report.version}.${format}`;
+}
+
+/** Every blob an entry points at: the current version's and a pending version's. */
+export function blobNamesOf(report: StoredLeaverReport): string[] {
+  const versions = report.pending ? [report, { ...report.pending, municipalityId: report.municipalityId }] : [report];
+  return versions.flatMap((version) => REPORT_FORMATS.map((format) => blobNameOf(version, format)));
 }
 
 export function dayFolderOf(municipalityId: string, day: string): string {
@@ -139,11 +167,21 @@ export function municipalityPrefixOf(municipalityId: string): string {
 }
 
 /**
- * One report per run and student, with an id derived from both: a retried activity finds
- * the report its earlier attempt began instead of starting a second one.
+ * One report per student and school year, with an id derived from both: the index cannot
+ * hold two, and a second request finds the first.
  */
-export function reportIdOf(runId: string, studentId: string): string {
-  const hex = createHash('sha256').update(`leaver-report:${runId}:${studentId}`).digest('hex');
+export function reportIdOf(studentId: string, schoolYear: string): string {
+  return uuidOf(`leaver-report:${studentId}:${schoolYear}`);
+}
+
+/** One version per run and student: a retried activity finds the version its earlier attempt began. */
+export function versionIdOf(runId: string, studentId: string): string {
+  return uuidOf(`leaver-report-version:${runId}:${studentId}`);
+}
+
+/** A UUID-shaped (version 8) digest, so ids look like every other id of the API. */
+function uuidOf(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex');
   const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }

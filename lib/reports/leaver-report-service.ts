@@ -80,6 +80,7 @@ export class LeaverReportService {
       leaverYearLevels: settings.leaverYearLevels,
       status: 'pending',
       requested: request.studentIds?.length ?? null,
+      generated: null,
       skipped: 0,
       failed: 0,
       warnings: [],
@@ -107,7 +108,8 @@ export class LeaverReportService {
       const state = await this.deps.scheduler.state(`${LEAVER_REPORT_FUNCTIONS.generation}:${run.id}`);
       if (state === 'failed') run = { ...run, status: 'failed' };
     }
-    const generated = await this.deps.index.countReady(municipalityId, runId);
+    // Fixed when the run finished: a later request for the same student and year replaces the report, not this count.
+    const generated = run.generated ?? (await this.deps.index.countReady(municipalityId, runId));
     return viewOfRun(run, generated);
   }
 
@@ -131,8 +133,16 @@ export class LeaverReportService {
   }
 
   async document(staff: StaffPrincipal, municipalityId: string, id: string, format: ReportFormat): Promise<ReportDocument> {
-    const { report } = await this.readable(staff, municipalityId, id);
-    const content = await this.deps.blobs.download(blobNameOf(report, format));
+    let { report } = await this.readable(staff, municipalityId, id);
+    let content = await this.deps.blobs.download(blobNameOf(report, format));
+    if (!content) {
+      // A newer version may have replaced this one (and its blobs) since the entry was read: the entry says where it is.
+      const again = await this.deps.index.find(municipalityId, id);
+      if (again?.state === 'ready' && again.version !== report.version) {
+        report = again;
+        content = await this.deps.blobs.download(blobNameOf(report, format));
+      }
+    }
     // A blob missing behind its index entry: the expiry job's repair removes the entry.
     if (!content) throw problems.notFound();
     return { content, contentType: CONTENT_TYPES[format], fileName: `avgangsrapport-${report.id}.${format}`, studentId: report.studentId };
@@ -211,7 +221,11 @@ function viewOfRun(run: StoredGenerationRun, generated: number): GenerationRunVi
     generated,
     skipped: run.skipped,
     failed: run.failed,
-    warnings: run.warnings,
+    warnings: run.warnings.map((warning) => ({
+      ...warning,
+      code: 'unusual-year-level' as const,
+      message: `The student left from year level ${warning.yearLevel}, which is not one of the municipality's leaving year levels (${run.leaverYearLevels.join(', ')}); the report was made`,
+    })),
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,
   };

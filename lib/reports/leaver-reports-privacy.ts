@@ -1,6 +1,6 @@
 import type { PrivacyProvider } from '../privacy/privacy-provider.js';
 import { bulkWrite, deleted, deleteOperation } from '../usage/bulk.js';
-import { blobNameOf, LEAVER_REPORT_BLOB_CONTAINER, REPORT_FORMATS } from './leaver-report-model.js';
+import { blobNamesOf, LEAVER_REPORT_BLOB_CONTAINER } from './leaver-report-model.js';
 import type { ReportBlobs } from './report-blobs.js';
 import type { ReportIndex } from './report-index.js';
 
@@ -44,7 +44,7 @@ export function leaverReportsPrivacyProvider(index: ReportIndex, blobs: ReportBl
         return runs.length;
       }
       const reports = await index.ofStudent(subject.municipalityId, subject.id);
-      await blobs.deleteAll(reports.flatMap((report) => REPORT_FORMATS.map((format) => blobNameOf(report, format))));
+      await blobs.deleteAll(reports.flatMap(blobNamesOf));
       await bulkWrite(index.container, reports.map((report) => deleteOperation(report.id, subject.municipalityId)), deleted);
       const runs = await index.runsListing(subject.municipalityId, subject.id);
       for (const run of runs) {

@@ -19,6 +19,7 @@ import { LeaverReportService } from './leaver-report-service.js';
 import { leaverReportsPrivacyProvider } from './leaver-reports-privacy.js';
 import { ReportBlobs } from './report-blobs.js';
 import { ReportIndex } from './report-index.js';
+import { ReportVersions } from './report-versions.js';
 
 /** P4 as the composition root wires it: the request path, the generation and expiry work, the privacy provider. */
 export interface LeaverReports extends LeaverReportWork {
@@ -55,7 +56,15 @@ export function createLeaverReports(context: LeaverReportContext): LeaverReports
       scheduler: context.scheduler,
       clock: context.clock,
     }),
-    generator: new LeaverReportGenerator({ index, blobs, students: context.students, schools: context.schools, records: context.containers.records, clock: context.clock }),
+    generator: new LeaverReportGenerator({
+      index,
+      versions: new ReportVersions(index, () => context.clock.now()),
+      blobs,
+      students: context.students,
+      schools: context.schools,
+      records: context.containers.records,
+      clock: context.clock,
+    }),
     expiry: new LeaverReportExpiry({
       index,
       blobs,

@@ -6,8 +6,8 @@ const DELETE_CONCURRENCY = 16;
 
 export interface StoredBlob {
   name: string;
-  /** The report id the blob belongs to (the name without folder and extension). */
-  reportId: string;
+  /** The report version the blob belongs to (the name without folder and extension). */
+  version: string;
   /** The run that wrote it (metadata), to leave a run that is still writing alone. */
   runId: string | undefined;
 }
@@ -16,7 +16,7 @@ const isStatus = (error: unknown, status: number) => (error as Partial<RestError
 
 /**
  * The report documents in Blob Storage (`leaver-reports`), named
- * `{municipalityId}/{creation day}/{reportId}.{pdf|json}`. Blob metadata holds ids only.
+ * `{municipalityId}/{creation day}/{version}.{pdf|json}`. Blob metadata holds ids only.
  */
 export class ReportBlobs {
   constructor(readonly container: ContainerClient) {}
@@ -82,7 +82,7 @@ export class ReportBlobs {
     const blobs: StoredBlob[] = [];
     for await (const blob of this.container.listBlobsFlat({ prefix, includeMetadata: true })) {
       const file = blob.name.slice(prefix.length);
-      blobs.push({ name: blob.name, reportId: file.replace(/\.[a-z]+$/, ''), runId: blob.metadata?.runid });
+      blobs.push({ name: blob.name, version: file.replace(/\.[a-z]+$/, ''), runId: blob.metadata?.runid });
     }
     return blobs;
   }

@@ -38,29 +38,33 @@ export class ReportIndex {
   }
 
   async find(municipalityId: string, id: string): Promise<StoredLeaverReport | undefined> {
-    return (await readTyped<StoredLeaverReport>(this.container, id, [['municipalityId', municipalityId]], 'leaver-report'))?.value;
+    return (await this.findVersioned(municipalityId, id))?.value;
   }
 
-  /** Marks an entry ready; false when it is gone (erased or expired while its blobs were written). */
-  async markReady(municipalityId: string, id: string, bytes: { pdf: number; json: number }): Promise<boolean> {
-    const operations: PatchOperation[] = [
-      { op: 'set', path: '/state', value: 'ready' },
-      { op: 'set', path: '/bytes', value: bytes },
-    ];
+  findVersioned(municipalityId: string, id: string): Promise<Versioned<StoredLeaverReport> | undefined> {
+    return readTyped<StoredLeaverReport>(this.container, id, [['municipalityId', municipalityId]], 'leaver-report');
+  }
+
+  /** Replaces an entry if it is still as read; false when it changed or went meanwhile (the caller reads again). */
+  async replaceIf(entry: StoredLeaverReport, etag: string): Promise<boolean> {
     try {
-      await this.container.item(id, municipalityId).patch(operations);
+      await this.container.item(entry.id, entry.municipalityId).replace(entry, { accessCondition: { type: 'IfMatch', condition: etag } });
       return true;
     } catch (error) {
-      if (isCosmosStatus(error, 404)) return false;
+      if (isCosmosStatus(error, 412) || isCosmosStatus(error, 404)) return false;
       throw error;
     }
   }
 
-  async delete(municipalityId: string, id: string): Promise<void> {
+  /** Deletes an entry if it is still as read; false when it changed meanwhile, true when it is gone. */
+  async deleteIf(municipalityId: string, id: string, etag: string): Promise<boolean> {
     try {
-      await this.container.item(id, municipalityId).delete();
+      await this.container.item(id, municipalityId).delete({ accessCondition: { type: 'IfMatch', condition: etag } });
+      return true;
     } catch (error) {
-      if (!isCosmosStatus(error, 404)) throw error;
+      if (isCosmosStatus(error, 404)) return true;
+      if (isCosmosStatus(error, 412)) return false;
+      throw error;
     }
   }
 
@@ -92,7 +96,7 @@ export class ReportIndex {
     return count ?? 0;
   }
 
-  /** Entries made on one day (UTC), for the repair pass. */
+  /** Entries whose current version was made on one day (UTC), for the repair pass. */
   createdOn(municipalityId: string, day: string): Promise<StoredLeaverReport[]> {
     return queryAll<StoredLeaverReport>(
       this.container,

@@ -36,12 +36,16 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => test.close());
 
-async function reportsOf(leavers: Leaver[], at: string): Promise<LeaverReportView[]> {
+/** A report as listed, with the version its blobs are named by (from the index). */
+type Report = LeaverReportView & { version: string };
+
+async function reportsOf(leavers: Leaver[], at: string): Promise<Report[]> {
   clock.set(at);
   await generate(test, world.home, world.actors.schoolAdmin.token, { schoolId: world.schools.own, schoolYear: '2030-2031', studentIds: leavers.map((leaver) => leaver.id) });
   const list = await test.request('GET', `${base}/leaver-reports?limit=100`, { token: world.actors.dataAdmin.token });
   const ids = new Set(leavers.map((leaver) => leaver.id));
-  return list.body.items.filter((report: LeaverReportView) => ids.has(report.studentId));
+  const versions = new Map((await indexEntries(test, world.home)).map((entry) => [entry.id, entry.version]));
+  return list.body.items.filter((report: LeaverReportView) => ids.has(report.studentId)).map((report: LeaverReportView) => ({ ...report, version: versions.get(report.id) as string }));
 }
 
 async function runJob(body: Record<string, unknown>) {
@@ -50,8 +54,8 @@ async function runJob(body: Record<string, unknown>) {
   return waitForRun(test, JOB, started.body.id);
 }
 
-const status = async (report: LeaverReportView) => (await test.request('GET', `${base}/leaver-reports/${report.id}`, { token: world.actors.dataAdmin.token })).status;
-const blobsOf = async (report: LeaverReportView) => (await blobNames(test, `${world.home}/`)).filter((name) => name.includes(report.id));
+const status = async (report: Report) => (await test.request('GET', `${base}/leaver-reports/${report.id}`, { token: world.actors.dataAdmin.token })).status;
+const blobsOf = async (report: Report) => (await blobNames(test, `${world.home}/`)).filter((name) => name.includes(report.version));
 
 async function setRetention(months: number): Promise<void> {
   const current = await test.request('GET', `${base}/settings`, { token: world.actors.dataAdmin.token });
@@ -64,29 +68,29 @@ async function setRetention(months: number): Promise<void> {
 }
 
 describe('leaver-report-expiry on a simulated clock (P4)', () => {
-  let first: LeaverReportView[];
+  let first: Report[];
 
   it('a report created on 20 Aug 2031 under 12 months is due by 20 Aug 2032; it answers 404 from that moment on, before any job', async () => {
     first = await reportsOf(await createLeavers(test, world, world.schools.own, [['Åse', 'Fjære'], ['Ørnulf', 'Bø']]), '2031-08-20T10:00:00.000Z');
     expect(first).toHaveLength(2);
     expect(first.map((report) => report.expiresAt)).toEqual(['2032-08-20T00:00:00.000Z', '2032-08-20T00:00:00.000Z']);
     clock.set('2032-08-19T23:59:59.999Z');
-    expect(await status(first[0] as LeaverReportView)).toBe(200);
+    expect(await status(first[0] as Report)).toBe(200);
     clock.set('2032-08-20T00:00:00.000Z');
-    expect(await status(first[0] as LeaverReportView)).toBe(404);
+    expect(await status(first[0] as Report)).toBe(404);
     expect((await test.request('GET', `${base}/leaver-reports?limit=100`, { token: world.actors.dataAdmin.token })).text).not.toContain(first[0]?.id);
-    expect(await blobsOf(first[0] as LeaverReportView)).toHaveLength(2);
+    expect(await blobsOf(first[0] as Report)).toHaveLength(2);
   });
 
   it('the job removes a report two days before its deadline, not a moment earlier (both sides of the boundary), blobs and index', async () => {
     clock.set('2032-08-17T12:00:00.000Z');
     const before = await runJob({ asOf: '2032-08-17T23:59:59.999Z' });
     expect(before).toMatchObject({ status: 'completed', processed: 0, remaining: 0, failures: 0 });
-    expect(await status(first[0] as LeaverReportView)).toBe(200);
+    expect(await status(first[0] as Report)).toBe(200);
 
     const dry = await runJob({ asOf: '2032-08-18T00:00:00.000Z', dryRun: true });
     expect(dry).toMatchObject({ status: 'completed', dryRun: true, processed: 0, remaining: 2 });
-    expect(await status(first[0] as LeaverReportView)).toBe(200);
+    expect(await status(first[0] as Report)).toBe(200);
 
     const due = await runJob({ asOf: '2032-08-18T00:00:00.000Z' });
     expect(due).toMatchObject({ status: 'completed', processed: 2, remaining: 0, records: 6, failures: 0, overdue: 0 });
@@ -106,17 +110,17 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
     const [old, young] = [await reportsOf(await createLeavers(test, world, world.schools.own, [['Åsa', 'Lie']]), '2032-09-01T10:00:00.000Z'),
       await reportsOf(await createLeavers(test, world, world.schools.own, [['Bård', 'Næss']]), '2032-12-10T10:00:00.000Z')];
     clock.set('2032-12-15T08:00:00.000Z');
-    expect(await status(old?.[0] as LeaverReportView)).toBe(200);
+    expect(await status(old?.[0] as Report)).toBe(200);
     await setRetention(3);
     try {
-      expect(await status(old?.[0] as LeaverReportView)).toBe(404);
+      expect(await status(old?.[0] as Report)).toBe(404);
       const youngView = await test.request('GET', `${base}/leaver-reports/${young?.[0]?.id}`, { token: world.actors.dataAdmin.token });
       expect(youngView.body.expiresAt).toBe('2033-03-10T00:00:00.000Z');
       const run = await runJob({ asOf: '2032-12-15T08:00:00.000Z' });
       expect(run).toMatchObject({ status: 'completed', processed: 1, failures: 0 });
-      expect(await blobsOf(old?.[0] as LeaverReportView)).toEqual([]);
-      expect(await blobsOf(young?.[0] as LeaverReportView)).toHaveLength(2);
-      expect(await status(young?.[0] as LeaverReportView)).toBe(200);
+      expect(await blobsOf(old?.[0] as Report)).toEqual([]);
+      expect(await blobsOf(young?.[0] as Report)).toHaveLength(2);
+      expect(await status(young?.[0] as Report)).toBe(200);
     } finally {
       await setRetention(12);
     }
@@ -125,14 +129,14 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
   it("erasing a student deletes their reports at once: index entries, both blobs, and nothing of them is left anywhere", async () => {
     const leavers = await createLeavers(test, world, world.schools.own, [['Kanarifugl', 'Rapportsen']]);
     const [report] = await reportsOf(leavers, '2033-01-05T10:00:00.000Z');
-    expect(await blobsOf(report as LeaverReportView)).toHaveLength(2);
+    expect(await blobsOf(report as Report)).toHaveLength(2);
     const erased = await test.request('DELETE', `${base}/students/${leavers[0]?.id}?instructionReference=SAK-2033/7`, { token: world.actors.dataAdmin.token });
     expect(erased.status).toBe(202);
-    expect(await status(report as LeaverReportView)).toBe(404);
+    expect(await status(report as Report)).toBe(404);
     await erasuresSettled(test);
     const erasure = await test.request('GET', `${base}/erasures/${erased.body.id}`, { token: world.actors.dataAdmin.token });
     expect(erasure.body).toMatchObject({ status: 'completed', counts: { failed: 0 } });
-    expect(await blobsOf(report as LeaverReportView)).toEqual([]);
+    expect(await blobsOf(report as Report)).toEqual([]);
     expect((await indexEntries(test, world.home)).filter((entry) => entry.id === report?.id)).toEqual([]);
     expect(await findAnywhere(test.app.services, [leavers[0]?.id as string, 'Kanarifugl', 'Rapportsen'])).toEqual([]);
   });
@@ -140,7 +144,7 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
   it('repair: an index entry without its blob and a blob without its index entry are both removed by the next run; a sound report stays', async () => {
     const leavers = await createLeavers(test, world, world.schools.own, [['Mette', 'Uten-Blob'], ['Nils', 'Uten-Indeks'], ['Olga', 'Hel']]);
     const reports = await reportsOf(leavers, '2033-01-10T10:00:00.000Z');
-    const [a, b, c] = leavers.map((leaver) => reports.find((report) => report.studentId === leaver.id)) as [LeaverReportView, LeaverReportView, LeaverReportView];
+    const [a, b, c] = leavers.map((leaver) => reports.find((report) => report.studentId === leaver.id)) as [Report, Report, Report];
     const container = test.app.services.blob.getContainerClient(LEAVER_REPORT_BLOB_CONTAINER);
     await container.getBlobClient(blobNameOf({ ...a, municipalityId: world.home }, 'pdf')).delete();
     await test.app.services.cosmos.containers.reports.item(b.id, world.home).delete();
