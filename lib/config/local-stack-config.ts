@@ -58,6 +58,23 @@ export interface LocalStackSettings {
   blobEndpoint: string | undefined;
 }
 
+/** The local stack's own settings alone (for the tools that talk to a running stack: `npm run job`). */
+export function localStackSettings(env: Environment): LocalStackSettings {
+  const stack = localStackSchema.safeParse(env);
+  if (!stack.success) throw new ConfigError(problemLines(stack.error));
+  return settingsOf(stack.data);
+}
+
+function settingsOf(data: z.infer<typeof localStackSchema>): LocalStackSettings {
+  return {
+    port: data.PORT,
+    cosmosEmulatorPort: data.COSMOS_EMULATOR_PORT,
+    azuritePort: data.AZURITE_PORT,
+    cosmosEndpoint: data.COSMOS_ENDPOINT,
+    blobEndpoint: data.BLOB_ENDPOINT,
+  };
+}
+
 /**
  * Checks the whole environment of `npm start` before any emulator starts: the local stack's
  * own settings and, through `appEnvironment` (how the stack will configure the app), every
@@ -70,13 +87,7 @@ export function loadLocalStackConfig(
   const stack = localStackSchema.safeParse(env);
   const problems = stack.success ? [] : problemLines(stack.error);
   const settings: LocalStackSettings = stack.success
-    ? {
-      port: stack.data.PORT,
-      cosmosEmulatorPort: stack.data.COSMOS_EMULATOR_PORT,
-      azuritePort: stack.data.AZURITE_PORT,
-      cosmosEndpoint: stack.data.COSMOS_ENDPOINT,
-      blobEndpoint: stack.data.BLOB_ENDPOINT,
-    }
+    ? settingsOf(stack.data)
     : { port: 7071, cosmosEmulatorPort: 8081, azuritePort: 10000, cosmosEndpoint: undefined, blobEndpoint: undefined };
   let app: AppConfig | undefined;
   try {
