@@ -7,7 +7,7 @@ import { rosterImportRequestSchema, rosterImportSchema, rosterUploadSchema } fro
 
 /** The directory's admins: a file never grants what they could not grant by hand (docs/role-model.md). */
 const IMPORTERS = { kind: 'roles', roles: ['data-admin', 'municipality-admin'] } as const;
-const runParams = tenantParams.extend({ importId: z.uuid() });
+const runParams = tenantParams.extend({ runId: z.uuid() });
 const location = (municipalityId: string, id: string) => `/api/municipalities/${municipalityId}/roster-imports/${id}`;
 
 export const rosterImportRoutes: AnyRoute[] = [
@@ -53,7 +53,7 @@ export const rosterImportRoutes: AnyRoute[] = [
   defineRoute({
     name: 'resume-roster-import',
     method: 'POST',
-    path: '/municipalities/{municipalityId}/roster-imports/{importId}/resume',
+    path: '/municipalities/{municipalityId}/roster-imports/{runId}/resume',
     summary: 'Resume a failed import where it stopped',
     tag: 'roster-import',
     access: IMPORTERS,
@@ -65,14 +65,14 @@ export const rosterImportRoutes: AnyRoute[] = [
     audit: { action: 'update', resource: 'roster-import', targets: (_request, run) => [run.id] },
     uses: ['rosterImports'],
     handler: async ({ params }, services) => {
-      const run = await services.rosterImports.resume(params.municipalityId, params.importId);
+      const run = await services.rosterImports.resume(params.municipalityId, params.runId);
       return { status: 202, body: run, headers: { Location: location(params.municipalityId, run.id) } };
     },
   }),
   defineRoute({
     name: 'get-roster-import',
     method: 'GET',
-    path: '/municipalities/{municipalityId}/roster-imports/{importId}',
+    path: '/municipalities/{municipalityId}/roster-imports/{runId}',
     summary: 'Progress and result of an import: per file rows read, created, updated, unchanged, leavers, closed, rejected; the rejected rows and the diff',
     tag: 'roster-import',
     access: IMPORTERS,
@@ -80,7 +80,7 @@ export const rosterImportRoutes: AnyRoute[] = [
     response: rosterImportSchema,
     successStatus: 200,
     uses: ['rosterImports'],
-    handler: async ({ params }, services) => ({ status: 200, body: await services.rosterImports.get(params.municipalityId, params.importId) }),
+    handler: async ({ params }, services) => ({ status: 200, body: await services.rosterImports.get(params.municipalityId, params.runId) }),
   }),
   defineRoute({
     name: 'list-roster-imports',
