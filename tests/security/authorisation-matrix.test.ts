@@ -319,6 +319,16 @@ const FIXTURES: Record<string, Fixture> = {
   'list-leaver-reports': { variants: HOME_AND_FOREIGN, expect: () => 200 },
   'get-leaver-report': { variants: HOME_AND_FOREIGN, expect: () => 404 },
   'get-leaver-report-document': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  // Roster import: municipality and data admins. The blob was never uploaded, so a start that passes authorisation is 400.
+  'create-roster-upload': { variants: HOME_AND_FOREIGN, expect: () => 201 },
+  'start-roster-import': {
+    variants: HOME_AND_FOREIGN,
+    body: (world, v) => ({ blob: `${v.place === 'home' ? world.home : world.foreign}/uploads/${randomUUID()}.zip`, mode: 'bulk' }),
+    expect: () => 400,
+  },
+  'resume-roster-import': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  'get-roster-import': { variants: HOME_AND_FOREIGN, expect: () => 404 },
+  'list-roster-imports': { variants: HOME_AND_FOREIGN, expect: () => 200 },
 };
 
 type MatrixWorld = SchoolWorld & { foreignGroup: string; complaintId: string; supportRequestId: string };
