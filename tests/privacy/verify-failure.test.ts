@@ -92,6 +92,18 @@ const PLANTERS: Record<string, Partial<Record<SubjectType, Planter>>> = {
       for (const entry of resources) await container('ledger').item(entry.id, entry.pk).delete();
     },
   },
+  // A roster file left in storage after the erase looked, and an import run naming the admin who started it.
+  'roster-import': {
+    student: async ({ subject }) => {
+      const name = `${subject.municipalityId}/uploads/${randomUUID()}.zip`;
+      await test.app.services.blob.getContainerClient('roster-uploads').getBlockBlobClient(name).upload('roster', 6);
+    },
+    user: async ({ subject }) => {
+      await container('directory').items.create({
+        id: randomUUID(), type: 'roster-import', municipalityId: subject.municipalityId, requestedBy: subject.id, status: 'completed', createdAt: new Date().toISOString(),
+      });
+    },
+  },
   // A report or a run written after the erase looked (the report pipeline is another module's test subject).
   'leaver-reports': {
     student: async ({ subject }) => {
