@@ -15,6 +15,7 @@ import { jobsFeature } from './jobs/jobs-feature.js';
 import { municipalitiesFeature } from './platform/municipalities-feature.js';
 import { recordsFeature } from './records/records-feature.js';
 import { leaverReportsFeature } from './reports/leaver-reports-feature.js';
+import { rosterImportFeature } from './roster-import/roster-import-feature.js';
 import { sessionsFeature } from './sessions/sessions-feature.js';
 import { usageFeature } from './usage/usage-feature.js';
 
@@ -41,5 +42,6 @@ export const FEATURES: readonly Feature[] = [
   disclosuresFeature,
   exportsFeature,
   erasureFeature,
+  rosterImportFeature,
   analyticsFeature,
 ];
