@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config/config.js';
 import { createCosmosHandle, ensureDatabase, type CosmosHandle } from '../lib/data/cosmos.js';
-import { classifyCosmosRequest, OperationCounter, OPERATION_KINDS, type OperationCounts } from '../lib/data/operation-counter.js';
+import { classifyCosmosRequest, CountingOperations, OPERATION_KINDS, type OperationCounter, type OperationCounts } from '../lib/data/operation-counter.js';
 import { RequestDeadlines } from '../lib/data/request-deadline.js';
 import { JobRunStore } from '../lib/jobs/job-runs.js';
 import { JobService } from '../lib/jobs/job-service.js';
@@ -101,7 +101,7 @@ function benchConfig(endpoint: string, database: string) {
 }
 
 function cosmosFor(endpoint: string, database: string): CosmosHandle {
-  return createCosmosHandle(benchConfig(endpoint, database), new OperationCounter(), () => {
+  return createCosmosHandle(benchConfig(endpoint, database), new CountingOperations(), () => {
     throw new Error('no managed identity locally');
   }, new RequestDeadlines());
 }
@@ -179,7 +179,7 @@ function countingContainers(endpoint: string, database: string, operations: Oper
 /** One run of the real orchestrator on the local driver over a seeded database; prints the figures as JSON. */
 async function runJobOnly(input: JobOnlyInput): Promise<JobOnlyResult> {
   const config = benchConfig(input.endpoint, input.database);
-  const counter = new OperationCounter();
+  const counter = new CountingOperations();
   const resent = { count: 0 };
   const cosmos = { containers: countingContainers(input.endpoint, input.database, counter, resent) };
   const clock = { now: () => DELETED_AT };

@@ -5,7 +5,7 @@ import type { Feature, Platform, SharedServices } from './app/feature.js';
 import type { AppConfig, OidcIssuerConfig } from './config/config.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertCosmosResidency, createCosmosHandle, ensureDatabase } from './data/cosmos.js';
-import { OperationCounter } from './data/operation-counter.js';
+import { CountingOperations, uncountedOperations } from './data/operation-counter.js';
 import { RequestDeadlines } from './data/request-deadline.js';
 import { FEATURES } from './features.js';
 import type { EmailSender } from './governance/email/email-sender.js';
@@ -55,7 +55,8 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const logger = options.logger ?? createLogger();
   // Before the Azure SDK clients, so their dependency spans reach the telemetry pipeline.
   const telemetry = await createTelemetry(config, logger, options.telemetryIngestion);
-  const operations = new OperationCounter();
+  // Counted only where the counts are read: local mode's header (tests, benchmarks).
+  const operations = config.mode === 'local' ? new CountingOperations() : uncountedOperations;
   const credential = await managedIdentity(config);
   const built: Partial<Services> = {};
   let ready: (services: Services) => void = () => undefined;

@@ -13,11 +13,23 @@ export function emptyCounts(): OperationCounts {
   return { 'point-read': 0, 'partition-query': 0, 'cross-partition-query': 0, write: 0, 'guard-write': 0, metadata: 0 };
 }
 
+/** What counts Cosmos DB network requests by kind: per process and per scope (one HTTP request, one job batch). */
+export interface OperationCounter {
+  record(kind: OperationKind): void;
+  /**
+   * Runs `work` and returns what it did together with the operations it made; `counts`, when
+   * given, is filled as it goes, so the operations of work that throws are known too.
+   */
+  measure<T>(work: () => Promise<T>, counts?: OperationCounts): Promise<{ result: T; counts: OperationCounts }>;
+  snapshot(): OperationCounts;
+}
+
 /**
- * Counts Cosmos DB network requests by kind, per process and per scope (one HTTP request,
- * one job batch), so that tests and benchmarks can assert how many round trips a route costs.
+ * Counts, so that tests and benchmarks can assert how many round trips a route costs (the
+ * `x-engage-cosmos-operations` header of local mode). The composition root uses it where
+ * the counts are read; its async context per request is not free.
  */
-export class OperationCounter {
+export class CountingOperations implements OperationCounter {
   readonly total: OperationCounts = emptyCounts();
   private readonly scopes = new AsyncLocalStorage<OperationCounts>();
 
@@ -27,10 +39,6 @@ export class OperationCounter {
     if (scoped) scoped[kind] += 1;
   }
 
-  /**
-   * Runs `work` and returns what it did together with the operations it made; `counts`, when
-   * given, is filled as it goes, so the operations of work that throws are known too.
-   */
   async measure<T>(work: () => Promise<T>, counts: OperationCounts = emptyCounts()): Promise<{ result: T; counts: OperationCounts }> {
     const result = await this.scopes.run(counts, work);
     return { result, counts };
@@ -40,6 +48,13 @@ export class OperationCounter {
     return { ...this.total };
   }
 }
+
+/** Where nobody reads the counts (Azure): nothing is counted and no context is kept per request. */
+export const uncountedOperations: OperationCounter = {
+  record: () => undefined,
+  measure: async (work, counts = emptyCounts()) => ({ result: await work(), counts }),
+  snapshot: emptyCounts,
+};
 
 export function formatCounts(counts: OperationCounts): string {
   return OPERATION_KINDS.filter((kind) => kind !== 'metadata')
