@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
@@ -5,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
+import { bulkWrite, BULK_CHUNK, created, createOperation } from '../usage/bulk.js';
 
 export const AUDIT_ACTIONS = ['read', 'list', 'create', 'update', 'delete'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -37,18 +39,37 @@ export interface AuditEvent {
 
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM');
 
+/** An entry waiting to be written, and the request waiting for it. */
+interface Waiting {
+  entry: StoredAuditEntry;
+  durable: () => void;
+  failed: (error: unknown) => void;
+  /** The async context of the request that made it (its deadline, its operation count). */
+  inContext: <R>(work: () => R) => R;
+}
+
 /**
  * Who read or changed what: ids and actions only, never personal data. Partitioned by
  * municipality and month so no logical partition grows without bound.
+ *
+ * Group commit: `record` resolves once the entry is stored, and the dispatcher answers only
+ * then. While one write is on its way, the entries of the requests that arrive meanwhile
+ * wait and go together in the next write (one bulk call), so concurrent requests share a
+ * round trip instead of queueing behind one write each. An idle log writes at once: a lone
+ * request waits for nothing but its own entry. A write runs in the context of its first
+ * request (that request's deadline cuts it, and its operation count shows it).
  */
 export class AuditLog {
+  private waiting: Waiting[] = [];
+  private writing = false;
+
   constructor(
     private readonly audit: Container,
     private readonly clock: Clock,
     private readonly continuations: ContinuationSealer,
   ) {}
 
-  async record(event: AuditEvent): Promise<void> {
+  record(event: AuditEvent): Promise<void> {
     const at = this.clock.now().toISOString();
     const entry: StoredAuditEntry = {
       id: randomUUID(),
@@ -61,7 +82,33 @@ export class AuditLog {
       resourceType: event.resourceType,
       targetIds: [...new Set(event.targetIds)],
     };
-    await this.audit.items.create(entry);
+    return new Promise<void>((durable, failed) => {
+      this.waiting.push({ entry, durable, failed, inContext: AsyncLocalStorage.snapshot() });
+      if (!this.writing) void this.writeWaiting();
+    });
+  }
+
+  private async writeWaiting(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0, BULK_CHUNK);
+      try {
+        await (group[0] as Waiting).inContext(() => this.write(group.map((waiting) => waiting.entry)));
+        for (const waiting of group) waiting.durable();
+      } catch (error) {
+        for (const waiting of group) waiting.failed(error);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** One entry is one point create (cheaper than a bulk of one); more go as one bulk call. */
+  private async write(entries: readonly StoredAuditEntry[]): Promise<void> {
+    if (entries.length === 1) {
+      await this.audit.items.create(entries[0] as StoredAuditEntry);
+      return;
+    }
+    await bulkWrite(this.audit, entries.map((entry) => createOperation(entry, [entry.municipalityId, entry.month])), created);
   }
 
   list(municipalityId: string, month: string | undefined, filter: { targetId?: string | undefined; actorRole?: string }, page: PageRequest): Promise<Page<AuditEntry>> {

@@ -73,7 +73,7 @@ export const studentRoutes: AnyRoute[] = [
     params: studentParams,
     response: studentSchema,
     successStatus: 200,
-    audit: { action: 'read', resource: 'student', targets: ({ params }) => [params.studentId] },
+    audit: { action: 'read', resource: 'student', targets: ({ params }) => [params.studentId], attempts: true },
     uses: ['studentGate'],
     handler: async ({ params, principal }, services) => {
       const staff = staffOf(principal);

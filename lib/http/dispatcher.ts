@@ -20,6 +20,8 @@ import { isRaw, type AnyRoute, type RouteRequest, type RouteResult } from './rou
 import { parseOrThrow } from './validation.js';
 
 const JSON_MEDIA_TYPES = ['application/json', 'application/merge-patch+json'];
+/** What a route without declared params or query accepts: nothing. Built once (a zod object per request showed in profiles). */
+const NO_FIELDS = z.strictObject({});
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 export const TENANT_PARAM = 'municipalityId';
@@ -47,7 +49,7 @@ export async function dispatch(route: AnyRoute, request: HttpRequest, options: D
       ready.operations.measure(() => run(route, request, ready, requestId, known), counts),
     );
     // Here, not per route result: a replayed response (an idempotent repeat) gets them too.
-    response = { ...result, headers: { ...COMMON_HEADERS, 'x-request-id': requestId, ...(result.headers as Record<string, string>) } };
+    response = { ...result, headers: Object.assign({ ...COMMON_HEADERS, 'x-request-id': requestId }, result.headers) };
   } catch (error) {
     response = problemResponse(toProblem(error, requestId, route, services), requestId);
   }
@@ -76,17 +78,27 @@ interface Caller {
 async function run(route: AnyRoute, request: HttpRequest, services: Services, requestId: string, caller: Caller): Promise<HttpResponseInit> {
   const principal = route.access.kind === 'public' ? undefined : await authenticate(route, request, services, chosenMunicipality(route, request));
   caller.principal = principal;
-  const params = parseOrThrow('params', route.params ?? z.strictObject({}), { ...request.params });
+  const params = parseOrThrow('params', route.params ?? NO_FIELDS, { ...request.params });
   if (principal) authorise(route, principal, params as Record<string, unknown>);
-  const query = parseOrThrow('query', route.query ?? z.strictObject({}), queryObject(request));
+  const query = parseOrThrow('query', route.query ?? NO_FIELDS, queryObject(request));
   const body = METHODS_WITH_BODY.has(route.method) && route.body ? await readBody(route, request, services) : undefined;
   if (route.requiresIfMatch && !request.headers.get('if-match')) throw problems.preconditionRequired();
   const routeRequest = { params, query, body, principal, headers: request.headers, client: caller.client, requestId };
   const guardedAs = callerKey(principal, caller.client);
   const execute = async () => {
     const limits = route.rateLimits ? await services.rateLimits.consume(route.rateLimits, guardedAs) : {};
-    const result = await route.handler(routeRequest, services);
-    if (route.audit && principal) await recordAudit(route, routeRequest, result, principal, services);
+    const attempt = route.audit?.attempts && principal ? recordAudit(route, routeRequest, undefined, principal, services) : undefined;
+    // Awaited below on every path; this only keeps a failed write from being reported as unhandled meanwhile.
+    attempt?.catch(() => undefined);
+    let result: RouteResult<unknown>;
+    try {
+      result = await route.handler(routeRequest, services);
+    } catch (error) {
+      await attempt;
+      throw error;
+    }
+    if (attempt) await attempt;
+    else if (route.audit && principal) await recordAudit(route, routeRequest, result, principal, services);
     return { response: toResponse(route, result, limits), result };
   };
   const key = idempotencyKeyOf(route, request);
@@ -95,13 +107,16 @@ async function run(route: AnyRoute, request: HttpRequest, services: Services, re
   return runOnce({ store: services.idempotency, deadlines: services.deadlines, caller: guardedAs, key, fingerprint }, execute);
 }
 
-/** The declared audit entry of a success, written before the caller gets the answer. */
-async function recordAudit(route: AnyRoute, request: RouteRequest<Record<string, unknown>, unknown, unknown>, result: RouteResult<unknown>, principal: Principal, services: Services): Promise<void> {
+/**
+ * The declared audit entry of a success (or, for a route that audits attempts, of the
+ * attempt: no result yet), durable before the caller gets the answer.
+ */
+async function recordAudit(route: AnyRoute, request: RouteRequest<Record<string, unknown>, unknown, unknown>, result: RouteResult<unknown> | undefined, principal: Principal, services: Services): Promise<void> {
   const audit = route.audit as NonNullable<AnyRoute['audit']>;
   const actor = auditActor(principal, services.config.privacyDigestKey);
   if (!actor) return;
-  const response = isRaw(result) ? undefined : result.body;
-  const targets = result.auditTargets ?? audit.targets?.(request as never, response) ?? [];
+  const response = result === undefined || isRaw(result) ? undefined : result.body;
+  const targets = result?.auditTargets ?? audit.targets?.(request as never, response) ?? [];
   if (audit.action === 'list' && targets.length === 0) return;
   const municipalityId = audit.municipality?.(request as never, response) ?? String(request.params[TENANT_PARAM]);
   await services.audit.record({ municipalityId, ...actor, action: audit.action, resourceType: audit.resource, targetIds: targets });
@@ -209,20 +224,17 @@ const COMMON_HEADERS: Record<string, string> = {
 };
 
 function toResponse(route: AnyRoute, result: RouteResult<unknown>, extraHeaders: Record<string, string>): HttpResponseInit {
-  const headers: Record<string, string> = { ...extraHeaders, ...(result.headers ?? {}) };
+  const headers: Record<string, string> = Object.assign(extraHeaders, result.headers);
   if (isRaw(result)) {
-    return { status: result.status, headers: { ...headers, 'Content-Type': result.contentType }, body: result.raw };
+    headers['Content-Type'] = result.contentType;
+    return { status: result.status, headers, body: result.raw };
   }
   const cookies = result.cookies ? { cookies: result.cookies } : {};
   if (result.body === undefined) return { status: result.status, headers, ...cookies };
   // Parsing through the response schema strips anything the schema does not list.
   const body = route.response ? route.response.parse(result.body) : result.body;
-  return {
-    status: result.status,
-    headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8' },
-    body: JSON.stringify(body),
-    ...cookies,
-  };
+  headers['Content-Type'] = 'application/json; charset=utf-8';
+  return { status: result.status, headers, body: JSON.stringify(body), ...cookies };
 }
 
 function toProblem(error: unknown, requestId: string, route: AnyRoute, services: Services | undefined): HttpProblem {
@@ -266,6 +278,7 @@ export function problemResponse(problem: HttpProblem, requestId: string): HttpRe
   };
 }
 
+/** The dispatcher made `response.headers` (a plain object) itself: adding to it copies nothing. */
 function withHeader(response: HttpResponseInit, name: string, value: string): void {
-  response.headers = { ...(response.headers as Record<string, string>), [name]: value };
+  (response.headers as Record<string, string>)[name] = value;
 }

@@ -66,6 +66,14 @@ export interface AuditDeclaration<P, Q, B, R> {
   targets?: (request: RouteRequest<P, Q, B>, response: R) => readonly string[];
   /** The municipality whose log gets the entry; default the one in the path. */
   municipality?: (request: RouteRequest<P, Q, B>, response: R) => string;
+  /**
+   * A read audited as an attempt: its `targets` and `municipality` come from the request
+   * alone (they get no response), so the entry is written while the handler reads, and an
+   * attempt the handler answers 404 (not there, or not visible to the caller) is audited too.
+   * The answer still waits for the entry. Refusals before the handler (token, tenant, role,
+   * input) write none.
+   */
+  attempts?: true;
 }
 
 export interface RouteDefinition<

@@ -71,7 +71,7 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       params: recordParams,
       response: schema,
       successStatus: 200,
-      audit: { action: 'read', resource: kind, targets: ({ params }) => [params.studentId, params.recordId] },
+      audit: { action: 'read', resource: kind, targets: ({ params }) => [params.studentId, params.recordId], attempts: true },
       uses: ['records', 'studentGate'],
       handler: async ({ params, principal }, services) => {
         const staff = staffOf(principal);

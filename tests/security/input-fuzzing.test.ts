@@ -94,8 +94,11 @@ describe('input fuzzing (fast-check, from the zod schemas)', () => {
         expect(cosmosOperations(response)['cross-partition-query'] ?? 0, `${where} made a cross-partition query`).toBe(0);
         if (response.status >= 400) expect(response.headers.get('content-type'), where).toMatch(/^application\/problem\+json/);
         // A refusal for the caller's mistake changes nothing (a 503 may come after writes: its outcome is what a retry settles).
+        // The one exception: a read audited as an attempt that the handler answers 404 leaves its audit entry
+        // (lib/http/route.ts); a 404 before the handler (another tenant) leaves none.
         if (response.status >= 400 && response.status < 500) {
-          expect(cosmosOperations(response).write ?? 0, `${where} wrote although refused with ${response.status}: ${response.text.slice(0, 200)}`).toBe(0);
+          const auditedAttempt = response.status === 404 && route.audit?.attempts === true ? 1 : 0;
+          expect(cosmosOperations(response).write ?? 0, `${where} wrote although refused with ${response.status}: ${response.text.slice(0, 200)}`).toBeLessThanOrEqual(auditedAttempt);
         }
       }),
       { numRuns: RUNS_PER_ROUTE },

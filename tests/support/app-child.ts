@@ -4,6 +4,7 @@
 import { writeSync } from 'node:fs';
 import type { PluginConfig } from '@azure/cosmos';
 import type { ActivityHandler } from 'durable-functions';
+import { classifyCosmosRequest } from '../../lib/data/operation-counter.js';
 import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
 import type { DevIssuerKeys } from '../../local/dev-issuer.js';
 import { startLocalApp } from '../../local/local-app.js';
@@ -13,7 +14,9 @@ export type KillPoint =
   | { at: 'bulk-delete'; partitionIncludes: string }
   | { at: 'tombstone'; call: number }
   | { at: 'erasure-schedule' }
-  | { at: 'provider-erase'; provider: string };
+  | { at: 'provider-erase'; provider: string }
+  /** As the `call`-th write to the audit container (one entry, or a group commit's bulk) goes out; each one held `delayMs` first (a slow write). */
+  | { at: 'audit-write'; call: number; delayMs: number };
 
 const kill = process.env.ENGAGE_TEST_KILL ? (JSON.parse(process.env.ENGAGE_TEST_KILL) as KillPoint) : undefined;
 
@@ -31,9 +34,15 @@ const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler =
     : handler;
 
 let tombstones = 0;
+let auditWrites = 0;
 const killOnRequest: PluginConfig = {
   on: 'request',
   plugin: async (context, diagnostics, next) => {
+    if (kill?.at === 'audit-write' && classifyCosmosRequest(context as Parameters<typeof classifyCosmosRequest>[0]) === 'write' && /\/colls\/audit(\/|$)/.test(String((context as { path?: unknown }).path))) {
+      const call = (auditWrites += 1);
+      await new Promise((resolve) => setTimeout(resolve, kill.delayMs));
+      if (call === kill.call) die(`audit-write #${call}`);
+    }
     // A tombstone is the patch that sets a subject's erasureId.
     const { operationType, body: patch } = context as { operationType?: string; body?: unknown };
     if (kill?.at === 'tombstone' && operationType === 'patch' && JSON.stringify(patch).includes('/erasureId') && (tombstones += 1) === kill.call) {
@@ -57,7 +66,7 @@ const app = await startLocalApp({
   port: 0,
   env: process.env,
   jobRuntime: localDriverRuntime({ wrapActivity }),
-  ...(kill?.at === 'bulk-delete' || kill?.at === 'tombstone' ? { cosmosPlugins: [killOnRequest] } : {}),
+  ...(kill?.at === 'bulk-delete' || kill?.at === 'tombstone' || kill?.at === 'audit-write' ? { cosmosPlugins: [killOnRequest] } : {}),
 });
 
 if (kill?.at === 'erasure-schedule') {
