@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMPLAINT_RETENTION_MONTHS, SUPPORT_RETENTION_MONTHS } from '../governance/retention-policy.js';
 import { isEuEeaRegion } from './eu-regions.js';
 import {
   DEFAULT_ANONYMISATION_DELAY_DAYS,
@@ -120,6 +121,9 @@ const envSchema = z
     USAGE_ANONYMISATION_BATCH_RECORDS: z.coerce.number().int().min(1).max(5_000).default(1_000),
     // An erasure not completed this long after it was accepted is overdue: flagged on its record and alerted.
     ERASURE_OVERDUE_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(24),
+    // Support threads and closed complaints are deleted this many months on (lib/governance/retention-policy.ts).
+    SUPPORT_RETENTION_MONTHS: z.coerce.number().int().min(SUPPORT_RETENTION_MONTHS.min).max(SUPPORT_RETENTION_MONTHS.max).default(SUPPORT_RETENTION_MONTHS.default),
+    COMPLAINT_RETENTION_MONTHS: z.coerce.number().int().min(COMPLAINT_RETENTION_MONTHS.min).max(COMPLAINT_RETENTION_MONTHS.max).default(COMPLAINT_RETENTION_MONTHS.default),
     // A request's database calls are cut after this long and it answers 503: a stalled database must not hold callers.
     // How many X-Forwarded-For hops at the end are our own proxies: 1 behind the API Management gateway (lib/usage/client-info.ts).
     TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(3).default(0),
@@ -178,6 +182,8 @@ export interface AppConfig {
   appInsightsAuthentication: { clientId: string | undefined } | undefined;
   usage: { anonymisationDelayDays: number; platformLogRetentionDays: number; recordsPerBatch: number };
   erasure: { overdueAfterHours: number };
+  /** Months a support thread is kept after its last message, and a complaint after it closed. */
+  retention: { supportThreadMonths: number; complaintMonths: number };
   requestDeadlineMs: number;
   trustedProxyHops: number;
   /** Per-name overrides of the rate limits the routes declare (lib/rate-limit/rate-limit-policy.ts). */
@@ -234,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recordsPerBatch: e.USAGE_ANONYMISATION_BATCH_RECORDS,
     },
     erasure: { overdueAfterHours: e.ERASURE_OVERDUE_HOURS },
+    retention: { supportThreadMonths: e.SUPPORT_RETENTION_MONTHS, complaintMonths: e.COMPLAINT_RETENTION_MONTHS },
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     rateLimitOverrides: e.RATE_LIMITS,
