@@ -2,9 +2,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../lib/config/config.js';
 import { loadLocalStackConfig } from '../lib/config/local-stack-config.js';
-import { DEV_OPERATOR_SUBJECT, loadOrCreateDevKeys } from './dev-issuer.js';
-import { DEMO_MUNICIPALITY, DEMO_STAFF, seedDemoData } from './demo-seed.js';
+import { loadOrCreateDevKeys } from './dev-issuer.js';
+import { seedDemoData } from './demo-seed.js';
 import { localEnvironment, startLocalApp } from './local-app.js';
+import { startBanner } from './start-banner.js';
 import { assertPortFree, azuriteEndpoint, cosmosEmulatorEndpoint, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
 
 const STATE_DIRECTORY = join(process.cwd(), '.local');
@@ -46,17 +47,7 @@ async function main(): Promise<void> {
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
     const seed = await seedDemoData(app.services);
-    const tokens = DEMO_STAFF.map((person) => `  ${person.roles.join(',').padEnd(20)} npm run -s token -- ${person.subject}`).join('\n');
-    console.log(`
-Engage API on ${app.host.url}   (Cosmos: ${cosmosEndpoint}, Blob: ${blobEndpoint})
-  health:   curl ${app.host.url}/health
-  docs:     ${app.host.url}/docs
-  a token:  npm run token -- ${DEV_OPERATOR_SUBJECT}     (or POST ${app.host.url}/dev/token {"sub":"..."})
-  then:     curl -H "Authorization: Bearer $(npm run -s token -- ${DEV_OPERATOR_SUBJECT})" ${app.host.url}/me
-Demo municipality ${DEMO_MUNICIPALITY} ${seed}; a token for each role:
-  platform-operator    npm run -s token -- ${DEV_OPERATOR_SUBJECT}
-${tokens}
-Ctrl-C stops the API and the emulators.`);
+    console.log(startBanner({ api: app.host.url, cosmosEndpoint, blobEndpoint, ownEmulators: children.length > 0, seed }));
   } catch (error) {
     if (error instanceof PortInUseError || error instanceof ConfigError) console.error(error.message);
     else console.error('Could not start the local stack:', error instanceof Error ? error.message : error);
