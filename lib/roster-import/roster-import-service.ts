@@ -111,7 +111,9 @@ export class RosterImportService {
     const run = await this.deps.runs.get(municipalityId, runId);
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
     await this.deps.runs.lock(municipalityId, run.id);
-    const resumed: StoredRosterImport = { ...run, status: 'queued', failure: null, finishedAt: null, updatedAt: this.deps.clock.now().toISOString() };
+    // Planned: its batches are in storage and go on from the first not applied; otherwise it plans again.
+    const status = run.batches > 0 ? 'applying' : 'queued';
+    const resumed: StoredRosterImport = { ...run, status, failure: null, finishedAt: null, updatedAt: this.deps.clock.now().toISOString() };
     await this.deps.runs.save(resumed);
     await this.deps.scheduler.start(ROSTER_IMPORT_ORCHESTRATOR, { municipalityId, runId }, rosterImportInstanceId(runId));
     return view(resumed);
