@@ -76,6 +76,9 @@ param principalId string = ''
 @description('Give principalId the Cosmos DB Built-in Data Contributor role (read/write of all data) for debugging. Keep false for any environment that holds real children\'s data.')
 param grantDeployerDataAccess bool = false
 
+@description('Cosmos DB account name; default cosmos-<token>. After a point-in-time restore (which always creates a new account), the restored account\'s name: provisioning then brings it under this template and points the app at it (docs/operations.md, "Restore from a backup").')
+param cosmosAccountName string = ''
+
 @description('Resource group name; default rg-<environmentName>.')
 param resourceGroupName string = ''
 
@@ -226,7 +229,7 @@ var names = {
   plan: 'plan-${resourceToken}'
   functionApp: 'func-api-${resourceToken}'
   storage: 'st${resourceToken}'
-  cosmos: 'cosmos-${resourceToken}'
+  cosmos: empty(cosmosAccountName) ? 'cosmos-${resourceToken}' : cosmosAccountName
   keyVault: 'kv-${resourceToken}'
   logAnalytics: 'log-${resourceToken}'
   applicationInsights: 'appi-${resourceToken}'

@@ -45,8 +45,8 @@ export const erasureReapplyOrchestrators: Readonly<Record<string, OrchestrationH
 
 export function erasureReapplyActivities(services: () => Promise<Services>): Readonly<Record<string, ActivityHandler>> {
   const reapply = async () => {
-    const { cosmos, erasures, erasureRunner, municipalities, logger } = await services();
-    return new ErasureReapply({ directory: cosmos.containers.directory, erasures, erasureRunner, municipalities, logger });
+    const { cosmos, erasures, municipalities, logger } = await services();
+    return new ErasureReapply({ directory: cosmos.containers.directory, erasures, municipalities, logger });
   };
   return {
     [F.plan]: async () => (await reapply()).municipalities(),

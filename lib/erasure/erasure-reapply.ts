@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { queryAll } from '../paging/query-page.js';
 import type { MunicipalityRegistry } from '../platform/municipalities.js';
 import { MAX_SUBJECTS_PER_INSTRUCTION, type StoredErasure } from './erasure-model.js';
-import type { ErasureRunner, ErasureService } from './erasure-service.js';
+import type { ErasureService } from './erasure-service.js';
 
 const SUBJECT_TYPES = ['student', 'user'] as const;
 
@@ -20,7 +20,6 @@ export interface ReapplyResult {
 export interface ErasureReapplyDependencies {
   directory: Container;
   erasures: ErasureService;
-  erasureRunner: ErasureRunner;
   municipalities: MunicipalityRegistry;
   logger: Logger;
 }
@@ -32,6 +31,9 @@ export interface ErasureReapplyDependencies {
  * restored account by the runbook: they name nobody) and their keyed digests: a subject of
  * the municipality whose digest one of them holds is erased again, under a new erasure with
  * the same instruction reference, through every provider, verified, like any other.
+ * Accepting is this run's part: the subjects are tombstoned (gone for every reader) at once,
+ * and the erasure-resume timer starts each accepted erasure from the outbox within 5 minutes
+ * (activities hold no durable client to start orchestrations themselves).
  *
  * Finding them costs one read of the subject ids per municipality and type, a rare operator
  * run's price. Subjects already tombstoned are left to the erasure that holds them (the
@@ -45,7 +47,7 @@ export class ErasureReapply {
   }
 
   async reapply(municipalityId: string, restoredTo: string): Promise<ReapplyResult> {
-    const { directory, erasures, erasureRunner } = this.deps;
+    const { directory, erasures } = this.deps;
     const records = await queryAll<StoredErasure>(
       directory,
       { where: "c.type = 'erasure' AND c.createdAt >= @restoredTo", parameters: [{ name: '@restoredTo', value: restoredTo }] },
@@ -72,12 +74,6 @@ export class ErasureReapply {
             requestedBy: null,
           });
           result.accepted.push(erasure.id);
-          try {
-            await erasureRunner.schedule(municipalityId, erasure.id);
-          } catch (error) {
-            // Accepted is enough: the outbox holds it, so the resume timer starts it within minutes.
-            this.deps.logger.error('erasure-reapply-schedule-failed', { erasureId: erasure.id, error: error instanceof Error ? error.name : 'unknown' });
-          }
         }
       }
     }
