@@ -101,7 +101,9 @@ export const erasureRoutes: AnyRoute[] = [
     tag: 'erasure',
     access: { kind: 'roles', roles: DATA_ADMIN },
     params: tenantParams,
-    body: bulkErasureSchema,
+    body: bulkErasureSchema.meta({
+      examples: [{ subjectType: 'student', filter: { status: 'leaver', leftBefore: '2025-07-01' }, instructionReference: '2026/1432-3' }],
+    }),
     response: erasureSchema,
     successStatus: 202,
     location: true,

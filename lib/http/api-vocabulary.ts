@@ -9,6 +9,8 @@ import type { AnyRoute, PromiseId } from './route.js';
 interface Term {
   description: string;
   example?: unknown;
+  /** Examples for other uses of the same word, tried in order when `example` does not suit a use. */
+  alternatives?: readonly unknown[];
 }
 
 const ID = (what: string, example = '3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10'): Term => ({ description: `Id of ${what} (UUID).`, example });
@@ -184,7 +186,7 @@ export const PROPERTY_TERMS: Record<string, Term> = {
   total: { description: 'All cells together.' },
   checks: { description: 'Each dependency\'s state.' },
   cosmos: { description: 'The database (Cosmos DB).', example: 'ok' },
-  blob: { description: 'File storage (Blob Storage).', example: 'ok' },
+  blob: { description: 'For `/health`: file storage (Blob Storage). For a roster import: the uploaded file, `<municipality>/uploads/<upload id>.zip`, as the upload URL wrote it.', example: 'ok', alternatives: ['4601/uploads/9d1c5e7a-2b4f-4c6d-8e0a-1f3b5d7c9e2a.zip'] },
   asset: { description: 'A static file of the documentation page.', example: 'swagger-ui.css' },
   status: { description: 'Where it is in its life; each value is listed below.' },
   // The local development issuer

@@ -3,6 +3,10 @@ import type { JsonSchema } from './openapi-schema.js';
 
 /** Response headers, each described once and referenced by every response that carries it. */
 export const HEADERS: Record<string, JsonSchema> = {
+  AccessControlAllowOrigin: {
+    description: 'Sent when the request\'s `Origin` is one of the frontend origins the deployment allows (`CORS_ALLOWED_ORIGINS`), with credentials; absent for any other origin.',
+    schema: { type: 'string', examples: ['https://engage.bergen.kommune.no'] },
+  },
   RequestId: {
     description: 'Id of this request; quote it to support. Sent on every response, errors included (also inside a 500 problem).',
     schema: { type: 'string', examples: ['7c1e4b52-0f3a-4d8e-b6a9-1d2c3e4f5a6b'] },
@@ -61,6 +65,7 @@ const REASONS: Record<number, string> = {
 function problemHeaders(status: number): Record<string, JsonSchema> {
   return {
     'x-request-id': headerRef('RequestId'),
+    'Access-Control-Allow-Origin': headerRef('AccessControlAllowOrigin'),
     ...(status === 401 ? { 'WWW-Authenticate': headerRef('WWWAuthenticate') } : {}),
     ...(status === 429 || status === 503 || status === 409 ? { 'Retry-After': headerRef('RetryAfter') } : {}),
     ...(status === 429 ? { RateLimit: headerRef('RateLimit'), 'RateLimit-Policy': headerRef('RateLimitPolicy') } : {}),
@@ -90,11 +95,17 @@ function problemExample(slug: ProblemSlug): JsonSchema {
 
 const SLUGS = Object.keys(PROBLEM_TYPES) as ProblemSlug[];
 
+/** What a status means beyond its problem types. */
+const STATUS_NOTES: Record<number, string> = {
+  429: 'Two limits answer 429: a limit the route declares per caller or platform-wide (the problem `rate-limited`, with `RateLimit` and `RateLimit-Policy`; the operation lists them under `x-rate-limits`), and, when deployed, the API Management gateway\'s limit per client IP on every route (`Retry-After` and `Edge-RateLimit-*` headers, a body that is not a problem). Either way: wait `Retry-After` seconds.',
+};
+
 /** The shared response of a status: every problem type it can carry, each explained with an example. */
 function problemResponse(status: number): JsonSchema {
   const slugs = SLUGS.filter((slug) => PROBLEM_TYPES[slug].status === status);
   return {
     description: [
+      ...(STATUS_NOTES[status] ? [STATUS_NOTES[status], ''] : []),
       `RFC 9457 problem (\`application/problem+json\`). Types with this status:`,
       ...slugs.map((slug) => `- \`${problemType(slug)}\`: ${PROBLEM_TYPES[slug].meaning}`),
     ].join('\n'),

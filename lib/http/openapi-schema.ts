@@ -21,12 +21,16 @@ function annotate(schema: JsonSchema, name: string | undefined): JsonSchema {
   const annotated: JsonSchema = { ...schema };
   if (annotated.minimum === -SAFE_INTEGER_BOUND) delete annotated.minimum;
   if (annotated.maximum === SAFE_INTEGER_BOUND) delete annotated.maximum;
+  if (annotated.type === 'integer' && annotated.format === undefined) annotated.format = fitsInt32(annotated) ? 'int32' : 'int64';
+  if (annotated.type === 'string' && annotated.maxLength === undefined && annotated.enum === undefined) {
+    const implied = impliedMaxLength(annotated);
+    if (implied !== undefined) annotated.maxLength = implied;
+  }
   const term = name === undefined ? undefined : PROPERTY_TERMS[name];
   if (term && annotated.description === undefined) annotated.description = term.description;
-  const fitsEnum = !Array.isArray(annotated.enum) || (annotated.enum as unknown[]).includes(term?.example);
-  if (term?.example !== undefined && annotated.examples === undefined && annotated.const === undefined && fitsEnum) {
-    annotated.examples = [term.example];
-  }
+  const candidates = term?.example === undefined ? [] : [term.example, ...(term.alternatives ?? [])];
+  const example = candidates.find((candidate) => fits(annotated, candidate));
+  if (example !== undefined && annotated.examples === undefined && annotated.const === undefined) annotated.examples = [example];
   if (Array.isArray(annotated.enum)) {
     const explained = (annotated.enum as unknown[]).flatMap((value) => {
       const text = typeof value === 'string' ? ENUM_VALUES[value] : undefined;
@@ -46,6 +50,114 @@ function annotate(schema: JsonSchema, name: string | undefined): JsonSchema {
     if (Array.isArray(annotated[key])) annotated[key] = (annotated[key] as JsonSchema[]).map((branch) => annotate(branch, branch.type === 'null' ? undefined : name));
   }
   return annotated;
+}
+
+const INT32 = 2 ** 31;
+
+function fitsInt32(schema: JsonSchema): boolean {
+  return typeof schema.minimum === 'number' && typeof schema.maximum === 'number' && schema.minimum >= -INT32 && schema.maximum < INT32;
+}
+
+const FORMAT_LENGTHS: Record<string, number> = { uuid: 36, date: 10 };
+
+/** The longest string a schema's format or anchored pattern lets through: a bound the validation already enforces. */
+function impliedMaxLength(schema: JsonSchema): number | undefined {
+  if (typeof schema.format === 'string' && FORMAT_LENGTHS[schema.format] !== undefined) return FORMAT_LENGTHS[schema.format];
+  if (typeof schema.pattern !== 'string') return undefined;
+  const pattern = schema.pattern;
+  if (!pattern.startsWith('^') || !pattern.endsWith('$') || pattern.endsWith('\\$')) return undefined;
+  const length = new PatternLength(pattern.slice(1, -1)).alternatives();
+  return Number.isFinite(length) ? length : undefined;
+}
+
+/** The longest match of a simple regular expression, Infinity where a quantifier is unbounded. */
+class PatternLength {
+  private at = 0;
+
+  constructor(private readonly source: string) {}
+
+  alternatives(): number {
+    let longest = this.sequence();
+    while (this.source[this.at] === '|') {
+      this.at += 1;
+      longest = Math.max(longest, this.sequence());
+    }
+    return longest;
+  }
+
+  private sequence(): number {
+    let total = 0;
+    while (this.at < this.source.length && this.source[this.at] !== '|' && this.source[this.at] !== ')') {
+      total += this.atom() * this.quantifier();
+    }
+    return total;
+  }
+
+  private atom(): number {
+    const char = this.source[this.at];
+    if (char === '(') {
+      this.at += this.source.startsWith('(?:', this.at) ? 3 : 1;
+      const inner = this.alternatives();
+      this.at += 1;
+      return inner;
+    }
+    if (char === '[') {
+      this.at += 1;
+      while (this.at < this.source.length && this.source[this.at] !== ']') this.at += this.source[this.at] === '\\' ? 2 : 1;
+      this.at += 1;
+      return 1;
+    }
+    if (char === '^' || char === '$') {
+      this.at += 1;
+      return 0;
+    }
+    if (char === '\\') {
+      const escaped = this.source[this.at + 1];
+      this.at += 2;
+      if ((escaped === 'p' || escaped === 'P') && this.source[this.at] === '{') this.at = this.source.indexOf('}', this.at) + 1;
+      return 1;
+    }
+    this.at += 1;
+    return 1;
+  }
+
+  private quantifier(): number {
+    const char = this.source[this.at];
+    let times = 1;
+    if (char === '*' || char === '+') {
+      this.at += 1;
+      times = Infinity;
+    } else if (char === '?') {
+      this.at += 1;
+    } else if (char === '{') {
+      const end = this.source.indexOf('}', this.at);
+      const [low, high] = this.source.slice(this.at + 1, end).split(',');
+      times = high === undefined ? Number(low) : high === '' ? Infinity : Number(high);
+      this.at = end + 1;
+    }
+    if (this.source[this.at] === '?') this.at += 1;
+    return times;
+  }
+}
+
+/** Whether a term's example suits this use of the term (its type, pattern, bounds, values); if not, the use needs its own. */
+function fits(schema: JsonSchema, value: unknown): boolean {
+  const branches = [schema.anyOf, schema.oneOf].find(Array.isArray) as JsonSchema[] | undefined;
+  if (branches) return branches.some((branch) => fits(branch, value));
+  if (Array.isArray(schema.enum) && !(schema.enum as unknown[]).includes(value)) return false;
+  const types = schema.type === undefined ? [] : ([] as unknown[]).concat(schema.type);
+  const typeOf = value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
+  if (types.length > 0 && !types.some((type) => type === typeOf || (type === 'number' && typeOf === 'integer'))) return false;
+  if (typeof value === 'string') {
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) return false;
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) return false;
+  }
+  if (typeof value === 'number') {
+    if (typeof schema.minimum === 'number' && value < schema.minimum) return false;
+    if (typeof schema.maximum === 'number' && value > schema.maximum) return false;
+  }
+  if (Array.isArray(value) && isSchema(schema.items)) return value.every((item) => fits(schema.items as JsonSchema, item));
+  return true;
 }
 
 function isSchema(value: unknown): boolean {

@@ -63,6 +63,7 @@ function successHeaders(route: AnyRoute, versioned: boolean): Record<string, Jso
   const limited = (route.rateLimits ?? []).length > 0;
   return {
     'x-request-id': headerRef('RequestId'),
+    'Access-Control-Allow-Origin': headerRef('AccessControlAllowOrigin'),
     ...(versioned && (route.method === 'GET' || route.requiresIfMatch) ? { ETag: headerRef('ETag') } : {}),
     ...(route.location ? { Location: headerRef('Location') } : {}),
     ...(route.download ? { 'Content-Disposition': headerRef('ContentDisposition') } : {}),
@@ -98,7 +99,8 @@ function errorStatuses(route: AnyRoute): number[] {
       ...(route.requiresIfMatch ? [412, 428] : []),
       ...(route.errorStatuses ?? []),
       ...(route.method === 'POST' && route.idempotency !== 'rerun' ? [409, 422] : []),
-      ...((route.rateLimits ?? []).length > 0 ? [429] : []),
+      // Deployed, the API Management gateway limits every route per client IP (infra/app/gateway.bicep).
+      429,
     ]),
   ].sort();
 }
@@ -160,13 +162,13 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
       contact: { name: 'Engage support', url: 'https://engage.example.no/support' },
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
-    servers: [{ url: '/', description: 'This host' }],
+    servers: [{ url: '/', description: 'This host: production in Azure (EU/EEA), or the local development host of `npm start`.', 'x-internal': false }],
     security: [{ bearer: [] }],
     tags: tags.map((name) => ({ name, description: TAGS[name] ?? '' })),
     paths,
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An ID token of the municipality\'s identity provider (Feide, Entra ID); locally, `npm run token -- <subject>`.' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An ID token (JWS) of the municipality\'s identity provider (Feide, Entra ID); locally, `npm run token -- <subject>`. Verified per RFC8725: only the asymmetric algorithms configured for the issuer (never `none` or HS*), issuer, audience and expiry checked.' },
       },
       schemas: problemSchemas,
       parameters: PARAMETERS,

@@ -9,7 +9,10 @@ import type { Clock } from '../clock.js';
 import { nameText } from '../http/text-input.js';
 
 /** Norwegian kommunenummer: four digits. */
-export const municipalityIdSchema = z.string().regex(/^\d{4}$/, 'must be a 4-digit kommunenummer');
+export const municipalityIdSchema = z.string().regex(/^\d{4}$/, 'must be a 4-digit kommunenummer').meta({
+  description: 'The municipality (kommune), by its 4-digit kommunenummer from Statistics Norway, e.g. 4601 Bergen.',
+  examples: ['4601'],
+});
 
 export const municipalityInputSchema = z.strictObject({
   id: municipalityIdSchema,
