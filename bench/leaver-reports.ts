@@ -174,7 +174,7 @@ async function samplePdf(): Promise<Buffer> {
       reportId: randomUUID(),
       schoolYear: '2030-2031',
       createdAt: now,
-      expiresAt: now,
+      municipality: { id: MUNICIPALITY, name: 'Benchkommune' },
       student: { id: 's', type: 'student', municipalityId: MUNICIPALITY, givenName: 'Åse', familyName: 'Ørjasæter', birthDate: '2015-01-01', schoolId: 'x', yearLevel: 10, status: 'leaver', groupIds: [], teacherIds: [], createdAt: now, updatedAt: now },
       school: { id: 'x', type: 'school', municipalityId: MUNICIPALITY, name: 'Bjølsen skole', createdAt: now, updatedAt: now },
       records: [],

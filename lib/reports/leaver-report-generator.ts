@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { SchoolStore, StoredSchool } from '../directory/schools.js';
 import type { StoredStudent, StudentStore } from '../directory/students.js';
 import { queryAll } from '../paging/query-page.js';
+import type { Municipality, MunicipalityRegistry } from '../platform/municipalities.js';
 import type { StoredRecord } from '../records/record-store.js';
 import {
   blobNameOf,
@@ -54,6 +55,7 @@ export interface GeneratorDependencies {
   blobs: ReportBlobs;
   students: StudentStore;
   schools: SchoolStore;
+  municipalities: MunicipalityRegistry;
   records: Container;
   clock: Clock;
 }
@@ -89,9 +91,10 @@ export class LeaverReportGenerator {
   async batch(input: GenerationBatchInput): Promise<GenerationBatchResult> {
     const run = await this.run(input);
     const school = (await this.deps.schools.get(run.municipalityId, run.schoolId)).value;
+    const municipality = await this.deps.municipalities.get(run.municipalityId);
     const result: GenerationBatchResult = { skipped: 0, warnings: [] };
     for (const studentId of run.studentIds.slice(input.batch * STUDENTS_PER_BATCH, (input.batch + 1) * STUDENTS_PER_BATCH)) {
-      const outcome = await this.generate(run, school, studentId);
+      const outcome = await this.generate(run, { school, municipality }, studentId);
       if (outcome === 'skipped') result.skipped += 1;
       else if (outcome.warning) result.warnings.push(outcome.warning);
     }
@@ -123,7 +126,7 @@ export class LeaverReportGenerator {
    * the student is no longer a leaver of the school who left in the run's school year (or
    * was erased), or when a newer request for the same student and year overtook this one.
    */
-  private async generate(run: StoredGenerationRun, school: StoredSchool, studentId: string): Promise<'skipped' | { warning?: StoredRunWarning }> {
+  private async generate(run: StoredGenerationRun, issuer: { school: StoredSchool; municipality: Municipality }, studentId: string): Promise<'skipped' | { warning?: StoredRunWarning }> {
     const { blobs, versions } = this.deps;
     const { municipalityId } = run;
     const id = reportIdOf(studentId, run.schoolYear);
@@ -144,7 +147,7 @@ export class LeaverReportGenerator {
       return 'skipped';
     }
     const records = await queryAll<StoredRecord>(this.deps.records, {}, [['municipalityId', municipalityId], ['studentId', studentId]]);
-    const content = buildReportContent({ reportId: id, schoolYear: run.schoolYear, createdAt: mine.createdAt, expiresAt: mine.expiresAt, student: student.value, school, records });
+    const content = buildReportContent({ reportId: id, schoolYear: run.schoolYear, createdAt: mine.createdAt, ...issuer, student: student.value, records });
     const json = Buffer.from(JSON.stringify(content, null, 2), 'utf8');
     const pdf = await renderReportPdf(content);
     const names = REPORT_FORMATS.map((format) => blobNameOf({ ...mine, municipalityId }, format));

@@ -62,6 +62,7 @@ export function createLeaverReports(context: LeaverReportContext): LeaverReports
       blobs,
       students: context.students,
       schools: context.schools,
+      municipalities: context.municipalities,
       records: context.containers.records,
       clock: context.clock,
     }),

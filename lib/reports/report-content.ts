@@ -1,22 +1,25 @@
 import type { StoredStudent } from '../directory/students.js';
 import type { StoredSchool } from '../directory/schools.js';
+import type { Municipality } from '../platform/municipalities.js';
 import { RECORD_KIND_NAMES, recordSchemaOf, type RecordKind } from '../records/record-kinds.js';
 import type { StoredRecord } from '../records/record-store.js';
+import { subjectNamesOf } from './subject-catalogue.js';
 
 type RecordView = Record<string, unknown> & { id: string; createdAt: string };
 
 /**
- * The JSON format of a leaver report: the student as registered, and every assessment,
- * evaluation and grade exactly as the records API returns them, so a reader can compare
- * the two field by field. The PDF is rendered from this and nothing else.
+ * The JSON format of a leaver report: who issues it (municipality, school and its
+ * organisation number), the student as registered, every assessment, evaluation and grade
+ * exactly as the records API returns them (so a reader can compare the two field by field),
+ * and the names of the subject codes. The PDF is rendered from this and nothing else. Storage
+ * dates are not part of it: the document outlives its copy here, and the index holds them.
  */
 export interface LeaverReportContent {
-  format: 'engage.leaver-report/1';
+  format: 'engage.leaver-report/2';
   reportId: string;
   schoolYear: string;
   createdAt: string;
-  expiresAt: string;
-  municipalityId: string;
+  municipality: { id: string; name: string };
   school: { id: string; name: string; organisationNumber?: string };
   student: {
     id: string;
@@ -30,6 +33,8 @@ export interface LeaverReportContent {
   assessments: RecordView[];
   evaluations: RecordView[];
   grades: RecordView[];
+  /** Names of the subject codes used above, from the shipped catalogue; a code it does not know is absent. */
+  subjects: Record<string, string>;
 }
 
 const LIST_OF: Record<RecordKind, 'assessments' | 'evaluations' | 'grades'> = {
@@ -46,7 +51,7 @@ export function buildReportContent(input: {
   reportId: string;
   schoolYear: string;
   createdAt: string;
-  expiresAt: string;
+  municipality: Pick<Municipality, 'id' | 'name'>;
   student: StoredStudent;
   school: StoredSchool;
   records: readonly StoredRecord[];
@@ -57,13 +62,13 @@ export function buildReportContent(input: {
     if (!RECORD_KIND_NAMES.includes(record.type)) continue;
     lists[LIST_OF[record.type]].push(recordSchemaOf(record.type).parse(record) as RecordView);
   }
+  const subjectCodes = [...lists.grades, ...lists.evaluations].map((record) => String(record.subjectCode));
   return {
-    format: 'engage.leaver-report/1',
+    format: 'engage.leaver-report/2',
     reportId: input.reportId,
     schoolYear: input.schoolYear,
     createdAt: input.createdAt,
-    expiresAt: input.expiresAt,
-    municipalityId: student.municipalityId,
+    municipality: { id: input.municipality.id, name: input.municipality.name },
     school: { id: school.id, name: school.name, ...(school.organisationNumber ? { organisationNumber: school.organisationNumber } : {}) },
     student: {
       id: student.id,
@@ -77,5 +82,6 @@ export function buildReportContent(input: {
     assessments: lists.assessments.sort(chronological),
     evaluations: lists.evaluations.sort(chronological),
     grades: lists.grades.sort(chronological),
+    subjects: subjectNamesOf(subjectCodes),
   };
 }

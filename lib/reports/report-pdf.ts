@@ -39,10 +39,17 @@ interface Column {
   width: number;
 }
 
+/** `974123456` -> `974 123 456`, as organisation numbers are printed. */
+export function organisationNumberText(number: string | undefined): string {
+  return number === undefined ? 'Ikke registrert' : number.replace(/^(\d{3})(\d{3})(\d{3})$/, '$1 $2 $3');
+}
+
 /**
- * The PDF of a leaver report: A4, Norwegian headings, the student's details, then grades,
- * screening tests and evaluations, each page numbered with the deletion date in the footer.
- * pdfkit is loaded on first use so that the API's cold start does not pay for it.
+ * The PDF of a leaver report, a document the school hands out: A4, the issuing municipality,
+ * school and organisation number, Norwegian headings, the student's details, then grades,
+ * screening tests and evaluations with subject names beside the codes, and a line for place,
+ * date and signature. No storage dates: the paper outlives the stored copy. pdfkit is loaded
+ * on first use so that the API's cold start does not pay for it.
  */
 export async function renderReportPdf(content: LeaverReportContent): Promise<Buffer> {
   const [{ default: PDFDocument }, { regular, bold }] = await Promise.all([import('pdfkit'), loadFonts()]);
@@ -62,15 +69,16 @@ export async function renderReportPdf(content: LeaverReportContent): Promise<Buf
     doc.on('error', reject);
   });
 
-  const { student, school } = content;
-  doc.font('bold').fontSize(18).text('Sluttrapport for avgangselev');
-  doc.font('regular').fontSize(11).text(`${school.name} · skoleåret ${content.schoolYear}`).moveDown();
+  const { student, school, municipality } = content;
+  const subject = (code: unknown) => subjectText(content, String(code));
+  doc.font('bold').fontSize(11).text(municipality.name);
+  doc.font('regular').fontSize(10).text(school.name).text(`Organisasjonsnummer: ${organisationNumberText(school.organisationNumber)}`).moveDown(1.5);
+  doc.font('bold').fontSize(18).text('Sluttrapport for avgangselev').moveDown(0.5);
 
   heading(doc, 'Elevopplysninger');
   const details: [string, string][] = [
     ['Navn', `${student.givenName} ${student.familyName}`],
     ['Fødselsdato', norwegianDate(student.birthDate)],
-    ['Skole', school.name],
     ['Trinn', `${student.yearLevel}. trinn`],
     ['Skoleår', content.schoolYear],
     ['Sluttdato', student.leftAt ? norwegianDate(student.leftAt) : 'Ikke registrert'],
@@ -83,8 +91,8 @@ export async function renderReportPdf(content: LeaverReportContent): Promise<Buf
   heading(doc, 'Karakterer');
   table(
     doc,
-    [{ title: 'Fag', width: 110 }, { title: 'Karakter', width: 80 }, { title: 'Termin', width: 80 }, { title: 'Skoleår', width: 100 }, { title: 'Type', width: 110 }],
-    content.grades.map((grade) => [String(grade.subjectCode), String(grade.grade), TERMS[String(grade.term)] ?? String(grade.term), String(grade.schoolYear), GRADE_KINDS[String(grade.kind)] ?? String(grade.kind)]),
+    [{ title: 'Fag', width: 215 }, { title: 'Karakter', width: 60 }, { title: 'Termin', width: 55 }, { title: 'Type', width: 75 }, { title: 'År', width: 75 }],
+    content.grades.map((grade) => [subject(grade.subjectCode), String(grade.grade), TERMS[String(grade.term)] ?? String(grade.term), GRADE_KINDS[String(grade.kind)] ?? String(grade.kind), String(grade.schoolYear)]),
     'Ingen registrerte karakterer.',
   );
 
@@ -100,13 +108,34 @@ export async function renderReportPdf(content: LeaverReportContent): Promise<Buf
   if (content.evaluations.length === 0) doc.font('regular').fontSize(10).text('Ingen registrerte vurderinger.');
   for (const evaluation of content.evaluations) {
     keepLines(doc, 3);
-    doc.font('bold').fontSize(10).text(`${String(evaluation.subjectCode)} · ${norwegianDate(String(evaluation.date))}`);
+    doc.font('bold').fontSize(10).text(`${subject(evaluation.subjectCode)} · ${norwegianDate(String(evaluation.date))}`);
     doc.font('regular').fontSize(10).text(String(evaluation.text)).moveDown(0.5);
   }
 
-  footer(doc, `Generert ${norwegianDate(content.createdAt)} · slettes senest ${norwegianDate(content.expiresAt)}`);
+  signature(doc);
+  footer(doc, `Generert ${norwegianDate(content.createdAt)}`);
   doc.end();
   return finished;
+}
+
+/** "NOR0214 Norsk hovedmål, skriftlig"; a code the catalogue does not know stays the code. */
+function subjectText(content: LeaverReportContent, code: string): string {
+  const name = content.subjects[code];
+  return name === undefined ? code : `${code} ${name}`;
+}
+
+/** Two lines to write on: place and date, and the signature of whoever issues the report. */
+function signature(doc: PdfDocument): void {
+  keepLines(doc, 7);
+  doc.moveDown(3);
+  const y = doc.y;
+  const width = (doc.page.width - 2 * MARGIN - 40) / 2;
+  for (const [index, label] of ['Sted og dato', 'Underskrift'].entries()) {
+    const x = MARGIN + index * (width + 40);
+    doc.moveTo(x, y).lineTo(x + width, y).lineWidth(0.5).stroke();
+    doc.font('regular').fontSize(9).text(label, x, y + 4, { width });
+  }
+  doc.x = MARGIN;
 }
 
 function heading(doc: PdfDocument, title: string): void {

@@ -13,12 +13,13 @@ export interface Leaver {
 
 export const LEAVER_RECORDS = {
   grades: [
-    { subjectCode: 'NOR1206', grade: '5', term: 'spring', schoolYear: '2030-2031', kind: 'standpunkt' },
-    { subjectCode: 'MAT1019', grade: '4', term: 'spring', schoolYear: '2030-2031', kind: 'eksamen' },
+    { subjectCode: 'NOR0214', grade: '5', term: 'spring', schoolYear: '2030-2031', kind: 'standpunkt' },
+    { subjectCode: 'MAT0010', grade: '4', term: 'spring', schoolYear: '2030-2031', kind: 'eksamen' },
+    // Not in the catalogue: printed as the code alone.
     { subjectCode: 'KRØ1019', grade: '6', term: 'autumn', schoolYear: '2030-2031', kind: 'standpunkt' },
   ],
   assessments: [{ testCode: 'LES-10', date: '2030-09-15', score: 38, maxScore: 40, belowThreshold: false }],
-  evaluations: [{ subjectCode: 'NOR1206', date: '2031-03-01', text: 'Særdeles god muntlig framføring; skriver nøyaktig og åpent om tekstene.' }],
+  evaluations: [{ subjectCode: 'NOR0214', date: '2031-03-01', text: 'Særdeles god muntlig framføring; skriver nøyaktig og åpent om tekstene.' }],
 } as const;
 
 /**

@@ -107,6 +107,7 @@ describe('one report per student and school year: a new request replaces the old
       blobs,
       students: services.students,
       schools: services.schools,
+      municipalities: services.municipalities,
       records: services.cosmos.containers.records,
       clock: services.clock,
     });
