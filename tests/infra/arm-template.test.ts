@@ -435,7 +435,9 @@ suite('monitoring', () => {
 
   it('expects, by default, a completion of every job the app defines: the heartbeat cannot go quiet', () => {
     const jobs = JSON.parse(readFileSync(join(ROOT, 'infra', 'app', 'retention-jobs.json'), 'utf8')) as string[];
-    expect([...jobs].sort()).toEqual(featureJobs(FEATURES).map((job) => job.name).sort());
+    expect([...jobs].sort(), 'infra/app/retention-jobs.json is derived from the job declarations: run `npx tsx scripts/retention-jobs.ts` and commit it').toEqual(
+      featureJobs(FEATURES).map((job) => job.name).sort(),
+    );
     expect(rootParam('retentionJobNames').defaultValue).toMatch(/^\[variables\('\$fxv#\d+'\)\]$/);
     expect(literal(rootParam('retentionJobNames').defaultValue as Json, { template: template(), path: 'main' })).toEqual(jobs);
   });

@@ -6,14 +6,14 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TEMPLATE_PATH = join(ROOT, 'infra', 'build', 'main.json');
 
-/** The Bicep sources (and the linter configuration) the compiled template must be newer than. */
+/** The Bicep sources, the JSON they load (loadJsonContent) and the linter configuration: the compiled template must be newer than each. */
 export function bicepSources(): string[] {
   const sources = [join(ROOT, 'bicepconfig.json')];
   const visit = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       if (entry.isDirectory() && entry.name !== 'build') visit(full);
-      else if (entry.name.endsWith('.bicep')) sources.push(full);
+      else if (entry.name.endsWith('.bicep') || entry.name.endsWith('.json')) sources.push(full);
     }
   };
   visit(join(ROOT, 'infra'));
