@@ -160,7 +160,9 @@ async function seed(cosmosEndpoint: string, blobEndpoint: string, keys: Awaited<
 }
 
 async function startServer(script: string, env: Record<string, string>): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_PEER_PROFILE=<dir>: each server writes a CPU profile there when it stops.
+  const profile = process.env.BENCH_PEER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PEER_PROFILE}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -183,6 +185,7 @@ async function startServer(script: string, env: Record<string, string>): Promise
 
 async function measure(server: Server, emulatorPid: number, path: (i: number) => string, headers: Record<string, string>, connections: number): Promise<Measurement> {
   const latencies: number[] = [];
+  const failures = new Map<string, number>();
   let next = 0;
   const base = new URL(server.url);
   const before = { server: cpuTicks(server.pid), emulator: cpuTicks(emulatorPid) };
@@ -195,10 +198,13 @@ async function measure(server: Server, emulatorPid: number, path: (i: number) =>
   });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode === 200) latencies.push(responseTime);
+    else failures.set(String(statusCode), (failures.get(String(statusCode)) ?? 0) + 1);
   });
+  instance.on('reqError', (error: Error) => failures.set(error.message, (failures.get(error.message) ?? 0) + 1));
   const result = await instance;
   const after = { server: cpuTicks(server.pid), emulator: cpuTicks(emulatorPid) };
   const requests = result.requests.total;
+  if (failures.size > 0) console.log(`(${server.url}: failures ${JSON.stringify(Object.fromEntries(failures))})`);
   const sorted = latencies.sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   const perRequestUs = (ticks: number) => (ticks / TICKS_PER_SECOND / Math.max(1, requests)) * 1e6;

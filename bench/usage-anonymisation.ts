@@ -270,34 +270,11 @@ async function seed(cosmos: CosmosHandle, events: number): Promise<[string, stri
   return accounts;
 }
 
-/**
- * The local emulator with one fix: its query engine builds each query's input by spreading
- * the result array once per document (`reduce(($, c) => [...$, { c }], [])`), which is
- * quadratic in the container's size (30 000 documents: 10 s per query). The bench replaces
- * that expression with its linear equivalent in a child process of its own; everything else,
- * protocol included, is the emulator the tests use. The job's numbers (operations, memory)
- * are the same either way; only the wall-clock time becomes measurable at 100k and 1M.
- */
-const LINEAR_EMULATOR = `
-import { createRequire } from 'node:module';
-const require = createRequire(process.cwd() + '/');
-const cosmosServer = require('@vercel/cosmosdb-server');
-const Items = require('@vercel/cosmosdb-server/lib/account/items').default;
-const QUADRATIC = /\\$c\\.reduce\\(\\(\\$, c\\) => typeof c !== "undefined" \\? \\[\\.\\.\\.\\$, \\{\\s*c: c\\s*\\}\\] : \\$, \\[\\]\\)/g;
-const getQuery = Items.prototype._getQuery;
-Items.prototype._getQuery = function (sql) {
-  const query = getQuery.call(this, sql);
-  if (!query.linear) {
-    query._code = query.code.replace(QUADRATIC, () => '$c.filter((c) => typeof c !== "undefined").map((c) => ({ c }))');
-    query.linear = true;
-  }
-  return query;
-};
-cosmosServer.createHttpsServer({ keepAlive: true }).listen(Number(process.argv[1]), '127.0.0.1');
-`;
+/** The emulator the tests use (with its linear query engine), given the memory a million documents need. */
+const EMULATOR_SCRIPT = fileURLToPath(new URL('../local/cosmos-emulator-server.mjs', import.meta.url));
 
 async function startBenchEmulator(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', '--input-type=module', '-e', LINEAR_EMULATOR, String(port)], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', EMULATOR_SCRIPT, String(port)], { stdio: 'ignore' });
   for (let attempt = 0; ; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');

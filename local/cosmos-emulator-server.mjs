@@ -1,6 +1,23 @@
 // Child process: @vercel/cosmosdb-server over HTTPS with keep-alive (its CLI closes every
 // connection, which would make each SDK call pay a TLS handshake).
+import { createRequire } from 'node:module';
 import cosmosServer from '@vercel/cosmosdb-server';
+
+// One fix to its query engine: it builds each query's input by spreading the result array
+// once per document (`reduce(($, c) => [...$, { c }], [])`), quadratic in the container's size
+// (30 000 documents: 10 s per query). The same expression, linear; nothing else changes.
+const require = createRequire(import.meta.url);
+const Items = require('@vercel/cosmosdb-server/lib/account/items').default;
+const QUADRATIC = /\$c\.reduce\(\(\$, c\) => typeof c !== "undefined" \? \[\.\.\.\$, \{\s*c: c\s*\}\] : \$, \[\]\)/g;
+const getQuery = Items.prototype._getQuery;
+Items.prototype._getQuery = function linearQuery(sql) {
+  const query = getQuery.call(this, sql);
+  if (!query.linear) {
+    query._code = query.code.replace(QUADRATIC, () => '$c.filter((c) => typeof c !== "undefined").map((c) => ({ c }))');
+    query.linear = true;
+  }
+  return query;
+};
 
 const port = Number(process.argv[2] ?? 8081);
 const host = process.argv[3] ?? '127.0.0.1';
