@@ -1,4 +1,5 @@
 import type { Container } from '@azure/cosmos';
+import type { AppConfig } from '../config/config.js';
 import type { Containers } from '../data/cosmos.js';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { identityKey } from '../identity/identity-key.js';
@@ -21,12 +22,12 @@ interface Stored {
 }
 
 /** The privacy providers of the governance module (P8, P9, P17, P18). */
-export function governancePrivacyProviders(containers: Containers): PrivacyProvider[] {
+export function governancePrivacyProviders(containers: Containers, retention: AppConfig['retention']): PrivacyProvider[] {
   return [
     consentPrivacyProvider(containers.consents, containers.platform),
-    supportPrivacyProvider(containers.support),
+    supportPrivacyProvider(containers.support, retention.supportThreadMonths),
     outboxPrivacyProvider(containers.outbox, containers.platform),
-    complaintsPrivacyProvider(containers.platform),
+    complaintsPrivacyProvider(containers.platform, retention.complaintMonths),
     nonPersonalGovernanceProvider(),
   ];
 }
@@ -121,7 +122,7 @@ function supportText(support: Container): FreeTextDeclaration {
 }
 
 /** Support threads, found through the requester's references (keyed by sign-in identity). */
-function supportPrivacyProvider(support: Container): PrivacyProvider {
+function supportPrivacyProvider(support: Container, months: number): PrivacyProvider {
   const threadsOf = async (subject: PrivacySubject) => {
     if (!subject.identity) return { refs: [] as Stored[], threads: [] as (Stored & { pk: string })[] };
     const refs = await queryAll<Stored>(support, { where: "c.type = 'support-request-ref'" }, [['pk', `requester:${identityKey(subject.identity)}`]]);
@@ -139,7 +140,7 @@ function supportPrivacyProvider(support: Container): PrivacyProvider {
     locations: [{ kind: 'cosmos', container: 'support', documentTypes: ['support-request', 'support-request-ref'] }],
     categories: ['support requests and their messages'],
     purpose: 'Solve the problems users contact support about (P8)',
-    retention: 'While the account exists; erased with it',
+    retention: `${months} months after the thread's last message (job governance-retention, SUPPORT_RETENTION_MONTHS); erased with the account sooner`,
     subjects: ['user'],
     freeText: supportText(support),
     async export(subject) {
@@ -206,7 +207,7 @@ function outboxPrivacyProvider(outbox: Container, platform: Container): PrivacyP
  * account: no registered subject's erasure or export reaches them. The complainant's
  * rights over a complaint are handled by the operators who follow it up.
  */
-function complaintsPrivacyProvider(platform: Container): PrivacyProvider {
+function complaintsPrivacyProvider(platform: Container, months: number): PrivacyProvider {
   const text: FreeTextDeclaration = {
     inputs: [complaintInputSchema, complaintPatchSchema],
     fields: ['complaint.contact', 'complaint.text', 'complaint.history[].note'],
@@ -227,7 +228,7 @@ function complaintsPrivacyProvider(platform: Container): PrivacyProvider {
     locations: [{ kind: 'cosmos', container: 'platform', documentTypes: ['complaint'] }],
     categories: ["complainant's name and contact details", 'the complaint and its follow-up notes'],
     purpose: 'Follow up formal written complaints (P17)',
-    retention: 'Not set by the privacy statement yet; kept in the register of the year of receipt',
+    retention: `While open; ${months} months after it is resolved or referred to the authority (job governance-retention, COMPLAINT_RETENTION_MONTHS)`,
     subjects: [],
     unlinkedSubjects: 'Complaints come from anyone, with or without an account, so no account erasure can reach them; platform operators follow them up and remove them on request.',
     freeText: text,

@@ -19,6 +19,10 @@ import { PolicyAcceptances } from './policy/policy-acceptances.js';
 import { PolicyAnnouncements } from './policy/policy-announcements.js';
 import { PolicyVersions } from './policy/policy-versions.js';
 import { SupportDesk } from './support/support-desk.js';
+import { GovernanceRetention } from './governance-retention.js';
+import { JobRunStore } from '../jobs/job-runs.js';
+import { telemetryJobSignals } from '../jobs/job-signals.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 export interface GovernanceDependencies {
   config: AppConfig;
@@ -26,6 +30,7 @@ export interface GovernanceDependencies {
   blob: BlobServiceClient;
   clock: Clock;
   logger: Logger;
+  telemetry: Telemetry;
   credential: () => TokenCredential;
   continuations: ContinuationSealer;
   municipalities: MunicipalityRegistry;
@@ -45,6 +50,8 @@ export interface Governance {
   mailings: Mailings;
   newsletters: Newsletters;
   background: BackgroundWork;
+  /** The `governance-retention` job's work: support threads and closed complaints past their retention. */
+  retention: GovernanceRetention;
 }
 
 /** How long a process trusts its cached list of policy versions. */
@@ -80,6 +87,15 @@ export function createGovernance(deps: GovernanceDependencies): Governance {
     mailings,
     newsletters: new Newsletters(mailings, background),
     background,
+    retention: new GovernanceRetention({
+      support: cosmos.containers.support,
+      platform: cosmos.containers.platform,
+      runs: new JobRunStore(cosmos.containers.jobs),
+      clock,
+      signals: telemetryJobSignals(deps.telemetry),
+      supportThreadMonths: deps.config.retention.supportThreadMonths,
+      complaintMonths: deps.config.retention.complaintMonths,
+    }),
   };
 }
 
