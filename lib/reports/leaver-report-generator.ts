@@ -8,6 +8,7 @@ import type { StoredRecord } from '../records/record-store.js';
 import {
   blobNameOf,
   CONTENT_TYPES,
+  leaverYearLevelsOf,
   MAX_STUDENTS_PER_RUN,
   REPORT_FORMATS,
   reportIdOf,
@@ -193,5 +194,5 @@ function leftInYear(student: StoredStudent, run: StoredGenerationRun): boolean {
 }
 
 function warningOf(run: StoredGenerationRun, reportId: string, student: StoredStudent): { warning?: StoredRunWarning } {
-  return run.leaverYearLevels.includes(student.yearLevel) ? {} : { warning: { reportId, yearLevel: student.yearLevel } };
+  return leaverYearLevelsOf(run).includes(student.yearLevel) ? {} : { warning: { reportId, yearLevel: student.yearLevel } };
 }

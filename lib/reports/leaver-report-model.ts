@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_LEAVER_YEAR_LEVELS } from '../directory/settings.js';
 
 /** Blob container of the reports (lib/storage/blob.ts); infra/ gives it a 365-day lifecycle rule. */
 export const LEAVER_REPORT_BLOB_CONTAINER = 'leaver-reports';
@@ -133,15 +134,16 @@ export interface StoredGenerationRun {
   /** The selection while the run works; emptied when it finishes, leaving counts only. */
   studentIds: string[];
   retentionMonths: number;
-  /** The municipality's `leaverYearLevels` when the run was requested. */
-  leaverYearLevels: number[];
+  /** The municipality's `leaverYearLevels` when the run was requested; absent on runs stored before the setting existed. */
+  leaverYearLevels?: number[];
   status: (typeof RUN_STATUSES)[number];
   requested: number | null;
-  /** Reports made, fixed when the run finishes (a later run may replace them). */
-  generated: number | null;
+  /** Reports made, fixed when the run finishes (a later run may replace them); absent on runs stored before. */
+  generated?: number | null;
   skipped: number;
   failed: number;
-  warnings: StoredRunWarning[];
+  /** Absent on runs stored before warnings existed. */
+  warnings?: StoredRunWarning[];
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
@@ -184,4 +186,9 @@ function uuidOf(text: string): string {
   const hex = createHash('sha256').update(text).digest('hex');
   const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The year levels a run checks its leavers against (the default for a run stored before the setting existed). */
+export function leaverYearLevelsOf(run: Pick<StoredGenerationRun, 'leaverYearLevels'>): number[] {
+  return run.leaverYearLevels ?? DEFAULT_LEAVER_YEAR_LEVELS;
 }

@@ -14,6 +14,7 @@ import { LEAVER_REPORT_FUNCTIONS } from './leaver-report-jobs.js';
 import {
   blobNameOf,
   CONTENT_TYPES,
+  leaverYearLevelsOf,
   type GenerationRequest,
   type GenerationRunView,
   type LeaverReportView,
@@ -221,10 +222,10 @@ function viewOfRun(run: StoredGenerationRun, generated: number): GenerationRunVi
     generated,
     skipped: run.skipped,
     failed: run.failed,
-    warnings: run.warnings.map((warning) => ({
+    warnings: (run.warnings ?? []).map((warning) => ({
       ...warning,
       code: 'unusual-year-level' as const,
-      message: `The student left from year level ${warning.yearLevel}, which is not one of the municipality's leaving year levels (${run.leaverYearLevels.join(', ')}); the report was made`,
+      message: `The student left from year level ${warning.yearLevel}, which is not one of the municipality's leaving year levels (${leaverYearLevelsOf(run).join(', ')}); the report was made`,
     })),
     createdAt: run.createdAt,
     finishedAt: run.finishedAt,

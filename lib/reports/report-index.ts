@@ -41,8 +41,9 @@ export class ReportIndex {
     return (await this.findVersioned(municipalityId, id))?.value;
   }
 
-  findVersioned(municipalityId: string, id: string): Promise<Versioned<StoredLeaverReport> | undefined> {
-    return readTyped<StoredLeaverReport>(this.container, id, [['municipalityId', municipalityId]], 'leaver-report');
+  async findVersioned(municipalityId: string, id: string): Promise<Versioned<StoredLeaverReport> | undefined> {
+    const found = await readTyped<StoredLeaverReport>(this.container, id, [['municipalityId', municipalityId]], 'leaver-report');
+    return found && { value: withVersion(found.value), etag: found.etag };
   }
 
   /** Replaces an entry if it is still as read; false when it changed or went meanwhile (the caller reads again). */
@@ -69,7 +70,7 @@ export class ReportIndex {
   }
 
   /** Ready reports visible under `scope` (matched on the school the report was made at) and not past `notDueBefore`. */
-  list(municipalityId: string, scope: Scope, live: LiveWindow, filter: ReportFilter, page: PageRequest): Promise<Page<StoredLeaverReport>> {
+  async list(municipalityId: string, scope: Scope, live: LiveWindow, filter: ReportFilter, page: PageRequest): Promise<Page<StoredLeaverReport>> {
     const visible = scopeCondition(scope, 'schoolId');
     const conditions = ["c.type = 'leaver-report'", "c.state = 'ready'", 'c.expiresAt > @now', 'c.createdAt >= @createdFrom', visible.sql];
     const parameters: SqlParameter[] = [...visible.parameters];
@@ -82,13 +83,14 @@ export class ReportIndex {
       conditions.push(`c.${field} = @${field}`);
       parameters.push({ name: `@${field}`, value });
     }
-    return queryPage(this.continuations, this.container, { where: conditions.join(' AND '), parameters, clockParameters, orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
+    const found = await queryPage<StoredLeaverReport>(this.continuations, this.container, { where: conditions.join(' AND '), parameters, clockParameters, orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
+    return { ...found, items: found.items.map(withVersion) };
   }
 
   /** Entries whose deadline has come by `due.moment`, at most `limit` (the caller deletes them and asks again). */
   async due(municipalityId: string, due: DueWindow, limit: number): Promise<StoredLeaverReport[]> {
     const page = await queryBatch<StoredLeaverReport>(this.container, dueQuery(due), [['municipalityId', municipalityId]], limit);
-    return page.items;
+    return page.items.map(withVersion);
   }
 
   async countDue(municipalityId: string, due: DueWindow): Promise<number> {
@@ -97,8 +99,8 @@ export class ReportIndex {
   }
 
   /** Entries whose current version was made on one day (UTC), for the repair pass. */
-  createdOn(municipalityId: string, day: string): Promise<StoredLeaverReport[]> {
-    return queryAll<StoredLeaverReport>(
+  async createdOn(municipalityId: string, day: string): Promise<StoredLeaverReport[]> {
+    const entries = await queryAll<StoredLeaverReport>(
       this.container,
       {
         where: "c.type = 'leaver-report' AND c.createdAt >= @from AND c.createdAt < @to",
@@ -106,14 +108,16 @@ export class ReportIndex {
       },
       [['municipalityId', municipalityId]],
     );
+    return entries.map(withVersion);
   }
 
-  ofStudent(municipalityId: string, studentId: string): Promise<StoredLeaverReport[]> {
-    return queryAll<StoredLeaverReport>(
+  async ofStudent(municipalityId: string, studentId: string): Promise<StoredLeaverReport[]> {
+    const entries = await queryAll<StoredLeaverReport>(
       this.container,
       { where: "c.type = 'leaver-report' AND c.studentId = @student", parameters: [{ name: '@student', value: studentId }] },
       [['municipalityId', municipalityId]],
     );
+    return entries.map(withVersion);
   }
 
   async countReady(municipalityId: string, runId: string): Promise<number> {
@@ -152,6 +156,15 @@ export class ReportIndex {
       [['municipalityId', municipalityId]],
     );
   }
+}
+
+/**
+ * Entries stored before reports had versions name their blobs by the report id and have no
+ * `pending`; read that way, they are found, served, expired and erased like the others.
+ */
+function withVersion(entry: StoredLeaverReport): StoredLeaverReport {
+  const stored: Partial<Pick<StoredLeaverReport, 'version' | 'pending'>> = entry;
+  return { ...entry, version: stored.version ?? entry.id, pending: stored.pending ?? null };
 }
 
 /** What a reader may still see: not past the stored deadline, nor past the one the current setting gives. */

@@ -145,6 +145,29 @@ describe('one report per student and school year: a new request replaces the old
   });
 });
 
+describe('entries stored before reports had versions', () => {
+  it('name their blobs by the report id: they are still served, and the expiry job removes blobs and entry', async () => {
+    const [leaver] = (await createLeavers(test, world, world.schools.own, [['Gammel', 'Oppføring']])) as [Leaver];
+    const createdAt = new Date().toISOString();
+    const legacy = {
+      id: randomUUID(), type: 'leaver-report', municipalityId: world.home, studentId: leaver.id, schoolId: world.schools.own, schoolYear: '2030-2031',
+      runId: randomUUID(), state: 'ready', createdAt, expiresAt: new Date(Date.now() + 86_400_000).toISOString(), bytes: { pdf: 5, json: 2 },
+    };
+    await test.app.services.cosmos.containers.reports.items.create(legacy);
+    for (const [format, body] of [['pdf', '%PDF-'], ['json', '{}']] as const) {
+      await blobs.upload(`${world.home}/${createdAt.slice(0, 10)}/${legacy.id}.${format}`, Buffer.from(body), 'application/octet-stream', { runid: legacy.runId });
+    }
+    expect((await jsonOf(legacy.id)).status).toBe(200);
+
+    const operator = await test.operatorToken();
+    const started = await test.request<{ id: string }>('POST', `/operations/jobs/${LEAVER_REPORT_EXPIRY_JOB}/runs`, { token: operator, body: { asOf: createdAt } });
+    expect(started.status, started.text).toBe(202);
+    expect(await waitForRun(test, LEAVER_REPORT_EXPIRY_JOB, started.body.id)).toMatchObject({ status: 'completed', failures: 0 });
+    expect(await blobsOfVersion(legacy.id)).toEqual([]);
+    expect((await indexEntries(test, world.home)).filter((entry) => entry.id === legacy.id)).toEqual([]);
+  });
+});
+
 describe('overlapping requests for the same student and year: the later one wins', () => {
   const version = (name: string, createdAt: string): ReportVersion => ({ version: name, runId: randomUUID(), schoolId: world.schools.own, createdAt, expiresAt: '2099-01-01T00:00:00.000Z' });
   const entry = (studentId: string) => ({ id: reportIdOf(studentId, '2030-2031'), municipalityId: world.home, studentId, schoolYear: '2030-2031' });
