@@ -177,6 +177,15 @@ param gatewayPublisherEmail string = ''
 @minLength(1)
 param gatewayPublisherName string = 'Engage'
 
+@description('CanNotDelete locks on Cosmos DB, Storage, Key Vault and the Log Analytics workspace. On unless environmentType is dev.')
+param enableDeleteLocks bool = environmentType != 'dev'
+
+@description('Microsoft Defender for Cloud plans (Cosmos DB, Storage, Key Vault, App Service) on the subscription. Subscription-wide; needs Security Admin or Owner there. On unless environmentType is dev.')
+param enableDefenderPlans bool = environmentType != 'dev'
+
+@description('Send the subscription\'s Activity Log to this environment\'s Log Analytics workspace. A subscription takes at most 5 such settings: turn it off for the sixth environment in one subscription.')
+param sendActivityLog bool = true
+
 @description('Also assign the built-in "Allowed locations for resource groups" policy to the whole subscription. Off by default: it affects every resource group in the subscription and needs Owner or Resource Policy Contributor there.')
 param assignSubscriptionLocationPolicy bool = false
 
@@ -421,6 +430,57 @@ module alerts 'app/alerts.bicep' = {
     retentionJobNames: retentionJobNames
   }
 }
+
+// The platform's record of who touched the data: Key Vault, Cosmos DB, blobs, the Function App.
+module diagnostics 'app/diagnostics.bicep' = {
+  scope: rg
+  params: {
+    workspaceId: monitoring.outputs.logAnalyticsId
+    keyVaultName: names.keyVault
+    cosmosAccountName: names.cosmos
+    storageAccountName: names.storage
+    functionAppName: names.functionApp
+  }
+  dependsOn: [
+    keyVault
+    cosmos
+    storage
+    api
+  ]
+}
+
+// Control-plane changes to the subscription (role assignments, deletions, policy), kept with
+// the rest for the workspace's retention (at most 89 days).
+resource activityLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (sendActivityLog) {
+  name: 'engage-activity-log-${environmentName}'
+  properties: {
+    workspaceId: monitoring.outputs.logAnalyticsId
+    logs: [
+      for category in ['Administrative', 'Security', 'Policy', 'Alert', 'ServiceHealth', 'ResourceHealth']: {
+        category: category
+        enabled: true
+      }
+    ]
+  }
+}
+
+module locks 'app/locks.bicep' = if (enableDeleteLocks) {
+  scope: rg
+  params: {
+    cosmosAccountName: names.cosmos
+    storageAccountName: names.storage
+    keyVaultName: names.keyVault
+    logAnalyticsName: names.logAnalytics
+  }
+  dependsOn: [
+    cosmos
+    storage
+    keyVault
+    monitoring
+  ]
+}
+
+module defender 'app/defender.bicep' = if (enableDefenderPlans) {}
 
 module workbook 'app/workbook.bicep' = {
   scope: rg

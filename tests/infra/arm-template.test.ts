@@ -79,6 +79,9 @@ const OWN_REGION_TYPES: Record<string, string> = { 'microsoft.insights/actiongro
 const LOCATIONLESS_TYPES = new Set([
   'microsoft.authorization/roleassignments',
   'microsoft.authorization/policyassignments',
+  'microsoft.authorization/locks',
+  'microsoft.insights/diagnosticsettings',
+  'microsoft.security/pricings',
   'microsoft.resources/deployments',
 ]);
 
@@ -205,6 +208,9 @@ suite('EU/EEA residency (P15)', () => {
         expect(resource.location, where).toBe('global');
         continue;
       }
+      // A subscription-scope module's deployment record sits where main.bicep's deployment does:
+      // azd deploys at AZURE_LOCATION, the value it passes as `location` too.
+      if (type === 'microsoft.resources/deployments' && resource.location === '[deployment().location]') continue;
       const ownRegion = OWN_REGION_TYPES[type];
       if (ownRegion !== undefined) {
         expect(trace(resource.location, frame), where).toMatchObject({ kind: 'root-param', name: ownRegion });
