@@ -54,11 +54,12 @@ async function generationBench(): Promise<void> {
     const { services } = stack.app;
     const staff = await seedSchool(services);
     const started = performance.now();
-    const run = await services.leaverReports.service.requestGeneration(staff.principal, MUNICIPALITY, { schoolId: staff.schoolId, schoolYear: '2030-2031' });
+    // The scheduler is a durable client binding, available inside a Functions invocation only (as on the host).
+    const run = await asDurableClientFunction(() => services.leaverReports.service.requestGeneration(staff.principal, MUNICIPALITY, { schoolId: staff.schoolId, schoolYear: '2030-2031' }));
     const driver = (services.jobs.scheduler as LocalJobScheduler).driver;
     await driver.waitForCompletion(`leaver-report-generation:${run.id}`, 600_000);
     const seconds = (performance.now() - started) / 1000;
-    const view = await services.leaverReports.service.getRun(staff.principal, MUNICIPALITY, run.id);
+    const view = await asDurableClientFunction(() => services.leaverReports.service.getRun(staff.principal, MUNICIPALITY, run.id));
     const page = await services.leaverReports.service.list(staff.principal, MUNICIPALITY, { runId: run.id }, { limit: 100 });
     const pdf = page.items.map((item) => item.formats.pdf.bytes);
     const json = page.items.map((item) => item.formats.json.bytes);
