@@ -9,22 +9,17 @@
  *   general limitation period for claims (foreldelsesloven § 2), so the processor can show how
  *   it followed a complaint up for as long as that can be questioned. Open complaints are kept.
  */
+import { addMonthsClamped } from '../usage/retention-policy.js';
+
 export const SUPPORT_RETENTION_MONTHS = { default: 12, min: 1, max: 24 } as const;
 export const COMPLAINT_RETENTION_MONTHS = { default: 36, min: 12, max: 120 } as const;
 
 /** The daily run plus two hours' slack: past this, an item still stored is overdue. */
 export const RETENTION_OVERDUE_AFTER_MS = 26 * 3_600_000;
 
-/**
- * The same instant `months` calendar months earlier (UTC), the day clamped to the month's
- * length: 31 March minus one month is 28 (or 29) February, never 3 March.
- */
+/** The same instant `months` calendar months earlier (UTC), clamped to a shorter month's end: 31 March minus one month is 28/29 February. */
 export function monthsBefore(instant: Date, months: number): Date {
-  const year = instant.getUTCFullYear();
-  const month = instant.getUTCMonth() - months;
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const day = Math.min(instant.getUTCDate(), lastDay);
-  return new Date(Date.UTC(year, month, day, instant.getUTCHours(), instant.getUTCMinutes(), instant.getUTCSeconds(), instant.getUTCMilliseconds()));
+  return addMonthsClamped(instant, -months);
 }
 
 /** Items whose clock started before this instant are due at `asOf`. */

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureTimers } from '../../lib/app/feature.js';
 import { FEATURES } from '../../lib/features.js';
-import { monthsBefore } from '../../lib/governance/retention-policy.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp } from '../support/test-app.js';
 import { waitForRun } from '../usage/usage-fixtures.js';
@@ -47,16 +46,6 @@ async function runJob(): Promise<{ processed: number; status: string }> {
 const threadStatus = async (id: string) => (await test.request('GET', `/support-requests/${id}`, { token: teacher.token })).status;
 const complaintStatus = async (id: string) => (await test.request('GET', `/complaints/${id}`, { token: operator })).status;
 const overdue = () => test.app.services.governance.retention.countOverdue(clock.now());
-
-describe('retention arithmetic (unit)', () => {
-  it('counts calendar months back, the day clamped to the shorter month', () => {
-    expect(monthsBefore(new Date('2028-01-11T09:00:00.000Z'), 12).toISOString()).toBe('2027-01-11T09:00:00.000Z');
-    expect(monthsBefore(new Date('2027-03-31T12:30:00.000Z'), 1).toISOString()).toBe('2027-02-28T12:30:00.000Z');
-    expect(monthsBefore(new Date('2028-03-31T00:00:00.000Z'), 1).toISOString()).toBe('2028-02-29T00:00:00.000Z');
-    expect(monthsBefore(new Date('2030-02-02T10:00:00.000Z'), 36).toISOString()).toBe('2027-02-02T10:00:00.000Z');
-    expect(monthsBefore(new Date('2027-01-15T00:00:00.000Z'), 0).toISOString()).toBe('2027-01-15T00:00:00.000Z');
-  });
-});
 
 describe('support threads and complaints are kept for their retention, then deleted by the governance-retention job', () => {
   let quiet: string;
