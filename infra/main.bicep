@@ -115,24 +115,10 @@ param actionGroupLocation string = 'swedencentral'
 @maxValue(89)
 param logRetentionInDays int = 30
 
-@description('Cosmos DB public network access. Disabled needs a private endpoint and VNet integration, which this template does not create.')
-@allowed([
-  'Enabled'
-  'Disabled'
-])
-param cosmosPublicNetworkAccess string = 'Enabled'
-
 @description('PRIVACY_DIGEST_KEY: key of the keyed digests that recognise erased subjects and anonymised records without naming them. At least 32 characters; create it once and keep it (docs/infrastructure.md). Stored in Key Vault; the app gets a Key Vault reference.')
 @secure()
 @minLength(32)
 param privacyDigestKey string
-
-@description('Key Vault public network access. Disabled needs a private endpoint and VNet integration, which this template does not create.')
-@allowed([
-  'Enabled'
-  'Disabled'
-])
-param keyVaultPublicNetworkAccess string = 'Enabled'
 
 @description('Autoscale maximum RU/s shared by the engage database (scales between 10% and 100% of it).')
 @minValue(1000)
@@ -176,6 +162,9 @@ param gatewayPublisherEmail string = ''
 @description('Organisation name API Management shows as the API publisher.')
 @minLength(1)
 param gatewayPublisherName string = 'Engage'
+
+@description('Private networking: the Function App integrates with the virtual network, Cosmos DB, Storage (blob, queue, table) and Key Vault get private endpoints and private DNS zones, and their public network access is disabled. On unless environmentType is dev; turn it off only for a dev environment reached from a developer machine.')
+param privateNetworking bool = environmentType != 'dev'
 
 @description('CanNotDelete locks on Cosmos DB, Storage, Key Vault and the Log Analytics workspace. On unless environmentType is dev.')
 param enableDeleteLocks bool = environmentType != 'dev'
@@ -251,6 +240,8 @@ var names = {
 var publisherEmail = !empty(gatewayPublisherEmail)
   ? gatewayPublisherEmail
   : (!empty(alertEmailAddress) ? alertEmailAddress : 'engage-ops@example.com')
+// Public network access of every data store: off once private endpoints exist.
+var dataPublicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
 var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
 
 // Built-in "Allowed locations for resource groups".
@@ -320,6 +311,7 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     skuName: storageSkuName
+    publicNetworkAccess: dataPublicNetworkAccess
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
   }
@@ -332,7 +324,7 @@ module cosmos 'app/cosmos.bicep' = {
     location: location
     secondaryLocation: secondaryLocation
     tags: tags
-    publicNetworkAccess: cosmosPublicNetworkAccess
+    publicNetworkAccess: dataPublicNetworkAccess
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
@@ -346,7 +338,7 @@ module keyVault 'app/keyvault.bicep' = {
     name: names.keyVault
     location: location
     tags: tags
-    publicNetworkAccess: keyVaultPublicNetworkAccess
+    publicNetworkAccess: dataPublicNetworkAccess
     privacyDigestKey: privacyDigestKey
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
@@ -361,6 +353,24 @@ module network 'app/network.bicep' = {
     location: location
     tags: tags
   }
+}
+
+module privateEndpoints 'app/private-endpoints.bicep' = if (privateNetworking) {
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    networkId: network.outputs.networkId
+    subnetId: network.outputs.privateEndpointSubnetId
+    cosmosAccountName: names.cosmos
+    storageAccountName: names.storage
+    keyVaultName: names.keyVault
+  }
+  dependsOn: [
+    cosmos
+    storage
+    keyVault
+  ]
 }
 
 module api 'app/api.bicep' = {
@@ -387,9 +397,14 @@ module api 'app/api.bicep' = {
     platformOperators: string(json(platformOperators))
     corsAllowedOrigins: corsOrigins
     gatewaySubnetId: network.outputs.gatewaySubnetId
+    virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : ''
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
+  // The app starts with its stores reachable: their private endpoints and DNS come first.
+  dependsOn: [
+    privateEndpoints
+  ]
 }
 
 module gateway 'app/gateway.bicep' = {

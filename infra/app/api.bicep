@@ -61,6 +61,9 @@ param corsAllowedOrigins string[]
 @description('Resource ID of the API Management gateway\'s integration subnet: the only source the app accepts requests from.')
 param gatewaySubnetId string
 
+@description('Resource ID of the subnet the app sends its outbound traffic through (VNet integration, private endpoints of the data stores); empty: none.')
+param virtualNetworkSubnetId string
+
 @description('Maximum number of instances the app scales out to.')
 @minValue(1)
 @maxValue(1000)
@@ -109,6 +112,9 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     // Key Vault references resolve with the user-assigned identity (the default would be
     // a system-assigned identity, which this app does not have).
     keyVaultReferenceIdentity: identityId
+    // Outbound VNet integration: Cosmos DB, Storage and Key Vault are reached at their private
+    // endpoints (private-endpoints.bicep), and only there once their public access is off.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     // Public, but the access restriction below admits only the gateway's subnet: the service
     // endpoint on that subnet reaches the app through its public endpoint.
     publicNetworkAccess: 'Enabled'
@@ -134,6 +140,8 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // All outbound traffic through the network, Key Vault reference resolution included.
+      vnetRouteAllEnabled: !empty(virtualNetworkSubnetId)
       cors: {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: true

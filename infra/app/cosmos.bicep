@@ -15,7 +15,7 @@ param secondaryLocation string
 @description('Tags applied to the account.')
 param tags resourceTags
 
-@description('Public network access to the account. Disabled requires a private endpoint and VNet integration (not part of this template).')
+@description('Public network access to the account. Disabled once the account has a private endpoint (private-endpoints.bicep).')
 @allowed([
   'Enabled'
   'Disabled'

@@ -15,7 +15,7 @@ param location string
 @description('Tags applied to the vault.')
 param tags resourceTags
 
-@description('Public network access to the vault. Disabled requires a private endpoint and VNet integration (not part of this template).')
+@description('Public network access to the vault. Disabled once the vault has a private endpoint (private-endpoints.bicep).')
 @allowed([
   'Enabled'
   'Disabled'
@@ -61,7 +61,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enabledForTemplateDeployment: false
     publicNetworkAccess: publicNetworkAccess
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess == 'Disabled' ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }

@@ -5,7 +5,12 @@
 // subnet (outbound VNet integration, delegated to Microsoft.Web/serverFarms) and the subnet
 // carries a Microsoft.Web service endpoint: App Service then sees requests from the gateway
 // as coming from this subnet, and the Function App's access restriction (api.bicep) admits
-// this subnet only. Nothing else is deployed into the network; it is not peered anywhere.
+// this subnet only.
+//
+// Two more subnets carry the private networking (private-endpoints.bicep): the Function App's
+// outbound VNet integration (delegated to Microsoft.App/environments, as Flex Consumption
+// requires) and the private endpoints of Cosmos DB, Storage and Key Vault. The network is not
+// peered or connected anywhere.
 
 @description('Virtual network name.')
 param name string
@@ -23,10 +28,15 @@ param tags resourceTags
 type resourceTags = { *: string }
 
 // Private address space used by nothing else: the network is not peered or connected, so
-// it cannot clash. /26 is Microsoft's recommended size for a Standard v2 integration subnet.
-var addressSpace = '10.60.0.0/24'
+// it cannot clash. /26 is Microsoft's recommended size for a Standard v2 integration subnet;
+// /24 leaves the Flex Consumption app room to scale out (one address per instance).
+var addressSpace = '10.60.0.0/22'
 var gatewaySubnetName = 'snet-gateway'
 var gatewaySubnetPrefix = '10.60.0.0/26'
+var appSubnetName = 'snet-app'
+var appSubnetPrefix = '10.60.1.0/24'
+var privateEndpointSubnetName = 'snet-private-endpoints'
+var privateEndpointSubnetPrefix = '10.60.2.0/26'
 
 // No custom rules: the default rules allow outbound traffic to the internet and Azure
 // services (the Function App over the service endpoint) and deny all inbound traffic from
@@ -75,8 +85,45 @@ resource network 'Microsoft.Network/virtualNetworks@2024-05-01' = {
           ]
         }
       }
+      {
+        name: appSubnetName
+        properties: {
+          addressPrefix: appSubnetPrefix
+          networkSecurityGroup: {
+            id: securityGroup.id
+          }
+          delegations: [
+            {
+              name: 'Microsoft.App.environments'
+              properties: {
+                serviceName: 'Microsoft.App/environments'
+              }
+            }
+          ]
+        }
+      }
+      {
+        name: privateEndpointSubnetName
+        properties: {
+          addressPrefix: privateEndpointSubnetPrefix
+          networkSecurityGroup: {
+            id: securityGroup.id
+          }
+          privateEndpointNetworkPolicies: 'Enabled'
+        }
+      }
     ]
   }
+}
+
+resource appSubnet 'Microsoft.Network/virtualNetworks/subnets@2024-05-01' existing = {
+  parent: network
+  name: appSubnetName
+}
+
+resource privateEndpointSubnet 'Microsoft.Network/virtualNetworks/subnets@2024-05-01' existing = {
+  parent: network
+  name: privateEndpointSubnetName
 }
 
 resource gatewaySubnet 'Microsoft.Network/virtualNetworks/subnets@2024-05-01' existing = {
@@ -86,3 +133,12 @@ resource gatewaySubnet 'Microsoft.Network/virtualNetworks/subnets@2024-05-01' ex
 
 @description('Resource ID of the gateway subnet: API Management integrates with it, and the Function App admits only it.')
 output gatewaySubnetId string = gatewaySubnet.id
+
+@description('Resource ID of the Function App\'s outbound integration subnet (delegated to Microsoft.App/environments).')
+output appSubnetId string = appSubnet.id
+
+@description('Resource ID of the subnet that holds the private endpoints.')
+output privateEndpointSubnetId string = privateEndpointSubnet.id
+
+@description('Resource ID of the virtual network (private DNS zones link to it).')
+output networkId string = network.id

@@ -20,6 +20,13 @@ param tags resourceTags
 ])
 param skuName string
 
+@description('Public network access. Disabled once the account has private endpoints (private-endpoints.bicep).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
+
 @description('Name of the managed identity that gets the data-plane roles (seed for stable role assignment names).')
 param appIdentityName string
 
@@ -73,9 +80,9 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess == 'Disabled' ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
     encryption: {

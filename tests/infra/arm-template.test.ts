@@ -70,7 +70,7 @@ const AVAILABILITY_TEST_LOCATIONS: Record<string, string> = {
 };
 
 /** Resource types that are global by definition (and hold no customer data). */
-const GLOBAL_TYPES = new Set(['microsoft.insights/metricalerts']);
+const GLOBAL_TYPES = new Set(['microsoft.insights/metricalerts', 'microsoft.network/privatednszones', 'microsoft.network/privatednszones/virtualnetworklinks']);
 
 /** Resource types placed in a region of their own parameter (EU/EEA-only allowed values), not `location`. */
 const OWN_REGION_TYPES: Record<string, string> = { 'microsoft.insights/actiongroups': 'actionGroupLocation' };
@@ -280,9 +280,8 @@ suite('Cosmos DB', () => {
     expect(p.disableKeyBasedMetadataWriteAccess).toBe(true);
     expect(p.backupPolicy).toEqual({ type: 'Continuous', continuousModeProperties: { tier: 'Continuous7Days' } });
     expect(p.minimalTlsVersion).toBe('Tls12');
-    const access = trace(p.publicNetworkAccess, one('Microsoft.DocumentDB/databaseAccounts').frame);
-    expect(access).toMatchObject({ kind: 'root-param', name: 'cosmosPublicNetworkAccess' });
-    expect((access as { param: ArmParameter }).param.defaultValue).toBe('Enabled');
+    // Off with private networking (tests/infra/network.test.ts).
+    expect(trace(p.publicNetworkAccess, one('Microsoft.DocumentDB/databaseAccounts').frame)).toEqual({ kind: 'value', value: "[if(parameters('privateNetworking'), 'Disabled', 'Enabled')]" });
   });
 
   it('names the database engage', () => {
@@ -539,7 +538,7 @@ suite('Function App', () => {
 });
 
 suite('Key Vault', () => {
-  it('uses RBAC only, soft delete with purge protection, and public access from a parameter', () => {
+  it('uses RBAC only, soft delete with purge protection, and public access off with private networking', () => {
     const { resource, frame } = one('Microsoft.KeyVault/vaults');
     const p = resource.properties ?? {};
     expect(p.enableRbacAuthorization).toBe(true);
@@ -549,9 +548,7 @@ suite('Key Vault', () => {
     expect(p.softDeleteRetentionInDays).toBe(90);
     expect(p.enabledForTemplateDeployment).toBe(false);
     expect(trace(resource.location, frame)).toMatchObject({ kind: 'root-param', name: 'location' });
-    const access = trace(p.publicNetworkAccess, frame);
-    expect(access).toMatchObject({ kind: 'root-param', name: 'keyVaultPublicNetworkAccess' });
-    expect((access as { param: ArmParameter }).param.defaultValue).toBe('Enabled');
+    expect(trace(p.publicNetworkAccess, frame)).toEqual({ kind: 'value', value: "[if(parameters('privateNetworking'), 'Disabled', 'Enabled')]" });
   });
 
   it('holds the privacy-digest-key secret, set from the secure privacyDigestKey parameter (at least 32 characters)', () => {
@@ -668,8 +665,9 @@ suite('edge rate limit (API Management gateway)', () => {
     const network = one('Microsoft.Network/virtualNetworks');
     expect(network.frame.path).toBe('main/network');
     const subnets = (network.resource.properties?.subnets ?? []) as { name: Json; properties: Record<string, Json> }[];
-    expect(subnets).toHaveLength(1);
-    const { name, properties } = subnets[0] as { name: Json; properties: Record<string, Json> };
+    const gatewaySubnet = subnets.find((subnet) => network.frame.template.variables?.gatewaySubnetName === literal(subnet.name, network.frame));
+    expect(gatewaySubnet, 'the gateway subnet').toBeDefined();
+    const { name, properties } = gatewaySubnet as { name: Json; properties: Record<string, Json> };
     expect(network.frame.template.outputs?.gatewaySubnetId?.value).toBe(
       `[resourceId('Microsoft.Network/virtualNetworks/subnets', parameters('name'), ${String(name).replace(/^\[(.*)\]$/, '$1')})]`,
     );
