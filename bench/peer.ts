@@ -18,6 +18,8 @@ const STUDENTS = 300;
 const ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? 3);
 const CONNECTIONS = [1, 16] as const;
+/** BENCH_PEER_OPERATIONS=byId (or list) runs only that operation, e.g. to profile it. */
+const SELECTED = (process.env.BENCH_PEER_OPERATIONS ?? 'byId,list').split(',') as Operation[];
 const DIGEST_KEY = 'bench-peer-digest-key-0123456789abcdef';
 const TICKS_PER_SECOND = 100;
 
@@ -87,7 +89,7 @@ export async function run(): Promise<void> {
     const key = (operation: Operation, connections: number, target: Target) => `${operation}/${connections}/${target}`;
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const connections of CONNECTIONS) {
-        for (const operation of ['byId', 'list'] as const) {
+        for (const operation of SELECTED) {
           // The order rotates, so no side always runs first (or last) after a pause.
           const order = TARGETS.map((_, index) => TARGETS[(index + round) % TARGETS.length] as Target);
           for (const target of order) {
@@ -104,7 +106,7 @@ export async function run(): Promise<void> {
     console.log('| operation | conns | server | req/s | p50 ms | p99 ms | server CPU µs/req | emulator CPU µs/req | errors |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     let errors = 0;
-    for (const operation of ['byId', 'list'] as const) {
+    for (const operation of SELECTED) {
       for (const connections of CONNECTIONS) {
         for (const target of TARGETS) {
           const rounds = results.get(key(operation, connections, target)) ?? [];
@@ -117,7 +119,7 @@ export async function run(): Promise<void> {
     console.log('\nPaired ratios (app / peer measured in the same round; median of rounds, then min-max):\n');
     console.log('| operation | conns | vs | p50 (goal ≤ 1.3x at 1 conn) | throughput (goal ≥ 0.8x at 16 conns) | server CPU per request |');
     console.log('|---|---|---|---|---|---|');
-    for (const operation of ['byId', 'list'] as const) {
+    for (const operation of SELECTED) {
       for (const connections of CONNECTIONS) {
         const app = results.get(key(operation, connections, 'app')) ?? [];
         for (const against of ['peer', 'peer+audit'] as const) {

@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { Container } from '@azure/cosmos';
+import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
-import { bulkWrite, BULK_CHUNK, created, createOperation } from '../usage/bulk.js';
+import { BULK_CHUNK, BulkOperationFailed } from '../usage/bulk.js';
 
 export const AUDIT_ACTIONS = ['read', 'list', 'create', 'update', 'delete'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -54,7 +54,7 @@ interface Waiting {
  *
  * Group commit: `record` resolves once the entry is stored, and the dispatcher answers only
  * then. While one write is on its way, the entries of the requests that arrive meanwhile
- * wait and go together in the next write (one bulk call), so concurrent requests share a
+ * wait and go together in the next write (one batch), so concurrent requests share a
  * round trip instead of queueing behind one write each. An idle log writes at once: a lone
  * request waits for nothing but its own entry. A write runs in the context of its first
  * request (that request's deadline cuts it, and its operation count shows it).
@@ -91,6 +91,7 @@ export class AuditLog {
   private async writeWaiting(): Promise<void> {
     this.writing = true;
     while (this.waiting.length > 0) {
+      // At most 100: the limit of one transactional batch.
       const group = this.waiting.splice(0, BULK_CHUNK);
       try {
         await (group[0] as Waiting).inContext(() => this.write(group.map((waiting) => waiting.entry)));
@@ -102,13 +103,30 @@ export class AuditLog {
     this.writing = false;
   }
 
-  /** One entry is one point create (cheaper than a bulk of one); more go as one bulk call. */
+  /**
+   * One entry is one point create. More go as one transactional batch per partition (audit
+   * entries of one municipality and month: all of a window, nearly always): one round trip,
+   * all stored or none, and no per-operation routing as a bulk call would do.
+   */
   private async write(entries: readonly StoredAuditEntry[]): Promise<void> {
+    const partitions = new Map<string, StoredAuditEntry[]>();
+    for (const entry of entries) {
+      const key = JSON.stringify([entry.municipalityId, entry.month]);
+      partitions.set(key, [...(partitions.get(key) ?? []), entry]);
+    }
+    await Promise.all([...partitions.values()].map((partition) => this.writePartition(partition)));
+  }
+
+  private async writePartition(entries: readonly StoredAuditEntry[]): Promise<void> {
+    const [first] = entries as [StoredAuditEntry];
     if (entries.length === 1) {
-      await this.audit.items.create(entries[0] as StoredAuditEntry);
+      await this.audit.items.create(first);
       return;
     }
-    await bulkWrite(this.audit, entries.map((entry) => createOperation(entry, [entry.municipalityId, entry.month])), created);
+    const operations: OperationInput[] = entries.map((entry) => ({ operationType: 'Create', resourceBody: entry as unknown as JSONObject }));
+    const { result = [] } = await this.audit.items.batch(operations, [first.municipalityId, first.month]);
+    const refused = result.find((outcome) => outcome.statusCode < 200 || outcome.statusCode >= 300);
+    if (refused || result.length !== entries.length) throw new BulkOperationFailed(refused?.statusCode ?? 503, entries.length);
   }
 
   list(municipalityId: string, month: string | undefined, filter: { targetId?: string | undefined; actorRole?: string }, page: PageRequest): Promise<Page<AuditEntry>> {
