@@ -21,8 +21,9 @@ export default {
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,
-  reporters: ['clear-text', 'progress', 'html'],
+  reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: '.stryker/report.html' },
+  jsonReporter: { fileName: '.stryker/report.json' },
   tempDirName: '.stryker/tmp',
   thresholds: { high: 90, low: 85, break: 85 },
 };

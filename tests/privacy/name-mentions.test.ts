@@ -12,6 +12,13 @@ describe('name phrases', () => {
     expect(namePhrases({ name: 'Admin' })).toEqual([]);
   });
 
+  it('are nothing for a missing given or family name', () => {
+    expect(namePhrases({ givenName: '', familyName: 'Nordmann' })).toEqual([]);
+    expect(namePhrases({ givenName: 'Kari', familyName: ' ' })).toEqual([]);
+    expect(namePhrases({ name: '' })).toEqual([]);
+    expect(namePhrases({ name: '  Kari   Anne  Nordmann ' })).toEqual(['Kari Anne Nordmann', 'Kari Nordmann']);
+  });
+
   it('are NFC, so a decomposed Å matches the composed one', () => {
     expect(namePhrases({ givenName: 'A\u030Ase', familyName: 'Berg' })).toEqual(['\u00C5se Berg']);
   });
