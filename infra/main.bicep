@@ -3,6 +3,8 @@
 // docs/infrastructure.md for what is deployed and why.
 targetScope = 'subscription'
 
+import { hotContainerThroughput } from 'app/types.bicep'
+
 metadata description = 'Engage backend: API Management gateway (Standard v2, rate limit per client IP) in front of a Function App (Flex Consumption, Node 22), Cosmos DB, Storage, monitoring; EU/EEA only.'
 
 // ---------------------------------------------------------------------------------------
@@ -120,16 +122,25 @@ param logRetentionInDays int = 30
 @minLength(32)
 param privacyDigestKey string
 
-@description('Autoscale maximum RU/s shared by the engage database (scales between 10% and 100% of it).')
+@description('Autoscale maximum RU/s shared by the engage database\'s containers without throughput of their own (scales between 10% and 100% of it).')
 @minValue(1000)
 param cosmosAutoscaleMaxThroughput int = 1000
 
-@description('Storage replication. Standard_ZRS only in regions with availability zones.')
+@description('Dedicated autoscale maximum RU/s of the hot containers, sized as RU per request (docs/benchmarks.md operations x RU per operation) x expected peak requests/s x 1.5 headroom: docs/infrastructure.md, "Capacity".')
+param cosmosHotContainerMaxThroughput hotContainerThroughput = {
+  audit: 2000
+  records: 1000
+  directory: 1000
+  usage: 2000
+}
+
+@description('Storage replication. Empty: Standard_ZRS where the region has availability zones, Standard_LRS elsewhere.')
 @allowed([
+  ''
   'Standard_LRS'
   'Standard_ZRS'
 ])
-param storageSkuName string = 'Standard_LRS'
+param storageSkuName string = ''
 
 @description('Maximum Function App instances (Flex Consumption).')
 @minValue(1)
@@ -213,6 +224,19 @@ var availabilityTestLocations = [
   'emea-gb-db3-azr'
   'emea-fr-pra-edge'
   'emea-ch-zrh-edge'
+]
+
+// EU/EEA regions with availability zones: storage is ZRS and Cosmos DB zone redundant there.
+var zoneRegions = [
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'northeurope'
+  'norwayeast'
+  'polandcentral'
+  'spaincentral'
+  'swedencentral'
+  'westeurope'
 ]
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -310,7 +334,9 @@ module storage 'app/storage.bicep' = {
     name: names.storage
     location: location
     tags: tags
-    skuName: storageSkuName
+    skuName: storageSkuName == 'Standard_LRS' || (empty(storageSkuName) && !contains(zoneRegions, location))
+      ? 'Standard_LRS'
+      : 'Standard_ZRS'
     publicNetworkAccess: dataPublicNetworkAccess
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
@@ -326,6 +352,8 @@ module cosmos 'app/cosmos.bicep' = {
     tags: tags
     publicNetworkAccess: dataPublicNetworkAccess
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    hotContainerMaxThroughput: cosmosHotContainerMaxThroughput
+    zoneRegions: zoneRegions
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
     deployerPrincipalId: grantDeployerDataAccess ? principalId : ''

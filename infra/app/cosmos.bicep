@@ -1,3 +1,5 @@
+import { hotContainerThroughput } from 'types.bicep'
+
 // Cosmos DB for NoSQL: account, database `engage` and its containers, plus data-plane RBAC.
 // Keys are disabled (disableLocalAuth): the app reaches Cosmos only with its managed identity.
 
@@ -22,9 +24,15 @@ param tags resourceTags
 ])
 param publicNetworkAccess string
 
-@description('Autoscale maximum RU/s shared by all containers of the database.')
+@description('Autoscale maximum RU/s shared by the containers without throughput of their own.')
 @minValue(1000)
 param autoscaleMaxThroughput int
+
+@description('Dedicated autoscale maximum RU/s of the hot containers (every request writes or reads them), by container name; each scales between 10% and 100% of it. docs/infrastructure.md, "Capacity", gives the sizing method.')
+param hotContainerMaxThroughput hotContainerThroughput
+
+@description('Regions with availability zones: the account is zone redundant in each of its regions that is one.')
+param zoneRegions string[]
 
 @description('Name of the Function App managed identity (seed for stable role assignment names).')
 param appIdentityName string
@@ -37,6 +45,7 @@ param deployerPrincipalId string
 
 @description('Tag map.')
 type resourceTags = { *: string }
+
 
 @description('One Cosmos DB container.')
 type containerSpec = {
@@ -201,7 +210,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2025-04-15' = {
       for (region, i) in replicaLocations: {
         locationName: region
         failoverPriority: i
-        isZoneRedundant: false
+        isZoneRedundant: contains(zoneRegions, region)
       }
     ]
     enableAutomaticFailover: length(replicaLocations) > 1
@@ -239,6 +248,11 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
     parent: database
     name: c.name
     properties: {
+      // Hot containers have autoscale of their own; the rest share the database's. (Shared or
+      // dedicated is fixed when a container is created: changing it means a new container.)
+      options: contains(hotContainerMaxThroughput, c.name)
+        ? { autoscaleSettings: { maxThroughput: hotContainerMaxThroughput[c.name] } }
+        : {}
       resource: {
         id: c.name
         partitionKey: {
