@@ -96,6 +96,8 @@ export const erasureReapplyRoutes: AnyRoute[] = [
     method: 'GET',
     path: '/operations/erasure-reapply/{id}',
     summary: 'Where a re-apply run stands',
+    description: 'The state of a re-apply run started after a restore: pending, running, completed or failed.',
+    promises: ['P3', 'P16'],
     tag: 'erasure',
     access: operator,
     params: z.strictObject({ id: runIdSchema }),

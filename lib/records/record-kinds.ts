@@ -2,8 +2,14 @@ import { z } from 'zod';
 import { isoDate } from '../directory/students.js';
 import { freeText } from '../http/text-input.js';
 
-const subjectCode = z.string().regex(/^[A-ZÆØÅ]{3}\d{4}$/, 'must be a subject code like NOR1206');
-const schoolYear = z.string().regex(/^\d{4}-\d{4}$/, 'must be a school year like 2025-2026');
+const subjectCode = z.string().regex(/^[A-ZÆØÅ]{3}\d{4}$/, 'must be a subject code like NOR1206').meta({
+  description: 'Subject code (fagkode) from Utdanningsdirektoratet\'s curriculum, three letters and four digits, e.g. NOR0214 Norsk hovedmål (10. trinn), MAT0010 Matematikk (10. trinn).',
+  examples: ['NOR0214'],
+});
+const schoolYear = z.string().regex(/^\d{4}-\d{4}$/, 'must be a school year like 2025-2026').meta({
+  description: 'The school year (skoleår), e.g. `2025-2026` for August 2025 to June 2026.',
+  examples: ['2025-2026'],
+});
 
 /**
  * Kartlegginger, vurderinger and karakterer. Strict schemas: nothing beyond the fields

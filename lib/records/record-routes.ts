@@ -10,6 +10,13 @@ import { recordParams, studentParams } from '../http/route-params.js';
 
 const WRITERS = ['teacher'] as const;
 
+/** How the documentation names each kind, in English with the Norwegian word. */
+const RECORD_TEXTS: Record<RecordKind, { one: string; what: string; norwegian: string }> = {
+  assessment: { one: 'an assessment', what: 'Screening tests (kartlegginger)', norwegian: 'kartlegging: the result of a screening test' },
+  evaluation: { one: 'an evaluation', what: 'Written evaluations (vurderinger)', norwegian: 'vurdering: a written evaluation in a subject' },
+  grade: { one: 'a grade', what: 'Grades (karakterer)', norwegian: 'karakter: a standpunkt or exam grade in a subject' },
+};
+
 /** The four routes of one record kind; reading follows student visibility, writing is for teachers. */
 function recordRoutes(kind: RecordKind): AnyRoute[] {
   const { path } = RECORD_KINDS[kind];
@@ -22,6 +29,8 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       method: 'GET',
       path: base,
       summary: `The ${path} of a student the caller may see`,
+      description: `${RECORD_TEXTS[kind].what} of one student, newest first, a page at a time. Teachers see the students their municipality's visibility setting (P5) lets them see; admins by their role.`,
+      promises: ['P2', 'P5'],
       tag: 'records',
       access: { kind: 'roles', roles: TENANT_ROLES },
       params: studentParams,
@@ -42,12 +51,15 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       method: 'POST',
       path: base,
       summary: `Record a new ${kind} for a student the teacher may see`,
+      description: `Records ${RECORD_TEXTS[kind].one} for a student the teacher may see. Answers 201 with Location and ETag.`,
+      promises: ['P2'],
       tag: 'records',
       access: { kind: 'roles', roles: WRITERS },
       params: studentParams,
       body: inputSchemaOf(kind),
       response: schema,
       successStatus: 201,
+      location: true,
       audit: { action: 'create', resource: kind, targets: ({ params }, record) => [params.studentId, ...idsOf(record)] },
       uses: ['records', 'studentGate'],
       handler: async ({ params, body, principal }, services) => {
@@ -66,6 +78,8 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       method: 'GET',
       path: `${base}/{recordId}`,
       summary: `One ${kind}`,
+      description: `One ${kind} (${RECORD_TEXTS[kind].norwegian}), with the ETag a correction needs.`,
+      promises: ['P2', 'P5'],
       tag: 'records',
       access: { kind: 'roles', roles: TENANT_ROLES },
       params: recordParams,
@@ -84,7 +98,9 @@ function recordRoutes(kind: RecordKind): AnyRoute[] {
       name: `update-${kind}`,
       method: 'PATCH',
       path: `${base}/{recordId}`,
-      summary: `Correct a ${kind} (JSON merge patch); needs If-Match`,
+      summary: `Correct ${RECORD_TEXTS[kind].one} (JSON merge patch); needs If-Match`,
+      description: `Corrects ${RECORD_TEXTS[kind].one} with a JSON merge patch: send only the fields that change, with the ETag of your read as If-Match (412 if someone changed it since). The author stays the teacher who recorded it.`,
+      promises: ['P2'],
       tag: 'records',
       access: { kind: 'roles', roles: WRITERS },
       params: recordParams,

@@ -892,13 +892,15 @@ export interface paths {
         };
         /**
          * Imports of the municipality, newest first
-         * @description Imports of the municipality, newest first
+         * @description Roster imports of the municipality, newest first, a page at a time.
          *
          *     **Who may call:**
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *     - municipality admin (kommuneadministrator): manages every school of the municipality
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         get: operations["list-roster-imports"];
         put?: never;
@@ -930,13 +932,15 @@ export interface paths {
         };
         /**
          * Progress and result of an import: per file rows read, created, updated, unchanged, leavers, closed, rejected; the rejected rows and the diff
-         * @description Progress and result of an import: per file rows read, created, updated, unchanged, leavers, closed, rejected; the rejected rows and the diff
+         * @description Progress and result of one import, per file of the roster. Rejected rows name the file, line, column and reason, never the value.
          *
          *     **Who may call:**
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *     - municipality admin (kommuneadministrator): manages every school of the municipality
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         get: operations["get-roster-import"];
         put?: never;
@@ -958,13 +962,15 @@ export interface paths {
         put?: never;
         /**
          * Resume a failed import where it stopped
-         * @description Resume a failed import where it stopped
+         * @description Resumes a failed import from the first batch it did not write; batches already written are not written again.
          *
          *     **Who may call:**
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *     - municipality admin (kommuneadministrator): manages every school of the municipality
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         post: operations["resume-roster-import"];
         delete?: never;
@@ -1141,7 +1147,7 @@ export interface paths {
         };
         /**
          * Students the caller may see under the controller's visibility setting
-         * @description Students the caller may see under the controller's visibility setting
+         * @description Students (elever) the caller may see under the controller's visibility setting, a page at a time, by school or status.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1150,18 +1156,22 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["list-students"];
         put?: never;
         /**
          * Register a student at a school the caller manages
-         * @description Register a student at a school the caller manages
+         * @description Registers a student at a school the caller manages. Answers 201 with Location and ETag.
          *
          *     **Who may call:**
          *     - municipality admin (kommuneadministrator): manages every school of the municipality
          *     - school admin (rektor or skoleadministrator): manages the schools assigned to them
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         post: operations["create-student"];
         delete?: never;
@@ -1179,7 +1189,7 @@ export interface paths {
         };
         /**
          * One student, if the caller may see them
-         * @description One student, if the caller may see them
+         * @description One student, with its ETag, if the caller may see them.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1188,6 +1198,8 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["get-student"];
         put?: never;
@@ -1208,13 +1220,15 @@ export interface paths {
         head?: never;
         /**
          * Change a student (JSON merge patch); needs If-Match
-         * @description Change a student (JSON merge patch); needs If-Match
+         * @description Changes a student (JSON merge patch): name, year level (trinn), school, or marks them a leaver with `leftAt`. Needs If-Match.
          *
          *     **Who may call:**
          *     - municipality admin (kommuneadministrator): manages every school of the municipality
          *     - school admin (rektor or skoleadministrator): manages the schools assigned to them
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         patch: operations["update-student"];
         trace?: never;
@@ -1228,7 +1242,7 @@ export interface paths {
         };
         /**
          * The assessments of a student the caller may see
-         * @description The assessments of a student the caller may see
+         * @description Screening tests (kartlegginger) of one student, newest first, a page at a time. Teachers see the students their municipality's visibility setting (P5) lets them see; admins by their role.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1237,17 +1251,21 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["list-assessments"];
         put?: never;
         /**
          * Record a new assessment for a student the teacher may see
-         * @description Record a new assessment for a student the teacher may see
+         * @description Records an assessment for a student the teacher may see. Answers 201 with Location and ETag.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         post: operations["create-assessment"];
         delete?: never;
@@ -1265,7 +1283,7 @@ export interface paths {
         };
         /**
          * One assessment
-         * @description One assessment
+         * @description One assessment (kartlegging: the result of a screening test), with the ETag a correction needs.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1274,6 +1292,8 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["get-assessment"];
         put?: never;
@@ -1282,13 +1302,15 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Correct a assessment (JSON merge patch); needs If-Match
-         * @description Correct a assessment (JSON merge patch); needs If-Match
+         * Correct an assessment (JSON merge patch); needs If-Match
+         * @description Corrects an assessment with a JSON merge patch: send only the fields that change, with the ETag of your read as If-Match (412 if someone changed it since). The author stays the teacher who recorded it.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         patch: operations["update-assessment"];
         trace?: never;
@@ -1302,7 +1324,7 @@ export interface paths {
         };
         /**
          * The evaluations of a student the caller may see
-         * @description The evaluations of a student the caller may see
+         * @description Written evaluations (vurderinger) of one student, newest first, a page at a time. Teachers see the students their municipality's visibility setting (P5) lets them see; admins by their role.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1311,17 +1333,21 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["list-evaluations"];
         put?: never;
         /**
          * Record a new evaluation for a student the teacher may see
-         * @description Record a new evaluation for a student the teacher may see
+         * @description Records an evaluation for a student the teacher may see. Answers 201 with Location and ETag.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         post: operations["create-evaluation"];
         delete?: never;
@@ -1339,7 +1365,7 @@ export interface paths {
         };
         /**
          * One evaluation
-         * @description One evaluation
+         * @description One evaluation (vurdering: a written evaluation in a subject), with the ETag a correction needs.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1348,6 +1374,8 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["get-evaluation"];
         put?: never;
@@ -1356,13 +1384,15 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Correct a evaluation (JSON merge patch); needs If-Match
-         * @description Correct a evaluation (JSON merge patch); needs If-Match
+         * Correct an evaluation (JSON merge patch); needs If-Match
+         * @description Corrects an evaluation with a JSON merge patch: send only the fields that change, with the ETag of your read as If-Match (412 if someone changed it since). The author stays the teacher who recorded it.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         patch: operations["update-evaluation"];
         trace?: never;
@@ -1376,7 +1406,7 @@ export interface paths {
         };
         /**
          * The grades of a student the caller may see
-         * @description The grades of a student the caller may see
+         * @description Grades (karakterer) of one student, newest first, a page at a time. Teachers see the students their municipality's visibility setting (P5) lets them see; admins by their role.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1385,17 +1415,21 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["list-grades"];
         put?: never;
         /**
          * Record a new grade for a student the teacher may see
-         * @description Record a new grade for a student the teacher may see
+         * @description Records a grade for a student the teacher may see. Answers 201 with Location and ETag.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         post: operations["create-grade"];
         delete?: never;
@@ -1413,7 +1447,7 @@ export interface paths {
         };
         /**
          * One grade
-         * @description One grade
+         * @description One grade (karakter: a standpunkt or exam grade in a subject), with the ETag a correction needs.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
@@ -1422,6 +1456,8 @@ export interface paths {
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer); P5 (identifiable data is seen only within the organisation, per the controller's setup).
          */
         get: operations["get-grade"];
         put?: never;
@@ -1431,12 +1467,14 @@ export interface paths {
         head?: never;
         /**
          * Correct a grade (JSON merge patch); needs If-Match
-         * @description Correct a grade (JSON merge patch); needs If-Match
+         * @description Corrects a grade with a JSON merge patch: send only the fields that change, with the ETag of your read as If-Match (412 if someone changed it since). The author stays the teacher who recorded it.
          *
          *     **Who may call:**
          *     - teacher (lærer): sees students per the municipality's visibility setting, writes their records
          *
          *     **Not visible is not found (P5):** an id in the path the caller may not see — another municipality, or a student outside their visibility — answers 404 `not-found`, exactly like one that does not exist.
+         *
+         *     **Serves:** P2 (users and students are registered with their kartlegginger, vurderinger and karakterer).
          */
         patch: operations["update-grade"];
         trace?: never;
@@ -1616,10 +1654,12 @@ export interface paths {
         };
         /**
          * Where a re-apply run stands
-         * @description Where a re-apply run stands
+         * @description The state of a re-apply run started after a restore: pending, running, completed or failed.
          *
          *     **Who may call:**
          *     - platform operator: runs the platform; never reads a municipality's personal data
+         *
+         *     **Serves:** P3 (deleting a person removes the links and anonymises their records); P16 (deletion only per the controller's instruction).
          */
         get: operations["get-erasure-reapply"];
         put?: never;
@@ -4244,7 +4284,9 @@ export interface operations {
                      *           "auditPseudonyms": [
                      *             "ps_7Qm2vX9kLr"
                      *           ],
-                     *           "redactions": {}
+                     *           "redactions": {
+                     *             "records": 2
+                     *           }
                      *         }
                      *       ],
                      *       "continuationToken": null
@@ -4316,7 +4358,13 @@ export interface operations {
                              * @example false
                              */
                             overdue: boolean;
-                            /** @default {} */
+                            /**
+                             * @description Mentions of the erased people's names replaced in other people's free text, by the module that keeps the text (the name sweep of P3).
+                             * @default {}
+                             * @example {
+                             *       "records": 2
+                             *     }
+                             */
                             redactions: {
                                 [key: string]: number;
                             };
@@ -4445,7 +4493,9 @@ export interface operations {
                      *       "auditPseudonyms": [
                      *         "ps_7Qm2vX9kLr"
                      *       ],
-                     *       "redactions": {}
+                     *       "redactions": {
+                     *         "records": 2
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -4507,7 +4557,13 @@ export interface operations {
                          * @example false
                          */
                         overdue: boolean;
-                        /** @default {} */
+                        /**
+                         * @description Mentions of the erased people's names replaced in other people's free text, by the module that keeps the text (the name sweep of P3).
+                         * @default {}
+                         * @example {
+                         *       "records": 2
+                         *     }
+                         */
                         redactions: {
                             [key: string]: number;
                         };
@@ -4590,7 +4646,9 @@ export interface operations {
                      *       "auditPseudonyms": [
                      *         "ps_7Qm2vX9kLr"
                      *       ],
-                     *       "redactions": {}
+                     *       "redactions": {
+                     *         "records": 2
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -4652,7 +4710,13 @@ export interface operations {
                          * @example false
                          */
                         overdue: boolean;
-                        /** @default {} */
+                        /**
+                         * @description Mentions of the erased people's names replaced in other people's free text, by the module that keeps the text (the name sweep of P3).
+                         * @default {}
+                         * @example {
+                         *       "records": 2
+                         *     }
+                         */
                         redactions: {
                             [key: string]: number;
                         };
@@ -6468,22 +6532,22 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "id": "3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10",
-                     *           "mode": "bulk",
+                     *           "mode": "delta",
                      *           "dryRun": false,
                      *           "status": "queued",
                      *           "failure": null,
                      *           "files": {
                      *             "key": {
-                     *               "read": 1,
-                     *               "created": 1,
-                     *               "updated": 1,
-                     *               "unchanged": 1,
-                     *               "leaver": 1,
-                     *               "closed": 1,
-                     *               "rejected": 1
+                     *               "read": 412,
+                     *               "created": 28,
+                     *               "updated": 5,
+                     *               "unchanged": 379,
+                     *               "leaver": 0,
+                     *               "closed": 0,
+                     *               "rejected": 0
                      *             }
                      *           },
-                     *           "rejected": 1,
+                     *           "rejected": 0,
                      *           "rejections": [
                      *             {
                      *               "file": "elever.csv",
@@ -6506,13 +6570,13 @@ export interface operations {
                      *               ]
                      *             }
                      *           ],
-                     *           "batches": 1,
-                     *           "appliedBatches": 1,
-                     *           "failedWrites": 1,
+                     *           "batches": 12,
+                     *           "appliedBatches": 12,
+                     *           "failedWrites": 0,
                      *           "operations": {
-                     *             "reads": 1,
-                     *             "queries": 1,
-                     *             "writes": 1
+                     *             "reads": 40,
+                     *             "queries": 6,
+                     *             "writes": 33
                      *           },
                      *           "requestedBy": "c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40",
                      *           "createdAt": "2026-08-17T07:45:12.000Z",
@@ -6531,7 +6595,15 @@ export interface operations {
                         continuationToken: string | null;
                         /** @description The entries of this page (for an export: how many entries the section holds). */
                         items: {
+                            /**
+                             * @description Write batches written so far.
+                             * @example 12
+                             */
                             appliedBatches: number;
+                            /**
+                             * @description Write batches planned.
+                             * @example 12
+                             */
                             batches: number;
                             /**
                              * @description When it was created (UTC, ISO 8601).
@@ -6543,20 +6615,53 @@ export interface operations {
                              * @example false
                              */
                             dryRun: boolean;
+                            /**
+                             * @description Planned writes that failed when applied (a document changed through the API meanwhile, an identity taken).
+                             * @example 0
+                             */
                             failedWrites: number;
                             /**
                              * @description Why the import stopped, by code; `null` unless it failed.
                              * @example null
                              */
                             failure: string | null;
+                            /** @description Progress per file of the roster, by file name. */
                             files: {
                                 [key: string]: {
+                                    /**
+                                     * @description Groups closed because a bulk roster no longer lists them.
+                                     * @example 0
+                                     */
                                     closed: number;
+                                    /**
+                                     * @description Rows that created a school, staff user, student or group.
+                                     * @example 28
+                                     */
                                     created: number;
+                                    /**
+                                     * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
+                                     * @example 0
+                                     */
                                     leaver: number;
+                                    /**
+                                     * @description Rows read.
+                                     * @example 412
+                                     */
                                     read: number;
+                                    /**
+                                     * @description Rows refused (the first are in `rejections`; none is written).
+                                     * @example 0
+                                     */
                                     rejected: number;
+                                    /**
+                                     * @description Rows that changed nothing.
+                                     * @example 379
+                                     */
                                     unchanged: number;
+                                    /**
+                                     * @description Rows that changed one.
+                                     * @example 5
+                                     */
                                     updated: number;
                                 };
                             };
@@ -6570,14 +6675,36 @@ export interface operations {
                              * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
                              */
                             id: string;
-                            /** @enum {string} */
+                            /**
+                             * @description How to read the roster: `bulk` (the files are the whole roster: who is missing becomes a leaver, groups missing are closed) or `delta` (only the rows in the files change).
+                             * @example delta
+                             * @enum {string}
+                             */
                             mode: "bulk" | "delta";
+                            /** @description Database requests of the import's own reads and writes of the directory. */
                             operations: {
+                                /**
+                                 * @description Queries.
+                                 * @example 6
+                                 */
                                 queries: number;
+                                /**
+                                 * @description Point reads.
+                                 * @example 40
+                                 */
                                 reads: number;
+                                /**
+                                 * @description Writes.
+                                 * @example 33
+                                 */
                                 writes: number;
                             };
+                            /**
+                             * @description Rows refused (the first are in `rejections`; none is written).
+                             * @example 0
+                             */
                             rejected: number;
+                            /** @description The first refused rows: where and why, never the value. */
                             rejections: {
                                 /**
                                  * @description Column of the file.
@@ -6605,6 +6732,7 @@ export interface operations {
                              * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                              */
                             requestedBy: string;
+                            /** @description The first rows of each kind of change: what a bulk or delta import does (and, in a dry run, would do). */
                             samples: {
                                 /**
                                  * @description - `leaver`: has left the school (avgangselev, or moved away); keeps `leftAt`
@@ -6680,7 +6808,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "blob": "4601/uploads/9d1c5e7a-2b4f-4c6d-8e0a-1f3b5d7c9e2a.zip",
-                 *       "mode": "bulk"
+                 *       "mode": "delta"
                  *     }
                  */
                 "application/json": {
@@ -6695,7 +6823,11 @@ export interface operations {
                      * @example false
                      */
                     dryRun?: boolean;
-                    /** @enum {string} */
+                    /**
+                     * @description How to read the roster: `bulk` (the files are the whole roster: who is missing becomes a leaver, groups missing are closed) or `delta` (only the rows in the files change).
+                     * @example delta
+                     * @enum {string}
+                     */
                     mode: "bulk" | "delta";
                 };
             };
@@ -6713,22 +6845,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10",
-                     *       "mode": "bulk",
+                     *       "mode": "delta",
                      *       "dryRun": false,
                      *       "status": "queued",
                      *       "failure": null,
                      *       "files": {
                      *         "key": {
-                     *           "read": 1,
-                     *           "created": 1,
-                     *           "updated": 1,
-                     *           "unchanged": 1,
-                     *           "leaver": 1,
-                     *           "closed": 1,
-                     *           "rejected": 1
+                     *           "read": 412,
+                     *           "created": 28,
+                     *           "updated": 5,
+                     *           "unchanged": 379,
+                     *           "leaver": 0,
+                     *           "closed": 0,
+                     *           "rejected": 0
                      *         }
                      *       },
-                     *       "rejected": 1,
+                     *       "rejected": 0,
                      *       "rejections": [
                      *         {
                      *           "file": "elever.csv",
@@ -6751,13 +6883,13 @@ export interface operations {
                      *           ]
                      *         }
                      *       ],
-                     *       "batches": 1,
-                     *       "appliedBatches": 1,
-                     *       "failedWrites": 1,
+                     *       "batches": 12,
+                     *       "appliedBatches": 12,
+                     *       "failedWrites": 0,
                      *       "operations": {
-                     *         "reads": 1,
-                     *         "queries": 1,
-                     *         "writes": 1
+                     *         "reads": 40,
+                     *         "queries": 6,
+                     *         "writes": 33
                      *       },
                      *       "requestedBy": "c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40",
                      *       "createdAt": "2026-08-17T07:45:12.000Z",
@@ -6766,7 +6898,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
+                        /**
+                         * @description Write batches written so far.
+                         * @example 12
+                         */
                         appliedBatches: number;
+                        /**
+                         * @description Write batches planned.
+                         * @example 12
+                         */
                         batches: number;
                         /**
                          * @description When it was created (UTC, ISO 8601).
@@ -6778,20 +6918,53 @@ export interface operations {
                          * @example false
                          */
                         dryRun: boolean;
+                        /**
+                         * @description Planned writes that failed when applied (a document changed through the API meanwhile, an identity taken).
+                         * @example 0
+                         */
                         failedWrites: number;
                         /**
                          * @description Why the import stopped, by code; `null` unless it failed.
                          * @example null
                          */
                         failure: string | null;
+                        /** @description Progress per file of the roster, by file name. */
                         files: {
                             [key: string]: {
+                                /**
+                                 * @description Groups closed because a bulk roster no longer lists them.
+                                 * @example 0
+                                 */
                                 closed: number;
+                                /**
+                                 * @description Rows that created a school, staff user, student or group.
+                                 * @example 28
+                                 */
                                 created: number;
+                                /**
+                                 * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
+                                 * @example 0
+                                 */
                                 leaver: number;
+                                /**
+                                 * @description Rows read.
+                                 * @example 412
+                                 */
                                 read: number;
+                                /**
+                                 * @description Rows refused (the first are in `rejections`; none is written).
+                                 * @example 0
+                                 */
                                 rejected: number;
+                                /**
+                                 * @description Rows that changed nothing.
+                                 * @example 379
+                                 */
                                 unchanged: number;
+                                /**
+                                 * @description Rows that changed one.
+                                 * @example 5
+                                 */
                                 updated: number;
                             };
                         };
@@ -6805,14 +6978,36 @@ export interface operations {
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
                          */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description How to read the roster: `bulk` (the files are the whole roster: who is missing becomes a leaver, groups missing are closed) or `delta` (only the rows in the files change).
+                         * @example delta
+                         * @enum {string}
+                         */
                         mode: "bulk" | "delta";
+                        /** @description Database requests of the import's own reads and writes of the directory. */
                         operations: {
+                            /**
+                             * @description Queries.
+                             * @example 6
+                             */
                             queries: number;
+                            /**
+                             * @description Point reads.
+                             * @example 40
+                             */
                             reads: number;
+                            /**
+                             * @description Writes.
+                             * @example 33
+                             */
                             writes: number;
                         };
+                        /**
+                         * @description Rows refused (the first are in `rejections`; none is written).
+                         * @example 0
+                         */
                         rejected: number;
+                        /** @description The first refused rows: where and why, never the value. */
                         rejections: {
                             /**
                              * @description Column of the file.
@@ -6840,6 +7035,7 @@ export interface operations {
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string;
+                        /** @description The first rows of each kind of change: what a bulk or delta import does (and, in a dry run, would do). */
                         samples: {
                             /**
                              * @description - `leaver`: has left the school (avgangselev, or moved away); keeps `leftAt`
@@ -6925,22 +7121,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10",
-                     *       "mode": "bulk",
+                     *       "mode": "delta",
                      *       "dryRun": false,
                      *       "status": "queued",
                      *       "failure": null,
                      *       "files": {
                      *         "key": {
-                     *           "read": 1,
-                     *           "created": 1,
-                     *           "updated": 1,
-                     *           "unchanged": 1,
-                     *           "leaver": 1,
-                     *           "closed": 1,
-                     *           "rejected": 1
+                     *           "read": 412,
+                     *           "created": 28,
+                     *           "updated": 5,
+                     *           "unchanged": 379,
+                     *           "leaver": 0,
+                     *           "closed": 0,
+                     *           "rejected": 0
                      *         }
                      *       },
-                     *       "rejected": 1,
+                     *       "rejected": 0,
                      *       "rejections": [
                      *         {
                      *           "file": "elever.csv",
@@ -6963,13 +7159,13 @@ export interface operations {
                      *           ]
                      *         }
                      *       ],
-                     *       "batches": 1,
-                     *       "appliedBatches": 1,
-                     *       "failedWrites": 1,
+                     *       "batches": 12,
+                     *       "appliedBatches": 12,
+                     *       "failedWrites": 0,
                      *       "operations": {
-                     *         "reads": 1,
-                     *         "queries": 1,
-                     *         "writes": 1
+                     *         "reads": 40,
+                     *         "queries": 6,
+                     *         "writes": 33
                      *       },
                      *       "requestedBy": "c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40",
                      *       "createdAt": "2026-08-17T07:45:12.000Z",
@@ -6978,7 +7174,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
+                        /**
+                         * @description Write batches written so far.
+                         * @example 12
+                         */
                         appliedBatches: number;
+                        /**
+                         * @description Write batches planned.
+                         * @example 12
+                         */
                         batches: number;
                         /**
                          * @description When it was created (UTC, ISO 8601).
@@ -6990,20 +7194,53 @@ export interface operations {
                          * @example false
                          */
                         dryRun: boolean;
+                        /**
+                         * @description Planned writes that failed when applied (a document changed through the API meanwhile, an identity taken).
+                         * @example 0
+                         */
                         failedWrites: number;
                         /**
                          * @description Why the import stopped, by code; `null` unless it failed.
                          * @example null
                          */
                         failure: string | null;
+                        /** @description Progress per file of the roster, by file name. */
                         files: {
                             [key: string]: {
+                                /**
+                                 * @description Groups closed because a bulk roster no longer lists them.
+                                 * @example 0
+                                 */
                                 closed: number;
+                                /**
+                                 * @description Rows that created a school, staff user, student or group.
+                                 * @example 28
+                                 */
                                 created: number;
+                                /**
+                                 * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
+                                 * @example 0
+                                 */
                                 leaver: number;
+                                /**
+                                 * @description Rows read.
+                                 * @example 412
+                                 */
                                 read: number;
+                                /**
+                                 * @description Rows refused (the first are in `rejections`; none is written).
+                                 * @example 0
+                                 */
                                 rejected: number;
+                                /**
+                                 * @description Rows that changed nothing.
+                                 * @example 379
+                                 */
                                 unchanged: number;
+                                /**
+                                 * @description Rows that changed one.
+                                 * @example 5
+                                 */
                                 updated: number;
                             };
                         };
@@ -7017,14 +7254,36 @@ export interface operations {
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
                          */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description How to read the roster: `bulk` (the files are the whole roster: who is missing becomes a leaver, groups missing are closed) or `delta` (only the rows in the files change).
+                         * @example delta
+                         * @enum {string}
+                         */
                         mode: "bulk" | "delta";
+                        /** @description Database requests of the import's own reads and writes of the directory. */
                         operations: {
+                            /**
+                             * @description Queries.
+                             * @example 6
+                             */
                             queries: number;
+                            /**
+                             * @description Point reads.
+                             * @example 40
+                             */
                             reads: number;
+                            /**
+                             * @description Writes.
+                             * @example 33
+                             */
                             writes: number;
                         };
+                        /**
+                         * @description Rows refused (the first are in `rejections`; none is written).
+                         * @example 0
+                         */
                         rejected: number;
+                        /** @description The first refused rows: where and why, never the value. */
                         rejections: {
                             /**
                              * @description Column of the file.
@@ -7052,6 +7311,7 @@ export interface operations {
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string;
+                        /** @description The first rows of each kind of change: what a bulk or delta import does (and, in a dry run, would do). */
                         samples: {
                             /**
                              * @description - `leaver`: has left the school (avgangselev, or moved away); keeps `leftAt`
@@ -7137,22 +7397,22 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10",
-                     *       "mode": "bulk",
+                     *       "mode": "delta",
                      *       "dryRun": false,
                      *       "status": "queued",
                      *       "failure": null,
                      *       "files": {
                      *         "key": {
-                     *           "read": 1,
-                     *           "created": 1,
-                     *           "updated": 1,
-                     *           "unchanged": 1,
-                     *           "leaver": 1,
-                     *           "closed": 1,
-                     *           "rejected": 1
+                     *           "read": 412,
+                     *           "created": 28,
+                     *           "updated": 5,
+                     *           "unchanged": 379,
+                     *           "leaver": 0,
+                     *           "closed": 0,
+                     *           "rejected": 0
                      *         }
                      *       },
-                     *       "rejected": 1,
+                     *       "rejected": 0,
                      *       "rejections": [
                      *         {
                      *           "file": "elever.csv",
@@ -7175,13 +7435,13 @@ export interface operations {
                      *           ]
                      *         }
                      *       ],
-                     *       "batches": 1,
-                     *       "appliedBatches": 1,
-                     *       "failedWrites": 1,
+                     *       "batches": 12,
+                     *       "appliedBatches": 12,
+                     *       "failedWrites": 0,
                      *       "operations": {
-                     *         "reads": 1,
-                     *         "queries": 1,
-                     *         "writes": 1
+                     *         "reads": 40,
+                     *         "queries": 6,
+                     *         "writes": 33
                      *       },
                      *       "requestedBy": "c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40",
                      *       "createdAt": "2026-08-17T07:45:12.000Z",
@@ -7190,7 +7450,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
+                        /**
+                         * @description Write batches written so far.
+                         * @example 12
+                         */
                         appliedBatches: number;
+                        /**
+                         * @description Write batches planned.
+                         * @example 12
+                         */
                         batches: number;
                         /**
                          * @description When it was created (UTC, ISO 8601).
@@ -7202,20 +7470,53 @@ export interface operations {
                          * @example false
                          */
                         dryRun: boolean;
+                        /**
+                         * @description Planned writes that failed when applied (a document changed through the API meanwhile, an identity taken).
+                         * @example 0
+                         */
                         failedWrites: number;
                         /**
                          * @description Why the import stopped, by code; `null` unless it failed.
                          * @example null
                          */
                         failure: string | null;
+                        /** @description Progress per file of the roster, by file name. */
                         files: {
                             [key: string]: {
+                                /**
+                                 * @description Groups closed because a bulk roster no longer lists them.
+                                 * @example 0
+                                 */
                                 closed: number;
+                                /**
+                                 * @description Rows that created a school, staff user, student or group.
+                                 * @example 28
+                                 */
                                 created: number;
+                                /**
+                                 * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
+                                 * @example 0
+                                 */
                                 leaver: number;
+                                /**
+                                 * @description Rows read.
+                                 * @example 412
+                                 */
                                 read: number;
+                                /**
+                                 * @description Rows refused (the first are in `rejections`; none is written).
+                                 * @example 0
+                                 */
                                 rejected: number;
+                                /**
+                                 * @description Rows that changed nothing.
+                                 * @example 379
+                                 */
                                 unchanged: number;
+                                /**
+                                 * @description Rows that changed one.
+                                 * @example 5
+                                 */
                                 updated: number;
                             };
                         };
@@ -7229,14 +7530,36 @@ export interface operations {
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
                          */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description How to read the roster: `bulk` (the files are the whole roster: who is missing becomes a leaver, groups missing are closed) or `delta` (only the rows in the files change).
+                         * @example delta
+                         * @enum {string}
+                         */
                         mode: "bulk" | "delta";
+                        /** @description Database requests of the import's own reads and writes of the directory. */
                         operations: {
+                            /**
+                             * @description Queries.
+                             * @example 6
+                             */
                             queries: number;
+                            /**
+                             * @description Point reads.
+                             * @example 40
+                             */
                             reads: number;
+                            /**
+                             * @description Writes.
+                             * @example 33
+                             */
                             writes: number;
                         };
+                        /**
+                         * @description Rows refused (the first are in `rejections`; none is written).
+                         * @example 0
+                         */
                         rejected: number;
+                        /** @description The first refused rows: where and why, never the value. */
                         rejections: {
                             /**
                              * @description Column of the file.
@@ -7264,6 +7587,7 @@ export interface operations {
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string;
+                        /** @description The first rows of each kind of change: what a bulk or delta import does (and, in a dry run, would do). */
                         samples: {
                             /**
                              * @description - `leaver`: has left the school (avgangselev, or moved away); keeps `leftAt`
@@ -7350,7 +7674,7 @@ export interface operations {
                      *       "blob": "ok",
                      *       "uploadUrl": "https://engagestorage.blob.core.windows.net/roster-uploads/4601/9d1c5e7a.zip?sv=2025-05-05&se=2026-09-14T09%3A00%3A00Z&sp=cw&sig=…",
                      *       "expiresAt": "2026-09-21T08:30:40.000Z",
-                     *       "maxBytes": 1
+                     *       "maxBytes": 52428800
                      *     }
                      */
                     "application/json": {
@@ -7364,6 +7688,10 @@ export interface operations {
                          * @example 2026-09-21T08:30:40.000Z
                          */
                         expiresAt: string;
+                        /**
+                         * @description The largest file the upload URL accepts, in bytes.
+                         * @example 52428800
+                         */
                         maxBytes: number;
                         /**
                          * @description Where to upload the roster file: a short-lived URL that allows writing this one upload only.
@@ -8149,6 +8477,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -8400,7 +8729,9 @@ export interface operations {
                      *       "auditPseudonyms": [
                      *         "ps_7Qm2vX9kLr"
                      *       ],
-                     *       "redactions": {}
+                     *       "redactions": {
+                     *         "records": 2
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -8462,7 +8793,13 @@ export interface operations {
                          * @example false
                          */
                         overdue: boolean;
-                        /** @default {} */
+                        /**
+                         * @description Mentions of the erased people's names replaced in other people's free text, by the module that keeps the text (the name sweep of P3).
+                         * @default {}
+                         * @example {
+                         *       "records": 2
+                         *     }
+                         */
                         redactions: {
                             [key: string]: number;
                         };
@@ -8863,6 +9200,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -8967,6 +9305,7 @@ export interface operations {
             path: {
                 /** @description The municipality (kommune), by its 4-digit kommunenummer from Statistics Norway, e.g. 4601 Bergen. */
                 municipalityId: string;
+                /** @description Id of a record: a kartlegging, vurdering or karakter (UUID). */
                 recordId: string;
                 /** @description Id of a student (elev) (UUID). */
                 studentId: string;
@@ -9083,6 +9422,7 @@ export interface operations {
             path: {
                 /** @description The municipality (kommune), by its 4-digit kommunenummer from Statistics Norway, e.g. 4601 Bergen. */
                 municipalityId: string;
+                /** @description Id of a record: a kartlegging, vurdering or karakter (UUID). */
                 recordId: string;
                 /** @description Id of a student (elev) (UUID). */
                 studentId: string;
@@ -9382,7 +9722,7 @@ export interface operations {
                      */
                     date: string;
                     /**
-                     * @description Subject code (fagkode) from Utdanningsdirektoratet, three letters and four digits, e.g. NOR0214 Norsk hovedmål 10. trinn, MAT0010 Matematikk 10. trinn.
+                     * @description Subject code (fagkode) from Utdanningsdirektoratet's curriculum, three letters and four digits, e.g. NOR0214 Norsk hovedmål (10. trinn), MAT0010 Matematikk (10. trinn).
                      * @example NOR0214
                      */
                     subjectCode: string;
@@ -9399,6 +9739,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -9491,6 +9832,7 @@ export interface operations {
             path: {
                 /** @description The municipality (kommune), by its 4-digit kommunenummer from Statistics Norway, e.g. 4601 Bergen. */
                 municipalityId: string;
+                /** @description Id of a record: a kartlegging, vurdering or karakter (UUID). */
                 recordId: string;
                 /** @description Id of a student (elev) (UUID). */
                 studentId: string;
@@ -9595,6 +9937,7 @@ export interface operations {
             path: {
                 /** @description The municipality (kommune), by its 4-digit kommunenummer from Statistics Norway, e.g. 4601 Bergen. */
                 municipalityId: string;
+                /** @description Id of a record: a kartlegging, vurdering or karakter (UUID). */
                 recordId: string;
                 /** @description Id of a student (elev) (UUID). */
                 studentId: string;
@@ -9618,7 +9961,7 @@ export interface operations {
                      */
                     date?: string;
                     /**
-                     * @description Subject code (fagkode) from Utdanningsdirektoratet, three letters and four digits, e.g. NOR0214 Norsk hovedmål 10. trinn, MAT0010 Matematikk 10. trinn.
+                     * @description Subject code (fagkode) from Utdanningsdirektoratet's curriculum, three letters and four digits, e.g. NOR0214 Norsk hovedmål (10. trinn), MAT0010 Matematikk (10. trinn).
                      * @example NOR0214
                      */
                     subjectCode?: string;
@@ -9900,7 +10243,7 @@ export interface operations {
                      */
                     schoolYear: string;
                     /**
-                     * @description Subject code (fagkode) from Utdanningsdirektoratet, three letters and four digits, e.g. NOR0214 Norsk hovedmål 10. trinn, MAT0010 Matematikk 10. trinn.
+                     * @description Subject code (fagkode) from Utdanningsdirektoratet's curriculum, three letters and four digits, e.g. NOR0214 Norsk hovedmål (10. trinn), MAT0010 Matematikk (10. trinn).
                      * @example NOR0214
                      */
                     subjectCode: string;
@@ -9918,6 +10261,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
@@ -10022,6 +10366,7 @@ export interface operations {
             path: {
                 /** @description The municipality (kommune), by its 4-digit kommunenummer from Statistics Norway, e.g. 4601 Bergen. */
                 municipalityId: string;
+                /** @description Id of a record: a kartlegging, vurdering or karakter (UUID). */
                 recordId: string;
                 /** @description Id of a student (elev) (UUID). */
                 studentId: string;
@@ -10138,6 +10483,7 @@ export interface operations {
             path: {
                 /** @description The municipality (kommune), by its 4-digit kommunenummer from Statistics Norway, e.g. 4601 Bergen. */
                 municipalityId: string;
+                /** @description Id of a record: a kartlegging, vurdering or karakter (UUID). */
                 recordId: string;
                 /** @description Id of a student (elev) (UUID). */
                 studentId: string;
@@ -10179,7 +10525,7 @@ export interface operations {
                      */
                     schoolYear?: string;
                     /**
-                     * @description Subject code (fagkode) from Utdanningsdirektoratet, three letters and four digits, e.g. NOR0214 Norsk hovedmål 10. trinn, MAT0010 Matematikk 10. trinn.
+                     * @description Subject code (fagkode) from Utdanningsdirektoratet's curriculum, three letters and four digits, e.g. NOR0214 Norsk hovedmål (10. trinn), MAT0010 Matematikk (10. trinn).
                      * @example NOR0214
                      */
                     subjectCode?: string;
@@ -10686,7 +11032,9 @@ export interface operations {
                      *       "auditPseudonyms": [
                      *         "ps_7Qm2vX9kLr"
                      *       ],
-                     *       "redactions": {}
+                     *       "redactions": {
+                     *         "records": 2
+                     *       }
                      *     }
                      */
                     "application/json": {
@@ -10748,7 +11096,13 @@ export interface operations {
                          * @example false
                          */
                         overdue: boolean;
-                        /** @default {} */
+                        /**
+                         * @description Mentions of the erased people's names replaced in other people's free text, by the module that keeps the text (the name sweep of P3).
+                         * @default {}
+                         * @example {
+                         *       "records": 2
+                         *     }
+                         */
                         redactions: {
                             [key: string]: number;
                         };
@@ -11055,11 +11409,15 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "restoredTo": "2026-09-14T08:30:00.000Z"
+                 *       "restoredTo": "2026-09-13T22:00:00+02:00"
                  *     }
                  */
                 "application/json": {
-                    /** Format: date-time */
+                    /**
+                     * Format: date-time
+                     * @description The moment the database was restored to (from a backup): erasures accepted since then are carried out again.
+                     * @example 2026-09-13T22:00:00+02:00
+                     */
                     restoredTo: string;
                 };
             };
@@ -11076,7 +11434,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10",
-                     *       "state": "pending"
+                     *       "state": "running"
                      *     }
                      */
                     "application/json": {
@@ -11085,7 +11443,11 @@ export interface operations {
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
                          */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description Where the run is.
+                         * @example running
+                         * @enum {string}
+                         */
                         state: "pending" | "running" | "completed" | "failed";
                     };
                 };
@@ -11126,7 +11488,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10",
-                     *       "state": "pending"
+                     *       "state": "running"
                      *     }
                      */
                     "application/json": {
@@ -11135,7 +11497,11 @@ export interface operations {
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
                          */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description Where the run is.
+                         * @example running
+                         * @enum {string}
+                         */
                         state: "pending" | "running" | "completed" | "failed";
                     };
                 };

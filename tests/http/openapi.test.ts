@@ -151,6 +151,57 @@ describe('headers are documented from the route declarations', () => {
   });
 });
 
+/** Every property of every schema in the document (requests, responses, components), with where it is. */
+function properties(node: unknown, where: string, found: [string, Json][] = []): [string, Json][] {
+  if (Array.isArray(node)) node.forEach((item, index) => properties(item, `${where}/${index}`, found));
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node as Json)) {
+      if (key === 'properties' && value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [name, schema] of Object.entries(value as Json)) found.push([`${where}/${name}`, schema as Json]);
+      }
+      properties(value, `${where}/${key}`, found);
+    }
+  }
+  return found;
+}
+
+describe('descriptions come from the same definitions', () => {
+  it('every operation declares what it does, and its description shows who may call it and, under a municipality, the 404 rule (P5)', () => {
+    const undescribed = routes.filter((route) => !route.description || route.description.length < 20).map((route) => route.name);
+    expect(undescribed, 'routes without a description').toEqual([]);
+    for (const route of routes) {
+      const description = operationOf(route).description as string;
+      expect(description, route.name).toContain(route.description);
+      expect(description, route.name).toContain('**Who may call:**');
+      if (route.access.kind === 'roles') for (const role of route.access.roles) expect(description, `${route.name} ${role}`).toMatch(new RegExp(`- ${role.replace('-', ' ')}`));
+      expect(description.includes('Not visible is not found (P5)'), route.name).toBe(route.access.kind !== 'public' && route.path.includes('{municipalityId}'));
+    }
+    for (const tag of document.tags as Json[]) expect(tag.description, tag.name).toMatch(/\w{5,}/);
+  });
+
+  it('every parameter and every schema property has a description', () => {
+    const parameters = Object.values(document.paths as Record<string, Json>)
+      .flatMap((operations) => Object.values(operations as Record<string, Json>))
+      .flatMap((operation) => ((operation.parameters ?? []) as Json[]).map((parameter) => [operation.operationId, resolve(parameter)] as const));
+    expect(parameters.filter(([, parameter]) => !parameter.description).map(([id, parameter]) => `${id} ${parameter.name}`)).toEqual([]);
+    const all = properties(document.paths, 'paths').concat(properties(document.components, 'components'));
+    expect(all.length).toBeGreaterThan(500);
+    expect(all.filter(([, schema]) => !schema.description && !schema.$ref).map(([where]) => where)).toEqual([]);
+  });
+
+  it('Norwegian school terms are explained in English with the Norwegian word', () => {
+    const grade = document.paths['/api/municipalities/{municipalityId}/students/{studentId}/grades'].post.requestBody.content['application/json'].schema.properties;
+    expect(grade.grade.description).toMatch(/karakter[\s\S]*`IV`: ikke vurdert/);
+    expect(grade.kind.description).toMatch(/`standpunkt`: standpunktkarakter[\s\S]*`eksamen`: eksamenskarakter/);
+    expect(grade.subjectCode.description).toContain('fagkode');
+    const student = document.paths['/api/municipalities/{municipalityId}/students'].post.requestBody.content['application/json'].schema.properties;
+    expect(student.yearLevel.description).toContain('trinn');
+    const assessment = document.paths['/api/municipalities/{municipalityId}/students/{studentId}/assessments'].post.requestBody.content['application/json'].schema.properties;
+    expect(assessment.testCode.description).toContain('kartleggingsprøve');
+    expect(operationOf(routes.find((route) => route.name === 'update-assessment')!).summary).toMatch(/^Correct an assessment/);
+  });
+});
+
 describe('schemas are realistic', () => {
   it('every request body and JSON response has an example, and no integer carries bounds nobody declared', () => {
     for (const route of routes) {
