@@ -86,9 +86,8 @@ export function loadLocalStackConfig(
 ): { settings: LocalStackSettings; app: AppConfig } {
   const stack = localStackSchema.safeParse(env);
   const problems = stack.success ? [] : problemLines(stack.error);
-  const settings: LocalStackSettings = stack.success
-    ? settingsOf(stack.data)
-    : { port: 7071, cosmosEmulatorPort: 8081, azuritePort: 10000, cosmosEndpoint: undefined, blobEndpoint: undefined };
+  // With bad settings the app is still checked, against the defaults, so that one message names everything.
+  const settings = settingsOf(stack.success ? stack.data : localStackSchema.parse({}));
   let app: AppConfig | undefined;
   try {
     // The local stack judged ENGAGE_MODE above; the app is checked as the stack will run it.

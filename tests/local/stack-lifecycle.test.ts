@@ -31,7 +31,9 @@ let keys: DevIssuerKeys;
 let stack: RunningStack | undefined;
 
 async function startStack(): Promise<RunningStack> {
-  const child = spawn(process.execPath, [TSX, START], { cwd, env: { PATH: process.env.PATH ?? '', ...ports }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The suite shares the machine with other files: a request may wait longer than the 5 s deadline allows (as in tests/support/test-app.ts).
+  const env = { PATH: process.env.PATH ?? '', REQUEST_DEADLINE_MS: '30000', ...ports };
+  const child = spawn(process.execPath, [TSX, START], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
