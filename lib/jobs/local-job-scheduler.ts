@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { LocalDurableDriver, LocalRuntimeStatus } from './local-durable/index.js';
 import { durableClientInvocation } from './invocation-scope.js';
 import type { JobScheduler, OrchestrationState } from './job-scheduler.js';
@@ -15,11 +16,18 @@ const STATES: Record<LocalRuntimeStatus, OrchestrationState> = {
  * durable client, it works only inside an invocation whose function declares the binding.
  */
 export class LocalJobScheduler implements JobScheduler {
+  /**
+   * Runs in the async context the scheduler was made in, not the caller's: an orchestration
+   * started from a request must not inherit the request's scopes (its deadline would cut
+   * the activities' database calls), just as on the host, where it runs in invocations of its own.
+   */
+  private readonly outsideCaller = AsyncResource.bind((work: () => void) => work());
+
   constructor(readonly driver: LocalDurableDriver) {}
 
   async start(orchestrator: string, input: unknown, instanceId: string): Promise<void> {
     durableClientInvocation();
-    this.driver.start(orchestrator, input, instanceId);
+    this.outsideCaller(() => this.driver.start(orchestrator, input, instanceId));
   }
 
   async state(instanceId: string): Promise<OrchestrationState | undefined> {
