@@ -117,3 +117,19 @@ describe('roster import under faults (fault injected into the import activities)
     }
   });
 });
+
+describe('roster import started by a request', () => {
+  it("runs to the end after the request's deadline has passed (the orchestration does not inherit it)", async () => {
+    const test = await startTestApp({ env: { REQUEST_DEADLINE_MS: '1500' } });
+    try {
+      await registerMunicipality(test, M);
+      const admin = await bootstrapAdminToken(test, M);
+      const started = performance.now();
+      const run = await importRoster(test, admin, M, zip(rosterFiles(largeSet())));
+      expect(performance.now() - started).toBeGreaterThan(1500);
+      expect(run).toMatchObject({ status: 'completed', appliedBatches: 3 });
+    } finally {
+      await test.close();
+    }
+  }, 120_000);
+});
