@@ -273,7 +273,7 @@ async function seed(cosmos: CosmosHandle, events: number): Promise<[string, stri
 /** The emulator the tests use (with its linear query engine), given the memory a million documents need. */
 const EMULATOR_SCRIPT = fileURLToPath(new URL('../local/cosmos-emulator-server.mjs', import.meta.url));
 
-async function startBenchEmulator(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+export async function startBenchEmulator(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--max-old-space-size=8192', EMULATOR_SCRIPT, String(port)], { stdio: 'ignore' });
   for (let attempt = 0; ; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
