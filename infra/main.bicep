@@ -16,29 +16,21 @@ metadata description = 'Engage backend: API Management gateway (Standard v2, rat
 @description('Name of the azd environment; names the resource group and seeds the resource token.')
 param environmentName string
 
-// EU/EEA regions only (P15). Keep this list, secondaryLocation's and var euEeaRegions
-// identical, and in step with lib/config/eu-regions.ts. Switzerland and the UK are not in
-// the EU/EEA and are deliberately absent. tests/infra checks all of this.
+// The EU/EEA regions (P15) that offer Flex Consumption, every one of them with availability
+// zones. Cosmos DB's secondaryLocation, var euEeaRegions and the policies keep the whole EU/EEA
+// list, in step with lib/config/eu-regions.ts. Switzerland and the UK are not in the EU/EEA
+// and are deliberately absent. tests/infra checks all of this.
 @minLength(1)
-@description('Region for every resource. EU/EEA only (P15). Flex Consumption and Cosmos DB are not offered in every one of these regions yet.')
+@description('Region for every resource: an EU/EEA region (P15) that offers Flex Consumption and has availability zones.')
 @allowed([
-  'austriaeast'
-  'belgiumcentral'
-  'denmarkeast'
-  'finlandcentral'
   'francecentral'
-  'francesouth'
-  'germanynorth'
   'germanywestcentral'
-  'greececentral'
   'italynorth'
   'northeurope'
   'norwayeast'
-  'norwaywest'
   'polandcentral'
   'spaincentral'
   'swedencentral'
-  'swedensouth'
   'westeurope'
 ])
 @metadata({
@@ -117,10 +109,9 @@ param actionGroupLocation string = 'swedencentral'
 @maxValue(89)
 param logRetentionInDays int = 30
 
-@description('PRIVACY_DIGEST_KEY: key of the keyed digests that recognise erased subjects and anonymised records without naming them. At least 32 characters; create it once and keep it (docs/infrastructure.md). Stored in Key Vault; the app gets a Key Vault reference.')
+@description('PRIVACY_DIGEST_KEY: key of the keyed digests that recognise erased subjects and anonymised records without naming them (at least 32 characters). Give it for the first provision of an environment, or a deliberate rotation, only: empty leaves the Key Vault secret as it is, so no later provision can change it (docs/infrastructure.md, "Privacy digest key").')
 @secure()
-@minLength(32)
-param privacyDigestKey string
+param privacyDigestKey string = ''
 
 @description('Autoscale maximum RU/s shared by the engage database\'s containers without throughput of their own (scales between 10% and 100% of it).')
 @minValue(1000)
@@ -177,6 +168,16 @@ param gatewayPublisherName string = 'Engage'
 @description('Private networking: the Function App integrates with the virtual network, Cosmos DB, Storage (blob, queue, table) and Key Vault get private endpoints and private DNS zones, and their public network access is disabled. On unless environmentType is dev; turn it off only for a dev environment reached from a developer machine.')
 param privateNetworking bool = environmentType != 'dev'
 
+@description('APP_VERSION the app reports on /api/health and in the availability probe. azd sets nothing by itself: pass the release (e.g. the git tag) with azd env set APP_VERSION.')
+param appVersion string = '0.0.0-unreleased'
+
+@description('Where Azure Communication Services (the e-mail notices of P8 and P18) keeps its data: Norway or Europe.')
+@allowed([
+  'Norway'
+  'Europe'
+])
+param emailDataLocation string = 'Norway'
+
 @description('CanNotDelete locks on Cosmos DB, Storage, Key Vault and the Log Analytics workspace. On unless environmentType is dev.')
 param enableDeleteLocks bool = environmentType != 'dev'
 
@@ -186,6 +187,9 @@ param enableDefenderPlans bool = environmentType != 'dev'
 @description('Send the subscription\'s Activity Log to this environment\'s Log Analytics workspace. A subscription takes at most 5 such settings: turn it off for the sixth environment in one subscription.')
 param sendActivityLog bool = true
 
+@description('Assign the built-in "Azure Cosmos DB allowed locations" policy to the subscription, so no Cosmos DB account there replicates outside the EU/EEA (the resource group\'s Allowed locations policy checks only an account\'s main location). Needs Owner or Resource Policy Contributor on the subscription. On unless environmentType is dev.')
+param assignCosmosLocationPolicy bool = environmentType != 'dev'
+
 @description('Also assign the built-in "Allowed locations for resource groups" policy to the whole subscription. Off by default: it affects every resource group in the subscription and needs Owner or Resource Policy Contributor there.')
 param assignSubscriptionLocationPolicy bool = false
 
@@ -193,7 +197,7 @@ param assignSubscriptionLocationPolicy bool = false
 // Variables
 // ---------------------------------------------------------------------------------------
 
-// Same list as the @allowed of `location` (bicep cannot reuse a decorator's list).
+// Every EU/EEA region, the same list as secondaryLocation's @allowed and lib/config/eu-regions.ts (bicep cannot reuse a decorator's list).
 var euEeaRegions = [
   'austriaeast'
   'belgiumcentral'
@@ -227,6 +231,7 @@ var availabilityTestLocations = [
 ]
 
 // EU/EEA regions with availability zones: storage is ZRS and Cosmos DB zone redundant there.
+// Every allowed `location` is one; an optional secondaryLocation may not be.
 var zoneRegions = [
   'francecentral'
   'germanywestcentral'
@@ -271,6 +276,9 @@ var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(orig
 // Built-in "Allowed locations for resource groups".
 var allowedResourceGroupLocationsDefinitionId = 'e765b5de-1225-4ba3-bd56-1ac6695af988'
 
+// Built-in "Azure Cosmos DB allowed locations": checks every region of an account, replicas too.
+var cosmosAllowedLocationsDefinitionId = '0473574d-2d43-4217-aefe-941fcdf7e684'
+
 // ---------------------------------------------------------------------------------------
 // Resources
 // ---------------------------------------------------------------------------------------
@@ -297,6 +305,21 @@ resource rgLocationPolicy 'Microsoft.Authorization/policyAssignments@2025-03-01'
       'Microsoft.Authorization/policyDefinitions',
       allowedResourceGroupLocationsDefinitionId
     )
+    enforcementMode: 'Default'
+    parameters: {
+      listOfAllowedLocations: {
+        value: euEeaRegions
+      }
+    }
+  }
+}
+
+resource cosmosLocationPolicy 'Microsoft.Authorization/policyAssignments@2025-03-01' = if (assignCosmosLocationPolicy) {
+  name: 'engage-cosmos-allowed-locations'
+  properties: {
+    displayName: 'Engage: Cosmos DB accounts and their replicas only in EU/EEA regions (P15)'
+    description: 'Denies Cosmos DB accounts with any region, replicas included, outside the EU/EEA regions listed.'
+    policyDefinitionId: tenantResourceId('Microsoft.Authorization/policyDefinitions', cosmosAllowedLocationsDefinitionId)
     enforcementMode: 'Default'
     parameters: {
       listOfAllowedLocations: {
@@ -367,7 +390,29 @@ module keyVault 'app/keyvault.bicep' = {
     location: location
     tags: tags
     publicNetworkAccess: dataPublicNetworkAccess
+    appIdentityName: names.identity
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
+// The digest key is written only when one is given (first provision, deliberate rotation).
+module digestKey 'app/digest-key-secret.bicep' = if (!empty(privacyDigestKey)) {
+  scope: rg
+  params: {
+    keyVaultName: names.keyVault
     privacyDigestKey: privacyDigestKey
+  }
+  dependsOn: [
+    keyVault
+  ]
+}
+
+module email 'app/email.bicep' = {
+  scope: rg
+  params: {
+    resourceToken: resourceToken
+    dataLocation: emailDataLocation
+    tags: tags
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
   }
@@ -420,6 +465,9 @@ module api 'app/api.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     // Taking the URI from the module also orders the app after the Secrets User grant.
     privacyDigestKeySecretUri: keyVault.outputs.privacyDigestKeySecretUri
+    appVersion: appVersion
+    emailEndpoint: email.outputs.endpoint
+    emailSenderAddress: email.outputs.senderAddress
     // Round-trip through json() so a malformed value fails the deployment, not the app.
     oidcIssuers: string(json(oidcIssuers))
     platformOperators: string(json(platformOperators))
@@ -429,9 +477,11 @@ module api 'app/api.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
-  // The app starts with its stores reachable: their private endpoints and DNS come first.
+  // The app starts with its stores reachable (private endpoints and DNS first) and with its
+  // digest key in the vault.
   dependsOn: [
     privateEndpoints
+    digestKey
   ]
 }
 
@@ -466,6 +516,7 @@ module alerts 'app/alerts.bicep' = {
     actionGroupLocation: actionGroupLocation
     tags: tags
     applicationInsightsId: monitoring.outputs.applicationInsightsId
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     cosmosAccountId: cosmos.outputs.id
     apiBaseUrl: gateway.outputs.apiBaseUrl
     alertEmailAddress: alertReceiver.?outputs.alertEmailAddress ?? alertEmailAddress

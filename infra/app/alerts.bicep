@@ -19,6 +19,9 @@ param tags resourceTags
 @description('Application Insights resource ID the test and alerts belong to.')
 param applicationInsightsId string
 
+@description('Log Analytics workspace resource ID (the Key Vault audit events the digest key alert reads).')
+param logAnalyticsId string
+
 @description('Cosmos DB account resource ID (throttling and RU consumption alerts).')
 param cosmosAccountId string
 
@@ -133,6 +136,17 @@ requests
 | project reason = "LatencyP95", p95, total
 '''
 var latencyQuery = replace(latencyQueryTemplate, '__THRESHOLD__', string(latencyP95ThresholdMs))
+
+// KQL of a new version of the privacy digest key (Key Vault AuditEvent through the diagnostic
+// setting): the key that recognises erased people must never change unnoticed. A deliberate
+// rotation fires it too, which is the point.
+var digestKeyQuery = '''
+AzureDiagnostics
+| where TimeGenerated > ago(15m)
+| where ResourceProvider == "MICROSOFT.KEYVAULT" and OperationName in ("SecretSet", "SecretRestore", "SecretRecover")
+| where tostring(id_s) has "/secrets/privacy-digest-key" or tostring(requestUri_s) has "/secrets/privacy-digest-key"
+| summarize versions = count() by operation = OperationName
+'''
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2024-10-01-preview' = {
   name: 'ag-engage-ops-${resourceToken}'
@@ -276,6 +290,17 @@ var logAlerts = [
     frequency: 'PT5M'
     timeRange: 'PT15M'
   }
+  {
+    name: 'alert-digest-key-changed-${resourceToken}'
+    displayName: 'Engage privacy digest key changed'
+    description: 'A new version of the privacy-digest-key secret was written (Key Vault audit log). Unless it was a deliberate rotation, the key that recognises erased people was overwritten: restore the previous version (docs/infrastructure.md, "Privacy digest key").'
+    severity: 1
+    query: digestKeyQuery
+    dimensions: ['operation']
+    frequency: 'PT15M'
+    timeRange: 'PT15M'
+    onWorkspace: true
+  }
 ]
 
 resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
@@ -290,7 +315,7 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
       severity: rule.severity
       enabled: true
       scopes: [
-        applicationInsightsId
+        rule.?onWorkspace ?? false ? logAnalyticsId : applicationInsightsId
       ]
       evaluationFrequency: rule.frequency
       windowSize: rule.frequency

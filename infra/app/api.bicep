@@ -49,6 +49,15 @@ param applicationInsightsConnectionString string
 @description('Versionless URI of the Key Vault secret holding PRIVACY_DIGEST_KEY (resolved by a Key Vault reference with the app identity).')
 param privacyDigestKeySecretUri string
 
+@description('APP_VERSION: the release the app reports.')
+param appVersion string
+
+@description('EMAIL_ENDPOINT: the Communication Services endpoint (e-mail notices, P8, P18).')
+param emailEndpoint string
+
+@description('EMAIL_SENDER_ADDRESS: the address notices are sent from.')
+param emailSenderAddress string
+
 @description('OIDC_ISSUERS: JSON array of trusted token issuers, passed through to the app.')
 param oidcIssuers string
 
@@ -197,6 +206,14 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       // A reference, not the value: the platform resolves it from Key Vault. Versionless,
       // so it follows the latest version of the secret.
       PRIVACY_DIGEST_KEY: '@Microsoft.KeyVault(SecretUri=${privacyDigestKeySecretUri})'
+
+      // Every setting the app reads is here, so a provision (which replaces the whole set)
+      // never drops one an operator added by hand: docs/operations.md lists no manual settings.
+      APP_VERSION: appVersion
+      EMAIL_ENDPOINT: emailEndpoint
+      EMAIL_SENDER_ADDRESS: emailSenderAddress
+      // The SDK's items group with the host's under the app's name (cloud_RoleName).
+      OTEL_SERVICE_NAME: name
 
       // Telemetry with Entra ID auth (the component has local auth disabled).
       APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString

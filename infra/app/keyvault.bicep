@@ -1,4 +1,4 @@
-// Key Vault for the app's one secret: PRIVACY_DIGEST_KEY, the key of the keyed digests that
+// Key Vault for the app's one secret: PRIVACY_DIGEST_KEY (written by digest-key-secret.bicep), the key of the keyed digests that
 // recognise erased subjects and anonymised records without naming them. The Function App
 // reads it through a Key Vault reference with its managed identity (Key Vault Secrets
 // User). RBAC only: no access policies. Purge protection, because losing the key forfeits
@@ -21,11 +21,6 @@ param tags resourceTags
   'Disabled'
 ])
 param publicNetworkAccess string
-
-@description('Value of the privacy-digest-key secret (PRIVACY_DIGEST_KEY), at least 32 characters.')
-@secure()
-@minLength(32)
-param privacyDigestKey string
 
 @description('Name of the Function App managed identity (seed for a stable role assignment name).')
 param appIdentityName string
@@ -67,18 +62,6 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   }
 }
 
-resource privacyDigestKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
-  parent: vault
-  name: 'privacy-digest-key'
-  properties: {
-    value: privacyDigestKey
-    contentType: 'text/plain'
-    attributes: {
-      enabled: true
-    }
-  }
-}
-
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, appIdentityName, keyVaultSecretsUserRoleId)
   scope: vault
@@ -92,5 +75,5 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 @description('Key Vault name.')
 output name string = vault.name
 
-@description('URI of the privacy-digest-key secret without a version, so the Key Vault reference follows the latest version.')
-output privacyDigestKeySecretUri string = privacyDigestKeySecret.properties.secretUri
+@description('URI of the privacy-digest-key secret without a version, so the Key Vault reference follows the latest version. The secret itself is written by digest-key-secret.bicep, once.')
+output privacyDigestKeySecretUri string = '${vault.properties.vaultUri}secrets/privacy-digest-key'

@@ -48,6 +48,11 @@ import {
 // Reference data
 // ---------------------------------------------------------------------------------------
 
+/** EU/EEA regions where Azure offers Functions Flex Consumption (Microsoft's region list). */
+const FLEX_CONSUMPTION_EU_REGIONS = [
+  'francecentral', 'germanywestcentral', 'italynorth', 'northeurope', 'norwayeast', 'polandcentral', 'spaincentral', 'swedencentral', 'westeurope',
+];
+
 /** Regions that must never be allowed (outside the EU/EEA). */
 const NON_EU_EEA_REGIONS = [
   'uksouth', 'ukwest', 'switzerlandnorth', 'switzerlandwest', 'eastus', 'eastus2', 'westus', 'westus2',
@@ -70,7 +75,15 @@ const AVAILABILITY_TEST_LOCATIONS: Record<string, string> = {
 };
 
 /** Resource types that are global by definition (and hold no customer data). */
-const GLOBAL_TYPES = new Set(['microsoft.insights/metricalerts', 'microsoft.network/privatednszones', 'microsoft.network/privatednszones/virtualnetworklinks']);
+const GLOBAL_TYPES = new Set([
+  'microsoft.insights/metricalerts',
+  'microsoft.network/privatednszones',
+  'microsoft.network/privatednszones/virtualnetworklinks',
+  // Communication Services are global; their dataLocation (Norway or Europe) says where data lives (tests/infra/settings.test.ts).
+  'microsoft.communication/emailservices',
+  'microsoft.communication/emailservices/domains',
+  'microsoft.communication/communicationservices',
+]);
 
 /** Resource types placed in a region of their own parameter (EU/EEA-only allowed values), not `location`. */
 const OWN_REGION_TYPES: Record<string, string> = { 'microsoft.insights/actiongroups': 'actionGroupLocation' };
@@ -187,9 +200,14 @@ suite('EU/EEA residency (P15)', () => {
     expect(rootParam('location').defaultValue, 'location has no default: azd asks for it').toBeUndefined();
   });
 
-  it('uses the same list as the app (lib/config/eu-regions.ts), for the secondary region too', () => {
-    expect(new Set(allowedRegions('location'))).toEqual(new Set(EU_EEA_REGIONS));
-    expect(new Set(allowedRegions('secondaryLocation'))).toEqual(new Set(allowedRegions('location')));
+  it('narrows location to EU/EEA regions of the app\'s list (lib/config/eu-regions.ts) that offer Flex Consumption, all with zones; the secondary region takes the whole list', () => {
+    expect(new Set(allowedRegions('location'))).toEqual(new Set(FLEX_CONSUMPTION_EU_REGIONS));
+    const zoneRegions = template().variables?.zoneRegions as string[];
+    for (const region of allowedRegions('location')) {
+      expect(EU_EEA_REGIONS, region).toContain(region);
+      expect(zoneRegions, `${region} has availability zones`).toContain(region);
+    }
+    expect(new Set(allowedRegions('secondaryLocation'))).toEqual(new Set(EU_EEA_REGIONS));
     expect(rootParam('secondaryLocation').defaultValue).toBe('');
   });
 
@@ -255,7 +273,7 @@ suite('EU/EEA residency (P15)', () => {
     expect(ALLOWED_LOCATIONS_POLICY).toContain('e56962a6-4747-49cd-b67b-bf8b01975c4c');
     expect(resource.properties?.enforcementMode).toBe('Default');
     const listed = literal((resource.properties?.parameters as Record<string, { value: Json }>).listOfAllowedLocations?.value, frame);
-    expect(new Set(listed as string[])).toEqual(new Set(allowedRegions('location')));
+    expect(new Set(listed as string[])).toEqual(new Set(EU_EEA_REGIONS));
     // The deployment holding it targets the resource group main.bicep creates.
     expect(frame.path).toBe('main/policy');
   });
@@ -268,7 +286,7 @@ suite('EU/EEA residency (P15)', () => {
     const { resource, frame } = rgPolicy as Found;
     expect(resource.condition).toBe("[parameters('assignSubscriptionLocationPolicy')]");
     const listed = literal((resource.properties?.parameters as Record<string, { value: Json }>).listOfAllowedLocations?.value, frame);
-    expect(new Set(listed as string[])).toEqual(new Set(allowedRegions('location')));
+    expect(new Set(listed as string[])).toEqual(new Set(EU_EEA_REGIONS));
   });
 });
 
@@ -523,7 +541,8 @@ suite('Function App', () => {
     });
     const vaultFrame = frameWith('Microsoft.KeyVault/vaults');
     expect(vaultFrame.path).toBe('main/keyVault');
-    expect(vaultFrame.template.outputs?.privacyDigestKeySecretUri?.value).toBe("[reference('privacyDigestKeySecret').secretUri]");
+    // Versionless, and independent of whether this provision writes the secret.
+    expect(vaultFrame.template.outputs?.privacyDigestKeySecretUri?.value).toBe("[format('{0}secrets/privacy-digest-key', reference('vault').vaultUri)]");
     // The app is deployed after the Key Vault module, so after the Secrets User grant.
     const apiModule = all().find((f) => f.frame.parent === undefined && f.symbol === 'api');
     expect(apiModule?.resource.dependsOn).toContain('keyVault');
@@ -551,20 +570,25 @@ suite('Key Vault', () => {
     expect(trace(p.publicNetworkAccess, frame)).toEqual({ kind: 'value', value: "[if(parameters('privateNetworking'), 'Disabled', 'Enabled')]" });
   });
 
-  it('holds the privacy-digest-key secret, set from the secure privacyDigestKey parameter (at least 32 characters)', () => {
+  it('writes the privacy-digest-key secret only when a key is given (first provision, rotation), from a secure parameter of at least 32 characters', () => {
     const { resource, frame } = one('Microsoft.KeyVault/vaults/secrets');
     expect(String(resource.name)).toContain("'privacy-digest-key'");
-    const source = trace(resource.properties?.value, frame);
-    expect(source).toMatchObject({ kind: 'root-param', name: 'privacyDigestKey' });
-    const param = (source as { param: ArmParameter }).param;
-    expect(param.type, 'secure, so the value never shows in deployment history').toBe('securestring');
-    expect(param.minLength).toBeGreaterThanOrEqual(32);
-    expect(param.defaultValue, 'no default key').toBeUndefined();
-    expect(frame.template.parameters?.privacyDigestKey?.type, 'secure inside the module too').toBe('securestring');
+    expect(frame.path).toBe('main/digestKey');
+    expect(resource.properties?.value).toBe("[parameters('privacyDigestKey')]");
+    const inner = frame.template.parameters?.privacyDigestKey;
+    expect(inner?.type, 'secure, so the value never shows in deployment history').toBe('securestring');
+    expect(inner?.minLength).toBeGreaterThanOrEqual(32);
+    const module = all().find((f) => f.frame.parent === undefined && f.symbol === 'digestKey') as Found;
+    expect(module.resource.condition, 'no key given: the vault keeps the one it has').toBe("[not(empty(parameters('privacyDigestKey')))]");
+    const root = rootParam('privacyDigestKey');
+    expect(root.type).toBe('securestring');
+    expect(root.defaultValue).toBe('');
     const file = JSON.parse(readFileSync(join(ROOT, 'infra', 'main.parameters.json'), 'utf8')) as {
       parameters: Record<string, { value: string }>;
     };
-    expect(file.parameters.privacyDigestKey?.value).toBe('${ENGAGE_PRIVACY_DIGEST_KEY}');
+    expect(file.parameters.privacyDigestKey?.value).toBe('${ENGAGE_PRIVACY_DIGEST_KEY=}');
+    // The app starts only once the key is in the vault.
+    expect(all().find((f) => f.frame.parent === undefined && f.symbol === 'api')?.resource.dependsOn).toContain('digestKey');
   });
 
   it('grants the app identity Key Vault Secrets User on the vault', () => {
