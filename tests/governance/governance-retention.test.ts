@@ -3,16 +3,17 @@ import { featureTimers } from '../../lib/app/feature.js';
 import { FEATURES } from '../../lib/features.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { createStaffUser, registerMunicipality, startTestApp, type SeededUser, type TestApp } from '../support/test-app.js';
-import { waitForRun } from '../usage/usage-fixtures.js';
+import { capturingLogger, waitForRun } from '../usage/usage-fixtures.js';
 
 const JOB = 'governance-retention';
 const clock = new ManualClock('2027-01-10T09:00:00.000Z');
+const captured = capturingLogger();
 let test: TestApp;
 let operator: string;
 let teacher: SeededUser;
 
 beforeAll(async () => {
-  test = await startTestApp({ clock });
+  test = await startTestApp({ clock, composition: { logger: captured.logger } });
   operator = await test.operatorToken();
   await registerMunicipality(test, '0301');
   teacher = await createStaffUser(test, '0301', ['teacher']);
@@ -83,6 +84,9 @@ describe('support threads and complaints are kept for their retention, then dele
   it('counts a thread still stored a day after it was due as overdue, and the run deletes it with its reference', async () => {
     clock.set('2028-01-11T12:00:00.000Z');
     expect(await overdue()).toBe(1);
+    // The hourly watch says so whether or not a run comes: the signal the overdue alert reads.
+    expect((await fetch(`${new URL(test.url).origin}/admin/functions/${JOB}-watch`, { method: 'POST' })).status).toBe(202);
+    expect(captured.lines.filter((line) => line.event === 'RetentionJobOverdue')).toEqual([expect.objectContaining({ jobName: JOB, runId: 'watch', overdue: 1 })]);
     const run = await runJob();
     expect(run).toMatchObject({ status: 'completed', processed: 1 });
     expect(await threadStatus(quiet)).toBe(404);
