@@ -1,0 +1,194 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { strToU8, zipSync } from 'fflate';
+import { RosterArchive } from '../lib/roster-import/roster-archive.js';
+import { ROSTER_FILE_KEYS, ROSTER_FILES, readColumns } from '../lib/roster-import/roster-files.js';
+import { readManifest } from '../lib/roster-import/roster-manifest.js';
+import { planImport } from '../lib/roster-import/roster-plan.js';
+import { readRoster } from '../lib/roster-import/roster-reader.js';
+import { DirectorySnapshot } from '../lib/roster-import/roster-snapshot.js';
+import { ROSTER_UPLOADS_CONTAINER } from '../lib/roster-import/roster-uploads.js';
+import { DEV_ISSUER, DEV_OPERATOR_SUBJECT } from '../local/dev-issuer.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY } from '../local/stack.js';
+import { fmt, startBenchStack } from './bench-stack.js';
+
+const MUNICIPALITY = '0301';
+/** The issue's size: 10,000 students, 800 staff, 1,500 classes, 60,000 enrollments (BENCH_ROSTER_SCALE shrinks or grows it). */
+const SCALE = Number(process.env.BENCH_ROSTER_SCALE ?? 1);
+const SCHOOLS = 40;
+
+interface Size {
+  students: number;
+  staff: number;
+  classes: number;
+  enrollments: number;
+}
+
+const sizeOf = (scale: number): Size => ({ students: Math.round(10_000 * scale), staff: Math.round(800 * scale), classes: Math.round(1_500 * scale), enrollments: Math.round(60_000 * scale) });
+
+function csv(rows: readonly (readonly string[])[]): string {
+  return `${rows.map((row) => row.join(',')).join('\r\n')}\r\n`;
+}
+
+/** A generated municipality: 40 schools, their teachers and administrators, classes and pupils enrolled in classes of their own school. */
+export function rosterZip(size: Size): Uint8Array {
+  const school = (index: number) => `sch-${index % SCHOOLS}`;
+  const orgs = [['sourcedId', 'status', 'name', 'type', 'identifier', 'parentSourcedId'], ['district', 'active', 'Oslo kommune', 'district', MUNICIPALITY, '']];
+  for (let index = 0; index < SCHOOLS; index += 1) orgs.push([`sch-${index}`, 'active', `Skole ${index}`, 'school', String(974_000_000 + index), 'district']);
+  const sessions = [['sourcedId', 'title', 'type', 'startDate', 'endDate', 'schoolYear'], ['sy', '2026-2027', 'schoolYear', '2026-08-17', '2027-06-20', '2027']];
+  const users = [['sourcedId', 'status', 'userIds', 'givenName', 'familyName', 'email', 'grades', 'primaryOrgSourcedId']];
+  const roles = [['sourcedId', 'userSourcedId', 'roleType', 'role', 'orgSourcedId']];
+  const demographics = [['sourcedId', 'birthDate', 'sex']];
+  const administrators = Math.round(size.staff / 8);
+  for (let index = 0; index < size.staff; index += 1) {
+    users.push([`staff-${index}`, 'active', `{Feide:staff-${index}@skole.example}`, `Ansatt${index}`, 'Hansen', `staff-${index}@skole.example`, '', school(index)]);
+    roles.push([`r-staff-${index}`, `staff-${index}`, 'primary', index < administrators ? 'administrator' : 'teacher', school(index)]);
+  }
+  for (let index = 0; index < size.students; index += 1) {
+    users.push([`stu-${index}`, 'active', '', `Elev${index}`, 'Olsen', '', String(1 + (index % 10)).padStart(2, '0'), school(index)]);
+    roles.push([`r-stu-${index}`, `stu-${index}`, 'primary', 'student', school(index)]);
+    demographics.push([`stu-${index}`, `20${String(10 + (index % 10))}-0${1 + (index % 9)}-1${index % 10}`, 'female']);
+  }
+  const classes = [['sourcedId', 'title', 'schoolSourcedId', 'termSourcedIds']];
+  const bySchool: string[][] = Array.from({ length: SCHOOLS }, () => []);
+  for (let index = 0; index < size.classes; index += 1) {
+    classes.push([`cls-${index}`, `Klasse ${index}`, school(index), 'sy']);
+    bySchool[index % SCHOOLS]?.push(`cls-${index}`);
+  }
+  const teachersBySchool: string[][] = Array.from({ length: SCHOOLS }, () => []);
+  for (let index = administrators; index < size.staff; index += 1) teachersBySchool[index % SCHOOLS]?.push(`staff-${index}`);
+  const enrollments = [['sourcedId', 'classSourcedId', 'userSourcedId', 'role']];
+  for (let index = 0; index < size.classes; index += 1) {
+    const teachers = teachersBySchool[index % SCHOOLS] ?? [];
+    enrollments.push([`en-t-${index}`, `cls-${index}`, teachers[index % teachers.length] ?? '', 'teacher']);
+  }
+  for (let k = 0; enrollments.length - 1 < size.enrollments; k += 1) {
+    const student = k % size.students;
+    const own = bySchool[student % SCHOOLS] ?? [];
+    enrollments.push([`en-s-${k}`, own[(student + Math.floor(k / size.students)) % own.length] ?? '', `stu-${student}`, 'student']);
+  }
+  const files = ['orgs', 'academicSessions', 'users', 'roles', 'demographics', 'classes', 'enrollments'];
+  const manifest = [['propertyName', 'value'], ['manifest.version', '1.0'], ['oneroster.version', '1.2'], ...files.map((file) => [`file.${file}`, 'bulk'])];
+  return zipSync(
+    Object.fromEntries(
+      Object.entries({ manifest, orgs, academicSessions: sessions, users, roles, demographics, classes, enrollments }).map(([name, rows]) => [`${name}.csv`, strToU8(csv(rows))]),
+    ),
+    { level: 6 },
+  );
+}
+
+interface RunResult {
+  status: string;
+  files: Record<string, { read: number; created: number; updated: number; unchanged: number; rejected: number }>;
+  operations: { reads: number; queries: number; writes: number };
+  batches: number;
+}
+
+async function importOnce(url: string, token: string, content: Uint8Array): Promise<{ seconds: number; run: RunResult }> {
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: response.status, location: response.headers.get('location'), body: (await response.json()) as Record<string, unknown> };
+  };
+  const issued = await api('POST', `/municipalities/${MUNICIPALITY}/roster-uploads`);
+  const put = await fetch(String(issued.body.uploadUrl), { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: Buffer.from(content) });
+  if (put.status !== 201) throw new Error(`upload ${put.status}`);
+  const started = performance.now();
+  const start = await api('POST', `/municipalities/${MUNICIPALITY}/roster-imports`, { blob: issued.body.blob, mode: 'bulk' });
+  if (start.status !== 202) throw new Error(`start ${start.status} ${JSON.stringify(start.body)}`);
+  for (;;) {
+    const run = await api('GET', (start.location ?? '').replace(/^\/api/, ''));
+    if (run.body.status === 'completed' || run.body.status === 'failed') return { seconds: (performance.now() - started) / 1000, run: run.body as unknown as RunResult };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Peak RSS of a fresh process that streams the zip (parse only), and one that reads, checks and plans it (the plan step). */
+function measureMemory(endpoint: string, blob: string, phase: 'parse' | 'plan'): { peakMb: number; rows: number; seconds: number } {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, ROSTER_BENCH_CHILD: phase, ROSTER_BENCH_ENDPOINT: endpoint, ROSTER_BENCH_BLOB: blob },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) throw new Error(`memory child failed: ${child.stderr.slice(-500)}`);
+  return JSON.parse(line) as { peakMb: number; rows: number; seconds: number };
+}
+
+/**
+ * Roster import at the issue's size (bulk, single partition): time, Cosmos DB operations per
+ * row, a re-import that must write nothing, and peak RSS of the streaming parse and of the
+ * plan step at 1x and 10x the rows, each in a fresh process.
+ */
+export async function run(): Promise<void> {
+  const size = sizeOf(SCALE);
+  const content = rosterZip(size);
+  const stack = await startBenchStack({ ROSTER_IDENTITY_ISSUER: DEV_ISSUER });
+  try {
+    const url = stack.app.host.url;
+    const operator = await stack.token(DEV_OPERATOR_SUBJECT);
+    await fetch(`${url}/municipalities`, { method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: MUNICIPALITY, name: 'Oslo' }) });
+    await fetch(`${url}/municipalities/${MUNICIPALITY}/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bench Admin', email: 'bench@example.test', roles: ['municipality-admin', 'data-admin'], schoolIds: [], identity: { issuer: DEV_ISSUER, subject: 'bench-admin' } }),
+    });
+    const admin = await stack.token('bench-admin');
+    const first = await importOnce(url, admin, content);
+    const again = await importOnce(url, admin, content);
+    const rows = (result: RunResult) => Object.values(result.files).reduce((sum, file) => sum + file.read, 0);
+    const written = (result: RunResult) => Object.values(result.files).reduce((sum, file) => sum + file.created + file.updated, 0);
+    console.log(`\n## Bulk import: ${size.students} students, ${size.staff} staff, ${size.classes} classes, ${size.enrollments} enrollments (${fmt(content.byteLength / 1024, 0)} KiB zip)\n`);
+    console.log('| run | status | time (s) | rows read | documents written | batches | point reads | partition queries | writes | operations per row | writes per document |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const [name, result] of [['first import', first], ['re-import, same file', again]] as const) {
+      const { operations } = result.run;
+      const total = operations.reads + operations.queries + operations.writes;
+      console.log(
+        `| ${name} | ${result.run.status} | ${fmt(result.seconds)} | ${rows(result.run)} | ${written(result.run)} | ${result.run.batches} | ${operations.reads} | ${operations.queries} | ${operations.writes} | ${fmt(total / rows(result.run), 3)} | ${written(result.run) > 0 ? fmt(operations.writes / written(result.run), 3) : '-'} |`,
+      );
+    }
+    console.log(`\nRe-import writes nothing: **${again.run.operations.writes === 0 ? 'yes' : 'NO'}** (${again.run.operations.writes} writes).`);
+    if (first.run.status !== 'completed' || again.run.operations.writes !== 0) process.exitCode = 1;
+
+    const blobs = new BlobServiceClient(stack.app.config.blob.endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(ROSTER_UPLOADS_CONTAINER);
+    const memory: { scale: number; phase: 'parse' | 'plan'; rows: number; peakMb: number; seconds: number }[] = [];
+    for (const scale of [SCALE, SCALE * 10]) {
+      const zipped = scale === SCALE ? content : rosterZip(sizeOf(scale));
+      const name = `${MUNICIPALITY}/uploads/bench-${scale}.zip`;
+      await blobs.getBlockBlobClient(name).uploadData(zipped);
+      for (const phase of ['parse', 'plan'] as const) memory.push({ scale, phase, ...measureMemory(stack.app.config.blob.endpoint, name, phase) });
+    }
+    console.log('\n## Peak RSS in a fresh process, at the size above and at 10x its rows\n');
+    console.log('| step | size | rows | time (s) | peak RSS (MiB) |\n|---|---|---|---|---|');
+    for (const entry of memory) console.log(`| ${entry.phase} | ${entry.scale === SCALE ? '1x' : '10x'} | ${entry.rows} | ${fmt(entry.seconds)} | ${fmt(entry.peakMb)} |`);
+    for (const phase of ['parse', 'plan'] as const) {
+      const [small, large] = memory.filter((entry) => entry.phase === phase);
+      if (small && large) console.log(`\n${phase}: 10x the rows takes **${fmt(large.peakMb / small.peakMb, 2)}x** the peak memory (the issue asks <= 1.2x).`);
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The memory child: `parse` streams every file through csv-parse; `plan` reads, checks and plans against an empty directory. */
+async function child(phase: string): Promise<void> {
+  const started = performance.now();
+  const service = new BlobServiceClient(process.env.ROSTER_BENCH_ENDPOINT ?? '', new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
+  const blob = service.getContainerClient(ROSTER_UPLOADS_CONTAINER).getBlobClient(process.env.ROSTER_BENCH_BLOB ?? '');
+  const archive = await RosterArchive.fromBlob(blob, (await blob.getProperties()).contentLength ?? 0);
+  let rows = 0;
+  if (phase === 'parse') {
+    for (const key of ROSTER_FILE_KEYS) for await (const _row of archive.rows(ROSTER_FILES[key].file, (header) => readColumns(key, header))) rows += 1;
+  } else {
+    const modes = await readManifest(archive, 'bulk');
+    const roster = await readRoster(archive, modes, { municipalityId: MUNICIPALITY, today: '2026-11-30', identityType: 'Feide', known: () => false, listedRejections: 1000 });
+    const plan = planImport(roster, new DirectorySnapshot(), { municipalityId: MUNICIPALITY, today: '2026-11-30', now: new Date().toISOString(), identityIssuer: DEV_ISSUER });
+    rows = Object.values(roster.tallies).reduce((sum, tally) => sum + tally.read, 0);
+    if (plan.ops.length === 0) throw new Error('nothing planned');
+  }
+  archive.close();
+  console.log(JSON.stringify({ rows, peakMb: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - started) / 1000 }));
+}
+
+if (process.env.ROSTER_BENCH_CHILD) await child(process.env.ROSTER_BENCH_CHILD);
