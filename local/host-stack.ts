@@ -15,7 +15,10 @@ const STATE_DIRECTORY = join(process.cwd(), '.local');
 const JWKS_PORT = 7072;
 
 const children: ChildService[] = [];
+let stopping = false;
 const stop = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
   await Promise.all(children.map((child) => child.stop()));
   process.exit(code);
 };
@@ -28,6 +31,14 @@ try {
   // In memory like the Cosmos DB emulator: both start empty, so no blob outlives its index entry.
   await rm(join(STATE_DIRECTORY, 'azurite'), { recursive: true, force: true });
   children.push(await startAzuriteForHost('in-memory'));
+  // One emulator alone would keep data whose other half is gone: either exiting stops both.
+  for (const child of children) {
+    void child.exited.then(() => {
+      if (stopping) return;
+      console.error(`${child.name} exited unexpectedly; stopping the emulators, whose data was in memory: run npm run host-stack again.`);
+      void stop(1);
+    });
+  }
   const keys = await loadOrCreateDevKeys(STATE_DIRECTORY);
   const jwks = JSON.stringify({ keys: [keys.publicJwk] });
   createServer((request, response) => {

@@ -24,8 +24,13 @@ export class PortInUseError extends Error {
 export interface ChildService {
   name: string;
   endpoint: string;
+  /** Settles when the process has exited, for whatever reason. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
+
+const exitOf = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -85,7 +90,7 @@ export async function startCosmosEmulator(port: number, quiet = false): Promise<
   await assertPortFree('Cosmos DB emulator', port, 'Stop what uses it (another npm start?); for npm start, set COSMOS_EMULATOR_PORT, or COSMOS_ENDPOINT and BLOB_ENDPOINT to use emulators already running.');
   const child = startChild('cosmos', [join(here, 'cosmos-emulator-server.mjs'), String(port)], quiet);
   await waitForPort(port, child, 'cosmos emulator');
-  return { name: 'cosmos', endpoint: cosmosEmulatorEndpoint(port), stop: stopper(child) };
+  return { name: 'cosmos', endpoint: cosmosEmulatorEndpoint(port), exited: exitOf(child), stop: stopper(child) };
 }
 
 /**
@@ -121,5 +126,5 @@ async function runAzurite(entry: string, ports: { blob: number; queue?: number; 
   const services = Object.entries(ports).flatMap(([service, port]) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, String(port)]);
   const child = startChild('azurite', [main, ...services, ...storage, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'], quiet);
   for (const port of Object.values(ports)) await waitForPort(port, child, 'azurite');
-  return { name: 'azurite', endpoint: azuriteEndpoint(ports.blob), stop: stopper(child) };
+  return { name: 'azurite', endpoint: azuriteEndpoint(ports.blob), exited: exitOf(child), stop: stopper(child) };
 }

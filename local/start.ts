@@ -23,6 +23,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  // An emulator that dies takes the stack down with it, so Cosmos DB and blobs never outlive each other.
+  const started = async (starting: Promise<ChildService>): Promise<ChildService> => {
+    const child = await starting;
+    children.push(child);
+    void child.exited.then(() => {
+      if (stopping) return;
+      console.error(`${child.name} exited unexpectedly; stopping the stack, whose data was in memory with it: run npm start again to begin afresh.`);
+      void stop(1);
+    });
+    return child;
+  };
 
   try {
     // Every setting is checked before anything starts, so a typo costs no emulator start.
@@ -41,8 +52,8 @@ async function main(): Promise<void> {
     let blobEndpoint = settings.blobEndpoint;
     if (cosmosEndpoint === undefined || blobEndpoint === undefined) {
       await rm(FORMER_AZURITE_DIRECTORY, { recursive: true, force: true });
-      cosmosEndpoint = (await started(children, startCosmosEmulator(settings.cosmosEmulatorPort))).endpoint;
-      blobEndpoint = (await started(children, startAzurite(settings.azuritePort, 'in-memory'))).endpoint;
+      cosmosEndpoint = (await started(startCosmosEmulator(settings.cosmosEmulatorPort))).endpoint;
+      blobEndpoint = (await started(startAzurite(settings.azuritePort, 'in-memory'))).endpoint;
     }
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
@@ -53,12 +64,6 @@ async function main(): Promise<void> {
     else console.error('Could not start the local stack:', error instanceof Error ? error.message : error);
     await stop(1);
   }
-}
-
-async function started(children: ChildService[], starting: Promise<ChildService>): Promise<ChildService> {
-  const child = await starting;
-  children.push(child);
-  return child;
 }
 
 void main();

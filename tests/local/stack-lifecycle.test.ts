@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +48,7 @@ async function startStack(): Promise<RunningStack> {
 }
 
 async function stopStack(running: RunningStack, signal: NodeJS.Signals): Promise<number | null> {
+  if (running.child.exitCode !== null) return running.child.exitCode;
   const exited = new Promise<number | null>((resolve) => running.child.once('exit', resolve));
   running.child.kill(signal);
   return exited;
@@ -166,4 +168,18 @@ describe('npm start: one data lifecycle (Cosmos DB and blobs both start empty)',
       expect(blobs.map(({ where }) => where).filter((where) => !indexed.includes(where.split('/').pop()?.split('.')[0] ?? where))).toEqual([]);
     }, 360_000);
   }
+
+  it('an emulator that dies takes the whole stack down, so Cosmos DB never outlives its blobs', async () => {
+    const running = stack as RunningStack;
+    const exited = new Promise<number | null>((resolve) => running.child.once('exit', resolve));
+    // The Azurite this test's npm start runs, found by its port.
+    const { stdout } = await promisify(execFile)('pgrep', ['-f', `blobPort ${ports.AZURITE_PORT}`]);
+    const pids = stdout.trim().split('\n').map(Number);
+    expect(pids).toHaveLength(1);
+    process.kill(pids[0] as number, 'SIGKILL');
+    expect(await exited).toBe(1);
+    expect(running.output()).toContain('azurite exited unexpectedly; stopping the stack');
+    for (const port of Object.values(ports)) await assertPortFree('stopped stack', Number(port), 'an emulator outlived npm start');
+    stack = undefined;
+  }, 60_000);
 });
