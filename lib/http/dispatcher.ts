@@ -16,6 +16,7 @@ import { DeadlineExceeded } from '../data/request-deadline.js';
 import { idempotencyKeyOf, requestFingerprint, runOnce } from '../idempotency/idempotent-request.js';
 import { callerKey } from './caller-key.js';
 import { HttpProblem, problems } from './problem.js';
+import { problemLanguage } from './problem-language.js';
 import { isRaw, type AnyRoute, type RouteRequest, type RouteResult } from './route.js';
 import { parseOrThrow } from './validation.js';
 
@@ -51,7 +52,7 @@ export async function dispatch(route: AnyRoute, request: HttpRequest, options: D
     // Here, not per route result: a replayed response (an idempotent repeat) gets them too.
     response = { ...result, headers: Object.assign({ ...COMMON_HEADERS, 'x-request-id': requestId }, result.headers) };
   } catch (error) {
-    response = problemResponse(toProblem(error, requestId, route, services), requestId);
+    response = problemResponse(toProblem(error, requestId, route, services), requestId, request.headers.get('accept-language'));
   }
   // Locally, every answer says what it cost, refusals included: tests check that a refusal wrote nothing.
   if (services?.config.mode === 'local') withHeader(response, 'x-engage-cosmos-operations', formatCounts(counts));
@@ -265,16 +266,20 @@ export class StartupFailure extends Error {
   }
 }
 
-export function problemResponse(problem: HttpProblem, requestId: string): HttpResponseInit {
+/** The problem as a response, its title and detail in the language the caller's Accept-Language prefers (en or nb). */
+export function problemResponse(problem: HttpProblem, requestId: string, acceptLanguage?: string | null): HttpResponseInit {
+  const language = problemLanguage(acceptLanguage);
   return {
     status: problem.status,
     headers: {
       ...COMMON_HEADERS,
       'x-request-id': requestId,
       'Content-Type': 'application/problem+json; charset=utf-8',
+      'Content-Language': language,
+      Vary: 'Accept-Language',
       ...problem.headers,
     },
-    body: JSON.stringify(problem.toBody()),
+    body: JSON.stringify(problem.toBody(language)),
   };
 }
 

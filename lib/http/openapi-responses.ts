@@ -3,6 +3,10 @@ import type { JsonSchema } from './openapi-schema.js';
 
 /** Response headers, each described once and referenced by every response that carries it. */
 export const HEADERS: Record<string, JsonSchema> = {
+  ContentLanguage: {
+    description: 'The language of `title` and `detail`: `nb` (bokmål) when `Accept-Language` prefers Norwegian (`nb`, `nn` or `no`), else `en`. The `type` is the same in every language.',
+    schema: { type: 'string', enum: ['en', 'nb'] },
+  },
   AccessControlAllowOrigin: {
     description: 'Sent when the request\'s `Origin` is one of the frontend origins the deployment allows (`CORS_ALLOWED_ORIGINS`), with credentials; absent for any other origin.',
     schema: { type: 'string', examples: ['https://engage.bergen.kommune.no'] },
@@ -66,6 +70,7 @@ function problemHeaders(status: number): Record<string, JsonSchema> {
   return {
     'x-request-id': headerRef('RequestId'),
     'Access-Control-Allow-Origin': headerRef('AccessControlAllowOrigin'),
+    'Content-Language': headerRef('ContentLanguage'),
     ...(status === 401 ? { 'WWW-Authenticate': headerRef('WWWAuthenticate') } : {}),
     ...(status === 429 || status === 503 || status === 409 ? { 'Retry-After': headerRef('RetryAfter') } : {}),
     ...(status === 429 ? { RateLimit: headerRef('RateLimit'), 'RateLimit-Policy': headerRef('RateLimitPolicy') } : {}),
@@ -132,7 +137,7 @@ export function problemResponses(statuses: Iterable<number>): Record<string, Jso
 
 export const problemSchemas: Record<string, JsonSchema> = {
   ProblemType: {
-    description: 'The stable identifier of a kind of problem; map it to a message in your own language.',
+    description: 'The stable identifier of a kind of problem; map it to a message in your own language. `title` and `detail` are in English, or in Norwegian bokmål when `Accept-Language` prefers it (`Content-Language` says which), and may be shown as they are.',
     type: 'string',
     oneOf: SLUGS.map((slug) => ({ const: problemType(slug), title: slug, description: `${PROBLEM_TYPES[slug].status}: ${PROBLEM_TYPES[slug].meaning}` })),
   },
@@ -142,9 +147,9 @@ export const problemSchemas: Record<string, JsonSchema> = {
     required: ['type', 'title', 'status'],
     properties: {
       type: { $ref: '#/components/schemas/ProblemType' },
-      title: { type: 'string', description: 'Short, the same for every problem of the type.', examples: ['Invalid request'] },
+      title: { type: 'string', description: 'Short, the same for every problem of the type, in the language of `Content-Language`.', examples: ['Invalid request'] },
       status: { type: 'integer', description: 'The HTTP status, repeated.', examples: [400] },
-      detail: { type: 'string', description: 'What went wrong in this case.', examples: ['1 field(s) failed validation'] },
+      detail: { type: 'string', description: 'What went wrong in this case, in the language of `Content-Language`.', examples: ['1 field(s) failed validation'] },
       errors: {
         type: 'array',
         description: 'For `validation`: each failed field, at most 20.',

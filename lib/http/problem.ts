@@ -1,3 +1,5 @@
+import { detailNb, TITLES_NB, type ProblemLanguage } from './problem-language.js';
+
 /** RFC 9457 problem details. `detail` never carries caller-supplied values: they may be personal data. */
 export interface FieldError {
   /** JSON-pointer-like location, e.g. "body/identity/issuer" or "query/limit". */
@@ -59,12 +61,14 @@ export class HttpProblem extends Error {
     this.name = 'HttpProblem';
   }
 
-  toBody(): ProblemBody {
+  /** The body in the caller's language: `title` and `detail` translated, `type` and the rest unchanged. */
+  toBody(language: ProblemLanguage = 'en'): ProblemBody {
+    const nb = language === 'nb';
     return {
       type: problemType(this.slug),
-      title: this.title,
+      title: nb ? TITLES_NB[this.slug] : this.title,
       status: this.status,
-      ...(this.detail === undefined ? {} : { detail: this.detail }),
+      ...(this.detail === undefined ? {} : { detail: nb ? detailNb(this.slug, this.detail) : this.detail }),
       ...this.extensions,
     };
   }

@@ -1948,7 +1948,7 @@ export interface components {
         /** @description RFC 9457 problem details. `detail` never repeats a value the caller sent (it could be personal data). */
         Problem: {
             /**
-             * @description What went wrong in this case.
+             * @description What went wrong in this case, in the language of `Content-Language`.
              * @example 1 field(s) failed validation
              */
             detail?: string;
@@ -1971,13 +1971,13 @@ export interface components {
              */
             status: number;
             /**
-             * @description Short, the same for every problem of the type.
+             * @description Short, the same for every problem of the type, in the language of `Content-Language`.
              * @example Invalid request
              */
             title: string;
             type: components["schemas"]["ProblemType"];
         };
-        /** @description The stable identifier of a kind of problem; map it to a message in your own language. */
+        /** @description The stable identifier of a kind of problem; map it to a message in your own language. `title` and `detail` are in English, or in Norwegian bokmål when `Accept-Language` prefers it (`Content-Language` says which), and may be shown as they are. */
         ProblemType: string & ("urn:engage:problem:validation" | "urn:engage:problem:malformed-json" | "urn:engage:problem:invalid-continuation-token" | "urn:engage:problem:unauthenticated" | "urn:engage:problem:forbidden" | "urn:engage:problem:consent-required" | "urn:engage:problem:csrf-check-failed" | "urn:engage:problem:not-found" | "urn:engage:problem:method-not-allowed" | "urn:engage:problem:conflict" | "urn:engage:problem:idempotency-key-in-use" | "urn:engage:problem:gone" | "urn:engage:problem:precondition-failed" | "urn:engage:problem:payload-too-large" | "urn:engage:problem:unsupported-media-type" | "urn:engage:problem:idempotency-key-reused" | "urn:engage:problem:disclosure-required" | "urn:engage:problem:precondition-required" | "urn:engage:problem:rate-limited" | "urn:engage:problem:export-file-missing" | "urn:engage:problem:internal" | "urn:engage:problem:unavailable");
     };
     responses: {
@@ -1990,6 +1990,7 @@ export interface components {
         BadRequest: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2005,6 +2006,7 @@ export interface components {
         Conflict: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
@@ -2020,6 +2022,7 @@ export interface components {
         ContentTooLarge: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2036,6 +2039,7 @@ export interface components {
         Forbidden: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2050,6 +2054,7 @@ export interface components {
         Gone: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2065,6 +2070,7 @@ export interface components {
         InternalError: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2079,6 +2085,7 @@ export interface components {
         NotFound: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2093,6 +2100,7 @@ export interface components {
         PreconditionFailed: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2107,6 +2115,7 @@ export interface components {
         PreconditionRequired: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2121,6 +2130,7 @@ export interface components {
         ServiceUnavailable: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
@@ -2138,6 +2148,7 @@ export interface components {
         TooManyRequests: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 RateLimit: components["headers"]["RateLimit"];
                 "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                 "Retry-After": components["headers"]["RetryAfter"];
@@ -2155,6 +2166,7 @@ export interface components {
         Unauthorized: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
@@ -2171,6 +2183,7 @@ export interface components {
         UnprocessableContent: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2185,6 +2198,7 @@ export interface components {
         UnsupportedMediaType: {
             headers: {
                 "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                "Content-Language": components["headers"]["ContentLanguage"];
                 "x-request-id": components["headers"]["RequestId"];
                 [name: string]: unknown;
             };
@@ -2207,6 +2221,8 @@ export interface components {
         AccessControlAllowOrigin: string;
         /** @description The file is an attachment, with its file name. */
         ContentDisposition: string;
+        /** @description The language of `title` and `detail`: `nb` (bokmål) when `Accept-Language` prefers Norwegian (`nb`, `nn` or `no`), else `en`. The `type` is the same in every language. */
+        ContentLanguage: "en" | "nb";
         /** @description Version of the resource. Send it back as `If-Match` to change the resource; a stale one answers 412. */
         ETag: string;
         /** @description Where the created resource (201) or the accepted work (202) can be read. */
