@@ -1,7 +1,9 @@
+import { createHmac, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ContinuationSealer } from '../../lib/paging/continuation-sealer.js';
 
-const sealer = ContinuationSealer.fromSecret('unit-test-secret-of-at-least-32-characters');
+const SECRET = 'unit-test-secret-of-at-least-32-characters';
+const sealer = ContinuationSealer.fromSecret(SECRET);
 const binding = ['records', ['0301', 's1'], 'SELECT * FROM c', []] as const;
 const refused = expect.objectContaining({ status: 400, slug: 'invalid-continuation-token' });
 const envelope = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v: number; c: string; m: string };
@@ -34,6 +36,14 @@ describe('continuation tokens bound to their list', () => {
     for (const bad of ['not-base64-json', encode({ ...token, v: 1 }), encode({ ...token, x: 1 }), encode({ v: 2, c: 'inner-token' }), encode({ ...token, m: token.m.slice(0, 10) }), encode({ ...token, m: '' })]) {
       expect(() => sealer.open(binding, bad), bad).toThrow(refused);
     }
+  });
+
+  it('MACs with a key derived from the secret under its own label, never with the secret itself', () => {
+    const mac = (key: Buffer | string) => createHmac('sha256', key).update(JSON.stringify([binding, 'inner-token'])).digest('base64url');
+    const derived = Buffer.from(hkdfSync('sha256', SECRET, '', 'engage/continuation-token/v2', 32));
+    const { m } = envelope(sealer.seal(binding, 'inner-token'));
+    expect(m).toBe(mac(derived));
+    expect(m).not.toBe(mac(SECRET));
   });
 
   it('binds the parts unambiguously: moving text between parts changes the seal', () => {
