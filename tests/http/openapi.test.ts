@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureJobs, featureRoutes } from '../../lib/app/feature.js';
@@ -107,6 +108,14 @@ describe('problems are documented once, by status', () => {
       const operation = Object.values(document.paths[path] as Record<string, Json>).find((op) => op.operationId === id);
       expect(operation?.responses[status].$ref, `${where} ${status}`).toMatch(/^#\/components\/responses\//);
     }
+  });
+});
+
+describe('docs/api-contract.md', () => {
+  it('lists every problem type', () => {
+    const doc = readFileSync(new URL('../../docs/api-contract.md', import.meta.url), 'utf8');
+    const missing = Object.keys(PROBLEM_TYPES).map((slug) => problemType(slug as keyof typeof PROBLEM_TYPES)).filter((type) => !doc.includes(`| \`${type}\` |`));
+    expect(missing).toEqual([]);
   });
 });
 
