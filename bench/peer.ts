@@ -18,6 +18,8 @@ const STUDENTS = 300;
 const ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? 3);
 const CONNECTIONS = [1, 16] as const;
+/** BENCH_PEER_APP_NODE_FLAGS: Node flags for the app's process only (e.g. to measure a runtime option). */
+const APP_NODE_FLAGS = (process.env.BENCH_PEER_APP_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** BENCH_PEER_OPERATIONS=byId (or list) runs only that operation, e.g. to profile it. */
 const SELECTED = (process.env.BENCH_PEER_OPERATIONS ?? 'byId,list').split(',') as Operation[];
 const DIGEST_KEY = 'bench-peer-digest-key-0123456789abcdef';
@@ -64,7 +66,7 @@ export async function run(): Promise<void> {
     const { studentIds, subject } = await seed(cosmos.endpoint, azurite.endpoint, keys, env);
     const token = await mintDevToken(keys, subject);
 
-    const app = await startServer(join(here, 'peer', 'app-server.ts'), { ...env, COSMOS_ENDPOINT: cosmos.endpoint, BLOB_ENDPOINT: azurite.endpoint, ENGAGE_BENCH_DEV_KEYS: JSON.stringify(keys) });
+    const app = await startServer(join(here, 'peer', 'app-server.ts'), { ...env, COSMOS_ENDPOINT: cosmos.endpoint, BLOB_ENDPOINT: azurite.endpoint, ENGAGE_BENCH_DEV_KEYS: JSON.stringify(keys) }, APP_NODE_FLAGS);
     servers.push(app);
     const peerEnv = { ...env, COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: COSMOS_EMULATOR_KEY, ENGAGE_PEER_JWKS_URI: `${app.url}/dev/jwks`, ENGAGE_PEER_ISSUER: DEV_ISSUER, ENGAGE_PEER_AUDIENCE: DEV_AUDIENCE };
     const peer = await startServer(join(here, 'peer', 'peer-server.ts'), peerEnv);
@@ -132,6 +134,18 @@ export async function run(): Promise<void> {
         }
       }
     }
+    const goals: string[] = [];
+    for (const operation of SELECTED) {
+      const paired = (connections: number, pick: (m: Measurement) => number) => {
+        const app = results.get(key(operation, connections, 'app')) ?? [];
+        const other = results.get(key(operation, connections, 'peer+audit')) ?? [];
+        return median(app.map((m, index) => pick(m) / pick(other[index] as Measurement)));
+      };
+      const latency = paired(1, (m) => m.p50);
+      const throughput = paired(16, (m) => m.perSecond);
+      goals.push(`${OPERATIONS[operation]}: p50 at 1 connection ${fmt(latency, 2)}x (goal ≤ 1.3x: ${latency <= 1.3 ? 'met' : 'NOT met'}), throughput at 16 ${fmt(throughput, 2)}x (goal ≥ 0.8x: ${throughput >= 0.8 ? 'met' : 'NOT met'})`);
+    }
+    console.log(`\nGoals against peer+audit: ${goals.join('; ')}.`);
     console.log(`\nCosmos operations per request (app): by id: ${appOperations.byId}; list: ${appOperations.list}. The peer: by id 1 point read (+ 1 write with audit, concurrent); list 1 partition query (+ 1 write after it, which needs the ids). ${errors} errors.`);
     if (errors > 0) process.exitCode = 1;
   } finally {
@@ -161,10 +175,10 @@ async function seed(cosmosEndpoint: string, blobEndpoint: string, keys: Awaited<
   }
 }
 
-async function startServer(script: string, env: Record<string, string>): Promise<Server> {
+async function startServer(script: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Promise<Server> {
   // BENCH_PEER_PROFILE=<dir>: each server writes a CPU profile there when it stops.
   const profile = process.env.BENCH_PEER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PEER_PROFILE}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...nodeFlags, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
