@@ -43,6 +43,15 @@ customMetrics
 | order by timestamp asc
 '''
 
+// Requests the Functions host records (host.json keeps Host.Results at Information): the rate
+// and latency the 5xx and latency alerts watch, hourly.
+var requestHealthQuery = '''
+requests
+| where isnotempty(url)
+| summarize requests = count(), serverErrorPercent = round(100.0 * countif(toint(resultCode) >= 500) / count(), 2), p95Ms = round(percentile(duration, 95), 0) by bin(timestamp, 1h)
+| order by timestamp asc
+'''
+
 var components = 'microsoft.insights/components'
 
 var workbookContent = {
@@ -52,7 +61,7 @@ var workbookContent = {
       type: 1
       name: 'intro'
       content: {
-        json: '## Engage operations\nAvailability of `/api/health` (standard test, EU locations), retention job runs and the erasure backlog. Alerts: Monitor > Alerts.'
+        json: '## Engage operations\nAvailability of `/api/health` (standard test, EU locations), request rate, 5xx share and latency, retention job runs and the erasure backlog. Alerts: Monitor > Alerts.'
       }
     }
     {
@@ -120,6 +129,20 @@ var workbookContent = {
             formatter: 1
           }
         }
+      }
+    }
+    {
+      type: 3
+      name: 'request-health'
+      content: {
+        version: 'KqlItem/1.0'
+        title: 'HTTP requests per hour: count, % answered 5xx, 95th percentile duration (ms)'
+        query: requestHealthQuery
+        size: 0
+        queryType: 0
+        resourceType: components
+        timeContextFromParameter: 'TimeRange'
+        visualization: 'timechart'
       }
     }
     {

@@ -465,11 +465,12 @@ suite('monitoring', () => {
     expect(literal(rootParam('retentionJobNames').defaultValue as Json, { template: template(), path: 'main' })).toEqual(jobs);
   });
 
-  it('has a workbook with availability, job runs and erasure backlog', () => {
+  it('has a workbook with availability, request health, job runs and erasure backlog', () => {
     const { resource, frame } = one('Microsoft.Insights/workbooks');
     expect(String(resource.properties?.serializedData)).toContain("variables('workbookContent')");
     const content = JSON.stringify(frame.template.variables);
     expect(content).toContain('availabilityResults');
+    expect(content).toContain('percentile(duration, 95)');
     expect(content).toContain('RetentionJob');
     expect(content).toContain('ErasureBacklog');
   });
