@@ -232,7 +232,8 @@ class Planner {
         (row !== undefined && this.classEnded(row)) ||
         (existing?.closedAt !== undefined && !row);
       if (!row && !existing) continue;
-      const changed = members.get(sourcedId);
+      // A bulk enrollments file is every membership: a class it does not mention has none.
+      const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? { teachers: new Set<string>(), students: new Set<string>() } : undefined);
       const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
       const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
       const wanted = {

@@ -50,10 +50,12 @@ function thisYear(adminSubject: string): RosterSet {
       { sourcedId: 'c-5a', title: '5A', school: 'sch-a', term: 't-2026h' },
       { sourcedId: 'c-5b', title: '5B', school: 'sch-b', term: 'sy-2027' },
       { sourcedId: 'c-old', title: '4A', school: 'sch-a', term: 'sy-2026' },
+      { sourcedId: 'c-club', title: 'Sjakklubb', school: 'sch-a', term: 'sy-2027' },
     ],
     enrollments: [
       { sourcedId: 'e-t1', classSourcedId: 'c-5a', userSourcedId: 't-1', role: 'teacher' },
       { sourcedId: 'e-t2', classSourcedId: 'c-5b', userSourcedId: 't-2', role: 'teacher' },
+      { sourcedId: 'e-club', classSourcedId: 'c-club', userSourcedId: 't-1', role: 'teacher' },
       ...[1, 2, 3, 4].map((index) => ({ sourcedId: `e-s${index}`, classSourcedId: 'c-5a', userSourcedId: `s-${index}`, role: 'student' as const })),
       ...[5, 6].map((index) => ({ sourcedId: `e-s${index}`, classSourcedId: 'c-5b', userSourcedId: `s-${index}`, role: 'student' as const })),
     ],
@@ -86,7 +88,7 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     expect(run.status, JSON.stringify(run)).toBe('completed');
     expect(run.rejections).toEqual([]);
     expect(run.files['users.csv']).toMatchObject({ read: 10, created: 9, updated: 1, rejected: 0 });
-    expect(run.files['classes.csv']).toMatchObject({ read: 3, created: 2, closed: 1 });
+    expect(run.files['classes.csv']).toMatchObject({ read: 4, created: 3, closed: 1 });
 
     const schools = await list<{ id: string; name: string; organisationNumber: string }>('schools');
     expect(schools.map((school) => [school.name, school.organisationNumber]).sort()).toEqual([['Bjølsen skole', '974589001'], ['Sagene skole', '974589002']]);
@@ -147,7 +149,8 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
       .map((person) => (person.role === 'student' ? { ...person, grade: '06', ...(person.sourcedId === 's-5' ? { school: 'sch-a' } : {}) } : person));
     set.classes = set.classes.filter((cls) => cls.sourcedId !== 'c-5b');
     set.enrollments = set.enrollments
-      .filter((enrollment) => !['e-s6', 'e-t2'].includes(enrollment.sourcedId))
+      // The chess club keeps its class but loses its only enrollment: a bulk file empties it.
+      .filter((enrollment) => !['e-s6', 'e-t2', 'e-club'].includes(enrollment.sourcedId))
       .map((enrollment) => (enrollment.sourcedId === 'e-s5' ? { ...enrollment, classSourcedId: 'c-5a', endDate: '2026-10-01' } : enrollment));
     return set;
   }
@@ -171,9 +174,11 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     expect(await studentNamed('Elev6')).toMatchObject({ status: 'leaver', leftAt: TODAY, groupIds: [] });
     expect(await studentNamed('Elev5')).toMatchObject({ status: 'leaver', leftAt: '2026-10-01', groupIds: [] });
     expect(await studentNamed('Elev1')).toMatchObject({ status: 'active', yearLevel: 6 });
-    const groups = await list<{ name: string; closedAt?: string; studentIds: string[] }>('groups');
+    const groups = await list<{ name: string; closedAt?: string; studentIds: string[]; teacherIds: string[] }>('groups');
     expect(groups.find((group) => group.name === '5B')).toMatchObject({ closedAt: TODAY, studentIds: [] });
     expect(groups.find((group) => group.name === '5A')?.studentIds).toHaveLength(4);
+    expect(groups.find((group) => group.name === 'Sjakklubb')).toMatchObject({ teacherIds: [], studentIds: [] });
+    expect(groups.find((group) => group.name === 'Sjakklubb')?.closedAt).toBeUndefined();
     expect(await list<Student>('students?limit=100')).toHaveLength(6);
   });
 
