@@ -56,9 +56,17 @@ describe('erasing a student whose name others wrote down', () => {
   let supportId: string;
   let complaintId: string;
   let teacher: SeededUser;
+  let otherMunicipality: string;
 
   beforeAll(async () => {
     zelda = await createStudent('Zelda', 'Slettemeg');
+    // Another municipality's Zelda Slettemeg is another child: its text is no business of this erasure.
+    const foreign = await test.request('POST', `/municipalities/${world.foreign}/students/${world.students.foreign}/evaluations`, {
+      token: world.actors.foreignTeacher.token,
+      body: { ...RECORD_BODIES.evaluation, text: 'Zelda Slettemeg leste høyt.' },
+    });
+    expect(foreign.status, foreign.text).toBe(201);
+    otherMunicipality = foreign.body.id;
     namesake = await evaluate(world.students.inGroup, 'Zelda fra parallellklassen hjalp til. Familien Slettemeg kom på besøk.');
     evaluationId = await evaluate(world.students.inGroup, 'Samarbeidet godt med Zelda Slettemeg i gruppearbeid, og leste ZELDA SLETTEMEGS tekst høyt.');
     teacher = await createStaffUser(test, world.home, ['teacher'], { schoolIds: [world.schools.own] });
@@ -81,7 +89,7 @@ describe('erasing a student whose name others wrote down', () => {
     expect(followed.status, followed.text).toBe(200);
   });
 
-  it('completes with every mention replaced and counted per provider, and a full-store scan finds neither the id nor the name', async () => {
+  it("completes with every mention replaced and counted per provider, and a full-store scan finds neither the id nor the name (but another municipality's namesake)", async () => {
     const accepted = await test.request('DELETE', `${base}/students/${zelda}?instructionReference=SAK-2026/77`, { token: world.actors.dataAdmin.token });
     expect(accepted.status).toBe(202);
     const erasure = await settled(accepted.body.id);
@@ -101,7 +109,9 @@ describe('erasing a student whose name others wrote down', () => {
     expect(complaint.body.history.at(-1).note).toBe('Ringte om [slettet elev].');
 
     const found = await findAnywhere(test.app.services, [zelda, 'Zelda Slettemeg', 'ZELDA SLETTEMEG', 'zelda slettemeg']);
-    expect(found).toEqual([]);
+    expect(found).toEqual([`Zelda Slettemeg in records/${otherMunicipality}`]);
+    const foreign = await test.request('GET', `/municipalities/${world.foreign}/students/${world.students.foreign}/evaluations/${otherMunicipality}`, { token: world.actors.foreignAdmin.token });
+    expect(foreign.body.text).toBe('Zelda Slettemeg leste høyt.');
   });
 });
 
