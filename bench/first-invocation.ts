@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AZURITE_ACCOUNT, AZURITE_KEY, COSMOS_EMULATOR_KEY, freePort, startAzurite, startCosmosEmulator, type ChildService } from '../local/stack.js';
+import { fmt } from './bench-stack.js';
+
+const RUNS = Number(process.env.BENCH_FIRST_INVOCATION_RUNS ?? 8);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(root, 'dist', 'functions', 'index.js');
+const capture = join(root, '.cache', 'bench', 'capture-handlers.mjs');
+
+/**
+ * Preloaded with `node --import`: keeps the handler of every `app.http` registration, so a
+ * process can call one as the Functions host would on its first request.
+ */
+const CAPTURE_SOURCE = `import { createRequire } from 'node:module';
+const require = createRequire(process.cwd() + '/package.json');
+const { app } = require('@azure/functions');
+globalThis.capturedHandlers = new Map();
+app.http = (name, options) => globalThis.capturedHandlers.set(name, options.handler);
+app.timer = () => undefined;
+app.generic = () => undefined;
+app.hook.appTerminate = () => undefined;
+`;
+
+/** Imports the entry, then calls GET /health twice (it reads Cosmos DB and Blob), timing each step. */
+const PROBE = (entryUrl: string) => `
+const { HttpRequest, InvocationContext } = (await import('@azure/functions')).default;
+const started = performance.now();
+await import(${JSON.stringify(entryUrl)});
+const imported = performance.now();
+const handler = globalThis.capturedHandlers.get('health');
+const call = async () => {
+  const request = new HttpRequest({ method: 'GET', url: 'http://localhost/api/health', headers: {}, params: {}, query: {} });
+  const response = await handler(request, new InvocationContext({ functionName: 'health', invocationId: crypto.randomUUID() }));
+  if (response.status !== 200) throw new Error('health answered ' + response.status + ' ' + response.body);
+};
+await call();
+const first = performance.now();
+await call();
+const second = performance.now();
+process.stdout.write(JSON.stringify({ importMs: imported - started, firstMs: first - imported, secondMs: second - first }));
+process.exit(0);
+`;
+
+interface Sample {
+  importMs: number;
+  firstMs: number;
+  secondMs: number;
+}
+
+/**
+ * The first invocation after a cold start: a fresh process imports the built entry (SDKs not
+ * loaded) and answers GET /health, which builds the services (loading the Cosmos DB and Blob
+ * SDKs) and reads both stores; then a second call on the warm process. Local mode, so the
+ * first call also makes sure the database and its containers exist (they do: a first process
+ * created them), which Azure mode replaces with the residency check.
+ */
+export async function run(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) console.log(`(npm run build reported errors; measuring what it emitted)\n${build.stdout}`);
+  await mkdir(dirname(capture), { recursive: true });
+  await writeFile(capture, CAPTURE_SOURCE);
+  const directory = await mkdtemp(join(tmpdir(), 'engage-bench-first-'));
+  const services: ChildService[] = [];
+  try {
+    services.push(await startCosmosEmulator(await freePort(), true), await startAzurite(await freePort(), directory, true));
+    const [cosmos, azurite] = services as [ChildService, ChildService];
+    const env = {
+      ...process.env,
+      ENGAGE_MODE: 'local',
+      COSMOS_ENDPOINT: cosmos.endpoint,
+      COSMOS_KEY: COSMOS_EMULATOR_KEY,
+      COSMOS_DATABASE: 'bench-first',
+      BLOB_ENDPOINT: azurite.endpoint,
+      BLOB_ACCOUNT_NAME: AZURITE_ACCOUNT,
+      BLOB_ACCOUNT_KEY: AZURITE_KEY,
+    };
+    const sample = (): Sample => {
+      const child = spawnSync(process.execPath, ['--import', pathToFileURL(capture).href, '--input-type=module', '-e', PROBE(pathToFileURL(entry).href)], { cwd: root, env, encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`the first invocation failed: ${child.stderr.slice(-2000)}`);
+      return JSON.parse(child.stdout.slice(child.stdout.lastIndexOf('{'))) as Sample;
+    };
+    sample(); // creates the database and containers, so the runs measured find them
+    const samples = Array.from({ length: RUNS }, sample);
+    const median = (pick: (s: Sample) => number) => [...samples.map(pick)].sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
+    console.log(`\n## First invocation after a cold start (${RUNS} fresh processes, medians)\n`);
+    console.log('| step | median (ms) |\n|---|---|');
+    console.log(`| import the built entry | ${fmt(median((s) => s.importMs))} |`);
+    console.log(`| first GET /health (build services, load the SDKs, read Cosmos DB and Blob) | ${fmt(median((s) => s.firstMs))} |`);
+    console.log(`| second GET /health (warm) | ${fmt(median((s) => s.secondMs))} |`);
+  } finally {
+    for (const service of services) await service.stop();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
