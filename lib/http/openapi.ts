@@ -157,7 +157,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], version: strin
       description: [
         'The backend of Engage, a Norwegian school platform: municipalities (kommuner) register schools, staff and students and record screening tests (kartlegginger), evaluations (vurderinger) and grades (karakterer).',
         '',
-        'Authenticate with a bearer token from the municipality\'s identity provider (or, in a browser, the session cookie from `POST /api/session`). Each operation says which roles may call it. Errors are RFC 9457 problems (`application/problem+json`) whose `type` is stable (listed under the `ProblemType` schema and in docs/api-contract.md). Lists take `limit` (at most 100) and `continuationToken`. Changes to versioned resources need `If-Match` with the `ETag` of your last read. Every response carries `x-request-id`.',
+        'Authenticate with a bearer token from the municipality\'s identity provider (or, in a browser, the session cookie from `POST /api/session`). Each operation says which roles may call it. Errors are RFC 9457 problems (`application/problem+json`) whose `type` is stable (listed under the `ProblemType` schema and in docs/api-contract.md). Lists take `limit` (at most 100) and `continuationToken`. Changes to versioned resources need `If-Match` with the `ETag` of your last read. Every response carries `x-request-id`. Send `Accept-Language: nb` to get problem titles and details in Norwegian bokmål.',
       ].join('\n'),
       contact: { name: 'Engage support', url: 'https://engage.example.no/support' },
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
