@@ -3,14 +3,7 @@ import type { BlobClient } from '@azure/storage-blob';
 import { parse } from 'csv-parse';
 import yauzl from 'yauzl';
 import { ROSTER_LIMITS } from './roster-limits.js';
-
-/** Why a zip is not read at all: the caller's file, never our failure. */
-export class RosterArchiveRefused extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'RosterArchiveRefused';
-  }
-}
+import { RosterArchiveRefused } from './roster-refusal.js';
 
 /** One CSV record with the line it starts on (1 is the header). */
 export interface CsvRow {

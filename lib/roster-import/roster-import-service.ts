@@ -10,7 +10,8 @@ import type { JobScheduler } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
 import type { PageRequest } from '../paging/query-page.js';
-import { RosterArchive, RosterArchiveRefused } from './roster-archive.js';
+import type { RosterArchive } from './roster-archive.js';
+import { RosterArchiveRefused } from './roster-refusal.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { emptyFiles, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
@@ -247,6 +248,8 @@ export class RosterImportService {
       throw new HttpProblem(413, 'payload-too-large', 'Payload too large', `A roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB`);
     }
     try {
+      // Loaded on first use: the zip reader and the CSV parser are not needed to start the app.
+      const { RosterArchive } = await import('./roster-archive.js');
       return await RosterArchive.fromBlob(blob, size);
     } catch (error) {
       if (error instanceof RosterArchiveRefused) throw refusedFile(`is not a OneRoster 1.2 set: ${error.reason}`);

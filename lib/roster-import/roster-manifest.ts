@@ -1,4 +1,5 @@
-import { RosterArchiveRefused, type RosterArchive } from './roster-archive.js';
+import type { RosterArchive } from './roster-archive.js';
+import { RosterArchiveRefused } from './roster-refusal.js';
 import { ROSTER_FILE_KEYS, ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 
 export type ImportMode = 'bulk' | 'delta';

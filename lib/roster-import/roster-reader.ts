@@ -1,5 +1,5 @@
 import type { RosterArchive } from './roster-archive.js';
-import { RosterArchiveRefused } from './roster-archive.js';
+import { RosterArchiveRefused } from './roster-refusal.js';
 import * as field from './roster-fields.js';
 import type { Checked, Rejection } from './roster-fields.js';
 import { missingColumns, readColumns, ROSTER_FILES, type RosterFileKey } from './roster-files.js';

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  BlobSASPermissions,
-  generateBlobSASQueryParameters,
-  SASProtocol,
-  StorageSharedKeyCredential,
-  type BlobServiceClient,
-  type ContainerClient,
-} from '@azure/storage-blob';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { Clock } from '../clock.js';
 import type { RosterUpload } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
@@ -35,6 +28,8 @@ export class RosterUploads {
     const now = this.clock.now();
     const startsOn = new Date(now.getTime() - 60_000);
     const expiresOn = new Date(now.getTime() + ROSTER_LIMITS.uploadUrlMinutes * 60_000);
+    // Loaded on first use, so that importing the Functions entry loads no SDK (tests/ops/lazy-entry.test.ts).
+    const { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } = await import('@azure/storage-blob');
     const client = rosterBlobs(this.blob).getBlockBlobClient(blobName);
     const permissions = BlobSASPermissions.parse('cw');
     const credential = this.blob.credential;
