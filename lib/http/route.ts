@@ -128,7 +128,7 @@ export interface RouteDefinition<
    * credential, which is never stored.
    */
   idempotency?: 'replay' | 'rerun';
-  /** Audited: each success leaves an entry in the municipality's audit log; refusals leave none. */
+  /** Audited: each success leaves an entry in the municipality's audit log; refusals leave none (but see `attempts`). */
   audit?: AuditDeclaration<z.infer<P>, z.infer<Q>, z.infer<B>, z.input<R>>;
   /**
    * The services the handler uses; it receives these and no others. Whether the function
