@@ -54,17 +54,28 @@ const PARAMETERS: Record<string, JsonSchema> = {
 
 const parameterRef = (name: keyof typeof PARAMETERS & string): JsonSchema => ({ $ref: `#/components/parameters/${name}` });
 
-/** Paths whose changes need If-Match: their reads and changes answer with the version, ETag. */
-function versionedPaths(routes: readonly AnyRoute[]): Set<string> {
-  return new Set(routes.filter((route) => route.requiresIfMatch).map((route) => route.path));
+/**
+ * The routes that answer with a versioned resource, so with its ETag: on a path whose changes
+ * need If-Match, its read and its changes; and a create that answers with that same resource
+ * (the read's schema) rather than a receipt.
+ */
+function etagRoutes(routes: readonly AnyRoute[]): Set<AnyRoute> {
+  const versioned = new Set(routes.filter((route) => route.requiresIfMatch).map((route) => route.path));
+  const reads = routes.filter((route) => route.method === 'GET' && versioned.has(route.path));
+  return new Set([
+    ...reads,
+    ...routes.filter((route) => route.requiresIfMatch),
+    ...routes.filter((route) => route.method === 'POST' && route.successStatus === 201 && reads.some((read) =>
+      read.response === route.response && read.path.startsWith(`${route.path}/{`) && !read.path.slice(route.path.length + 1).includes('/'))),
+  ]);
 }
 
-function successHeaders(route: AnyRoute, versioned: boolean): Record<string, JsonSchema> {
+function successHeaders(route: AnyRoute, etag: boolean): Record<string, JsonSchema> {
   const limited = (route.rateLimits ?? []).length > 0;
   return {
     'x-request-id': headerRef('RequestId'),
     'Access-Control-Allow-Origin': headerRef('AccessControlAllowOrigin'),
-    ...(versioned && (route.method === 'GET' || route.requiresIfMatch) ? { ETag: headerRef('ETag') } : {}),
+    ...(etag ? { ETag: headerRef('ETag') } : {}),
     ...(route.location ? { Location: headerRef('Location') } : {}),
     ...(route.download ? { 'Content-Disposition': headerRef('ContentDisposition') } : {}),
     ...(limited ? { RateLimit: headerRef('RateLimit'), 'RateLimit-Policy': headerRef('RateLimitPolicy') } : {}),
@@ -105,7 +116,7 @@ function errorStatuses(route: AnyRoute): number[] {
   ].sort();
 }
 
-function operation(route: AnyRoute, versioned: boolean, options: DocumentOptions): JsonSchema {
+function operation(route: AnyRoute, etag: boolean, options: DocumentOptions): JsonSchema {
   const parameters = [
     ...objectProperties(route.params).map(([name, schema]) => parameter(name, 'path', schema, true, options)),
     ...objectProperties(route.query).map(([name, schema, required]) => parameter(name, 'query', schema, required, options)),
@@ -115,7 +126,7 @@ function operation(route: AnyRoute, versioned: boolean, options: DocumentOptions
   const content = successContent(route);
   const success = {
     description: content ? 'Success' : 'Success, no content',
-    headers: successHeaders(route, versioned),
+    headers: successHeaders(route, etag),
     ...(content ? { content } : {}),
   };
   const responses: Record<string, unknown> = { [String(route.successStatus)]: success };
@@ -141,12 +152,12 @@ function operation(route: AnyRoute, versioned: boolean, options: DocumentOptions
 
 /** OpenAPI 3.1 from the route definitions: the same schemas that validate requests, the same declarations that drive the dispatcher. */
 export function buildOpenApiDocument(routes: readonly AnyRoute[], version: string, options: DocumentOptions = {}): JsonSchema {
-  const versioned = versionedPaths(routes);
+  const withEtag = etagRoutes(routes);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = `/api${route.path}`;
     paths[path] ??= {};
-    paths[path][route.method.toLowerCase()] = operation(route, versioned.has(route.path), options);
+    paths[path][route.method.toLowerCase()] = operation(route, withEtag.has(route), options);
   }
   const tags = [...new Set(routes.map((route) => route.tag))].sort();
   return {

@@ -5469,6 +5469,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -7851,6 +7852,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -8493,6 +8495,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -9216,6 +9219,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -9755,6 +9759,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -10277,6 +10282,7 @@ export interface operations {
             201: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["AccessControlAllowOrigin"];
+                    ETag: components["headers"]["ETag"];
                     Location: components["headers"]["Location"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;

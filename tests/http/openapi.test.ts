@@ -136,7 +136,7 @@ describe('headers are documented from the route declarations', () => {
     }
   });
 
-  it('If-Match is required (with 412 and 428) where the route needs it, and the reads and changes of that resource answer with ETag', () => {
+  it('If-Match is required (with 412 and 428) where the route needs it, and the reads, changes and creates of that resource answer with ETag', () => {
     const versioned = new Set(routes.filter((route) => route.requiresIfMatch).map((route) => route.path));
     expect(versioned.size).toBeGreaterThan(5);
     for (const route of routes) {
@@ -144,7 +144,8 @@ describe('headers are documented from the route declarations', () => {
       expect(ifMatch?.required === true, route.name).toBe(route.requiresIfMatch === true);
       if (route.requiresIfMatch) expect(Object.keys(operationOf(route).responses)).toEqual(expect.arrayContaining(['412', '428']));
       const etag = responseOf(route, route.successStatus)!.headers.ETag !== undefined;
-      expect(etag, route.name).toBe(versioned.has(route.path) && (route.method === 'GET' || route.requiresIfMatch === true));
+      const createsVersioned = route.method === 'POST' && routes.some((read) => read.method === 'GET' && versioned.has(read.path) && read.response === route.response && read.path.startsWith(`${route.path}/{`));
+      expect(etag, route.name).toBe((versioned.has(route.path) && (route.method === 'GET' || route.requiresIfMatch === true)) || createsVersioned);
     }
   });
 
