@@ -115,6 +115,10 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     expect(staff.filter((user) => user.roles.includes('data-admin') || user.roles.includes('municipality-admin'))).toHaveLength(2);
 
     // An imported teacher signs in with the identity from userIds and sees the pupils of their group, and only those.
+    // Audited like every admin write: who started which import.
+    const audit = await test.request<{ items: { action: string; resourceType: string; actorId: string }[] }>('GET', `/municipalities/${M}/audit?targetId=${run.id}`, { token: admin });
+    expect(audit.body.items).toEqual([expect.objectContaining({ action: 'create', resourceType: 'roster-import' })]);
+
     const tone = await test.token('tone@a.example');
     const visible = await test.request<{ items: Student[] }>('GET', `/municipalities/${M}/students?limit=100`, { token: tone });
     expect(visible.status).toBe(200);
