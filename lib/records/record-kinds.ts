@@ -11,6 +11,10 @@ const schoolYear = z.string().regex(/^\d{4}-\d{4}$/, 'must be a school year like
   examples: ['2025-2026'],
 });
 
+const gradeValue = z.enum(['1', '2', '3', '4', '5', '6', 'IV', 'F', 'D']);
+const term = z.enum(['autumn', 'spring']);
+const gradeKind = z.enum(['standpunkt', 'eksamen']);
+
 /**
  * Kartlegginger, vurderinger and karakterer. Strict schemas: nothing beyond the fields
  * named here, and no field for special categories of data (P19).
@@ -36,12 +40,13 @@ export const RECORD_KINDS = {
     path: 'grades',
     fields: z.strictObject({
       subjectCode,
-      grade: z.enum(['1', '2', '3', '4', '5', '6', 'IV', 'F', 'D']),
-      term: z.enum(['autumn', 'spring']),
+      grade: gradeValue,
+      term,
       schoolYear,
-      kind: z.enum(['standpunkt', 'eksamen']),
+      kind: gradeKind,
     }),
-    output: z.object({ subjectCode: z.string(), grade: z.string(), term: z.string(), schoolYear: z.string(), kind: z.string() }),
+    // The same values as written: a client can switch on them.
+    output: z.object({ subjectCode: z.string(), grade: gradeValue, term, schoolYear: z.string(), kind: gradeKind }),
   },
 } as const;
 

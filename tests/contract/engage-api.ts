@@ -10153,9 +10153,13 @@ export interface operations {
                             createdAt: string;
                             /**
                              * @description The grade (karakter): `1`-`6`, 6 the best and 1 a fail, or one of the letters `IV`, `F`, `D` explained below.
+                             *     - `IV`: ikke vurdert: not assessed, too little basis for a grade
+                             *     - `F`: fritatt: exempt from assessment in the subject
+                             *     - `D`: deltatt: took part (subjects without number grades)
                              * @example 5
+                             * @enum {string}
                              */
-                            grade: string;
+                            grade: "1" | "2" | "3" | "4" | "5" | "6" | "IV" | "F" | "D";
                             /**
                              * @description Id of this resource: a UUID, for a municipality its 4-digit kommunenummer.
                              * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
@@ -10163,9 +10167,12 @@ export interface operations {
                             id: string;
                             /**
                              * @description For a grade: `standpunkt` or `eksamen`, explained below. For `/me`: what kind of caller this is.
+                             *     - `standpunkt`: standpunktkarakter: the final grade the teacher sets in a subject
+                             *     - `eksamen`: eksamenskarakter: the grade of a written or oral exam
                              * @example standpunkt
+                             * @enum {string}
                              */
-                            kind: string;
+                            kind: "standpunkt" | "eksamen";
                             /**
                              * @description Id of a school (skole) (UUID).
                              * @example 8e2a4c6d-0b1f-4d3e-a5c7-9f1b3d5e7a20
@@ -10189,8 +10196,9 @@ export interface operations {
                             /**
                              * @description The term (termin): `autumn` (høst) or `spring` (vår).
                              * @example spring
+                             * @enum {string}
                              */
-                            term: string;
+                            term: "autumn" | "spring";
                             /**
                              * @description When it was last changed (UTC, ISO 8601).
                              * @example 2026-09-02T11:20:40.000Z
@@ -10317,9 +10325,13 @@ export interface operations {
                         createdAt: string;
                         /**
                          * @description The grade (karakter): `1`-`6`, 6 the best and 1 a fail, or one of the letters `IV`, `F`, `D` explained below.
+                         *     - `IV`: ikke vurdert: not assessed, too little basis for a grade
+                         *     - `F`: fritatt: exempt from assessment in the subject
+                         *     - `D`: deltatt: took part (subjects without number grades)
                          * @example 5
+                         * @enum {string}
                          */
-                        grade: string;
+                        grade: "1" | "2" | "3" | "4" | "5" | "6" | "IV" | "F" | "D";
                         /**
                          * @description Id of this resource: a UUID, for a municipality its 4-digit kommunenummer.
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
@@ -10327,9 +10339,12 @@ export interface operations {
                         id: string;
                         /**
                          * @description For a grade: `standpunkt` or `eksamen`, explained below. For `/me`: what kind of caller this is.
+                         *     - `standpunkt`: standpunktkarakter: the final grade the teacher sets in a subject
+                         *     - `eksamen`: eksamenskarakter: the grade of a written or oral exam
                          * @example standpunkt
+                         * @enum {string}
                          */
-                        kind: string;
+                        kind: "standpunkt" | "eksamen";
                         /**
                          * @description Id of a school (skole) (UUID).
                          * @example 8e2a4c6d-0b1f-4d3e-a5c7-9f1b3d5e7a20
@@ -10353,8 +10368,9 @@ export interface operations {
                         /**
                          * @description The term (termin): `autumn` (høst) or `spring` (vår).
                          * @example spring
+                         * @enum {string}
                          */
-                        term: string;
+                        term: "autumn" | "spring";
                         /**
                          * @description When it was last changed (UTC, ISO 8601).
                          * @example 2026-09-02T11:20:40.000Z
@@ -10435,9 +10451,13 @@ export interface operations {
                         createdAt: string;
                         /**
                          * @description The grade (karakter): `1`-`6`, 6 the best and 1 a fail, or one of the letters `IV`, `F`, `D` explained below.
+                         *     - `IV`: ikke vurdert: not assessed, too little basis for a grade
+                         *     - `F`: fritatt: exempt from assessment in the subject
+                         *     - `D`: deltatt: took part (subjects without number grades)
                          * @example 5
+                         * @enum {string}
                          */
-                        grade: string;
+                        grade: "1" | "2" | "3" | "4" | "5" | "6" | "IV" | "F" | "D";
                         /**
                          * @description Id of this resource: a UUID, for a municipality its 4-digit kommunenummer.
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
@@ -10445,9 +10465,12 @@ export interface operations {
                         id: string;
                         /**
                          * @description For a grade: `standpunkt` or `eksamen`, explained below. For `/me`: what kind of caller this is.
+                         *     - `standpunkt`: standpunktkarakter: the final grade the teacher sets in a subject
+                         *     - `eksamen`: eksamenskarakter: the grade of a written or oral exam
                          * @example standpunkt
+                         * @enum {string}
                          */
-                        kind: string;
+                        kind: "standpunkt" | "eksamen";
                         /**
                          * @description Id of a school (skole) (UUID).
                          * @example 8e2a4c6d-0b1f-4d3e-a5c7-9f1b3d5e7a20
@@ -10471,8 +10494,9 @@ export interface operations {
                         /**
                          * @description The term (termin): `autumn` (høst) or `spring` (vår).
                          * @example spring
+                         * @enum {string}
                          */
-                        term: string;
+                        term: "autumn" | "spring";
                         /**
                          * @description When it was last changed (UTC, ISO 8601).
                          * @example 2026-09-02T11:20:40.000Z
@@ -10599,9 +10623,13 @@ export interface operations {
                         createdAt: string;
                         /**
                          * @description The grade (karakter): `1`-`6`, 6 the best and 1 a fail, or one of the letters `IV`, `F`, `D` explained below.
+                         *     - `IV`: ikke vurdert: not assessed, too little basis for a grade
+                         *     - `F`: fritatt: exempt from assessment in the subject
+                         *     - `D`: deltatt: took part (subjects without number grades)
                          * @example 5
+                         * @enum {string}
                          */
-                        grade: string;
+                        grade: "1" | "2" | "3" | "4" | "5" | "6" | "IV" | "F" | "D";
                         /**
                          * @description Id of this resource: a UUID, for a municipality its 4-digit kommunenummer.
                          * @example 3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10
@@ -10609,9 +10637,12 @@ export interface operations {
                         id: string;
                         /**
                          * @description For a grade: `standpunkt` or `eksamen`, explained below. For `/me`: what kind of caller this is.
+                         *     - `standpunkt`: standpunktkarakter: the final grade the teacher sets in a subject
+                         *     - `eksamen`: eksamenskarakter: the grade of a written or oral exam
                          * @example standpunkt
+                         * @enum {string}
                          */
-                        kind: string;
+                        kind: "standpunkt" | "eksamen";
                         /**
                          * @description Id of a school (skole) (UUID).
                          * @example 8e2a4c6d-0b1f-4d3e-a5c7-9f1b3d5e7a20
@@ -10635,8 +10666,9 @@ export interface operations {
                         /**
                          * @description The term (termin): `autumn` (høst) or `spring` (vår).
                          * @example spring
+                         * @enum {string}
                          */
-                        term: string;
+                        term: "autumn" | "spring";
                         /**
                          * @description When it was last changed (UTC, ISO 8601).
                          * @example 2026-09-02T11:20:40.000Z
