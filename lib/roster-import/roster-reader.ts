@@ -34,9 +34,9 @@ export interface UserRow {
   schools: string[];
   email: string | undefined;
   identitySubject: string | undefined;
+  /** OneRoster's `grades` as written; checked once the user is known to be a student. */
+  grades: string | undefined;
   yearLevel: number | undefined;
-  /** The rows that made the user a member of a foreign school (rejected with reason). */
-  foreignOrg: boolean;
   /** The file's own `role` (1.1 layout) or the roles rows: filled in before the user is checked. */
   roleNames: Set<string>;
   orgIds: string[];
@@ -210,13 +210,12 @@ class FileReader {
         schools: [],
         email: record.email,
         identitySubject: record.userIds,
+        grades: record.grades,
         yearLevel: undefined,
-        foreignOrg: false,
         roleNames,
         orgIds: field.list(record.orgSourcedIds),
         primaryOrg: (record.primaryOrgSourcedId ?? '').trim() || undefined,
-        ...(record.grades ? { grades: record.grades } : {}),
-      } as UserRow & { grades?: string });
+      });
     }
   }
 
@@ -267,14 +266,12 @@ class FileReader {
         continue;
       }
       user.schools = ours;
-      const grades = (user as UserRow & { grades?: string }).grades;
-      delete (user as UserRow & { grades?: string }).grades;
       if (user.roleNames.has('student')) {
         if (user.roleNames.size > 1) {
           drop('role', 'is a student and staff at once');
           continue;
         }
-        const level = this.check(reject, 'grades', field.yearLevel(grades));
+        const level = this.check(reject, 'grades', field.yearLevel(user.grades));
         if (reject.failed) {
           this.roster.users.delete(id);
           continue;
