@@ -91,7 +91,7 @@ export function functionRegistrations(features: readonly Feature[], services: ()
     route: '{*path}',
     extraInputs: [],
     definition: undefined,
-    handler: async (request) => unmatchedResponse((router ??= new HostRouter(http)), request.method, new URL(request.url).pathname.replace(/^\/api(?=\/|$)/, '')),
+    handler: async (request) => unmatchedResponse((router ??= new HostRouter(http)), request.method, new URL(request.url).pathname.replace(/^\/api(?=\/|$)/, ''), request.headers.get('accept-language')),
   };
   const timers: TimerFunction[] = featureTimers(features).map((timer) => ({
     kind: 'timer',

@@ -1,7 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unmatchedResponse } from '../../lib/http/fallback.js';
 import { hasTranslation, problemLanguage } from '../../lib/http/problem-language.js';
+import { HostRouter } from '../../lib/http/router.js';
 import { HttpProblem, PROBLEM_TYPES, problems } from '../../lib/http/problem.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -90,6 +92,15 @@ describe('problem texts in the caller\'s language', () => {
     const anonymous = await test.request('GET', '/me', { headers: { 'accept-language': 'nb' } });
     expect(anonymous.body).toMatchObject({ type: 'urn:engage:problem:unauthenticated', title: 'Innlogging kreves' });
     expect(anonymous.body.detail).toMatch(/^et bearer-token kreves/);
+  });
+
+  it('the Functions host\'s answer for an unknown path or method is translated too', () => {
+    const router = new HostRouter([{ name: 'list-schools', methods: ['GET'], route: 'municipalities/{municipalityId}/schools' }]);
+    const unknown = unmatchedResponse(router, 'GET', '/no-such-thing', 'nb-NO');
+    expect(JSON.parse(String(unknown.body))).toMatchObject({ type: 'urn:engage:problem:not-found', title: 'Ikke funnet', detail: 'Stien finnes ikke' });
+    const wrongMethod = unmatchedResponse(router, 'DELETE', '/municipalities/4601/schools', 'nb');
+    expect(JSON.parse(String(wrongMethod.body))).toMatchObject({ status: 405, title: 'Metoden er ikke tillatt', detail: 'Tillatt: GET' });
+    expect(JSON.parse(String(unmatchedResponse(router, 'GET', '/no-such-thing').body)).title).toBe('Not found');
   });
 
   it('every problem type has a bokmål title, and every detail the code writes has its own translation', async () => {
