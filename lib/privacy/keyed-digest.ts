@@ -8,3 +8,8 @@ import { createHmac } from 'node:crypto';
 export function keyedDigest(key: string, value: string): string {
   return createHmac('sha256', key).update(value).digest('base64url');
 }
+
+/** The same keyed hash in hex, for ids that must look like UUIDs. */
+export function keyedDigestHex(key: string, value: string): string {
+  return createHmac('sha256', key).update(value).digest('hex');
+}

@@ -58,6 +58,8 @@ export interface GeneratorDependencies {
   schools: SchoolStore;
   municipalities: MunicipalityRegistry;
   records: Container;
+  /** Keys the report ids, which stay in run warnings after the student is erased. */
+  digestKey: string;
   clock: Clock;
 }
 
@@ -130,9 +132,9 @@ export class LeaverReportGenerator {
   private async generate(run: StoredGenerationRun, issuer: { school: StoredSchool; municipality: Municipality }, studentId: string): Promise<'skipped' | { warning?: StoredRunWarning }> {
     const { blobs, versions } = this.deps;
     const { municipalityId } = run;
-    const id = reportIdOf(studentId, run.schoolYear);
+    const id = reportIdOf(this.deps.digestKey, studentId, run.schoolYear);
     const mine: ReportVersion = {
-      version: versionIdOf(run.id, studentId),
+      version: versionIdOf(this.deps.digestKey, run.id, studentId),
       runId: run.id,
       schoolId: run.schoolId,
       createdAt: run.createdAt,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { keyedDigestHex } from '../privacy/keyed-digest.js';
 import { z } from 'zod';
 import { DEFAULT_LEAVER_YEAR_LEVELS } from '../directory/settings.js';
 
@@ -170,20 +170,21 @@ export function municipalityPrefixOf(municipalityId: string): string {
 
 /**
  * One report per student and school year, with an id derived from both: the index cannot
- * hold two, and a second request finds the first.
+ * hold two, and a second request finds the first. Keyed, because report ids outlive the
+ * student in run warnings: without the key nobody can test a student id against them.
  */
-export function reportIdOf(studentId: string, schoolYear: string): string {
-  return uuidOf(`leaver-report:${studentId}:${schoolYear}`);
+export function reportIdOf(digestKey: string, studentId: string, schoolYear: string): string {
+  return uuidOf(digestKey, `leaver-report:${studentId}:${schoolYear}`);
 }
 
 /** One version per run and student: a retried activity finds the version its earlier attempt began. */
-export function versionIdOf(runId: string, studentId: string): string {
-  return uuidOf(`leaver-report-version:${runId}:${studentId}`);
+export function versionIdOf(digestKey: string, runId: string, studentId: string): string {
+  return uuidOf(digestKey, `leaver-report-version:${runId}:${studentId}`);
 }
 
-/** A UUID-shaped (version 8) digest, so ids look like every other id of the API. */
-function uuidOf(text: string): string {
-  const hex = createHash('sha256').update(text).digest('hex');
+/** A UUID-shaped (version 8) keyed digest, so ids look like every other id of the API. */
+function uuidOf(digestKey: string, text: string): string {
+  const hex = keyedDigestHex(digestKey, text);
   const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
 }

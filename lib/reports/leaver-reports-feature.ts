@@ -8,7 +8,7 @@ import { createLeaverReports } from './leaver-reports.js';
 /** P4: leaver reports as PDF and JSON in Blob Storage, kept no longer than the controller's retention (at most 12 months). */
 export const leaverReportsFeature = defineFeature({
   name: 'leaver-reports',
-  services: ({ cosmos, blob, clock, telemetry, scheduler, continuations }, { studentGate, students, schools, settings, municipalities }) => ({
+  services: ({ cosmos, blob, clock, telemetry, scheduler, continuations, config }, { studentGate, students, schools, settings, municipalities }) => ({
     leaverReports: createLeaverReports({
       containers: cosmos.containers,
       blob,
@@ -21,6 +21,7 @@ export const leaverReportsFeature = defineFeature({
       scheduler,
       clock,
       continuations,
+      digestKey: config.privacyDigestKey,
     }),
   }),
   privacyProviders: ({ leaverReports }) => [leaverReports.privacy],

@@ -40,6 +40,7 @@ export interface LeaverReportContext {
   scheduler: JobScheduler;
   clock: Clock;
   continuations: ContinuationSealer;
+  digestKey: string;
 }
 
 export function createLeaverReports(context: LeaverReportContext): LeaverReports {
@@ -65,6 +66,7 @@ export function createLeaverReports(context: LeaverReportContext): LeaverReports
       municipalities: context.municipalities,
       records: context.containers.records,
       clock: context.clock,
+      digestKey: context.digestKey,
     }),
     expiry: new LeaverReportExpiry({
       index,

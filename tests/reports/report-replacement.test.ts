@@ -21,6 +21,7 @@ import { capturingLogger, waitForRun } from '../usage/usage-fixtures.js';
 import { blobNames, createLeavers, download, generate, indexEntries, type Leaver } from './report-fixtures.js';
 
 let test: TestApp;
+const digestKey = () => test.app.services.config.privacyDigestKey;
 let world: SchoolWorld;
 let base: string;
 let index: ReportIndex;
@@ -57,8 +58,8 @@ describe('one report per student and school year: a new request replaces the old
 
     const entries = await entryOf(leaver);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ id: before?.id, runId: second.id, state: 'ready', pending: null, version: versionIdOf(second.id, leaver.id) });
-    expect(entries[0]?.id).toBe(reportIdOf(leaver.id, '2030-2031'));
+    expect(entries[0]).toMatchObject({ id: before?.id, runId: second.id, state: 'ready', pending: null, version: versionIdOf(digestKey(), second.id, leaver.id) });
+    expect(entries[0]?.id).toBe(reportIdOf(digestKey(), leaver.id, '2030-2031'));
     expect(await blobsOfVersion(before?.version as string)).toEqual([]);
     expect(await blobsOfVersion(entries[0]?.version as string)).toHaveLength(2);
 
@@ -73,7 +74,7 @@ describe('one report per student and school year: a new request replaces the old
   it('a reader who read the entry just before the report was replaced still gets a complete document (the new one), not a 404', async () => {
     const [leaver] = (await createLeavers(test, world, world.schools.own, [['Samtidig', 'Leser']])) as [Leaver];
     await generate(test, world.home, admin(), request(leaver));
-    const reportId = reportIdOf(leaver.id, '2030-2031');
+    const reportId = reportIdOf(digestKey(), leaver.id, '2030-2031');
     let second: { id: string; createdAt: string } | undefined;
     const original = ReportBlobs.prototype.download;
     // Between the reader's read of the entry and its read of the blob, a second request replaces the report (injected on purpose).
@@ -93,7 +94,7 @@ describe('one report per student and school year: a new request replaces the old
   it('a crash after the new blobs are written and before the switch (injected on purpose): readers keep the old complete report; the repair removes the orphans; the next request replaces it', async () => {
     const [leaver] = (await createLeavers(test, world, world.schools.own, [['Krasj', 'Mellom']])) as [Leaver];
     const first = await generate(test, world.home, admin(), request(leaver));
-    const reportId = reportIdOf(leaver.id, '2030-2031');
+    const reportId = reportIdOf(digestKey(), leaver.id, '2030-2031');
 
     class CrashingVersions extends ReportVersions {
       override publish(): never {
@@ -110,6 +111,7 @@ describe('one report per student and school year: a new request replaces the old
       municipalities: services.municipalities,
       records: services.cosmos.containers.records,
       clock: services.clock,
+      digestKey: services.config.privacyDigestKey,
     });
     const now = new Date().toISOString();
     const run: StoredGenerationRun = {
@@ -120,7 +122,7 @@ describe('one report per student and school year: a new request replaces the old
     await index.createRun(run);
     await expect(generator.batch({ runId: run.id, municipalityId: world.home, batch: 0 })).rejects.toThrow('injected crash');
 
-    const crashed = versionIdOf(run.id, leaver.id);
+    const crashed = versionIdOf(digestKey(), run.id, leaver.id);
     expect(await blobsOfVersion(crashed)).toHaveLength(2);
     const [entry] = await entryOf(leaver);
     expect(entry).toMatchObject({ runId: first.id, state: 'ready', pending: { version: crashed } });
@@ -170,7 +172,7 @@ describe('entries stored before reports had versions', () => {
 
 describe('overlapping requests for the same student and year: the later one wins', () => {
   const version = (name: string, createdAt: string): ReportVersion => ({ version: name, runId: randomUUID(), schoolId: world.schools.own, createdAt, expiresAt: '2099-01-01T00:00:00.000Z' });
-  const entry = (studentId: string) => ({ id: reportIdOf(studentId, '2030-2031'), municipalityId: world.home, studentId, schoolYear: '2030-2031' });
+  const entry = (studentId: string) => ({ id: reportIdOf(digestKey(), studentId, '2030-2031'), municipalityId: world.home, studentId, schoolYear: '2030-2031' });
 
   it('first versions: the later claim takes the entry over, the earlier one finds itself superseded when it publishes', async () => {
     const versions = new ReportVersions(index, () => new Date());
