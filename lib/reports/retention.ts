@@ -4,11 +4,11 @@ const DAY_MS = 86_400_000;
 
 /**
  * How far ahead of a report's deadline the daily expiry job removes it. The job runs once a
- * day; removing everything whose deadline falls within the next two days means a report is
- * gone before its deadline even when one run starts late or needs its retries, instead of
- * up to a day after it.
+ * day, and a deleted blob stays recoverable for the storage account's one day of soft delete;
+ * removing everything whose deadline falls within the next three days means the last copy is
+ * gone at least a day before the deadline even when one run starts late or Azure purges late.
  */
-export const EXPIRY_LOOKAHEAD_MS = 2 * DAY_MS;
+export const EXPIRY_LOOKAHEAD_MS = 3 * DAY_MS;
 
 const startOf = (day: string): Date => new Date(`${day}T00:00:00.000Z`);
 

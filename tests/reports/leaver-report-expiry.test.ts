@@ -82,17 +82,17 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
     expect(await blobsOf(first[0] as Report)).toHaveLength(2);
   });
 
-  it('the job removes a report two days before its deadline, not a moment earlier (both sides of the boundary), blobs and index', async () => {
-    clock.set('2032-08-17T12:00:00.000Z');
-    const before = await runJob({ asOf: '2032-08-17T23:59:59.999Z' });
+  it('the job removes a report three days before its deadline, not a moment earlier (both sides of the boundary), blobs and index', async () => {
+    clock.set('2032-08-16T12:00:00.000Z');
+    const before = await runJob({ asOf: '2032-08-16T23:59:59.999Z' });
     expect(before).toMatchObject({ status: 'completed', processed: 0, remaining: 0, failures: 0 });
     expect(await status(first[0] as Report)).toBe(200);
 
-    const dry = await runJob({ asOf: '2032-08-18T00:00:00.000Z', dryRun: true });
+    const dry = await runJob({ asOf: '2032-08-17T00:00:00.000Z', dryRun: true });
     expect(dry).toMatchObject({ status: 'completed', dryRun: true, processed: 0, remaining: 2 });
     expect(await status(first[0] as Report)).toBe(200);
 
-    const due = await runJob({ asOf: '2032-08-18T00:00:00.000Z' });
+    const due = await runJob({ asOf: '2032-08-17T00:00:00.000Z' });
     expect(due).toMatchObject({ status: 'completed', processed: 2, remaining: 0, records: 6, failures: 0, overdue: 0 });
     for (const report of first) {
       expect(await status(report)).toBe(404);
@@ -102,7 +102,7 @@ describe('leaver-report-expiry on a simulated clock (P4)', () => {
     expect((await indexEntries(test, world.home)).filter((entry) => first.some((report) => report.id === entry.id))).toEqual([]);
     expect(captured.lines.filter((line) => line.event === 'RetentionJobCompleted' && line.jobName === JOB).at(-1)).toMatchObject({ processed: 2, failures: 0 });
 
-    const again = await runJob({ asOf: '2032-08-18T00:00:00.000Z' });
+    const again = await runJob({ asOf: '2032-08-17T00:00:00.000Z' });
     expect(again).toMatchObject({ status: 'completed', processed: 0, records: 0 });
   });
 
