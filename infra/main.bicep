@@ -272,6 +272,9 @@ var publisherEmail = !empty(gatewayPublisherEmail)
 // Public network access of every data store: off once private endpoints exist.
 var dataPublicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
 var corsOrigins = filter(map(split(corsAllowedOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+// Blob CORS applies as written (no app start-up check in between), so only https:// origins
+// reach it: a stray `*` or http:// origin is left out rather than opening uploads to any site.
+var blobCorsOrigins = filter(corsOrigins, origin => startsWith(origin, 'https://'))
 
 // Built-in "Allowed locations for resource groups".
 var allowedResourceGroupLocationsDefinitionId = 'e765b5de-1225-4ba3-bd56-1ac6695af988'
@@ -363,6 +366,7 @@ module storage 'app/storage.bicep' = {
     publicNetworkAccess: dataPublicNetworkAccess
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
+    corsAllowedOrigins: blobCorsOrigins
   }
 }
 

@@ -17,6 +17,7 @@ import { bicepSources, ROOT, TEMPLATE_PATH } from '../support/arm-template-build
 import { featureJobs } from '../../lib/app/feature.js';
 import { CONTAINERS, type ContainerDefinition } from '../../lib/data/containers.js';
 import { FEATURES } from '../../lib/features.js';
+import { BLOB_CONTAINERS } from '../../lib/storage/blob-containers.js';
 import { EU_EEA_REGIONS } from '../../lib/config/eu-regions.js';
 import { SHORTEST_THREE_MONTHS_DAYS } from '../../lib/usage/retention-policy.js';
 import {
@@ -105,6 +106,7 @@ const ROLE = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+  storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   cosmosDataContributor: '00000000-0000-0000-0000-000000000002',
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
@@ -370,17 +372,17 @@ suite('Storage', () => {
     expect(p.supportsHttpsTrafficOnly).toBe(true);
   });
 
-  it('creates private deployments, leaver-reports and exports containers', () => {
+  it('creates the private deployments container and every container lib/storage/blob-containers.ts names', () => {
     const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices/containers');
-    expect(frame.template.variables?.containerNames).toEqual(['deployments', 'leaver-reports', 'exports']);
+    expect(frame.template.variables?.containerNames, 'add the container to infra/app/storage.bicep').toEqual(['deployments', ...BLOB_CONTAINERS]);
     expect(resource.properties?.publicAccess).toBe('None');
   });
 
-  it('grants the app identity Blob Data Owner, Queue and Table Data Contributor', () => {
+  it('grants the app identity Blob Data Owner, Queue and Table Data Contributor, and Blob Delegator for roster upload URLs', () => {
     const storageFrame = frameWith('Microsoft.Storage/storageAccounts');
     const roles = Object.values(storageFrame.template.variables?.roles as Record<string, string>);
     expect(new Set(roles)).toEqual(
-      new Set([ROLE.storageBlobDataOwner, ROLE.storageQueueDataContributor, ROLE.storageTableDataContributor]),
+      new Set([ROLE.storageBlobDataOwner, ROLE.storageQueueDataContributor, ROLE.storageTableDataContributor, ROLE.storageBlobDelegator]),
     );
     const assignment = byType('Microsoft.Authorization/roleAssignments').find((f) => f.frame === storageFrame);
     expect(assignment, 'role assignments in the storage module').toBeDefined();
@@ -388,6 +390,23 @@ suite('Storage', () => {
     expect(String(p.roleDefinitionId)).toContain("variables('roles')");
     expect(p.principalType).toBe('ServicePrincipal');
     expect(trace(p.principalId, storageFrame).kind, 'principal comes from the identity module output').toBe('value');
+    expect(String(literal(p.principalId, storageFrame)), 'the app identity').toContain('outputs.principalId');
+  });
+
+  it('lets only the frontend\'s https:// origins PUT roster uploads from a browser (blob CORS, no wildcard)', () => {
+    const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices');
+    const cors = resource.properties?.cors as { corsRules: Json };
+    expect(cors.corsRules, 'no rule without origins, the one rule otherwise').toBe(
+      "[if(empty(parameters('corsAllowedOrigins')), createArray(), createArray(variables('rosterUploadCorsRule')))]",
+    );
+    const rule = frame.template.variables?.rosterUploadCorsRule as Record<string, Json>;
+    expect(rule.allowedMethods).toEqual(['PUT', 'OPTIONS']);
+    expect(rule.allowedHeaders).toEqual(['content-type', 'x-ms-*']);
+    expect(rule.maxAgeInSeconds).toBeGreaterThan(0);
+    // The origins are the CORS_ALLOWED_ORIGINS parameter the API's CORS uses, narrowed to https://.
+    const origins = String(literal(rule.allowedOrigins, frame));
+    expect(origins).toBe("[filter(variables('corsOrigins'), lambda('origin', startsWith(lambdaVariables('origin'), 'https://')))]");
+    expect(paramsReferenced(String(template().variables?.corsOrigins))).toEqual(['corsAllowedOrigins']);
   });
 });
 
