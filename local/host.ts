@@ -94,7 +94,7 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route
   const method = (incoming.method ?? 'GET').toUpperCase();
   const cors = corsHeaders(incoming, options.corsAllowedOrigins);
   if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
-    send(outgoing, problemResponse(problems.notFound('No such route'), 'local-host'), cors);
+    send(outgoing, problemResponse(problems.notFound('No such route'), 'local-host', incoming.headers['accept-language']), cors);
     return;
   }
   const path = url.pathname.slice(API_PREFIX.length);
@@ -109,12 +109,12 @@ async function handle(incoming: IncomingMessage, outgoing: ServerResponse, route
   }
   const match = router.match(method, path);
   if (!match) {
-    send(outgoing, problemResponse(problems.notFound('No such route'), 'local-host'), cors);
+    send(outgoing, problemResponse(problems.notFound('No such route'), 'local-host', incoming.headers['accept-language']), cors);
     return;
   }
   const body = await readLimited(incoming, options.maxBodyBytes);
   if (body === 'too-large') {
-    send(outgoing, problemResponse(problems.payloadTooLarge(options.maxBodyBytes), 'local-host'), { ...cors, Connection: 'close' });
+    send(outgoing, problemResponse(problems.payloadTooLarge(options.maxBodyBytes), 'local-host', incoming.headers['accept-language']), { ...cors, Connection: 'close' });
     return;
   }
   const headers: Record<string, string> = {};
@@ -168,7 +168,11 @@ async function readLimited(incoming: IncomingMessage, limit: number): Promise<Ui
 }
 
 function send(outgoing: ServerResponse, response: HttpResponseInit, extraHeaders: Record<string, string> = {}): void {
-  const headers: Record<string, string | string[]> = { ...(response.headers as Record<string, string> | undefined), ...extraHeaders };
+  const own = response.headers as Record<string, string> | undefined;
+  const headers: Record<string, string | string[]> = { ...own, ...extraHeaders };
+  // Both caches keys count: the response's own (Accept-Language on problems) and the host's (Origin).
+  const vary = [own?.Vary, extraHeaders.Vary].filter((value): value is string => Boolean(value));
+  if (vary.length > 0) headers.Vary = vary.join(', ');
   // The Functions host renders `cookies` as one Set-Cookie header each; so does the local host.
   if (response.cookies?.length) headers['Set-Cookie'] = response.cookies.map(serializeCookie);
   outgoing.writeHead(response.status ?? 200, headers);

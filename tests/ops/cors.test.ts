@@ -32,6 +32,14 @@ describe('CORS for the frontend (local host honours CORS_ALLOWED_ORIGINS)', () =
     expect(response.headers.get('vary')).toContain('Origin');
   });
 
+  it('a problem answered to the frontend varies on both the origin and the language, so no cache serves one to the other', async () => {
+    const response = await fetch(`${test.url}/me`, { headers: { origin: FRONTEND, 'accept-language': 'nb' } });
+    expect(response.status).toBe(401);
+    const vary = (response.headers.get('vary') ?? '').split(',').map((name) => name.trim());
+    expect(vary).toEqual(expect.arrayContaining(['Origin', 'Accept-Language']));
+    expect(await response.json()).toMatchObject({ title: 'Innlogging kreves' });
+  });
+
   it('gives a preflight from any other origin no CORS headers at all', async () => {
     const response = await preflight(OTHER);
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
