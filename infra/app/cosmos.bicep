@@ -73,7 +73,7 @@ var containers containerSpec[] = [
   {
     name: 'platform'
     partitionKeyPaths: ['/pk']
-    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?', '/status/?', '/followUpBy/?']
+    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?', '/status/?', '/followUpBy/?', '/municipalityId/?', '/updatedAt/?']
   }
   {
     name: 'identities'
@@ -158,7 +158,7 @@ var containers containerSpec[] = [
   {
     name: 'support'
     partitionKeyPaths: ['/pk']
-    indexedPaths: ['/type/?', '/createdAt/?']
+    indexedPaths: ['/type/?', '/createdAt/?', '/municipalityId/?', '/updatedAt/?']
   }
   {
     name: 'outbox'

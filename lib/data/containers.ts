@@ -19,7 +19,8 @@ export const CONTAINERS = {
   platform: {
     id: 'platform',
     partitionKeyPaths: ['/pk'],
-    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?', '/status/?', '/followUpBy/?'],
+    // `municipalityId`: an erasure's name sweep reads one municipality's complaints; `updatedAt`: complaint retention.
+    indexedPaths: ['/pk/?', '/type/?', '/createdAt/?', '/status/?', '/followUpBy/?', '/municipalityId/?', '/updatedAt/?'],
     documentTypes: ['municipality', 'policy-version', 'complaint', 'complaint-index', 'mailing', 'consent-index-entry'],
   },
   identities: {
@@ -60,7 +61,8 @@ export const CONTAINERS = {
   support: {
     id: 'support',
     partitionKeyPaths: ['/pk'],
-    indexedPaths: ['/type/?', '/createdAt/?'],
+    // `municipalityId`: an erasure's name sweep reads one municipality's threads; `updatedAt`: thread retention.
+    indexedPaths: ['/type/?', '/createdAt/?', '/municipalityId/?', '/updatedAt/?'],
     documentTypes: ['support-request', 'support-request-ref'],
   },
   outbox: {
