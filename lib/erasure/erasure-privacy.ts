@@ -32,7 +32,9 @@ export function erasureRecordsPrivacyProvider(directory: Container): PrivacyProv
     async erase(subject) {
       if (subject.type !== 'user') return 0;
       const records = await requestedBy(subject.municipalityId, subject.id);
-      for (const record of records) await directory.item(record.id, record.municipalityId).replace({ ...record, requestedBy: null });
+      // A patch, not a replace: the erasure may be running, and a replace of this copy would put
+      // back what its orchestration has since changed (its name phrases, its status).
+      for (const record of records) await directory.item(record.id, record.municipalityId).patch([{ op: 'set', path: '/requestedBy', value: null }]);
       return records.length;
     },
     async verify(subject) {

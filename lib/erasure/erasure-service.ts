@@ -320,7 +320,12 @@ export class ErasureService {
   /** Flags the erasure overdue on its record (once); false if it already was. */
   async markOverdue(erasure: StoredErasure): Promise<boolean> {
     if (erasure.overdue || erasure.status === 'completed') return false;
-    await this.update(erasure, { overdue: true });
+    // A patch of the flag alone: a replace of the copy read here could put back a state the
+    // orchestration has moved past (its name phrases, `running`) after it completed.
+    await this.directory.item(erasure.id, erasure.municipalityId).patch([
+      { op: 'set', path: '/overdue', value: true },
+      { op: 'set', path: '/updatedAt', value: this.clock.now().toISOString() },
+    ]);
     return true;
   }
 
