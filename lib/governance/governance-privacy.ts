@@ -210,7 +210,8 @@ function outboxPrivacyProvider(outbox: Container, platform: Container): PrivacyP
 function complaintsPrivacyProvider(platform: Container, months: number): PrivacyProvider {
   const text: FreeTextDeclaration = {
     inputs: [complaintInputSchema, complaintPatchSchema],
-    fields: ['complaint.contact', 'complaint.text', 'complaint.history[].note'],
+    // `name` too: a complainant who is later erased as a registered person is named there.
+    fields: ['complaint.name', 'complaint.contact', 'complaint.text', 'complaint.history[].note'],
     // Complaints about the municipality; one that names no municipality cannot be told apart from another's namesake.
     async sweep(municipalityId, edit, page) {
       const { items, cursor } = await queryFreeTextPage<Stored & { pk: string }>(

@@ -106,7 +106,11 @@ export class GovernanceRetention {
   async batch(input: RetentionRunInput): Promise<RetentionBatchResult> {
     for (const scope of this.scopes) {
       const spec = this.query(scope, 'c.id, c.pk, c.requesterKey', retentionCutoff(new Date(input.asOf), scope.months));
-      const { resources } = await scope.container.items.query<Due>(spec, { maxItemCount: this.pageSize }).fetchNext();
+      // A cross-partition page may come back empty while due items remain: read on until one
+      // has items or the query is done, so an empty page never ends the run with items due.
+      const pages = scope.container.items.query<Due>(spec, { maxItemCount: this.pageSize });
+      let resources: Due[] = [];
+      while (resources.length === 0 && pages.hasMoreResults()) resources = (await pages.fetchNext()).resources ?? [];
       if (resources.length === 0) continue;
       for (const item of resources) await scope.remove(item);
       await this.deps.runs.addProgress(input.runId, scope.name, { processed: resources.length, records: resources.length }, this.now());

@@ -78,8 +78,15 @@ const WRITE_ATTEMPTS = 5;
  * caller because no caller sees it).
  */
 export async function queryFreeTextPage<T>(container: Container, spec: SqlQuerySpec, page: FreeTextPageRequest, options: FeedOptions = {}): Promise<{ items: (T & { _etag?: string })[]; cursor: string | null }> {
-  const response = await container.items.query<T & { _etag?: string }>(spec, { ...options, maxItemCount: page.limit, continuationToken: page.cursor }).fetchNext();
-  return { items: response.resources, cursor: response.continuationToken ?? null };
+  const iterator = container.items.query<T & { _etag?: string }>(spec, { ...options, maxItemCount: page.limit, continuationToken: page.cursor });
+  // A cross-partition page may legitimately come back empty while results remain: read on
+  // until one has items or the query is done, so an empty page never ends a sweep early.
+  for (;;) {
+    const response = await iterator.fetchNext();
+    const items = response.resources ?? [];
+    const cursor = response.continuationToken ?? null;
+    if (items.length > 0 || !cursor || !iterator.hasMoreResults()) return { items, cursor };
+  }
 }
 
 /**
@@ -104,6 +111,8 @@ export async function rewriteEdited<T extends { id: string; _etag?: string }>(
       await container.item(current.id, partitionKey).replace(body, etag ? { accessCondition: { type: 'IfMatch', condition: etag } } : {});
       return mentions;
     } catch (error) {
+      // Deleted since the page was read (retention, another erasure): nothing left to redact.
+      if (isCosmosStatus(error, 404)) return 0;
       if (!isCosmosStatus(error, 412)) throw error;
       const reread: { resource?: T; etag: string } = await container.item(current.id, partitionKey).read<T>();
       current = reread.resource;
