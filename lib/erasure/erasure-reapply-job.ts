@@ -63,7 +63,8 @@ function instanceIdOf(restoredTo: Date): string {
 }
 
 const operator = { kind: 'roles', roles: ['platform-operator'] } as const;
-const runIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
+// Only re-apply runs: an operator must not read the state of other orchestrations (erasures, report runs) here.
+const runIdSchema = z.string().regex(/^erasure-reapply-\d{1,16}$/);
 const runSchema = z.object({ id: z.string(), state: z.enum(['pending', 'running', 'completed', 'failed']) });
 
 export const erasureReapplyRoutes: AnyRoute[] = [
@@ -74,6 +75,7 @@ export const erasureReapplyRoutes: AnyRoute[] = [
     summary: 'After a restore: erase again everyone an erasure accepted at or after the restore point had erased',
     description:
       'Runs after a point-in-time restore, once the erasure records accepted after the restore point are copied into the restored account (docs/operations.md, "Restore from a backup"). Idempotent: subjects already being erased are left alone.',
+    promises: ['P3', 'P16'],
     tag: 'erasure',
     access: operator,
     body: z.strictObject({ restoredTo: z.iso.datetime({ offset: true }) }),

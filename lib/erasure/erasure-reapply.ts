@@ -39,6 +39,17 @@ export interface ErasureReapplyDependencies {
  * run's price. Subjects already tombstoned are left to the erasure that holds them (the
  * resume timer), so running this twice accepts nothing the second time.
  */
+/**
+ * How far before the restore point the re-apply (and the runbook's copy) reaches back. An
+ * erasure takes its `createdAt` before its record is written, so one accepted moments before
+ * the restore point can be missing from the restored data although it is dated before it.
+ */
+export const RESTORE_MARGIN_MS = 10 * 60_000;
+
+export function reapplyWindowStart(restoredTo: string): string {
+  return new Date(Date.parse(restoredTo) - RESTORE_MARGIN_MS).toISOString();
+}
+
 export class ErasureReapply {
   constructor(private readonly deps: ErasureReapplyDependencies) {}
 
@@ -50,7 +61,7 @@ export class ErasureReapply {
     const { directory, erasures } = this.deps;
     const records = await queryAll<StoredErasure>(
       directory,
-      { where: "c.type = 'erasure' AND c.createdAt >= @restoredTo", parameters: [{ name: '@restoredTo', value: restoredTo }] },
+      { where: "c.type = 'erasure' AND c.createdAt >= @since", parameters: [{ name: '@since', value: reapplyWindowStart(restoredTo) }] },
       [['municipalityId', municipalityId]],
     );
     const result: ReapplyResult = { erasures: records.length, subjects: 0, accepted: [] };

@@ -1637,6 +1637,8 @@ export interface paths {
          *
          *     **Who may call:**
          *     - platform operator: runs the platform; never reads a municipality's personal data
+         *
+         *     **Serves:** P3 (deleting a person removes the links and anonymises their records); P16 (deletion only per the controller's instruction).
          */
         post: operations["start-erasure-reapply"];
         delete?: never;

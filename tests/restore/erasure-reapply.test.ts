@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredErasure } from '../../lib/erasure/erasure-model.js';
 import { copyErasureRecords } from '../../lib/erasure/erasure-reapply-copy.js';
@@ -98,6 +99,8 @@ async function reapply(restoredTo: string): Promise<void> {
   const operator = await test.operatorToken();
   const started = await test.request('POST', '/operations/erasure-reapply', { token: operator, body: { restoredTo } });
   expect(started.status).toBe(202);
+  // The status route reads re-apply runs only, not other orchestrations (an erasure's instance id).
+  expect((await test.request('GET', `/operations/erasure-reapply/erasure-${randomUUID()}`, { token: operator })).status).toBe(400);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const run = await test.request('GET', `/operations/erasure-reapply/${started.body.id}`, { token: operator });
@@ -135,11 +138,17 @@ describe('restore from a backup, then re-apply the erasures accepted after the r
     const { database: previous } = await database.client.databases.createIfNotExists({ id: `${database.id}-previous` });
     const { container: previousDirectory } = await previous.containers.createIfNotExists({ id: 'directory', partitionKey: { paths: ['/municipalityId'] } });
     for (const record of acceptedAfter) await previousDirectory.items.create(record);
+    // One that was still running when the account was left: its working state names a person.
+    const unfinished = { ...acceptedAfter[0], id: randomUUID(), status: 'running', nameSweep: { subjects: [['Halvveis Navnesen']] }, tombstonesPending: ['00000000-0000-4000-8000-000000000077'] };
+    await previousDirectory.items.create(unfinished);
 
     await restore(snapshot);
     expect((await findAnywhere(test.app.services, [studentId])).length, 'the restore brought the student back').toBeGreaterThan(0);
     expect((await findAnywhere(test.app.services, ['Lærersen'])).length, 'and the teacher').toBeGreaterThan(0);
-    expect(await copyErasureRecords(previousDirectory, test.app.services.cosmos.containers.directory, restorePoint)).toBe(2);
+    expect(await copyErasureRecords(previousDirectory, test.app.services.cosmos.containers.directory, restorePoint)).toBe(3);
+    const copied = await test.app.services.cosmos.containers.directory.item(unfinished.id, unfinished.municipalityId).read();
+    expect(copied.resource, 'an unfinished record is copied as a failed instruction without its working state').toMatchObject({ status: 'failed' });
+    expect(JSON.stringify(copied.resource)).not.toMatch(/Halvveis|00000000-0000-4000-8000-000000000077/);
     await previous.delete();
 
     await reapply(restorePoint);
@@ -150,11 +159,12 @@ describe('restore from a backup, then re-apply the erasures accepted after the r
     // The re-applied erasure is on the register under the instruction's own reference.
     const list = await test.request('GET', `${base}/erasures?limit=10`, { token: world.actors.dataAdmin.token });
     const references = (list.body.items as { instructionReference: string; status: string }[]).filter((item) => item.instructionReference === 'SAK-2026/77');
-    expect(references.map((item) => item.status)).toEqual(['completed', 'completed']);
+    // Beside them, the copy of the one left unfinished in the old account, as a failed instruction.
+    expect(references.map((item) => item.status).sort()).toEqual(['completed', 'completed', 'failed']);
 
     // Idempotent: a second run finds nothing left to erase and accepts nothing.
     await reapply(new Date(Date.parse(restorePoint) - 1).toISOString());
     const again = await test.request('GET', `${base}/erasures?limit=10`, { token: world.actors.dataAdmin.token });
-    expect((again.body.items as { instructionReference: string }[]).filter((item) => item.instructionReference === 'SAK-2026/77')).toHaveLength(2);
+    expect((again.body.items as { instructionReference: string }[]).filter((item) => item.instructionReference === 'SAK-2026/77')).toHaveLength(3);
   }, 120_000);
 });

@@ -350,7 +350,8 @@ function pathFor(route: AnyRoute, world: MatrixWorld, variant: Variant): string 
     runId: randomUUID(),
     purpose: 'newsletter',
     job: 'usage-anonymisation',
-    id: randomUUID(),
+    // A run id of the shape both `{id}` routes accept (job runs and erasure re-apply runs), of no existing run.
+    id: `erasure-reapply-${Date.now()}`,
     version: MATRIX_POLICY_VERSION,
     complaintId: world.complaintId,
     requestId: world.supportRequestId,
