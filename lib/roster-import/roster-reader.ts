@@ -1,4 +1,5 @@
 import type { RosterArchive } from './roster-archive.js';
+import { EnrollmentTable } from './roster-enrollments.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import * as field from './roster-fields.js';
 import type { Checked, Rejection } from './roster-fields.js';
@@ -51,16 +52,6 @@ export interface ClassRow {
   terms: string[];
 }
 
-export interface EnrollmentRow {
-  line: number;
-  classSourcedId: string;
-  userSourcedId: string;
-  role: 'student' | 'teacher';
-  /** Ended (endDate passed) or deleted (tobedeleted): counted as leaving the class. */
-  ended: boolean;
-  endDate: string | undefined;
-}
-
 export interface FileTally {
   read: number;
   rejected: number;
@@ -83,7 +74,7 @@ export interface Roster {
   birthDates: Map<string, string>;
   classes: Map<string, ClassRow>;
   deletedClasses: Set<string>;
-  enrollments: EnrollmentRow[];
+  enrollments: EnrollmentTable;
   tallies: Record<RosterFileKey, FileTally>;
   rejections: Rejection[];
   rejected: number;
@@ -117,7 +108,7 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     birthDates: new Map(),
     classes: new Map(),
     deletedClasses: new Set(),
-    enrollments: [],
+    enrollments: new EnrollmentTable(),
     tallies: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { read: 0, rejected: 0 }])) as Record<RosterFileKey, FileTally>,
     rejections: [],
     rejected: 0,
