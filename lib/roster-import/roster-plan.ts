@@ -225,11 +225,11 @@ class Planner {
    * student): only ids are kept of a planned group, not the document, which went to the sink.
    */
   private async groups(): Promise<StudentMirror> {
-    const mirror: StudentMirror = new Map();
-    for (const group of this.snapshot.unsourcedGroups) addToMirror(mirror, group);
+    const mirror = new StudentMirror();
+    for (const group of this.snapshot.unsourcedGroups) mirror.add(group);
     const classesTouched = this.roster.modes.classes !== 'absent' || this.roster.modes.enrollments !== 'absent';
     if (!classesTouched) {
-      for (const group of this.snapshot.groups.values()) addToMirror(mirror, group);
+      for (const group of this.snapshot.groups.values()) mirror.add(group);
       return mirror;
     }
     const members = this.members();
@@ -245,6 +245,7 @@ class Planner {
       if (!row && !existing) continue;
       // A bulk enrollments file is every membership: a class it does not mention has none.
       const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? { teachers: new Set<string>(), students: new Set<string>() } : undefined);
+      members.delete(sourcedId); // planned now: its sets need not outlive it
       const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
       const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
       const wanted = {
@@ -267,11 +268,11 @@ class Planner {
           updatedAt: this.context.now,
         } as SnapshotGroup;
         await this.write(file, 'group', row?.line ?? null, closed ? 'closed' : 'created', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
-        addToMirror(mirror, doc);
+        mirror.add(doc);
         continue;
       }
       const next = await this.update(file, 'group', row?.line ?? null, existing, wanted, closed && existing.closedAt === undefined ? 'closed' : 'updated');
-      addToMirror(mirror, next);
+      mirror.add(next);
     }
     return mirror;
   }
@@ -344,7 +345,7 @@ class Planner {
   }
 
   private async students(targets: Map<string, UserRow>, mirror: StudentMirror): Promise<void> {
-    const membership = (id: string) => ({ groupIds: [...(mirror.get(id)?.groupIds ?? [])].sort(), teacherIds: [...(mirror.get(id)?.teacherIds ?? [])].sort() });
+    const membership = (id: string) => mirror.of(id);
     for (const user of targets.values()) {
       const existing = this.snapshot.students.get(user.sourcedId);
       const target = this.studentIds.get(user.sourcedId);
@@ -433,16 +434,31 @@ class Planner {
   }
 }
 
-/** Per student id: the open groups they are in and those groups' teachers. */
-type StudentMirror = Map<string, { groupIds: Set<string>; teacherIds: Set<string> }>;
+/**
+ * Each student's open groups and those groups' teachers, as the student document mirrors
+ * them: per open group its id and teachers once, per student the indexes of their groups
+ * (small integers, not sets of ids: this grows with the enrollments).
+ */
+class StudentMirror {
+  private readonly openGroups: { id: string; teacherIds: readonly string[] }[] = [];
+  private readonly byStudent = new Map<string, number[]>();
 
-function addToMirror(mirror: StudentMirror, group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
-  if (group.closedAt !== undefined) return;
-  for (const studentId of group.studentIds) {
-    let entry = mirror.get(studentId);
-    if (!entry) mirror.set(studentId, (entry = { groupIds: new Set(), teacherIds: new Set() }));
-    entry.groupIds.add(group.id);
-    for (const teacher of group.teacherIds) entry.teacherIds.add(teacher);
+  add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
+    if (group.closedAt !== undefined) return;
+    const index = this.openGroups.push({ id: group.id, teacherIds: group.teacherIds }) - 1;
+    for (const studentId of group.studentIds) {
+      const indexes = this.byStudent.get(studentId);
+      if (indexes) indexes.push(index);
+      else this.byStudent.set(studentId, [index]);
+    }
+  }
+
+  of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
+    const groups = (this.byStudent.get(studentId) ?? []).map((index) => this.openGroups[index]).filter((group) => group !== undefined);
+    return {
+      groupIds: [...new Set(groups.map((group) => group.id))].sort(),
+      teacherIds: [...new Set(groups.flatMap((group) => group.teacherIds))].sort(),
+    };
   }
 }
 
