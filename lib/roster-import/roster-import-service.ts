@@ -140,6 +140,9 @@ export class RosterImportService {
     run = await this.update(run, { status: 'planning' });
     const counts = emptyCounts();
     let archive: RosterArchive | undefined;
+    // A dry run keeps no write; a real one stores each batch as soon as it is full, so the plan is never held whole.
+    const planned = run;
+    const batches = new BatchSink(run.dryRun ? undefined : (index, body) => this.deps.blobs.getBlockBlobClient(batchBlob(planned, index)).upload(body, Buffer.byteLength(body)).then(() => undefined));
     try {
       archive = await this.open(run.blob);
       const opened = archive;
@@ -155,7 +158,9 @@ export class RosterImportService {
           known: (kind, sourcedId) => modes[KIND_FILE[kind]] !== 'bulk' && snapshot.knows(kind, sourcedId),
           listedRejections: ROSTER_LIMITS.listedRejections,
         });
-        return { roster, plan: planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer }) };
+        const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer }, (op) => batches.add(op));
+        await batches.flush();
+        return { roster, plan };
       }, counts);
       const { roster, plan } = result;
       const files = emptyFiles();
@@ -164,18 +169,13 @@ export class RosterImportService {
         files[file] = { read: roster.tallies[key].read, ...plan.changes[key], rejected: roster.tallies[key].rejected + (plan.rejectedByFile[key] ?? 0) };
       }
       const rejections = [...roster.rejections, ...plan.rejections].slice(0, ROSTER_LIMITS.listedRejections);
-      const batches = run.dryRun ? [] : chunk(plan.ops, ROSTER_LIMITS.batchOperations);
-      for (const [index, ops] of batches.entries()) {
-        const body = JSON.stringify(ops);
-        await this.deps.blobs.getBlockBlobClient(batchBlob(run, index)).upload(body, Buffer.byteLength(body));
-      }
       run = await this.update(run, {
         status: run.dryRun ? 'completed' : 'applying',
         files,
         rejected: roster.rejected + plan.rejections.length,
         rejections,
         samples: plan.samples,
-        batches: batches.length,
+        batches: batches.stored,
         appliedBatches: 0,
         operations: addCounts(run.operations, counts),
         ...(run.dryRun ? { finishedAt: this.deps.clock.now().toISOString() } : {}),
@@ -210,7 +210,8 @@ export class RosterImportService {
     if (run.status === 'applying') await this.update(run, { status: 'completed', finishedAt: this.deps.clock.now().toISOString() });
     await this.deps.runs.unlock(municipalityId, runId);
     if (run.status === 'failed') return;
-    for (let index = 0; index < run.batches; index += 1) await this.deps.blobs.getBlockBlobClient(batchBlob(run, index)).deleteIfExists();
+    // By prefix, not by count: a plan that failed part way and was planned again may have left more batches than it has now.
+    for await (const blob of this.deps.blobs.listBlobsFlat({ prefix: batchPrefix(run) })) await this.deps.blobs.getBlockBlobClient(blob.name).deleteIfExists();
     if (!run.dryRun) await this.deps.blobs.getBlockBlobClient(run.blob).deleteIfExists();
   }
 
@@ -265,14 +266,38 @@ function refusedFile(message: string): HttpProblem {
   return problems.validation([{ field: 'body/blob', message }]);
 }
 
-function batchBlob(run: StoredRosterImport, index: number): string {
-  return `${run.municipalityId}/runs/${run.id}/batch-${String(index).padStart(6, '0')}.json`;
+function batchPrefix(run: StoredRosterImport): string {
+  return `${run.municipalityId}/runs/${run.id}/`;
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
-  return chunks;
+function batchBlob(run: StoredRosterImport, index: number): string {
+  return `${batchPrefix(run)}batch-${String(index).padStart(6, '0')}.json`;
+}
+
+/**
+ * Collects planned writes into batches of at most `batchOperations` and hands each full one to
+ * `store` at once, so memory holds one batch, not the plan. Without `store` (a dry run) the
+ * writes are only counted by the planner and dropped here.
+ */
+class BatchSink {
+  private pending: PlanOp[] = [];
+  stored = 0;
+
+  constructor(private readonly store: ((index: number, body: string) => Promise<void>) | undefined) {}
+
+  async add(op: PlanOp): Promise<void> {
+    if (!this.store) return;
+    this.pending.push(op);
+    if (this.pending.length >= ROSTER_LIMITS.batchOperations) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.store || this.pending.length === 0) return;
+    const body = JSON.stringify(this.pending);
+    this.pending = [];
+    await this.store(this.stored, body);
+    this.stored += 1;
+  }
 }
 
 function addCounts(current: StoredRosterImport['operations'], counts: OperationCounts): StoredRosterImport['operations'] {

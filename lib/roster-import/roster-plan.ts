@@ -34,8 +34,11 @@ export interface ChangeSample {
   fields: string[];
 }
 
+/** Where the planner hands each write as it is planned (the import stores them as batches in Blob Storage). */
+export type PlanSink = (op: PlanOp) => Promise<void>;
+
+/** What planning reports; the writes themselves went to the sink and are not held here. */
 export interface Plan {
-  ops: PlanOp[];
   changes: Record<RosterFileKey, FileChanges>;
   samples: ChangeSample[];
   /** Rows the planner refused against the directory (a delta's reference, an erased person, an identity clash). */
@@ -57,13 +60,12 @@ const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
  * document's roster-owned fields are compared with what is stored, and only a difference is
  * written. Re-importing the same file therefore plans no write at all.
  */
-export function planImport(roster: Roster, snapshot: DirectorySnapshot, context: PlanContext): Plan {
-  return new Planner(roster, snapshot, context).plan();
+export function planImport(roster: Roster, snapshot: DirectorySnapshot, context: PlanContext, sink: PlanSink): Promise<Plan> {
+  return new Planner(roster, snapshot, context, sink).plan();
 }
 
 class Planner {
   private readonly result: Plan = {
-    ops: [],
     changes: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0 }])) as Record<RosterFileKey, FileChanges>,
     samples: [],
     rejections: [],
@@ -78,14 +80,15 @@ class Planner {
     private readonly roster: Roster,
     private readonly snapshot: DirectorySnapshot,
     private readonly context: PlanContext,
+    private readonly sink: PlanSink,
   ) {}
 
-  plan(): Plan {
-    this.schools();
-    this.staff();
+  async plan(): Promise<Plan> {
+    await this.schools();
+    await this.staff();
     const students = this.studentTargets();
-    const groups = this.groups();
-    this.students(students, groups);
+    const groups = await this.groups();
+    await this.students(students, groups);
     return this.result;
   }
 
@@ -93,7 +96,7 @@ class Planner {
     return this.snapshot.schools.get(sourcedId)?.id ?? derivedId(this.context.municipalityId, 'school', sourcedId);
   }
 
-  private schools(): void {
+  private async schools(): Promise<void> {
     for (const row of this.roster.schools.values()) {
       const existing = this.snapshot.schools.get(row.sourcedId);
       const wanted = { name: row.name, organisationNumber: row.organisationNumber };
@@ -108,14 +111,14 @@ class Planner {
           createdAt: this.context.now,
           updatedAt: this.context.now,
         };
-        this.write('orgs', 'school', row.line, 'created', Object.keys(wanted), { op: 'create', doc });
+        await this.write('orgs', 'school', row.line, 'created', Object.keys(wanted), { op: 'create', doc });
         continue;
       }
-      this.update('orgs', 'school', row.line, existing, wanted);
+      await this.update('orgs', 'school', row.line, existing, wanted);
     }
   }
 
-  private staff(): void {
+  private async staff(): Promise<void> {
     for (const user of this.roster.users.values()) {
       if (user.kind !== 'staff') continue;
       const identity: TokenIdentity = { issuer: this.context.identityIssuer, subject: user.identitySubject ?? '' };
@@ -151,10 +154,10 @@ class Planner {
           createdAt: this.context.now,
           updatedAt: this.context.now,
         };
-        this.write('users', 'staff', user.line, 'created', Object.keys(wanted), { op: 'create-user', doc });
+        await this.write('users', 'staff', user.line, 'created', Object.keys(wanted), { op: 'create-user', doc });
         continue;
       }
-      this.update('users', 'staff', user.line, existing, wanted);
+      await this.update('users', 'staff', user.line, existing, wanted);
     }
   }
 
@@ -217,10 +220,18 @@ class Planner {
     return this.lastEndedCache.get(sourcedId) ?? undefined;
   }
 
-  private groups(): SnapshotGroup[] {
-    const finalGroups: SnapshotGroup[] = [...this.snapshot.unsourcedGroups];
+  /**
+   * Plans the groups and returns each student's memberships as they will be (the mirror on the
+   * student): only ids are kept of a planned group, not the document, which went to the sink.
+   */
+  private async groups(): Promise<StudentMirror> {
+    const mirror = new StudentMirror();
+    for (const group of this.snapshot.unsourcedGroups) mirror.add(group);
     const classesTouched = this.roster.modes.classes !== 'absent' || this.roster.modes.enrollments !== 'absent';
-    if (!classesTouched) return [...finalGroups, ...this.snapshot.groups.values()];
+    if (!classesTouched) {
+      for (const group of this.snapshot.groups.values()) mirror.add(group);
+      return mirror;
+    }
     const members = this.members();
     const sourcedIds = new Set<string>([...this.snapshot.groups.keys(), ...this.roster.classes.keys()]);
     for (const sourcedId of sourcedIds) {
@@ -234,6 +245,7 @@ class Planner {
       if (!row && !existing) continue;
       // A bulk enrollments file is every membership: a class it does not mention has none.
       const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? { teachers: new Set<string>(), students: new Set<string>() } : undefined);
+      members.delete(sourcedId); // planned now: its sets need not outlive it
       const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
       const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
       const wanted = {
@@ -255,14 +267,14 @@ class Planner {
           createdAt: this.context.now,
           updatedAt: this.context.now,
         } as SnapshotGroup;
-        this.write(file, 'group', row?.line ?? null, closed ? 'closed' : 'created', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
-        finalGroups.push(doc);
+        await this.write(file, 'group', row?.line ?? null, closed ? 'closed' : 'created', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
+        mirror.add(doc);
         continue;
       }
-      const next = this.update(file, 'group', row?.line ?? null, existing, wanted, closed && existing.closedAt === undefined ? 'closed' : 'updated');
-      finalGroups.push(next);
+      const next = await this.update(file, 'group', row?.line ?? null, existing, wanted, closed && existing.closedAt === undefined ? 'closed' : 'updated');
+      mirror.add(next);
     }
-    return finalGroups;
+    return mirror;
   }
 
   /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
@@ -332,18 +344,8 @@ class Planner {
     return undefined;
   }
 
-  private students(targets: Map<string, UserRow>, groups: readonly SnapshotGroup[]): void {
-    const mirror = new Map<string, { groupIds: Set<string>; teacherIds: Set<string> }>();
-    for (const group of groups) {
-      if (group.closedAt !== undefined) continue;
-      for (const studentId of group.studentIds) {
-        let entry = mirror.get(studentId);
-        if (!entry) mirror.set(studentId, (entry = { groupIds: new Set(), teacherIds: new Set() }));
-        entry.groupIds.add(group.id);
-        for (const teacher of group.teacherIds) entry.teacherIds.add(teacher);
-      }
-    }
-    const membership = (id: string) => ({ groupIds: [...(mirror.get(id)?.groupIds ?? [])].sort(), teacherIds: [...(mirror.get(id)?.teacherIds ?? [])].sort() });
+  private async students(targets: Map<string, UserRow>, mirror: StudentMirror): Promise<void> {
+    const membership = (id: string) => mirror.of(id);
     for (const user of targets.values()) {
       const existing = this.snapshot.students.get(user.sourcedId);
       const target = this.studentIds.get(user.sourcedId);
@@ -369,10 +371,10 @@ class Planner {
           createdAt: this.context.now,
           updatedAt: this.context.now,
         };
-        this.write('users', 'student', user.line, target.active ? 'created' : 'leaver', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
+        await this.write('users', 'student', user.line, target.active ? 'created' : 'leaver', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
         continue;
       }
-      this.update('users', 'student', user.line, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
+      await this.update('users', 'student', user.line, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
     }
     // Students the file does not list: leavers when a bulk file or a deletion says so, and their group mirror.
     for (const [sourcedId, existing] of this.snapshot.students) {
@@ -385,19 +387,19 @@ class Planner {
         ...membership(existing.id),
       };
       const file: RosterFileKey = existing.status === 'active' && !target.active ? 'users' : 'enrollments';
-      this.update(file, 'student', null, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
+      await this.update(file, 'student', null, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
     }
   }
 
   /** Plans a replace when any roster-owned field differs from the stored document; returns the document as it will be. */
-  private update<T extends { id: string; _etag?: string; updatedAt: string }>(
+  private async update<T extends { id: string; _etag?: string; updatedAt: string }>(
     file: RosterFileKey,
     kind: ChangeSample['kind'],
     line: number | null,
     existing: T,
     wanted: Record<string, unknown>,
     change: 'updated' | 'leaver' | 'closed' = 'updated',
-  ): T {
+  ): Promise<T> {
     const record = existing as unknown as Record<string, unknown>;
     const fields = Object.keys(wanted).filter((key) => !sameValue(record[key], wanted[key]));
     if (fields.length === 0) {
@@ -411,12 +413,12 @@ class Planner {
     }
     delete next._etag;
     for (const system of ['_rid', '_self', '_ts', '_attachments']) delete next[system];
-    this.write(file, kind, line, change, fields, { op: 'replace', doc: next as PlanDocument, etag: existing._etag ?? '' });
+    await this.write(file, kind, line, change, fields, { op: 'replace', doc: next as PlanDocument, etag: existing._etag ?? '' });
     return next as unknown as T;
   }
 
-  private write(file: RosterFileKey, kind: ChangeSample['kind'], line: number | null, change: Exclude<ChangeKind, 'unchanged'>, fields: string[], op: PlanOp): void {
-    this.result.ops.push(op);
+  private async write(file: RosterFileKey, kind: ChangeSample['kind'], line: number | null, change: Exclude<ChangeKind, 'unchanged'>, fields: string[], op: PlanOp): Promise<void> {
+    await this.sink(op);
     this.result.changes[file][change] += 1;
     const key = `${kind}:${change}`;
     const count = this.sampled.get(key) ?? 0;
@@ -429,6 +431,34 @@ class Planner {
   private reject(file: RosterFileKey, line: number, column: string, reason: string): void {
     this.result.rejectedByFile[file] = (this.result.rejectedByFile[file] ?? 0) + 1;
     this.result.rejections.push({ file: ROSTER_FILES[file].file, line, column, reason });
+  }
+}
+
+/**
+ * Each student's open groups and those groups' teachers, as the student document mirrors
+ * them: per open group its id and teachers once, per student the indexes of their groups
+ * (small integers, not sets of ids: this grows with the enrollments).
+ */
+class StudentMirror {
+  private readonly openGroups: { id: string; teacherIds: readonly string[] }[] = [];
+  private readonly byStudent = new Map<string, number[]>();
+
+  add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
+    if (group.closedAt !== undefined) return;
+    const index = this.openGroups.push({ id: group.id, teacherIds: group.teacherIds }) - 1;
+    for (const studentId of group.studentIds) {
+      const indexes = this.byStudent.get(studentId);
+      if (indexes) indexes.push(index);
+      else this.byStudent.set(studentId, [index]);
+    }
+  }
+
+  of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
+    const groups = (this.byStudent.get(studentId) ?? []).map((index) => this.openGroups[index]).filter((group) => group !== undefined);
+    return {
+      groupIds: [...new Set(groups.map((group) => group.id))].sort(),
+      teacherIds: [...new Set(groups.flatMap((group) => group.teacherIds))].sort(),
+    };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { RosterArchive } from './roster-archive.js';
+import { EnrollmentTable } from './roster-enrollments.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import * as field from './roster-fields.js';
 import type { Checked, Rejection } from './roster-fields.js';
@@ -29,15 +30,19 @@ export interface UserRow {
   familyName: string;
   /** student, or the staff roles this file may grant; other OneRoster roles (parents, guardians...) are not imported. */
   kind: 'student' | 'staff';
-  staffRoles: Set<StaffRole>;
+  staffRoles: StaffRole[];
   /** Schools of this municipality the user belongs to, in file order (the primary org first). */
   schools: string[];
   email: string | undefined;
   identitySubject: string | undefined;
+  yearLevel: number | undefined;
+}
+
+/** What users.csv and roles.csv say of a user until it is checked; dropped then, so only the checked row stays per user. */
+interface UserDetails {
   /** OneRoster's `grades` as written; checked once the user is known to be a student. */
   grades: string | undefined;
-  yearLevel: number | undefined;
-  /** The file's own `role` (1.1 layout) or the roles rows: filled in before the user is checked. */
+  /** The file's own `role` (1.1 layout) or the roles rows. */
   roleNames: Set<string>;
   orgIds: string[];
   primaryOrg: string | undefined;
@@ -49,16 +54,6 @@ export interface ClassRow {
   title: string;
   schoolSourcedId: string;
   terms: string[];
-}
-
-export interface EnrollmentRow {
-  line: number;
-  classSourcedId: string;
-  userSourcedId: string;
-  role: 'student' | 'teacher';
-  /** Ended (endDate passed) or deleted (tobedeleted): counted as leaving the class. */
-  ended: boolean;
-  endDate: string | undefined;
 }
 
 export interface FileTally {
@@ -83,7 +78,7 @@ export interface Roster {
   birthDates: Map<string, string>;
   classes: Map<string, ClassRow>;
   deletedClasses: Set<string>;
-  enrollments: EnrollmentRow[];
+  enrollments: EnrollmentTable;
   tallies: Record<RosterFileKey, FileTally>;
   rejections: Rejection[];
   rejected: number;
@@ -117,7 +112,7 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     birthDates: new Map(),
     classes: new Map(),
     deletedClasses: new Set(),
-    enrollments: [],
+    enrollments: new EnrollmentTable(),
     tallies: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { read: 0, rejected: 0 }])) as Record<RosterFileKey, FileTally>,
     rejections: [],
     rejected: 0,
@@ -135,6 +130,8 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
 }
 
 class FileReader {
+  private readonly details = new Map<string, UserDetails>();
+
   constructor(
     private readonly archive: RosterArchive,
     private readonly roster: Roster,
@@ -199,20 +196,10 @@ class FileReader {
       const givenName = this.check(reject, 'givenName', field.name(record.givenName, 100));
       const familyName = this.check(reject, 'familyName', field.name(record.familyName, 100));
       if (givenName === undefined || familyName === undefined) continue;
-      const roleNames = new Set(field.list(record.role));
-      this.roster.users.set(id, {
-        line,
-        sourcedId: id,
-        givenName,
-        familyName,
-        kind: 'staff',
-        staffRoles: new Set(),
-        schools: [],
-        email: record.email,
-        identitySubject: record.userIds,
+      this.roster.users.set(id, { line, sourcedId: id, givenName, familyName, kind: 'staff', staffRoles: [], schools: [], email: record.email, identitySubject: record.userIds, yearLevel: undefined });
+      this.details.set(id, {
         grades: record.grades,
-        yearLevel: undefined,
-        roleNames,
+        roleNames: new Set(field.list(record.role)),
         orgIds: field.list(record.orgSourcedIds),
         primaryOrg: (record.primaryOrgSourcedId ?? '').trim() || undefined,
       });
@@ -228,7 +215,7 @@ class FileReader {
       this.check(reject, 'beginDate', field.date(record.beginDate, false));
       if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
       const userId = (record.userSourcedId ?? '').trim();
-      const user = this.roster.users.get(userId);
+      const user = this.details.get(userId);
       if (!user) {
         if (!this.roster.deletedUsers.has(userId)) reject('userSourcedId', 'refers to a user not in users.csv');
         continue;
@@ -244,8 +231,11 @@ class FileReader {
   /** Roles and schools are known now: each user is a student, staff, or not ours to import. */
   checkUsers(): void {
     for (const [id, user] of this.roster.users) {
+      const details = this.details.get(id);
+      this.details.delete(id);
+      if (!details) continue;
       const reject = this.rejecter('users', user.line);
-      const orgs = [...new Set([user.primaryOrg, ...user.orgIds].filter((org): org is string => org !== undefined && org.length > 0))];
+      const orgs = [...new Set([details.primaryOrg, ...details.orgIds].filter((org): org is string => org !== undefined && org.length > 0))];
       const foreign = orgs.filter((org) => this.roster.foreignSchools.has(org));
       const unknown = orgs.filter((org) => !this.roster.foreignSchools.has(org) && !this.roster.schools.has(org) && !this.context.known('school', org));
       const ours = orgs.filter((org) => !foreign.includes(org) && !unknown.includes(org));
@@ -266,12 +256,12 @@ class FileReader {
         continue;
       }
       user.schools = ours;
-      if (user.roleNames.has('student')) {
-        if (user.roleNames.size > 1) {
+      if (details.roleNames.has('student')) {
+        if (details.roleNames.size > 1) {
           drop('role', 'is a student and staff at once');
           continue;
         }
-        const level = this.check(reject, 'grades', field.yearLevel(user.grades));
+        const level = this.check(reject, 'grades', field.yearLevel(details.grades));
         if (reject.failed) {
           this.roster.users.delete(id);
           continue;
@@ -286,11 +276,11 @@ class FileReader {
         user.identitySubject = undefined;
         continue;
       }
-      for (const role of user.roleNames) {
+      for (const role of details.roleNames) {
         const staffRole = STAFF_ROLES[role];
-        if (staffRole) user.staffRoles.add(staffRole);
+        if (staffRole && !user.staffRoles.includes(staffRole)) user.staffRoles.push(staffRole);
       }
-      if (user.staffRoles.size === 0) {
+      if (user.staffRoles.length === 0) {
         // Guardians, parents, aides...: not users of this platform; neither imported nor refused.
         this.roster.users.delete(id);
         continue;
