@@ -32,6 +32,7 @@ import { loggerTelemetry } from '../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
 import { bulkWrite, created, createOperation } from '../lib/usage/bulk.js';
 import { USAGE_ANONYMISATION_JOB, UsageAnonymiser } from '../lib/usage/usage-anonymiser.js';
+import { UsageCells } from '../lib/usage/usage-cells.js';
 import { UsageLedger } from '../lib/usage/usage-ledger.js';
 import { accountBucket, accountMonthsBucket, type UsageEventDocument, type UsageMonthDocument } from '../lib/usage/usage-model.js';
 import type { Services } from '../lib/services.js';
@@ -193,6 +194,7 @@ async function runJobOnly(input: JobOnlyInput): Promise<JobOnlyResult> {
       usage: cosmos.containers.usage,
       ledger: new UsageLedger(cosmos.containers.ledger, clock),
       months: new AccountMonths(cosmos.containers.usage),
+      cells: new UsageCells(cosmos.containers.usage, config.privacyDigestKey),
       runs,
       clock,
       signals: telemetryJobSignals(loggerTelemetry(logger)),

@@ -1,16 +1,13 @@
-import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
-import { queryAll, queryPrefixPages } from '../paging/query-page.js';
+import type { UsageCells } from '../usage/usage-cells.js';
+import type { UsageCellDocument } from '../usage/usage-model.js';
 
 /** P7: no group smaller than this many distinct people is ever shown. */
 export const MINIMUM_GROUP_SIZE = 5;
 /** A school term and a bit: bounds what one request reads (docs/sessions-exports-analytics.md). */
 export const MAX_RANGE_DAYS = 92;
-/** Events of staff with no school, and anonymised events (whose account is gone), when grouped by school. */
-export const NO_SCHOOL = 'no-school';
 
 const DAY_MS = 86_400_000;
-const PAGE_SIZE = 1_000;
 
 export const analyticsQuerySchema = z
   .strictObject({
@@ -44,63 +41,37 @@ export const usageReportSchema = z.object({
 
 export type UsageReport = z.infer<typeof usageReportSchema>;
 
-interface EventRow {
-  feature: string;
-  at: string;
-  accountId?: string;
-}
-
 interface Tally {
   events: number;
   people: Set<string>;
 }
 
 /**
- * Usage analytics (P7): counts of events and distinct people over the usage events of one
+ * Usage analytics (P7): counts of events and distinct people over the usage of one
  * municipality (P6), grouped by feature, day or school, with every group under five
  * distinct people suppressed. Never a row per person: people are only ever counted.
  *
- * The emulator has no GROUP BY or DISTINCT, and real Cosmos DB cannot count distinct
- * people across partitions either, so the aggregation happens here, over one query across
- * the municipality's prefix of the `usage` container (never another tenant's), bounded by
- * the date range and reading three small fields per event. Its cost is linear in the
- * events in the range; docs/sessions-exports-analytics.md has the numbers and the
- * daily-aggregate design that replaces it when that grows too large.
+ * It reads the daily usage cells (lib/usage/usage-cells.ts), kept up at ingestion: per day
+ * of the range one index and one cell per feature used that day, all point reads within the
+ * municipality, so its cost follows days and features, not events. Distinct people are
+ * counted over the cells' keyed digests; anonymised usage (P10) has none and counts as
+ * events only.
  */
 export class UsageAnalytics {
-  constructor(
-    private readonly usage: Container,
-    private readonly directory: Container,
-  ) {}
+  constructor(private readonly cells: UsageCells) {}
 
   async usageReport(municipalityId: string, query: AnalyticsQuery): Promise<UsageReport> {
-    const schoolsOf = query.groupBy === 'school' ? await this.schoolsByAccount(municipalityId) : undefined;
-    const cells = new Map<string, Tally>();
+    const groups = new Map<string, Tally>();
     const total: Tally = { events: 0, people: new Set() };
-    const events = queryPrefixPages<EventRow>(
-      this.usage,
-      {
-        select: 'c.feature, c.at, c.accountId',
-        where: "c.type = 'usage-event' AND c.at >= @from AND c.at < @until",
-        parameters: [
-          { name: '@from', value: `${query.from}T00:00:00.000Z` },
-          { name: '@until', value: new Date(Date.parse(query.to) + DAY_MS).toISOString() },
-        ],
-      },
-      [['municipalityId', municipalityId]],
-      PAGE_SIZE,
-    );
-    for await (const page of events) {
-      for (const event of page) {
-        count(total, event.accountId);
-        for (const key of keysOf(event, query.groupBy, schoolsOf)) {
-          const cell = cells.get(key) ?? { events: 0, people: new Set<string>() };
-          count(cell, event.accountId);
-          cells.set(key, cell);
-        }
+    for (const cell of await this.cells.cellsOf(municipalityId, daysOf(query))) {
+      add(total, cell.events, Object.keys(cell.people));
+      for (const [key, events, people] of groupsOf(cell, query.groupBy)) {
+        const group = groups.get(key) ?? { events: 0, people: new Set<string>() };
+        add(group, events, people);
+        groups.set(key, group);
       }
     }
-    const shown = [...cells.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, tally]) => ({ key, ...publish(tally) }));
+    const shown = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, tally]) => ({ key, ...publish(tally) }));
     const anySuppressed = shown.some((cell) => cell.suppressed);
     return {
       from: query.from,
@@ -111,18 +82,17 @@ export class UsageAnalytics {
       total: anySuppressed ? { suppressed: true } : publish(total),
     };
   }
-
-  /** Every staff user's schools: one single-partition query of ids, never names. */
-  private async schoolsByAccount(municipalityId: string): Promise<Map<string, readonly string[]>> {
-    const users = await queryAll<{ id: string; schoolIds?: string[] }>(this.directory, { select: 'c.id, c.schoolIds', where: "c.type = 'user'" }, [['municipalityId', municipalityId]]);
-    return new Map(users.map((user) => [user.id, user.schoolIds ?? []]));
-  }
 }
 
-function count(tally: Tally, accountId: string | undefined): void {
-  tally.events += 1;
-  // Anonymised events (P10) count as events, but nobody can be counted behind them.
-  if (accountId !== undefined) tally.people.add(accountId);
+function daysOf(query: AnalyticsQuery): string[] {
+  const days: string[] = [];
+  for (let at = Date.parse(query.from); at <= Date.parse(query.to); at += DAY_MS) days.push(new Date(at).toISOString().slice(0, 10));
+  return days;
+}
+
+function add(tally: Tally, events: number, people: readonly string[]): void {
+  tally.events += events;
+  for (const person of people) tally.people.add(person);
 }
 
 function publish(tally: Tally): { suppressed: boolean; events?: number; people?: number } {
@@ -130,10 +100,10 @@ function publish(tally: Tally): { suppressed: boolean; events?: number; people?:
   return { suppressed: false, events: tally.events, people: tally.people.size };
 }
 
-/** A person at two schools counts at both. */
-function keysOf(event: EventRow, groupBy: AnalyticsQuery['groupBy'], schoolsOf: Map<string, readonly string[]> | undefined): readonly string[] {
-  if (groupBy === 'feature') return [event.feature];
-  if (groupBy === 'day') return [event.at.slice(0, 10)];
-  const schools = event.accountId === undefined ? [] : (schoolsOf?.get(event.accountId) ?? []);
-  return schools.length > 0 ? schools : [NO_SCHOOL];
+/** What one cell adds to each group: a person at two schools counts at both. */
+function groupsOf(cell: UsageCellDocument, groupBy: AnalyticsQuery['groupBy']): [key: string, events: number, people: string[]][] {
+  const people = Object.keys(cell.people);
+  if (groupBy === 'feature') return [[cell.feature, cell.events, people]];
+  if (groupBy === 'day') return [[cell.day, cell.events, people]];
+  return Object.entries(cell.schoolEvents).map(([school, events]) => [school, events, people.filter((person) => cell.people[person]?.includes(school))]);
 }

@@ -73,10 +73,10 @@ export const CONTAINERS = {
   },
   usage: {
     id: 'usage',
-    // accountBucket = acct:<accountId>:<YYYY-MM> | acct:<accountId>:months | anon:<YYYY-MM>:<shard> | platform:<YYYY-MM-DD> (lib/usage/usage-model.ts)
+    // accountBucket = acct:<accountId>:<YYYY-MM> | acct:<accountId>:months | anon:<YYYY-MM>:<shard> | platform:<YYYY-MM-DD> | cells:<YYYY-MM-DD> (lib/usage/usage-model.ts)
     partitionKeyPaths: ['/municipalityId', '/accountBucket'],
     indexedPaths: ['/type/?', '/at/?'],
-    documentTypes: ['usage-event', 'device-registration', 'request-log', 'usage-month'],
+    documentTypes: ['usage-event', 'device-registration', 'request-log', 'usage-month', 'usage-cell', 'usage-cell-index'],
   },
   ledger: {
     id: 'ledger',

@@ -5,6 +5,7 @@ import type { JobSignals } from '../jobs/job-signals.js';
 import { queryBatch } from '../paging/query-page.js';
 import type { AccountMonths } from './account-months.js';
 import { anonymisedCopy } from './anonymise.js';
+import type { UsageCells } from './usage-cells.js';
 import { bulkWrite, created, createOperation, deleted, deleteOperation } from './bulk.js';
 import { addDays, cutoffDay, dayOf, overdueCandidateDay } from './retention-policy.js';
 import type { DueEntry, UsageLedger } from './usage-ledger.js';
@@ -31,6 +32,7 @@ export interface UsageAnonymiserDependencies {
   usage: Container;
   ledger: UsageLedger;
   months: AccountMonths;
+  cells: UsageCells;
   runs: JobRunStore;
   clock: Clock;
   signals: JobSignals;
@@ -68,7 +70,8 @@ export type RunSummary = JobRunOutcome;
  * finds its work through the ledger, does a bounded amount of it, and leaves Cosmos in a
  * state from which the same step, repeated or resumed by any later run, finishes the job:
  *
- * - a record is anonymised by creating its anonymised twin, then deleting the original;
+ * - a record is anonymised by removing the account's digest from the usage cells its event
+ *   counted in (lib/usage/usage-cells.ts), creating its anonymised twin, then deleting the original;
  *   a crash between the two leaves a twin that the next attempt finds (409) and an original
  *   it then deletes, never two twins and never a lost record;
  * - a month marker is removed after its month is drained, a ledger entry after all its
@@ -199,7 +202,7 @@ export class UsageAnonymiser {
         const limit = Math.min(PAGE_SIZE, budget - records);
         if (limit <= 0) return { records, complete: false };
         const page = await queryBatch<UsageRecord>(this.deps.usage, {}, [['municipalityId', entry.municipalityId], ['accountBucket', bucket]], limit);
-        await this.replaceWithTwins(page.items, entry.secret);
+        await this.replaceWithTwins(page.items, entry);
         records += page.items.length;
         if (!page.more) break;
       }
@@ -208,8 +211,11 @@ export class UsageAnonymiser {
     return { records, complete: true };
   }
 
-  private async replaceWithTwins(records: readonly UsageRecord[], secret: string): Promise<void> {
+  /** The account's digest leaves the cells first: once its events are gone, nothing would find those cells again. */
+  private async replaceWithTwins(records: readonly UsageRecord[], entry: DueEntry): Promise<void> {
     if (records.length === 0) return;
+    await this.deps.cells.forget(entry.municipalityId, entry.accountId, records.filter((record) => record.type === 'usage-event'));
+    const { secret } = entry;
     await bulkWrite(
       this.deps.usage,
       records.map((record) => {

@@ -5,6 +5,7 @@ import { AccountMonths } from './account-months.js';
 import { RequestLog } from './request-log.js';
 import { USAGE_ANONYMISATION_FUNCTIONS, usageAnonymisationActivities, usageAnonymisationOrchestrators } from './usage-anonymisation-job.js';
 import { USAGE_ANONYMISATION_JOB, UsageAnonymiser } from './usage-anonymiser.js';
+import { UsageCells } from './usage-cells.js';
 import { UsageLedger } from './usage-ledger.js';
 import { usagePrivacyProviders } from './usage-privacy.js';
 import { UsageRecorder } from './usage-recorder.js';
@@ -17,12 +18,13 @@ export const usageFeature = defineFeature({
     const { usage, ledger, jobs } = cosmos.containers;
     const months = new AccountMonths(usage);
     const usageLedger = new UsageLedger(ledger, clock);
+    const cells = new UsageCells(usage, config.privacyDigestKey);
     return {
-      usage: new UsageRecorder(usage, months, clock),
+      usage: new UsageRecorder(usage, months, cells, clock),
       requestLog: new RequestLog(usage, months, clock, logger),
       usageLedger,
       usageAnonymiser: new UsageAnonymiser(
-        { usage, ledger: usageLedger, months, runs: new JobRunStore(jobs), clock, signals: telemetryJobSignals(telemetry) },
+        { usage, ledger: usageLedger, months, cells, runs: new JobRunStore(jobs), clock, signals: telemetryJobSignals(telemetry) },
         { delayDays: config.usage.anonymisationDelayDays, platformLogRetentionDays: config.usage.platformLogRetentionDays, recordsPerBatch: config.usage.recordsPerBatch },
       ),
     };

@@ -11,6 +11,9 @@
  * re-created under `anon:<YYYY-MM>:<shard>` with a fresh id, sharded so that no bucket grows with
  * the whole municipality's history and records of one person are not grouped together.
  *
+ * Daily usage cells for analytics (P7) live under `cells:<YYYY-MM-DD>`, one partition per
+ * municipality and day (lib/usage/usage-cells.ts).
+ *
  * Callers who are no tenant account (platform operators, unregistered identities, anonymous
  * callers) only leave request logs, in `_platform` / `platform:<YYYY-MM-DD>`, without any
  * account link; they are deleted after a fixed retention by the same job.
@@ -22,6 +25,7 @@ export const accountBucket = (accountId: string, month: string): string => `acct
 export const accountMonthsBucket = (accountId: string): string => `acct:${accountId}:months`;
 export const anonymousBucket = (month: string, shard: number): string => `anon:${month}:${shard.toString(16)}`;
 export const platformBucket = (day: string): string => `platform:${day}`;
+export const cellsBucket = (day: string): string => `cells:${day}`;
 
 export const USAGE_EVENT_TYPES = ['page-view', 'feature-use', 'session-start', 'session-end', 'error'] as const;
 export const DEVICE_OS = ['ios', 'android', 'windows', 'macos', 'linux', 'chromeos', 'other'] as const;
@@ -91,3 +95,32 @@ export interface UsageMonthDocument {
 }
 
 export type UsageRecord = UsageEventDocument | DeviceRegistrationDocument | RequestLogDocument;
+
+/** Usage of one feature on one day in one municipality (P7): counts, and people only as keyed digests. */
+export interface UsageCellDocument {
+  /** `<day>:<feature with / as :>` (lib/usage/usage-cells.ts cellId). */
+  id: string;
+  municipalityId: string;
+  accountBucket: string;
+  type: 'usage-cell';
+  /** `YYYY-MM-DD`, UTC, of the events' client time. */
+  day: string;
+  feature: string;
+  events: number;
+  /** Events per school of the person at the time (`no-school` for staff without one); a person at two schools counts at both. */
+  schoolEvents: Record<string, number>;
+  /** Keyed digest of each account counted here -> its schools; removed when the account's usage is anonymised (P10). */
+  people: Record<string, string[]>;
+}
+
+/** Which features have a cell on a day: found by id, so a report never queries. */
+export interface UsageCellIndexDocument {
+  /** `features:<day>`. */
+  id: string;
+  municipalityId: string;
+  accountBucket: string;
+  type: 'usage-cell-index';
+  day: string;
+  /** featureKey -> feature. */
+  features: Record<string, string>;
+}

@@ -35,13 +35,15 @@ export function usagePrivacyProviders(containers: UsagePrivacyContainers, clock:
   const usage: PrivacyProvider = {
     name: 'usage',
     locations: [
-      { kind: 'cosmos', container: 'usage', documentTypes: ['usage-event', 'device-registration', 'request-log', 'usage-month'] },
+      // Daily usage cells hold a keyed digest of the account, removed with its events' link when they are anonymised.
+      { kind: 'cosmos', container: 'usage', documentTypes: ['usage-event', 'device-registration', 'request-log', 'usage-month', 'usage-cell', 'usage-cell-index'] },
       { kind: 'cosmos', container: 'ledger', documentTypes: ['usage-due', 'usage-open-day'] },
     ],
     categories: [
       'features used and when',
       'devices: model, OS version, device id, mobile network, phone number',
       'server log of every API call: route, time, IP address, user agent',
+      'daily usage totals per feature: a keyed digest counting the account as one person, never its id',
     ],
     purpose: 'Running, protecting and improving the service (P6); analysis uses aggregates only (P7)',
     retention: `Linked to the account while it exists; anonymised automatically N days after the account is deleted (USAGE_ANONYMISATION_DELAY_DAYS, at most ${MAX_ANONYMISATION_DELAY_DAYS}), within 3 months (P10)`,

@@ -5,6 +5,7 @@ import type { StaffPrincipal } from '../access/scopes.js';
 import type { Clock } from '../clock.js';
 import { problems, type FieldError } from '../http/problem.js';
 import type { AccountMonths } from './account-months.js';
+import type { UsageCells } from './usage-cells.js';
 import { bulkWrite, created, createOperation } from './bulk.js';
 import { monthOf } from '../clock.js';
 import {
@@ -56,6 +57,7 @@ export class UsageRecorder {
   constructor(
     private readonly usage: Container,
     private readonly months: AccountMonths,
+    private readonly cells: UsageCells,
     private readonly clock: Clock,
   ) {}
 
@@ -83,6 +85,8 @@ export class UsageRecorder {
       documents.map((document) => createOperation(document, [document.municipalityId, document.accountBucket])),
       created,
     );
+    // After the events: a failure here is retried by the client like any failed batch.
+    await this.cells.record(principal.municipalityId, principal.userId, principal.schoolIds, documents);
     return documents.length;
   }
 

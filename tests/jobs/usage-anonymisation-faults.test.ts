@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { PluginConfig } from '@azure/cosmos';
 import type { ActivityHandler } from 'durable-functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORM_TENANT } from '../../lib/usage/usage-model.js';
 import { asDurableClientFunction } from '../../local/invocation.js';
 import { registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 import { allDocuments, containersWith, jobHarness, ManualClock, staffPrincipal, type JobHarness } from '../usage/usage-fixtures.js';
@@ -71,6 +72,9 @@ describe('usage-anonymisation under faults', () => {
   it('fault injection: Cosmos answers 429 and 503 (injected) on many requests; the job retries and finishes', async () => {
     const { deleted, live } = await seed('1103', 3, 50);
     const before = await tenantDocs('1103');
+    // The run also removes expired request logs of the operator's calls (registering the tenant): they count as records too.
+    await test.app.services.requestLog.flush();
+    const platformLogs = (await allDocuments<Doc>(test.app.services.cosmos.containers.usage)).filter((doc) => doc.municipalityId === PLATFORM_TENANT).length;
     const injected = { 429: 0, 503: 0 };
     let requests = 0;
     // An attempt right after a failed one of the same activity in the same orchestration gets
@@ -112,7 +116,7 @@ describe('usage-anonymisation under faults', () => {
     expect(run).toMatchObject({ status: 'completed', failures: 0, remaining: 0, processed: 3 });
     // Batches that failed midway and were retried count their work at most once.
     expect(run.records).toBeGreaterThan(0);
-    expect(run.records).toBeLessThanOrEqual(150);
+    expect(run.records).toBeLessThanOrEqual(150 + platformLogs);
     expect(injected[429]).toBeGreaterThan(5);
     expect(injected[503]).toBeGreaterThan(2);
     // Some failures reached the orchestrator and were retried as durable retries.

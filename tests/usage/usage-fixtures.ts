@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../../lib/logger.js';
 import { loggerTelemetry } from '../../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../../lib/usage/account-months.js';
 import { UsageAnonymiser, type UsageAnonymiserOptions } from '../../lib/usage/usage-anonymiser.js';
+import { UsageCells } from '../../lib/usage/usage-cells.js';
 import { UsageLedger } from '../../lib/usage/usage-ledger.js';
 import type { Services } from '../../lib/services.js';
 import type { StaffPrincipal } from '../../lib/access/scopes.js';
@@ -101,6 +102,7 @@ export function jobHarness(options: {
       usage: options.containers.usage,
       ledger: new UsageLedger(options.containers.ledger, options.clock),
       months: new AccountMonths(options.containers.usage),
+      cells: new UsageCells(options.containers.usage, options.config.privacyDigestKey),
       runs,
       clock: options.clock,
       signals: telemetryJobSignals(loggerTelemetry(logger)),

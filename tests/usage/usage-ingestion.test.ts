@@ -35,8 +35,10 @@ describe('POST /usage/events (P6)', () => {
     expect(response.status).toBe(202);
     expect(response.body).toEqual({ accepted: 2 });
     // One bulk write for the events (plus the month marker the first time): no per-event round trips.
+    // A daily usage cell (P7) per feature, the first time: the patches of both find none, the day's
+    // index is patched (none) and created listing both, then both cells are created.
     // The rate counter: two guard writes the first time in its window (the increment finds none, then it is created).
-    expect(cosmosOperations(response)).toMatchObject({ write: 2, 'guard-write': 2, 'cross-partition-query': 0 });
+    expect(cosmosOperations(response)).toMatchObject({ write: 2 + 6, 'guard-write': 2, 'cross-partition-query': 0 });
 
     const stored = (await accountRecords(teacher.id)).filter((document) => document.type === 'usage-event');
     expect(stored).toHaveLength(2);
@@ -53,10 +55,10 @@ describe('POST /usage/events (P6)', () => {
     }));
   });
 
-  it('a second batch in the same month costs one write, and one increment of the rate counter', async () => {
+  it('a second batch in the same month costs one write, one patch of the day\'s usage cell, and one increment of the rate counter', async () => {
     const response = await test.request('POST', '/usage/events', { token: teacher.token, body: { events: [event()] } });
     expect(response.status).toBe(202);
-    expect(cosmosOperations(response)).toMatchObject({ write: 1, 'guard-write': 1, 'point-read': 0, 'partition-query': 0 });
+    expect(cosmosOperations(response)).toMatchObject({ write: 2, 'guard-write': 1, 'point-read': 0, 'partition-query': 0 });
   });
 
   it('refuses bad input with a 400 problem naming the field, and stores nothing', async () => {
