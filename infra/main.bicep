@@ -165,7 +165,7 @@ param gatewayPublisherEmail string = ''
 @minLength(1)
 param gatewayPublisherName string = 'Engage'
 
-@description('Private networking: the Function App integrates with the virtual network, Cosmos DB, Storage (blob, queue, table) and Key Vault get private endpoints and private DNS zones, and their public network access is disabled. On unless environmentType is dev; turn it off only for a dev environment reached from a developer machine.')
+@description('Private networking: the Function App integrates with the virtual network, Cosmos DB, Storage (blob, queue, table) and Key Vault get private endpoints and private DNS zones, and their public network access is disabled (the roster upload account keeps its public endpoint for browsers and gets a private endpoint for the app). On unless environmentType is dev; turn it off only for a dev environment reached from a developer machine.')
 param privateNetworking bool = environmentType != 'dev'
 
 @description('APP_VERSION the app reports on /api/health and in the availability probe. azd sets nothing by itself: pass the release (e.g. the git tag) with azd env set APP_VERSION.')
@@ -256,6 +256,7 @@ var names = {
   plan: 'plan-${resourceToken}'
   functionApp: 'func-api-${resourceToken}'
   storage: 'st${resourceToken}'
+  uploadStorage: 'stup${resourceToken}'
   cosmos: empty(cosmosAccountName) ? 'cosmos-${resourceToken}' : cosmosAccountName
   keyVault: 'kv-${resourceToken}'
   logAnalytics: 'log-${resourceToken}'
@@ -366,6 +367,21 @@ module storage 'app/storage.bicep' = {
     publicNetworkAccess: dataPublicNetworkAccess
     appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
+  }
+}
+
+// Browsers upload roster zips here; public whatever privateNetworking says (upload-storage.bicep).
+module uploadStorage 'app/upload-storage.bicep' = {
+  scope: rg
+  params: {
+    name: names.uploadStorage
+    location: location
+    tags: tags
+    skuName: storageSkuName == 'Standard_LRS' || (empty(storageSkuName) && !contains(zoneRegions, location))
+      ? 'Standard_LRS'
+      : 'Standard_ZRS'
+    appIdentityName: names.identity
+    appPrincipalId: identity.outputs.principalId
     corsAllowedOrigins: blobCorsOrigins
   }
 }
@@ -441,11 +457,13 @@ module privateEndpoints 'app/private-endpoints.bicep' = if (privateNetworking) {
     subnetId: network.outputs.privateEndpointSubnetId
     cosmosAccountName: names.cosmos
     storageAccountName: names.storage
+    uploadStorageAccountName: names.uploadStorage
     keyVaultName: names.keyVault
   }
   dependsOn: [
     cosmos
     storage
+    uploadStorage
     keyVault
   ]
 }
@@ -461,6 +479,7 @@ module api 'app/api.bicep' = {
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
+    rosterUploadBlobEndpoint: uploadStorage.outputs.blobEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
@@ -537,12 +556,14 @@ module diagnostics 'app/diagnostics.bicep' = {
     keyVaultName: names.keyVault
     cosmosAccountName: names.cosmos
     storageAccountName: names.storage
+    uploadStorageAccountName: names.uploadStorage
     functionAppName: names.functionApp
   }
   dependsOn: [
     keyVault
     cosmos
     storage
+    uploadStorage
     api
   ]
 }
@@ -626,6 +647,9 @@ output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 
 @description('Blob endpoint (BLOB_ENDPOINT).')
 output BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+
+@description('Blob endpoint of the roster upload account (ROSTER_UPLOAD_BLOB_ENDPOINT).')
+output ROSTER_UPLOAD_BLOB_ENDPOINT string = uploadStorage.outputs.blobEndpoint
 
 @description('Key Vault holding the privacy-digest-key secret.')
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name

@@ -14,7 +14,8 @@ import { createLogger, type Logger } from './logger.js';
 import { ContinuationSealer } from './paging/continuation-sealer.js';
 import { PrivacyRegistry } from './privacy/privacy-provider.js';
 import type { Services } from './services.js';
-import { createBlobService, ensureBlobContainers } from './storage/blob.js';
+import { UPLOAD_BLOB_CONTAINERS } from './storage/blob-containers.js';
+import { createBlobService, createUploadBlobService, ensureBlobContainers } from './storage/blob.js';
 import type { IngestionHttpClient } from './telemetry/app-insights.js';
 import { createTelemetry } from './telemetry/telemetry.js';
 
@@ -66,7 +67,8 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const deadlines = new RequestDeadlines();
   const cosmos = createCosmosHandle(config, operations, credential, deadlines, options.cosmosPlugins);
   const scheduler = await (options.jobRuntime ?? durableFunctionsRuntime)({ features, services: () => whenBuilt, clock, logger, cosmos });
-  const shared: SharedServices = { config, clock, logger, telemetry, operations, deadlines, cosmos, blob: createBlobService(config, credential) };
+  const blob = createBlobService(config, credential);
+  const shared: SharedServices = { config, clock, logger, telemetry, operations, deadlines, cosmos, blob, uploadBlob: createUploadBlobService(config, credential, blob) };
   const platform: Platform = {
     ...shared,
     credential,
@@ -106,6 +108,7 @@ export async function prepareServices(services: Services): Promise<void> {
   if (services.config.mode === 'local') {
     await ensureDatabase(services.cosmos);
     await ensureBlobContainers(services.blob);
+    if (services.uploadBlob !== services.blob) await ensureBlobContainers(services.uploadBlob, UPLOAD_BLOB_CONTAINERS);
     return;
   }
   const locations = await assertCosmosResidency(services.cosmos.client);

@@ -55,6 +55,8 @@ export interface Services {
   idempotency: IdempotencyStore;
   cosmos: CosmosHandle;
   blob: BlobServiceClient;
+  /** The account browsers upload roster zips to (public while `blob` is private); locally `blob` itself unless configured. */
+  uploadBlob: BlobServiceClient;
   tokens: TokenVerifier;
   principals: PrincipalResolver;
   municipalities: MunicipalityRegistry;

@@ -28,6 +28,9 @@ param storageAccountName string
 @description('Blob endpoint of that storage account (ends with a slash).')
 param blobEndpoint string
 
+@description('Blob endpoint of the roster upload account (upload-storage.bicep).')
+param rosterUploadBlobEndpoint string
+
 @description('Container holding the deployment package.')
 param deploymentContainerName string
 
@@ -196,6 +199,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       COSMOS_DATABASE: cosmosDatabaseName
       COSMOS_PREFERRED_REGIONS: join(cosmosRegions, ',')
       BLOB_ENDPOINT: blobEndpoint
+      ROSTER_UPLOAD_BLOB_ENDPOINT: rosterUploadBlobEndpoint
       AZURE_CLIENT_ID: identityClientId
       OIDC_ISSUERS: oidcIssuers
       PLATFORM_OPERATORS: platformOperators

@@ -16,6 +16,9 @@ param cosmosAccountName string
 @description('Storage account name.')
 param storageAccountName string
 
+@description('Roster upload storage account name.')
+param uploadStorageAccountName string
+
 @description('Function App name.')
 param functionAppName string
 
@@ -31,6 +34,14 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2025-04-15' existing = {
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: storageAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+  }
+}
+
+resource uploadStorage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: uploadStorageAccountName
 
   resource blobService 'blobServices' existing = {
     name: 'default'
@@ -73,6 +84,20 @@ resource cosmosDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-pre
 resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: settingName
   scope: storage::blobService
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      { category: 'StorageRead', enabled: true }
+      { category: 'StorageWrite', enabled: true }
+      { category: 'StorageDelete', enabled: true }
+    ]
+  }
+}
+
+// Roster uploads: every browser PUT with its SAS, the import's read and delete of the zip.
+resource uploadBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: settingName
+  scope: uploadStorage::blobService
   properties: {
     workspaceId: workspaceId
     logs: [

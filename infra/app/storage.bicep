@@ -33,9 +33,6 @@ param appIdentityName string
 @description('Principal (object) ID of the Function App managed identity.')
 param appPrincipalId string
 
-@description('Browser origins (https://...) allowed to PUT roster uploads straight into Blob Storage with their SAS URL. Empty: no CORS rule.')
-param corsAllowedOrigins string[]
-
 @description('Tag map.')
 type resourceTags = { *: string }
 
@@ -61,37 +58,16 @@ var blobSoftDeleteDays = 1
 // Exports expire after 7 days (P14); the backstop runs after that so a download never breaks.
 var leaverReportRetentionDays = 360
 var exportRetentionDays = 7
-// Roster uploads and an import's planned batches are deleted by the import when it finishes;
-// this removes what an abandoned upload or a run never resumed leaves behind. More than a day,
-// so an upload is never taken from under an import that is still running.
+// An import's planned batches (the uploads themselves land in upload-storage.bicep) are deleted
+// by the import when it finishes; this removes what a run never resumed leaves behind. More than
+// a day, so batches are never taken from under an import that is still running.
 var rosterUploadRetentionDays = 1
-
-// Browsers PUT roster zips straight to their SAS URL (docs/roster-import.md). Only the
-// frontend's origins, only the upload's methods; x-ms-* covers x-ms-blob-type and the headers
-// the Azure SDK adds in a browser. The SAS, not CORS, limits what a request may do. The
-// preflight is cached per URL and every upload has its own, so a longer max age buys nothing.
-var rosterUploadCorsRule = {
-  allowedOrigins: corsAllowedOrigins
-  allowedMethods: [
-    'PUT'
-    'OPTIONS'
-  ]
-  allowedHeaders: [
-    'content-type'
-    'x-ms-*'
-  ]
-  exposedHeaders: [
-    'x-ms-request-id'
-  ]
-  maxAgeInSeconds: 600
-}
 
 // Built-in role definition IDs (stable, public).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
@@ -151,9 +127,6 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
     containerDeleteRetentionPolicy: {
       enabled: true
       days: blobSoftDeleteDays
-    }
-    cors: {
-      corsRules: empty(corsAllowedOrigins) ? [] : [rosterUploadCorsRule]
     }
   }
 }
@@ -265,9 +238,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01
 
 // Roles for the Function App identity. Blob Data Owner: app blobs, the deployment package and
 // AzureWebJobsStorage; Queue + Table Data Contributor: the Durable Functions Azure Storage
-// provider (task hub queues and history/instances tables); Blob Delegator: the user delegation
-// key that signs roster upload URLs, held as its own role so it stays if the data role is ever
-// narrowed to container scope (a key is only issued for the account).
+// provider (task hub queues and history/instances tables).
 resource appRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for roleId in items(roles): {
     name: guid(storage.id, appIdentityName, roleId.value)

@@ -11,7 +11,7 @@ import { jobOrchestrator } from '../jobs/job-orchestration.js';
 import { telemetryJobSignals } from '../jobs/job-signals.js';
 
 /** The platform clients that are services too: every feature and handler may use them. */
-export type SharedServices = Pick<Services, 'config' | 'clock' | 'logger' | 'telemetry' | 'operations' | 'deadlines' | 'cosmos' | 'blob'>;
+export type SharedServices = Pick<Services, 'config' | 'clock' | 'logger' | 'telemetry' | 'operations' | 'deadlines' | 'cosmos' | 'blob' | 'uploadBlob'>;
 
 /** What every feature builds on: the clients the composition root makes once per process. */
 export interface Platform extends SharedServices {

@@ -97,6 +97,8 @@ const envSchema = z
     BLOB_ENDPOINT: z.string().url(),
     BLOB_ACCOUNT_NAME: z.string().optional(),
     BLOB_ACCOUNT_KEY: z.string().optional(),
+    // The account browsers PUT roster zips to (infra/app/upload-storage.bicep): public while the main account is private.
+    ROSTER_UPLOAD_BLOB_ENDPOINT: z.string().url().optional(),
     AZURE_CLIENT_ID: z.string().optional(),
     OIDC_ISSUERS: jsonArray(issuerSchema),
     PLATFORM_OPERATORS: jsonArray(operatorSchema),
@@ -145,6 +147,9 @@ const envSchema = z
           ctx.addIssue({ code: 'custom', path: [name], message: 'must not be set in azure mode: use managed identity' });
         }
       }
+      if (!env.ROSTER_UPLOAD_BLOB_ENDPOINT) {
+        ctx.addIssue({ code: 'custom', path: ['ROSTER_UPLOAD_BLOB_ENDPOINT'], message: 'is required in azure mode (the roster upload account)' });
+      }
       if (!env.AZURE_REGION) ctx.addIssue({ code: 'custom', path: ['AZURE_REGION'], message: 'is required in azure mode' });
       if (!env.PRIVACY_DIGEST_KEY) {
         ctx.addIssue({ code: 'custom', path: ['PRIVACY_DIGEST_KEY'], message: 'is required in azure mode (a Key Vault reference)' });
@@ -168,7 +173,8 @@ export interface AppConfig {
     database: string;
     preferredRegions: string[];
   };
-  blob: { endpoint: string; accountName: string | undefined; accountKey: string | undefined };
+  /** `rosterUploadEndpoint`: the account browsers upload roster zips to; locally the same account unless set. */
+  blob: { endpoint: string; rosterUploadEndpoint: string; accountName: string | undefined; accountKey: string | undefined };
   managedIdentityClientId: string | undefined;
   issuers: OidcIssuerConfig[];
   platformOperators: OperatorIdentity[];
@@ -223,7 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       database: e.COSMOS_DATABASE,
       preferredRegions: e.COSMOS_PREFERRED_REGIONS,
     },
-    blob: { endpoint: e.BLOB_ENDPOINT, accountName: e.BLOB_ACCOUNT_NAME, accountKey: e.BLOB_ACCOUNT_KEY },
+    blob: { endpoint: e.BLOB_ENDPOINT, rosterUploadEndpoint: e.ROSTER_UPLOAD_BLOB_ENDPOINT ?? e.BLOB_ENDPOINT, accountName: e.BLOB_ACCOUNT_NAME, accountKey: e.BLOB_ACCOUNT_KEY },
     managedIdentityClientId: e.AZURE_CLIENT_ID,
     issuers: e.OIDC_ISSUERS,
     platformOperators: e.PLATFORM_OPERATORS,

@@ -16,6 +16,7 @@ const azureEnv = {
   AZURE_REGION: 'norwayeast',
   COSMOS_ENDPOINT: 'https://engage.documents.azure.com',
   BLOB_ENDPOINT: 'https://engage.blob.core.windows.net',
+  ROSTER_UPLOAD_BLOB_ENDPOINT: 'https://engageup.blob.core.windows.net',
   PRIVACY_DIGEST_KEY: 'k'.repeat(32),
   OIDC_ISSUERS: JSON.stringify([{ issuer: 'https://auth.dataporten.no', audience: 'engage', jwksUri: 'https://auth.dataporten.no/openid/jwks' }]),
 };
@@ -51,10 +52,11 @@ describe('configuration', () => {
     }
   });
 
-  it('local mode needs the emulator keys; Azure mode refuses keys and needs a region and an issuer', () => {
+  it('local mode needs the emulator keys; Azure mode refuses keys and needs a region, an issuer and the upload account', () => {
     expect(problemsOf({ ...localEnv, COSMOS_KEY: '' })).toContain('COSMOS_KEY: is required in local mode');
-    const azure = problemsOf({ ...azureEnv, COSMOS_KEY: 'k', AZURE_REGION: '', OIDC_ISSUERS: '', PRIVACY_DIGEST_KEY: '' });
+    const azure = problemsOf({ ...azureEnv, COSMOS_KEY: 'k', AZURE_REGION: '', OIDC_ISSUERS: '', PRIVACY_DIGEST_KEY: '', ROSTER_UPLOAD_BLOB_ENDPOINT: '' });
     expect(azure).toEqual(expect.arrayContaining([
+      'ROSTER_UPLOAD_BLOB_ENDPOINT: is required in azure mode (the roster upload account)',
       'PRIVACY_DIGEST_KEY: is required in azure mode (a Key Vault reference)',
       'COSMOS_KEY: must not be set in azure mode: use managed identity',
       'AZURE_REGION: is required in azure mode',

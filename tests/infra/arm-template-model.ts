@@ -144,13 +144,16 @@ export function all(): Found[] {
   return walked;
 }
 
-export function byType(type: string): Found[] {
-  return all().filter((f) => f.resource.type.toLowerCase() === type.toLowerCase() && !f.resource.existing);
+/** Resources of a type, optionally only those declared in one module (the last segment of its path, e.g. `uploadStorage`). */
+export function byType(type: string, module?: string): Found[] {
+  return all().filter(
+    (f) => f.resource.type.toLowerCase() === type.toLowerCase() && !f.resource.existing && (module === undefined || f.frame.path.endsWith(`/${module}`)),
+  );
 }
 
-export function one(type: string): Found {
-  const found = byType(type);
-  expect(found, `exactly one ${type}`).toHaveLength(1);
+export function one(type: string, module?: string): Found {
+  const found = byType(type, module);
+  expect(found, `exactly one ${type}${module ? ` in ${module}` : ''}`).toHaveLength(1);
   return found[0] as Found;
 }
 
@@ -227,8 +230,8 @@ export function paramsReferenced(expression: string): string[] {
   return [...expression.matchAll(/parameters\('([^']+)'\)/g)].map((m) => m[1] as string);
 }
 
-export function frameWith(type: string): Frame {
-  return one(type).frame;
+export function frameWith(type: string, module?: string): Frame {
+  return one(type, module).frame;
 }
 
 export function appSettings(): Record<string, Json> {

@@ -18,6 +18,7 @@ import { featureJobs } from '../../lib/app/feature.js';
 import { CONTAINERS, type ContainerDefinition } from '../../lib/data/containers.js';
 import { FEATURES } from '../../lib/features.js';
 import { BLOB_CONTAINERS } from '../../lib/storage/blob-containers.js';
+import { ROSTER_UPLOADS_CONTAINER } from '../../lib/roster-import/roster-uploads.js';
 import { EU_EEA_REGIONS } from '../../lib/config/eu-regions.js';
 import { SHORTEST_THREE_MONTHS_DAYS } from '../../lib/usage/retention-policy.js';
 import {
@@ -106,6 +107,7 @@ const ROLE = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
   storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   cosmosDataContributor: '00000000-0000-0000-0000-000000000002',
@@ -365,36 +367,43 @@ suite('Cosmos DB', () => {
 
 suite('Storage', () => {
   it('disables shared keys and public blob access, and requires TLS 1.2 over HTTPS', () => {
-    const p = one('Microsoft.Storage/storageAccounts').resource.properties ?? {};
-    expect(p.allowSharedKeyAccess).toBe(false);
-    expect(p.allowBlobPublicAccess).toBe(false);
-    expect(p.minimumTlsVersion).toBe('TLS1_2');
-    expect(p.supportsHttpsTrafficOnly).toBe(true);
+    for (const module of ['storage', 'uploadStorage']) {
+      const p = one('Microsoft.Storage/storageAccounts', module).resource.properties ?? {};
+      expect(p.allowSharedKeyAccess, module).toBe(false);
+      expect(p.allowBlobPublicAccess, module).toBe(false);
+      expect(p.minimumTlsVersion, module).toBe('TLS1_2');
+      expect(p.supportsHttpsTrafficOnly, module).toBe(true);
+    }
   });
 
   it('creates the private deployments container and every container lib/storage/blob-containers.ts names', () => {
-    const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices/containers');
+    const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices/containers', 'storage');
     expect(frame.template.variables?.containerNames, 'add the container to infra/app/storage.bicep').toEqual(['deployments', ...BLOB_CONTAINERS]);
     expect(resource.properties?.publicAccess).toBe('None');
   });
 
-  it('grants the app identity Blob Data Owner, Queue and Table Data Contributor, and Blob Delegator for roster upload URLs', () => {
-    const storageFrame = frameWith('Microsoft.Storage/storageAccounts');
-    const roles = Object.values(storageFrame.template.variables?.roles as Record<string, string>);
-    expect(new Set(roles)).toEqual(
-      new Set([ROLE.storageBlobDataOwner, ROLE.storageQueueDataContributor, ROLE.storageTableDataContributor, ROLE.storageBlobDelegator]),
-    );
-    const assignment = byType('Microsoft.Authorization/roleAssignments').find((f) => f.frame === storageFrame);
-    expect(assignment, 'role assignments in the storage module').toBeDefined();
-    const p = assignment?.resource.properties ?? {};
-    expect(String(p.roleDefinitionId)).toContain("variables('roles')");
-    expect(p.principalType).toBe('ServicePrincipal');
-    expect(trace(p.principalId, storageFrame).kind, 'principal comes from the identity module output').toBe('value');
-    expect(String(literal(p.principalId, storageFrame)), 'the app identity').toContain('outputs.principalId');
+  it('grants the app identity Blob Data Owner, Queue and Table Data Contributor on the main account, and only Blob Data Contributor and Delegator on the upload account', () => {
+    const wanted = {
+      storage: [ROLE.storageBlobDataOwner, ROLE.storageQueueDataContributor, ROLE.storageTableDataContributor],
+      uploadStorage: [ROLE.storageBlobDataContributor, ROLE.storageBlobDelegator],
+    };
+    for (const [module, roleIds] of Object.entries(wanted)) {
+      const storageFrame = frameWith('Microsoft.Storage/storageAccounts', module);
+      const roles = Object.values(storageFrame.template.variables?.roles as Record<string, string>);
+      expect(new Set(roles), module).toEqual(new Set(roleIds));
+      const assignment = byType('Microsoft.Authorization/roleAssignments').find((f) => f.frame === storageFrame);
+      expect(assignment, `role assignments in ${module}`).toBeDefined();
+      const p = assignment?.resource.properties ?? {};
+      expect(String(p.roleDefinitionId)).toContain("variables('roles')");
+      expect(p.principalType).toBe('ServicePrincipal');
+      expect(trace(p.principalId, storageFrame).kind, 'principal comes from the identity module output').toBe('value');
+      expect(String(literal(p.principalId, storageFrame)), 'the app identity').toContain('outputs.principalId');
+    }
   });
 
-  it('lets only the frontend\'s https:// origins PUT roster uploads from a browser (blob CORS, no wildcard)', () => {
-    const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices');
+  it('lets only the frontend\'s https:// origins PUT roster uploads from a browser, on the upload account only (blob CORS, no wildcard)', () => {
+    expect(one('Microsoft.Storage/storageAccounts/blobServices', 'storage').resource.properties?.cors, 'no browser reaches the main account').toBeUndefined();
+    const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices', 'uploadStorage');
     const cors = resource.properties?.cors as { corsRules: Json };
     expect(cors.corsRules, 'no rule without origins, the one rule otherwise').toBe(
       "[if(empty(parameters('corsAllowedOrigins')), createArray(), createArray(variables('rosterUploadCorsRule')))]",
@@ -407,6 +416,15 @@ suite('Storage', () => {
     const origins = String(literal(rule.allowedOrigins, frame));
     expect(origins).toBe("[filter(variables('corsOrigins'), lambda('origin', startsWith(lambdaVariables('origin'), 'https://')))]");
     expect(paramsReferenced(String(template().variables?.corsOrigins))).toEqual(['corsAllowedOrigins']);
+  });
+
+  it('keeps the upload account to the one roster-uploads container the app names, and gives the app its endpoint', () => {
+    const { resource } = one('Microsoft.Storage/storageAccounts/blobServices/containers', 'uploadStorage');
+    expect(String(resource.name)).toMatch(new RegExp(`'default', '${ROSTER_UPLOADS_CONTAINER}'\\)\\]$`));
+    expect(resource.properties?.publicAccess).toBe('None');
+    expect(appSettings().ROSTER_UPLOAD_BLOB_ENDPOINT).toBe("[parameters('rosterUploadBlobEndpoint')]");
+    const site = one('Microsoft.Web/sites');
+    expect(trace("[parameters('rosterUploadBlobEndpoint')]", site.frame)).toEqual({ kind: 'value', value: "[reference('uploadStorage').outputs.blobEndpoint.value]" });
   });
 });
 
@@ -525,6 +543,7 @@ suite('Function App', () => {
       'COSMOS_ENDPOINT',
       'COSMOS_DATABASE',
       'BLOB_ENDPOINT',
+      'ROSTER_UPLOAD_BLOB_ENDPOINT',
       'AZURE_CLIENT_ID',
       'APPLICATIONINSIGHTS_CONNECTION_STRING',
       'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',

@@ -43,6 +43,13 @@ suite('audit trail, Defender and delete locks', () => {
     }
   });
 
+  it('records blob reads, writes and deletes of the roster upload account too', () => {
+    const settings = byType('Microsoft.Insights/diagnosticSettings').filter((f) => String(f.resource.scope).includes("resourceId('Microsoft.Storage/storageAccounts/blobServices'"));
+    const accounts = settings.map((f) => String(f.resource.scope).match(/parameters\('(\w+)'\)/)?.[1]);
+    expect(accounts.sort()).toEqual(['storageAccountName', 'uploadStorageAccountName']);
+    for (const setting of settings) expect(new Set(categories(setting))).toEqual(new Set(['StorageRead', 'StorageWrite', 'StorageDelete']));
+  });
+
   it('sends the subscription Activity Log to the workspace', () => {
     const activity = byType('Microsoft.Insights/diagnosticSettings').find((f) => f.frame.parent === undefined) as Found;
     expect(activity, 'subscription-scope diagnostic setting in main.bicep').toBeDefined();

@@ -24,20 +24,23 @@ suite('network isolation', () => {
     expect(rootModule('privateEndpoints').resource.condition).toBe("[parameters('privateNetworking')]");
   });
 
-  it('turns public network access off on Cosmos DB, Storage and Key Vault with it', () => {
-    for (const type of ['Microsoft.DocumentDB/databaseAccounts', 'Microsoft.Storage/storageAccounts', 'Microsoft.KeyVault/vaults']) {
-      const { resource, frame } = one(type);
+  it('turns public network access off on Cosmos DB, Storage and Key Vault with it, and keeps the roster upload account public for browsers', () => {
+    for (const [type, module] of [['Microsoft.DocumentDB/databaseAccounts'], ['Microsoft.Storage/storageAccounts', 'storage'], ['Microsoft.KeyVault/vaults']] as const) {
+      const { resource, frame } = one(type, module);
       expect(trace(resource.properties?.publicNetworkAccess, frame), type).toEqual({ kind: 'value', value: PRIVATE });
     }
-    for (const type of ['Microsoft.Storage/storageAccounts', 'Microsoft.KeyVault/vaults']) {
-      const acls = one(type).resource.properties?.networkAcls as Record<string, Json>;
+    for (const [type, module] of [['Microsoft.Storage/storageAccounts', 'storage'], ['Microsoft.KeyVault/vaults']] as const) {
+      const acls = one(type, module).resource.properties?.networkAcls as Record<string, Json>;
       expect(String(acls.defaultAction), `${type} denies by default without public access`).toContain("'Deny'");
     }
+    // Browsers PUT roster zips from anywhere; the SAS (create only, one blob, minutes) is the gate.
+    expect(one('Microsoft.Storage/storageAccounts', 'uploadStorage').resource.properties?.publicNetworkAccess).toBe('Enabled');
   });
 
-  it('gives Cosmos DB (Sql), Storage (blob, queue, table) and Key Vault (vault) a private endpoint with its private DNS zone', () => {
+  it('gives Cosmos DB (Sql), Storage (blob, queue, table), Key Vault (vault) and the upload account (blob) a private endpoint with its private DNS zone', () => {
     const { frame } = one('Microsoft.Network/privateEndpoints');
-    const endpoints = frame.template.variables?.endpoints as { groupId: string; type: string; zone: string }[];
+    const zones = frame.template.variables?.zoneNames as string[];
+    const endpoints = (frame.template.variables?.endpoints as { groupId: string; type: string; resource: string; zone: number }[]).map((e) => ({ ...e, zone: zones[e.zone] }));
     const byGroup = Object.fromEntries(endpoints.map((e) => [e.groupId, e]));
     expect(Object.keys(byGroup).sort()).toEqual(['Sql', 'blob', 'queue', 'table', 'vault']);
     expect(byGroup.Sql?.type).toBe('Microsoft.DocumentDB/databaseAccounts');
@@ -45,7 +48,12 @@ suite('network isolation', () => {
     for (const group of ['blob', 'queue', 'table']) expect(byGroup[group]?.type).toBe('Microsoft.Storage/storageAccounts');
     expect(byGroup.Sql?.zone).toBe('privatelink.documents.azure.com');
     expect(byGroup.vault?.zone).toBe('privatelink.vaultcore.azure.net');
-    expect(byGroup.blob?.zone).toBe("[format('privatelink.blob.{0}', environment().suffixes.storage)]");
+    // The blob zone answers for every storage account inside the network: an account the app
+    // reaches without an endpoint there would not resolve at all, so both accounts have one.
+    const blobs = endpoints.filter((e) => e.groupId === 'blob');
+    expect(blobs.map((e) => e.resource).sort()).toEqual(["[parameters('storageAccountName')]", "[parameters('uploadStorageAccountName')]"]);
+    for (const blob of blobs) expect(blob.zone).toBe("[format('privatelink.blob.{0}', environment().suffixes.storage)]");
+    expect(new Set(zones).size, 'one zone per host name kind').toBe(zones.length);
     // Each endpoint registers in its zone, and each zone is linked to the app's network.
     expect(byType('Microsoft.Network/privateEndpoints/privateDnsZoneGroups')).toHaveLength(1);
     const link = one('Microsoft.Network/privateDnsZones/virtualNetworkLinks');

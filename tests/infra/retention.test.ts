@@ -25,23 +25,25 @@ const EXPORT_LAST_COPY_DAYS = 10;
 /** The bound docs/infrastructure.md states for an abandoned roster upload's last copy, in days after the upload. */
 const ROSTER_UPLOAD_LAST_COPY_DAYS = 4;
 
-function softDeleteDays(): { blobs: number; containers: number } {
-  const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices');
+/** Soft delete of an account's blobs and containers, in days; 0 when off. */
+function softDeleteDays(module = 'storage'): { blobs: number; containers: number } {
+  const { resource, frame } = one('Microsoft.Storage/storageAccounts/blobServices', module);
   const p = resource.properties as Record<string, { enabled: boolean; days: Json }>;
-  expect(p.deleteRetentionPolicy?.enabled).toBe(true);
-  return { blobs: literal(p.deleteRetentionPolicy?.days, frame) as number, containers: literal(p.containerDeleteRetentionPolicy?.days, frame) as number };
+  const days = (policy: { enabled: boolean; days: Json } | undefined) => (policy?.enabled ? (literal(policy.days, frame) as number) : 0);
+  return { blobs: days(p.deleteRetentionPolicy), containers: days(p.containerDeleteRetentionPolicy) };
 }
 
-function lifecycleDays(prefix: string): number {
-  const { resource, frame } = one('Microsoft.Storage/storageAccounts/managementPolicies');
+function lifecycleDays(prefix: string, module = 'storage'): number {
+  const { resource, frame } = one('Microsoft.Storage/storageAccounts/managementPolicies', module);
   const rules = (resource.properties?.policy as { rules: Json[] }).rules as {
     enabled: boolean;
-    definition: { filters: { prefixMatch: string[] }; actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: Json } }; snapshot: { delete: { daysAfterCreationGreaterThan: Json } } } };
+    definition: { filters: { prefixMatch: string[] }; actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: Json } }; snapshot?: { delete: { daysAfterCreationGreaterThan: Json } } } };
   }[];
   const rule = rules.find((r) => r.definition.filters.prefixMatch.includes(prefix));
   expect(rule?.enabled, `lifecycle rule for ${prefix}`).toBe(true);
   const base = literal(rule?.definition.actions.baseBlob.delete.daysAfterCreationGreaterThan, frame) as number;
-  expect(literal(rule?.definition.actions.snapshot.delete.daysAfterCreationGreaterThan, frame), `${prefix} snapshots go too`).toBe(base);
+  const snapshots = rule?.definition.actions.snapshot;
+  if (snapshots) expect(literal(snapshots.delete.daysAfterCreationGreaterThan, frame), `${prefix} snapshots go too`).toBe(base);
   return base;
 }
 
@@ -83,9 +85,15 @@ suite('retention that counts every copy', () => {
 
   it('deletes an abandoned roster upload a day after it was made, never sooner, its last copy within the documented bound', () => {
     // One day: more than an import runs, so a file is never taken from under a running import.
-    const backstop = lifecycleDays(`${ROSTER_UPLOADS_CONTAINER}/`);
+    const backstop = lifecycleDays(`${ROSTER_UPLOADS_CONTAINER}/`, 'uploadStorage');
     expect(backstop).toBe(1);
-    expect(backstop + 1 + LIFECYCLE_LAG_DAYS + softDeleteDays().blobs).toBeLessThanOrEqual(ROSTER_UPLOAD_LAST_COPY_DAYS);
+    const { resource } = one('Microsoft.Storage/storageAccounts/blobServices', 'uploadStorage');
+    expect(resource.properties?.isVersioningEnabled, 'no older versions of an upload outlive it').toBe(false);
+    expect(backstop + 1 + LIFECYCLE_LAG_DAYS + softDeleteDays('uploadStorage').blobs).toBeLessThanOrEqual(ROSTER_UPLOAD_LAST_COPY_DAYS);
+    // The planned batches of a run never resumed, in the main account, within the same bound.
+    const batches = lifecycleDays(`${ROSTER_UPLOADS_CONTAINER}/`);
+    expect(batches).toBe(1);
+    expect(batches + 1 + LIFECYCLE_LAG_DAYS + softDeleteDays().blobs).toBeLessThanOrEqual(ROSTER_UPLOAD_LAST_COPY_DAYS);
   });
 
   it('keeps Cosmos DB point-in-time restore at the 7-day tier the privacy docs state', () => {
