@@ -42,8 +42,9 @@ async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise
  * (upload URL, PUT to Blob Storage, start, follow the run; the orchestration needs the durable
  * client that only a function invocation has), so every `npm start` runs an import end to end.
  * What a roster cannot hold is written through the API's use cases: the municipality, its
- * municipality and data admins (one of them starts the import), and the pupils' records. Idempotent: when the municipality is there, the same set is
- * imported again, which writes nothing unless the declaration has moved on (a new school year).
+ * municipality and data admins (one of them starts the import), and the pupils' records.
+ * Idempotent: when the municipality is there, the same set is imported again, which writes
+ * nothing unless the declaration has moved on (a new school year); records are not repeated.
  */
 export async function seedDemoData(services: Services, api: SeedApi): Promise<SeedOutcome> {
   if (services.config.rosterIdentity.issuer !== DEV_ISSUER) {
@@ -62,10 +63,11 @@ export async function seedDemoData(services: Services, api: SeedApi): Promise<Se
   return { municipality: present ? 'already present' : 'seeded', roster };
 }
 
-/** What `npm start` says of the seed. */
+/** What `npm start` says of the seed: the documents the import created or changed (the run's `operations` counts bulk requests, not documents). */
 export function describeSeed({ municipality, roster }: SeedOutcome): string {
+  const changes = Object.values(roster.files).reduce((sum, file) => sum + file.created + file.updated + file.leaver + file.closed, 0);
   const how = municipality === 'seeded' ? 'its schools, staff, pupils and groups by a roster import' : 'its roster imported again';
-  return `${municipality}, ${how} (${roster.operations.writes} directory writes)`;
+  return `${municipality}, ${how} (${changes} change${changes === 1 ? '' : 's'})`;
 }
 
 /** Uploads the demo set the way a client does (a URL from the API, a PUT to Blob Storage), imports it in bulk as an admin, and follows the run. */
@@ -101,7 +103,7 @@ async function importDemoRoster(services: Services, api: SeedApi): Promise<Roste
 
 async function staff(services: Services, subject: string): Promise<StaffPrincipal> {
   const principal = await services.principals.resolve(devIdentity(subject), DEMO_MUNICIPALITY);
-  if (principal.kind !== 'staff' || principal.municipalityId !== DEMO_MUNICIPALITY) throw new Error(`The demo's ${subject} is not staff of ${DEMO_MUNICIPALITY} (erased?)`);
+  if (principal.kind !== 'staff' || principal.municipalityId !== DEMO_MUNICIPALITY) throw new Error(`The demo's ${subject} does not sign in as staff of ${DEMO_MUNICIPALITY}: not imported, or erased`);
   return principal;
 }
 
