@@ -4,9 +4,10 @@ import type { TenantRole } from '../lib/identity/principal.js';
  * The demo municipality's people, declared once: local/demo-roster.ts writes them as the
  * OneRoster 1.2 set a school administration system would export, the seed (local/demo-seed.ts)
  * imports that set through the roster import and writes what a roster cannot hold (the
- * municipality, its admins, the records) through the API's use cases. Plausible in the Norwegian school system: year 1 starts in August of
- * the year a child turns 6, a barneskole has years 1-7, an ungdomsskole 8-10, and leavers left in
- * June from the last year of their school. No record is dated after today or after a pupil left.
+ * municipality, its admins, the records) through the API's use cases. Plausible in the
+ * Norwegian school system: year 1 starts in August of the year a child turns 6, a barneskole
+ * has years 1-7, an ungdomsskole 8-10, and leavers left in June from the last year of their
+ * school. No record is dated after today or after a pupil left.
  */
 
 /** A fictional municipality: 9999 is not a kommunenummer in use. */
