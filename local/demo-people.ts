@@ -1,11 +1,13 @@
 import type { TenantRole } from '../lib/identity/principal.js';
 
 /**
- * The demo municipality's people, declared once: the seed writes them through the API's use
- * cases (local/demo-seed.ts), and anything else that wants them (a roster import of the same
- * people) reads them here. Plausible in the Norwegian school system: year 1 starts in August of
- * the year a child turns 6, a barneskole has years 1-7, an ungdomsskole 8-10, and leavers left in
- * June from the last year of their school. No record is dated after today or after a pupil left.
+ * The demo municipality's people, declared once: local/demo-roster.ts writes them as the
+ * OneRoster 1.2 set a school administration system would export, the seed (local/demo-seed.ts)
+ * imports that set through the roster import and writes what a roster cannot hold (the
+ * municipality, its admins, the records) through the API's use cases. Plausible in the
+ * Norwegian school system: year 1 starts in August of the year a child turns 6, a barneskole
+ * has years 1-7, an ungdomsskole 8-10, and leavers left in June from the last year of their
+ * school. No record is dated after today or after a pupil left.
  */
 
 /** A fictional municipality: 9999 is not a kommunenummer in use. */
@@ -30,6 +32,11 @@ export const DEMO_STAFF: readonly DemoStaff[] = [
   { subject: 'demo-teacher-2', name: 'Åshild Lærer', roles: ['teacher'], school: 1 },
 ];
 
+/** Staff email: the reserved `.invalid` domain, so no demo mail can reach anyone. */
+export function demoStaffEmail(person: DemoStaff): string {
+  return `${person.subject}@demo.engage.invalid`;
+}
+
 export interface DemoRecords {
   assessment: { testCode: string; date: string; score: number; maxScore: number; belowThreshold: boolean };
   evaluation: { subjectCode: string; date: string; text: string };
@@ -49,13 +56,26 @@ export interface DemoStudent {
   records: DemoRecords;
 }
 
-/** A teaching group: its school, its teacher, and the year level its pupils are in. */
+/** A teaching group this school year: its school, its teacher, and the year level its pupils are in. */
 export interface DemoGroup { name: string; school: number; teacher: string; yearLevel: number; size: number }
 
 export const DEMO_GROUPS: readonly DemoGroup[] = [
   { name: '5A', school: 0, teacher: 'demo-teacher', yearLevel: 5, size: 25 },
   { name: '9B', school: 1, teacher: 'demo-teacher-2', yearLevel: 9, size: 25 },
 ];
+
+/** A group's pupils: the first `size` active pupils of its school and year level, in declaration order. */
+export function demoGroupMembers(group: DemoGroup, students: readonly DemoStudent[]): DemoStudent[] {
+  return students.filter((student) => student.school === group.school && student.yearLevel === group.yearLevel && student.status === 'active').slice(0, group.size);
+}
+
+/**
+ * Last school year's class of a school's last year, the one its leavers left in June. The
+ * class has ended, so it is a closed group without members; it is kept, as groups are.
+ */
+export interface DemoLeavingClass { name: string; school: number; yearLevel: number }
+
+export const DEMO_LEAVING_CLASSES: readonly DemoLeavingClass[] = DEMO_SCHOOLS.map((school, index) => ({ name: `${school.lastYear}A`, school: index, yearLevel: school.lastYear }));
 
 const GIVEN = ['Åse', 'Ørjan', 'Ærlend', 'Ingrid', 'Jonas', 'Sofie', 'Emil', 'Nora', 'Filip', 'Maja'];
 const FAMILY = ['Haugen', 'Sæther', 'Løvås', 'Bråten', 'Strøm', 'Dahl', 'Kvalø', 'Nygård', 'Aas', 'Fjære'];

@@ -34,6 +34,8 @@ export function localEnvironment(options: Pick<LocalAppOptions, 'cosmosEndpoint'
     COSMOS_KEY: COSMOS_EMULATOR_KEY,
     BLOB_ACCOUNT_NAME: AZURITE_ACCOUNT,
     BLOB_ACCOUNT_KEY: AZURITE_KEY,
+    // Locally the dev issuer signs every login, so an imported staff member's userIds login is one of its subjects.
+    ROSTER_IDENTITY_ISSUER: DEV_ISSUER,
     ...options.env,
     ENGAGE_MODE: 'local',
     COSMOS_ENDPOINT: options.cosmosEndpoint,

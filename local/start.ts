@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../lib/config/config.js';
 import { loadLocalStackConfig } from '../lib/config/local-stack-config.js';
 import { loadOrCreateDevKeys } from './dev-issuer.js';
-import { seedDemoData } from './demo-seed.js';
+import { describeSeed, seedDemoData } from './demo-seed.js';
 import { localEnvironment, startLocalApp } from './local-app.js';
 import { startBanner } from './start-banner.js';
 import { assertPortFree, azuriteEndpoint, cosmosEmulatorEndpoint, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     }
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
-    const seed = await seedDemoData(app.services);
+    const seed = describeSeed(await seedDemoData(app.services, { url: app.host.url, keys: devKeys }));
     console.log(startBanner({ api: app.host.url, cosmosEndpoint, blobEndpoint, ownEmulators: children.length > 0, seed }));
   } catch (error) {
     if (error instanceof PortInUseError || error instanceof ConfigError) console.error(error.message);
