@@ -36,8 +36,9 @@ const orchestrator: OrchestrationHandler = function* (context) {
     const end = Math.min(planned.batches, planned.appliedBatches + BATCHES_PER_EXECUTION);
     let stopped = false;
     for (let batch = planned.appliedBatches; batch < end && !stopped; batch += 1) {
-      const applied: AppliedBatch = yield context.df.callActivityWithRetry(F.apply, activityRetry(), { ...target, batch });
-      stopped = applied.stopped;
+      // Null in the history of an instance whose batch was applied before apply answered whether to stop.
+      const applied: AppliedBatch | null = yield context.df.callActivityWithRetry(F.apply, activityRetry(), { ...target, batch });
+      stopped = applied?.stopped === true;
     }
     if (!stopped && end < planned.batches) {
       context.df.continueAsNew(target);

@@ -63,6 +63,10 @@ const faults = {
   holdPlan: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The apply activity fails for every batch past the first. */
   failApply: false,
+  /** The apply activity of every batch past the first waits before it runs. */
+  holdApply: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The next point read of the import lock waits (a run's renewal, once it has read its run). */
+  holdLockRead: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The plan's read of the directory (its one query) waits: the middle of the plan step. */
   holdSnapshot: undefined as ReturnType<typeof holdPoint> | undefined,
   /** Point reads of the import lock wait for each other, so that two requests read the same ETag. */
@@ -74,7 +78,13 @@ const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler =
     faults.holdPlan.reached();
     await faults.holdPlan.released;
   }
-  if (name === 'roster-import-apply' && faults.failApply && (input as { batch: number }).batch >= 1) throw new Error('injected storage outage');
+  if (name === 'roster-import-apply' && (input as { batch: number }).batch >= 1) {
+    if (faults.failApply) throw new Error('injected storage outage');
+    if (faults.holdApply) {
+      faults.holdApply.reached();
+      await faults.holdApply.released;
+    }
+  }
   return handler(input, context);
 };
 
@@ -101,8 +111,15 @@ const cosmosFaults: PluginConfig = {
       snapshot.reached();
       await snapshot.released;
     }
+    const lockRead = operationType === 'read' && path?.endsWith('/docs/roster-import-lock') === true;
     const lockReads = faults.lockReads;
-    if (lockReads?.armed && operationType === 'read' && path?.endsWith('/docs/roster-import-lock')) await lockReads.arrive();
+    if (lockReads?.armed && lockRead) await lockReads.arrive();
+    const heldRead = faults.holdLockRead;
+    if (heldRead && lockRead) {
+      faults.holdLockRead = undefined;
+      heldRead.reached();
+      await heldRead.released;
+    }
     return next(context);
   },
 };
@@ -217,6 +234,67 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       faults.holdPlan = undefined;
       faults.lockReads = undefined;
       clock.aheadMs = 0;
+    }
+  });
+
+  it('a run taken over while it applies (its renewal of the lock held until the newer import has completed) writes no batch after the takeover', async () => {
+    const M = '5107';
+    const token = await admin(M);
+    const staleFile = zip(rosterFiles(pupils(M, 'Gammel', 150)));
+    const newBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))));
+    const apply = holdPoint();
+    const renewal = holdPoint();
+    faults.holdApply = apply;
+    try {
+      const stale = await start(token, M, await upload(test, token, M, staleFile));
+      expect(stale.status).toBe(202);
+      await apply.reachedAt;
+      // The stale run reads itself (applying), then its renewal of the lock waits while a newer import takes the lock over.
+      faults.holdLockRead = renewal;
+      faults.holdApply = undefined;
+      apply.release();
+      await renewal.reachedAt;
+
+      clock.aheadMs = 31 * MINUTE;
+      const newer = await start(token, M, newBlob);
+      expect(newer.status, newer.text).toBe(202);
+      expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+      const afterNewer = await pupilNames(token, M);
+
+      renewal.release();
+      expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded', appliedBatches: 1 });
+      const after = await pupilNames(token, M);
+      expect(after).toEqual(afterNewer);
+      expect(after.filter((pupil) => pupil.givenName.startsWith('Gammel') && pupil.status !== 'leaver')).toEqual([]);
+    } finally {
+      apply.release();
+      renewal.release();
+      faults.holdApply = undefined;
+      faults.holdLockRead = undefined;
+      clock.aheadMs = 0;
+    }
+  });
+
+  it('a run whose planned batches vanish while it applies ends expired at that batch, not retried into a resumable failure', async () => {
+    const M = '5108';
+    const token = await admin(M);
+    const apply = holdPoint();
+    faults.holdApply = apply;
+    try {
+      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+      expect(started.status).toBe(202);
+      await apply.reachedAt;
+      const runId = started.body.id;
+      for (const name of await storedBlobs(`${M}/runs/${runId}/`)) await rosterBlobs(test.app.services.blob).deleteBlob(name);
+      faults.holdApply = undefined;
+      apply.release();
+      const run = await follow(test, token, started.headers.get('location') ?? '');
+      expect(run).toMatchObject({ status: 'expired', appliedBatches: 1, failure: expect.stringMatching(/planned batches are gone/) });
+      // The lock is free: the next import runs.
+      expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
+    } finally {
+      apply.release();
+      faults.holdApply = undefined;
     }
   });
 
