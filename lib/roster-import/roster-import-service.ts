@@ -134,19 +134,19 @@ export class RosterImportService {
    */
   async resume(municipalityId: string, runId: string): Promise<RosterImportView> {
     const run = await this.deps.runs.get(municipalityId, runId);
-    if (run.status === 'superseded') throw superseded(run.failure ?? REASONS.newerImport);
-    if (run.status === 'expired') throw expired(run.failure ?? REASONS.uploadGone);
+    if (run.status === 'superseded') throw superseded();
+    if (run.status === 'expired') throw expired();
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
     if (staleHolder) await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
     if (!run.dryRun && (await this.deps.runs.newerImport(run))) {
       await this.end(municipalityId, runId, 'superseded', REASONS.newerImport);
-      throw superseded(REASONS.newerImport);
+      throw superseded();
     }
     const missing = await this.missingFiles(run);
     if (missing) {
       await this.end(municipalityId, runId, 'expired', REASONS[missing]);
-      throw expired(REASONS[missing]);
+      throw expired();
     }
     let resumedNow = false;
     const resumed = await this.update(municipalityId, runId, (current) => {
@@ -385,12 +385,14 @@ function refusedFile(message: string): HttpProblem {
   return problems.validation([{ field: 'body/blob', message }]);
 }
 
-function superseded(reason: string): HttpProblem {
-  return problems.conflict(`The import was superseded and is not resumed: ${reason}`);
+/** The run's `failure` says which import superseded it; the problem says what to do. */
+function superseded(): HttpProblem {
+  return problems.conflict('The import was superseded by a newer import of the municipality and is not resumed; start a new import with a current file');
 }
 
-function expired(reason: string): HttpProblem {
-  return new HttpProblem(410, 'gone', 'Gone', `The import has expired and is not resumed: ${reason}`);
+/** The run's `failure` says which files are gone; the problem says what to do. */
+function expired(): HttpProblem {
+  return new HttpProblem(410, 'gone', 'Gone', 'The import has expired: its uploaded file or planned batches are gone (they are kept for a day). Upload the roster again and start a new import');
 }
 
 function isBlobMissing(error: unknown): boolean {

@@ -342,7 +342,7 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
 
     const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token });
     expect(resumed.status, resumed.text).toBe(409);
-    expect(resumed.body.detail).toMatch(/newer import/);
+    expect(resumed.body.detail).toMatch(/superseded by a newer import/);
     const run = await test.request<RunView>('GET', `/municipalities/${M}/roster-imports/${failed.id}`, { token });
     expect(run.body).toMatchObject({ status: 'superseded', appliedBatches: 1, failure: expect.stringMatching(/newer import/) });
     expect(before.filter((pupil) => pupil.givenName.startsWith('Gammel')).length).toBeLessThan(150);
@@ -366,9 +366,9 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
 
     const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token });
     expect(resumed.status, resumed.text).toBe(410);
-    expect(resumed.body).toMatchObject({ type: expect.stringMatching(/gone/), detail: expect.stringMatching(/batches are gone.*start a new import/) });
+    expect(resumed.body).toMatchObject({ type: expect.stringMatching(/gone/), detail: expect.stringMatching(/has expired.*start a new import/) });
     const run = await test.request<RunView>('GET', `/municipalities/${M}/roster-imports/${failed.id}`, { token });
-    expect(run.body).toMatchObject({ status: 'expired', appliedBatches: 1 });
+    expect(run.body).toMatchObject({ status: 'expired', appliedBatches: 1, failure: expect.stringMatching(/planned batches are gone/) });
     expect((await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token })).status).toBe(410);
     expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
   });
