@@ -150,8 +150,9 @@ export class RosterImportService {
     }
     let resumedNow = false;
     const resumed = await this.update(municipalityId, runId, (current) => {
-      if (current.status !== 'failed') return undefined;
-      resumedNow = true;
+      // Decided on the run as last read: a write that lost (412) is recomputed on a fresh read.
+      resumedNow = current.status === 'failed';
+      if (!resumedNow) return undefined;
       // Planned: its batches are in storage and go on from the first not applied; otherwise it plans again.
       return { status: current.batches > 0 ? 'applying' : 'queued', failure: null, finishedAt: null };
     });
@@ -239,7 +240,7 @@ export class RosterImportService {
     } catch (error) {
       if (!(error instanceof RosterArchiveRefused)) throw error;
       await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
-      return { batches: 0, appliedBatches: 0 };
+      return STOPPED;
     } finally {
       archive?.close();
     }
