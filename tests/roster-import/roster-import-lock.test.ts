@@ -27,14 +27,14 @@ function holdPoint() {
   };
 }
 
-/** Holds the first `parties` arrivals until all have arrived (or 10 s have passed), then lets them on together. */
+/** Holds the first `parties` arrivals until all have arrived (or 20 s have passed), then lets them on together. */
 function barrier(parties: number) {
   let arrivals = 0;
   let met = false;
   let open!: () => void;
   const opened = new Promise<void>((resolve) => {
     open = resolve;
-    setTimeout(resolve, 10_000).unref();
+    setTimeout(resolve, 20_000).unref();
   });
   return {
     get met() {
@@ -143,7 +143,8 @@ function pupils(municipalityId: string, prefix: string, count: number): RosterSe
   };
 }
 
-describe('roster import lock, run writes and resume (faults injected: scheduler, activities, Cosmos DB requests)', () => {
+// Each test runs one to three imports; the suite shares two cores with everything else.
+describe('roster import lock, run writes and resume (faults injected: scheduler, activities, Cosmos DB requests)', { timeout: 90_000 }, () => {
   let test: TestApp;
 
   const admin = async (municipalityId: string) => {
