@@ -132,7 +132,10 @@ const DETAILS_NB: readonly Translation[] = [
   [/^The group still has members$/, same('Gruppen har fortsatt medlemmer')],
   [/^Remove the student from the groups of the old school first$/, same('Fjern eleven fra gruppene på den gamle skolen først')],
   [/^The identity is being registered elsewhere at this moment; retry$/, same('Identiteten registreres et annet sted akkurat nå; prøv igjen')],
-  [/^Another roster import is running for this municipality; wait for it to finish$/, same('En annen import av elev- og ansattregisteret kjører for kommunen; vent til den er ferdig')],
+  [/^Another roster import is running for this municipality; wait for it to finish \(a run that shows no progress for (\d+) minutes is taken over\)$/, (minutes = '') => `En annen import av elev- og ansattregisteret kjører for kommunen; vent til den er ferdig (en import som ikke har kommet videre på ${minutes} minutter, blir overtatt)`],
+  [/^The import could not be started and wrote nothing; try again shortly$/, same('Importen kunne ikke startes og skrev ingenting; prøv igjen om litt')],
+  [/^The import was superseded by a newer import of the municipality and is not resumed; start a new import with a current file$/, same('Importen er erstattet av en nyere import for kommunen og gjenopptas ikke; start en ny import med en oppdatert fil')],
+  [/^The import has expired: its uploaded file or planned batches are gone \(they are kept for a day\)\. Upload the roster again and start a new import$/, same('Importen er utløpt: den opplastede filen eller de planlagte delene er borte (de oppbevares i ett døgn). Last opp registeret på nytt og start en ny import')],
   [/^The import is (\w+); only a failed import is resumed$/, (status = '') => `Importen har status ${status}; bare en mislykket import kan gjenopptas`],
   [/^A roster zip may be at most (\d+) MiB$/, (size = '') => `En zip-fil med registeret kan være høyst ${size} MiB`],
   // Privacy policy, consent, complaints, support

@@ -1,6 +1,6 @@
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
 import { activityRetry } from '../jobs/activity-retry.js';
-import { ROSTER_IMPORT_ORCHESTRATOR, type PlannedRun, type RosterImportService } from './roster-import-service.js';
+import { ROSTER_IMPORT_ORCHESTRATOR, type AppliedBatch, type PlannedRun, type RosterImportService } from './roster-import-service.js';
 
 /** Function names, shared by the Azure registrations and the local driver. */
 export const ROSTER_IMPORT_FUNCTIONS = {
@@ -25,7 +25,8 @@ export interface RosterImportInput {
  * One import: plan (once; a planned run answers with its progress), then each batch still to
  * apply, one activity per batch, then finish. A step that fails for good fails the run, which
  * keeps its progress: resuming it starts this orchestration again, and it goes on from the
- * first batch not applied.
+ * first batch not applied. A run that can no longer go on (another import took its lock, its
+ * files are gone) stops at once: plan answers no batches, apply answers `stopped`.
  */
 const orchestrator: OrchestrationHandler = function* (context) {
   const input = context.df.getInput<RosterImportInput>();
@@ -33,10 +34,13 @@ const orchestrator: OrchestrationHandler = function* (context) {
   try {
     const planned: PlannedRun = yield context.df.callActivityWithRetry(F.plan, activityRetry(), target);
     const end = Math.min(planned.batches, planned.appliedBatches + BATCHES_PER_EXECUTION);
-    for (let batch = planned.appliedBatches; batch < end; batch += 1) {
-      yield context.df.callActivityWithRetry(F.apply, activityRetry(), { ...target, batch });
+    let stopped = false;
+    for (let batch = planned.appliedBatches; batch < end && !stopped; batch += 1) {
+      // Null in the history of an instance whose batch was applied before apply answered whether to stop.
+      const applied: AppliedBatch | null = yield context.df.callActivityWithRetry(F.apply, activityRetry(), { ...target, batch });
+      stopped = applied?.stopped === true;
     }
-    if (end < planned.batches) {
+    if (!stopped && end < planned.batches) {
       context.df.continueAsNew(target);
       return undefined;
     }
@@ -56,8 +60,7 @@ export function rosterImportActivities(imports: () => Promise<RosterImportServic
     },
     [F.apply]: async (input) => {
       const { municipalityId, runId, batch } = input as RosterImportInput & { batch: number };
-      await (await imports()).apply(municipalityId, runId, batch);
-      return null;
+      return (await imports()).apply(municipalityId, runId, batch);
     },
     [F.finish]: async (input) => {
       const { municipalityId, runId } = input as RosterImportInput;

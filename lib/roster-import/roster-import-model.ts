@@ -10,10 +10,15 @@ export const rosterImportRequestSchema = z.strictObject({
 
 export type RosterImportRequest = z.infer<typeof rosterImportRequestSchema>;
 
-export const RUN_STATUSES = ['queued', 'planning', 'applying', 'completed', 'failed'] as const;
+export const RUN_STATUSES = ['queued', 'planning', 'applying', 'completed', 'failed', 'superseded', 'expired'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** A run holds the municipality's import lock while it is in one of these. */
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'planning', 'applying'];
+/**
+ * Nothing moves a run out of these: `superseded` (a newer import took over, so its plan is stale)
+ * and `expired` (its upload or planned batches are gone) cannot be resumed; `failed` can.
+ */
+export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'superseded', 'expired'];
 
 const fileProgressSchema = z.object({
   read: z.number(),
@@ -41,7 +46,7 @@ export const rosterImportSchema = z.object({
   mode: z.enum(['bulk', 'delta']),
   dryRun: z.boolean(),
   status: z.enum(RUN_STATUSES),
-  /** Why the file was refused or the run failed; no value from the file. */
+  /** Why the file was refused, or the run failed, was superseded or expired; no value from the file. */
   failure: z.string().nullable(),
   files: z.record(z.string(), fileProgressSchema),
   rejected: z.number(),

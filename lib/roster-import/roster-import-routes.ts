@@ -32,7 +32,7 @@ export const rosterImportRoutes: AnyRoute[] = [
     path: '/municipalities/{municipalityId}/roster-imports',
     summary: 'Import an uploaded OneRoster 1.2 zip (bulk or delta), or a dry run that only reports the diff',
     description:
-      'Checks the manifest at once (a file that is not OneRoster 1.2 is refused, nothing written), then runs the import in the background: 202 with Location of the run to follow. One import at a time per municipality (409).',
+      'Checks the manifest at once (a file that is not OneRoster 1.2 is refused, nothing written), then runs the import in the background: 202 with Location of the run to follow. One import at a time per municipality (409); a run that has shown no progress for 30 minutes is taken over (it ends `superseded`). 503 if the background run could not be started (the run is then `failed`, the lock free).',
     promises: ['P2', 'P16', 'P19'],
     tag: 'roster-import',
     access: IMPORTERS,
@@ -55,7 +55,8 @@ export const rosterImportRoutes: AnyRoute[] = [
     method: 'POST',
     path: '/municipalities/{municipalityId}/roster-imports/{runId}/resume',
     summary: 'Resume a failed import where it stopped',
-    description: 'Resumes a failed import from the first batch it did not write; batches already written are not written again.',
+    description:
+      'Resumes a failed import from the first batch it did not write; batches already written are not written again. 409 if it is not failed, or a newer import was started since (it then ends `superseded`); 410 if its upload or planned batches are gone (it then ends `expired`): upload again and start a new import.',
     promises: ['P2'],
     tag: 'roster-import',
     access: IMPORTERS,
@@ -63,7 +64,7 @@ export const rosterImportRoutes: AnyRoute[] = [
     response: rosterImportSchema,
     successStatus: 202,
     location: true,
-    errorStatuses: [409],
+    errorStatuses: [409, 410],
     audit: { action: 'update', resource: 'roster-import', targets: (_request, run) => [run.id] },
     uses: ['rosterImports'],
     handler: async ({ params }, services) => {

@@ -13,12 +13,12 @@ import type { PageRequest } from '../paging/query-page.js';
 import type { RosterArchive } from './roster-archive.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
-import { emptyFiles, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
+import { emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { readManifest } from './roster-manifest.js';
 import { planImport, type PlanOp } from './roster-plan.js';
 import { readRoster } from './roster-reader.js';
-import type { RosterRunStore } from './roster-runs.js';
+import type { RosterRunStore, RunChange } from './roster-runs.js';
 import { DirectorySnapshot } from './roster-snapshot.js';
 import type { RosterUploads } from './roster-uploads.js';
 import { RosterWriter } from './roster-writer.js';
@@ -47,6 +47,24 @@ export interface PlannedRun {
   batches: number;
   appliedBatches: number;
 }
+
+/** After one batch: `stopped` when the run can no longer go on (superseded or expired), so the orchestration goes to finish. */
+export interface AppliedBatch {
+  stopped: boolean;
+}
+
+/** Nothing (more) to apply: the orchestration goes to finish. */
+const STOPPED: PlannedRun = { batches: 0, appliedBatches: 0 };
+
+/** Why a run ended or failed, as the run shows it (no value from the file). */
+const REASONS = {
+  notStarted: 'The import could not be started and wrote nothing; resume it or start a new import',
+  tookOver: `No progress for ${ROSTER_LIMITS.staleLockMinutes} minutes, so a newer import took over the municipality's lock; this one will not go on`,
+  lostLock: "A newer import took over the municipality's lock; this one will not go on",
+  newerImport: 'A newer import for the municipality was started after this one; going on would write an older roster over it. Start a new import with a current file',
+  uploadGone: 'The uploaded file is gone (uploads are kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
+  batchesGone: 'The planned batches are gone (kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
+} as const;
 
 /**
  * Roster imports (docs/roster-import.md): upload URLs, starting a run (the file's manifest is
@@ -101,22 +119,45 @@ export class RosterImportService {
       updatedAt: now,
       finishedAt: null,
     };
-    await this.deps.runs.lock(municipalityId, run.id);
+    const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
     await this.deps.runs.create(run);
-    await this.deps.scheduler.start(ROSTER_IMPORT_ORCHESTRATOR, { municipalityId, runId: run.id }, rosterImportInstanceId(run.id));
+    if (staleHolder) await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    await this.schedule(run);
     return view(run);
   }
 
-  /** A failed run goes on from its last applied batch (or plans again, if it failed while planning). */
+  /**
+   * A failed run goes on from its last applied batch (or plans again, if it failed while
+   * planning). Not if a newer real import was started since (its plan would write an older
+   * roster over that one: the run ends superseded, 409), nor if the files it needs are gone (it
+   * ends expired, 410). The checks come after the lock, so no import can start in between.
+   */
   async resume(municipalityId: string, runId: string): Promise<RosterImportView> {
     const run = await this.deps.runs.get(municipalityId, runId);
+    if (run.status === 'superseded') throw superseded();
+    if (run.status === 'expired') throw expired();
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
-    await this.deps.runs.lock(municipalityId, run.id);
-    // Planned: its batches are in storage and go on from the first not applied; otherwise it plans again.
-    const status = run.batches > 0 ? 'applying' : 'queued';
-    const resumed: StoredRosterImport = { ...run, status, failure: null, finishedAt: null, updatedAt: this.deps.clock.now().toISOString() };
-    await this.deps.runs.save(resumed);
-    await this.deps.scheduler.start(ROSTER_IMPORT_ORCHESTRATOR, { municipalityId, runId }, rosterImportInstanceId(runId));
+    const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
+    if (staleHolder) await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    if (!run.dryRun && (await this.deps.runs.newerImport(run))) {
+      await this.end(municipalityId, runId, 'superseded', REASONS.newerImport);
+      throw superseded();
+    }
+    const missing = await this.missingFiles(run);
+    if (missing) {
+      await this.end(municipalityId, runId, 'expired', REASONS[missing]);
+      throw expired();
+    }
+    let resumedNow = false;
+    const resumed = await this.update(municipalityId, runId, (current) => {
+      // Decided on the run as last read: a write that lost (412) is recomputed on a fresh read.
+      resumedNow = current.status === 'failed';
+      if (!resumedNow) return undefined;
+      // Planned: its batches are in storage and go on from the first not applied; otherwise it plans again.
+      return { status: current.batches > 0 ? 'applying' : 'queued', failure: null, finishedAt: null };
+    });
+    if (!resumedNow) throw problems.conflict(`The import is ${resumed.status}; only a failed import is resumed`);
+    await this.schedule(resumed);
     return view(resumed);
   }
 
@@ -137,7 +178,15 @@ export class RosterImportService {
   async plan(municipalityId: string, runId: string): Promise<PlannedRun> {
     let run = await this.deps.runs.get(municipalityId, runId);
     if (run.status === 'applying' || run.status === 'completed') return { batches: run.batches, appliedBatches: run.appliedBatches };
-    run = await this.update(run, { status: 'planning' });
+    // Failed (its start failed, or it was stopped), superseded or expired: nothing to plan.
+    if (run.status !== 'queued' && run.status !== 'planning') return STOPPED;
+    if (!(await this.holdsLock(run))) return STOPPED;
+    if (!(await this.deps.blobs.getBlobClient(run.blob).exists())) {
+      await this.end(municipalityId, runId, 'expired', REASONS.uploadGone);
+      return STOPPED;
+    }
+    run = await this.update(municipalityId, runId, (current) => (current.status === 'queued' || current.status === 'planning' ? { status: 'planning' } : undefined));
+    if (run.status !== 'planning') return STOPPED;
     const counts = emptyCounts();
     let archive: RosterArchive | undefined;
     // A dry run keeps no write; a real one stores each batch as soon as it is full, so the plan is never held whole.
@@ -169,70 +218,141 @@ export class RosterImportService {
         files[file] = { read: roster.tallies[key].read, ...plan.changes[key], rejected: roster.tallies[key].rejected + (plan.rejectedByFile[key] ?? 0) };
       }
       const rejections = [...roster.rejections, ...plan.rejections].slice(0, ROSTER_LIMITS.listedRejections);
-      run = await this.update(run, {
-        status: run.dryRun ? 'completed' : 'applying',
-        files,
-        rejected: roster.rejected + plan.rejections.length,
-        rejections,
-        samples: plan.samples,
-        batches: batches.stored,
-        appliedBatches: 0,
-        operations: addCounts(run.operations, counts),
-        ...(run.dryRun ? { finishedAt: this.deps.clock.now().toISOString() } : {}),
-      });
-      if (run.dryRun) await this.deps.runs.unlock(municipalityId, runId);
+      // Only onto a run still planning: one superseded meanwhile stays so, and its batches are discarded at finish.
+      run = await this.update(municipalityId, runId, (current) =>
+        current.status !== 'planning'
+          ? undefined
+          : {
+              status: current.dryRun ? 'completed' : 'applying',
+              files,
+              rejected: roster.rejected + plan.rejections.length,
+              rejections,
+              samples: plan.samples,
+              batches: batches.stored,
+              appliedBatches: 0,
+              operations: addCounts(current.operations, counts),
+              ...(current.dryRun ? { finishedAt: this.deps.clock.now().toISOString() } : {}),
+            },
+      );
+      if (run.status === 'completed') await this.deps.runs.unlock(municipalityId, runId);
+      if (run.status !== 'applying') return STOPPED;
       return { batches: run.batches, appliedBatches: 0 };
     } catch (error) {
       if (!(error instanceof RosterArchiveRefused)) throw error;
       await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
-      return { batches: 0, appliedBatches: 0 };
+      return STOPPED;
     } finally {
       archive?.close();
     }
   }
 
-  /** Applies batch `index` unless it already was (a replayed or retried call). */
-  async apply(municipalityId: string, runId: string, index: number): Promise<void> {
+  /**
+   * Applies batch `index` unless it already was (a replayed or retried call), and only while the
+   * run holds the municipality's lock: a run another import took over writes nothing more.
+   */
+  async apply(municipalityId: string, runId: string, index: number): Promise<AppliedBatch> {
     const run = await this.deps.runs.get(municipalityId, runId);
-    if (run.status !== 'applying' || index < run.appliedBatches) return;
-    const ops = JSON.parse((await this.deps.blobs.getBlockBlobClient(batchBlob(run, index)).downloadToBuffer()).toString('utf8')) as PlanOp[];
+    if (run.status !== 'applying') return { stopped: true };
+    if (index < run.appliedBatches) return { stopped: false };
+    if (!(await this.holdsLock(run))) return { stopped: true };
+    let body: Buffer;
+    try {
+      body = await this.deps.blobs.getBlockBlobClient(batchBlob(run, index)).downloadToBuffer();
+    } catch (error) {
+      if (!isBlobMissing(error)) throw error;
+      await this.end(municipalityId, runId, 'expired', REASONS.batchesGone);
+      return { stopped: true };
+    }
+    const ops = JSON.parse(body.toString('utf8')) as PlanOp[];
     const { result, counts } = await this.deps.operations.measure(() => this.writer.apply(municipalityId, ops));
-    await this.update(run, {
-      appliedBatches: index + 1,
-      failedWrites: run.failedWrites + result.failed,
-      operations: addCounts(run.operations, counts),
-    });
+    await this.update(municipalityId, runId, (current) => ({
+      appliedBatches: Math.max(current.appliedBatches, index + 1),
+      failedWrites: current.failedWrites + result.failed,
+      operations: addCounts(current.operations, counts),
+    }));
+    return { stopped: false };
   }
 
-  /** The end of a run: completed, the lock freed, the batches and (after a real import) the upload deleted. */
+  /**
+   * The end of a run: completed (once every batch is applied), the lock freed, the batches
+   * deleted, and after a real import that completed, the upload. A failed run keeps its files
+   * for a resume; a superseded or expired one keeps its upload, which a newer import may be
+   * reading (the lifecycle rule deletes it).
+   */
   async finish(municipalityId: string, runId: string): Promise<void> {
-    const run = await this.deps.runs.get(municipalityId, runId);
-    if (run.status === 'applying') await this.update(run, { status: 'completed', finishedAt: this.deps.clock.now().toISOString() });
+    const run = await this.update(municipalityId, runId, (current) =>
+      current.status === 'applying' ? { status: 'completed', finishedAt: this.deps.clock.now().toISOString() } : undefined,
+    );
     await this.deps.runs.unlock(municipalityId, runId);
     if (run.status === 'failed') return;
-    // By prefix, not by count: a plan that failed part way and was planned again may have left more batches than it has now.
-    for await (const blob of this.deps.blobs.listBlobsFlat({ prefix: batchPrefix(run) })) await this.deps.blobs.getBlockBlobClient(blob.name).deleteIfExists();
-    if (!run.dryRun) await this.deps.blobs.getBlockBlobClient(run.blob).deleteIfExists();
+    await this.discardBatches(run);
+    if (run.status === 'completed' && !run.dryRun) await this.deps.blobs.getBlockBlobClient(run.blob).deleteIfExists();
   }
 
-  /** The run stops, keeping its progress for a resume; the lock is freed. */
+  /** The run stops, keeping its progress for a resume; the lock is freed. A run already ended stays as it ended. */
   async fail(municipalityId: string, runId: string, reason: string, counts?: OperationCounts): Promise<void> {
-    const run = await this.deps.runs.get(municipalityId, runId);
-    if (run.status === 'completed') return;
-    await this.update(run, {
-      status: 'failed',
-      failure: reason,
-      finishedAt: this.deps.clock.now().toISOString(),
-      ...(counts ? { operations: addCounts(run.operations, counts) } : {}),
-    });
+    const run = await this.update(municipalityId, runId, (current) =>
+      FINAL_STATUSES.includes(current.status)
+        ? undefined
+        : {
+            status: 'failed',
+            failure: reason,
+            finishedAt: this.deps.clock.now().toISOString(),
+            ...(counts ? { operations: addCounts(current.operations, counts) } : {}),
+          },
+    );
     await this.deps.runs.unlock(municipalityId, runId);
-    this.deps.logger.warn('roster-import-failed', { municipalityId, runId });
+    if (run.status === 'failed') this.deps.logger.warn('roster-import-failed', { municipalityId, runId });
   }
 
-  private async update(run: StoredRosterImport, changes: Partial<StoredRosterImport>): Promise<StoredRosterImport> {
-    const next = { ...run, ...changes, updatedAt: this.deps.clock.now().toISOString() };
-    await this.deps.runs.save(next);
-    return next;
+  /** Starts the run's orchestration; if that fails, the run fails (resumable) and frees the lock, and the caller is told to retry. */
+  private async schedule(run: StoredRosterImport): Promise<void> {
+    try {
+      await this.deps.scheduler.start(ROSTER_IMPORT_ORCHESTRATOR, { municipalityId: run.municipalityId, runId: run.id }, rosterImportInstanceId(run.id));
+    } catch (error) {
+      this.deps.logger.error('roster-import-not-started', { municipalityId: run.municipalityId, runId: run.id, error: error instanceof Error ? error.name : 'unknown' });
+      await this.fail(run.municipalityId, run.id, REASONS.notStarted);
+      throw problems.unavailable('The import could not be started and wrote nothing; try again shortly', 30);
+    }
+  }
+
+  /** Ends a run for good (superseded or expired) unless it has already ended: the lock freed, its planned batches deleted. */
+  private async end(municipalityId: string, runId: string, status: 'superseded' | 'expired', reason: string): Promise<void> {
+    const run = await this.update(municipalityId, runId, (current) =>
+      FINAL_STATUSES.includes(current.status) ? undefined : { status, failure: reason, finishedAt: this.deps.clock.now().toISOString() },
+    );
+    await this.deps.runs.unlock(municipalityId, runId);
+    await this.discardBatches(run);
+    this.deps.logger.warn('roster-import-ended', { municipalityId, runId, status: run.status });
+  }
+
+  /** Renews the run's hold on the lock; a run that lost it (taken over) ends superseded. */
+  private async holdsLock(run: StoredRosterImport): Promise<boolean> {
+    if (await this.deps.runs.renew(run.municipalityId, run.id, this.deps.clock.now())) return true;
+    await this.end(run.municipalityId, run.id, 'superseded', REASONS.lostLock);
+    return false;
+  }
+
+  /** What a resume would need and is gone: the batches not yet applied, or (to plan again) the upload. */
+  private async missingFiles(run: StoredRosterImport): Promise<'uploadGone' | 'batchesGone' | undefined> {
+    if (run.batches === 0) return (await this.deps.blobs.getBlobClient(run.blob).exists()) ? undefined : 'uploadGone';
+    const stored = new Set<string>();
+    for await (const blob of this.deps.blobs.listBlobsFlat({ prefix: batchPrefix(run) })) stored.add(blob.name);
+    for (let index = run.appliedBatches; index < run.batches; index += 1) if (!stored.has(batchBlob(run, index))) return 'batchesGone';
+    return undefined;
+  }
+
+  /** By prefix, not by count: a plan that failed part way and was planned again may have left more batches than it has now. */
+  private async discardBatches(run: StoredRosterImport): Promise<void> {
+    for await (const blob of this.deps.blobs.listBlobsFlat({ prefix: batchPrefix(run) })) await this.deps.blobs.getBlockBlobClient(blob.name).deleteIfExists();
+  }
+
+  /** A progress write, conditional on the run as stored (an erasure's change to it is never undone). */
+  private update(municipalityId: string, runId: string, change: RunChange): Promise<StoredRosterImport> {
+    return this.deps.runs.update(municipalityId, runId, (current) => {
+      const changes = change(current);
+      return changes && { ...changes, updatedAt: this.deps.clock.now().toISOString() };
+    });
   }
 
   /** The uploaded zip, size-checked before a byte of it is read. */
@@ -242,7 +362,7 @@ export class RosterImportService {
     try {
       size = (await blob.getProperties()).contentLength ?? 0;
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) throw refusedFile('names no uploaded file: upload the zip to the URL from POST roster-uploads first');
+      if (isBlobMissing(error)) throw refusedFile('names no uploaded file: upload the zip to the URL from POST roster-uploads first');
       throw error;
     }
     if (size > ROSTER_LIMITS.maxUploadBytes) {
@@ -264,6 +384,20 @@ const KIND_FILE = { school: 'orgs', user: 'users', group: 'classes' } as const s
 
 function refusedFile(message: string): HttpProblem {
   return problems.validation([{ field: 'body/blob', message }]);
+}
+
+/** The run's `failure` says which import superseded it; the problem says what to do. */
+function superseded(): HttpProblem {
+  return problems.conflict('The import was superseded by a newer import of the municipality and is not resumed; start a new import with a current file');
+}
+
+/** The run's `failure` says which files are gone; the problem says what to do. */
+function expired(): HttpProblem {
+  return new HttpProblem(410, 'gone', 'Gone', 'The import has expired: its uploaded file or planned batches are gone (they are kept for a day). Upload the roster again and start a new import');
+}
+
+function isBlobMissing(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 404;
 }
 
 function batchPrefix(run: StoredRosterImport): string {

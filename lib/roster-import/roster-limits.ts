@@ -27,4 +27,12 @@ export const ROSTER_LIMITS = {
   sampleRows: 5,
   /** How long an upload URL is valid. */
   uploadUrlMinutes: 15,
+  /**
+   * How long the holder of a municipality's import lock may go without renewing it before a new
+   * import may take the lock over. A run renews it at every step (plan, each batch, finish); the
+   * longest step, planning ten times the issue's size, takes minutes, and a failing step is retried
+   * within seconds to minutes, so only a run that is gone (a start that never reached the
+   * orchestration, a host that lost it) stays silent this long.
+   */
+  staleLockMinutes: 30,
 } as const;

@@ -1,27 +1,38 @@
 import type { Container } from '@azure/cosmos';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
-import { readTyped } from '../data/documents.js';
+import { readTyped, type Versioned } from '../data/documents.js';
 import { problems } from '../http/problem.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
-import { queryPage, type PageRequest } from '../paging/query-page.js';
+import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
 import { ACTIVE_STATUSES, type StoredRosterImport } from './roster-import-model.js';
+import { ROSTER_LIMITS } from './roster-limits.js';
 
 const LOCK_ID = 'roster-import-lock';
+/** A conditional write that keeps losing to other writers gives up (the activity's retry takes over). */
+const WRITE_ATTEMPTS = 10;
 
-/** Which run holds the municipality's import; there is at most one at a time. */
+/** Which run holds the municipality's import, and when it last showed progress. */
 interface ImportLock {
   id: typeof LOCK_ID;
   type: 'roster-import-lock';
   municipalityId: string;
   runId: string;
+  /**
+   * Set when taken and at every step of the run (`renew`); older than `staleLockMinutes` means the
+   * holder is gone. Absent on a lock taken before the heartbeat existed.
+   */
+  heartbeatAt?: string;
 }
+
+/** What a progress write changes, computed from the run as stored; undefined writes nothing. */
+export type RunChange = (current: StoredRosterImport) => Partial<StoredRosterImport> | undefined;
 
 /**
  * Import runs and the municipality's import lock, in the municipality's partition of the
- * directory (the data they change lives there too). The lock is one document whose ETag
- * lets one of two concurrent starts through; a lock left by a run that has finished (or
- * failed) is taken over.
+ * directory (the data they change lives there too). Every write of either is conditional on the
+ * ETag read, so a concurrent writer (an erasure patching a run, a racing takeover) is never
+ * overwritten from a stale copy: the loser reads again or gives way.
  */
 export class RosterRunStore {
   constructor(
@@ -34,7 +45,7 @@ export class RosterRunStore {
   }
 
   async find(municipalityId: string, id: string): Promise<StoredRosterImport | undefined> {
-    return (await readTyped<StoredRosterImport>(this.directory, id, [['municipalityId', municipalityId]], 'roster-import'))?.value;
+    return (await this.read(municipalityId, id))?.value;
   }
 
   async get(municipalityId: string, id: string): Promise<StoredRosterImport> {
@@ -47,18 +58,56 @@ export class RosterRunStore {
     return queryPage(this.continuations, this.directory, { where: "c.type = 'roster-import'", orderBy: 'c.createdAt DESC' }, [['municipalityId', municipalityId]], page);
   }
 
-  async save(run: StoredRosterImport): Promise<void> {
-    await this.directory.item(run.id, run.municipalityId).replace(run);
+  /**
+   * Applies `change` to the run as stored, replacing it only if nobody wrote it since it was
+   * read (If-Match); on 412 it reads again and recomputes. Answers the run as it now stands.
+   */
+  async update(municipalityId: string, id: string, change: RunChange): Promise<StoredRosterImport> {
+    for (let attempt = 1; ; attempt += 1) {
+      const found = await this.read(municipalityId, id);
+      if (!found) throw problems.notFound();
+      const changes = change(found.value);
+      if (!changes) return found.value;
+      const next = { ...withoutSystemFields(found.value), ...changes };
+      try {
+        await this.directory.item(id, municipalityId).replace(next, { accessCondition: { type: 'IfMatch', condition: found.etag } });
+        return next;
+      } catch (error) {
+        if (!isCosmosStatus(error, 412) || attempt >= WRITE_ATTEMPTS) throw error;
+      }
+    }
   }
 
-  /** Takes the municipality's lock for `runId`, or 409 while another run holds it. */
-  async lock(municipalityId: string, runId: string): Promise<void> {
-    const held = await readTyped<ImportLock>(this.directory, LOCK_ID, [['municipalityId', municipalityId]], 'roster-import-lock');
+  /** Whether a real (not dry) import of the municipality was started after `run`. */
+  async newerImport(run: StoredRosterImport): Promise<boolean> {
+    const newer = await queryAll<{ id: string }>(
+      this.directory,
+      { select: 'c.id', where: "c.type = 'roster-import' AND c.dryRun = false AND c.createdAt > @createdAt", parameters: [{ name: '@createdAt', value: run.createdAt }] },
+      [['municipalityId', run.municipalityId]],
+    );
+    return newer.some((found) => found.id !== run.id);
+  }
+
+  /**
+   * Takes the municipality's lock for `runId`, or 409 while another run holds it. The lock is
+   * taken over from a holder that is gone, finished, failed, or has not renewed it for
+   * `staleLockMinutes`; the write is conditional on the ETag read, so of two racing takeovers
+   * one wins and the other answers 409. Answers the id of a still active run whose lock was
+   * taken over (the caller ends that run).
+   */
+  async lock(municipalityId: string, runId: string, now: Date): Promise<string | undefined> {
+    const held = await this.readLock(municipalityId);
+    let staleHolder: string | undefined;
     if (held && held.value.runId !== runId) {
       const holder = await this.find(municipalityId, held.value.runId);
-      if (holder && ACTIVE_STATUSES.includes(holder.status)) throw busy();
+      if (holder && ACTIVE_STATUSES.includes(holder.status)) {
+        // Without a heartbeat, the run's last write is its last sign of life.
+        const lastProgress = Date.parse(held.value.heartbeatAt ?? holder.updatedAt);
+        if (now.getTime() - lastProgress < ROSTER_LIMITS.staleLockMinutes * 60_000) throw busy();
+        staleHolder = holder.id;
+      }
     }
-    const lock: ImportLock = { id: LOCK_ID, type: 'roster-import-lock', municipalityId, runId };
+    const lock: ImportLock = { id: LOCK_ID, type: 'roster-import-lock', municipalityId, runId, heartbeatAt: now.toISOString() };
     try {
       if (held) await this.directory.item(LOCK_ID, municipalityId).replace(lock, { accessCondition: { type: 'IfMatch', condition: held.etag } });
       else await this.directory.items.create(lock);
@@ -66,11 +115,32 @@ export class RosterRunStore {
       if (isCosmosStatus(error, 409) || isCosmosStatus(error, 412)) throw busy();
       throw error;
     }
+    return staleHolder;
+  }
+
+  /**
+   * The holder's heartbeat: true if `runId` still holds the lock (now renewed), false if another
+   * import took it over or it was freed. Conditional like a takeover, so a run that renews has
+   * not lost the lock at that moment.
+   */
+  async renew(municipalityId: string, runId: string, now: Date): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      const held = await this.readLock(municipalityId);
+      if (held?.value.runId !== runId) return false;
+      const lock: ImportLock = { ...withoutSystemFields(held.value), heartbeatAt: now.toISOString() };
+      try {
+        await this.directory.item(LOCK_ID, municipalityId).replace(lock, { accessCondition: { type: 'IfMatch', condition: held.etag } });
+        return true;
+      } catch (error) {
+        if (isCosmosStatus(error, 404)) return false;
+        if (!isCosmosStatus(error, 412) || attempt >= WRITE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /** Frees the lock if `runId` still holds it. */
   async unlock(municipalityId: string, runId: string): Promise<void> {
-    const held = await readTyped<ImportLock>(this.directory, LOCK_ID, [['municipalityId', municipalityId]], 'roster-import-lock');
+    const held = await this.readLock(municipalityId);
     if (held?.value.runId !== runId) return;
     try {
       await this.directory.item(LOCK_ID, municipalityId).delete({ accessCondition: { type: 'IfMatch', condition: held.etag } });
@@ -78,8 +148,22 @@ export class RosterRunStore {
       if (!isCosmosStatus(error, 404) && !isCosmosStatus(error, 412)) throw error;
     }
   }
+
+  private read(municipalityId: string, id: string): Promise<Versioned<StoredRosterImport> | undefined> {
+    return readTyped<StoredRosterImport>(this.directory, id, [['municipalityId', municipalityId]], 'roster-import');
+  }
+
+  private readLock(municipalityId: string): Promise<Versioned<ImportLock> | undefined> {
+    return readTyped<ImportLock>(this.directory, LOCK_ID, [['municipalityId', municipalityId]], 'roster-import-lock');
+  }
+}
+
+/** The document without Cosmos DB's own fields, which a replace must not carry back as data. */
+function withoutSystemFields<T extends object>(document: T): T {
+  const { _rid, _self, _etag, _attachments, _ts, ...value } = document as T & Record<'_rid' | '_self' | '_etag' | '_attachments' | '_ts', unknown>;
+  return value as T;
 }
 
 function busy() {
-  return problems.conflict('Another roster import is running for this municipality; wait for it to finish');
+  return problems.conflict(`Another roster import is running for this municipality; wait for it to finish (a run that shows no progress for ${ROSTER_LIMITS.staleLockMinutes} minutes is taken over)`);
 }

@@ -906,7 +906,7 @@ export interface paths {
         put?: never;
         /**
          * Import an uploaded OneRoster 1.2 zip (bulk or delta), or a dry run that only reports the diff
-         * @description Checks the manifest at once (a file that is not OneRoster 1.2 is refused, nothing written), then runs the import in the background: 202 with Location of the run to follow. One import at a time per municipality (409).
+         * @description Checks the manifest at once (a file that is not OneRoster 1.2 is refused, nothing written), then runs the import in the background: 202 with Location of the run to follow. One import at a time per municipality (409); a run that has shown no progress for 30 minutes is taken over (it ends `superseded`). 503 if the background run could not be started (the run is then `failed`, the lock free).
          *
          *     **Who may call:**
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
@@ -962,7 +962,7 @@ export interface paths {
         put?: never;
         /**
          * Resume a failed import where it stopped
-         * @description Resumes a failed import from the first batch it did not write; batches already written are not written again.
+         * @description Resumes a failed import from the first batch it did not write; batches already written are not written again. 409 if it is not failed, or a newer import was started since (it then ends `superseded`); 410 if its upload or planned batches are gone (it then ends `expired`): upload again and start a new import.
          *
          *     **Who may call:**
          *     - data admin: acts for the controller: visibility, exports, disclosures, erasures
@@ -6788,9 +6788,10 @@ export interface operations {
                             }[];
                             /**
                              * @description Where it is in its life; each value is listed below.
+                             *     - `expired`: the file was removed after its retention; request a new export
                              * @enum {string}
                              */
-                            status: "queued" | "planning" | "applying" | "completed" | "failed";
+                            status: "queued" | "planning" | "applying" | "completed" | "failed" | "superseded" | "expired";
                             /**
                              * @description When it was last changed (UTC, ISO 8601).
                              * @example 2026-09-02T11:20:40.000Z
@@ -7091,9 +7092,10 @@ export interface operations {
                         }[];
                         /**
                          * @description Where it is in its life; each value is listed below.
+                         *     - `expired`: the file was removed after its retention; request a new export
                          * @enum {string}
                          */
-                        status: "queued" | "planning" | "applying" | "completed" | "failed";
+                        status: "queued" | "planning" | "applying" | "completed" | "failed" | "superseded" | "expired";
                         /**
                          * @description When it was last changed (UTC, ISO 8601).
                          * @example 2026-09-02T11:20:40.000Z
@@ -7367,9 +7369,10 @@ export interface operations {
                         }[];
                         /**
                          * @description Where it is in its life; each value is listed below.
+                         *     - `expired`: the file was removed after its retention; request a new export
                          * @enum {string}
                          */
-                        status: "queued" | "planning" | "applying" | "completed" | "failed";
+                        status: "queued" | "planning" | "applying" | "completed" | "failed" | "superseded" | "expired";
                         /**
                          * @description When it was last changed (UTC, ISO 8601).
                          * @example 2026-09-02T11:20:40.000Z
@@ -7643,9 +7646,10 @@ export interface operations {
                         }[];
                         /**
                          * @description Where it is in its life; each value is listed below.
+                         *     - `expired`: the file was removed after its retention; request a new export
                          * @enum {string}
                          */
-                        status: "queued" | "planning" | "applying" | "completed" | "failed";
+                        status: "queued" | "planning" | "applying" | "completed" | "failed" | "superseded" | "expired";
                         /**
                          * @description When it was last changed (UTC, ISO 8601).
                          * @example 2026-09-02T11:20:40.000Z
@@ -7659,6 +7663,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];

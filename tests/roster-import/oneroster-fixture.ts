@@ -158,7 +158,7 @@ export async function follow(test: TestApp, token: string, location: string): Pr
   for (let attempt = 0; attempt < 600; attempt += 1) {
     const run = await test.request<RunView>('GET', path, { token });
     if (run.status !== 200) throw new Error(`run: ${run.status} ${run.text}`);
-    if (run.body.status === 'completed' || run.body.status === 'failed') return run.body;
+    if (['completed', 'failed', 'superseded', 'expired'].includes(run.body.status)) return run.body;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the import did not finish');

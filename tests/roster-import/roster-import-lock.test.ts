@@ -1,0 +1,399 @@
+import type { PluginConfig } from '@azure/cosmos';
+import type { ActivityHandler } from 'durable-functions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../lib/clock.js';
+import type { JobRuntime } from '../../lib/jobs/job-runtime.js';
+import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
+import { ROSTER_IMPORT_ORCHESTRATOR } from '../../lib/roster-import/roster-import-service.js';
+import { rosterBlobs } from '../../lib/roster-import/roster-uploads.js';
+import { erasuresSettled } from '../support/erasures.js';
+import { bootstrapAdminToken, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { follow, importRoster, rosterFiles, upload, zip, type RosterSet, type RunView } from './oneroster-fixture.js';
+
+const MINUTE = 60_000;
+
+/** The app's clock, moved ahead of real time by hand (not frozen: runs still get distinct createdAt). */
+const clock: Clock & { aheadMs: number } = { aheadMs: 0, now: () => new Date(Date.now() + clock.aheadMs) };
+
+/** A point a fault holds work at: `reached` once the work gets there, `release` lets it go on. */
+function holdPoint() {
+  let reached!: () => void;
+  let release!: () => void;
+  return {
+    reachedAt: new Promise<void>((resolve) => (reached = resolve)),
+    released: new Promise<void>((resolve) => (release = resolve)),
+    reached: () => reached(),
+    release: () => release(),
+  };
+}
+
+/** Holds the first `parties` arrivals until all have arrived (or 20 s have passed), then lets them on together. */
+function barrier(parties: number) {
+  let arrivals = 0;
+  let met = false;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+    setTimeout(resolve, 20_000).unref();
+  });
+  return {
+    get met() {
+      return met;
+    },
+    /** False once `parties` have arrived: later requests pass freely. */
+    get armed() {
+      return arrivals < parties;
+    },
+    async arrive() {
+      arrivals += 1;
+      if (arrivals === parties) {
+        met = true;
+        open();
+      }
+      await opened;
+    },
+  };
+}
+
+/** Injected faults (each test arms the ones it names, and disarms them). */
+const faults = {
+  /** `scheduler.start` of the next roster import throws, as when the Durable client cannot be reached. */
+  failStart: false,
+  /** The plan activity waits before it runs. */
+  holdPlan: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The apply activity fails for every batch past the first. */
+  failApply: false,
+  /** The apply activity of every batch past the first waits before it runs. */
+  holdApply: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The next point read of the import lock waits (a run's renewal, once it has read its run). */
+  holdLockRead: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The plan's read of the directory (its one query) waits: the middle of the plan step. */
+  holdSnapshot: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** Point reads of the import lock wait for each other, so that two requests read the same ETag. */
+  lockReads: undefined as ReturnType<typeof barrier> | undefined,
+};
+
+const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler => async (input, context) => {
+  if (name === 'roster-import-plan' && faults.holdPlan) {
+    faults.holdPlan.reached();
+    await faults.holdPlan.released;
+  }
+  if (name === 'roster-import-apply' && (input as { batch: number }).batch >= 1) {
+    if (faults.failApply) throw new Error('injected storage outage');
+    if (faults.holdApply) {
+      faults.holdApply.reached();
+      await faults.holdApply.released;
+    }
+  }
+  return handler(input, context);
+};
+
+const faultyScheduler: JobRuntime = async (context) => {
+  const scheduler = await localDriverRuntime({ wrapActivity })(context);
+  const start = scheduler.start.bind(scheduler);
+  scheduler.start = async (orchestrator, input, instanceId) => {
+    if (faults.failStart && orchestrator === ROSTER_IMPORT_ORCHESTRATOR) {
+      faults.failStart = false;
+      throw new Error('injected scheduler outage');
+    }
+    return start(orchestrator, input, instanceId);
+  };
+  return scheduler;
+};
+
+const cosmosFaults: PluginConfig = {
+  on: 'request',
+  plugin: async (context, _diagnostics, next) => {
+    const { operationType, path, body } = context as { operationType?: string; path?: string; body?: unknown };
+    const snapshot = faults.holdSnapshot;
+    if (snapshot && operationType === 'query' && JSON.stringify(body ?? '').includes("'school', 'user', 'student', 'group'")) {
+      faults.holdSnapshot = undefined;
+      snapshot.reached();
+      await snapshot.released;
+    }
+    const lockRead = operationType === 'read' && path?.endsWith('/docs/roster-import-lock') === true;
+    const lockReads = faults.lockReads;
+    if (lockReads?.armed && lockRead) await lockReads.arrive();
+    const heldRead = faults.holdLockRead;
+    if (heldRead && lockRead) {
+      faults.holdLockRead = undefined;
+      heldRead.reached();
+      await heldRead.released;
+    }
+    return next(context);
+  },
+};
+
+/** One school of `count` pupils named `{prefix}{n}`: 100 writes a batch, so 150 pupils make two batches. */
+function pupils(municipalityId: string, prefix: string, count: number): RosterSet {
+  return {
+    municipalityId,
+    schools: [{ sourcedId: 'sch-1', name: 'Lademoen skole', organisationNumber: '974500001' }],
+    people: Array.from({ length: count }, (_, index) => ({
+      sourcedId: `${prefix}-${index}`,
+      givenName: `${prefix}${index}`,
+      familyName: 'Trondheim',
+      role: 'student' as const,
+      school: 'sch-1',
+      grade: '07',
+      birthDate: '2014-05-05',
+    })),
+    classes: [],
+    enrollments: [],
+  };
+}
+
+// Each test runs one to three imports; the suite shares two cores with everything else.
+describe('roster import lock, run writes and resume (faults injected: scheduler, activities, Cosmos DB requests)', { timeout: 90_000 }, () => {
+  let test: TestApp;
+
+  const admin = async (municipalityId: string) => {
+    await registerMunicipality(test, municipalityId);
+    return bootstrapAdminToken(test, municipalityId);
+  };
+  const start = (token: string, municipalityId: string, blob: string) =>
+    test.request<RunView>('POST', `/municipalities/${municipalityId}/roster-imports`, { token, body: { blob, mode: 'bulk', dryRun: false } });
+  /** Every pupil of the municipality, page by page. */
+  const pupilNames = async (token: string, municipalityId: string) => {
+    const found: { givenName: string; status: string }[] = [];
+    let continuation: string | undefined;
+    do {
+      const page = await test.request<{ items: { givenName: string; status: string }[]; continuationToken?: string | null }>(
+        'GET',
+        `/municipalities/${municipalityId}/students?limit=100${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`,
+        { token },
+      );
+      if (page.status !== 200) throw new Error(`students: ${page.status} ${page.text}`);
+      found.push(...page.body.items);
+      continuation = page.body.continuationToken ?? undefined;
+    } while (continuation);
+    return found;
+  };
+  const storedBlobs = async (prefix: string) => {
+    const names: string[] = [];
+    for await (const blob of rosterBlobs(test.app.services.blob).listBlobsFlat({ prefix })) names.push(blob.name);
+    return names;
+  };
+
+  beforeAll(async () => {
+    test = await startTestApp({ clock, composition: { jobRuntime: faultyScheduler, cosmosPlugins: [cosmosFaults] } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('a start whose orchestration cannot be scheduled (scheduler fault injected) answers 503, leaves the run failed and the lock free, so the next import runs', async () => {
+    const M = '5101';
+    const token = await admin(M);
+    const file = zip(rosterFiles(pupils(M, 'Elev', 3)));
+    faults.failStart = true;
+    const refused = await start(token, M, await upload(test, token, M, file));
+    expect(refused.status, refused.text).toBe(503);
+    expect(refused.body).toMatchObject({ type: expect.stringMatching(/unavailable/), detail: expect.stringMatching(/could not be started/) });
+    const runs = await test.request<{ items: RunView[] }>('GET', `/municipalities/${M}/roster-imports`, { token });
+    expect(runs.body.items).toEqual([expect.objectContaining({ status: 'failed', failure: expect.stringMatching(/could not be started/) })]);
+
+    const next = await importRoster(test, token, M, file);
+    expect(next.status).toBe('completed');
+    expect(await pupilNames(token, M)).toHaveLength(3);
+  });
+
+  it('a lock whose holder showed no progress for 30 minutes is taken over by exactly one of two racing imports (lock reads held at a barrier), and the stale run ends superseded having written nothing', async () => {
+    const M = '5102';
+    const token = await admin(M);
+    // Uploaded before the clock moves: Azurite checks the upload URL against real time.
+    const staleBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Gammel', 3))));
+    const newFile = zip(rosterFiles(pupils(M, 'Ny', 3)));
+    const [early, racerA, racerB] = [await upload(test, token, M, newFile), await upload(test, token, M, newFile), await upload(test, token, M, newFile)];
+    faults.holdPlan = holdPoint();
+    try {
+      const stale = await start(token, M, staleBlob);
+      expect(stale.status).toBe(202);
+      await faults.holdPlan.reachedAt;
+
+      clock.aheadMs = 29 * MINUTE;
+      expect((await start(token, M, early)).status).toBe(409);
+
+      clock.aheadMs = 31 * MINUTE;
+      const lockReads = barrier(2);
+      faults.lockReads = lockReads;
+      const raced = await Promise.all([start(token, M, racerA), start(token, M, racerB)]);
+      expect(lockReads.met).toBe(true);
+      expect(raced.map((response) => response.status).sort()).toEqual([202, 409]);
+      const winner = raced.find((response) => response.status === 202);
+
+      faults.holdPlan.release();
+      faults.holdPlan = undefined;
+      expect(await follow(test, token, winner?.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+      const old = await follow(test, token, stale.headers.get('location') ?? '');
+      expect(old).toMatchObject({ status: 'superseded', failure: expect.stringMatching(/No progress for 30 minutes/) });
+      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Ny0', 'Ny1', 'Ny2']);
+      expect(await storedBlobs(`${M}/runs/`)).toEqual([]);
+    } finally {
+      faults.holdPlan?.release();
+      faults.holdPlan = undefined;
+      faults.lockReads = undefined;
+      clock.aheadMs = 0;
+    }
+  });
+
+  it('a run taken over while it applies (its renewal of the lock held until the newer import has completed) writes no batch after the takeover', async () => {
+    const M = '5107';
+    const token = await admin(M);
+    const staleFile = zip(rosterFiles(pupils(M, 'Gammel', 150)));
+    const newBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))));
+    const apply = holdPoint();
+    const renewal = holdPoint();
+    faults.holdApply = apply;
+    try {
+      const stale = await start(token, M, await upload(test, token, M, staleFile));
+      expect(stale.status).toBe(202);
+      await apply.reachedAt;
+      // The stale run reads itself (applying), then its renewal of the lock waits while a newer import takes the lock over.
+      faults.holdLockRead = renewal;
+      faults.holdApply = undefined;
+      apply.release();
+      await renewal.reachedAt;
+
+      clock.aheadMs = 31 * MINUTE;
+      const newer = await start(token, M, newBlob);
+      expect(newer.status, newer.text).toBe(202);
+      expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+      const afterNewer = await pupilNames(token, M);
+
+      renewal.release();
+      expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded', appliedBatches: 1 });
+      const after = await pupilNames(token, M);
+      expect(after).toEqual(afterNewer);
+      expect(after.filter((pupil) => pupil.givenName.startsWith('Gammel') && pupil.status !== 'leaver')).toEqual([]);
+    } finally {
+      apply.release();
+      renewal.release();
+      faults.holdApply = undefined;
+      faults.holdLockRead = undefined;
+      clock.aheadMs = 0;
+    }
+  });
+
+  it('a run whose planned batches vanish while it applies ends expired at that batch, not retried into a resumable failure', async () => {
+    const M = '5108';
+    const token = await admin(M);
+    const apply = holdPoint();
+    faults.holdApply = apply;
+    try {
+      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+      expect(started.status).toBe(202);
+      await apply.reachedAt;
+      const runId = started.body.id;
+      for (const name of await storedBlobs(`${M}/runs/${runId}/`)) await rosterBlobs(test.app.services.blob).deleteBlob(name);
+      faults.holdApply = undefined;
+      apply.release();
+      const run = await follow(test, token, started.headers.get('location') ?? '');
+      expect(run).toMatchObject({ status: 'expired', appliedBatches: 1, failure: expect.stringMatching(/planned batches are gone/) });
+      // The lock is free: the next import runs.
+      expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
+    } finally {
+      apply.release();
+      faults.holdApply = undefined;
+    }
+  });
+
+  it("an erasure of the admin who started an import, made while the import plans (its directory read held), is not undone by the run's progress writes", async () => {
+    const M = '5103';
+    const token = await admin(M);
+    const starter = await createStaffUser(test, M, ['data-admin']);
+    const blob = await upload(test, starter.token, M, zip(rosterFiles(pupils(M, 'Elev', 3))));
+    const snapshot = holdPoint();
+    faults.holdSnapshot = snapshot;
+    try {
+      const started = await start(starter.token, M, blob);
+      expect(started.status).toBe(202);
+      expect(started.body).toMatchObject({ requestedBy: starter.id });
+      await snapshot.reachedAt;
+
+      const erasure = await test.request('DELETE', `/municipalities/${M}/users/${starter.id}?instructionReference=SAK-2026/15`, { token });
+      expect(erasure.status, erasure.text).toBe(202);
+      await erasuresSettled(test);
+      const location = started.headers.get('location') ?? '';
+      expect((await test.request('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'planning', requestedBy: 'erased' });
+
+      snapshot.release();
+      const done = await follow(test, token, location);
+      expect(done).toMatchObject({ status: 'completed', requestedBy: 'erased' });
+    } finally {
+      snapshot.release();
+      faults.holdSnapshot = undefined;
+    }
+  });
+
+  it('resuming a failed run after a newer import was started ends it superseded (409), and its stale plan writes nothing', async () => {
+    const M = '5104';
+    const token = await admin(M);
+    faults.failApply = true;
+    let failed: RunView;
+    try {
+      failed = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Gammel', 150))));
+    } finally {
+      faults.failApply = false;
+    }
+    expect(failed).toMatchObject({ status: 'failed', batches: 2, appliedBatches: 1 });
+    expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
+    const before = await pupilNames(token, M);
+
+    const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token });
+    expect(resumed.status, resumed.text).toBe(409);
+    expect(resumed.body.detail).toMatch(/superseded by a newer import/);
+    const run = await test.request<RunView>('GET', `/municipalities/${M}/roster-imports/${failed.id}`, { token });
+    expect(run.body).toMatchObject({ status: 'superseded', appliedBatches: 1, failure: expect.stringMatching(/newer import/) });
+    expect(before.filter((pupil) => pupil.givenName.startsWith('Gammel')).length).toBeLessThan(150);
+    expect(await pupilNames(token, M)).toEqual(before);
+    expect(await storedBlobs(`${M}/runs/${failed.id}/`)).toEqual([]);
+    expect((await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token })).status).toBe(409);
+  });
+
+  it('resuming a failed run whose planned batches are gone (deleted as the lifecycle rule does) ends it expired (410) at once, and frees the lock', async () => {
+    const M = '5105';
+    const token = await admin(M);
+    faults.failApply = true;
+    let failed: RunView;
+    try {
+      failed = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150))));
+    } finally {
+      faults.failApply = false;
+    }
+    expect(failed).toMatchObject({ status: 'failed', batches: 2, appliedBatches: 1 });
+    for (const name of await storedBlobs(`${M}/runs/${failed.id}/`)) await rosterBlobs(test.app.services.blob).deleteBlob(name);
+
+    const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token });
+    expect(resumed.status, resumed.text).toBe(410);
+    expect(resumed.body).toMatchObject({ type: expect.stringMatching(/gone/), detail: expect.stringMatching(/has expired.*start a new import/) });
+    const run = await test.request<RunView>('GET', `/municipalities/${M}/roster-imports/${failed.id}`, { token });
+    expect(run.body).toMatchObject({ status: 'expired', appliedBatches: 1, failure: expect.stringMatching(/planned batches are gone/) });
+    expect((await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token })).status).toBe(410);
+    expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
+  });
+
+  it('an import whose upload is gone before it is planned ends expired with the reason, not retried into a resumable failure', async () => {
+    const M = '5106';
+    const token = await admin(M);
+    const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3))));
+    faults.holdPlan = holdPoint();
+    try {
+      const started = await start(token, M, blob);
+      expect(started.status).toBe(202);
+      await faults.holdPlan.reachedAt;
+      await rosterBlobs(test.app.services.blob).deleteBlob(blob);
+      faults.holdPlan.release();
+      faults.holdPlan = undefined;
+      const run = await follow(test, token, started.headers.get('location') ?? '');
+      expect(run).toMatchObject({ status: 'expired', failure: expect.stringMatching(/uploaded file is gone/) });
+      expect(await pupilNames(token, M)).toEqual([]);
+      const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${run.id}/resume`, { token });
+      expect(resumed.status).toBe(410);
+    } finally {
+      faults.holdPlan?.release();
+      faults.holdPlan = undefined;
+    }
+  });
+});
