@@ -187,7 +187,7 @@ async function child(phase: string): Promise<void> {
   const started = performance.now();
   const service = new BlobServiceClient(process.env.ROSTER_BENCH_ENDPOINT ?? '', new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
   const blob = service.getContainerClient(ROSTER_UPLOADS_CONTAINER).getBlobClient(process.env.ROSTER_BENCH_BLOB ?? '');
-  const archive = await RosterArchive.fromBlob(blob, (await blob.getProperties()).contentLength ?? 0);
+  const { archive } = await RosterArchive.openUpload(blob);
   let rows = 0;
   if (phase === 'parse') {
     for (const key of ROSTER_FILE_KEYS) for await (const _row of archive.rows(ROSTER_FILES[key].file, (header) => readColumns(key, header))) rows += 1;
