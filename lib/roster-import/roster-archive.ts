@@ -88,7 +88,7 @@ export class RosterArchive {
     }
     if (etag === undefined) throw new Error('Blob Storage answered without an ETag');
     if (size > ROSTER_LIMITS.maxUploadBytes) {
-      throw new RosterArchiveRefused(`is ${size} bytes; a roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes} bytes (${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB)`, 'too-large');
+      throw new RosterArchiveRefused(`the upload is ${size} bytes; a roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes} bytes (${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB)`, 'too-large');
     }
     return { archive: await RosterArchive.read(blob, size, etag), etag };
   }

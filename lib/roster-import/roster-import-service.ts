@@ -257,7 +257,7 @@ function refusedFile(message: string): HttpProblem {
 
 /** A file refused at the start: 413 over the size limit, otherwise 400 on `body/blob` with the reason. */
 function refusalProblem(refusal: RosterArchiveRefused, mode: RosterImportRequest['mode']): HttpProblem {
-  if (refusal.kind === 'too-large') return new HttpProblem(413, 'payload-too-large', 'Payload too large', `The roster zip ${refusal.reason}`);
+  if (refusal.kind === 'too-large') return new HttpProblem(413, 'payload-too-large', 'Payload too large', `A roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB`);
   return refusedFile(refusal.kind === 'file' ? `is not a OneRoster 1.2 ${mode} set: ${refusal.reason}` : refusal.reason);
 }
 
