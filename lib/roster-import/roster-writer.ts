@@ -13,8 +13,9 @@ export interface BatchOutcome {
 
 /**
  * Applies one batch of the plan: every document write of the batch in one bulk request to
- * the municipality's partition (throttled writes retried, each write's status judged alone), after the identity memberships of new staff (a membership
- * first, as `UserDirectory.create` does, so a crash leaves one that the retry takes over).
+ * the municipality's partition (throttled writes sent again, each write's status judged
+ * alone), after the identity memberships of new staff (a membership first, as
+ * `UserDirectory.create` does, so a crash leaves one that the retry takes over).
  * Each write is idempotent: a create already done answers 409, a replace already done
  * finds the document at the run's `updatedAt`; so a batch retried after a crash is harmless.
  */
