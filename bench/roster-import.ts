@@ -9,6 +9,7 @@ import { planImport } from '../lib/roster-import/roster-plan.js';
 import { readRoster } from '../lib/roster-import/roster-reader.js';
 import { DirectorySnapshot } from '../lib/roster-import/roster-snapshot.js';
 import { ROSTER_UPLOADS_CONTAINER } from '../lib/roster-import/roster-uploads.js';
+import { bulkStatuses, createOperation } from '../lib/usage/bulk.js';
 import { DEV_ISSUER, DEV_OPERATOR_SUBJECT } from '../local/dev-issuer.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../local/stack.js';
 import { fmt, startBenchStack } from './bench-stack.js';
@@ -17,8 +18,11 @@ const MUNICIPALITY = '0301';
 /** The issue's size: 10,000 students, 800 staff, 1,500 classes, 60,000 enrollments (BENCH_ROSTER_SCALE shrinks or grows it). */
 const SCALE = Number(process.env.BENCH_ROSTER_SCALE ?? 1);
 const SCHOOLS = 40;
-/** `BENCH_ROSTER_PARTS=memory` measures only peak RSS (minutes less: no import through the API). */
-const PARTS = new Set((process.env.BENCH_ROSTER_PARTS ?? 'import,memory').split(','));
+/**
+ * `BENCH_ROSTER_PARTS=memory` measures only peak RSS (minutes less: no import through the API);
+ * `batch` times one partial batch of writes both ways the SDK can send it.
+ */
+const PARTS = new Set((process.env.BENCH_ROSTER_PARTS ?? 'import,memory,batch').split(','));
 
 interface Size {
   students: number;
@@ -129,6 +133,7 @@ export async function run(): Promise<void> {
   try {
     if (PARTS.has('import')) await importTwice(stack, size, content);
     if (PARTS.has('memory')) await peakMemory(stack, content);
+    if (PARTS.has('batch')) await partialBatch(stack);
   } finally {
     await stack.stop();
   }
@@ -163,6 +168,30 @@ async function importTwice(stack: Awaited<ReturnType<typeof startBenchStack>>, s
   if (first.run.status !== 'completed' || again.run.operations.writes !== 0) process.exitCode = 1;
 }
 
+/**
+ * A partial batch (the last of a plan: 5 creates), alternately as the writer sent it before
+ * (`executeBulkOperations`, whose helper in SDK 4.9.3 sleeps a second before sending a batch
+ * of fewer than 100) and as it sends it now (`bulkStatuses`: one `items.bulk` request).
+ */
+async function partialBatch(stack: Awaited<ReturnType<typeof startBenchStack>>): Promise<void> {
+  const directory = stack.app.services.cosmos.containers.directory;
+  const batch = (tag: string) => Array.from({ length: 5 }, (_, index) => createOperation({ id: `bench-${tag}-${index}`, municipalityId: MUNICIPALITY, type: 'bench-batch' }, MUNICIPALITY));
+  const times = { helper: [] as number[], bulk: [] as number[] };
+  for (let round = 0; round < 10; round += 1) {
+    let started = performance.now();
+    await directory.items.executeBulkOperations(batch(`helper-${round}`));
+    times.helper.push(performance.now() - started);
+    started = performance.now();
+    await bulkStatuses(directory, batch(`bulk-${round}`));
+    times.bulk.push(performance.now() - started);
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  console.log('\n## One partial batch (5 creates), 10 rounds side by side\n');
+  console.log('| sent as | median (ms) | max (ms) |\n|---|---|---|');
+  for (const [name, values] of [['executeBulkOperations (before)', times.helper], ['items.bulk via bulkStatuses (now)', times.bulk]] as const) console.log(`| ${name} | ${fmt(median(values))} | ${fmt(Math.max(...values))} |`);
+  console.log(`\nitems.bulk takes **${fmt(median(times.bulk) / median(times.helper), 3)}x** the time of executeBulkOperations for a partial batch.`);
+}
+
 /** Peak RSS of the parse and of the plan step, at the size and at 10x its rows, each in a fresh process. */
 async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, content: Uint8Array): Promise<void> {
   const blobs = new BlobServiceClient(stack.app.config.blob.endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(ROSTER_UPLOADS_CONTAINER);
@@ -187,7 +216,7 @@ async function child(phase: string): Promise<void> {
   const started = performance.now();
   const service = new BlobServiceClient(process.env.ROSTER_BENCH_ENDPOINT ?? '', new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
   const blob = service.getContainerClient(ROSTER_UPLOADS_CONTAINER).getBlobClient(process.env.ROSTER_BENCH_BLOB ?? '');
-  const archive = await RosterArchive.fromBlob(blob, (await blob.getProperties()).contentLength ?? 0);
+  const { archive } = await RosterArchive.openUpload(blob);
   let rows = 0;
   if (phase === 'parse') {
     for (const key of ROSTER_FILE_KEYS) for await (const _row of archive.rows(ROSTER_FILES[key].file, (header) => readColumns(key, header))) rows += 1;

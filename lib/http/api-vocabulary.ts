@@ -53,7 +53,7 @@ export const PROPERTY_TERMS: Record<string, Term> = {
   memberships: { description: 'The municipalities (kommunenummer) the caller is staff in.', example: ['4601'] },
   closedAt: { description: 'When the group was closed (e.g. at the end of the school year); absent while it is open.', example: '2026-06-19T12:00:00.000Z' },
   // Roster import (tests/roster-import, docs/roster-import.md)
-  uploadUrl: { description: 'Where to upload the roster file: a short-lived URL that allows writing this one upload only.', example: 'https://engagestorage.blob.core.windows.net/roster-uploads/4601/9d1c5e7a.zip?sv=2025-05-05&se=2026-09-14T09%3A00%3A00Z&sp=cw&sig=…' },
+  uploadUrl: { description: 'Where to upload the roster file, in one PUT: a short-lived URL that may create this one upload only (create permission, no write), so it cannot overwrite the file once written. It cannot cap the size: the import refuses a file over maxBytes.', example: 'https://engagestorage.blob.core.windows.net/roster-uploads/4601/9d1c5e7a.zip?sv=2025-05-05&se=2026-09-14T09%3A00%3A00Z&sp=c&sig=…' },
   failure: { description: 'Why the import stopped, by code; `null` unless it failed.', example: null },
   file: { description: 'Which file of the upload.', example: 'elever.csv' },
   line: { description: 'Line in the file, counting from 1.', example: 12 },

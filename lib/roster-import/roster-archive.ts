@@ -1,7 +1,9 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, pipeline, Transform, type Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import type { BlobClient } from '@azure/storage-blob';
 import { parse } from 'csv-parse';
 import yauzl from 'yauzl';
+import { entryLabel } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 
@@ -11,33 +13,57 @@ export interface CsvRow {
   record: Record<string, string>;
 }
 
+/** The zip of a run and the version of the blob every read of it is pinned to. */
+export interface OpenedUpload {
+  archive: RosterArchive;
+  etag: string;
+}
+
+/** A read of the upload that Blob Storage did not serve: our failure (the step is retried), unless the blob changed. */
+class UploadReadFailed extends Error {
+  constructor(readonly failure: unknown) {
+    super('a range read of the roster upload failed');
+    this.name = 'UploadReadFailed';
+  }
+}
+
+/** yauzl does not check an entry's CRC-32; a damaged entry must not pass for a roster. */
+class ChecksumMismatch extends Error {}
+
 /**
  * Reads a blob in ranges, for yauzl: the central directory and then one entry at a time,
- * so a 100 MB zip never sits in memory and a refused one costs a few small reads.
+ * so a 100 MB zip never sits in memory and a refused one costs a few small reads. Every
+ * range is read under `If-Match`, so a blob replaced meanwhile fails the read (412) instead
+ * of mixing two files.
  */
 class BlobRangeReader extends yauzl.RandomAccessReader {
-  constructor(private readonly blob: BlobClient) {
+  constructor(
+    private readonly blob: BlobClient,
+    private readonly etag: string,
+  ) {
     super();
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
     const out = new PassThrough();
     this.blob
-      .download(start, end - start)
+      .download(start, end - start, { conditions: { ifMatch: this.etag } })
       .then((response) => {
         const body = response.readableStreamBody;
         if (!body) throw new Error('blob download has no body');
-        body.on('error', (error) => out.destroy(error));
+        body.on('error', (error) => out.destroy(new UploadReadFailed(error)));
         body.pipe(out);
       })
-      .catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error('blob range read failed')));
+      .catch((error: unknown) => out.destroy(new UploadReadFailed(error)));
     return out;
   }
 }
 
 /**
  * A OneRoster CSV zip: its entries checked against the limits from the central directory
- * before anything is inflated, then each file streamed through csv-parse row by row.
+ * before anything is inflated, then each file streamed through csv-parse row by row. Whatever
+ * stops yauzl, zlib or csv-parse is the file's fault and refuses it (RosterArchiveRefused);
+ * only a failed read of the blob is ours.
  */
 export class RosterArchive {
   private constructor(
@@ -45,32 +71,55 @@ export class RosterArchive {
     private readonly entries: ReadonlyMap<string, yauzl.Entry>,
   ) {}
 
-  static async fromBlob(blob: BlobClient, size: number): Promise<RosterArchive> {
+  /**
+   * The uploaded zip, its size checked as soon as it is seen (before a byte is read), every
+   * read pinned to one version of the blob: `pinned` (the ETag a run saw at its start) or,
+   * at the start, the version seen now, which the run then keeps.
+   */
+  static async openUpload(blob: BlobClient, pinned?: string): Promise<OpenedUpload> {
+    let size: number;
+    let etag: string | undefined;
+    try {
+      const properties = await blob.getProperties(pinned === undefined ? {} : { conditions: { ifMatch: pinned } });
+      size = properties.contentLength ?? 0;
+      etag = properties.etag;
+    } catch (error) {
+      throw storageRefusal(error) ?? error;
+    }
+    if (etag === undefined) throw new Error('Blob Storage answered without an ETag');
+    if (size > ROSTER_LIMITS.maxUploadBytes) {
+      throw new RosterArchiveRefused(`the upload is ${size} bytes; a roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes} bytes (${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB)`, 'too-large');
+    }
+    return { archive: await RosterArchive.read(blob, size, etag), etag };
+  }
+
+  private static async read(blob: BlobClient, size: number, etag: string): Promise<RosterArchive> {
     let zip: yauzl.ZipFile;
     try {
-      zip = await yauzl.fromRandomAccessReaderPromise(new BlobRangeReader(blob), size, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true });
+      zip = await yauzl.fromRandomAccessReaderPromise(new BlobRangeReader(blob, etag), size, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true });
     } catch (error) {
-      if (error instanceof Error && /zip|signature|central directory/i.test(error.message)) throw new RosterArchiveRefused('the file is not a zip archive');
-      throw error;
+      throw refusalFor(error, 'the zip');
     }
     const entries = new Map<string, yauzl.Entry>();
     let total = 0;
     try {
+      // The count from the end of the central directory is every entry yauzl will read, directories included.
+      if (zip.entryCount > ROSTER_LIMITS.maxEntries) throw new RosterArchiveRefused(`the zip holds more than ${ROSTER_LIMITS.maxEntries} entries`);
       for await (const entry of readEntries(zip)) {
-        if (entries.size >= ROSTER_LIMITS.maxEntries) throw new RosterArchiveRefused(`the zip holds more than ${ROSTER_LIMITS.maxEntries} entries`);
         if (entry.fileName.endsWith('/')) continue;
-        if (entry.uncompressedSize > ROSTER_LIMITS.maxEntryBytes) throw new RosterArchiveRefused(`${entry.fileName} inflates beyond ${ROSTER_LIMITS.maxEntryBytes} bytes`);
+        const label = entryLabel(entry.fileName);
+        if (entry.uncompressedSize > ROSTER_LIMITS.maxEntryBytes) throw new RosterArchiveRefused(`${label} inflates beyond ${ROSTER_LIMITS.maxEntryBytes} bytes`);
         if (entry.uncompressedSize > Math.max(entry.compressedSize, 1) * ROSTER_LIMITS.maxCompressionRatio) {
-          throw new RosterArchiveRefused(`${entry.fileName} is compressed more than ${ROSTER_LIMITS.maxCompressionRatio}:1 (a zip bomb?)`);
+          throw new RosterArchiveRefused(`${label} is compressed more than ${ROSTER_LIMITS.maxCompressionRatio}:1 (a zip bomb?)`);
         }
         total += entry.uncompressedSize;
         if (total > ROSTER_LIMITS.maxTotalBytes) throw new RosterArchiveRefused(`the zip inflates beyond ${ROSTER_LIMITS.maxTotalBytes} bytes`);
-        if (entries.has(entry.fileName)) throw new RosterArchiveRefused(`${entry.fileName} appears twice in the zip`);
+        if (entries.has(entry.fileName)) throw new RosterArchiveRefused(`${label} appears twice in the zip`);
         entries.set(entry.fileName, entry);
       }
     } catch (error) {
       zip.close();
-      throw error;
+      throw refusalFor(error, 'the zip');
     }
     return new RosterArchive(zip, entries);
   }
@@ -79,29 +128,37 @@ export class RosterArchive {
     return this.entries.has(fileName);
   }
 
+  /** The inflated size the central directory declares (yauzl stops inflating beyond it). */
+  inflatedSize(fileName: string): number | undefined {
+    return this.entries.get(fileName)?.uncompressedSize;
+  }
+
   /**
    * The rows of one CSV file, streamed: a BOM is dropped, the header names the columns, and a
-   * row with the wrong number of fields or a quote left open refuses the file (a broken CSV is
-   * not a roster to guess at).
+   * row with the wrong number of fields, a quote left open or a field read by the import that
+   * is longer than `maxFieldChars` refuses the file (a broken CSV is not a roster to guess at),
+   * as does an entry that does not inflate or whose CRC-32 does not match.
    */
   async *rows(fileName: string, select: (header: string[]) => (string | false)[]): AsyncGenerator<CsvRow> {
     const entry = this.entries.get(fileName);
     if (!entry) return;
-    const stream = await this.zip.openReadStreamPromise(entry);
-    const parser = stream.pipe(parse({ bom: true, columns: headerOf(fileName, select), info: true, skip_empty_lines: true, max_record_size: ROSTER_LIMITS.maxFieldChars * 64 }));
-    stream.on('error', (error) => parser.destroy(error));
+    const label = entryLabel(fileName);
+    let stream: Readable | undefined;
     try {
+      stream = await this.zip.openReadStreamPromise(entry);
+      const parser = parse({ bom: true, columns: headerOf(label, select), info: true, skip_empty_lines: true, max_record_size: ROSTER_LIMITS.maxRecordChars });
+      // Any stream's error destroys the parser with it, so the loop below throws it.
+      pipeline(stream, checksummed(entry.crc32), parser, () => undefined);
       for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+        for (const value of Object.values(record)) {
+          if (value.length > ROSTER_LIMITS.maxFieldChars) throw new RosterArchiveRefused(`${label} has a field longer than ${ROSTER_LIMITS.maxFieldChars} characters on line ${info.lines}`);
+        }
         yield { line: info.lines, record };
       }
     } catch (error) {
-      if (error instanceof RosterArchiveRefused) throw error;
-      if (error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('CSV_')) {
-        throw new RosterArchiveRefused(`${fileName} is not valid CSV (${String((error as { code: unknown }).code)})`);
-      }
-      throw error;
+      throw refusalFor(error, label);
     } finally {
-      stream.destroy();
+      stream?.destroy();
     }
   }
 
@@ -111,14 +168,65 @@ export class RosterArchive {
 }
 
 /** Header names must be unique and non-empty; `select` keeps the columns the import reads and may refuse the file. */
-function headerOf(fileName: string, select: (header: string[]) => (string | false)[]) {
+function headerOf(label: string, select: (header: string[]) => (string | false)[]) {
   return (header: string[]) => {
     const names = header.map((name) => name.trim());
     if (names.some((name) => name.length === 0) || new Set(names).size !== names.length) {
-      throw new RosterArchiveRefused(`${fileName} has an empty or repeated column name in its header`);
+      throw new RosterArchiveRefused(`${label} has an empty or repeated column name in its header`);
     }
     return select(names);
   };
+}
+
+/** Passes an entry's bytes on and fails at the end unless their CRC-32 is the one the zip declares. */
+function checksummed(expected: number): Transform {
+  let crc = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      crc = crc32(chunk, crc);
+      done(null, chunk);
+    },
+    flush(done) {
+      done(crc === expected ? null : new ChecksumMismatch());
+    },
+  });
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** A refusal for the storage statuses that are the caller's (no such upload, or another version of it); otherwise undefined. */
+function storageRefusal(error: unknown): RosterArchiveRefused | undefined {
+  const status = statusOf(error);
+  if (status === 404) return new RosterArchiveRefused('names no uploaded file: upload the zip to the URL from POST roster-uploads first', 'missing');
+  if (status === 412) return new RosterArchiveRefused('the uploaded file was replaced after the import started; upload it again and start a new import', 'changed');
+  return undefined;
+}
+
+/**
+ * What stopped yauzl, zlib or csv-parse, as the import's refusal of the file, said in our words:
+ * their messages are never passed on, since yauzl's quote entry names (the uploader's text).
+ * A failed read of the blob stays what it is (our failure, retried), and so does an error
+ * that is a bug of ours (a TypeError and its kind).
+ */
+function refusalFor(error: unknown, label: string): unknown {
+  if (error instanceof RosterArchiveRefused) return error;
+  if (error instanceof UploadReadFailed) return storageRefusal(error.failure) ?? error.failure;
+  if (error instanceof ChecksumMismatch) return new RosterArchiveRefused(`${label} is damaged: its CRC-32 does not match its content`);
+  if (!(error instanceof Error) || error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code === 'CSV_MAX_RECORD_SIZE') return new RosterArchiveRefused(`${label} has a record longer than ${ROSTER_LIMITS.maxRecordChars} characters`);
+  if (typeof code === 'string' && code.startsWith('CSV_')) return new RosterArchiveRefused(`${label} is not valid CSV (${code})`);
+  if (typeof code === 'string' && code.startsWith('Z_')) return new RosterArchiveRefused(`${label} is damaged: its compressed data does not inflate`);
+  const message = error.message;
+  if (/too many bytes|not enough bytes|size mismatch/.test(message)) return new RosterArchiveRefused(`${label} inflates to another size than the zip declares (a zip bomb?)`);
+  if (/encrypt/i.test(message)) return new RosterArchiveRefused(`${label} is encrypted`);
+  if (/compression method/.test(message)) return new RosterArchiveRefused(`${label} is compressed with a method other than deflate`);
+  if (/fileName|absolute path|relative path/.test(message)) return new RosterArchiveRefused('an entry has a name that is not a plain relative path (absolute, with .. or with a backslash)');
+  if (/end of central directory record signature not found/i.test(message)) return new RosterArchiveRefused('the file is not a zip archive (or it was cut short)');
+  return new RosterArchiveRefused(`${label} is damaged: its zip structure cannot be read`);
 }
 
 async function* readEntries(zip: yauzl.ZipFile): AsyncGenerator<yauzl.Entry> {

@@ -43,9 +43,23 @@ export const ROSTER_FILES = {
   },
 } as const;
 
+/** Decides whether a zip is a OneRoster set at all, and which files it holds (roster-manifest.ts). */
+export const MANIFEST_FILE = 'manifest.csv';
+
 export type RosterFileKey = keyof typeof ROSTER_FILES;
 export type RosterFileName = (typeof ROSTER_FILES)[RosterFileKey]['file'];
 export const ROSTER_FILE_KEYS = Object.keys(ROSTER_FILES) as RosterFileKey[];
+
+const KNOWN_FILES: ReadonlySet<string> = new Set([MANIFEST_FILE, ...Object.values(ROSTER_FILES).map(({ file }) => file)]);
+
+/**
+ * How a refusal names a zip entry: by its OneRoster file name when it is one the import
+ * knows, otherwise "an entry". An entry's name is the uploader's text, so it never reaches a
+ * problem, a run or a log.
+ */
+export function entryLabel(fileName: string): string {
+  return KNOWN_FILES.has(fileName) ? fileName : 'an entry';
+}
 
 /** Only the declared columns survive parsing; the rest are `false`, which csv-parse skips. */
 export function readColumns(key: RosterFileKey, header: readonly string[]): (string | false)[] {

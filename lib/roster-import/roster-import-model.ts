@@ -72,6 +72,8 @@ export interface StoredRosterImport extends RosterImportView {
   type: 'roster-import';
   municipalityId: string;
   blob: string;
+  /** The upload's ETag when the run started: every later read of it is conditional on it. */
+  blobEtag: string;
 }
 
 export function emptyFiles(): Record<string, FileProgress> {

@@ -10,7 +10,7 @@ import type { JobScheduler } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
 import type { PageRequest } from '../paging/query-page.js';
-import type { RosterArchive } from './roster-archive.js';
+import type { OpenedUpload, RosterArchive } from './roster-archive.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
@@ -87,14 +87,18 @@ export class RosterImportService {
   async start(staff: StaffPrincipal, request: RosterImportRequest): Promise<RosterImportView> {
     const municipalityId = staff.municipalityId;
     if (!request.blob.startsWith(`${municipalityId}/uploads/`)) throw refusedFile('was not issued for this municipality');
-    const archive = await this.open(request.blob);
+    let blobEtag: string;
     try {
-      await readManifest(archive, request.mode);
+      const { archive, etag } = await this.open(request.blob);
+      blobEtag = etag;
+      try {
+        await readManifest(archive, request.mode);
+      } finally {
+        archive.close();
+      }
     } catch (error) {
-      if (error instanceof RosterArchiveRefused) throw refusedFile(`is not a OneRoster 1.2 ${request.mode} set: ${error.reason}`);
+      if (error instanceof RosterArchiveRefused) throw refusalProblem(error, request.mode);
       throw error;
-    } finally {
-      archive.close();
     }
     const now = this.deps.clock.now().toISOString();
     const run: StoredRosterImport = {
@@ -102,6 +106,7 @@ export class RosterImportService {
       type: 'roster-import',
       municipalityId,
       blob: request.blob,
+      blobEtag,
       mode: request.mode,
       dryRun: request.dryRun,
       status: 'queued',
@@ -193,7 +198,7 @@ export class RosterImportService {
     const planned = run;
     const batches = new BatchSink(run.dryRun ? undefined : (index, body) => this.deps.blobs.getBlockBlobClient(batchBlob(planned, index)).upload(body, Buffer.byteLength(body)).then(() => undefined));
     try {
-      archive = await this.open(run.blob);
+      ({ archive } = await this.open(run.blob, run.blobEtag));
       const opened = archive;
       const { result } = await this.deps.operations.measure(async () => {
         const modes = await readManifest(opened, run.mode);
@@ -355,27 +360,11 @@ export class RosterImportService {
     });
   }
 
-  /** The uploaded zip, size-checked before a byte of it is read. */
-  private async open(blobName: string): Promise<RosterArchive> {
-    const blob = this.deps.blobs.getBlobClient(blobName);
-    let size: number;
-    try {
-      size = (await blob.getProperties()).contentLength ?? 0;
-    } catch (error) {
-      if (isBlobMissing(error)) throw refusedFile('names no uploaded file: upload the zip to the URL from POST roster-uploads first');
-      throw error;
-    }
-    if (size > ROSTER_LIMITS.maxUploadBytes) {
-      throw new HttpProblem(413, 'payload-too-large', 'Payload too large', `A roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB`);
-    }
-    try {
-      // Loaded on first use: the zip reader and the CSV parser are not needed to start the app.
-      const { RosterArchive } = await import('./roster-archive.js');
-      return await RosterArchive.fromBlob(blob, size);
-    } catch (error) {
-      if (error instanceof RosterArchiveRefused) throw refusedFile(`is not a OneRoster 1.2 set: ${error.reason}`);
-      throw error;
-    }
+  /** The uploaded zip, pinned to the version a run saw at its start (roster-archive.ts). */
+  private async open(blobName: string, etag?: string): Promise<OpenedUpload> {
+    // Loaded on first use: the zip reader and the CSV parser are not needed to start the app.
+    const { RosterArchive } = await import('./roster-archive.js');
+    return RosterArchive.openUpload(this.deps.blobs.getBlobClient(blobName), etag);
   }
 }
 
@@ -398,6 +387,12 @@ function expired(): HttpProblem {
 
 function isBlobMissing(error: unknown): boolean {
   return (error as { statusCode?: number }).statusCode === 404;
+}
+
+/** A file refused at the start: 413 over the size limit, otherwise 400 on `body/blob` with the reason. */
+function refusalProblem(refusal: RosterArchiveRefused, mode: RosterImportRequest['mode']): HttpProblem {
+  if (refusal.kind === 'too-large') return new HttpProblem(413, 'payload-too-large', 'Payload too large', `A roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB`);
+  return refusedFile(refusal.kind === 'file' ? `is not a OneRoster 1.2 ${mode} set: ${refusal.reason}` : refusal.reason);
 }
 
 function batchPrefix(run: StoredRosterImport): string {
@@ -443,6 +438,6 @@ function addCounts(current: StoredRosterImport['operations'], counts: OperationC
 }
 
 function view(run: StoredRosterImport): RosterImportView {
-  const { type: _type, municipalityId: _municipality, blob: _blob, ...rest } = run;
+  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, ...rest } = run;
   return rest;
 }

@@ -5,9 +5,9 @@
  * inflation stops at the declared size (yauzl checks it) or at the ratio, whichever is first.
  */
 export const ROSTER_LIMITS = {
-  /** The uploaded zip (the SAS cannot cap it, so the import refuses a larger blob before reading it). */
+  /** The uploaded zip (a SAS cannot cap a PUT's size, so the start refuses a larger blob as soon as it sees it, before reading it). */
   maxUploadBytes: 100 * 1024 * 1024,
-  /** Entries in the zip: the OneRoster files and a few more that are ignored. */
+  /** Entries in the zip, directories included: the OneRoster files and a few more that are ignored. */
   maxEntries: 32,
   /** One CSV file, inflated. */
   maxEntryBytes: 512 * 1024 * 1024,
@@ -15,8 +15,12 @@ export const ROSTER_LIMITS = {
   maxTotalBytes: 1024 * 1024 * 1024,
   /** Inflated size over compressed size of one entry: CSV compresses 5-20x, a bomb 1000x. */
   maxCompressionRatio: 200,
-  /** One CSV field (a name, a list of ids); a longer one is not a roster. */
+  /** manifest.csv inflated: some 25 properties; it is read whole before anything else is checked. */
+  maxManifestBytes: 64 * 1024,
+  /** One CSV field the import reads (a name, a list of ids); a longer one is not a roster. */
   maxFieldChars: 4096,
+  /** One CSV record, every field together (also those not read): bounds what the parser buffers. */
+  maxRecordChars: 256 * 1024,
   /** Members of one group, as the API allows. */
   maxGroupMembers: 500,
   /** Writes per plan batch: one bulk request to Cosmos DB holds at most 100 operations. */

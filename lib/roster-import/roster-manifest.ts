@@ -1,12 +1,12 @@
 import type { RosterArchive } from './roster-archive.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
-import { ROSTER_FILE_KEYS, ROSTER_FILES, type RosterFileKey } from './roster-files.js';
+import { MANIFEST_FILE as MANIFEST, ROSTER_FILE_KEYS, ROSTER_FILES, type RosterFileKey } from './roster-files.js';
+import { ROSTER_LIMITS } from './roster-limits.js';
 
 export type ImportMode = 'bulk' | 'delta';
 export type FileMode = ImportMode | 'absent';
 export type RosterModes = Record<RosterFileKey, FileMode>;
 
-const MANIFEST = 'manifest.csv';
 const FILE_MODES: readonly string[] = ['bulk', 'delta', 'absent'];
 
 /**
@@ -17,6 +17,8 @@ const FILE_MODES: readonly string[] = ['bulk', 'delta', 'absent'];
  */
 export async function readManifest(archive: RosterArchive, mode: ImportMode): Promise<RosterModes> {
   if (!archive.has(MANIFEST)) throw new RosterArchiveRefused('the zip has no manifest.csv: it is not a OneRoster CSV set');
+  // Read whole into a map: its declared size (which inflation cannot exceed) bounds it.
+  if ((archive.inflatedSize(MANIFEST) ?? 0) > ROSTER_LIMITS.maxManifestBytes) throw new RosterArchiveRefused(`manifest.csv inflates beyond ${ROSTER_LIMITS.maxManifestBytes} bytes`);
   const properties = new Map<string, string>();
   for await (const { record } of archive.rows(MANIFEST, (header) => {
     if (!header.includes('propertyName') || !header.includes('value')) throw new RosterArchiveRefused('manifest.csv must have the columns propertyName and value');

@@ -12,7 +12,10 @@ export function rosterBlobs(blob: BlobServiceClient): ContainerClient {
 
 /**
  * Upload URLs for roster zips: a SAS for one new blob under the municipality's prefix, allowed
- * to create and write only, valid for minutes. In Azure it is a user-delegation SAS (signed
+ * to create it only (`c`, not `w`): one PUT writes the blob, and the URL can never replace it
+ * once written, so the file an import checked stays the file it reads (each run also pins its
+ * reads to the ETag it saw at its start). Valid for minutes. A SAS cannot cap the size of a
+ * PUT: the import refuses a larger blob as soon as it sees it (roster-archive.ts). In Azure it is a user-delegation SAS (signed
  * with a key the managed identity obtains, no account key anywhere); locally, Azurite's
  * development account signs it with its key, because Azurite does not hand out user
  * delegation keys to a client that authenticates with the account key.
@@ -31,7 +34,7 @@ export class RosterUploads {
     // Loaded on first use, so that importing the Functions entry loads no SDK (tests/ops/lazy-entry.test.ts).
     const { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } = await import('@azure/storage-blob');
     const client = rosterBlobs(this.blob).getBlockBlobClient(blobName);
-    const permissions = BlobSASPermissions.parse('cw');
+    const permissions = BlobSASPermissions.parse('c');
     const credential = this.blob.credential;
     let uploadUrl: string;
     if (credential instanceof StorageSharedKeyCredential) {

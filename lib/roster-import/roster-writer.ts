@@ -2,6 +2,7 @@ import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import type { IdentityMemberships } from '../directory/identity-memberships.js';
 import type { UserDirectory } from '../directory/users.js';
 import { HttpProblem } from '../http/problem.js';
+import { bulkStatuses, BulkOperationFailed } from '../usage/bulk.js';
 import type { PlanOp } from './roster-plan.js';
 
 export interface BatchOutcome {
@@ -12,8 +13,9 @@ export interface BatchOutcome {
 
 /**
  * Applies one batch of the plan: every document write of the batch in one bulk request to
- * the municipality's partition, after the identity memberships of new staff (a membership
- * first, as `UserDirectory.create` does, so a crash leaves one that the retry takes over).
+ * the municipality's partition (throttled writes sent again, each write's status judged
+ * alone), after the identity memberships of new staff (a membership first, as
+ * `UserDirectory.create` does, so a crash leaves one that the retry takes over).
  * Each write is idempotent: a create already done answers 409, a replace already done
  * finds the document at the run's `updatedAt`; so a batch retried after a crash is harmless.
  */
@@ -40,17 +42,17 @@ export class RosterWriter {
         ? { operationType: 'Replace', id: op.doc.id, partitionKey: municipalityId, resourceBody: op.doc as unknown as JSONObject, ifMatch: op.etag }
         : { operationType: 'Create', partitionKey: municipalityId, resourceBody: op.doc as unknown as JSONObject },
     );
-    const results = await this.directory.items.executeBulkOperations(operations);
+    // One request, sent at once (bulkStatuses: not executeBulkOperations, which waits a second for a partial batch).
+    const statuses = await bulkStatuses(this.directory, operations);
     let applied = 0;
-    for (const [index, result] of results.entries()) {
-      const status = result.response?.statusCode ?? result.error?.code;
+    for (const [index, status] of statuses.entries()) {
       const op = writable[index];
       if (!op) continue;
-      if (typeof status === 'number' && status < 300) applied += 1;
+      if (status < 300) applied += 1;
       else if (status === 409 && op.op !== 'replace') applied += 1;
       else if (status === 412 && op.op === 'replace' && (await this.alreadyApplied(municipalityId, op.doc))) applied += 1;
       else if (status === 412 || status === 409) failed += 1;
-      else throw new Error(`roster write failed with status ${String(status)}`);
+      else throw new BulkOperationFailed(status, 1);
     }
     return { applied, failed };
   }

@@ -20,33 +20,44 @@ export class BulkOperationFailed extends Error {
  * Runs operations as bulk requests of up to 100 and fails with the first status the caller
  * does not accept, so callers can treat "already exists" (409) or "already gone" (404) as
  * done and make every bulk idempotent.
+ */
+export async function bulkWrite(container: Container, operations: readonly OperationInput[], accepted: (status: number) => boolean): Promise<void> {
+  for (let start = 0; start < operations.length; start += BULK_CHUNK) {
+    const refused = (await bulkStatuses(container, operations.slice(start, start + BULK_CHUNK))).filter((status) => !accepted(status));
+    if (refused[0] !== undefined) throw new BulkOperationFailed(refused.find((status) => !TRANSIENT.has(status)) ?? refused[0], refused.length);
+  }
+}
+
+/**
+ * One bulk request of at most 100 operations, and each operation's final status, in order.
  *
  * `items.bulk` rather than `executeBulkOperations`: the latter waits a fixed second for
  * every partial batch, which a request path and a job of many small batches cannot afford.
  * In exchange the retries are ours: throttled or unavailable operations are sent again with
- * back-off, and a bulk request that failed as a whole (its status is lost in the SDK's
- * error) is repeated, then reported as 503 (unavailable: the caller retries).
+ * back-off (their last status is returned if they never succeed), and a bulk request that
+ * failed as a whole (its status is lost in the SDK's error) is repeated, then reported as 503
+ * (unavailable: the caller retries).
  */
-export async function bulkWrite(container: Container, operations: readonly OperationInput[], accepted: (status: number) => boolean): Promise<void> {
-  for (let start = 0; start < operations.length; start += BULK_CHUNK) {
-    let pending = operations.slice(start, start + BULK_CHUNK);
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      let statuses: number[];
-      try {
-        statuses = (await container.items.bulk(pending)).map((result) => result.statusCode);
-      } catch {
-        if (attempt >= ATTEMPTS) throw new BulkOperationFailed(503, pending.length);
-        await backOff(attempt);
-        continue;
-      }
-      const refused = statuses.filter((status) => !accepted(status) && !TRANSIENT.has(status));
-      if (refused[0] !== undefined) throw new BulkOperationFailed(refused[0], refused.length);
-      const again = pending.filter((_, index) => TRANSIENT.has(statuses[index] ?? 500));
-      if (again.length > 0 && attempt >= ATTEMPTS) throw new BulkOperationFailed(statuses.find((status) => TRANSIENT.has(status)) ?? 503, again.length);
-      if (again.length > 0) await backOff(attempt);
-      pending = again;
+export async function bulkStatuses(container: Container, operations: readonly OperationInput[]): Promise<number[]> {
+  if (operations.length > BULK_CHUNK) throw new Error(`a bulk request holds at most ${BULK_CHUNK} operations`);
+  const statuses: number[] = [];
+  let pending = operations.map((operation, index) => ({ operation, index }));
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    let answered: number[];
+    try {
+      answered = (await container.items.bulk(pending.map(({ operation }) => operation))).map((result) => result.statusCode);
+    } catch {
+      if (attempt >= ATTEMPTS) throw new BulkOperationFailed(503, pending.length);
+      await backOff(attempt);
+      continue;
     }
+    for (const [position, { index }] of pending.entries()) statuses[index] = answered[position] ?? 500;
+    const again = pending.filter(({ index }) => TRANSIENT.has(statuses[index] ?? 500));
+    if (again.length === 0 || attempt >= ATTEMPTS) break;
+    await backOff(attempt);
+    pending = again;
   }
+  return statuses;
 }
 
 function backOff(attempt: number): Promise<void> {

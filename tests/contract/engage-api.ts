@@ -7696,7 +7696,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "blob": "ok",
-                     *       "uploadUrl": "https://engagestorage.blob.core.windows.net/roster-uploads/4601/9d1c5e7a.zip?sv=2025-05-05&se=2026-09-14T09%3A00%3A00Z&sp=cw&sig=…",
+                     *       "uploadUrl": "https://engagestorage.blob.core.windows.net/roster-uploads/4601/9d1c5e7a.zip?sv=2025-05-05&se=2026-09-14T09%3A00%3A00Z&sp=c&sig=…",
                      *       "expiresAt": "2026-09-21T08:30:40.000Z",
                      *       "maxBytes": 52428800
                      *     }
@@ -7718,8 +7718,8 @@ export interface operations {
                          */
                         maxBytes: number;
                         /**
-                         * @description Where to upload the roster file: a short-lived URL that allows writing this one upload only.
-                         * @example https://engagestorage.blob.core.windows.net/roster-uploads/4601/9d1c5e7a.zip?sv=2025-05-05&se=2026-09-14T09%3A00%3A00Z&sp=cw&sig=…
+                         * @description Where to upload the roster file, in one PUT: a short-lived URL that may create this one upload only (create permission, no write), so it cannot overwrite the file once written. It cannot cap the size: the import refuses a file over maxBytes.
+                         * @example https://engagestorage.blob.core.windows.net/roster-uploads/4601/9d1c5e7a.zip?sv=2025-05-05&se=2026-09-14T09%3A00%3A00Z&sp=c&sig=…
                          */
                         uploadUrl: string;
                     };

@@ -163,3 +163,56 @@ export async function follow(test: TestApp, token: string, location: string): Pr
   }
   throw new Error('the import did not finish');
 }
+
+export interface EntryTampering {
+  crc32?: number;
+  compressedSize?: number;
+  uncompressedSize?: number;
+  /** Changes the entry's stored (compressed) bytes in place. */
+  data?: (bytes: Uint8Array) => void;
+}
+
+export interface DeclaredEntry {
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+}
+
+/** Where one entry's central-directory record starts in `zip`. */
+function centralRecord(zip: Uint8Array, fileName: string): { view: DataView; offset: number } {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  const end = zip.length - 22; // fflate writes no zip comment
+  if (view.getUint32(end, true) !== 0x06054b50) throw new Error('no end of central directory record');
+  let offset = view.getUint32(end + 16, true);
+  for (let index = 0; index < view.getUint16(end + 10, true); index += 1) {
+    const nameLength = view.getUint16(offset + 28, true);
+    if (new TextDecoder().decode(zip.subarray(offset + 46, offset + 46 + nameLength)) === fileName) return { view, offset };
+    offset += 46 + nameLength + view.getUint16(offset + 30, true) + view.getUint16(offset + 32, true);
+  }
+  throw new Error(`the zip has no entry ${fileName}`);
+}
+
+/** An entry's checksum and sizes as the zip declares them. */
+export function declared(zip: Uint8Array, fileName: string): DeclaredEntry {
+  const { view, offset } = centralRecord(zip, fileName);
+  return { crc32: view.getUint32(offset + 16, true), compressedSize: view.getUint32(offset + 20, true), uncompressedSize: view.getUint32(offset + 24, true) };
+}
+
+/**
+ * A copy of `zip` with one entry's central-directory record or stored bytes changed: a zip as a
+ * broken exporter or an attacker leaves it (a wrong checksum, sizes that lie, damaged deflate
+ * data). yauzl trusts the central directory, so that is where the lies go.
+ */
+export function tamper(zip: Uint8Array, fileName: string, change: EntryTampering): Uint8Array {
+  const bytes = zip.slice();
+  const { view, offset } = centralRecord(bytes, fileName);
+  if (change.data) {
+    const local = view.getUint32(offset + 42, true);
+    const dataStart = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    change.data(bytes.subarray(dataStart, dataStart + view.getUint32(offset + 20, true)));
+  }
+  if (change.crc32 !== undefined) view.setUint32(offset + 16, change.crc32, true);
+  if (change.compressedSize !== undefined) view.setUint32(offset + 20, change.compressedSize, true);
+  if (change.uncompressedSize !== undefined) view.setUint32(offset + 24, change.uncompressedSize, true);
+  return bytes;
+}

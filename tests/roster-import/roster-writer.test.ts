@@ -1,0 +1,68 @@
+import type { Container } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlanOp } from '../../lib/roster-import/roster-plan.js';
+import { RosterWriter } from '../../lib/roster-import/roster-writer.js';
+import { registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+
+const M = '1833';
+
+/** The real container, with each call of a method of `container.items` recorded by name (a spy, not a fake: every call goes through). */
+function recordingItems(container: Container, calls: string[]): Container {
+  const items = new Proxy(container.items, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return (value as (...parameters: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return new Proxy(container, { get: (target, property) => (property === 'items' ? items : Reflect.get(target, property, target)) });
+}
+
+describe('roster writer: one batch of the plan', () => {
+  let test: TestApp;
+  let directory: Container;
+
+  beforeAll(async () => {
+    test = await startTestApp();
+    await registerMunicipality(test, M);
+    directory = test.app.services.cosmos.containers.directory;
+  }, 60_000);
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  const doc = (id: string, updatedAt: string) => ({ id, municipalityId: M, type: 'roster-writer-probe', updatedAt });
+
+  it('sends a partial batch as one items.bulk request at once (never executeBulkOperations, which waits a second for a partial batch) and judges each write alone', async () => {
+    const runAt = '2026-11-30T03:00:00.000Z';
+    const stale = (await directory.items.create(doc('stale', '2026-01-01T00:00:00.000Z'))).resource?._etag ?? '';
+    const done = await directory.items.create(doc('done-before', '2026-01-01T00:00:00.000Z'));
+    // A crashed attempt of this run already replaced it: it carries the run's updatedAt under a newer ETag.
+    await directory.item('done-before', M).replace(doc('done-before', runAt));
+    const current = (await directory.items.create(doc('current', '2026-01-01T00:00:00.000Z'))).resource?._etag ?? '';
+    await directory.items.create(doc('exists', runAt));
+    // Changed through the API after planning: the planned replace must not overwrite it.
+    await directory.item('stale', M).replace(doc('stale', '2026-06-01T00:00:00.000Z'));
+
+    const ops: PlanOp[] = [
+      { op: 'create', doc: doc('new', runAt) },
+      { op: 'create', doc: doc('exists', runAt) },
+      { op: 'replace', doc: doc('stale', runAt), etag: stale },
+      { op: 'replace', doc: doc('done-before', runAt), etag: done.resource?._etag ?? '' },
+      { op: 'replace', doc: doc('current', runAt), etag: current },
+    ];
+    const calls: string[] = [];
+    const writer = new RosterWriter(recordingItems(directory, calls), test.app.services.users);
+    expect(await writer.apply(M, ops)).toEqual({ applied: 4, failed: 1 });
+    expect(calls).toEqual(['bulk']);
+
+    const updatedAt = async (id: string) => (await directory.item(id, M).read<{ updatedAt: string }>()).resource?.updatedAt;
+    expect(await updatedAt('new')).toBe(runAt);
+    expect(await updatedAt('current')).toBe(runAt);
+    expect(await updatedAt('stale')).toBe('2026-06-01T00:00:00.000Z');
+  });
+});
