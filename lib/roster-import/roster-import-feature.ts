@@ -9,11 +9,12 @@ import { rosterBlobs, RosterUploads } from './roster-uploads.js';
 /** P2: a municipality's schools, staff, students and groups imported from its school system's OneRoster 1.2 files. */
 export const rosterImportFeature = defineFeature({
   name: 'roster-import',
-  services: ({ cosmos, blob, config, clock, logger, operations, scheduler, continuations }, { users }) => ({
+  services: ({ cosmos, blob, uploadBlob, config, clock, logger, operations, scheduler, continuations }, { users }) => ({
     rosterImports: new RosterImportService({
       directory: cosmos.containers.directory,
-      blobs: rosterBlobs(blob),
-      uploads: new RosterUploads(blob, clock),
+      batchBlobs: rosterBlobs(blob),
+      uploadBlobs: rosterBlobs(uploadBlob),
+      uploads: new RosterUploads(uploadBlob, clock),
       users,
       runs: new RosterRunStore(cosmos.containers.directory, continuations),
       scheduler,
@@ -23,7 +24,7 @@ export const rosterImportFeature = defineFeature({
       logger,
     }),
   }),
-  privacyProviders: ({ cosmos, blob }) => [rosterImportPrivacyProvider(cosmos.containers.directory, rosterBlobs(blob))],
+  privacyProviders: ({ cosmos, blob, uploadBlob }) => [rosterImportPrivacyProvider(cosmos.containers.directory, [rosterBlobs(uploadBlob), rosterBlobs(blob)])],
   routes: rosterImportRoutes,
   orchestrators: rosterImportOrchestrators,
   activities: (services) => rosterImportActivities(async () => (await services()).rosterImports),

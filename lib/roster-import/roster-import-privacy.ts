@@ -13,21 +13,25 @@ import { ROSTER_UPLOADS_CONTAINER } from './roster-uploads.js';
  * finishes; erasing anyone of the municipality deletes every one not in use by a running import
  * (a zip cannot be edited to leave one person out).
  */
-export function rosterImportPrivacyProvider(directory: Container, blobs: ContainerClient): PrivacyProvider {
+export function rosterImportPrivacyProvider(directory: Container, containers: readonly ContainerClient[]): PrivacyProvider {
+  // Uploads and batches may share an account (locally they do): each container is listed once.
+  const fileContainers = [...new Map(containers.map((container) => [container.url, container])).values()];
   const requestedBy = (subject: PrivacySubject) =>
     subject.type !== 'user'
       ? Promise.resolve([])
       : queryAll<StoredRosterImport>(directory, { where: "c.type = 'roster-import' AND c.requestedBy = @id", parameters: [{ name: '@id', value: subject.id }] }, [['municipalityId', subject.municipalityId]]);
-  const idleFiles = async (municipalityId: string): Promise<string[]> => {
+  const idleFiles = async (municipalityId: string): Promise<{ container: ContainerClient; name: string }[]> => {
     const active = await queryAll<Pick<StoredRosterImport, 'id' | 'blob'>>(
       directory,
       { select: 'c.id, c.blob', where: "c.type = 'roster-import' AND ARRAY_CONTAINS(@active, c.status)", parameters: [{ name: '@active', value: [...ACTIVE_STATUSES] }] },
       [['municipalityId', municipalityId]],
     );
     const inUse = (name: string) => active.some((run) => name === run.blob || name.startsWith(`${municipalityId}/runs/${run.id}/`));
-    const names: string[] = [];
-    for await (const blob of blobs.listBlobsFlat({ prefix: `${municipalityId}/` })) if (!inUse(blob.name)) names.push(blob.name);
-    return names;
+    const files: { container: ContainerClient; name: string }[] = [];
+    for (const container of fileContainers) {
+      for await (const blob of container.listBlobsFlat({ prefix: `${municipalityId}/` })) if (!inUse(blob.name)) files.push({ container, name: blob.name });
+    }
+    return files;
   };
   return {
     name: 'roster-import',
@@ -54,8 +58,8 @@ export function rosterImportPrivacyProvider(directory: Container, blobs: Contain
         await directory.item(run.id, run.municipalityId).patch([{ op: 'set', path: '/requestedBy', value: 'erased' }]);
         erased += 1;
       }
-      for (const name of await idleFiles(subject.municipalityId)) {
-        await blobs.getBlobClient(name).deleteIfExists();
+      for (const { container, name } of await idleFiles(subject.municipalityId)) {
+        await container.getBlobClient(name).deleteIfExists();
         erased += 1;
       }
       return erased;

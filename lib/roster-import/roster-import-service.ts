@@ -31,7 +31,10 @@ export function rosterImportInstanceId(runId: string): string {
 
 export interface RosterImportDependencies {
   directory: Container;
-  blobs: ContainerClient;
+  /** Where runs keep their planned batches: the main (private) account. */
+  batchBlobs: ContainerClient;
+  /** Where browsers upload the zips: the upload account (infra/app/upload-storage.bicep). */
+  uploadBlobs: ContainerClient;
   uploads: RosterUploads;
   users: UserDirectory;
   runs: RosterRunStore;
@@ -186,7 +189,7 @@ export class RosterImportService {
     // Failed (its start failed, or it was stopped), superseded or expired: nothing to plan.
     if (run.status !== 'queued' && run.status !== 'planning') return STOPPED;
     if (!(await this.holdsLock(run))) return STOPPED;
-    if (!(await this.deps.blobs.getBlobClient(run.blob).exists())) {
+    if (!(await this.deps.uploadBlobs.getBlobClient(run.blob).exists())) {
       await this.end(municipalityId, runId, 'expired', REASONS.uploadGone);
       return STOPPED;
     }
@@ -196,7 +199,7 @@ export class RosterImportService {
     let archive: RosterArchive | undefined;
     // A dry run keeps no write; a real one stores each batch as soon as it is full, so the plan is never held whole.
     const planned = run;
-    const batches = new BatchSink(run.dryRun ? undefined : (index, body) => this.deps.blobs.getBlockBlobClient(batchBlob(planned, index)).upload(body, Buffer.byteLength(body)).then(() => undefined));
+    const batches = new BatchSink(run.dryRun ? undefined : (index, body) => this.deps.batchBlobs.getBlockBlobClient(batchBlob(planned, index)).upload(body, Buffer.byteLength(body)).then(() => undefined));
     try {
       ({ archive } = await this.open(run.blob, run.blobEtag));
       const opened = archive;
@@ -262,7 +265,7 @@ export class RosterImportService {
     if (!(await this.holdsLock(run))) return { stopped: true };
     let body: Buffer;
     try {
-      body = await this.deps.blobs.getBlockBlobClient(batchBlob(run, index)).downloadToBuffer();
+      body = await this.deps.batchBlobs.getBlockBlobClient(batchBlob(run, index)).downloadToBuffer();
     } catch (error) {
       if (!isBlobMissing(error)) throw error;
       await this.end(municipalityId, runId, 'expired', REASONS.batchesGone);
@@ -291,7 +294,7 @@ export class RosterImportService {
     await this.deps.runs.unlock(municipalityId, runId);
     if (run.status === 'failed') return;
     await this.discardBatches(run);
-    if (run.status === 'completed' && !run.dryRun) await this.deps.blobs.getBlockBlobClient(run.blob).deleteIfExists();
+    if (run.status === 'completed' && !run.dryRun) await this.deps.uploadBlobs.getBlockBlobClient(run.blob).deleteIfExists();
   }
 
   /** The run stops, keeping its progress for a resume; the lock is freed. A run already ended stays as it ended. */
@@ -340,16 +343,16 @@ export class RosterImportService {
 
   /** What a resume would need and is gone: the batches not yet applied, or (to plan again) the upload. */
   private async missingFiles(run: StoredRosterImport): Promise<'uploadGone' | 'batchesGone' | undefined> {
-    if (run.batches === 0) return (await this.deps.blobs.getBlobClient(run.blob).exists()) ? undefined : 'uploadGone';
+    if (run.batches === 0) return (await this.deps.uploadBlobs.getBlobClient(run.blob).exists()) ? undefined : 'uploadGone';
     const stored = new Set<string>();
-    for await (const blob of this.deps.blobs.listBlobsFlat({ prefix: batchPrefix(run) })) stored.add(blob.name);
+    for await (const blob of this.deps.batchBlobs.listBlobsFlat({ prefix: batchPrefix(run) })) stored.add(blob.name);
     for (let index = run.appliedBatches; index < run.batches; index += 1) if (!stored.has(batchBlob(run, index))) return 'batchesGone';
     return undefined;
   }
 
   /** By prefix, not by count: a plan that failed part way and was planned again may have left more batches than it has now. */
   private async discardBatches(run: StoredRosterImport): Promise<void> {
-    for await (const blob of this.deps.blobs.listBlobsFlat({ prefix: batchPrefix(run) })) await this.deps.blobs.getBlockBlobClient(blob.name).deleteIfExists();
+    for await (const blob of this.deps.batchBlobs.listBlobsFlat({ prefix: batchPrefix(run) })) await this.deps.batchBlobs.getBlockBlobClient(blob.name).deleteIfExists();
   }
 
   /** A progress write, conditional on the run as stored (an erasure's change to it is never undone). */
@@ -364,7 +367,7 @@ export class RosterImportService {
   private async open(blobName: string, etag?: string): Promise<OpenedUpload> {
     // Loaded on first use: the zip reader and the CSV parser are not needed to start the app.
     const { RosterArchive } = await import('./roster-archive.js');
-    return RosterArchive.openUpload(this.deps.blobs.getBlobClient(blobName), etag);
+    return RosterArchive.openUpload(this.deps.uploadBlobs.getBlobClient(blobName), etag);
   }
 }
 
