@@ -6,7 +6,7 @@
  *   npx tsx bench/usage-anonymisation.ts --due 20000 --live 200000     one scenario
  *
  * Per scenario: a fresh database, due accounts (200 events each over two months, in four
- * municipalities) with their ledger entries, optionally 10x as many events of live accounts,
+ * municipalities, counted in the daily usage cells as the recorder counts them) with their ledger entries, optionally 10x as many events of live accounts,
  * then one run of the real orchestrator on the local durable driver. Reports events/s, Cosmos
  * operations by kind (which must not change with the live data) and the process's peak RSS
  * and heap while the job runs (which must not grow with the due data: the job streams pages).
@@ -32,9 +32,9 @@ import { loggerTelemetry } from '../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
 import { bulkWrite, created, createOperation } from '../lib/usage/bulk.js';
 import { USAGE_ANONYMISATION_JOB, UsageAnonymiser } from '../lib/usage/usage-anonymiser.js';
-import { UsageCells } from '../lib/usage/usage-cells.js';
+import { cellId, cellIndexId, featureKey, NO_SCHOOL, UsageCells } from '../lib/usage/usage-cells.js';
 import { UsageLedger } from '../lib/usage/usage-ledger.js';
-import { accountBucket, accountMonthsBucket, type UsageEventDocument, type UsageMonthDocument } from '../lib/usage/usage-model.js';
+import { accountBucket, accountMonthsBucket, cellsBucket, type UsageCellDocument, type UsageCellIndexDocument, type UsageEventDocument, type UsageMonthDocument } from '../lib/usage/usage-model.js';
 import type { Services } from '../lib/services.js';
 import { usageFeature } from '../lib/usage/usage-feature.js';
 import { asDurableClientFunction } from '../local/invocation.js';
@@ -118,7 +118,8 @@ async function runScenario(endpoint: string, scenario: BenchScenario, log: (line
   try {
     log(`seeding ${scenario.dueEvents} due and ${scenario.liveEvents} live events ...`);
     const dueAccounts = await seed(cosmos, scenario.dueEvents);
-    await seed(cosmos, scenario.liveEvents);
+    const liveAccounts = await seed(cosmos, scenario.liveEvents);
+    await seedCells(cosmos, new UsageCells(cosmos.containers.usage, benchConfig(endpoint, database).privacyDigestKey), [...dueAccounts, ...liveAccounts]);
     const ledger = new UsageLedger(cosmos.containers.ledger, { now: () => DELETED_AT });
     for (const [municipalityId, accountId] of dueAccounts) await ledger.recordAccountDeleted(municipalityId, accountId, DELETED_AT);
     const job: JobOnlyInput = { endpoint, database, records: scenario.dueEvents, accounts: dueAccounts.length };
@@ -272,11 +273,43 @@ async function seed(cosmos: CosmosHandle, events: number): Promise<[string, stri
   return accounts;
 }
 
+/**
+ * The daily usage cells the recorder would have written for the seeded events (every account
+ * has the same events: EVENTS_PER_ACCOUNT over the 15th of each month and 13 features), as
+ * documents created in bulk: the job must take each account's digest out of them.
+ */
+async function seedCells(cosmos: CosmosHandle, cells: UsageCells, accounts: readonly [string, string][]): Promise<void> {
+  const eventsPerCell = new Map<string, number>();
+  for (let index = 0; index < EVENTS_PER_ACCOUNT; index++) {
+    const key = `${MONTHS[index % MONTHS.length] as string}-15|feature-${index % 13}`;
+    eventsPerCell.set(key, (eventsPerCell.get(key) ?? 0) + 1);
+  }
+  const documents = new Map<string, UsageCellDocument | UsageCellIndexDocument>();
+  for (const [municipalityId, accountId] of accounts) {
+    const person = cells.personDigest(municipalityId, accountId);
+    for (const [key, events] of eventsPerCell) {
+      const [day, feature] = key.split('|') as [string, string];
+      const indexKey = `${municipalityId}|${day}`;
+      const index = (documents.get(indexKey) as UsageCellIndexDocument | undefined) ?? { id: cellIndexId(day), municipalityId, accountBucket: cellsBucket(day), type: 'usage-cell-index', day, features: {} };
+      index.features[featureKey(feature)] = feature;
+      documents.set(indexKey, index);
+      const cellKey = `${municipalityId}|${key}`;
+      const cell = (documents.get(cellKey) as UsageCellDocument | undefined) ?? { id: cellId(day, feature), municipalityId, accountBucket: cellsBucket(day), type: 'usage-cell', day, feature, events: 0, schoolEvents: { [NO_SCHOOL]: 0 }, people: {} };
+      cell.events += events;
+      cell.schoolEvents[NO_SCHOOL] = (cell.schoolEvents[NO_SCHOOL] ?? 0) + events;
+      cell.people[person] = [NO_SCHOOL];
+      documents.set(cellKey, cell);
+    }
+  }
+  await bulkWrite(cosmos.containers.usage, [...documents.values()].map((document) => createOperation(document, [document.municipalityId, document.accountBucket])), created);
+}
+
 /** The emulator the tests use (with its linear query engine), given the memory a million documents need. */
 const EMULATOR_SCRIPT = fileURLToPath(new URL('../local/cosmos-emulator-server.mjs', import.meta.url));
 
 export async function startBenchEmulator(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', EMULATOR_SCRIPT, String(port)], { stdio: 'ignore' });
+  // Its errors reach the bench's stderr: an emulator that dies otherwise shows only as "socket hang up".
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', EMULATOR_SCRIPT, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (let attempt = 0; ; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');

@@ -6,6 +6,8 @@ import type { Clock } from '../clock.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryPage, type PageRequest } from '../paging/query-page.js';
+import type { OperationCounter } from '../data/operation-counter.js';
+import type { RequestDeadlines } from '../data/request-deadline.js';
 import { BULK_CHUNK, BulkOperationFailed } from '../usage/bulk.js';
 
 export const AUDIT_ACTIONS = ['read', 'list', 'create', 'update', 'delete'] as const;
@@ -44,8 +46,23 @@ interface Waiting {
   entry: StoredAuditEntry;
   durable: () => void;
   failed: (error: unknown) => void;
-  /** The async context of the request that made it (its deadline, its operation count). */
-  inContext: <R>(work: () => R) => R;
+}
+
+/** What a batch answers for its other operations when one of them fails: the cause is elsewhere. */
+const FAILED_DEPENDENCY = 424;
+
+/**
+ * The async context of the process before any invocation: no request's deadline, operation
+ * count, Functions invocation or trace. This module is evaluated when the entry loads (it
+ * comes with the feature list every host imports to register its routes), so that is the
+ * context captured here. A group write runs in it: it serves several requests, none owns it.
+ */
+const outsideRequests = AsyncLocalStorage.snapshot();
+
+/** The request scopes a waiting request keeps, although its entry is written outside them. */
+export interface AuditRequestScopes {
+  deadlines: RequestDeadlines;
+  operations: OperationCounter;
 }
 
 /**
@@ -54,10 +71,16 @@ interface Waiting {
  *
  * Group commit: `record` resolves once the entry is stored, and the dispatcher answers only
  * then. While one write is on its way, the entries of the requests that arrive meanwhile
- * wait and go together in the next write (one batch), so concurrent requests share a
- * round trip instead of queueing behind one write each. An idle log writes at once: a lone
- * request waits for nothing but its own entry. A write runs in the context of its first
- * request (that request's deadline cuts it, and its operation count shows it).
+ * wait and go together in the next write (one batch per partition), so concurrent requests
+ * share a round trip instead of queueing behind one write each. An idle log writes at once:
+ * a lone request waits for nothing but its own entry.
+ *
+ * A write belongs to no request: it runs outside every request's scope, so no request's
+ * deadline cuts the others' entries, and each request waits for it against its own deadline
+ * (one that runs out gets its own 503; the write goes on, and the others are answered when
+ * it is stored). Each request counts the write it waited for as its own round trip; the
+ * process total counts it once. Each partition's batch settles its own requests: a failure
+ * in one partition is not another's.
  */
 export class AuditLog {
   private waiting: Waiting[] = [];
@@ -67,6 +90,7 @@ export class AuditLog {
     private readonly audit: Container,
     private readonly clock: Clock,
     private readonly continuations: ContinuationSealer,
+    private readonly requests: AuditRequestScopes,
   ) {}
 
   record(event: AuditEvent): Promise<void> {
@@ -82,41 +106,41 @@ export class AuditLog {
       resourceType: event.resourceType,
       targetIds: [...new Set(event.targetIds)],
     };
-    return new Promise<void>((durable, failed) => {
-      this.waiting.push({ entry, durable, failed, inContext: AsyncLocalStorage.snapshot() });
-      if (!this.writing) void this.writeWaiting();
+    const count = this.requests.operations.forCurrentScope();
+    const stored = new Promise<void>((durable, failed) => {
+      this.waiting.push({
+        entry,
+        durable: () => (count('write'), durable()),
+        failed: (error) => (count('write'), failed(error)),
+      });
+      if (!this.writing) outsideRequests(() => void this.writeWaiting());
     });
+    return this.requests.deadlines.within(stored);
   }
 
   private async writeWaiting(): Promise<void> {
     this.writing = true;
     while (this.waiting.length > 0) {
       // At most 100: the limit of one transactional batch.
-      const group = this.waiting.splice(0, BULK_CHUNK);
-      try {
-        await (group[0] as Waiting).inContext(() => this.write(group.map((waiting) => waiting.entry)));
-        for (const waiting of group) waiting.durable();
-      } catch (error) {
-        for (const waiting of group) waiting.failed(error);
-      }
+      const partitions = byPartition(this.waiting.splice(0, BULK_CHUNK));
+      const outcomes = await Promise.allSettled(partitions.map((waiters) => this.writePartition(waiters.map((waiting) => waiting.entry))));
+      outcomes.forEach((outcome, index) => {
+        for (const waiting of partitions[index] as Waiting[]) {
+          if (outcome.status === 'fulfilled') waiting.durable();
+          else waiting.failed(outcome.reason);
+        }
+      });
     }
     this.writing = false;
   }
 
   /**
-   * One entry is one point create. More go as one transactional batch per partition (audit
-   * entries of one municipality and month: all of a window, nearly always): one round trip,
-   * all stored or none, and no per-operation routing as a bulk call would do.
+   * One entry is one point create. More go as one transactional batch (audit entries of one
+   * municipality and month: all of a window, nearly always): one round trip, all stored or
+   * none, and no per-operation routing as a bulk call would do. A batch that fails names the
+   * failed operation's status and answers 424 for the rest; the former is the cause (a 429 is
+   * "retry later", never the caller's or the server's fault).
    */
-  private async write(entries: readonly StoredAuditEntry[]): Promise<void> {
-    const partitions = new Map<string, StoredAuditEntry[]>();
-    for (const entry of entries) {
-      const key = JSON.stringify([entry.municipalityId, entry.month]);
-      partitions.set(key, [...(partitions.get(key) ?? []), entry]);
-    }
-    await Promise.all([...partitions.values()].map((partition) => this.writePartition(partition)));
-  }
-
   private async writePartition(entries: readonly StoredAuditEntry[]): Promise<void> {
     const [first] = entries as [StoredAuditEntry];
     if (entries.length === 1) {
@@ -124,9 +148,16 @@ export class AuditLog {
       return;
     }
     const operations: OperationInput[] = entries.map((entry) => ({ operationType: 'Create', resourceBody: entry as unknown as JSONObject }));
-    const { result = [] } = await this.audit.items.batch(operations, [first.municipalityId, first.month]);
-    const refused = result.find((outcome) => outcome.statusCode < 200 || outcome.statusCode >= 300);
-    if (refused || result.length !== entries.length) throw new BulkOperationFailed(refused?.statusCode ?? 503, entries.length);
+    let result: { statusCode: number }[];
+    try {
+      ({ result = [] } = await this.audit.items.batch(operations, [first.municipalityId, first.month]));
+    } catch {
+      // The SDK rethrows a failed batch request as a plain Error, its status lost: unavailable, retry.
+      throw new BulkOperationFailed(503, entries.length);
+    }
+    const refused = result.filter((outcome) => outcome.statusCode < 200 || outcome.statusCode >= 300);
+    const cause = refused.find((outcome) => outcome.statusCode !== FAILED_DEPENDENCY);
+    if (refused.length > 0 || result.length !== entries.length) throw new BulkOperationFailed(cause?.statusCode ?? 503, refused.length || entries.length);
   }
 
   list(municipalityId: string, month: string | undefined, filter: { targetId?: string | undefined; actorRole?: string }, page: PageRequest): Promise<Page<AuditEntry>> {
@@ -151,4 +182,16 @@ export class AuditLog {
       page,
     );
   }
+}
+
+/** The waiting entries by partition (municipality and month), in order. */
+function byPartition(waiting: readonly Waiting[]): Waiting[][] {
+  const partitions = new Map<string, Waiting[]>();
+  for (const one of waiting) {
+    const key = JSON.stringify([one.entry.municipalityId, one.entry.month]);
+    const partition = partitions.get(key);
+    if (partition) partition.push(one);
+    else partitions.set(key, [one]);
+  }
+  return [...partitions.values()];
 }

@@ -21,6 +21,12 @@ export interface OperationCounter {
    * given, is filled as it goes, so the operations of work that throws are known too.
    */
   measure<T>(work: () => Promise<T>, counts?: OperationCounts): Promise<{ result: T; counts: OperationCounts }>;
+  /**
+   * Records into the current scope alone, later: for a round trip made outside the scope on
+   * its behalf and shared with other scopes (a group commit), which the process total
+   * counts once, where it runs, and each scope it served counts as its own.
+   */
+  forCurrentScope(): (kind: OperationKind) => void;
   snapshot(): OperationCounts;
 }
 
@@ -44,6 +50,13 @@ export class CountingOperations implements OperationCounter {
     return { result, counts };
   }
 
+  forCurrentScope(): (kind: OperationKind) => void {
+    const scoped = this.scopes.getStore();
+    return (kind) => {
+      if (scoped) scoped[kind] += 1;
+    };
+  }
+
   snapshot(): OperationCounts {
     return { ...this.total };
   }
@@ -53,6 +66,7 @@ export class CountingOperations implements OperationCounter {
 export const uncountedOperations: OperationCounter = {
   record: () => undefined,
   measure: async (work, counts = emptyCounts()) => ({ result: await work(), counts }),
+  forCurrentScope: () => () => undefined,
   snapshot: emptyCounts,
 };
 

@@ -53,6 +53,30 @@ export class RequestDeadlines {
     });
   }
 
+  /**
+   * `work`, or DeadlineExceeded at the current request's deadline if that comes first: for
+   * work the request waits for that runs outside its scope, shared with other requests (a
+   * grouped audit write), so the plugin cannot cut it. `work` itself goes on for the others.
+   * Outside a request, or once detached, `work` as it is.
+   */
+  within<T>(work: Promise<T>): Promise<T> {
+    const scope = this.scopes.getStore();
+    if (!scope || scope.detached) return work;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new DeadlineExceeded()), Math.max(0, scope.endsAt - this.now()));
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
   /** From here on the current request's calls run to the end; its caller is answered at the deadline regardless. */
   detach(): void {
     const scope = this.scopes.getStore();

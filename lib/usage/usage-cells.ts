@@ -1,5 +1,6 @@
 import type { Container, PatchOperation } from '@azure/cosmos';
 import { isCosmosStatus } from '../data/cosmos-errors.js';
+import { queryPrefixPages } from '../paging/query-page.js';
 import { keyedDigest } from '../privacy/keyed-digest.js';
 import { cellsBucket, type UsageCellDocument, type UsageCellIndexDocument } from './usage-model.js';
 
@@ -105,6 +106,21 @@ export class UsageCells {
     for (const [day, features] of groupByDay(events)) {
       for (const feature of features.keys()) await this.removePerson([municipalityId, cellsBucket(day)], cellId(day, feature), person);
     }
+  }
+
+  /**
+   * The days whose cells still count the account under its digest, found by a query over the
+   * municipality's cells (the days of an anonymised account's events are known no more): for
+   * erasure verification, never a request path. Its cost follows the municipality's cells
+   * (days x features), read through the `type` index, not its events.
+   */
+  async daysCounting(municipalityId: string, accountId: string): Promise<string[]> {
+    const person = this.personDigest(municipalityId, accountId);
+    const days = new Set<string>();
+    // A digest is base64url (letters, digits, `-`, `_`), so it can name the property in the query text.
+    const query = { select: 'VALUE c.day', where: `c.type = 'usage-cell' AND IS_DEFINED(c.people["${person}"])` };
+    for await (const page of queryPrefixPages<string>(this.usage, query, [['municipalityId', municipalityId]])) for (const day of page) days.add(day);
+    return [...days].sort();
   }
 
   /** The cells of the given days: one point read per day, then one per feature used that day. */

@@ -29,7 +29,7 @@ export const usageFeature = defineFeature({
       ),
     };
   },
-  privacyProviders: ({ cosmos, clock }) => usagePrivacyProviders(cosmos.containers, clock),
+  privacyProviders: ({ cosmos, clock, config }) => usagePrivacyProviders(cosmos.containers, clock, config.privacyDigestKey),
   routes: usageRoutes,
   jobs: [
     {

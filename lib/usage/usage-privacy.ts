@@ -4,6 +4,7 @@ import { queryAll } from '../paging/query-page.js';
 import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
 import { AccountMonths } from './account-months.js';
 import { MAX_ANONYMISATION_DELAY_DAYS } from './retention-policy.js';
+import { UsageCells } from './usage-cells.js';
 import { UsageLedger } from './usage-ledger.js';
 import { accountBucket, type UsageRecord } from './usage-model.js';
 
@@ -20,10 +21,12 @@ const INTERNAL_FIELDS = new Set(['accountBucket', 'municipalityId', 'accountId',
  * P6/P10 in the privacy registry. Erasing a staff user starts the P10 clock (a ledger entry)
  * rather than anonymising at once: the anonymisation job does that N days later, well within
  * 3 months. Verification therefore asks "is every usage record of the account on its way out?":
- * nothing left, or a pending ledger entry.
+ * a pending ledger entry while records are left; once none are, no daily cell may count the
+ * account any more (anonymisation removes its digest from the cells before its events).
  */
-export function usagePrivacyProviders(containers: UsagePrivacyContainers, clock: Clock): PrivacyProvider[] {
+export function usagePrivacyProviders(containers: UsagePrivacyContainers, clock: Clock, digestKey: string): PrivacyProvider[] {
   const months = new AccountMonths(containers.usage);
+  const cells = new UsageCells(containers.usage, digestKey);
   const ledger = new UsageLedger(containers.ledger, clock);
   const recordsOf = async (subject: PrivacySubject): Promise<UsageRecord[]> => {
     const records: UsageRecord[] = [];
@@ -74,9 +77,12 @@ export function usagePrivacyProviders(containers: UsagePrivacyContainers, clock:
       return 0;
     },
     async verify(subject) {
-      if ((await months.list(subject.municipalityId, subject.id)).length === 0) return [];
-      if (await ledger.findEntry(subject.municipalityId, subject.id)) return [];
-      return ['usage records of the account are not scheduled for anonymisation'];
+      if ((await months.list(subject.municipalityId, subject.id)).length > 0) {
+        if (await ledger.findEntry(subject.municipalityId, subject.id)) return [];
+        return ['usage records of the account are not scheduled for anonymisation'];
+      }
+      const days = await cells.daysCounting(subject.municipalityId, subject.id);
+      return days.length === 0 ? [] : [`daily usage cells of ${days.length} day(s) still count the account by its digest`];
     },
   };
   const jobs: PrivacyProvider = {
