@@ -12,11 +12,12 @@ import { CATCH_ALL_FUNCTION, featuresByName, functionRegistrations } from '../..
 import { checkHostRules, HOST_RULES, type FunctionMetadata, type HostRuleContext } from '../../lib/app/host-rules.js';
 import { FEATURES } from '../../lib/features.js';
 import { HostRouter } from '../../lib/http/router.js';
+import { bundleEntry } from '../../scripts/bundle-entry.js';
 import type { Services } from '../../lib/services.js';
 
 /**
- * The real registrations of the built entry (`npm run build` output, loaded as the host
- * loads it, with app.http/app.timer/app.generic recorded) against the rules of the real
+ * The real registrations of the built entry (bundled as `npm run build` bundles it, loaded as
+ * the host loads it, with app.http/app.timer/app.generic recorded) against the rules of the real
  * Functions host (lib/app/host-rules.ts, docs/operations.md). Each rule is also shown to
  * fail on a test-only registration that breaks it.
  */
@@ -29,10 +30,7 @@ const outDir = join(root, '.cache', `host-conformance-${randomUUID().slice(0, 8)
 let registered: FunctionMetadata[];
 
 async function registrationsOfBuiltEntry(): Promise<FunctionMetadata[]> {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root }).catch((error: { stdout?: string }) => {
-    throw new Error(`npm run build fails:\n${error.stdout ?? String(error)}`);
-  });
+  await bundleEntry(join(outDir, 'functions'));
   const settings = JSON.parse(await readFile(join(root, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
   const recorder = pathToFileURL(join(root, 'tests', 'ops', 'support', 'record-registrations.mjs')).href;
   const entry = pathToFileURL(join(outDir, 'functions', 'index.js')).href;
