@@ -12,6 +12,7 @@ import { CATCH_ALL_FUNCTION, featuresByName, functionRegistrations } from '../..
 import { checkHostRules, HOST_RULES, type FunctionMetadata, type HostRuleContext } from '../../lib/app/host-rules.js';
 import { FEATURES } from '../../lib/features.js';
 import { HostRouter } from '../../lib/http/router.js';
+import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
 import { bundleEntry } from '../../scripts/bundle-entry.js';
 import type { Services } from '../../lib/services.js';
 
@@ -102,6 +103,36 @@ describe('the built entry conforms to the real Functions host', () => {
     expect(byName('erasure-batch').trigger.type).toBe(df.trigger.activity().type);
     for (const fn of durable) expect(fn.extraInputs, fn.name).toEqual([]);
   });
+});
+
+describe('the bundled entry runs from its lazy chunks', () => {
+  it('an unknown route gets the catch-all\'s 404 problem; health loads its feature, the handler code, the services and the SDKs, and answers 503 while the stores are unreachable', async () => {
+    const capture = pathToFileURL(join(root, 'tests', 'ops', 'support', 'capture-handlers.mjs')).href;
+    const entry = pathToFileURL(join(outDir, 'functions', 'index.js')).href;
+    const probe = `
+      const { HttpRequest, InvocationContext } = (await import('@azure/functions')).default;
+      await import(${JSON.stringify(entry)});
+      const call = async (name, path) => {
+        const response = await globalThis.capturedHandlers.get(name)(
+          new HttpRequest({ method: 'GET', url: 'http://localhost/api' + path, headers: {}, params: {}, query: {} }),
+          new InvocationContext({ functionName: name, invocationId: crypto.randomUUID() }),
+        );
+        return { status: response.status, type: JSON.parse(response.body).type };
+      };
+      const answers = [await call(${JSON.stringify(CATCH_ALL_FUNCTION)}, '/no/such/route'), await call('health', '/health')];
+      process.stdout.write('\\nANSWERS ' + JSON.stringify(answers) + '\\n');
+      process.exit(0);`;
+    const { stdout } = await run(process.execPath, ['--import', capture, '--input-type=module', '-e', probe], {
+      cwd: root,
+      env: { ...process.env, ENGAGE_MODE: 'local', COSMOS_ENDPOINT: 'https://127.0.0.1:1', COSMOS_KEY: COSMOS_EMULATOR_KEY, BLOB_ENDPOINT: 'http://127.0.0.1:1/devstoreaccount1', BLOB_ACCOUNT_NAME: 'devstoreaccount1', BLOB_ACCOUNT_KEY: 'key' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const answers = JSON.parse(stdout.slice(stdout.lastIndexOf('ANSWERS ') + 'ANSWERS '.length)) as { status: number; type: string }[];
+    expect(answers).toEqual([
+      { status: 404, type: 'urn:engage:problem:not-found' },
+      { status: 503, type: 'urn:engage:problem:unavailable' },
+    ]);
+  }, 120_000);
 });
 
 describe('each host rule fails on a registration that breaks it', () => {
