@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { COSMOS_EMULATOR_KEY } from '../local/stack.js';
@@ -10,17 +11,8 @@ const RUNS = Number(process.env.BENCH_COLD_START_RUNS ?? 20);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist', 'functions', 'index.js');
 const bareApp = join(root, '.cache', 'bench', 'bare-functions-app.js');
-const bundleDirectory = join(root, '.cache', 'bench', 'bundle');
-const bundledEntry = join(bundleDirectory, 'index.js');
-
-/** The same entry bundled by esbuild (one file plus lazy chunks); SDKs stay external, as they load lazily. */
-const BUNDLE_ARGS = [
-  'functions/index.ts', '--bundle', '--platform=node', '--target=node22', '--format=esm', '--splitting', `--outdir=${bundleDirectory}`,
-  '--external:@azure/*', '--external:jose', '--external:applicationinsights', '--external:durable-functions', '--external:swagger-ui-dist',
-  '--log-level=warning',
-  // CommonJS packages inside an ES module bundle (yauzl, csv-parse) call require: give the bundle one.
-  "--banner:js=import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
-];
+const unbundledDirectory = join(root, '.cache', 'bench', 'unbundled');
+const unbundledEntry = join(unbundledDirectory, 'functions', 'index.js');
 
 /** The smallest Functions app there is: `@azure/functions` and one HTTP function. */
 const BARE_APP_SOURCE = `import functions from '@azure/functions';
@@ -67,18 +59,19 @@ function quantile(values: number[], q: number): number {
  * which goes first so machine noise hits both alike.
  */
 export async function run(): Promise<void> {
+  const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+  // The same sources as plain tsc output, one file per module: what bundling saves.
   const require = createRequire(import.meta.url);
-  const build = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) console.log(`(npm run build reported errors; measuring what it emitted)\n${build.stdout}`);
-  const bundle = spawnSync(join(root, 'node_modules', '.bin', 'esbuild'), BUNDLE_ARGS, { cwd: root, encoding: 'utf8' });
-  if (bundle.status !== 0) throw new Error(`esbuild failed: ${bundle.stderr}`);
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', unbundledDirectory], { cwd: root, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}`);
   await mkdir(dirname(bareApp), { recursive: true });
   await writeFile(bareApp, BARE_APP_SOURCE);
 
-  const variants = { bare: bareApp, entry, bundled: bundledEntry } as const;
+  const variants = { bare: bareApp, unbundled: unbundledEntry, entry } as const;
   const names = Object.keys(variants) as (keyof typeof variants)[];
   for (const name of names) sample(variants[name]);
-  const samples: Record<keyof typeof variants, Sample[]> = { bare: [], entry: [], bundled: [] };
+  const samples: Record<keyof typeof variants, Sample[]> = { bare: [], unbundled: [], entry: [] };
   for (let i = 0; i < RUNS; i += 1) {
     // Rotate the order so that no variant always runs first (or last) in a round.
     for (let k = 0; k < names.length; k += 1) {
@@ -91,7 +84,7 @@ export async function run(): Promise<void> {
   console.log('| variant | import median (ms) | import p90 (ms) | process median (ms) | process p90 (ms) | import vs bare (median) | import vs bare (p90) |');
   console.log('|---|---|---|---|---|---|---|');
   const bare = samples.bare.map((s) => s.importMs);
-  const labels = { bare: 'bare @azure/functions app', entry: 'dist/functions/index.js (npm run build)', bundled: 'same entry bundled (esbuild)' };
+  const labels = { bare: 'bare @azure/functions app', unbundled: 'same entry, tsc output (not bundled)', entry: 'dist/functions/index.js (npm run build: manifest, bundled)' };
   for (const name of names) {
     const imports = samples[name].map((s) => s.importMs);
     const processes = samples[name].map((s) => s.processMs);
@@ -100,5 +93,6 @@ export async function run(): Promise<void> {
     console.log(`| ${labels[name]} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
   }
   console.log(`\nNode ${process.version}. Import time is measured inside each child; "process" is spawn to exit.`);
-  console.log('Which SDKs the entry loads at import is checked by tests/ops/lazy-entry.test.ts (none should: they load on the first invocation).');
+  console.log('What the entry loads at import is checked by tests/ops/lazy-entry.test.ts (no SDK, no feature module: they load on the first invocation).');
+  console.log(`Load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(', ')}.`);
 }

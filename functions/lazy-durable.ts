@@ -16,19 +16,26 @@ type DurableFunctions = typeof Durable;
  * use, the handler is the one durable-functions' public `app.orchestration`/`app.activity`
  * registers, taken from that call; nothing of the package's internals is touched.
  */
-export function registerOrchestration(name: string, handler: OrchestrationHandler): void {
-  app.generic(name, { trigger: trigger.generic({ type: 'orchestrationTrigger' }), handler: lazily((df) => df.app.orchestration(name, handler)) });
+export function registerOrchestration(name: string, orchestrator: () => Promise<OrchestrationHandler>): void {
+  app.generic(name, {
+    trigger: trigger.generic({ type: 'orchestrationTrigger' }),
+    handler: lazily(async () => {
+      const handler = await orchestrator();
+      return (df) => df.app.orchestration(name, handler);
+    }),
+  });
 }
 
 export function registerActivity(name: string, handler: ActivityHandler): void {
-  app.generic(name, { trigger: trigger.generic({ type: 'activityTrigger' }), handler: lazily((df) => df.app.activity(name, { handler })) });
+  app.generic(name, { trigger: trigger.generic({ type: 'activityTrigger' }), handler: lazily(async () => (df) => df.app.activity(name, { handler })) });
 }
 
-function lazily(register: (df: DurableFunctions) => void): FunctionHandler {
-  let wrapped: FunctionHandler | undefined;
-  return (triggerInput: unknown, context: InvocationContext) => {
-    wrapped ??= registeredHandler(register);
-    return wrapped(triggerInput, context);
+/** `registration` resolves (the orchestrator's feature loaded, for one) on the first invocation, as does durable-functions. */
+function lazily(registration: () => Promise<(df: DurableFunctions) => void>): FunctionHandler {
+  let wrapped: Promise<FunctionHandler> | undefined;
+  return async (triggerInput: unknown, context: InvocationContext) => {
+    wrapped ??= registration().then(registeredHandler);
+    return (await wrapped)(triggerInput, context);
   };
 }
 

@@ -12,6 +12,8 @@ import { invocationContextFor } from './invocation.js';
 export interface LocalHostOptions {
   /** The app's functions (lib/app/function-registrations.ts): the host serves the HTTP ones. */
   registrations: readonly FunctionRegistration[];
+  /** Whether a function's feature declares it may start or read orchestrations (lib/app/function-manifest.ts). */
+  needsDurableClient: (functionName: string) => boolean;
   maxBodyBytes: number;
   corsAllowedOrigins: readonly string[];
   port: number;
@@ -37,7 +39,7 @@ const CORS_HEADERS = 'Authorization, Content-Type, If-Match, X-Requested-With, E
  * function's bindings, and calls the same handler the Azure registration calls.
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
-  assertHostConformance(options.registrations);
+  assertHostConformance(options.registrations, options.needsDurableClient);
   const router = new HostRouter(httpFunctions(options.registrations));
   const server = createServer((incoming, outgoing) => {
     const served = ADMIN_FUNCTION.test(incoming.url ?? '') ? runNonHttpFunction(incoming, outgoing, options) : handle(incoming, outgoing, router, options);

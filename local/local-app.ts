@@ -1,4 +1,5 @@
-import { functionRegistrations } from '../lib/app/function-registrations.js';
+import { durableClientNeeds, functionManifest } from '../lib/app/function-manifest.js';
+import { featuresByName, functionRegistrations } from '../lib/app/function-registrations.js';
 import { loadConfig, type AppConfig } from '../lib/config/config.js';
 import { createServices, prepareServices, type CompositionOptions } from '../lib/composition-root.js';
 import { FEATURES } from '../lib/features.js';
@@ -61,10 +62,12 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   const features = [...(options.features ?? FEATURES), devIssuerFeature(options.devKeys)];
   const state: { ready?: Promise<Services> } = {};
   const services = () => state.ready ?? Promise.reject(new Error('services not ready'));
-  const registrations = functionRegistrations(features, services);
+  // The same declarations the Functions entry registers from (its manifest is generated from FEATURES), plus the dev issuer's.
+  const registrations = functionRegistrations(functionManifest(features), featuresByName(features), services);
   const configured = loadConfig(localEnvironment(options));
   const host = await startLocalHost({
     registrations,
+    needsDurableClient: durableClientNeeds(features),
     maxBodyBytes: configured.maxBodyBytes,
     corsAllowedOrigins: configured.corsAllowedOrigins,
     port: options.port,

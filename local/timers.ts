@@ -20,7 +20,7 @@ export function startLocalTimers(registrations: readonly FunctionRegistration[],
   const arm = (fn: TimerFunction): void => {
     if (stopped) return;
     const now = clock.now();
-    const handle = setTimeout(() => void fire(fn), nextOccurrence(fn.definition.schedule, now).getTime() - now.getTime());
+    const handle = setTimeout(() => void fire(fn), nextOccurrence(fn.timing, now).getTime() - now.getTime());
     // Timers never keep the process (or a test run) alive on their own.
     handle.unref();
     handles.set(fn.name, handle);

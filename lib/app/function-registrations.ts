@@ -1,14 +1,14 @@
-import type { FunctionInput, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { FunctionInput } from '@azure/functions';
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
-import { dispatch } from '../http/dispatcher.js';
-import { unmatchedResponse } from '../http/fallback.js';
-import type { AnyRoute, HttpMethod } from '../http/route.js';
-import { HostRouter } from '../http/router.js';
-import { durableClientInput, withInvocation } from '../jobs/invocation-scope.js';
-import { DURABLE_CLIENT_SERVICES, type ServiceName, type Services } from '../services.js';
-import { describeError } from '../telemetry/scrubber.js';
-import { featureActivities, featureOrchestrators, featureRoutes, featureTimers, type Feature, type TimerDefinition } from './feature.js';
-import { ncrontab } from './schedule.js';
+import type { HostRouter } from '../http/router.js';
+import { durableClientInput } from '../jobs/invocation-scope.js';
+import type { Services } from '../services.js';
+import type { Feature } from './feature.js';
+import type * as FunctionHandlers from './function-handlers.js';
+import type { FunctionDeclaration, HttpDeclaration } from './function-manifest.js';
+import { ncrontab, type Schedule } from './schedule.js';
+
+export type { HttpHandler, TimerHandler } from './function-handlers.js';
 
 /**
  * The problem+json answer for unknown routes and wrong methods. Named to sort after every
@@ -16,10 +16,7 @@ import { ncrontab } from './schedule.js';
  * earlier takes the requests of every function after it (tests/ops/host-conformance.test.ts).
  */
 export const CATCH_ALL_FUNCTION = 'zz-unmatched-route';
-const ALL_METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const CATCH_ALL_METHODS = [...ALL_METHODS, 'HEAD', 'OPTIONS'] as const;
-
-export type HttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+const CATCH_ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
 export interface HttpFunction {
   kind: 'http';
@@ -28,9 +25,9 @@ export interface HttpFunction {
   /** Route template below the `api` prefix, as `app.http` takes it. */
   route: string;
   extraInputs: FunctionInput[];
-  /** The route definition it serves; none for the catch-all. */
-  definition: AnyRoute | undefined;
-  handler: HttpHandler;
+  /** Its declaration; none for the catch-all. */
+  declaration: HttpDeclaration | undefined;
+  handler: FunctionHandlers.HttpHandler;
 }
 
 export interface TimerFunction {
@@ -38,15 +35,17 @@ export interface TimerFunction {
   name: string;
   /** NCRONTAB, as `app.timer` takes it. */
   schedule: string;
+  /** The same schedule, as the local host's timers read it. */
+  timing: Schedule;
   extraInputs: FunctionInput[];
-  definition: TimerDefinition;
-  handler: (timer: unknown, context: InvocationContext) => Promise<void>;
+  handler: FunctionHandlers.TimerHandler;
 }
 
 export interface OrchestrationFunction {
   kind: 'orchestration';
   name: string;
-  handler: OrchestrationHandler;
+  /** The generator itself, loaded on first use: durable-functions wraps it then (functions/lazy-durable.ts). */
+  orchestrator: () => Promise<OrchestrationHandler>;
 }
 
 export interface ActivityFunction {
@@ -57,83 +56,90 @@ export interface ActivityFunction {
 
 export type FunctionRegistration = HttpFunction | TimerFunction | OrchestrationFunction | ActivityFunction;
 
-/** A function whose services reach the job scheduler needs the durable client input binding. */
-export function needsDurableClient(uses: readonly ServiceName[]): boolean {
-  return uses.some((service) => DURABLE_CLIENT_SERVICES.includes(service));
-}
-
-function bindingsFor(uses: readonly ServiceName[]): FunctionInput[] {
-  return needsDurableClient(uses) ? [durableClientInput()] : [];
-}
+type Handlers = typeof FunctionHandlers;
 
 /**
- * Every function the app registers, from the feature list: one per route, one per timer
- * (each job's timer included), every orchestrator and activity, and the catch-all. The
- * Functions entry hands these to `app.http`/`app.timer`/`app.generic`; the local host, its
- * timers and the local durable driver serve the same list.
+ * Every declared function as the host registers it, plus the catch-all. Nothing of a feature
+ * is loaded here: each handler imports its feature (`featureNamed`) and the handler code on its
+ * first invocation and keeps the promise, so the Functions entry imports in about the time of
+ * a bare app (docs/benchmarks.md, cold start). The Functions entry hands these to
+ * `app.http`/`app.timer`/`app.generic`; the local host and its timers serve the same.
  */
-export function functionRegistrations(features: readonly Feature[], services: () => Promise<Services>): FunctionRegistration[] {
-  const http: HttpFunction[] = featureRoutes(features).map((route) => ({
-    kind: 'http',
-    name: route.name,
-    methods: [route.method],
-    route: route.path.slice(1),
-    extraInputs: bindingsFor(route.uses),
-    definition: route,
-    handler: (request, context) => withInvocation(context, () => dispatch(route, request, { services })),
-  }));
-  // Built on the first unmatched request, not at cold start: most instances never see one.
-  let router: HostRouter<HttpFunction> | undefined;
-  const catchAll: HttpFunction = {
+export function functionRegistrations(
+  manifest: readonly FunctionDeclaration[],
+  featureNamed: (name: string) => Promise<Feature>,
+  services: () => Promise<Services>,
+): FunctionRegistration[] {
+  const firstUse = <T>(declaration: FunctionDeclaration, make: (handlers: Handlers, feature: Feature) => T): (() => Promise<T>) => {
+    let made: Promise<T> | undefined;
+    return () => (made ??= Promise.all([import('./function-handlers.js'), featureNamed(declaration.feature)]).then(([handlers, feature]) => make(handlers, feature)));
+  };
+  const bindings = (durableClient: boolean): FunctionInput[] => (durableClient ? [durableClientInput()] : []);
+
+  const registrations = manifest.map((declaration): FunctionRegistration => {
+    switch (declaration.kind) {
+      case 'http': {
+        const handler = firstUse(declaration, (handlers, feature) => handlers.httpHandler(feature, declaration, services));
+        return {
+          kind: 'http',
+          name: declaration.name,
+          methods: [declaration.method],
+          route: declaration.route,
+          extraInputs: bindings(declaration.durableClient),
+          declaration,
+          handler: async (request, context) => (await handler())(request, context),
+        };
+      }
+      case 'timer': {
+        const handler = firstUse(declaration, (handlers, feature) => handlers.timerHandler(feature, declaration, services));
+        return {
+          kind: 'timer',
+          name: declaration.name,
+          schedule: ncrontab(declaration.schedule),
+          timing: declaration.schedule,
+          extraInputs: bindings(declaration.durableClient),
+          handler: async (timer, context) => (await handler())(timer, context),
+        };
+      }
+      case 'orchestration':
+        return { kind: 'orchestration', name: declaration.name, orchestrator: firstUse(declaration, (handlers, feature) => handlers.orchestrationHandler(feature, declaration)) };
+      case 'activity': {
+        const handler = firstUse(declaration, (handlers, feature) => handlers.activityHandler(feature, declaration, services));
+        return { kind: 'activity', name: declaration.name, handler: async (input, context) => (await handler())(input, context) };
+      }
+    }
+  });
+  return [...registrations, catchAll(httpFunctions(registrations))];
+}
+
+/** The catch-all: its router and problem answers load on the first unmatched request, which most instances never see. */
+function catchAll(routed: readonly HttpFunction[]): HttpFunction {
+  let router: Promise<HostRouter<HttpFunction>> | undefined;
+  return {
     kind: 'http',
     name: CATCH_ALL_FUNCTION,
     methods: CATCH_ALL_METHODS,
     route: '{*path}',
     extraInputs: [],
-    definition: undefined,
-    handler: async (request) => unmatchedResponse((router ??= new HostRouter(http)), request.method, new URL(request.url).pathname.replace(/^\/api(?=\/|$)/, ''), request.headers.get('accept-language')),
+    declaration: undefined,
+    handler: async (request) => {
+      const [{ unmatchedResponse }, hostRouter] = await Promise.all([
+        import('../http/fallback.js'),
+        (router ??= import('../http/router.js').then(({ HostRouter }) => new HostRouter(routed))),
+      ]);
+      return unmatchedResponse(hostRouter, request.method, new URL(request.url).pathname.replace(/^\/api(?=\/|$)/, ''), request.headers.get('accept-language'));
+    },
   };
-  const timers: TimerFunction[] = featureTimers(features).map((timer) => ({
-    kind: 'timer',
-    name: timer.name,
-    schedule: ncrontab(timer.schedule),
-    extraInputs: bindingsFor(timer.uses),
-    definition: timer,
-    handler: (_timer, context) => withInvocation(context, () => runTimer(timer, services)),
-  }));
-  const orchestrations: OrchestrationFunction[] = Object.entries(featureOrchestrators(features)).map(([name, handler]) => ({ kind: 'orchestration', name, handler }));
-  const activities: ActivityFunction[] = Object.entries(invokedActivities(features, services)).map(([name, handler]) => ({ kind: 'activity', name, handler }));
-  return [...http, catchAll, ...timers, ...orchestrations, ...activities];
-}
-
-/**
- * Every feature's activities, each run inside its own invocation as on the host (no durable
- * client there); the local driver runs the same, with a test's fault wrapped inside.
- */
-export function invokedActivities(
-  features: readonly Feature[],
-  services: () => Promise<Services>,
-  wrap: (name: string, handler: ActivityHandler) => ActivityHandler = (_name, handler) => handler,
-): Record<string, ActivityHandler> {
-  return Object.fromEntries(
-    Object.entries(featureActivities(features, services)).map(([name, handler]) => {
-      const wrapped = wrap(name, handler);
-      return [name, ((input, context) => withInvocation(context, () => wrapped(input, context))) satisfies ActivityHandler];
-    }),
-  );
-}
-
-async function runTimer(timer: TimerDefinition, services: () => Promise<Services>): Promise<void> {
-  const ready = await services();
-  try {
-    await timer.run(ready);
-  } catch (error) {
-    // The host records the failed invocation too, but only our logger scrubs what it says.
-    ready.logger.error('timer-failed', { timer: timer.name, ...describeError(error) });
-    throw error;
-  }
 }
 
 export function httpFunctions(registrations: readonly FunctionRegistration[]): HttpFunction[] {
   return registrations.filter((registration): registration is HttpFunction => registration.kind === 'http');
+}
+
+/** The features of a list by name, for hosts that hold them already (the local host, tests). */
+export function featuresByName(features: readonly Feature[]): (name: string) => Promise<Feature> {
+  return (name) => {
+    const feature = features.find((candidate) => candidate.name === name);
+    return feature ? Promise.resolve(feature) : Promise.reject(new Error(`no feature named ${name}`));
+  };
 }

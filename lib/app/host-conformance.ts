@@ -1,4 +1,4 @@
-import { needsDurableClient, type FunctionRegistration } from './function-registrations.js';
+import type { FunctionRegistration } from './function-registrations.js';
 import { checkHostRules, HostConformanceError, type FunctionMetadata } from './host-rules.js';
 
 /*
@@ -26,20 +26,8 @@ function metadataOf(registration: FunctionRegistration): FunctionMetadata {
   }
 }
 
-/** Whether each function's handler may reach the scheduler, from what its definition uses. */
-export function durableClientNeeds(registrations: readonly FunctionRegistration[]): (functionName: string) => boolean {
-  const needing = new Set(
-    registrations.flatMap((registration) =>
-      (registration.kind === 'http' || registration.kind === 'timer') && registration.definition && needsDurableClient(registration.definition.uses)
-        ? [registration.name]
-        : [],
-    ),
-  );
-  return (name) => needing.has(name);
-}
-
 /** Refuses, as the real host would, any registration that breaks a host rule (lib/app/host-rules.ts). */
-export function assertHostConformance(registrations: readonly FunctionRegistration[]): void {
-  const violations = checkHostRules(registrations.map(metadataOf), { needsDurableClient: durableClientNeeds(registrations) });
+export function assertHostConformance(registrations: readonly FunctionRegistration[], needsDurableClient: (functionName: string) => boolean): void {
+  const violations = checkHostRules(registrations.map(metadataOf), { needsDurableClient });
   if (violations.length > 0) throw new HostConformanceError(violations);
 }

@@ -1,6 +1,6 @@
 import type { ActivityHandler } from 'durable-functions';
 import { featureOrchestrators } from '../app/feature.js';
-import { invokedActivities } from '../app/function-registrations.js';
+import { invokedActivities } from '../app/function-handlers.js';
 import type { JobRuntimeContext } from './job-runtime.js';
 import { CosmosTaskHub, createLocalDurableDriver, type LocalDurableDriverOptions, type TaskHub } from './local-durable/index.js';
 import { LocalJobScheduler } from './local-job-scheduler.js';

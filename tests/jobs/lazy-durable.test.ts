@@ -43,19 +43,24 @@ describe('durable registrations without loading durable-functions at start (cold
     await expect(registered.get('fails')?.handler(undefined, new InvocationContext())).rejects.toThrow();
   });
 
-  it('an orchestration registers with its trigger and runs through the handler public app.orchestration makes', async () => {
+  it('an orchestration registers with its trigger, loads its generator on first use and runs through the handler public app.orchestration makes', async () => {
     const registered = capture();
     const orchestrator: OrchestrationHandler = function* (context) {
       return yield context.df.callActivity('double', 21);
     };
     const publicOrchestration = vi.spyOn(df.app, 'orchestration');
-    registerOrchestration('example', orchestrator);
+    const loadOrchestrator = vi.fn(async () => orchestrator);
+    registerOrchestration('example', loadOrchestrator);
+    expect(loadOrchestrator).not.toHaveBeenCalled();
     const registration = registered.get('example');
     expect(registration?.trigger.type).toBe(df.trigger.orchestration().type);
     expect(publicOrchestration).not.toHaveBeenCalled();
     // Not a real trigger payload: the engine refuses it, which proves the call reached the engine.
     await expect(registration?.handler({}, new InvocationContext())).rejects.toThrow();
     expect(publicOrchestration).toHaveBeenCalledWith('example', orchestrator);
+    // Its feature is loaded once, on the first invocation.
+    await expect(registration?.handler({}, new InvocationContext())).rejects.toThrow();
+    expect(loadOrchestrator).toHaveBeenCalledTimes(1);
     expect([...registered.keys()]).toEqual(['example']);
   });
 

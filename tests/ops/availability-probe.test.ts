@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { availabilityProbeTimer } from '../../lib/health/availability-probe-timer.js';
-import { functionRegistrations } from '../../lib/app/function-registrations.js';
+import { functionManifest } from '../../lib/app/function-manifest.js';
+import { featuresByName, functionRegistrations } from '../../lib/app/function-registrations.js';
 import { FEATURES } from '../../lib/features.js';
 import { AVAILABILITY_PROBE_NAME, runAvailabilityProbe } from '../../lib/health/availability-probe.js';
 import type { AvailabilityResult } from '../../lib/telemetry/telemetry.js';
@@ -44,7 +45,7 @@ describe('availability probe (P12)', () => {
   });
 
   it('is a timer function that runs every 5 minutes', () => {
-    const registered = functionRegistrations(FEATURES, () => Promise.resolve(app.services)).flatMap((fn) =>
+    const registered = functionRegistrations(functionManifest(FEATURES), featuresByName(FEATURES), () => Promise.resolve(app.services)).flatMap((fn) =>
       fn.kind === 'timer' ? [{ name: fn.name, schedule: fn.schedule }] : [],
     );
     expect(registered).toContainEqual({ name: 'availability-probe', schedule: '0 */5 * * * *' });

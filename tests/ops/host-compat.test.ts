@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.js';
+import { ENTRY_OUTDIR } from '../../scripts/bundle-entry.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readJson = async <T>(file: string): Promise<T> => JSON.parse(await readFile(join(root, file), 'utf8')) as T;
@@ -14,15 +15,15 @@ interface LocalSettings {
 }
 
 describe('what the Functions host and Core Tools read', () => {
-  it('package.json: an ES module app whose main is the build output of functions/', async () => {
+  it('package.json: an ES module app whose main is the bundled entry that npm run build makes of functions/', async () => {
     const pkg = await readJson<{ type: string; main: string; scripts: Record<string, string> }>('package.json');
     const build = await readJson<{ extends: string; include: string[] }>('tsconfig.build.json');
-    const base = await readJson<{ compilerOptions: { outDir: string; rootDir: string } }>('tsconfig.json');
     expect(pkg.type).toBe('module');
     expect(pkg.main).toBe('dist/functions/*.js');
-    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
-    // rootDir "." and outDir "dist": functions/index.ts becomes dist/functions/index.js, which the glob matches.
-    expect(base.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
+    // The manifest, the type check, then functions/index.ts bundled into dist/functions/index.js, the one file
+    // the glob matches (its chunks are in dist/functions/chunks/): what `func start` and the deployment load.
+    expect(pkg.scripts.build).toBe('tsx scripts/function-manifest.ts && tsc --noEmit -p tsconfig.build.json && tsx scripts/bundle-entry.ts');
+    expect(ENTRY_OUTDIR).toBe(join(root, 'dist', 'functions'));
     expect(build.include).toEqual(expect.arrayContaining(['functions', 'lib']));
   });
 

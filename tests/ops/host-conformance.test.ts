@@ -7,31 +7,31 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type * as DurableFunctions from 'durable-functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATCH_ALL_FUNCTION, functionRegistrations } from '../../lib/app/function-registrations.js';
-import { durableClientNeeds } from '../../lib/app/host-conformance.js';
+import { durableClientNeeds, functionManifest } from '../../lib/app/function-manifest.js';
+import { CATCH_ALL_FUNCTION, featuresByName, functionRegistrations } from '../../lib/app/function-registrations.js';
 import { checkHostRules, HOST_RULES, type FunctionMetadata, type HostRuleContext } from '../../lib/app/host-rules.js';
 import { FEATURES } from '../../lib/features.js';
 import { HostRouter } from '../../lib/http/router.js';
+import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
+import { bundleEntry } from '../../scripts/bundle-entry.js';
 import type { Services } from '../../lib/services.js';
 
 /**
- * The real registrations of the built entry (`npm run build` output, loaded as the host
- * loads it, with app.http/app.timer/app.generic recorded) against the rules of the real
+ * The real registrations of the built entry (bundled as `npm run build` bundles it, loaded as
+ * the host loads it, with app.http/app.timer/app.generic recorded) against the rules of the real
  * Functions host (lib/app/host-rules.ts, docs/operations.md). Each rule is also shown to
  * fail on a test-only registration that breaks it.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
 const df = createRequire(import.meta.url)('durable-functions') as typeof DurableFunctions;
-const context: HostRuleContext = { needsDurableClient: durableClientNeeds(functionRegistrations(FEATURES, () => Promise.resolve({} as Services))) };
+// What each feature declares its functions use, against what the built entry registers from its manifest.
+const context: HostRuleContext = { needsDurableClient: durableClientNeeds(FEATURES) };
 const outDir = join(root, '.cache', `host-conformance-${randomUUID().slice(0, 8)}`);
 let registered: FunctionMetadata[];
 
 async function registrationsOfBuiltEntry(): Promise<FunctionMetadata[]> {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root }).catch((error: { stdout?: string }) => {
-    throw new Error(`npm run build fails:\n${error.stdout ?? String(error)}`);
-  });
+  await bundleEntry(join(outDir, 'functions'));
   const settings = JSON.parse(await readFile(join(root, 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
   const recorder = pathToFileURL(join(root, 'tests', 'ops', 'support', 'record-registrations.mjs')).href;
   const entry = pathToFileURL(join(outDir, 'functions', 'index.js')).href;
@@ -57,7 +57,7 @@ afterAll(() => rm(outDir, { recursive: true, force: true }));
 
 describe('the built entry conforms to the real Functions host', () => {
   it('registers every route, timer, orchestrator and activity of every feature, and nothing the host would refuse', () => {
-    const expected = functionRegistrations(FEATURES, () => Promise.resolve({} as Services)).map((fn) => fn.name);
+    const expected = functionRegistrations(functionManifest(FEATURES), featuresByName(FEATURES), () => Promise.resolve({} as Services)).map((fn) => fn.name);
     expect(registered.map((fn) => fn.name).sort()).toEqual([...expected].sort());
     expect(registered.length).toBeGreaterThan(100);
     expect(checkHostRules(registered, context)).toEqual([]);
@@ -103,6 +103,36 @@ describe('the built entry conforms to the real Functions host', () => {
     expect(byName('erasure-batch').trigger.type).toBe(df.trigger.activity().type);
     for (const fn of durable) expect(fn.extraInputs, fn.name).toEqual([]);
   });
+});
+
+describe('the bundled entry runs from its lazy chunks', () => {
+  it('an unknown route gets the catch-all\'s 404 problem; health loads its feature, the handler code, the services and the SDKs, and answers 503 while the stores are unreachable', async () => {
+    const capture = pathToFileURL(join(root, 'tests', 'ops', 'support', 'capture-handlers.mjs')).href;
+    const entry = pathToFileURL(join(outDir, 'functions', 'index.js')).href;
+    const probe = `
+      const { HttpRequest, InvocationContext } = (await import('@azure/functions')).default;
+      await import(${JSON.stringify(entry)});
+      const call = async (name, path) => {
+        const response = await globalThis.capturedHandlers.get(name)(
+          new HttpRequest({ method: 'GET', url: 'http://localhost/api' + path, headers: {}, params: {}, query: {} }),
+          new InvocationContext({ functionName: name, invocationId: crypto.randomUUID() }),
+        );
+        return { status: response.status, type: JSON.parse(response.body).type };
+      };
+      const answers = [await call(${JSON.stringify(CATCH_ALL_FUNCTION)}, '/no/such/route'), await call('health', '/health')];
+      process.stdout.write('\\nANSWERS ' + JSON.stringify(answers) + '\\n');
+      process.exit(0);`;
+    const { stdout } = await run(process.execPath, ['--import', capture, '--input-type=module', '-e', probe], {
+      cwd: root,
+      env: { ...process.env, ENGAGE_MODE: 'local', COSMOS_ENDPOINT: 'https://127.0.0.1:1', COSMOS_KEY: COSMOS_EMULATOR_KEY, BLOB_ENDPOINT: 'http://127.0.0.1:1/devstoreaccount1', BLOB_ACCOUNT_NAME: 'devstoreaccount1', BLOB_ACCOUNT_KEY: 'key' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const answers = JSON.parse(stdout.slice(stdout.lastIndexOf('ANSWERS ') + 'ANSWERS '.length)) as { status: number; type: string }[];
+    expect(answers).toEqual([
+      { status: 404, type: 'urn:engage:problem:not-found' },
+      { status: 503, type: 'urn:engage:problem:unavailable' },
+    ]);
+  }, 120_000);
 });
 
 describe('each host rule fails on a registration that breaks it', () => {

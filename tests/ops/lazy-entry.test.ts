@@ -9,10 +9,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const recorder = pathToFileURL(join(root, 'tests', 'ops', 'support', 'record-loads.mjs')).href;
 
 /** Packages whose import would make every cold start pay for them before any request needs them. */
+/** A feature's declaration, its routes and the request pipeline: what the first invocation loads. */
+const FEATURE_CODE = /-feature\.ts$|-routes\.ts$|\/http\/dispatcher\.ts$/;
+
 const HEAVY = ['@azure/cosmos', '@azure/storage-blob', '@azure/identity', 'applicationinsights', '@azure/monitor-opentelemetry', '@opentelemetry/sdk-node', 'jose', 'durable-functions'];
 
-/** The packages a fresh Node process loads (through import or require) when it imports `module`. */
-async function packagesLoadedBy(module: string): Promise<Set<string>> {
+/** The modules (file URLs) a fresh Node process loads, through import or require, when it imports `module`. */
+async function modulesLoadedBy(module: string): Promise<string[]> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', '--import', recorder, '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(root, module)).href)});`],
@@ -31,8 +34,12 @@ async function packagesLoadedBy(module: string): Promise<Set<string>> {
     },
   );
   const marker = stdout.lastIndexOf('LOADED-MODULES ');
-  const urls = JSON.parse(stdout.slice(marker + 'LOADED-MODULES '.length)) as string[];
-  const packages = urls
+  return JSON.parse(stdout.slice(marker + 'LOADED-MODULES '.length)) as string[];
+}
+
+/** The packages among them. */
+async function packagesLoadedBy(module: string): Promise<Set<string>> {
+  const packages = (await modulesLoadedBy(module))
     .filter((url) => url.includes('/node_modules/'))
     .map((url) => {
       const [scopeOrName = '', name = ''] = url.slice(url.lastIndexOf('/node_modules/') + '/node_modules/'.length).split('/');
@@ -54,5 +61,16 @@ describe('cold start: the Functions entry loads lazily', () => {
     const loaded = await packagesLoadedBy('lib/composition-root.ts');
     expect(loaded).toContain('@azure/cosmos');
     expect(loaded).toContain('@azure/storage-blob');
+  }, 60_000);
+
+  it('registers from the manifest: no feature module, route definition or dispatcher is imported before a function runs', async () => {
+    const own = (await modulesLoadedBy('functions/index.ts')).filter((url) => !url.includes('/node_modules/')).map((url) => url.slice(url.indexOf('/lib/') + 1));
+    expect(own).toContain('lib/config/config.ts');
+    expect(own.filter((file) => FEATURE_CODE.test(file))).toEqual([]);
+  }, 60_000);
+
+  it('the recorder does see the feature modules when the feature list is imported (the control)', async () => {
+    const own = await modulesLoadedBy('lib/features.ts');
+    expect(own.filter((url) => FEATURE_CODE.test(url)).length).toBeGreaterThan(30);
   }, 60_000);
 });
