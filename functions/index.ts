@@ -1,3 +1,5 @@
+// First, so the process's own async context is captured before any invocation (lib/app/process-context.ts).
+import '../lib/app/process-context.js';
 import functions from '@azure/functions';
 import { functionRegistrations } from '../lib/app/function-registrations.js';
 import { loadConfig } from '../lib/config/config.js';

@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import { z } from 'zod';
+import { outsideRequests } from '../app/process-context.js';
 import type { Clock } from '../clock.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
@@ -51,13 +51,6 @@ interface Waiting {
 /** What a batch answers for its other operations when one of them fails: the cause is elsewhere. */
 const FAILED_DEPENDENCY = 424;
 
-/**
- * The async context of the process before any invocation: no request's deadline, operation
- * count, Functions invocation or trace. This module is evaluated when the entry loads (it
- * comes with the feature list every host imports to register its routes), so that is the
- * context captured here. A group write runs in it: it serves several requests, none owns it.
- */
-const outsideRequests = AsyncLocalStorage.snapshot();
 
 /** The request scopes a waiting request keeps, although its entry is written outside them. */
 export interface AuditRequestScopes {

@@ -66,6 +66,8 @@ describe('cold start: the Functions entry loads lazily', () => {
   it('registers from the manifest: no feature module, route definition or dispatcher is imported before a function runs', async () => {
     const own = (await modulesLoadedBy('functions/index.ts')).filter((url) => !url.includes('/node_modules/')).map((url) => url.slice(url.indexOf('/lib/') + 1));
     expect(own).toContain('lib/config/config.ts');
+    // Loaded now, outside any invocation, or the audit log's group write would run in its first reader's request.
+    expect(own).toContain('lib/app/process-context.ts');
     expect(own.filter((file) => FEATURE_CODE.test(file))).toEqual([]);
   }, 60_000);
 
