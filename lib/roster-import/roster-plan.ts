@@ -23,6 +23,8 @@ export interface FileChanges {
   unchanged: number;
   leaver: number;
   closed: number;
+  /** Stored students not made leavers, groups not closed, groups whose members were not removed: because a rejected row names them. */
+  kept: number;
 }
 
 /** A row of the diff: where in the file (null: the directory's own, e.g. a student the file no longer lists), what, which fields. */
@@ -66,7 +68,7 @@ export function planImport(roster: Roster, snapshot: DirectorySnapshot, context:
 
 class Planner {
   private readonly result: Plan = {
-    changes: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0 }])) as Record<RosterFileKey, FileChanges>,
+    changes: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0, kept: 0 }])) as Record<RosterFileKey, FileChanges>,
     samples: [],
     rejections: [],
     rejectedByFile: {},
@@ -75,13 +77,19 @@ class Planner {
   /** Student ids by sourcedId for this import (existing or new), and whether each stays active. */
   private readonly studentIds = new Map<string, { id: string; active: boolean }>();
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
+  /** Users and classes named by a rejected row (the reader's and the planner's own): what the directory holds of them is kept. */
+  private readonly heldUsers: Set<string>;
+  private readonly heldClasses: Set<string>;
 
   constructor(
     private readonly roster: Roster,
     private readonly snapshot: DirectorySnapshot,
     private readonly context: PlanContext,
     private readonly sink: PlanSink,
-  ) {}
+  ) {
+    this.heldUsers = new Set(roster.held.users);
+    this.heldClasses = new Set(roster.held.classes);
+  }
 
   async plan(): Promise<Plan> {
     await this.schools();
@@ -184,14 +192,22 @@ class Planner {
         continue;
       }
       students.set(user.sourcedId, user);
-      this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !this.enrollmentsEnded(user.sourcedId) });
+      const leaves = this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing);
+      this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !leaves });
     }
     for (const [sourcedId, student] of this.snapshot.students) {
       if (this.studentIds.has(sourcedId) || student.erasureId !== undefined) continue;
-      const gone = this.roster.modes.users === 'bulk' || this.roster.deletedUsers.has(sourcedId);
+      const gone = (this.roster.modes.users === 'bulk' || this.roster.deletedUsers.has(sourcedId)) && !this.keeps(sourcedId, student);
       this.studentIds.set(sourcedId, { id: student.id, active: !gone && student.status === 'active' });
     }
     return students;
+  }
+
+  /** An active stored student whom a rejected row names is not made a leaver by this run (counted as kept). */
+  private keeps(sourcedId: string, existing: SnapshotStudent | undefined): boolean {
+    if (!existing || existing.status !== 'active' || !this.heldUsers.has(sourcedId)) return false;
+    this.result.changes.users.kept += 1;
+    return true;
   }
 
   /** A student whose every enrollment in the file has ended (and who has one) leaves, on the last end date. */
@@ -237,15 +253,20 @@ class Planner {
     for (const sourcedId of sourcedIds) {
       const existing = this.snapshot.groups.get(sourcedId);
       const row = this.roster.classes.get(sourcedId);
-      const closed =
+      if (!row && !existing) continue;
+      const closes =
         this.roster.deletedClasses.has(sourcedId) ||
         (!row && this.roster.modes.classes === 'bulk') ||
         (row !== undefined && this.classEnded(row)) ||
         (existing?.closedAt !== undefined && !row);
-      if (!row && !existing) continue;
+      // An open group whose class a rejected row names stays open (and keeps its members).
+      const held = existing !== undefined && existing.closedAt === undefined && this.heldClasses.has(sourcedId);
+      if (closes && held) this.result.changes.classes.kept += 1;
+      const closed = closes && !held;
       // A bulk enrollments file is every membership: a class it does not mention has none.
       const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? { teachers: new Set<string>(), students: new Set<string>() } : undefined);
       members.delete(sourcedId); // planned now: its sets need not outlive it
+      if (changed && existing && !closed) this.keepHeldMembers(changed, existing, held);
       const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
       const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
       const wanted = {
@@ -296,6 +317,8 @@ class Planner {
         const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);
         if (!teacher?.teaches) {
           this.reject('enrollments', enrollment.line, 'userSourcedId', 'enrols as teacher a user without the teacher role');
+          this.heldUsers.add(enrollment.userSourcedId);
+          this.heldClasses.add(enrollment.classSourcedId);
           continue;
         }
         if (enrollment.ended) group.teachers.delete(teacher.id);
@@ -310,7 +333,7 @@ class Planner {
       else group.students.add(student.id);
     }
     // A student who leaves leaves every group, also one the file did not mention.
-    const leavers = new Set([...this.studentIds.values()].filter((student) => !student.active).map((student) => student.id));
+    const leavers = this.leaverIds();
     if (leavers.size > 0) {
       for (const [classId, existing] of this.snapshot.groups) {
         if (existing.studentIds.some((id) => leavers.has(id))) entry(classId);
@@ -318,6 +341,49 @@ class Planner {
       for (const group of byClass.values()) for (const id of leavers) group.students.delete(id);
     }
     return byClass;
+  }
+
+  /**
+   * Members the directory holds that this run's rules would remove, put back when a rejected
+   * row names them or the group: every stored member of a held group, a held user in any
+   * group. A student who leaves in this run still leaves every group.
+   */
+  private keepHeldMembers(members: { teachers: Set<string>; students: Set<string> }, existing: SnapshotGroup, groupHeld: boolean): void {
+    const heldIds = this.heldMemberIds();
+    let kept = false;
+    for (const id of existing.teacherIds) {
+      if (members.teachers.has(id) || !(groupHeld || heldIds.has(id))) continue;
+      members.teachers.add(id);
+      kept = true;
+    }
+    for (const id of existing.studentIds) {
+      if (members.students.has(id) || !(groupHeld || heldIds.has(id)) || this.leaverIds().has(id)) continue;
+      members.students.add(id);
+      kept = true;
+    }
+    if (kept) this.result.changes.enrollments.kept += 1;
+  }
+
+  private heldMemberIdsCache?: Set<string>;
+
+  /** Document ids of the stored staff and students a rejected row names. */
+  private heldMemberIds(): Set<string> {
+    if (!this.heldMemberIdsCache) {
+      this.heldMemberIdsCache = new Set<string>();
+      for (const sourcedId of this.heldUsers) {
+        const stored = this.snapshot.users.get(sourcedId) ?? this.snapshot.students.get(sourcedId);
+        if (stored) this.heldMemberIdsCache.add(stored.id);
+      }
+    }
+    return this.heldMemberIdsCache;
+  }
+
+  private leaverIdsCache?: Set<string>;
+
+  /** Students who are not active after this run (leavers leave every group). */
+  private leaverIds(): Set<string> {
+    this.leaverIdsCache ??= new Set([...this.studentIds.values()].filter((student) => !student.active).map((student) => student.id));
+    return this.leaverIdsCache;
   }
 
   private storedStaff(sourcedId: string): { id: string; teaches: boolean } | undefined {

@@ -6563,6 +6563,7 @@ export interface operations {
                      *               "unchanged": 379,
                      *               "leaver": 0,
                      *               "closed": 0,
+                     *               "kept": 0,
                      *               "rejected": 0
                      *             }
                      *           },
@@ -6657,6 +6658,11 @@ export interface operations {
                                      * @example 28
                                      */
                                     created: number;
+                                    /**
+                                     * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                     * @example 0
+                                     */
+                                    kept: number;
                                     /**
                                      * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                      * @example 0
@@ -6876,6 +6882,7 @@ export interface operations {
                      *           "unchanged": 379,
                      *           "leaver": 0,
                      *           "closed": 0,
+                     *           "kept": 0,
                      *           "rejected": 0
                      *         }
                      *       },
@@ -6960,6 +6967,11 @@ export interface operations {
                                  * @example 28
                                  */
                                 created: number;
+                                /**
+                                 * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                 * @example 0
+                                 */
+                                kept: number;
                                 /**
                                  * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                  * @example 0
@@ -7152,6 +7164,7 @@ export interface operations {
                      *           "unchanged": 379,
                      *           "leaver": 0,
                      *           "closed": 0,
+                     *           "kept": 0,
                      *           "rejected": 0
                      *         }
                      *       },
@@ -7236,6 +7249,11 @@ export interface operations {
                                  * @example 28
                                  */
                                 created: number;
+                                /**
+                                 * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                 * @example 0
+                                 */
+                                kept: number;
                                 /**
                                  * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                  * @example 0
@@ -7428,6 +7446,7 @@ export interface operations {
                      *           "unchanged": 379,
                      *           "leaver": 0,
                      *           "closed": 0,
+                     *           "kept": 0,
                      *           "rejected": 0
                      *         }
                      *       },
@@ -7512,6 +7531,11 @@ export interface operations {
                                  * @example 28
                                  */
                                 created: number;
+                                /**
+                                 * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                 * @example 0
+                                 */
+                                kept: number;
                                 /**
                                  * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                  * @example 0
