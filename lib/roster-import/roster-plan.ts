@@ -92,12 +92,17 @@ class Planner {
   }
 
   async plan(): Promise<Plan> {
-    await this.schools();
-    await this.staff();
-    const students = this.studentTargets();
-    const groups = await this.groups();
-    await this.students(students, groups);
-    return this.result;
+    try {
+      await this.schools();
+      await this.staff();
+      this.lastEndedByStudent = await this.lastEndedEnrollments();
+      const students = this.studentTargets();
+      const groups = await this.groups();
+      await this.students(students, groups);
+      return this.result;
+    } finally {
+      await this.roster.enrollments.discard();
+    }
   }
 
   private schoolIdOf(sourcedId: string): string {
@@ -215,25 +220,26 @@ class Planner {
     return this.lastEnded(sourcedId) !== undefined;
   }
 
-  private lastEndedCache?: Map<string, string | null>;
+  /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date. */
+  private lastEndedByStudent = new Map<string, string | null>();
+
+  private async lastEndedEnrollments(): Promise<Map<string, string | null>> {
+    const lastEnded = new Map<string, string | null>();
+    if (this.roster.modes.enrollments !== 'bulk') return lastEnded;
+    for await (const enrollment of this.roster.enrollments.rows()) {
+      if (enrollment.role !== 'student') continue;
+      const seen = lastEnded.get(enrollment.userSourcedId);
+      if (!enrollment.ended) lastEnded.set(enrollment.userSourcedId, null);
+      else if (seen !== null) {
+        const end = enrollment.endDate ?? this.context.today;
+        lastEnded.set(enrollment.userSourcedId, seen === undefined || end > seen ? end : seen);
+      }
+    }
+    return lastEnded;
+  }
 
   private lastEnded(sourcedId: string): string | undefined {
-    if (!this.lastEndedCache) {
-      const cache = new Map<string, string | null>();
-      if (this.roster.modes.enrollments === 'bulk') {
-        for (const enrollment of this.roster.enrollments) {
-          if (enrollment.role !== 'student') continue;
-          const seen = cache.get(enrollment.userSourcedId);
-          if (!enrollment.ended) cache.set(enrollment.userSourcedId, null);
-          else if (seen !== null) {
-            const end = enrollment.endDate ?? this.context.today;
-            cache.set(enrollment.userSourcedId, seen === undefined || end > seen ? end : seen);
-          }
-        }
-      }
-      this.lastEndedCache = cache;
-    }
-    return this.lastEndedCache.get(sourcedId) ?? undefined;
+    return this.lastEndedByStudent.get(sourcedId) ?? undefined;
   }
 
   /**
@@ -248,7 +254,7 @@ class Planner {
       for (const group of this.snapshot.groups.values()) mirror.add(group);
       return mirror;
     }
-    const members = this.members();
+    const members = await this.members();
     const sourcedIds = new Set<string>([...this.snapshot.groups.keys(), ...this.roster.classes.keys()]);
     for (const sourcedId of sourcedIds) {
       const existing = this.snapshot.groups.get(sourcedId);
@@ -299,7 +305,7 @@ class Planner {
   }
 
   /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
-  private members(): Map<string, { teachers: Set<string>; students: Set<string> }> {
+  private async members(): Promise<Map<string, { teachers: Set<string>; students: Set<string> }>> {
     const byClass = new Map<string, { teachers: Set<string>; students: Set<string> }>();
     if (this.roster.modes.enrollments === 'absent') return byClass;
     const entry = (classId: string) => {
@@ -311,7 +317,7 @@ class Planner {
       }
       return found;
     };
-    for (const enrollment of this.roster.enrollments) {
+    for await (const enrollment of this.roster.enrollments.rows()) {
       const group = entry(enrollment.classSourcedId);
       if (enrollment.role === 'teacher') {
         const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);

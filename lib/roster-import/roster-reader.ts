@@ -1,5 +1,6 @@
 import type { RosterArchive } from './roster-archive.js';
 import { EnrollmentTable } from './roster-enrollments.js';
+import { SourcedIdSet } from './roster-id-set.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import * as field from './roster-fields.js';
 import type { Checked, Rejection } from './roster-fields.js';
@@ -134,14 +135,19 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     rejected: 0,
   };
   const reader = new FileReader(archive, roster, context);
-  await reader.orgs();
-  await reader.sessions();
-  await reader.users();
-  await reader.roles();
-  reader.checkUsers();
-  await reader.demographics();
-  await reader.classes();
-  await reader.enrollments();
+  try {
+    await reader.orgs();
+    await reader.sessions();
+    await reader.users();
+    await reader.roles();
+    reader.checkUsers();
+    await reader.demographics();
+    await reader.classes();
+    await reader.enrollments();
+  } catch (error) {
+    await roster.enrollments.discard(); // the planner, which frees it otherwise, will not run
+    throw error;
+  }
   return roster;
 }
 
@@ -404,7 +410,7 @@ class FileReader {
   private async *rows(key: RosterFileKey) {
     if (this.roster.modes[key] === 'absent') return;
     const file = ROSTER_FILES[key].file;
-    const ids = new Set<string>();
+    const ids = new SourcedIdSet();
     const tally = this.roster.tallies[key];
     for await (const { line, record } of this.archive.rows(file, (header) => {
       const missing = missingColumns(key, header);
@@ -414,12 +420,9 @@ class FileReader {
       tally.read += 1;
       const reject = this.rejecter(key, line, record);
       const seen = (id: string) => {
-        if (ids.has(id)) {
-          reject('sourcedId', 'duplicates the sourcedId of an earlier row');
-          return false;
-        }
-        ids.add(id);
-        return true;
+        if (ids.add(id)) return true;
+        reject('sourcedId', 'duplicates the sourcedId of an earlier row');
+        return false;
       };
       yield { line, record, file, reject, seen };
     }
