@@ -43,6 +43,10 @@ export class DirectorySnapshot {
       { where: "c.type IN ('school', 'user', 'student', 'group')" },
       [['municipalityId', municipalityId]],
     );
+    return DirectorySnapshot.of(documents);
+  }
+
+  static of(documents: Iterable<SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup>): DirectorySnapshot {
     const snapshot = new DirectorySnapshot();
     for (const document of documents) snapshot.add(document);
     return snapshot;
