@@ -13,7 +13,7 @@ import { ROSTER_FILE_KEYS, ROSTER_FILES, readColumns } from '../lib/roster-impor
 import { readManifest } from '../lib/roster-import/roster-manifest.js';
 import { planImport } from '../lib/roster-import/roster-plan.js';
 import { readRoster } from '../lib/roster-import/roster-reader.js';
-import { DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from '../lib/roster-import/roster-snapshot.js';
+import { DirectorySnapshot, type SnapshotDocument } from '../lib/roster-import/roster-snapshot.js';
 import { ROSTER_UPLOADS_CONTAINER } from '../lib/roster-import/roster-uploads.js';
 import { DEV_ISSUER, DEV_OPERATOR_SUBJECT } from '../local/dev-issuer.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../local/stack.js';
@@ -226,7 +226,7 @@ async function child(phase: string): Promise<void> {
   } else {
     const modes = await readManifest(archive, 'bulk');
     const documents = process.env.ROSTER_BENCH_DOCUMENTS ?? '';
-    const snapshot = phase === 'replan' ? DirectorySnapshot.of(await storedDocuments(documents)) : new DirectorySnapshot();
+    const snapshot = phase === 'replan' ? await DirectorySnapshot.of(storedDocuments(documents)) : new DirectorySnapshot();
     const roster = await readRoster(archive, modes, { municipalityId: MUNICIPALITY, today: '2026-11-30', identityType: 'Feide', known: () => false, listedRejections: 1000 });
     // Each write is serialised as the import's batch sink does, then dropped (the import stores it in Blob Storage);
     // a first plan also keeps its documents on disk, for the re-import.
@@ -254,17 +254,24 @@ async function child(phase: string): Promise<void> {
   console.log(JSON.stringify({ rows, peakMb: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - started) / 1000, planned, fingerprint }));
 }
 
-/** The documents a first import stored, as the directory query returns them (with Cosmos DB's system properties). */
-async function storedDocuments(path: string): Promise<(SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup)[]> {
-  const documents: (SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup)[] = [];
+/**
+ * The documents a first import stored, as Cosmos DB's directory query returns them: pages of
+ * 100 (its default page size), each document with its system properties. (The local emulator
+ * answers this query in one page.)
+ */
+async function* storedDocuments(path: string): AsyncGenerator<SnapshotDocument[]> {
+  let page: SnapshotDocument[] = [];
   let n = 0;
   for await (const line of createInterface({ input: createReadStream(path) })) {
     if (!line) continue;
     n += 1;
     const system = { _rid: `bench${String(n).padStart(12, '0')}==`, _self: `dbs/bench/colls/directory/docs/bench${n}/`, _etag: `"${String(n).padStart(8, '0')}-0000-0000-0000-000000000000"`, _attachments: 'attachments/', _ts: 1_795_000_000 };
-    documents.push({ ...JSON.parse(line), ...system });
+    page.push({ ...JSON.parse(line), ...system });
+    if (page.length < 100) continue;
+    yield page;
+    page = [];
   }
-  return documents;
+  if (page.length > 0) yield page;
 }
 
 if (process.env.ROSTER_BENCH_CHILD) await child(process.env.ROSTER_BENCH_CHILD);

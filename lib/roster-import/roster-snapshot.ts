@@ -6,7 +6,7 @@ import type { StoredStudent } from '../directory/students.js';
 import type { StoredUser } from '../directory/users.js';
 import { identityKey } from '../identity/identity-key.js';
 import type { TokenIdentity } from '../identity/principal.js';
-import { queryAll } from '../paging/query-page.js';
+import { partitionQuery } from '../paging/query-page.js';
 
 /** What the import adds to the directory's documents: the OneRoster id they came from. */
 export interface RosterSourced {
@@ -19,6 +19,8 @@ export type SnapshotUser = StoredUser & RosterSourced;
 export type SnapshotStudent = StoredStudent & RosterSourced;
 /** A group the roster closed keeps its history: `closedAt`, no members. */
 export type SnapshotGroup = StoredGroup & RosterSourced & { schoolYear?: string; closedAt?: string };
+
+export type SnapshotDocument = SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup;
 
 export type SourcedKind = 'school' | 'user' | 'student' | 'group';
 
@@ -37,13 +39,8 @@ export class DirectorySnapshot {
   /** Groups made through the API: their memberships are part of each student's mirror too. */
   readonly unsourcedGroups: SnapshotGroup[] = [];
 
-  static async load(directory: Container, municipalityId: string): Promise<DirectorySnapshot> {
-    const documents = await queryAll<SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup>(
-      directory,
-      { where: "c.type IN ('school', 'user', 'student', 'group')" },
-      [['municipalityId', municipalityId]],
-    );
-    return DirectorySnapshot.of(documents);
+  static load(directory: Container, municipalityId: string): Promise<DirectorySnapshot> {
+    return DirectorySnapshot.of(directoryPages(directory, municipalityId));
   }
 
   /**
@@ -53,7 +50,7 @@ export class DirectorySnapshot {
    * the issue's size, millions of copies of 150,000 values); and without Cosmos DB's system
    * properties other than the ETag (a replace does not write them).
    */
-  static of(documents: Iterable<SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup>): DirectorySnapshot {
+  static async of(pages: AsyncIterable<SnapshotDocument[]> | Iterable<SnapshotDocument[]>): Promise<DirectorySnapshot> {
     const snapshot = new DirectorySnapshot();
     const shared = new Map<string, string>();
     const share = (value: string) => {
@@ -62,11 +59,12 @@ export class DirectorySnapshot {
       shared.set(value, value);
       return value;
     };
-    for (const document of documents) snapshot.add(compacted(document, share));
+    // Page by page, as the query answers: a page's documents are compacted before the next arrives.
+    for await (const page of pages) for (const document of page) snapshot.add(compacted(document, share));
     return snapshot;
   }
 
-  private add(document: SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup): void {
+  private add(document: SnapshotDocument): void {
     const id = document.sourcedId;
     switch (document.type) {
       case 'school':
@@ -94,6 +92,13 @@ export class DirectorySnapshot {
   userByIdentity(identity: TokenIdentity): SnapshotUser | undefined {
     return this.usersByIdentity.get(identityKey(identity));
   }
+}
+
+/** The municipality's directory in the pages one single-partition query answers with (the same requests as fetching it all). */
+async function* directoryPages(directory: Container, municipalityId: string): AsyncGenerator<SnapshotDocument[]> {
+  const { spec, partitionKey } = partitionQuery({ where: "c.type IN ('school', 'user', 'student', 'group')" }, [['municipalityId', municipalityId]]);
+  const query = directory.items.query<SnapshotDocument>(spec, { partitionKey });
+  while (query.hasMoreResults()) yield (await query.fetchNext()).resources;
 }
 
 /** Values that repeat across a municipality's documents (ids that other documents list, timestamps, kinds). */
