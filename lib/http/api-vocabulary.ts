@@ -75,6 +75,7 @@ export const PROPERTY_TERMS: Record<string, Term> = {
   unchanged: { description: 'Rows that changed nothing.', example: 379 },
   leaver: { description: 'Students made leavers (avgangselever) because a bulk roster no longer lists them.', example: 0 },
   closed: { description: 'Groups closed because a bulk roster no longer lists them.', example: 0 },
+  kept: { description: 'Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).', example: 0 },
   reads: { description: 'Point reads.', example: 40 },
   queries: { description: 'Queries.', example: 6 },
   writes: { description: 'Writes.', example: 33 },

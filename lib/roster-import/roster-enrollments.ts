@@ -1,3 +1,7 @@
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /** One checked enrollment, as the planner reads it back. */
 export interface EnrollmentRow {
   line: number;
@@ -12,48 +16,126 @@ export interface EnrollmentRow {
 const TEACHER = 1;
 const ENDED = 2;
 const NONE = -1;
+/** class, user, line, end date (int32 each), flags (uint8). */
+const ROW_BYTES = 17;
+/** Rows per write and per read of the spill file: 1.1 MB of buffer, whatever the number of rows. */
+const CHUNK_ROWS = 65_536;
 
 /**
- * The enrollments of a roster in columns of 32-bit integers (class, user, line, flags, end
- * date), with each class and user sourcedId and each end date stored once: enrollments are
- * most of a roster's rows (60,000 of 93,000 at the issue's size), and kept as objects each
- * holds two strings of its own; here a row is 17 bytes, plus each distinct id once.
- * Rows are read back one at a time as plain objects.
+ * The enrollments of a roster, spilled to a temporary file as they are read: enrollments are
+ * most of a roster's rows (60,000 of 93,000 at the issue's size, 600,000 at ten times it),
+ * and the planner needs them only as two passes in file order. Memory holds one chunk of
+ * rows and each distinct class and user sourcedId and end date once (those grow with the
+ * users and classes, which the roster holds anyway); a row is 17 bytes on disk.
+ *
+ * The file holds integers only (indexes of the interned ids, line numbers, flags): no
+ * sourcedId, name or date of the roster. It is a local temporary file, not a blob, because
+ * the plan step is one activity that starts over when it fails: nothing of it outlives the
+ * process. Its name is removed as soon as it is open (the data lives until the handle is
+ * closed, or the process ends), so no file is left behind even by a crash.
  */
-export class EnrollmentTable implements Iterable<EnrollmentRow> {
+export class EnrollmentTable {
   private readonly interned = new Map<string, number>();
   private readonly values: string[] = [];
-  private columns = newColumns(1024);
+  private chunk: Buffer;
+  private buffered = 0;
   private count = 0;
+  private file: Promise<FileHandle> | undefined;
+  /** Writes of full chunks, in order; a write error is kept and surfaces when the rows are read. */
+  private writes: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private written = 0;
+  private discarded = false;
+
+  /** `chunkRows`: rows per write and read of the file (smaller in tests, to cross chunk borders). */
+  constructor(private readonly chunkRows = CHUNK_ROWS) {
+    this.chunk = Buffer.alloc(chunkRows * ROW_BYTES);
+  }
 
   get length(): number {
     return this.count;
   }
 
   push(row: EnrollmentRow): void {
-    if (this.count === this.columns.line.length) this.grow();
-    const at = this.count;
-    this.columns.classId[at] = this.intern(row.classSourcedId);
-    this.columns.userId[at] = this.intern(row.userSourcedId);
-    this.columns.line[at] = row.line;
-    this.columns.flags[at] = (row.role === 'teacher' ? TEACHER : 0) | (row.ended ? ENDED : 0);
-    this.columns.endDate[at] = row.endDate === undefined ? NONE : this.intern(row.endDate);
+    const at = this.buffered * ROW_BYTES;
+    this.chunk.writeInt32LE(this.intern(row.classSourcedId), at);
+    this.chunk.writeInt32LE(this.intern(row.userSourcedId), at + 4);
+    this.chunk.writeInt32LE(row.line, at + 8);
+    this.chunk.writeInt32LE(row.endDate === undefined ? NONE : this.intern(row.endDate), at + 12);
+    this.chunk.writeUInt8((row.role === 'teacher' ? TEACHER : 0) | (row.ended ? ENDED : 0), at + 16);
+    this.buffered += 1;
     this.count += 1;
+    if (this.buffered === this.chunkRows) this.spill();
   }
 
-  *[Symbol.iterator](): Iterator<EnrollmentRow> {
-    for (let at = 0; at < this.count; at += 1) {
-      const flags = this.columns.flags[at] ?? 0;
-      const endDate = this.columns.endDate[at] ?? NONE;
-      yield {
-        line: this.columns.line[at] ?? 0,
-        classSourcedId: this.value(this.columns.classId[at] ?? NONE) ?? '',
-        userSourcedId: this.value(this.columns.userId[at] ?? NONE) ?? '',
-        role: flags & TEACHER ? 'teacher' : 'student',
-        ended: (flags & ENDED) !== 0,
-        endDate: this.value(endDate),
-      };
+  /** The rows in the order they were pushed, read back from the file a chunk at a time (any number of passes). */
+  async *rows(): AsyncGenerator<EnrollmentRow> {
+    if (this.discarded) throw new Error('the enrollments were discarded');
+    await this.writes;
+    if (this.failure !== undefined) throw this.failure;
+    const onDisk = this.written;
+    if (onDisk > 0) {
+      const file = await this.handle();
+      const chunk = Buffer.alloc(this.chunkRows * ROW_BYTES);
+      for (let first = 0; first < onDisk; first += this.chunkRows) {
+        const rows = Math.min(this.chunkRows, onDisk - first);
+        const { bytesRead } = await file.read(chunk, 0, rows * ROW_BYTES, first * ROW_BYTES);
+        if (bytesRead !== rows * ROW_BYTES) throw new Error('the enrollment spill file is shorter than written');
+        for (let row = 0; row < rows; row += 1) yield this.decode(chunk, row);
+      }
     }
+    // The rows of the last chunk, not full, are still in memory.
+    for (let row = 0; row < this.buffered; row += 1) yield this.decode(this.chunk, row);
+  }
+
+  /** Closes and so frees the spill file (its name was removed when it was opened). Safe to call more than once. */
+  async discard(): Promise<void> {
+    if (this.discarded) return;
+    this.discarded = true;
+    await this.writes;
+    if (this.file) await (await this.file.catch(() => undefined))?.close();
+  }
+
+  private spill(): void {
+    const full = this.chunk;
+    const position = this.written * ROW_BYTES;
+    this.chunk = Buffer.alloc(this.chunkRows * ROW_BYTES);
+    this.buffered = 0;
+    this.written += this.chunkRows;
+    this.writes = this.writes
+      .then(async () => {
+        if (this.failure !== undefined) return;
+        const file = await this.handle();
+        await file.write(full, 0, full.length, position);
+      })
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      });
+  }
+
+  private handle(): Promise<FileHandle> {
+    this.file ??= (async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'roster-enrollments-'));
+      try {
+        return await open(join(directory, 'rows'), 'w+');
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    })();
+    return this.file;
+  }
+
+  private decode(chunk: Buffer, row: number): EnrollmentRow {
+    const at = row * ROW_BYTES;
+    const flags = chunk.readUInt8(at + 16);
+    return {
+      line: chunk.readInt32LE(at + 8),
+      classSourcedId: this.value(chunk.readInt32LE(at)) ?? '',
+      userSourcedId: this.value(chunk.readInt32LE(at + 4)) ?? '',
+      role: flags & TEACHER ? 'teacher' : 'student',
+      ended: (flags & ENDED) !== 0,
+      endDate: this.value(chunk.readInt32LE(at + 12)),
+    };
   }
 
   private intern(value: string): number {
@@ -69,18 +151,4 @@ export class EnrollmentTable implements Iterable<EnrollmentRow> {
   private value(index: number): string | undefined {
     return index === NONE ? undefined : this.values[index];
   }
-
-  private grow(): void {
-    const next = newColumns(this.columns.line.length * 2);
-    next.classId.set(this.columns.classId);
-    next.userId.set(this.columns.userId);
-    next.line.set(this.columns.line);
-    next.flags.set(this.columns.flags);
-    next.endDate.set(this.columns.endDate);
-    this.columns = next;
-  }
-}
-
-function newColumns(size: number) {
-  return { classId: new Int32Array(size), userId: new Int32Array(size), line: new Int32Array(size), flags: new Uint8Array(size), endDate: new Int32Array(size) };
 }

@@ -27,6 +27,7 @@ const fileProgressSchema = z.object({
   unchanged: z.number(),
   leaver: z.number(),
   closed: z.number(),
+  kept: z.number(),
   rejected: z.number(),
 });
 
@@ -78,7 +79,7 @@ export interface StoredRosterImport extends RosterImportView {
 
 export function emptyFiles(): Record<string, FileProgress> {
   return Object.fromEntries(
-    (Object.keys(ROSTER_FILES) as RosterFileKey[]).map((key) => [ROSTER_FILES[key].file, { read: 0, created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0, rejected: 0 }]),
+    (Object.keys(ROSTER_FILES) as RosterFileKey[]).map((key) => [ROSTER_FILES[key].file, { read: 0, created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0, kept: 0, rejected: 0 }]),
   );
 }
 

@@ -23,6 +23,8 @@ export interface FileChanges {
   unchanged: number;
   leaver: number;
   closed: number;
+  /** Stored students not made leavers, groups not closed, groups whose members were not removed: because a rejected row names them. */
+  kept: number;
 }
 
 /** A row of the diff: where in the file (null: the directory's own, e.g. a student the file no longer lists), what, which fields. */
@@ -66,7 +68,7 @@ export function planImport(roster: Roster, snapshot: DirectorySnapshot, context:
 
 class Planner {
   private readonly result: Plan = {
-    changes: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0 }])) as Record<RosterFileKey, FileChanges>,
+    changes: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0, kept: 0 }])) as Record<RosterFileKey, FileChanges>,
     samples: [],
     rejections: [],
     rejectedByFile: {},
@@ -75,21 +77,32 @@ class Planner {
   /** Student ids by sourcedId for this import (existing or new), and whether each stays active. */
   private readonly studentIds = new Map<string, { id: string; active: boolean }>();
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
+  /** Users and classes named by a rejected row (the reader's and the planner's own): what the directory holds of them is kept. */
+  private readonly heldUsers: Set<string>;
+  private readonly heldClasses: Set<string>;
 
   constructor(
     private readonly roster: Roster,
     private readonly snapshot: DirectorySnapshot,
     private readonly context: PlanContext,
     private readonly sink: PlanSink,
-  ) {}
+  ) {
+    this.heldUsers = new Set(roster.held.users);
+    this.heldClasses = new Set(roster.held.classes);
+  }
 
   async plan(): Promise<Plan> {
-    await this.schools();
-    await this.staff();
-    const students = this.studentTargets();
-    const groups = await this.groups();
-    await this.students(students, groups);
-    return this.result;
+    try {
+      await this.schools();
+      await this.staff();
+      this.lastEndedByStudent = await this.lastEndedEnrollments();
+      const students = this.studentTargets();
+      const groups = await this.groups();
+      await this.students(students, groups);
+      return this.result;
+    } finally {
+      await this.roster.enrollments.discard();
+    }
   }
 
   private schoolIdOf(sourcedId: string): string {
@@ -184,14 +197,22 @@ class Planner {
         continue;
       }
       students.set(user.sourcedId, user);
-      this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !this.enrollmentsEnded(user.sourcedId) });
+      const leaves = this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing);
+      this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !leaves });
     }
     for (const [sourcedId, student] of this.snapshot.students) {
       if (this.studentIds.has(sourcedId) || student.erasureId !== undefined) continue;
-      const gone = this.roster.modes.users === 'bulk' || this.roster.deletedUsers.has(sourcedId);
+      const gone = (this.roster.modes.users === 'bulk' || this.roster.deletedUsers.has(sourcedId)) && !this.keeps(sourcedId, student);
       this.studentIds.set(sourcedId, { id: student.id, active: !gone && student.status === 'active' });
     }
     return students;
+  }
+
+  /** An active stored student whom a rejected row names is not made a leaver by this run (counted as kept). */
+  private keeps(sourcedId: string, existing: SnapshotStudent | undefined): boolean {
+    if (!existing || existing.status !== 'active' || !this.heldUsers.has(sourcedId)) return false;
+    this.result.changes.users.kept += 1;
+    return true;
   }
 
   /** A student whose every enrollment in the file has ended (and who has one) leaves, on the last end date. */
@@ -199,25 +220,26 @@ class Planner {
     return this.lastEnded(sourcedId) !== undefined;
   }
 
-  private lastEndedCache?: Map<string, string | null>;
+  /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date. */
+  private lastEndedByStudent = new Map<string, string | null>();
+
+  private async lastEndedEnrollments(): Promise<Map<string, string | null>> {
+    const lastEnded = new Map<string, string | null>();
+    if (this.roster.modes.enrollments !== 'bulk') return lastEnded;
+    for await (const enrollment of this.roster.enrollments.rows()) {
+      if (enrollment.role !== 'student') continue;
+      const seen = lastEnded.get(enrollment.userSourcedId);
+      if (!enrollment.ended) lastEnded.set(enrollment.userSourcedId, null);
+      else if (seen !== null) {
+        const end = enrollment.endDate ?? this.context.today;
+        lastEnded.set(enrollment.userSourcedId, seen === undefined || end > seen ? end : seen);
+      }
+    }
+    return lastEnded;
+  }
 
   private lastEnded(sourcedId: string): string | undefined {
-    if (!this.lastEndedCache) {
-      const cache = new Map<string, string | null>();
-      if (this.roster.modes.enrollments === 'bulk') {
-        for (const enrollment of this.roster.enrollments) {
-          if (enrollment.role !== 'student') continue;
-          const seen = cache.get(enrollment.userSourcedId);
-          if (!enrollment.ended) cache.set(enrollment.userSourcedId, null);
-          else if (seen !== null) {
-            const end = enrollment.endDate ?? this.context.today;
-            cache.set(enrollment.userSourcedId, seen === undefined || end > seen ? end : seen);
-          }
-        }
-      }
-      this.lastEndedCache = cache;
-    }
-    return this.lastEndedCache.get(sourcedId) ?? undefined;
+    return this.lastEndedByStudent.get(sourcedId) ?? undefined;
   }
 
   /**
@@ -232,20 +254,25 @@ class Planner {
       for (const group of this.snapshot.groups.values()) mirror.add(group);
       return mirror;
     }
-    const members = this.members();
+    const members = await this.members();
     const sourcedIds = new Set<string>([...this.snapshot.groups.keys(), ...this.roster.classes.keys()]);
     for (const sourcedId of sourcedIds) {
       const existing = this.snapshot.groups.get(sourcedId);
       const row = this.roster.classes.get(sourcedId);
-      const closed =
+      if (!row && !existing) continue;
+      const closes =
         this.roster.deletedClasses.has(sourcedId) ||
         (!row && this.roster.modes.classes === 'bulk') ||
         (row !== undefined && this.classEnded(row)) ||
         (existing?.closedAt !== undefined && !row);
-      if (!row && !existing) continue;
+      // An open group whose class a rejected row names stays open (and keeps its members).
+      const held = existing !== undefined && existing.closedAt === undefined && this.heldClasses.has(sourcedId);
+      if (closes && held) this.result.changes.classes.kept += 1;
+      const closed = closes && !held;
       // A bulk enrollments file is every membership: a class it does not mention has none.
       const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? { teachers: new Set<string>(), students: new Set<string>() } : undefined);
       members.delete(sourcedId); // planned now: its sets need not outlive it
+      if (changed && existing && !closed) this.keepHeldMembers(changed, existing, held);
       const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
       const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
       const wanted = {
@@ -278,7 +305,7 @@ class Planner {
   }
 
   /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
-  private members(): Map<string, { teachers: Set<string>; students: Set<string> }> {
+  private async members(): Promise<Map<string, { teachers: Set<string>; students: Set<string> }>> {
     const byClass = new Map<string, { teachers: Set<string>; students: Set<string> }>();
     if (this.roster.modes.enrollments === 'absent') return byClass;
     const entry = (classId: string) => {
@@ -290,12 +317,14 @@ class Planner {
       }
       return found;
     };
-    for (const enrollment of this.roster.enrollments) {
+    for await (const enrollment of this.roster.enrollments.rows()) {
       const group = entry(enrollment.classSourcedId);
       if (enrollment.role === 'teacher') {
         const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);
         if (!teacher?.teaches) {
           this.reject('enrollments', enrollment.line, 'userSourcedId', 'enrols as teacher a user without the teacher role');
+          this.heldUsers.add(enrollment.userSourcedId);
+          this.heldClasses.add(enrollment.classSourcedId);
           continue;
         }
         if (enrollment.ended) group.teachers.delete(teacher.id);
@@ -310,7 +339,7 @@ class Planner {
       else group.students.add(student.id);
     }
     // A student who leaves leaves every group, also one the file did not mention.
-    const leavers = new Set([...this.studentIds.values()].filter((student) => !student.active).map((student) => student.id));
+    const leavers = this.leaverIds();
     if (leavers.size > 0) {
       for (const [classId, existing] of this.snapshot.groups) {
         if (existing.studentIds.some((id) => leavers.has(id))) entry(classId);
@@ -318,6 +347,49 @@ class Planner {
       for (const group of byClass.values()) for (const id of leavers) group.students.delete(id);
     }
     return byClass;
+  }
+
+  /**
+   * Members the directory holds that this run's rules would remove, put back when a rejected
+   * row names them or the group: every stored member of a held group, a held user in any
+   * group. A student who leaves in this run still leaves every group.
+   */
+  private keepHeldMembers(members: { teachers: Set<string>; students: Set<string> }, existing: SnapshotGroup, groupHeld: boolean): void {
+    const heldIds = this.heldMemberIds();
+    let kept = false;
+    for (const id of existing.teacherIds) {
+      if (members.teachers.has(id) || !(groupHeld || heldIds.has(id))) continue;
+      members.teachers.add(id);
+      kept = true;
+    }
+    for (const id of existing.studentIds) {
+      if (members.students.has(id) || !(groupHeld || heldIds.has(id)) || this.leaverIds().has(id)) continue;
+      members.students.add(id);
+      kept = true;
+    }
+    if (kept) this.result.changes.enrollments.kept += 1;
+  }
+
+  private heldMemberIdsCache?: Set<string>;
+
+  /** Document ids of the stored staff and students a rejected row names. */
+  private heldMemberIds(): Set<string> {
+    if (!this.heldMemberIdsCache) {
+      this.heldMemberIdsCache = new Set<string>();
+      for (const sourcedId of this.heldUsers) {
+        const stored = this.snapshot.users.get(sourcedId) ?? this.snapshot.students.get(sourcedId);
+        if (stored) this.heldMemberIdsCache.add(stored.id);
+      }
+    }
+    return this.heldMemberIdsCache;
+  }
+
+  private leaverIdsCache?: Set<string>;
+
+  /** Students who are not active after this run (leavers leave every group). */
+  private leaverIds(): Set<string> {
+    this.leaverIdsCache ??= new Set([...this.studentIds.values()].filter((student) => !student.active).map((student) => student.id));
+    return this.leaverIdsCache;
   }
 
   private storedStaff(sourcedId: string): { id: string; teaches: boolean } | undefined {

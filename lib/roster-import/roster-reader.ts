@@ -1,5 +1,6 @@
 import type { RosterArchive } from './roster-archive.js';
 import { EnrollmentTable } from './roster-enrollments.js';
+import { SourcedIdSet } from './roster-id-set.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import * as field from './roster-fields.js';
 import type { Checked, Rejection } from './roster-fields.js';
@@ -79,6 +80,12 @@ export interface Roster {
   classes: Map<string, ClassRow>;
   deletedClasses: Set<string>;
   enrollments: EnrollmentTable;
+  /**
+   * The users and classes a rejected row names. A rejected row means "we could not read
+   * this", not "this is gone": the planner keeps what the directory holds of them as it is
+   * (no leaver, no closing, no membership removed).
+   */
+  held: { users: Set<string>; classes: Set<string> };
   tallies: Record<RosterFileKey, FileTally>;
   rejections: Rejection[];
   rejected: number;
@@ -97,6 +104,15 @@ export interface ReadContext {
 /** Rejects the row for a column; `failed` once it has rejected it for any. */
 type Rejecter = ((column: string, reason: string) => void) & { failed: boolean };
 
+/** The columns by which a row of each file names a user or a class (what a rejected row of it holds back). */
+const NAMING_COLUMNS: Partial<Record<RosterFileKey, { users?: readonly string[]; classes?: readonly string[] }>> = {
+  users: { users: ['sourcedId'] },
+  roles: { users: ['userSourcedId'] },
+  demographics: { users: ['sourcedId'] },
+  classes: { classes: ['sourcedId'] },
+  enrollments: { users: ['userSourcedId'], classes: ['classSourcedId'] },
+};
+
 const STAFF_ROLES: Record<string, StaffRole> = { teacher: 'teacher', administrator: 'school-admin' };
 const SCHOOL_ORG_TYPES = new Set(['school']);
 const DISTRICT_ORG_TYPES = new Set(['district', 'local', 'municipality']);
@@ -113,19 +129,25 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     classes: new Map(),
     deletedClasses: new Set(),
     enrollments: new EnrollmentTable(),
+    held: { users: new Set(), classes: new Set() },
     tallies: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { read: 0, rejected: 0 }])) as Record<RosterFileKey, FileTally>,
     rejections: [],
     rejected: 0,
   };
   const reader = new FileReader(archive, roster, context);
-  await reader.orgs();
-  await reader.sessions();
-  await reader.users();
-  await reader.roles();
-  reader.checkUsers();
-  await reader.demographics();
-  await reader.classes();
-  await reader.enrollments();
+  try {
+    await reader.orgs();
+    await reader.sessions();
+    await reader.users();
+    await reader.roles();
+    reader.checkUsers();
+    await reader.demographics();
+    await reader.classes();
+    await reader.enrollments();
+  } catch (error) {
+    await roster.enrollments.discard(); // the planner, which frees it otherwise, will not run
+    throw error;
+  }
   return roster;
 }
 
@@ -234,7 +256,7 @@ class FileReader {
       const details = this.details.get(id);
       this.details.delete(id);
       if (!details) continue;
-      const reject = this.rejecter('users', user.line);
+      const reject = this.rejecter('users', user.line, { sourcedId: id });
       const orgs = [...new Set([details.primaryOrg, ...details.orgIds].filter((org): org is string => org !== undefined && org.length > 0))];
       const foreign = orgs.filter((org) => this.roster.foreignSchools.has(org));
       const unknown = orgs.filter((org) => !this.roster.foreignSchools.has(org) && !this.roster.schools.has(org) && !this.context.known('school', org));
@@ -388,7 +410,7 @@ class FileReader {
   private async *rows(key: RosterFileKey) {
     if (this.roster.modes[key] === 'absent') return;
     const file = ROSTER_FILES[key].file;
-    const ids = new Set<string>();
+    const ids = new SourcedIdSet();
     const tally = this.roster.tallies[key];
     for await (const { line, record } of this.archive.rows(file, (header) => {
       const missing = missingColumns(key, header);
@@ -396,30 +418,38 @@ class FileReader {
       return readColumns(key, header);
     })) {
       tally.read += 1;
-      const reject = this.rejecter(key, line);
+      const reject = this.rejecter(key, line, record);
       const seen = (id: string) => {
-        if (ids.has(id)) {
-          reject('sourcedId', 'duplicates the sourcedId of an earlier row');
-          return false;
-        }
-        ids.add(id);
-        return true;
+        if (ids.add(id)) return true;
+        reject('sourcedId', 'duplicates the sourcedId of an earlier row');
+        return false;
       };
       yield { line, record, file, reject, seen };
     }
   }
 
-  private rejecter(key: RosterFileKey, line: number): Rejecter {
+  private rejecter(key: RosterFileKey, line: number, record: Record<string, string | undefined> = {}): Rejecter {
     const reject = ((column: string, reason: string) => {
       if (!reject.failed) {
         this.roster.tallies[key].rejected += 1;
         this.roster.rejected += 1;
         reject.failed = true;
+        this.hold(key, record);
       }
       if (this.roster.rejections.length < this.context.listedRejections) this.roster.rejections.push({ file: ROSTER_FILES[key].file, line, column, reason });
     }) as Rejecter;
     reject.failed = false;
     return reject;
+  }
+
+  private hold(key: RosterFileKey, record: Record<string, string | undefined>): void {
+    const naming = NAMING_COLUMNS[key];
+    for (const kind of ['users', 'classes'] as const) {
+      for (const column of naming?.[kind] ?? []) {
+        const id = (record[column] ?? '').trim();
+        if (id) this.roster.held[kind].add(id);
+      }
+    }
   }
 
   /** The value when the field is valid; otherwise the row is rejected for it (`reject.failed`). */

@@ -6,7 +6,7 @@ import type { StoredStudent } from '../directory/students.js';
 import type { StoredUser } from '../directory/users.js';
 import { identityKey } from '../identity/identity-key.js';
 import type { TokenIdentity } from '../identity/principal.js';
-import { queryAll } from '../paging/query-page.js';
+import { partitionQuery } from '../paging/query-page.js';
 
 /** What the import adds to the directory's documents: the OneRoster id they came from. */
 export interface RosterSourced {
@@ -19,6 +19,8 @@ export type SnapshotUser = StoredUser & RosterSourced;
 export type SnapshotStudent = StoredStudent & RosterSourced;
 /** A group the roster closed keeps its history: `closedAt`, no members. */
 export type SnapshotGroup = StoredGroup & RosterSourced & { schoolYear?: string; closedAt?: string };
+
+export type SnapshotDocument = SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup;
 
 export type SourcedKind = 'school' | 'user' | 'student' | 'group';
 
@@ -37,18 +39,32 @@ export class DirectorySnapshot {
   /** Groups made through the API: their memberships are part of each student's mirror too. */
   readonly unsourcedGroups: SnapshotGroup[] = [];
 
-  static async load(directory: Container, municipalityId: string): Promise<DirectorySnapshot> {
-    const documents = await queryAll<SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup>(
-      directory,
-      { where: "c.type IN ('school', 'user', 'student', 'group')" },
-      [['municipalityId', municipalityId]],
-    );
+  static load(directory: Container, municipalityId: string): Promise<DirectorySnapshot> {
+    return DirectorySnapshot.of(directoryPages(directory, municipalityId));
+  }
+
+  /**
+   * The snapshot of these documents. Each is kept with its repeated values shared: a parsed
+   * query result holds every group id in a student's `groupIds`, every student id in a
+   * group's `studentIds`, every timestamp and municipality id as a string of its own (at 10x
+   * the issue's size, millions of copies of 150,000 values); and without Cosmos DB's system
+   * properties other than the ETag (a replace does not write them).
+   */
+  static async of(pages: AsyncIterable<SnapshotDocument[]> | Iterable<SnapshotDocument[]>): Promise<DirectorySnapshot> {
     const snapshot = new DirectorySnapshot();
-    for (const document of documents) snapshot.add(document);
+    const shared = new Map<string, string>();
+    const share = (value: string) => {
+      const found = shared.get(value);
+      if (found !== undefined) return found;
+      shared.set(value, value);
+      return value;
+    };
+    // Page by page, as the query answers: a page's documents are compacted before the next arrives.
+    for await (const page of pages) for (const document of page) snapshot.add(compacted(document, share));
     return snapshot;
   }
 
-  private add(document: SnapshotSchool | SnapshotUser | SnapshotStudent | SnapshotGroup): void {
+  private add(document: SnapshotDocument): void {
     const id = document.sourcedId;
     switch (document.type) {
       case 'school':
@@ -76,6 +92,34 @@ export class DirectorySnapshot {
   userByIdentity(identity: TokenIdentity): SnapshotUser | undefined {
     return this.usersByIdentity.get(identityKey(identity));
   }
+}
+
+/** The municipality's directory in the pages one single-partition query answers with (the same requests as fetching it all). */
+async function* directoryPages(directory: Container, municipalityId: string): AsyncGenerator<SnapshotDocument[]> {
+  const { spec, partitionKey } = partitionQuery({ where: "c.type IN ('school', 'user', 'student', 'group')" }, [['municipalityId', municipalityId]]);
+  const query = directory.items.query<SnapshotDocument>(spec, { partitionKey });
+  while (query.hasMoreResults()) yield (await query.fetchNext()).resources;
+}
+
+/** Values that repeat across a municipality's documents (ids that other documents list, timestamps, kinds). */
+const REPEATED_VALUES = ['id', 'type', 'municipalityId', 'schoolId', 'status', 'schoolYear', 'createdAt', 'updatedAt', 'closedAt', 'leftAt'] as const;
+const REPEATED_LISTS = ['schoolIds', 'groupIds', 'teacherIds', 'studentIds', 'roles'] as const;
+const UNUSED_SYSTEM_PROPERTIES = ['_rid', '_self', '_ts', '_attachments'] as const;
+
+function compacted<T extends object>(document: T, share: (value: string) => string): T {
+  const fields = document as Record<string, unknown>;
+  for (const key of REPEATED_VALUES) {
+    const value = fields[key];
+    if (typeof value === 'string') fields[key] = share(value);
+  }
+  for (const key of REPEATED_LISTS) {
+    const list = fields[key];
+    if (!Array.isArray(list)) continue;
+    for (const [index, value] of list.entries()) if (typeof value === 'string') list[index] = share(value);
+  }
+  // Set to undefined, not deleted: a deleted property turns the object into a (larger) dictionary.
+  for (const key of UNUSED_SYSTEM_PROPERTIES) if (key in fields) fields[key] = undefined;
+  return document;
 }
 
 /**

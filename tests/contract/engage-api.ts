@@ -6563,6 +6563,7 @@ export interface operations {
                      *               "unchanged": 379,
                      *               "leaver": 0,
                      *               "closed": 0,
+                     *               "kept": 0,
                      *               "rejected": 0
                      *             }
                      *           },
@@ -6657,6 +6658,11 @@ export interface operations {
                                      * @example 28
                                      */
                                     created: number;
+                                    /**
+                                     * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                     * @example 0
+                                     */
+                                    kept: number;
                                     /**
                                      * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                      * @example 0
@@ -6877,6 +6883,7 @@ export interface operations {
                      *           "unchanged": 379,
                      *           "leaver": 0,
                      *           "closed": 0,
+                     *           "kept": 0,
                      *           "rejected": 0
                      *         }
                      *       },
@@ -6961,6 +6968,11 @@ export interface operations {
                                  * @example 28
                                  */
                                 created: number;
+                                /**
+                                 * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                 * @example 0
+                                 */
+                                kept: number;
                                 /**
                                  * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                  * @example 0
@@ -7154,6 +7166,7 @@ export interface operations {
                      *           "unchanged": 379,
                      *           "leaver": 0,
                      *           "closed": 0,
+                     *           "kept": 0,
                      *           "rejected": 0
                      *         }
                      *       },
@@ -7238,6 +7251,11 @@ export interface operations {
                                  * @example 28
                                  */
                                 created: number;
+                                /**
+                                 * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                 * @example 0
+                                 */
+                                kept: number;
                                 /**
                                  * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                  * @example 0
@@ -7431,6 +7449,7 @@ export interface operations {
                      *           "unchanged": 379,
                      *           "leaver": 0,
                      *           "closed": 0,
+                     *           "kept": 0,
                      *           "rejected": 0
                      *         }
                      *       },
@@ -7515,6 +7534,11 @@ export interface operations {
                                  * @example 28
                                  */
                                 created: number;
+                                /**
+                                 * @description Stored students not made leavers, groups not closed and groups whose members were not removed, because a rejected row names them (a row that could not be read is not taken to mean the person or class is gone).
+                                 * @example 0
+                                 */
+                                kept: number;
                                 /**
                                  * @description Students made leavers (avgangselever) because a bulk roster no longer lists them.
                                  * @example 0

@@ -135,7 +135,7 @@ export interface RunView {
   id: string;
   status: string;
   failure: string | null;
-  files: Record<string, { read: number; created: number; updated: number; unchanged: number; leaver: number; closed: number; rejected: number }>;
+  files: Record<string, { read: number; created: number; updated: number; unchanged: number; leaver: number; closed: number; kept: number; rejected: number }>;
   rejected: number;
   rejections: { file: string; line: number; column: string; reason: string }[];
   samples: { file: string; line: number | null; kind: string; change: string; fields: string[] }[];

@@ -1,0 +1,59 @@
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { EnrollmentTable, type EnrollmentRow } from '../../lib/roster-import/roster-enrollments.js';
+
+function enrollment(index: number): EnrollmentRow {
+  return {
+    line: index + 2,
+    classSourcedId: `class-${index % 7}`,
+    userSourcedId: `user-${index % 11}`,
+    role: index % 5 === 0 ? 'teacher' : 'student',
+    ended: index % 3 === 0,
+    endDate: index % 4 === 0 ? `2026-0${1 + (index % 9)}-15` : undefined,
+  };
+}
+
+async function all(table: EnrollmentTable): Promise<EnrollmentRow[]> {
+  const rows: EnrollmentRow[] = [];
+  for await (const row of table.rows()) rows.push(row);
+  return rows;
+}
+
+const spillDirectories = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('roster-enrollments-'));
+
+describe('enrollments spilled to a temporary file', () => {
+  it('reads every row back in the order pushed, across chunk borders, in more than one pass', async () => {
+    const table = new EnrollmentTable(4);
+    const pushed = Array.from({ length: 10 }, (_, index) => enrollment(index)); // two chunks on disk, two rows in memory
+    for (const row of pushed) table.push(row);
+    expect(table.length).toBe(10);
+    expect(await all(table)).toEqual(pushed);
+    expect(await all(table)).toEqual(pushed);
+    await table.discard();
+  });
+
+  it('gives back 200,000 rows (four chunks of the default size) unchanged', async () => {
+    const table = new EnrollmentTable();
+    for (let index = 0; index < 200_000; index += 1) table.push(enrollment(index));
+    let count = 0;
+    let mismatch: number | undefined;
+    for await (const row of table.rows()) {
+      if (mismatch === undefined && JSON.stringify(row) !== JSON.stringify(enrollment(count))) mismatch = count;
+      count += 1;
+    }
+    expect({ count, mismatch }).toEqual({ count: 200_000, mismatch: undefined });
+    await table.discard();
+  });
+
+  it('leaves no file behind by name, and refuses to be read once discarded', async () => {
+    const before = await spillDirectories();
+    const table = new EnrollmentTable(2);
+    for (let index = 0; index < 5; index += 1) table.push(enrollment(index));
+    expect(await all(table)).toHaveLength(5);
+    expect(await spillDirectories()).toEqual(before);
+    await table.discard();
+    await table.discard();
+    await expect(all(table)).rejects.toThrow('discarded');
+  });
+});

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_ISSUER } from '../../local/dev-issuer.js';
+import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { importRoster, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
+
+const M = '1506';
+
+const student = (index: number): Person => ({ sourcedId: `s-${index}`, givenName: `Elev${index}`, familyName: 'Nordmann', role: 'student', school: 'sch-a', grade: '04', birthDate: '2017-05-0' + index });
+const enrolled = (classSourcedId: string, userSourcedId: string, role: Enrollment['role'] = 'student'): Enrollment => ({ sourcedId: `e-${classSourcedId}-${userSourcedId}`, classSourcedId, userSourcedId, role });
+
+/** One school, a teacher, five pupils in four classes, and a fifth class. */
+function before(): RosterSet {
+  return {
+    municipalityId: M,
+    schools: [{ sourcedId: 'sch-a', name: 'Storhaug skole', organisationNumber: '974150601' }],
+    people: [{ sourcedId: 't-1', givenName: 'Tiril', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: 'tiril@a.example' }, ...[1, 2, 3, 4, 5].map(student)],
+    classes: ['c-1', 'c-2', 'c-3', 'c-4', 'c-5'].map((sourcedId) => ({ sourcedId, title: sourcedId.toUpperCase(), school: 'sch-a', term: 'sy-2027' })),
+    enrollments: [enrolled('c-1', 's-1'), enrolled('c-1', 's-4'), enrolled('c-2', 's-2'), enrolled('c-3', 's-3'), enrolled('c-4', 't-1', 'teacher'), enrolled('c-4', 's-5'), enrolled('c-5', 's-5')],
+  };
+}
+
+/**
+ * The next bulk file, with rows the import cannot read: Elev1's users row (a formula in the
+ * name; so its enrollment is rejected too), Elev2's enrollment (a date that is no date),
+ * class C-3's row (an unknown school), the teacher's enrollment in C-4 (no date). Elev4 and
+ * class C-5 are really gone.
+ */
+function after(): RosterSet {
+  const set = before();
+  set.people = set.people.filter((person) => person.sourcedId !== 's-4').map((person) => (person.sourcedId === 's-1' ? { ...person, givenName: '=HYPERLINK("http://evil.example")' } : person));
+  set.classes = set.classes.filter((cls) => cls.sourcedId !== 'c-5').map((cls) => (cls.sourcedId === 'c-3' ? { ...cls, school: 'sch-missing' } : cls));
+  set.enrollments = set.enrollments
+    .filter((enrollment) => enrollment.userSourcedId !== 's-4' && enrollment.classSourcedId !== 'c-5')
+    .map((enrollment) => (enrollment.userSourcedId === 's-2' || enrollment.userSourcedId === 't-1' ? { ...enrollment, endDate: '31.12.2026' } : enrollment));
+  return set;
+}
+
+interface Student {
+  id: string;
+  givenName: string;
+  status: string;
+  groupIds: string[];
+}
+
+interface Group {
+  id: string;
+  name: string;
+  studentIds: string[];
+  teacherIds: string[];
+  closedAt?: string;
+}
+
+describe('roster import: a rejected row is "could not read", not "gone"', () => {
+  let test: TestApp;
+  let admin: string;
+
+  const list = async <T>(path: string): Promise<T[]> => (await test.request<{ items: T[] }>('GET', `/municipalities/${M}/${path}`, { token: admin })).body.items;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER } });
+    await registerMunicipality(test, M);
+    admin = await bootstrapAdminToken(test, M);
+  }, 60_000);
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('in bulk mode keeps students, classes and memberships that a rejected row names, reports them as kept, and still applies the rules to the rest', async () => {
+    expect((await importRoster(test, admin, M, zip(rosterFiles(before())))).status).toBe('completed');
+    const run = await importRoster(test, admin, M, zip(rosterFiles(after())));
+    expect(run.status).toBe('completed');
+    expect(run.rejections.map(({ file, column }) => `${file}:${column}`).sort()).toEqual(
+      // Elev1's roles, demographics and enrollment rows refer to a users row that was rejected.
+      ['classes.csv:schoolSourcedId', 'demographics.csv:sourcedId', 'enrollments.csv:classSourcedId', 'enrollments.csv:endDate', 'enrollments.csv:endDate', 'enrollments.csv:userSourcedId', 'roles.csv:userSourcedId', 'users.csv:givenName'].sort(),
+    );
+
+    const students = new Map((await list<Student>('students?limit=100')).map((found) => [found.givenName, found]));
+    const groups = new Map((await list<Group>('groups?limit=100')).map((group) => [group.name, group]));
+    const id = (name: string) => students.get(name)?.id;
+    const teacher = (await list<{ id: string; name: string }>('users?limit=100')).find((user) => user.name === 'Tiril Lærer')?.id;
+
+    // Elev1's row could not be read: not a leaver, still in C-1.
+    expect(students.get('Elev1')).toMatchObject({ status: 'active', groupIds: [groups.get('C-1')?.id] });
+    // Elev2's enrollment could not be read: still in C-2.
+    expect(groups.get('C-2')?.studentIds).toEqual([id('Elev2')]);
+    expect(students.get('Elev2')?.groupIds).toEqual([groups.get('C-2')?.id]);
+    // C-3's row could not be read: not closed, Elev3 still in it.
+    expect(groups.get('C-3')?.closedAt).toBeUndefined();
+    expect(groups.get('C-3')?.studentIds).toEqual([id('Elev3')]);
+    // The teacher's enrollment could not be read: still the teacher of C-4.
+    expect(groups.get('C-4')?.teacherIds).toEqual([teacher]);
+    // What is really gone is still gone: Elev4 leaves (also C-1, which a rejected row names), C-5 closes.
+    expect(students.get('Elev4')).toMatchObject({ status: 'leaver', groupIds: [] });
+    expect(groups.get('C-1')?.studentIds).toEqual([id('Elev1')]);
+    expect(groups.get('C-5')).toMatchObject({ closedAt: expect.any(String), studentIds: [] });
+
+    expect(run.files['users.csv']).toMatchObject({ leaver: 1, kept: 1 });
+    expect(run.files['classes.csv']).toMatchObject({ closed: 1, kept: 1 });
+    expect(run.files['enrollments.csv']).toMatchObject({ kept: 4 });
+
+    // The same file again: nothing to write, and the same rows are kept.
+    const again = await importRoster(test, admin, M, zip(rosterFiles(after())));
+    expect(again.operations.writes).toBe(0);
+    expect(again.files['users.csv']).toMatchObject({ leaver: 0, kept: 1 });
+  });
+});
