@@ -17,17 +17,26 @@ const MUNICIPALITY = '0301';
 const STUDENTS = 300;
 const ROUNDS = Number(process.env.BENCH_PEER_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_PEER_SECONDS ?? 3);
-const CONNECTIONS = [1, 16] as const;
+/** BENCH_PEER_REQUESTS=<n>: each run makes n requests instead of running for a time, so every side does the same work (for CPU per request). */
+const REQUESTS = process.env.BENCH_PEER_REQUESTS ? Number(process.env.BENCH_PEER_REQUESTS) : undefined;
+/** BENCH_PEER_CONNECTIONS=16 (or 1) measures at that concurrency only. */
+const CONNECTIONS = (process.env.BENCH_PEER_CONNECTIONS ?? '1,16').split(',').map(Number);
 /** BENCH_PEER_APP_NODE_FLAGS: Node flags for the app's process only (e.g. to measure a runtime option). */
 const APP_NODE_FLAGS = (process.env.BENCH_PEER_APP_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** BENCH_PEER_OPERATIONS=byId (or list) runs only that operation, e.g. to profile it. */
 const SELECTED = (process.env.BENCH_PEER_OPERATIONS ?? 'byId,list').split(',') as Operation[];
+/**
+ * BENCH_PEER_BASELINE=<checkout>: also runs the app of another checkout (a worktree of an
+ * earlier commit, sharing node_modules) as `baseline`, so a change is measured side by side
+ * with what it changes; BENCH_PEER_TARGETS=app,baseline then skips the peers.
+ */
+const BASELINE = process.env.BENCH_PEER_BASELINE;
 const DIGEST_KEY = 'bench-peer-digest-key-0123456789abcdef';
 const TICKS_PER_SECOND = 100;
 
-type Target = 'app' | 'peer' | 'peer+audit';
+type Target = 'app' | 'peer' | 'peer+audit' | 'baseline';
 type Operation = 'byId' | 'list';
-const TARGETS: readonly Target[] = ['app', 'peer', 'peer+audit'];
+const TARGETS: readonly Target[] = (process.env.BENCH_PEER_TARGETS?.split(',') as Target[] | undefined) ?? ['app', 'peer', 'peer+audit', ...(BASELINE ? ['baseline' as const] : [])];
 const OPERATIONS: Record<Operation, string> = { byId: 'GET student by id', list: 'list 25 students' };
 
 interface Server {
@@ -66,14 +75,17 @@ export async function run(): Promise<void> {
     const { studentIds, subject } = await seed(cosmos.endpoint, azurite.endpoint, keys, env);
     const token = await mintDevToken(keys, subject);
 
-    const app = await startServer(join(here, 'peer', 'app-server.ts'), { ...env, COSMOS_ENDPOINT: cosmos.endpoint, BLOB_ENDPOINT: azurite.endpoint, ENGAGE_BENCH_DEV_KEYS: JSON.stringify(keys) }, APP_NODE_FLAGS);
+    const appEnv = { ...env, COSMOS_ENDPOINT: cosmos.endpoint, BLOB_ENDPOINT: azurite.endpoint, ENGAGE_BENCH_DEV_KEYS: JSON.stringify(keys) };
+    const app = await startServer(join(here, 'peer', 'app-server.ts'), appEnv, APP_NODE_FLAGS);
     servers.push(app);
+    const baseline = BASELINE ? await startServer(join(BASELINE, 'bench', 'peer', 'app-server.ts'), appEnv, APP_NODE_FLAGS) : undefined;
+    if (baseline) servers.push(baseline);
     const peerEnv = { ...env, COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: COSMOS_EMULATOR_KEY, ENGAGE_PEER_JWKS_URI: `${app.url}/dev/jwks`, ENGAGE_PEER_ISSUER: DEV_ISSUER, ENGAGE_PEER_AUDIENCE: DEV_AUDIENCE };
     const peer = await startServer(join(here, 'peer', 'peer-server.ts'), peerEnv);
     servers.push(peer);
     const peerAudit = await startServer(join(here, 'peer', 'peer-server.ts'), { ...peerEnv, ENGAGE_PEER_AUDIT: '1' });
     servers.push(peerAudit);
-    const byTarget: Record<Target, Server> = { app, peer, 'peer+audit': peerAudit };
+    const byTarget: Record<Target, Server> = { app, peer, 'peer+audit': peerAudit, baseline: baseline ?? app };
 
     const paths: Record<Operation, (i: number) => string> = {
       byId: (i) => `/municipalities/${MUNICIPALITY}/students/${studentIds[i % studentIds.length] ?? ''}`,
@@ -124,7 +136,7 @@ export async function run(): Promise<void> {
     for (const operation of SELECTED) {
       for (const connections of CONNECTIONS) {
         const app = results.get(key(operation, connections, 'app')) ?? [];
-        for (const against of ['peer', 'peer+audit'] as const) {
+        for (const against of TARGETS.filter((target) => target !== 'app')) {
           const other = results.get(key(operation, connections, against)) ?? [];
           const ratio = (pick: (m: Measurement) => number) => {
             const paired = app.map((m, index) => pick(m) / pick(other[index] as Measurement));
@@ -135,7 +147,8 @@ export async function run(): Promise<void> {
       }
     }
     const goals: string[] = [];
-    for (const operation of SELECTED) {
+    const goalsMeasured = TARGETS.includes('peer+audit') && CONNECTIONS.includes(1) && CONNECTIONS.includes(16);
+    for (const operation of goalsMeasured ? SELECTED : []) {
       const paired = (connections: number, pick: (m: Measurement) => number) => {
         const app = results.get(key(operation, connections, 'app')) ?? [];
         const other = results.get(key(operation, connections, 'peer+audit')) ?? [];
@@ -145,7 +158,7 @@ export async function run(): Promise<void> {
       const throughput = paired(16, (m) => m.perSecond);
       goals.push(`${OPERATIONS[operation]}: p50 at 1 connection ${fmt(latency, 2)}x (goal ≤ 1.3x: ${latency <= 1.3 ? 'met' : 'NOT met'}), throughput at 16 ${fmt(throughput, 2)}x (goal ≥ 0.8x: ${throughput >= 0.8 ? 'met' : 'NOT met'})`);
     }
-    console.log(`\nGoals against peer+audit: ${goals.join('; ')}.`);
+    if (goals.length > 0) console.log(`\nGoals against peer+audit: ${goals.join('; ')}.`);
     console.log(`\nCosmos operations per request (app): by id: ${appOperations.byId}; list: ${appOperations.list}. The peer: by id 1 point read (+ 1 write with audit, concurrent); list 1 partition query (+ 1 write after it, which needs the ids). ${errors} errors.`);
     if (errors > 0) process.exitCode = 1;
   } finally {
@@ -208,7 +221,7 @@ async function measure(server: Server, emulatorPid: number, path: (i: number) =>
   const instance = autocannon({
     url: base.origin,
     connections,
-    duration: SECONDS,
+    ...(REQUESTS ? { amount: REQUESTS } : { duration: SECONDS }),
     headers,
     requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `${base.pathname}${path(next++)}` }) }],
   });

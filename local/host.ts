@@ -150,11 +150,19 @@ function corsHeaders(incoming: IncomingMessage, allowed: readonly string[]): Rec
   return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
 }
 
+const NO_BODY = new Uint8Array(0);
+
 async function readLimited(incoming: IncomingMessage, limit: number): Promise<Uint8Array | 'too-large'> {
   const declared = Number(incoming.headers['content-length'] ?? '0');
   if (declared > limit) {
     incoming.resume();
     return 'too-large';
+  }
+  // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body (a GET). Not
+  // iterating the stream saves an async iterator and its promises on every such request.
+  if (incoming.headers['content-length'] === undefined && incoming.headers['transfer-encoding'] === undefined) {
+    incoming.resume();
+    return NO_BODY;
   }
   const chunks: Buffer[] = [];
   let size = 0;

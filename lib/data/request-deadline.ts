@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import type { PluginConfig } from '@azure/cosmos';
 
 /** A request's Cosmos DB calls did not finish within its budget: answered 503, retry later. */
@@ -14,6 +15,17 @@ interface Scope {
   /** Set once the request's writes must run to the end (an idempotent POST): see `detach`. */
   detached: boolean;
   onDetach?: () => void;
+  /** Set once `run` has settled: a call made in the scope after that gets a cut of its own. */
+  ended: boolean;
+  /** Made by the first call that needs it, shared by the request's later calls, cleared when `run` settles. */
+  cut?: Cut;
+}
+
+/** What stops a request's calls at its deadline: an abort signal for the HTTP call, a rejection for anything after it. */
+interface Cut {
+  signal: AbortSignal;
+  expired: Promise<never>;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -33,17 +45,23 @@ export class RequestDeadlines {
   constructor(private readonly now: () => number = () => performance.now()) {}
 
   run<T>(budgetMs: number, work: () => Promise<T>): Promise<T> {
-    const scope: Scope = { endsAt: this.now() + budgetMs, detached: false };
+    const scope: Scope = { endsAt: this.now() + budgetMs, detached: false, ended: false };
     const running = this.scopes.run(scope, work);
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      const end = () => {
+        clearTimeout(timer);
+        // One timer per request, gone with it: a timer per call outlived the request by the whole budget.
+        clearTimeout(scope.cut?.timer);
+        scope.ended = true;
+      };
       running.then(
         (value) => {
-          clearTimeout(timer);
+          end();
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          end();
           reject(error);
         },
       );
@@ -94,18 +112,29 @@ export class RequestDeadlines {
         if (!scope || scope.detached) return next(context);
         const remaining = scope.endsAt - this.now();
         if (remaining <= 0) throw new DeadlineExceeded();
-        const deadline = AbortSignal.timeout(Math.ceil(remaining));
+        const cut = scope.ended ? cutAfter(remaining) : (scope.cut ??= cutAfter(remaining));
         const own = context.options?.abortSignal;
-        const signal = own ? AbortSignal.any([own, deadline]) : deadline;
-        const expired = new Promise<never>((_resolve, reject) => {
-          deadline.addEventListener('abort', () => reject(new DeadlineExceeded()), { once: true });
-        });
+        const signal = own ? AbortSignal.any([own, cut.signal]) : cut.signal;
         const call = next({ ...context, options: { ...context.options, abortSignal: signal } }).catch((error: unknown) => {
-          throw deadline.aborted ? new DeadlineExceeded() : error;
+          throw cut.signal.aborted ? new DeadlineExceeded() : error;
         });
         // The abort signal stops the HTTP call; the race also stops anything after it that ignores the signal.
-        return Promise.race([call, expired]);
+        return Promise.race([call, cut.expired]);
       },
     };
   }
+}
+
+function cutAfter(ms: number): Cut {
+  const controller = new AbortController();
+  // Each concurrent call of the request listens to it while it runs (the SDK removes its listener after the call).
+  setMaxListeners(0, controller.signal);
+  const expired = new Promise<never>((_resolve, reject) => {
+    controller.signal.addEventListener('abort', () => reject(new DeadlineExceeded()), { once: true });
+  });
+  // Raced by every call that uses it; this only keeps a deadline that passes between calls from being reported as unhandled.
+  expired.catch(() => undefined);
+  const timer = setTimeout(() => controller.abort(), Math.ceil(ms));
+  timer.unref();
+  return { signal: controller.signal, expired, timer };
 }

@@ -39,27 +39,36 @@ export function parseTemplate(template: string): Segment[] {
   });
 }
 
-/** The parameters if the path's segments (already split, non-empty) match, else undefined. */
-export function matchTemplate(segments: readonly Segment[], parts: readonly string[]): Record<string, string> | undefined {
+/**
+ * The parameters if the path's segments (already split, non-empty) match, else undefined.
+ * `lowered` is the same segments lower-cased (literals are lower-case): a router passes it
+ * in, computed once per request, since it tries one template after another.
+ */
+export function matchTemplate(segments: readonly Segment[], parts: readonly string[], lowered: readonly string[] = lowerCased(parts)): Record<string, string> | undefined {
+  const catchAll = segments.at(-1)?.kind === 'catch-all';
+  if (catchAll ? parts.length < segments.length - 1 : parts.length !== segments.length) return undefined;
+  // The literals first: most templates a router tries differ from the path there, and this allocates nothing.
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index] as Segment;
+    if (segment.kind === 'literal' && segment.text !== lowered[index]) return undefined;
+  }
   const params: Record<string, string> = {};
-  for (const [index, segment] of segments.entries()) {
-    if (segment.kind === 'catch-all') {
-      params[segment.name] = parts.slice(index).join('/');
-      return params;
-    }
-    const part = parts[index];
-    if (part === undefined) return undefined;
-    if (segment.kind === 'literal') {
-      if (segment.text.toLowerCase() !== part.toLowerCase()) return undefined;
-      continue;
-    }
-    try {
-      params[segment.name] = decodeURIComponent(part);
-    } catch {
-      return undefined;
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index] as Segment;
+    if (segment.kind === 'catch-all') params[segment.name] = parts.slice(index).join('/');
+    else if (segment.kind === 'param') {
+      try {
+        params[segment.name] = decodeURIComponent(parts[index] as string);
+      } catch {
+        return undefined;
+      }
     }
   }
-  return segments.length === parts.length ? params : undefined;
+  return params;
+}
+
+export function lowerCased(parts: readonly string[]): string[] {
+  return parts.map((part) => part.toLowerCase());
 }
 
 /** Whether some path matches both templates. */

@@ -1,4 +1,4 @@
-import { matchTemplate, parseTemplate, pathSegments, type Segment } from './route-template.js';
+import { lowerCased, matchTemplate, parseTemplate, pathSegments, type Segment } from './route-template.js';
 
 /** An HTTP function as the host sees it: a name, its methods and its route template. */
 export interface RoutedFunction {
@@ -41,10 +41,11 @@ export class HostRouter<F extends RoutedFunction> {
 
   match(method: string, path: string): RouteMatch<F> | undefined {
     const parts = pathSegments(path);
+    const lowered = lowerCased(parts);
     const wanted = method.toUpperCase();
     for (const entry of this.entries) {
       if (!entry.methods.has(wanted)) continue;
-      const params = matchTemplate(entry.segments, parts);
+      const params = matchTemplate(entry.segments, parts, lowered);
       if (params) return { function: entry.function, params };
     }
     return undefined;
@@ -53,10 +54,11 @@ export class HostRouter<F extends RoutedFunction> {
   /** Methods of the functions other than catch-alls whose template matches the path: the `Allow` of a 405. */
   allowedMethods(path: string): string[] {
     const parts = pathSegments(path);
+    const lowered = lowerCased(parts);
     const allowed = new Set<string>();
     for (const entry of this.entries) {
       if (entry.segments.some((segment) => segment.kind === 'catch-all')) continue;
-      if (matchTemplate(entry.segments, parts)) for (const method of entry.methods) allowed.add(method);
+      if (matchTemplate(entry.segments, parts, lowered)) for (const method of entry.methods) allowed.add(method);
     }
     return [...allowed];
   }

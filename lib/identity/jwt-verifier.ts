@@ -2,10 +2,15 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify
 import type { OidcIssuerConfig } from '../config/config.js';
 import type { TokenIdentity } from './principal.js';
 import { TokenRejected } from './token-rejected.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 /** Asymmetric algorithms only: `none` and HS* (which would turn a public key into a shared secret) never verify. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
 export const CLOCK_SKEW_SECONDS = 60;
+/** Verified tokens kept per process (a digest and an identity each, ~200 bytes). */
+const VERIFIED_TOKENS = 10_000;
+/** A verified token's signature is checked again after this long (see VerifiedTokens). */
+const VERIFIED_TOKEN_MAX_AGE_MS = 60_000;
 
 export { TokenRejected };
 
@@ -21,11 +26,15 @@ interface IssuerVerifier {
 export function createTokenVerifier(
   issuers: readonly OidcIssuerConfig[],
   keysFor: (issuer: OidcIssuerConfig) => JWTVerifyGetKey = (issuer) => createRemoteJWKSet(new URL(issuer.jwksUri)),
+  now: () => number = Date.now,
 ): TokenVerifier {
   const byIssuer = new Map<string, IssuerVerifier>(issuers.map((config) => [config.issuer, { config, keys: keysFor(config) }]));
+  const verified = new VerifiedTokens({ maxEntries: VERIFIED_TOKENS, maxAgeMs: VERIFIED_TOKEN_MAX_AGE_MS, now });
 
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known) return known;
       let claimedIssuer: string | undefined;
       try {
         decodeProtectedHeader(token);
@@ -42,9 +51,13 @@ export function createTokenVerifier(
           algorithms: [...(verifier.config.algorithms ?? DEFAULT_ALGORITHMS)],
           clockTolerance: CLOCK_SKEW_SECONDS,
           requiredClaims: ['iss', 'sub', 'aud', 'exp'],
+          currentDate: new Date(now()),
         });
         if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new TokenRejected('the token has no subject');
-        return { issuer: verifier.config.issuer, subject: payload.sub };
+        const identity = { issuer: verifier.config.issuer, subject: payload.sub };
+        // `exp` is a required claim; jose accepts the token until exp + the skew, and so does the cache.
+        verified.remember(token, identity, ((payload.exp as number) + CLOCK_SKEW_SECONDS) * 1000);
+        return identity;
       } catch (error) {
         throw new TokenRejected(describe(error));
       }
