@@ -2,9 +2,9 @@
  * What a 31-day usage report (P7) costs as the events grow (docs/benchmarks.md):
  *
  *   npm run bench -- analytics                         N = 50,000 and 10N = 500,000 events (~2 minutes)
- *   npx tsx bench/analytics.ts --events 100000         N = 100,000 and 1,000,000 (the emulator died at ~700k of them)
+ *   npx tsx bench/analytics.ts --events 100000         N = 100,000 and 10N = 1,000,000 (the issue's size, ~10 minutes)
  *
- * On one bench emulator (bench/usage-anonymisation.ts), two databases: one with N events and
+ * On one bench emulator (bench/bench-stack.ts), two databases: one with N events and
  * one with 10N, both ingested through the real recorder (events and their daily cells), by
  * 500 staff at 20 schools over the 31 days of March in 13 features. The 10N database gets the
  * N database's batches ten times over: the same people on the same days and features, ten
@@ -24,9 +24,8 @@ import { RequestDeadlines } from '../lib/data/request-deadline.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
 import { UsageCells } from '../lib/usage/usage-cells.js';
 import { UsageRecorder, type UsageEventInput } from '../lib/usage/usage-recorder.js';
-import { COSMOS_EMULATOR_KEY, freePort } from '../local/stack.js';
-import { fmt } from './bench-stack.js';
-import { startBenchEmulator } from './usage-anonymisation.js';
+import { COSMOS_EMULATOR_KEY } from '../local/stack.js';
+import { fmt, startBenchEmulator } from './bench-stack.js';
 
 const MUNICIPALITY = '0301';
 const STAFF = 500;
@@ -128,14 +127,14 @@ const median = (values: readonly number[]): number => [...values].sort((a, b) =>
 export async function run(args: readonly string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({ args: [...args], options: { events: { type: 'string' } }, strict: false });
   const n = Number(values.events ?? 50_000);
-  const emulator = await startBenchEmulator(await freePort());
+  const emulator = await startBenchEmulator();
   const stores = [n, 10 * n].map((events) => openStore(emulator.endpoint, `bench-${randomUUID().slice(0, 8)}`, events));
   try {
     for (const store of stores) {
       await ensureDatabase(store.cosmos);
       console.log(`ingesting ${store.events} events through the recorder ...`);
       const seconds = await ingest(store, n / BATCH, console.log);
-      console.log(`  ${fmt(seconds, 1)} s (${fmt(store.events / seconds, 0)} events/s, events and cells)`);
+      console.log(`  ${fmt(seconds, 1)} s (${fmt(store.events / seconds, 0)} events/s, events and cells); emulator peak RSS ${emulator.peakRssMb()} MB`);
     }
     const measured = new Map<string, Measured>();
     for (let round = 0; round < ROUNDS; round++) {
