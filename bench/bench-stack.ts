@@ -12,7 +12,7 @@ import { cosmosEmulatorEndpoint, freePort, startAzurite, type ChildService } fro
 const EMULATOR_SCRIPT = fileURLToPath(new URL('../local/cosmos-emulator-server.mjs', import.meta.url));
 /**
  * The emulator keeps every document in its heap: 1.1 million usage events and their cells
- * peaked at ~1.2 GB resident (docs/benchmarks.md), under Node's default old space of ~4 GB on
+ * peaked at ~1.1 GB resident (docs/benchmarks.md), under Node's default old space of ~4 GB on
  * this machine; 8 GB leaves room for larger runs without the emulator dying mid-bench.
  */
 const EMULATOR_HEAP_MB = 8192;
@@ -26,8 +26,8 @@ export interface BenchEmulator {
 
 /**
  * A Cosmos DB emulator of the benches' own, with heap room for millions of documents. Its
- * errors reach the bench's stderr, and an exit before stop() is reported with its exit code
- * or signal and its peak memory, so that a dead emulator is explained, not just a client's
+ * errors reach the bench's stderr, and any exit but stop()'s clean one is reported with its
+ * exit code or signal and its peak memory, so that a dead emulator is explained, not just a client's
  * "socket hang up".
  */
 export async function startBenchEmulator(port?: number): Promise<BenchEmulator> {
@@ -45,7 +45,8 @@ export async function startBenchEmulator(port?: number): Promise<BenchEmulator> 
   let stopping = false;
   child.once('exit', (code, signal) => {
     clearInterval(sampler);
-    if (!stopping) console.error(`[cosmos emulator] exited mid-bench (code ${code}, signal ${signal}), peak RSS ~${peakMb} MB`);
+    // On stop() it closes and exits 0; anything else (a crash, an OOM kill) is the news, even if noticed while stopping.
+    if (!stopping || code !== 0) console.error(`[cosmos emulator] exited (code ${code}, signal ${signal}), peak RSS ~${peakMb} MB`);
   });
   for (let attempt = 0; !(await portOpen(listenOn)); attempt++) {
     if (attempt > 300 || child.exitCode !== null) throw new Error('the bench emulator did not start');
@@ -58,7 +59,11 @@ export async function startBenchEmulator(port?: number): Promise<BenchEmulator> 
       stopping = true;
       clearInterval(sampler);
       if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-      return new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM')));
+      return new Promise<void>((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => (clearTimeout(kill), resolve()));
+        child.kill('SIGTERM');
+      });
     },
   };
 }
