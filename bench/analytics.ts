@@ -2,7 +2,7 @@
  * What a 31-day usage report (P7) costs as the events grow (docs/benchmarks.md):
  *
  *   npm run bench -- analytics                         N = 50,000 and 10N = 500,000 events (~2 minutes)
- *   npx tsx bench/analytics.ts --events 100000         N = 100,000 and 10N = 1,000,000 (the issue's size, ~10 minutes)
+ *   npx tsx bench/analytics.ts --events 100000         N = 100,000 and 10N = 1,000,000 (the issue's size, 5-15 minutes)
  *
  * On one bench emulator (bench/bench-stack.ts), two databases: one with N events and
  * one with 10N, both ingested through the real recorder (events and their daily cells), by
