@@ -2,9 +2,9 @@
  * What a 31-day usage report (P7) costs as the events grow (docs/benchmarks.md):
  *
  *   npm run bench -- analytics                         N = 50,000 and 10N = 500,000 events (~2 minutes)
- *   npx tsx bench/analytics.ts --events 100000         N = 100,000 and 1,000,000 (the emulator died at ~700k of them)
+ *   npx tsx bench/analytics.ts --events 100000         N = 100,000 and 10N = 1,000,000 (the issue's size, 5-15 minutes)
  *
- * On one bench emulator (bench/usage-anonymisation.ts), two databases: one with N events and
+ * On one bench emulator (bench/bench-stack.ts), two databases: one with N events and
  * one with 10N, both ingested through the real recorder (events and their daily cells), by
  * 500 staff at 20 schools over the 31 days of March in 13 features. The 10N database gets the
  * N database's batches ten times over: the same people on the same days and features, ten
@@ -24,9 +24,8 @@ import { RequestDeadlines } from '../lib/data/request-deadline.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
 import { UsageCells } from '../lib/usage/usage-cells.js';
 import { UsageRecorder, type UsageEventInput } from '../lib/usage/usage-recorder.js';
-import { COSMOS_EMULATOR_KEY, freePort } from '../local/stack.js';
-import { fmt } from './bench-stack.js';
-import { startBenchEmulator } from './usage-anonymisation.js';
+import { COSMOS_EMULATOR_KEY } from '../local/stack.js';
+import { fmt, startBenchEmulator } from './bench-stack.js';
 
 const MUNICIPALITY = '0301';
 const STAFF = 500;
@@ -108,9 +107,11 @@ async function ingest(store: Store, distinctBatches: number, log: (line: string)
   return (performance.now() - started) / 1000;
 }
 
+/** One grouping on one store, a value per round: rounds pair the two stores in time. */
 interface Measured {
   ms: number[];
-  operations: OperationCounts;
+  reads: number[];
+  queries: number[];
   cells: number;
 }
 
@@ -124,18 +125,19 @@ async function report(store: Store, groupBy: AnalyticsQuery['groupBy']): Promise
 }
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const span = (values: readonly number[]): string => (Math.min(...values) === Math.max(...values) ? `${values[0]}` : `${Math.min(...values)}-${Math.max(...values)}`);
 
 export async function run(args: readonly string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({ args: [...args], options: { events: { type: 'string' } }, strict: false });
   const n = Number(values.events ?? 50_000);
-  const emulator = await startBenchEmulator(await freePort());
+  const emulator = await startBenchEmulator();
   const stores = [n, 10 * n].map((events) => openStore(emulator.endpoint, `bench-${randomUUID().slice(0, 8)}`, events));
   try {
     for (const store of stores) {
       await ensureDatabase(store.cosmos);
       console.log(`ingesting ${store.events} events through the recorder ...`);
       const seconds = await ingest(store, n / BATCH, console.log);
-      console.log(`  ${fmt(seconds, 1)} s (${fmt(store.events / seconds, 0)} events/s, events and cells)`);
+      console.log(`  ${fmt(seconds, 1)} s (${fmt(store.events / seconds, 0)} events/s, events and cells); emulator peak RSS ${emulator.peakRssMb()} MB`);
     }
     const measured = new Map<string, Measured>();
     for (let round = 0; round < ROUNDS; round++) {
@@ -143,21 +145,23 @@ export async function run(args: readonly string[] = process.argv.slice(2)): Prom
         for (const store of round % 2 === 0 ? stores : [...stores].reverse()) {
           const key = `${groupBy}:${store.events}`;
           const result = await report(store, groupBy);
-          const entry = measured.get(key) ?? { ms: [], operations: result.operations, cells: result.cells };
+          const entry = measured.get(key) ?? { ms: [], reads: [], queries: [], cells: result.cells };
           entry.ms.push(result.ms);
+          entry.reads.push(result.operations['point-read']);
+          entry.queries.push(result.operations['partition-query'] + result.operations['cross-partition-query']);
           measured.set(key, entry);
         }
       }
     }
-    console.log(`\n31-day report, ${STAFF} staff at ${SCHOOLS} schools, ${FEATURES} features; median of ${ROUNDS} alternating rounds\n`);
-    console.log('| groupBy | events | documents read (point reads) | queries | report cells | median ms | 10N / N time |');
+    console.log(`\n31-day report, ${STAFF} staff at ${SCHOOLS} schools, ${FEATURES} features; ${ROUNDS} alternating rounds\n`);
+    console.log('| groupBy | events | documents read (point reads) | queries | report cells | median ms | 10N / N time (median of the rounds\' ratios) |');
     console.log('|---|---|---|---|---|---|---|');
     for (const groupBy of GROUPINGS) {
-      const [small, large] = stores.map((store) => measured.get(`${groupBy}:${store.events}`) as Measured);
-      for (const [store, entry] of [[stores[0], small], [stores[1], large]] as const) {
-        const queries = (entry?.operations['partition-query'] ?? 0) + (entry?.operations['cross-partition-query'] ?? 0);
-        const ratio = store === stores[1] ? `${fmt(median(large?.ms ?? []) / median(small?.ms ?? []), 2)}x` : '';
-        console.log(`| ${groupBy} | ${store?.events} | ${entry?.operations['point-read']} | ${queries} | ${entry?.cells} | ${fmt(median(entry?.ms ?? []), 1)} | ${ratio} |`);
+      const [small, large] = stores.map((store) => measured.get(`${groupBy}:${store.events}`) as Measured) as [Measured, Measured];
+      // Each round's two reports ran back to back, so their ratio cancels the machine's drifting load.
+      const ratio = median(large.ms.map((ms, round) => ms / (small.ms[round] as number)));
+      for (const [events, entry] of [[n, small], [10 * n, large]] as const) {
+        console.log(`| ${groupBy} | ${events} | ${span(entry.reads)} | ${span(entry.queries)} | ${entry.cells} | ${fmt(median(entry.ms), 1)} | ${entry === large ? `${fmt(ratio, 2)}x` : ''} |`);
       }
     }
   } finally {

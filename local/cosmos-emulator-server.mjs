@@ -22,6 +22,12 @@ Items.prototype._getQuery = function linearQuery(sql) {
 const port = Number(process.argv[2] ?? 8081);
 const host = process.argv[3] ?? '127.0.0.1';
 const server = cosmosServer.createHttpsServer({ keepAlive: true });
+// Node closes a keep-alive connection after 5 s idle, and its client agent drops one a second
+// before that. A client that stalls for over a second (a loaded machine deschedules it) and
+// then writes on such a connection from an I/O callback, before its timers run, finds it
+// closed: "socket hang up" (ECONNRESET), which killed long benches at load 20. Idle
+// connections stay open until the client, which holds them, lets go.
+server.keepAliveTimeout = 10 * 60_000;
 server.on('error', (error) => {
   console.error(error.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cosmos emulator failed: ${error.message}`);
   process.exit(error.code === 'EADDRINUSE' ? 98 : 1);
