@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { functionRegistrations } from '../lib/app/function-registrations.js';
+import { featureTimers } from '../lib/app/feature.js';
 import { nextOccurrence } from '../lib/app/schedule.js';
 import { FEATURES } from '../lib/features.js';
 import { loadConfig } from '../lib/config/config.js';
@@ -191,7 +191,7 @@ interface ExpiryResult {
 }
 
 /** The local host's timers, from the same feature list it arms them from. */
-const TIMERS = functionRegistrations(FEATURES, () => Promise.reject(new Error('schedules only'))).flatMap((registration) => (registration.kind === 'timer' ? [registration.definition.schedule] : []));
+const TIMERS = featureTimers(FEATURES).map((timer) => timer.schedule);
 
 async function scenarioClearOfTimers(unexpired: number): Promise<ExpiryResult> {
   let result = await expiryScenario(unexpired);
