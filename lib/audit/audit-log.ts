@@ -56,6 +56,8 @@ const FAILED_DEPENDENCY = 424;
 export interface AuditRequestScopes {
   deadlines: RequestDeadlines;
   operations: OperationCounter;
+  /** How long one group write may take: a request's budget, since no waiter waits longer. */
+  writeTimeoutMs: number;
 }
 
 /**
@@ -71,7 +73,9 @@ export interface AuditRequestScopes {
  * A write belongs to no request: it runs outside every request's scope, so no request's
  * deadline cuts the others' entries, and each request waits for it against its own deadline
  * (one that runs out gets its own 503; the write goes on, and the others are answered when
- * it is stored). Each request counts the write it waited for as its own round trip; the
+ * it is stored). A write is cut after a request's budget all the same: outside every
+ * request, no deadline would stop a throttled or stalled write, and every audited request of
+ * the process would queue behind it. Each request counts the write it waited for as its own round trip; the
  * process total counts it once. Each partition's batch settles its own requests: a failure
  * in one partition is not another's.
  */
@@ -136,16 +140,22 @@ export class AuditLog {
    */
   private async writePartition(entries: readonly StoredAuditEntry[]): Promise<void> {
     const [first] = entries as [StoredAuditEntry];
+    const abortSignal = AbortSignal.timeout(this.requests.writeTimeoutMs);
     if (entries.length === 1) {
-      await this.audit.items.create(first);
+      try {
+        await this.audit.items.create(first, { abortSignal });
+      } catch (error) {
+        if (abortSignal.aborted) throw new BulkOperationFailed(503, 1);
+        throw error;
+      }
       return;
     }
     const operations: OperationInput[] = entries.map((entry) => ({ operationType: 'Create', resourceBody: entry as unknown as JSONObject }));
     let result: { statusCode: number }[];
     try {
-      ({ result = [] } = await this.audit.items.batch(operations, [first.municipalityId, first.month]));
+      ({ result = [] } = await this.audit.items.batch(operations, [first.municipalityId, first.month], { abortSignal }));
     } catch {
-      // The SDK rethrows a failed batch request as a plain Error, its status lost: unavailable, retry.
+      // The SDK rethrows a failed batch request as a plain Error, its status lost (a cut one too): unavailable, retry.
       throw new BulkOperationFailed(503, entries.length);
     }
     const refused = result.filter((outcome) => outcome.statusCode < 200 || outcome.statusCode >= 300);

@@ -15,9 +15,9 @@ interface Scope {
   /** Set once the request's writes must run to the end (an idempotent POST): see `detach`. */
   detached: boolean;
   onDetach?: () => void;
-  /** Set once `run` has settled: a call made in the scope after that gets a cut of its own. */
+  /** Set once `run` has settled: a call made in the scope after that gets a cut of its own (the shared one may be nearly spent). */
   ended: boolean;
-  /** Made by the first call that needs it, shared by the request's later calls, cleared when `run` settles. */
+  /** Made by the first call that needs it, shared by the request's later calls: one timer per request, not per call. */
   cut?: Cut;
 }
 
@@ -51,8 +51,8 @@ export class RequestDeadlines {
       let timer: NodeJS.Timeout | undefined;
       const end = () => {
         clearTimeout(timer);
-        // One timer per request, gone with it: a timer per call outlived the request by the whole budget.
-        clearTimeout(scope.cut?.timer);
+        // The cut's timer stays (unref'd, within the budget): a call still running when the request
+        // settled (the other half of a Promise.all that rejected) must still be cut at the deadline.
         scope.ended = true;
       };
       running.then(

@@ -29,6 +29,8 @@ class AuditWriteFaults {
   failBatchesOf: string | undefined;
   /** `entry`: one operation throttled, the batch answered 207; `request`: the batch request itself fails. */
   failure: 'entry' | 'request' = 'entry';
+  /** Audit writes stall as on a dead socket: no answer, until the call's abort signal fires. */
+  stall = false;
 
   readonly plugin: PluginConfig = {
     on: 'request',
@@ -41,6 +43,13 @@ class AuditWriteFaults {
       const entries = Array.isArray(body) ? body.map((operation: { resourceBody: { municipalityId: string } }) => operation.resourceBody) : [body as { municipalityId: string }];
       const municipalityId = entries[0]?.municipalityId ?? '';
       this.writes.push({ entries: entries.length, municipalityId });
+      const signal = (context as { options?: { abortSignal?: AbortSignal } }).options?.abortSignal;
+      if (this.stall) {
+        await new Promise<never>((_resolve, reject) => {
+          if (signal?.aborted) reject(new Error('aborted'));
+          signal?.addEventListener('abort', () => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })), { once: true });
+        });
+      }
       if (!this.open) await new Promise<void>((resolve) => this.held.push(resolve));
       if (Array.isArray(body) && municipalityId === this.failBatchesOf && this.failure === 'request') {
         throw Object.assign(new Error('Service Unavailable'), { code: 503, headers: {} });
@@ -148,6 +157,19 @@ describe('audit group commit under faults injected on purpose', () => {
     await primed;
     // The first request's entry is stored too, after its caller was answered 503.
     expect(await auditedReadsOf(HOME, first)).toBe(1);
+  });
+
+  it('a stalled group write (stall injected on purpose) is cut after a request\'s budget: its read answers 503, and the next read\'s entry is written, not queued behind it', async () => {
+    const [stalledId, nextId] = (students[HOME] as string[]).slice(1);
+    faults.stall = true;
+    try {
+      const cut = await read(HOME, stalledId as string);
+      expect(cut.status, cut.text).toBe(503);
+    } finally {
+      faults.stall = false;
+    }
+    const answered = await read(HOME, nextId as string);
+    expect(answered.status, answered.text).toBe(200);
   });
 
   it.each([

@@ -41,4 +41,17 @@ describe('request deadlines (a request shares one cut across its database calls)
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(straggler).rejects.toBeInstanceOf(DeadlineExceeded);
   });
+
+  it('still cuts a call that was running when its request settled (the other half of a rejected Promise.all, never answering, injected)', async () => {
+    const deadlines = new RequestDeadlines();
+    const plugin = deadlines.plugin().plugin as unknown as Plugin;
+    let running: Promise<unknown> | undefined;
+    await expect(
+      deadlines.run(300, async () => {
+        running = plugin({ options: {} }, undefined, neverAnswers);
+        await Promise.all([plugin({ options: {} }, undefined, () => Promise.reject(new Error('not found'))), running]);
+      }),
+    ).rejects.toThrow('not found');
+    await expect(running).rejects.toBeInstanceOf(DeadlineExceeded);
+  });
 });
