@@ -194,6 +194,8 @@ export class RosterImportService {
       return STOPPED;
     }
     run = await this.update(municipalityId, runId, (current) => (current.status === 'queued' || current.status === 'planning' ? { status: 'planning' } : undefined));
+    // Planned meanwhile by a duplicate orchestration: its progress, not STOPPED, which would send this one to finish early.
+    if (run.status === 'applying' || run.status === 'completed') return { batches: run.batches, appliedBatches: run.appliedBatches };
     if (run.status !== 'planning') return STOPPED;
     const counts = emptyCounts();
     let archive: RosterArchive | undefined;
@@ -285,12 +287,14 @@ export class RosterImportService {
    * The end of a run: completed (once every batch is applied), the lock freed, the batches
    * deleted, and after a real import that completed, the upload. A failed run keeps its files
    * for a resume; a superseded or expired one keeps its upload, which a newer import may be
-   * reading (the lifecycle rule deletes it).
+   * reading (the lifecycle rule deletes it). A run still applying with batches to go is left
+   * alone: another orchestration of it is applying them (and finishes it).
    */
   async finish(municipalityId: string, runId: string): Promise<void> {
     const run = await this.update(municipalityId, runId, (current) =>
-      current.status === 'applying' ? { status: 'completed', finishedAt: this.deps.clock.now().toISOString() } : undefined,
+      current.status === 'applying' && current.appliedBatches >= current.batches ? { status: 'completed', finishedAt: this.deps.clock.now().toISOString() } : undefined,
     );
+    if (run.status === 'applying') return;
     await this.deps.runs.unlock(municipalityId, runId);
     if (run.status === 'failed') return;
     await this.discardBatches(run);

@@ -276,6 +276,31 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     }
   });
 
+  it('a finish step of a duplicate orchestration, run while a batch is still to apply (apply held), leaves the run applying with its lock, and the run completes every batch', async () => {
+    const M = '5109';
+    const token = await admin(M);
+    const apply = holdPoint();
+    faults.holdApply = apply;
+    try {
+      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+      expect(started.status).toBe(202);
+      await apply.reachedAt;
+      const imports = test.app.services.rosterImports;
+      expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 1 });
+      await imports.finish(M, started.body.id);
+      const location = started.headers.get('location') ?? '';
+      expect((await test.request<RunView>('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'applying', appliedBatches: 1 });
+      expect((await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3)))))).status).toBe(409);
+      faults.holdApply = undefined;
+      apply.release();
+      expect(await follow(test, token, location)).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+      expect(await pupilNames(token, M)).toHaveLength(150);
+    } finally {
+      apply.release();
+      faults.holdApply = undefined;
+    }
+  });
+
   it('a run whose planned batches vanish while it applies ends expired at that batch, not retried into a resumable failure', async () => {
     const M = '5108';
     const token = await admin(M);
