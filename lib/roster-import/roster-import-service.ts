@@ -66,6 +66,7 @@ const REASONS = {
   lostLock: "A newer import took over the municipality's lock; this one will not go on",
   newerImport: 'A newer import for the municipality was started after this one; going on would write an older roster over it. Start a new import with a current file',
   uploadGone: 'The uploaded file is gone (uploads are kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
+  uploadReplaced: 'The uploaded file was replaced after the import started, so it is not the file the start checked. Upload the roster again and start a new import',
   batchesGone: 'The planned batches are gone (kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
 } as const;
 
@@ -249,7 +250,9 @@ export class RosterImportService {
       return { batches: run.batches, appliedBatches: 0 };
     } catch (error) {
       if (!(error instanceof RosterArchiveRefused)) throw error;
-      await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
+      // The upload gone or replaced will not come back: a failed run would be resumed into the same refusal, again and again.
+      if (error.kind === 'missing' || error.kind === 'changed') await this.end(municipalityId, runId, 'expired', error.kind === 'missing' ? REASONS.uploadGone : REASONS.uploadReplaced);
+      else await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
       return STOPPED;
     } finally {
       archive?.close();
