@@ -130,7 +130,7 @@ export class RosterImportService {
     };
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
     await this.deps.runs.create(run);
-    if (staleHolder) await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    if (staleHolder) await this.endTakenOver(municipalityId, staleHolder);
     await this.schedule(run);
     return view(run);
   }
@@ -147,7 +147,7 @@ export class RosterImportService {
     if (run.status === 'expired') throw expired();
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
-    if (staleHolder) await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    if (staleHolder) await this.endTakenOver(municipalityId, staleHolder);
     if (!run.dryRun && (await this.deps.runs.newerImport(run))) {
       await this.end(municipalityId, runId, 'superseded', REASONS.newerImport);
       throw superseded();
@@ -339,6 +339,19 @@ export class RosterImportService {
     await this.deps.runs.unlock(municipalityId, runId);
     await this.discardBatches(run);
     this.deps.logger.warn('roster-import-ended', { municipalityId, runId, status: run.status });
+  }
+
+  /**
+   * Ends the run whose lock was just taken over. Best effort: the lock is already this run's,
+   * and the old run finds that out at its next step (its renewal is refused, it ends
+   * superseded); a failure here must not leave the new run unscheduled with the lock.
+   */
+  private async endTakenOver(municipalityId: string, staleHolder: string): Promise<void> {
+    try {
+      await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    } catch (error) {
+      this.deps.logger.warn('roster-import-takeover-cleanup-failed', { municipalityId, runId: staleHolder, error: error instanceof Error ? error.name : 'unknown' });
+    }
   }
 
   /** Renews the run's hold on the lock; a run that lost it (taken over) ends superseded. */

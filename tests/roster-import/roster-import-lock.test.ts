@@ -69,6 +69,8 @@ const faults = {
   holdLockRead: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The plan's read of the directory (its one query) waits: the middle of the plan step. */
   holdSnapshot: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** Every replace of this run's document fails (as when Cosmos DB is unreachable for it). */
+  failRunWrites: undefined as string | undefined,
   /** Point reads of the import lock wait for each other, so that two requests read the same ETag. */
   lockReads: undefined as ReturnType<typeof barrier> | undefined,
 };
@@ -111,6 +113,7 @@ const cosmosFaults: PluginConfig = {
       snapshot.reached();
       await snapshot.released;
     }
+    if (faults.failRunWrites && operationType === 'replace' && path?.endsWith(`/docs/${faults.failRunWrites}`) === true) throw new Error('injected write failure');
     const lockRead = operationType === 'read' && path?.endsWith('/docs/roster-import-lock') === true;
     const lockReads = faults.lockReads;
     if (lockReads?.armed && lockRead) await lockReads.arrive();
@@ -234,6 +237,37 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       faults.holdPlan?.release();
       faults.holdPlan = undefined;
       faults.lockReads = undefined;
+      clock.aheadMs = 0;
+    }
+  });
+
+  it('a takeover whose ending of the stale run fails (its run writes fault injected) still answers 202 and runs the new import; the stale run ends superseded at its next step', async () => {
+    const M = '5110';
+    const token = await admin(M);
+    const staleBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Gammel', 3))));
+    const newBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))));
+    faults.holdPlan = holdPoint();
+    try {
+      const stale = await start(token, M, staleBlob);
+      expect(stale.status).toBe(202);
+      await faults.holdPlan.reachedAt;
+      const plan = faults.holdPlan;
+      faults.holdPlan = undefined;
+
+      clock.aheadMs = 31 * MINUTE;
+      faults.failRunWrites = stale.body.id;
+      const newer = await start(token, M, newBlob);
+      faults.failRunWrites = undefined;
+      expect(newer.status, newer.text).toBe(202);
+      expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+
+      plan.release();
+      expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded' });
+      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Ny0', 'Ny1', 'Ny2']);
+    } finally {
+      faults.holdPlan?.release();
+      faults.holdPlan = undefined;
+      faults.failRunWrites = undefined;
       clock.aheadMs = 0;
     }
   });
