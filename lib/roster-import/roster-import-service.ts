@@ -129,7 +129,13 @@ export class RosterImportService {
       finishedAt: null,
     };
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
-    await this.deps.runs.create(run);
+    try {
+      await this.deps.runs.create(run);
+    } catch (error) {
+      // A lock whose run was never stored would refuse every start until it went stale.
+      await this.deps.runs.unlock(municipalityId, run.id);
+      throw error;
+    }
     if (staleHolder) await this.endTakenOver(municipalityId, staleHolder);
     await this.schedule(run);
     return view(run);

@@ -69,6 +69,10 @@ const faults = {
   holdLockRead: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The plan's read of the directory (its one query) waits: the middle of the plan step. */
   holdSnapshot: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The next create of a run document waits: a start between its lock write and its run's create. */
+  holdRunCreate: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The next create of a run document fails (as when Cosmos DB is unreachable). */
+  failRunCreate: false,
   /** Every replace of this run's document fails (as when Cosmos DB is unreachable for it). */
   failRunWrites: undefined as string | undefined,
   /** Point reads of the import lock wait for each other, so that two requests read the same ETag. */
@@ -112,6 +116,17 @@ const cosmosFaults: PluginConfig = {
       faults.holdSnapshot = undefined;
       snapshot.reached();
       await snapshot.released;
+    }
+    const isRunCreate = operationType === 'create' && (typeof body === 'string' ? body : JSON.stringify(body ?? '')).includes('"type":"roster-import"');
+    if (faults.failRunCreate && isRunCreate) {
+      faults.failRunCreate = false;
+      throw new Error('injected write failure');
+    }
+    const runCreate = faults.holdRunCreate;
+    if (runCreate && isRunCreate) {
+      faults.holdRunCreate = undefined;
+      runCreate.reached();
+      await runCreate.released;
     }
     if (faults.failRunWrites && operationType === 'replace' && path?.endsWith(`/docs/${faults.failRunWrites}`) === true) throw new Error('injected write failure');
     const lockRead = operationType === 'read' && path?.endsWith('/docs/roster-import-lock') === true;
@@ -270,6 +285,41 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       faults.failRunWrites = undefined;
       clock.aheadMs = 0;
     }
+  });
+
+  it('a start while another start has taken the lock but not yet stored its run (its run create held) answers 409, and the first import runs', async () => {
+    const M = '5111';
+    const token = await admin(M);
+    const [firstBlob, secondBlob] = [await upload(test, token, M, zip(rosterFiles(pupils(M, 'Forst', 3)))), await upload(test, token, M, zip(rosterFiles(pupils(M, 'Andre', 3))))];
+    const create = holdPoint();
+    faults.holdRunCreate = create;
+    try {
+      const first = start(token, M, firstBlob);
+      await create.reachedAt;
+      const second = await start(token, M, secondBlob);
+      expect(second.status, second.text).toBe(409);
+      create.release();
+      const started = await first;
+      expect(started.status, started.text).toBe(202);
+      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Forst0', 'Forst1', 'Forst2']);
+    } finally {
+      create.release();
+      faults.holdRunCreate = undefined;
+    }
+  });
+
+  it('a start whose run cannot be stored (its create fault injected) frees the lock it took, so the next start is not refused for 30 minutes', async () => {
+    const M = '5112';
+    const token = await admin(M);
+    const file = zip(rosterFiles(pupils(M, 'Elev', 3)));
+    faults.failRunCreate = true;
+    try {
+      expect((await start(token, M, await upload(test, token, M, file))).status).toBe(500);
+    } finally {
+      faults.failRunCreate = false;
+    }
+    expect(await importRoster(test, token, M, file)).toMatchObject({ status: 'completed' });
   });
 
   it('a run taken over while it applies (its renewal of the lock held until the newer import has completed) writes no batch after the takeover', async () => {
