@@ -129,4 +129,38 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     expect(students.get('Elev4')).toMatchObject({ status: 'leaver', groupIds: [] });
     expect(groups.get('C-1')?.studentIds).toEqual([students.get('Elev1')?.id]);
   });
+
+  it('refuses an enrollment past the 500-member limit as a rejected row that holds its student, and never puts held members back past the limit', async () => {
+    const m = '1509';
+    await registerMunicipality(test, m);
+    const token = await bootstrapAdminToken(test, m);
+    const pupil = (index: number): Person => ({ sourcedId: `p-${index}`, givenName: `Elev${index}`, familyName: 'Nordmann', role: 'student', school: 'sch-a', grade: '04', birthDate: '2017-05-05' });
+    const set = (enrollments: Enrollment[]): RosterSet => ({
+      municipalityId: m,
+      schools: [{ sourcedId: 'sch-a', name: 'Storhaug skole', organisationNumber: '974150601' }],
+      people: Array.from({ length: 501 }, (_, index) => pupil(index)),
+      classes: ['c-big', 'c-e', 'c-f'].map((sourcedId) => ({ sourcedId, title: sourcedId.toUpperCase(), school: 'sch-a', term: 'sy-2027' })),
+      enrollments,
+    });
+    const first = Array.from({ length: 500 }, (_, index) => enrolled('c-big', `p-${index}`));
+    expect((await importRoster(test, token, m, zip(rosterFiles(set([...first, enrolled('c-e', 'p-500'), enrolled('c-f', 'p-499')])))))).toMatchObject({ status: 'completed', failedWrites: 0 });
+    // Elev500 moves into C-BIG ahead of the rest, so Elev499's row is the 501st; Elev499 is no longer listed in C-F.
+    const run = await importRoster(test, token, m, zip(rosterFiles(set([enrolled('c-big', 'p-500'), ...first]))));
+    expect(run.status).toBe('completed');
+    expect(run.rejections.map(({ file, column, reason }) => `${file}:${column}:${reason}`)).toEqual(['enrollments.csv:classSourcedId:holds more than 500 students']);
+
+    const groups = new Map((await test.request<{ items: Group[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items.map((group) => [group.name, group]));
+    const byName = new Map<string, string>();
+    let continuation: string | undefined;
+    do {
+      const page = await test.request<{ items: Student[]; continuationToken?: string | null }>('GET', `/municipalities/${m}/students?limit=100${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`, { token });
+      for (const found of page.body.items) byName.set(found.givenName, found.id);
+      continuation = page.body.continuationToken ?? undefined;
+    } while (continuation);
+    expect(groups.get('C-BIG')?.studentIds).toHaveLength(500);
+    expect(groups.get('C-BIG')?.studentIds).toContain(byName.get('Elev500'));
+    // The refused row holds Elev499: still in C-F, which the file no longer lists them in.
+    expect(groups.get('C-F')?.studentIds).toEqual([byName.get('Elev499')]);
+    expect(groups.get('C-E')?.studentIds).toEqual([]);
+  });
 });
