@@ -256,6 +256,35 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     }
   });
 
+  it('a plan step that finds its run planned meanwhile by a duplicate (its lock renewal held while the other plans) answers the progress, not "stopped", and the run completes', async () => {
+    const M = '5113';
+    const token = await admin(M);
+    const imports = test.app.services.rosterImports;
+    const plan = holdPoint();
+    const renewal = holdPoint();
+    faults.holdPlan = plan;
+    try {
+      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+      expect(started.status).toBe(202);
+      await plan.reachedAt;
+      faults.holdPlan = undefined;
+      faults.holdLockRead = renewal;
+      const late = imports.plan(M, started.body.id);
+      await renewal.reachedAt;
+      expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 0 });
+      renewal.release();
+      expect(await late).toEqual({ batches: 2, appliedBatches: 0 });
+      plan.release();
+      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+      expect(await pupilNames(token, M)).toHaveLength(150);
+    } finally {
+      plan.release();
+      renewal.release();
+      faults.holdPlan = undefined;
+      faults.holdLockRead = undefined;
+    }
+  });
+
   it('a takeover whose ending of the stale run fails (its run writes fault injected) still answers 202 and runs the new import; the stale run ends superseded at its next step', async () => {
     const M = '5110';
     const token = await admin(M);
