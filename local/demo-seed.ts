@@ -1,6 +1,6 @@
 import type { StaffPrincipal } from '../lib/access/scopes.js';
 import type { StoredStudent } from '../lib/directory/students.js';
-import type { RosterImportView, RosterUpload } from '../lib/roster-import/roster-import-model.js';
+import { FINAL_STATUSES, type RosterImportView, type RosterUpload } from '../lib/roster-import/roster-import-model.js';
 import type { Services } from '../lib/services.js';
 import { DEMO_MUNICIPALITY, DEMO_MUNICIPALITY_NAME, DEMO_STAFF, demoStaffEmail, demoStudents, type DemoStaff } from './demo-people.js';
 import { demoRosterZip, inDemoRoster } from './demo-roster.js';
@@ -88,13 +88,14 @@ async function importDemoRoster(services: Services, api: SeedApi): Promise<Roste
   const runPath = new URL(started.location ?? '', api.url).href;
   const deadline = Date.now() + IMPORT_TIMEOUT_MS;
   let run = started.body;
-  while (run.status !== 'completed' && run.status !== 'failed') {
+  // Until the run stops: completed, or failed (resumable), superseded or expired (which never move on).
+  while (run.status !== 'failed' && !FINAL_STATUSES.includes(run.status)) {
     if (Date.now() > deadline) throw new Error(`The demo roster import ${run.id} has not finished after ${IMPORT_TIMEOUT_MS / 60_000} minutes (${run.status})`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     run = (await call<RosterImportView>('GET', runPath, 200)).body;
   }
   // The declaration and the import must agree entirely: a rejected row is a bug in one of them.
-  if (run.status === 'failed' || run.rejected > 0 || run.failedWrites > 0) {
+  if (run.status !== 'completed' || run.rejected > 0 || run.failedWrites > 0) {
     const rows = run.rejections.map((row) => `${row.file}:${row.line} ${row.column} ${row.reason}`).join('; ');
     throw new Error(`The demo roster import ${run.id} ${run.status}: ${run.failure ?? ''} ${run.rejected} rows rejected ${rows}, ${run.failedWrites} writes failed`);
   }

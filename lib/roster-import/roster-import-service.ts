@@ -66,6 +66,7 @@ const REASONS = {
   lostLock: "A newer import took over the municipality's lock; this one will not go on",
   newerImport: 'A newer import for the municipality was started after this one; going on would write an older roster over it. Start a new import with a current file',
   uploadGone: 'The uploaded file is gone (uploads are kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
+  uploadReplaced: 'The uploaded file was replaced after the import started, so it is not the file the start checked. Upload the roster again and start a new import',
   batchesGone: 'The planned batches are gone (kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
 } as const;
 
@@ -128,8 +129,14 @@ export class RosterImportService {
       finishedAt: null,
     };
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
-    await this.deps.runs.create(run);
-    if (staleHolder) await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    try {
+      await this.deps.runs.create(run);
+    } catch (error) {
+      // A lock whose run was never stored would refuse every start until it went stale.
+      await this.deps.runs.unlock(municipalityId, run.id);
+      throw error;
+    }
+    if (staleHolder) await this.endTakenOver(municipalityId, staleHolder);
     await this.schedule(run);
     return view(run);
   }
@@ -146,7 +153,7 @@ export class RosterImportService {
     if (run.status === 'expired') throw expired();
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
-    if (staleHolder) await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    if (staleHolder) await this.endTakenOver(municipalityId, staleHolder);
     if (!run.dryRun && (await this.deps.runs.newerImport(run))) {
       await this.end(municipalityId, runId, 'superseded', REASONS.newerImport);
       throw superseded();
@@ -194,6 +201,8 @@ export class RosterImportService {
       return STOPPED;
     }
     run = await this.update(municipalityId, runId, (current) => (current.status === 'queued' || current.status === 'planning' ? { status: 'planning' } : undefined));
+    // Planned meanwhile by a duplicate orchestration: its progress, not STOPPED, which would send this one to finish early.
+    if (run.status === 'applying' || run.status === 'completed') return { batches: run.batches, appliedBatches: run.appliedBatches };
     if (run.status !== 'planning') return STOPPED;
     const counts = emptyCounts();
     let archive: RosterArchive | undefined;
@@ -247,7 +256,9 @@ export class RosterImportService {
       return { batches: run.batches, appliedBatches: 0 };
     } catch (error) {
       if (!(error instanceof RosterArchiveRefused)) throw error;
-      await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
+      // The upload gone or replaced will not come back: a failed run would be resumed into the same refusal, again and again.
+      if (error.kind === 'missing' || error.kind === 'changed') await this.end(municipalityId, runId, 'expired', error.kind === 'missing' ? REASONS.uploadGone : REASONS.uploadReplaced);
+      else await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
       return STOPPED;
     } finally {
       archive?.close();
@@ -285,12 +296,14 @@ export class RosterImportService {
    * The end of a run: completed (once every batch is applied), the lock freed, the batches
    * deleted, and after a real import that completed, the upload. A failed run keeps its files
    * for a resume; a superseded or expired one keeps its upload, which a newer import may be
-   * reading (the lifecycle rule deletes it).
+   * reading (the lifecycle rule deletes it). A run still applying with batches to go is left
+   * alone: another orchestration of it is applying them (and finishes it).
    */
   async finish(municipalityId: string, runId: string): Promise<void> {
     const run = await this.update(municipalityId, runId, (current) =>
-      current.status === 'applying' ? { status: 'completed', finishedAt: this.deps.clock.now().toISOString() } : undefined,
+      current.status === 'applying' && current.appliedBatches >= current.batches ? { status: 'completed', finishedAt: this.deps.clock.now().toISOString() } : undefined,
     );
+    if (run.status === 'applying') return;
     await this.deps.runs.unlock(municipalityId, runId);
     if (run.status === 'failed') return;
     await this.discardBatches(run);
@@ -332,6 +345,19 @@ export class RosterImportService {
     await this.deps.runs.unlock(municipalityId, runId);
     await this.discardBatches(run);
     this.deps.logger.warn('roster-import-ended', { municipalityId, runId, status: run.status });
+  }
+
+  /**
+   * Ends the run whose lock was just taken over. Best effort: the lock is already this run's,
+   * and the old run finds that out at its next step (its renewal is refused, it ends
+   * superseded); a failure here must not leave the new run unscheduled with the lock.
+   */
+  private async endTakenOver(municipalityId: string, staleHolder: string): Promise<void> {
+    try {
+      await this.end(municipalityId, staleHolder, 'superseded', REASONS.tookOver);
+    } catch (error) {
+      this.deps.logger.warn('roster-import-takeover-cleanup-failed', { municipalityId, runId: staleHolder, error: error instanceof Error ? error.name : 'unknown' });
+    }
   }
 
   /** Renews the run's hold on the lock; a run that lost it (taken over) ends superseded. */

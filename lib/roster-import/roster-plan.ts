@@ -328,14 +328,14 @@ class Planner {
           continue;
         }
         if (enrollment.ended) group.teachers.delete(teacher.id);
-        else if (group.teachers.size >= ROSTER_LIMITS.maxGroupMembers) this.reject('enrollments', enrollment.line, 'classSourcedId', `holds more than ${ROSTER_LIMITS.maxGroupMembers} teachers`);
+        else if (group.teachers.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'teachers');
         else group.teachers.add(teacher.id);
         continue;
       }
       const student = this.studentIds.get(enrollment.userSourcedId);
       if (!student) continue; // rejected with its users.csv row
       if (enrollment.ended || !student.active) group.students.delete(student.id);
-      else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.reject('enrollments', enrollment.line, 'classSourcedId', `holds more than ${ROSTER_LIMITS.maxGroupMembers} students`);
+      else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
       else group.students.add(student.id);
     }
     // A student who leaves leaves every group, also one the file did not mention.
@@ -349,20 +349,30 @@ class Planner {
     return byClass;
   }
 
+  /** An enrollment past the group's limit is a rejected row like any: its user is held (not removed from the groups they are in). */
+  private rejectOverLimit(enrollment: { line: number; userSourcedId: string }, members: 'teachers' | 'students'): void {
+    this.reject('enrollments', enrollment.line, 'classSourcedId', `holds more than ${ROSTER_LIMITS.maxGroupMembers} ${members}`);
+    this.heldUsers.add(enrollment.userSourcedId);
+  }
+
   /**
    * Members the directory holds that this run's rules would remove, put back when a rejected
    * row names them or the group: every stored member of a held group, a held user in any
-   * group. A student who leaves in this run still leaves every group.
+   * group. A student who leaves in this run still leaves every group. Never past the group's
+   * limit: the file's own members come first.
    */
   private keepHeldMembers(members: { teachers: Set<string>; students: Set<string> }, existing: SnapshotGroup, groupHeld: boolean): void {
     const heldIds = this.heldMemberIds();
+    const max = ROSTER_LIMITS.maxGroupMembers;
     let kept = false;
     for (const id of existing.teacherIds) {
+      if (members.teachers.size >= max) break;
       if (members.teachers.has(id) || !(groupHeld || heldIds.has(id))) continue;
       members.teachers.add(id);
       kept = true;
     }
     for (const id of existing.studentIds) {
+      if (members.students.size >= max) break;
       if (members.students.has(id) || !(groupHeld || heldIds.has(id)) || this.leaverIds().has(id)) continue;
       members.students.add(id);
       kept = true;

@@ -101,8 +101,12 @@ export interface ReadContext {
   listedRejections: number;
 }
 
-/** Rejects the row for a column; `failed` once it has rejected it for any. */
-type Rejecter = ((column: string, reason: string) => void) & { failed: boolean };
+/**
+ * Rejects the row for a column; `failed` once it has rejected it for any. A rejection holds the
+ * users and classes the row names unless `holds` is false: a row refused only because the user
+ * or class it refers to is not in a bulk file, which says that record is gone.
+ */
+type Rejecter = ((column: string, reason: string, holds?: boolean) => void) & { failed: boolean };
 
 /** The columns by which a row of each file names a user or a class (what a rejected row of it holds back). */
 const NAMING_COLUMNS: Partial<Record<RosterFileKey, { users?: readonly string[]; classes?: readonly string[] }>> = {
@@ -239,7 +243,7 @@ class FileReader {
       const userId = (record.userSourcedId ?? '').trim();
       const user = this.details.get(userId);
       if (!user) {
-        if (!this.roster.deletedUsers.has(userId)) reject('userSourcedId', 'refers to a user not in users.csv');
+        if (!this.roster.deletedUsers.has(userId)) reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
       if (state === 'tobedeleted' || (end !== undefined && end < this.context.today)) continue;
@@ -326,7 +330,7 @@ class FileReader {
       if (reject.failed || id === undefined || !seen(id)) continue;
       const user = this.roster.users.get(id);
       if (!user) {
-        if (!this.context.known('user', id) && !this.roster.deletedUsers.has(id)) reject('sourcedId', 'refers to a user not in users.csv');
+        if (!this.context.known('user', id) && !this.roster.deletedUsers.has(id)) reject('sourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
       if (birth !== undefined && user.kind === 'student') {
@@ -379,12 +383,12 @@ class FileReader {
       const userId = (record.userSourcedId ?? '').trim();
       const cls = this.roster.classes.get(classId);
       if (!cls && !this.roster.deletedClasses.has(classId) && !this.context.known('group', classId)) {
-        reject('classSourcedId', 'refers to a class not in classes.csv');
+        reject('classSourcedId', 'refers to a class not in classes.csv', !this.bulk('classes'));
         continue;
       }
       const user = this.roster.users.get(userId);
       if (!user && !this.roster.deletedUsers.has(userId) && !this.context.known('user', userId)) {
-        reject('userSourcedId', 'refers to a user not in users.csv');
+        reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
       if (user && (role === 'student') !== (user.kind === 'student')) {
@@ -429,17 +433,23 @@ class FileReader {
   }
 
   private rejecter(key: RosterFileKey, line: number, record: Record<string, string | undefined> = {}): Rejecter {
-    const reject = ((column: string, reason: string) => {
+    const reject = ((column: string, reason: string, holds = true) => {
       if (!reject.failed) {
         this.roster.tallies[key].rejected += 1;
         this.roster.rejected += 1;
         reject.failed = true;
-        this.hold(key, record);
+        // Neither id of such a row is held: its one defect is a reference to a record that is gone.
+        if (holds) this.hold(key, record);
       }
       if (this.roster.rejections.length < this.context.listedRejections) this.roster.rejections.push({ file: ROSTER_FILES[key].file, line, column, reason });
     }) as Rejecter;
     reject.failed = false;
     return reject;
+  }
+
+  /** Whether the manifest lists the file as bulk: then it is the whole truth, and what it lacks is gone. */
+  private bulk(key: RosterFileKey): boolean {
+    return this.roster.modes[key] === 'bulk';
   }
 
   private hold(key: RosterFileKey, record: Record<string, string | undefined>): void {

@@ -90,8 +90,9 @@ export class RosterRunStore {
 
   /**
    * Takes the municipality's lock for `runId`, or 409 while another run holds it. The lock is
-   * taken over from a holder that is gone, finished, failed, or has not renewed it for
-   * `staleLockMinutes`; the write is conditional on the ETag read, so of two racing takeovers
+   * taken over from a holder that is finished, failed, or has not renewed it for
+   * `staleLockMinutes`, or that is not stored and whose lock is as old (a fresh lock of a run
+   * not stored yet is a start between taking the lock and creating its run); the write is conditional on the ETag read, so of two racing takeovers
    * one wins and the other answers 409. Answers the id of a still active run whose lock was
    * taken over (the caller ends that run).
    */
@@ -100,12 +101,14 @@ export class RosterRunStore {
     let staleHolder: string | undefined;
     if (held && held.value.runId !== runId) {
       const holder = await this.find(municipalityId, held.value.runId);
+      const fresh = (lastProgress: string) => now.getTime() - Date.parse(lastProgress) < ROSTER_LIMITS.staleLockMinutes * 60_000;
       if (holder && ACTIVE_STATUSES.includes(holder.status)) {
         // Without a heartbeat, the run's last write is its last sign of life.
-        const lastProgress = Date.parse(held.value.heartbeatAt ?? holder.updatedAt);
-        if (now.getTime() - lastProgress < ROSTER_LIMITS.staleLockMinutes * 60_000) throw busy();
+        if (fresh(held.value.heartbeatAt ?? holder.updatedAt)) throw busy();
         staleHolder = holder.id;
       }
+      // A holder not stored yet may be a start between its lock write and its run's create.
+      if (!holder && held.value.heartbeatAt !== undefined && fresh(held.value.heartbeatAt)) throw busy();
     }
     const lock: ImportLock = { id: LOCK_ID, type: 'roster-import-lock', municipalityId, runId, heartbeatAt: now.toISOString() };
     try {

@@ -7,7 +7,7 @@ import type { PlanOp } from './roster-plan.js';
 
 export interface BatchOutcome {
   applied: number;
-  /** Writes refused by the directory's state (changed meanwhile, identity taken): counted, not retried. */
+  /** Writes refused by the directory's state (changed or deleted meanwhile, identity taken): counted, not retried. */
   failed: number;
 }
 
@@ -51,7 +51,8 @@ export class RosterWriter {
       if (status < 300) applied += 1;
       else if (status === 409 && op.op !== 'replace') applied += 1;
       else if (status === 412 && op.op === 'replace' && (await this.alreadyApplied(municipalityId, op.doc))) applied += 1;
-      else if (status === 412 || status === 409) failed += 1;
+      // 404: deleted since it was planned (an erasure): nothing to bring in step, and retrying would fail every resume.
+      else if (status === 412 || status === 409 || (status === 404 && op.op === 'replace')) failed += 1;
       else throw new BulkOperationFailed(status, 1);
     }
     return { applied, failed };

@@ -69,6 +69,12 @@ const faults = {
   holdLockRead: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The plan's read of the directory (its one query) waits: the middle of the plan step. */
   holdSnapshot: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The next create of a run document waits: a start between its lock write and its run's create. */
+  holdRunCreate: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The next create of a run document fails (as when Cosmos DB is unreachable). */
+  failRunCreate: false,
+  /** Every replace of this run's document fails (as when Cosmos DB is unreachable for it). */
+  failRunWrites: undefined as string | undefined,
   /** Point reads of the import lock wait for each other, so that two requests read the same ETag. */
   lockReads: undefined as ReturnType<typeof barrier> | undefined,
 };
@@ -111,6 +117,18 @@ const cosmosFaults: PluginConfig = {
       snapshot.reached();
       await snapshot.released;
     }
+    const isRunCreate = operationType === 'create' && (typeof body === 'string' ? body : JSON.stringify(body ?? '')).includes('"type":"roster-import"');
+    if (faults.failRunCreate && isRunCreate) {
+      faults.failRunCreate = false;
+      throw new Error('injected write failure');
+    }
+    const runCreate = faults.holdRunCreate;
+    if (runCreate && isRunCreate) {
+      faults.holdRunCreate = undefined;
+      runCreate.reached();
+      await runCreate.released;
+    }
+    if (faults.failRunWrites && operationType === 'replace' && path?.endsWith(`/docs/${faults.failRunWrites}`) === true) throw new Error('injected write failure');
     const lockRead = operationType === 'read' && path?.endsWith('/docs/roster-import-lock') === true;
     const lockReads = faults.lockReads;
     if (lockReads?.armed && lockRead) await lockReads.arrive();
@@ -238,6 +256,101 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     }
   });
 
+  it('a plan step that finds its run planned meanwhile by a duplicate (its lock renewal held while the other plans) answers the progress, not "stopped", and the run completes', async () => {
+    const M = '5113';
+    const token = await admin(M);
+    const imports = test.app.services.rosterImports;
+    const plan = holdPoint();
+    const renewal = holdPoint();
+    faults.holdPlan = plan;
+    try {
+      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+      expect(started.status).toBe(202);
+      await plan.reachedAt;
+      faults.holdPlan = undefined;
+      faults.holdLockRead = renewal;
+      const late = imports.plan(M, started.body.id);
+      await renewal.reachedAt;
+      expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 0 });
+      renewal.release();
+      expect(await late).toEqual({ batches: 2, appliedBatches: 0 });
+      plan.release();
+      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+      expect(await pupilNames(token, M)).toHaveLength(150);
+    } finally {
+      plan.release();
+      renewal.release();
+      faults.holdPlan = undefined;
+      faults.holdLockRead = undefined;
+    }
+  });
+
+  it('a takeover whose ending of the stale run fails (its run writes fault injected) still answers 202 and runs the new import; the stale run ends superseded at its next step', async () => {
+    const M = '5110';
+    const token = await admin(M);
+    const staleBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Gammel', 3))));
+    const newBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))));
+    faults.holdPlan = holdPoint();
+    try {
+      const stale = await start(token, M, staleBlob);
+      expect(stale.status).toBe(202);
+      await faults.holdPlan.reachedAt;
+      const plan = faults.holdPlan;
+      faults.holdPlan = undefined;
+
+      clock.aheadMs = 31 * MINUTE;
+      faults.failRunWrites = stale.body.id;
+      const newer = await start(token, M, newBlob);
+      faults.failRunWrites = undefined;
+      expect(newer.status, newer.text).toBe(202);
+      expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+
+      plan.release();
+      expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded' });
+      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Ny0', 'Ny1', 'Ny2']);
+    } finally {
+      faults.holdPlan?.release();
+      faults.holdPlan = undefined;
+      faults.failRunWrites = undefined;
+      clock.aheadMs = 0;
+    }
+  });
+
+  it('a start while another start has taken the lock but not yet stored its run (its run create held) answers 409, and the first import runs', async () => {
+    const M = '5111';
+    const token = await admin(M);
+    const [firstBlob, secondBlob] = [await upload(test, token, M, zip(rosterFiles(pupils(M, 'Forst', 3)))), await upload(test, token, M, zip(rosterFiles(pupils(M, 'Andre', 3))))];
+    const create = holdPoint();
+    faults.holdRunCreate = create;
+    try {
+      const first = start(token, M, firstBlob);
+      await create.reachedAt;
+      const second = await start(token, M, secondBlob);
+      expect(second.status, second.text).toBe(409);
+      create.release();
+      const started = await first;
+      expect(started.status, started.text).toBe(202);
+      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Forst0', 'Forst1', 'Forst2']);
+    } finally {
+      create.release();
+      faults.holdRunCreate = undefined;
+    }
+  });
+
+  it('a start whose run cannot be stored (its create fault injected) frees the lock it took, so the next start is not refused for 30 minutes', async () => {
+    const M = '5112';
+    const token = await admin(M);
+    const file = zip(rosterFiles(pupils(M, 'Elev', 3)));
+    faults.failRunCreate = true;
+    try {
+      expect((await start(token, M, await upload(test, token, M, file))).status).toBe(500);
+    } finally {
+      faults.failRunCreate = false;
+    }
+    expect(await importRoster(test, token, M, file)).toMatchObject({ status: 'completed' });
+  });
+
   it('a run taken over while it applies (its renewal of the lock held until the newer import has completed) writes no batch after the takeover', async () => {
     const M = '5107';
     const token = await admin(M);
@@ -273,6 +386,31 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       faults.holdApply = undefined;
       faults.holdLockRead = undefined;
       clock.aheadMs = 0;
+    }
+  });
+
+  it('a finish step of a duplicate orchestration, run while a batch is still to apply (apply held), leaves the run applying with its lock, and the run completes every batch', async () => {
+    const M = '5109';
+    const token = await admin(M);
+    const apply = holdPoint();
+    faults.holdApply = apply;
+    try {
+      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+      expect(started.status).toBe(202);
+      await apply.reachedAt;
+      const imports = test.app.services.rosterImports;
+      expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 1 });
+      await imports.finish(M, started.body.id);
+      const location = started.headers.get('location') ?? '';
+      expect((await test.request<RunView>('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'applying', appliedBatches: 1 });
+      expect((await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3)))))).status).toBe(409);
+      faults.holdApply = undefined;
+      apply.release();
+      expect(await follow(test, token, location)).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+      expect(await pupilNames(token, M)).toHaveLength(150);
+    } finally {
+      apply.release();
+      faults.holdApply = undefined;
     }
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
 import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
-import { importRoster, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
+import { csv, importRoster, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
 
 const M = '1506';
 
@@ -103,5 +103,64 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     const again = await importRoster(test, admin, M, zip(rosterFiles(after())));
     expect(again.operations.writes).toBe(0);
     expect(again.files['users.csv']).toMatchObject({ leaver: 0, kept: 1 });
+  });
+
+  it('in bulk mode makes a student missing from users.csv a leaver although roles, demographics and an ended enrollment still name them', async () => {
+    const m = '1508';
+    await registerMunicipality(test, m);
+    const token = await bootstrapAdminToken(test, m);
+    const first = { ...before(), municipalityId: m };
+    expect((await importRoster(test, token, m, zip(rosterFiles(first)))).status).toBe('completed');
+    // Elev4 is gone from users.csv, but the school system still lists their role, birth date and ended enrollment in C-1.
+    const next = { ...first, people: first.people.filter((person) => person.sourcedId !== 's-4'), enrollments: first.enrollments.filter((enrollment) => enrollment.userSourcedId !== 's-4') };
+    const files = rosterFiles(next);
+    files['roles.csv'] = `${String(files['roles.csv'])}${csv([['role-s-4', 'active', '2026-06-01T00:00:00Z', 's-4', 'primary', 'student', '', '', 'sch-a', '']])}`;
+    files['demographics.csv'] = `${String(files['demographics.csv'])}${csv([['s-4', 'active', '2026-06-01T00:00:00Z', '2017-05-04', '', '', '', '', '', '', '', '', '', '', '', '']])}`;
+    files['enrollments.csv'] = `${String(files['enrollments.csv'])}${csv([['e-c-1-s-4', 'active', '2026-06-01T00:00:00Z', 'c-1', '', 's-4', 'student', 'false', '', '2026-06-19']])}`;
+    const run = await importRoster(test, token, m, zip(files));
+    expect(run.status).toBe('completed');
+    // The rows are still reported, but they hold nothing: the bulk users.csv says Elev4 is gone.
+    expect(run.rejections.map(({ file, column }) => `${file}:${column}`).sort()).toEqual(['demographics.csv:sourcedId', 'enrollments.csv:userSourcedId', 'roles.csv:userSourcedId']);
+    expect(run.files['users.csv']).toMatchObject({ leaver: 1, kept: 0 });
+
+    const listOf = async <T>(path: string): Promise<T[]> => (await test.request<{ items: T[] }>('GET', `/municipalities/${m}/${path}`, { token })).body.items;
+    const students = new Map((await listOf<Student>('students?limit=100')).map((found) => [found.givenName, found]));
+    const groups = new Map((await listOf<Group>('groups?limit=100')).map((group) => [group.name, group]));
+    expect(students.get('Elev4')).toMatchObject({ status: 'leaver', groupIds: [] });
+    expect(groups.get('C-1')?.studentIds).toEqual([students.get('Elev1')?.id]);
+  });
+
+  it('refuses an enrollment past the 500-member limit as a rejected row that holds its student, and never puts held members back past the limit', async () => {
+    const m = '1509';
+    await registerMunicipality(test, m);
+    const token = await bootstrapAdminToken(test, m);
+    const pupil = (index: number): Person => ({ sourcedId: `p-${index}`, givenName: `Elev${index}`, familyName: 'Nordmann', role: 'student', school: 'sch-a', grade: '04', birthDate: '2017-05-05' });
+    const set = (enrollments: Enrollment[]): RosterSet => ({
+      municipalityId: m,
+      schools: [{ sourcedId: 'sch-a', name: 'Storhaug skole', organisationNumber: '974150601' }],
+      people: Array.from({ length: 501 }, (_, index) => pupil(index)),
+      classes: ['c-big', 'c-e', 'c-f'].map((sourcedId) => ({ sourcedId, title: sourcedId.toUpperCase(), school: 'sch-a', term: 'sy-2027' })),
+      enrollments,
+    });
+    const first = Array.from({ length: 500 }, (_, index) => enrolled('c-big', `p-${index}`));
+    expect((await importRoster(test, token, m, zip(rosterFiles(set([...first, enrolled('c-e', 'p-500'), enrolled('c-f', 'p-499')])))))).toMatchObject({ status: 'completed', failedWrites: 0 });
+    // Elev500 moves into C-BIG ahead of the rest, so Elev499's row is the 501st; Elev499 is no longer listed in C-F.
+    const run = await importRoster(test, token, m, zip(rosterFiles(set([enrolled('c-big', 'p-500'), ...first]))));
+    expect(run.status).toBe('completed');
+    expect(run.rejections.map(({ file, column, reason }) => `${file}:${column}:${reason}`)).toEqual(['enrollments.csv:classSourcedId:holds more than 500 students']);
+
+    const groups = new Map((await test.request<{ items: Group[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items.map((group) => [group.name, group]));
+    const byName = new Map<string, string>();
+    let continuation: string | undefined;
+    do {
+      const page = await test.request<{ items: Student[]; continuationToken?: string | null }>('GET', `/municipalities/${m}/students?limit=100${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`, { token });
+      for (const found of page.body.items) byName.set(found.givenName, found.id);
+      continuation = page.body.continuationToken ?? undefined;
+    } while (continuation);
+    expect(groups.get('C-BIG')?.studentIds).toHaveLength(500);
+    expect(groups.get('C-BIG')?.studentIds).toContain(byName.get('Elev500'));
+    // The refused row holds Elev499: still in C-F, which the file no longer lists them in.
+    expect(groups.get('C-F')?.studentIds).toEqual([byName.get('Elev499')]);
+    expect(groups.get('C-E')?.studentIds).toEqual([]);
   });
 });

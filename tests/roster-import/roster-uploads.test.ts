@@ -63,7 +63,7 @@ describe('roster uploads: the URL creates one blob, and a run reads one version 
     expect(cosmosOperations(response).write).toBe(0);
   });
 
-  it('fails the run (writing nothing) when the upload is replaced between the start and the plan, instead of importing the other file', async () => {
+  it('ends the run expired (writing nothing, resume answers 410) when the upload is replaced between the start and the plan, instead of importing the other file', async () => {
     let release = () => {};
     faults.hold = new Promise((resolve) => (release = resolve));
     const blob = await upload(test, admin, M, rosterOf(['Ada']));
@@ -75,9 +75,10 @@ describe('roster uploads: the URL creates one blob, and a run reads one version 
     release();
     faults.hold = undefined;
     const run = await follow(test, admin, started.headers.get('location') ?? '');
-    expect(run.status).toBe('failed');
-    expect(run.failure).toMatch(/^The file was refused: the uploaded file was replaced after the import started/);
+    expect(run.status).toBe('expired');
+    expect(run.failure).toMatch(/^The uploaded file was replaced after the import started/);
     expect(run.operations.writes).toBe(0);
+    expect((await test.request('POST', `/municipalities/${M}/roster-imports/${run.id}/resume`, { token: admin })).status).toBe(410);
     const students = await test.request<{ items: unknown[] }>('GET', `/municipalities/${M}/students?limit=10`, { token: admin });
     expect(students.body.items).toEqual([]);
   });

@@ -37,6 +37,15 @@ describe('roster writer: one batch of the plan', () => {
 
   const doc = (id: string, updatedAt: string) => ({ id, municipalityId: M, type: 'roster-writer-probe', updatedAt });
 
+  it('counts as failed, and does not throw for, a replace of a document deleted since it was planned (as an erasure does)', async () => {
+    const runAt = '2026-11-30T03:00:00.000Z';
+    const planned = (await directory.items.create(doc('erased', '2026-01-01T00:00:00.000Z'))).resource?._etag ?? '';
+    await directory.item('erased', M).delete();
+    const writer = new RosterWriter(directory, test.app.services.users);
+    expect(await writer.apply(M, [{ op: 'replace', doc: doc('erased', runAt), etag: planned }, { op: 'create', doc: doc('beside-erased', runAt) }])).toEqual({ applied: 1, failed: 1 });
+    expect((await directory.item('erased', M).read()).resource).toBeUndefined();
+  });
+
   it('sends a partial batch as one items.bulk request at once (never executeBulkOperations, which waits a second for a partial batch) and judges each write alone', async () => {
     const runAt = '2026-11-30T03:00:00.000Z';
     const stale = (await directory.items.create(doc('stale', '2026-01-01T00:00:00.000Z'))).resource?._etag ?? '';
