@@ -92,8 +92,8 @@ export class RosterRunStore {
    * Takes the municipality's lock for `runId`, or 409 while another run holds it. The lock is
    * taken over from a holder that is finished, failed, or has not renewed it for
    * `staleLockMinutes`, or that is not stored and whose lock is as old (a fresh lock of a run
-   * not stored yet is a start between taking the lock and creating its run); the write is conditional on the ETag read, so of two racing takeovers
-   * one wins and the other answers 409. Answers the id of a still active run whose lock was
+   * not stored yet is a start between taking the lock and creating its run); the write is
+   * conditional on the ETag read, so of two racing takeovers one wins and the other answers 409. Answers the id of a still active run whose lock was
    * taken over (the caller ends that run).
    */
   async lock(municipalityId: string, runId: string, now: Date): Promise<string | undefined> {
