@@ -17,15 +17,12 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { StaffPrincipal } from '../lib/access/scopes.js';
 import { UsageAnalytics, type AnalyticsQuery } from '../lib/analytics/usage-analytics.js';
-import { loadConfig } from '../lib/config/config.js';
-import { createCosmosHandle, ensureDatabase, type CosmosHandle } from '../lib/data/cosmos.js';
+import { ensureDatabase, type CosmosHandle } from '../lib/data/cosmos.js';
 import { CountingOperations, type OperationCounts } from '../lib/data/operation-counter.js';
-import { RequestDeadlines } from '../lib/data/request-deadline.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
 import { UsageCells } from '../lib/usage/usage-cells.js';
 import { UsageRecorder, type UsageEventInput } from '../lib/usage/usage-recorder.js';
-import { COSMOS_EMULATOR_KEY } from '../local/stack.js';
-import { fmt, startBenchEmulator } from './bench-stack.js';
+import { benchConfig, benchCosmos, fmt, startBenchEmulator } from './bench-stack.js';
 
 const MUNICIPALITY = '0301';
 const STAFF = 500;
@@ -49,19 +46,9 @@ interface Store {
 }
 
 function openStore(endpoint: string, database: string, events: number): Store {
-  const config = loadConfig({
-    ENGAGE_MODE: 'local',
-    COSMOS_ENDPOINT: endpoint,
-    COSMOS_KEY: COSMOS_EMULATOR_KEY,
-    COSMOS_DATABASE: database,
-    BLOB_ENDPOINT: 'http://127.0.0.1:1/devstoreaccount1',
-    BLOB_ACCOUNT_NAME: 'devstoreaccount1',
-    BLOB_ACCOUNT_KEY: 'unused',
-  });
+  const config = benchConfig(endpoint, database);
   const counter = new CountingOperations();
-  const cosmos = createCosmosHandle(config, counter, () => {
-    throw new Error('no managed identity locally');
-  }, new RequestDeadlines());
+  const cosmos = benchCosmos(config, counter);
   return { events, cosmos, counter, analytics: new UsageAnalytics(new UsageCells(cosmos.containers.usage, config.privacyDigestKey)) };
 }
 

@@ -5,9 +5,13 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig, type AppConfig } from '../lib/config/config.js';
+import { createCosmosHandle, type CosmosHandle } from '../lib/data/cosmos.js';
+import type { OperationCounter } from '../lib/data/operation-counter.js';
+import { RequestDeadlines } from '../lib/data/request-deadline.js';
 import { generateDevKeys, mintDevToken } from '../local/dev-issuer.js';
 import { startLocalApp, type LocalApp } from '../local/local-app.js';
-import { cosmosEmulatorEndpoint, freePort, startAzurite, type ChildService } from '../local/stack.js';
+import { COSMOS_EMULATOR_KEY, cosmosEmulatorEndpoint, freePort, startAzurite, type ChildService } from '../local/stack.js';
 
 const EMULATOR_SCRIPT = fileURLToPath(new URL('../local/cosmos-emulator-server.mjs', import.meta.url));
 /**
@@ -66,6 +70,26 @@ export async function startBenchEmulator(port?: number): Promise<BenchEmulator> 
       });
     },
   };
+}
+
+/** Local configuration for a bench that works on one database of an emulator in process (no blobs). */
+export function benchConfig(endpoint: string, database: string): AppConfig {
+  return loadConfig({
+    ENGAGE_MODE: 'local',
+    COSMOS_ENDPOINT: endpoint,
+    COSMOS_KEY: COSMOS_EMULATOR_KEY,
+    COSMOS_DATABASE: database,
+    BLOB_ENDPOINT: 'http://127.0.0.1:1/devstoreaccount1',
+    BLOB_ACCOUNT_NAME: 'devstoreaccount1',
+    BLOB_ACCOUNT_KEY: 'unused',
+  });
+}
+
+/** The app's Cosmos DB handle on that configuration, its operations counted by `counter`. */
+export function benchCosmos(config: AppConfig, counter: OperationCounter): CosmosHandle {
+  return createCosmosHandle(config, counter, () => {
+    throw new Error('no managed identity locally');
+  }, new RequestDeadlines());
 }
 
 const portOpen = (port: number): Promise<boolean> =>

@@ -2,12 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { featureTimers } from '../lib/app/feature.js';
 import { nextOccurrence } from '../lib/app/schedule.js';
 import { FEATURES } from '../lib/features.js';
-import { loadConfig } from '../lib/config/config.js';
-import { createCosmosHandle, ensureDatabase } from '../lib/data/cosmos.js';
-import { RequestDeadlines } from '../lib/data/request-deadline.js';
+import { ensureDatabase } from '../lib/data/cosmos.js';
 import { ContinuationSealer } from '../lib/paging/continuation-sealer.js';
 import { ReportIndex } from '../lib/reports/report-index.js';
-import { COSMOS_EMULATOR_KEY } from '../local/stack.js';
 import { CountingOperations, emptyCounts, OPERATION_KINDS, type OperationCounts } from '../lib/data/operation-counter.js';
 import type { StaffPrincipal } from '../lib/access/scopes.js';
 import type { LocalJobScheduler } from '../lib/jobs/local-job-scheduler.js';
@@ -19,7 +16,7 @@ import { renderReportPdf } from '../lib/reports/report-pdf.js';
 import { deadlineOf, dueIfCreatedBefore } from '../lib/reports/retention.js';
 import type { Services } from '../lib/services.js';
 import { bulkWrite, created, createOperation } from '../lib/usage/bulk.js';
-import { fmt, startBenchEmulator, startBenchStack } from './bench-stack.js';
+import { benchConfig, benchCosmos, fmt, startBenchEmulator, startBenchStack } from './bench-stack.js';
 
 const MUNICIPALITY = '0301';
 const DAY_MS = 86_400_000;
@@ -78,18 +75,8 @@ async function dueQueryCost(): Promise<void> {
   const rows: string[] = [];
   try {
     for (const unexpired of [0, UNEXPIRED]) {
-      const config = loadConfig({
-        ENGAGE_MODE: 'local',
-        COSMOS_ENDPOINT: emulator.endpoint,
-        COSMOS_KEY: COSMOS_EMULATOR_KEY,
-        COSMOS_DATABASE: `bench-${randomUUID().slice(0, 8)}`,
-        BLOB_ENDPOINT: 'http://127.0.0.1:1/devstoreaccount1',
-        BLOB_ACCOUNT_NAME: 'devstoreaccount1',
-        BLOB_ACCOUNT_KEY: 'unused',
-      });
-      const cosmos = createCosmosHandle(config, new CountingOperations(), () => {
-        throw new Error('no managed identity locally');
-      }, new RequestDeadlines());
+      const config = benchConfig(emulator.endpoint, `bench-${randomUUID().slice(0, 8)}`);
+      const cosmos = benchCosmos(config, new CountingOperations());
       try {
         await ensureDatabase(cosmos);
         const now = Date.now();

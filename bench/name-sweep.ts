@@ -17,8 +17,7 @@ import { NameMatcher, namePhrases, type NamedSubject } from '../lib/privacy/name
 import { generateDevKeys } from '../local/dev-issuer.js';
 import { startLocalApp } from '../local/local-app.js';
 import { freePort, startAzurite } from '../local/stack.js';
-import { fmt } from './bench-stack.js';
-import { startBenchEmulator } from './usage-anonymisation.js';
+import { fmt, startBenchEmulator } from './bench-stack.js';
 
 const TEXTS = 10_000;
 const STUDENTS = 500;
@@ -57,7 +56,7 @@ interface PassResult {
 }
 
 export async function run(): Promise<void> {
-  const cosmos = await startBenchEmulator(await freePort());
+  const cosmos = await startBenchEmulator();
   const azurite = await startAzurite(await freePort(), 'in-memory', true);
   const app = await startLocalApp({ cosmosEndpoint: cosmos.endpoint, blobEndpoint: azurite.endpoint, devKeys: await generateDevKeys(), port: 0, env: { COSMOS_DATABASE: 'bench' } });
   try {

@@ -15,13 +15,10 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:https';
 import { CosmosClient, type Container, type PluginConfig } from '@azure/cosmos';
-import { connect } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../lib/config/config.js';
-import { createCosmosHandle, ensureDatabase, type CosmosHandle } from '../lib/data/cosmos.js';
+import { ensureDatabase, type CosmosHandle } from '../lib/data/cosmos.js';
 import { classifyCosmosRequest, CountingOperations, OPERATION_KINDS, type OperationCounter, type OperationCounts } from '../lib/data/operation-counter.js';
-import { RequestDeadlines } from '../lib/data/request-deadline.js';
 import { JobRunStore } from '../lib/jobs/job-runs.js';
 import { JobService } from '../lib/jobs/job-service.js';
 import { telemetryJobSignals } from '../lib/jobs/job-signals.js';
@@ -38,7 +35,8 @@ import { accountBucket, accountMonthsBucket, cellsBucket, type UsageCellDocument
 import type { Services } from '../lib/services.js';
 import { usageFeature } from '../lib/usage/usage-feature.js';
 import { asDurableClientFunction } from '../local/invocation.js';
-import { COSMOS_EMULATOR_KEY, freePort } from '../local/stack.js';
+import { COSMOS_EMULATOR_KEY } from '../local/stack.js';
+import { benchConfig, benchCosmos, startBenchEmulator } from './bench-stack.js';
 
 const EVENTS_PER_ACCOUNT = 200;
 const MONTHS = ['2031-02', '2031-03'] as const;
@@ -76,7 +74,7 @@ export function defaultScenarios(full: boolean): BenchScenario[] {
 }
 
 export async function runUsageAnonymisationBench(scenarios: readonly BenchScenario[], log: (line: string) => void = console.log): Promise<BenchResult[]> {
-  const emulator = await startBenchEmulator(await freePort());
+  const emulator = await startBenchEmulator();
   const results: BenchResult[] = [];
   try {
     for (const scenario of scenarios) {
@@ -89,22 +87,8 @@ export async function runUsageAnonymisationBench(scenarios: readonly BenchScenar
   return results;
 }
 
-function benchConfig(endpoint: string, database: string) {
-  return loadConfig({
-    ENGAGE_MODE: 'local',
-    COSMOS_ENDPOINT: endpoint,
-    COSMOS_KEY: COSMOS_EMULATOR_KEY,
-    COSMOS_DATABASE: database,
-    BLOB_ENDPOINT: 'http://127.0.0.1:1/devstoreaccount1',
-    BLOB_ACCOUNT_NAME: 'devstoreaccount1',
-    BLOB_ACCOUNT_KEY: 'unused',
-  });
-}
-
 function cosmosFor(endpoint: string, database: string): CosmosHandle {
-  return createCosmosHandle(benchConfig(endpoint, database), new CountingOperations(), () => {
-    throw new Error('no managed identity locally');
-  }, new RequestDeadlines());
+  return benchCosmos(benchConfig(endpoint, database), new CountingOperations());
 }
 
 /**
@@ -302,28 +286,6 @@ async function seedCells(cosmos: CosmosHandle, cells: UsageCells, accounts: read
     }
   }
   await bulkWrite(cosmos.containers.usage, [...documents.values()].map((document) => createOperation(document, [document.municipalityId, document.accountBucket])), created);
-}
-
-/** The emulator the tests use (with its linear query engine), given the memory a million documents need. */
-const EMULATOR_SCRIPT = fileURLToPath(new URL('../local/cosmos-emulator-server.mjs', import.meta.url));
-
-export async function startBenchEmulator(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  // Its errors reach the bench's stderr: an emulator that dies otherwise shows only as "socket hang up".
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', EMULATOR_SCRIPT, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let attempt = 0; ; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (open) break;
-    if (attempt > 300 || child.exitCode !== null) throw new Error('the bench emulator did not start');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    endpoint: `https://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))),
-  };
 }
 
 function sampleMemory(): { stop(): { rss: number; heap: number } } {
