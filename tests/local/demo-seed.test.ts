@@ -18,7 +18,7 @@ import {
 import { inDemoRoster } from '../../local/demo-roster.js';
 import { describeSeed, seedDemoData } from '../../local/demo-seed.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { allItems, startTestApp, type TestApp } from '../support/test-app.js';
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
@@ -125,17 +125,7 @@ describe('the demo seed, by a roster import', () => {
   }, 120_000);
   afterAll(() => test.close());
 
-  async function all<T>(path: string): Promise<T[]> {
-    const items: T[] = [];
-    let token: string | undefined;
-    do {
-      const response = await test.request<{ items: T[]; continuationToken: string | null }>('GET', `/municipalities/${DEMO_MUNICIPALITY}/${path}?limit=100${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`, { token: admin });
-      expect(response.status, response.text).toBe(200);
-      items.push(...response.body.items);
-      token = response.body.continuationToken ?? undefined;
-    } while (token);
-    return items;
-  }
+  const all = <T>(path: string): Promise<T[]> => allItems<T>(test, `/municipalities/${DEMO_MUNICIPALITY}/${path}?limit=100`, admin);
 
   async function stored(container: 'directory' | 'records', type?: string) {
     const query = `SELECT * FROM c WHERE c.municipalityId = @m${type ? ' AND c.type = @type' : ''}`;

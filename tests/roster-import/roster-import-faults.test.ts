@@ -4,7 +4,7 @@ import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
 import { RosterArchive } from '../../lib/roster-import/roster-archive.js';
 import { readColumns } from '../../lib/roster-import/roster-files.js';
 import { rosterBlobs } from '../../lib/roster-import/roster-uploads.js';
-import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { allItems, bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 import { follow, importRoster, rosterFiles, upload, zip, type Person, type RosterSet } from './oneroster-fixture.js';
 
 const M = '5001';
@@ -31,23 +31,6 @@ const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler =
   if (name === 'roster-import-apply' && faults.failApply && (input as { batch: number }).batch >= 1) throw new Error('injected storage outage');
   return handler(input, context);
 };
-
-/** Every student of the municipality, page by page. */
-async function allStudents(test: TestApp, token: string): Promise<{ givenName: string }[]> {
-  const found: { givenName: string }[] = [];
-  let continuation: string | undefined;
-  do {
-    const page = await test.request<{ items: { givenName: string }[]; continuationToken?: string | null }>(
-      'GET',
-      `/municipalities/${M}/students?limit=100${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`,
-      { token },
-    );
-    if (page.status !== 200) throw new Error(`students: ${page.status} ${page.text}`);
-    found.push(...page.body.items);
-    continuation = page.body.continuationToken ?? undefined;
-  } while (continuation);
-  return found;
-}
 
 describe('roster import under faults (fault injected into the import activities)', () => {
   let test: TestApp;
@@ -85,7 +68,7 @@ describe('roster import under faults (fault injected into the import activities)
     const failed = await importRoster(test, admin, M, file);
     expect(failed).toMatchObject({ status: 'failed', batches: 3, appliedBatches: 1 });
     expect(failed.failure).toMatch(/resume/);
-    const partial = await allStudents(test, admin);
+    const partial = await allItems<{ givenName: string }>(test, `/municipalities/${M}/students?limit=100`, admin);
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(250);
 
@@ -94,7 +77,7 @@ describe('roster import under faults (fault injected into the import activities)
     expect(resumed.status).toBe(202);
     const done = await follow(test, admin, resumed.headers.get('location') ?? '');
     expect(done).toMatchObject({ status: 'completed', batches: 3, appliedBatches: 3, failedWrites: 0 });
-    const all = await allStudents(test, admin);
+    const all = await allItems<{ givenName: string }>(test, `/municipalities/${M}/students?limit=100`, admin);
     expect(new Set(all.map((student) => student.givenName)).size).toBe(250);
     expect(all).toHaveLength(250);
     // The planned batches hold personal data: none is left once the run completes.

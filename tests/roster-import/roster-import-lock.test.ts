@@ -7,7 +7,7 @@ import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
 import { ROSTER_IMPORT_ORCHESTRATOR } from '../../lib/roster-import/roster-import-service.js';
 import { rosterBlobs } from '../../lib/roster-import/roster-uploads.js';
 import { erasuresSettled } from '../support/erasures.js';
-import { bootstrapAdminToken, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { allItems, bootstrapAdminToken, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 import { follow, importRoster, rosterFiles, upload, zip, type RosterSet, type RunView } from './oneroster-fixture.js';
 
 const MINUTE = 60_000;
@@ -172,21 +172,8 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
   const start = (token: string, municipalityId: string, blob: string) =>
     test.request<RunView>('POST', `/municipalities/${municipalityId}/roster-imports`, { token, body: { blob, mode: 'bulk', dryRun: false } });
   /** Every pupil of the municipality, page by page. */
-  const pupilNames = async (token: string, municipalityId: string) => {
-    const found: { givenName: string; status: string }[] = [];
-    let continuation: string | undefined;
-    do {
-      const page = await test.request<{ items: { givenName: string; status: string }[]; continuationToken?: string | null }>(
-        'GET',
-        `/municipalities/${municipalityId}/students?limit=100${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`,
-        { token },
-      );
-      if (page.status !== 200) throw new Error(`students: ${page.status} ${page.text}`);
-      found.push(...page.body.items);
-      continuation = page.body.continuationToken ?? undefined;
-    } while (continuation);
-    return found;
-  };
+  const pupilNames = (token: string, municipalityId: string) =>
+    allItems<{ givenName: string; status: string }>(test, `/municipalities/${municipalityId}/students?limit=100`, token);
   const storedBlobs = async (prefix: string) => {
     const names: string[] = [];
     for await (const blob of rosterBlobs(test.app.services.blob).listBlobsFlat({ prefix })) names.push(blob.name);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
-import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { allItems, bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 import { csv, importRoster, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
 
 const M = '1506';
@@ -150,13 +150,7 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     expect(run.rejections.map(({ file, column, reason }) => `${file}:${column}:${reason}`)).toEqual(['enrollments.csv:classSourcedId:holds more than 500 students']);
 
     const groups = new Map((await test.request<{ items: Group[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items.map((group) => [group.name, group]));
-    const byName = new Map<string, string>();
-    let continuation: string | undefined;
-    do {
-      const page = await test.request<{ items: Student[]; continuationToken?: string | null }>('GET', `/municipalities/${m}/students?limit=100${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`, { token });
-      for (const found of page.body.items) byName.set(found.givenName, found.id);
-      continuation = page.body.continuationToken ?? undefined;
-    } while (continuation);
+    const byName = new Map((await allItems<Student>(test, `/municipalities/${m}/students?limit=100`, token)).map((found) => [found.givenName, found.id]));
     expect(groups.get('C-BIG')?.studentIds).toHaveLength(500);
     expect(groups.get('C-BIG')?.studentIds).toContain(byName.get('Elev500'));
     // The refused row holds Elev499: still in C-F, which the file no longer lists them in.

@@ -161,3 +161,21 @@ export function cosmosOperations(response: TestResponse): Record<string, number>
     }),
   );
 }
+
+/** Every item of a list route, following its continuation tokens (`path` without a query string but `limit`). */
+export async function allItems<T>(test: TestApp, path: string, token: string): Promise<T[]> {
+  const items: T[] = [];
+  let continuation: string | undefined;
+  do {
+    const separator = path.includes('?') ? '&' : '?';
+    const page = await test.request<{ items: T[]; continuationToken?: string | null }>(
+      'GET',
+      `${path}${continuation ? `${separator}continuationToken=${encodeURIComponent(continuation)}` : ''}`,
+      { token },
+    );
+    if (page.status !== 200) throw new Error(`${path}: ${page.status} ${page.text}`);
+    items.push(...page.body.items);
+    continuation = page.body.continuationToken ?? undefined;
+  } while (continuation);
+  return items;
+}
