@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The well-known, public key of the Cosmos DB emulator; cosmosdb-server accepts any key. */
 export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DLYG9Nba2FwIIOOUy2aoHjtgn4U8jrGoH5mwJM1czwHZ6A==';
@@ -124,7 +124,7 @@ async function runAzurite(entry: string, ports: { blob: number; queue?: number; 
   const storage = location === 'in-memory' ? ['--inMemoryPersistence'] : ['--location', location];
   const main = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', entry);
   const services = Object.entries(ports).flatMap(([service, port]) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, String(port)]);
-  const child = startChild('azurite', [main, ...services, ...storage, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'], quiet);
+  const child = startChild('azurite', ['--import', pathToFileURL(join(here, 'azurite-lokijs-patch.mjs')).href, main, ...services, ...storage, '--skipApiVersionCheck', '--disableTelemetry', '--silent', '--loose'], quiet);
   for (const port of Object.values(ports)) await waitForPort(port, child, 'azurite');
   return { name: 'azurite', endpoint: azuriteEndpoint(ports.blob), exited: exitOf(child), stop: stopper(child) };
 }
