@@ -17,6 +17,8 @@ export interface LocalAppOptions extends CompositionOptions {
   port: number;
   /** Extra environment (tests set the database name, limits, CORS origins). */
   env?: Record<string, string | undefined>;
+  /** Whether the timers fire on their schedules (default yes); a benchmark counts only what it starts. */
+  timers?: boolean;
 }
 
 export interface LocalApp {
@@ -85,7 +87,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     await host.close();
     throw error;
   }
-  const timers = startLocalTimers(registrations, ready.clock);
+  const timers = options.timers === false ? { stop: () => undefined } : startLocalTimers(registrations, ready.clock);
   return {
     host,
     services: ready,
