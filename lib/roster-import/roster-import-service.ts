@@ -257,7 +257,11 @@ export class RosterImportService {
     } catch (error) {
       if (!(error instanceof RosterArchiveRefused)) throw error;
       // The upload gone or replaced will not come back: a failed run would be resumed into the same refusal, again and again.
-      if (error.kind === 'missing' || error.kind === 'changed') await this.end(municipalityId, runId, 'expired', error.kind === 'missing' ? REASONS.uploadGone : REASONS.uploadReplaced);
+      // A read pinned to the start's ETag answers 412 for a deleted upload too (Blob Storage, as Azurite), so "changed" is checked.
+      if (error.kind === 'missing' || error.kind === 'changed') {
+        const gone = error.kind === 'missing' || !(await this.deps.uploadBlobs.getBlobClient(run.blob).exists());
+        await this.end(municipalityId, runId, 'expired', gone ? REASONS.uploadGone : REASONS.uploadReplaced);
+      }
       else await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
       return STOPPED;
     } finally {

@@ -77,9 +77,16 @@ const faults = {
   failRunWrites: undefined as string | undefined,
   /** Point reads of the import lock wait for each other, so that two requests read the same ETag. */
   lockReads: undefined as ReturnType<typeof barrier> | undefined,
+  /** The next replace of the import lock (a run's renewal, once it has read the lock) waits. */
+  holdLockReplace: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** Replaces of the import lock refused with 412, counted. */
+  lockReplacesRefused: 0,
+  /** Plan activities run (each attempt), counted. */
+  planAttempts: 0,
 };
 
 const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler => async (input, context) => {
+  if (name === 'roster-import-plan') faults.planAttempts += 1;
   if (name === 'roster-import-plan' && faults.holdPlan) {
     faults.holdPlan.reached();
     await faults.holdPlan.released;
@@ -138,7 +145,19 @@ const cosmosFaults: PluginConfig = {
       heldRead.reached();
       await heldRead.released;
     }
-    return next(context);
+    const lockReplace = operationType === 'replace' && path?.endsWith('/docs/roster-import-lock') === true;
+    const heldReplace = faults.holdLockReplace;
+    if (heldReplace && lockReplace) {
+      faults.holdLockReplace = undefined;
+      heldReplace.reached();
+      await heldReplace.released;
+    }
+    try {
+      return await next(context);
+    } catch (error) {
+      if (lockReplace && (error as { code?: number }).code === 412) faults.lockReplacesRefused += 1;
+      throw error;
+    }
   },
 };
 
@@ -269,6 +288,34 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       renewal.release();
       faults.holdPlan = undefined;
       faults.holdLockRead = undefined;
+    }
+  });
+
+  it("a run's renewal of the lock that loses a race with another write of the lock (412, its replace held while the lock is rewritten) reads the lock again, still holds it, and the step goes on (no retry of the step)", async () => {
+    const M = '5114';
+    const token = await admin(M);
+    const locks = test.app.services.cosmos.containers.directory.item('roster-import-lock', M);
+    const renewal = holdPoint();
+    faults.holdLockReplace = renewal;
+    faults.lockReplacesRefused = 0;
+    faults.planAttempts = 0;
+    try {
+      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+      expect(started.status, started.text).toBe(202);
+      await renewal.reachedAt;
+      // The same lock written again meanwhile: same holder, a new ETag.
+      const { resource: lock } = await locks.read<{ runId: string }>();
+      expect(lock?.runId).toBe(started.body.id);
+      await locks.replace(lock!);
+      renewal.release();
+      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+      expect(faults.lockReplacesRefused).toBe(1);
+      // Renewed within the step: the plan was not failed and retried.
+      expect(faults.planAttempts).toBe(1);
+      expect(await pupilNames(token, M)).toHaveLength(150);
+    } finally {
+      renewal.release();
+      faults.holdLockReplace = undefined;
     }
   });
 
@@ -497,6 +544,29 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect(run.body).toMatchObject({ status: 'expired', appliedBatches: 1, failure: expect.stringMatching(/planned batches are gone/) });
     expect((await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token })).status).toBe(410);
     expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
+  });
+
+  it('an import whose upload is deleted while it is planned (after its zip was opened, the directory read held) ends expired with the reason, having written nothing', async () => {
+    const M = '5115';
+    const token = await admin(M);
+    const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3))));
+    const snapshot = holdPoint();
+    faults.holdSnapshot = snapshot;
+    try {
+      const started = await start(token, M, blob);
+      expect(started.status).toBe(202);
+      await snapshot.reachedAt;
+      await rosterBlobs(test.app.services.blob).deleteBlob(blob);
+      snapshot.release();
+      const run = await follow(test, token, started.headers.get('location') ?? '');
+      expect(run).toMatchObject({ status: 'expired', failure: expect.stringMatching(/uploaded file is gone/) });
+      expect(await pupilNames(token, M)).toEqual([]);
+      const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${run.id}/resume`, { token });
+      expect(resumed.status).toBe(410);
+    } finally {
+      snapshot.release();
+      faults.holdSnapshot = undefined;
+    }
   });
 
   it('an import whose upload is gone before it is planned ends expired with the reason, not retried into a resumable failure', async () => {
