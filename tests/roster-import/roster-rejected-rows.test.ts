@@ -157,4 +157,33 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     expect(groups.get('C-F')?.studentIds).toEqual([byName.get('Elev499')]);
     expect(groups.get('C-E')?.studentIds).toEqual([]);
   });
+
+  it('refuses a teacher enrollment past the 500-member limit as a rejected row, and the group keeps the first 500 teachers', async () => {
+    const m = '1510';
+    await registerMunicipality(test, m);
+    const token = await bootstrapAdminToken(test, m);
+    const teacher = (index: number): Person => ({ sourcedId: `t-${index}`, givenName: `Lærer${index}`, familyName: 'Nordmann', role: 'teacher', school: 'sch-a', feide: `t-${index}@a.example` });
+    const run = await importRoster(
+      test,
+      token,
+      m,
+      zip(
+        rosterFiles({
+          municipalityId: m,
+          schools: [{ sourcedId: 'sch-a', name: 'Storhaug skole', organisationNumber: '974150601' }],
+          people: Array.from({ length: 501 }, (_, index) => teacher(index)),
+          classes: [{ sourcedId: 'c-big', title: 'C-BIG', school: 'sch-a', term: 'sy-2027' }],
+          enrollments: Array.from({ length: 501 }, (_, index) => enrolled('c-big', `t-${index}`, 'teacher')),
+        }),
+      ),
+    );
+    expect(run).toMatchObject({ status: 'completed', failedWrites: 0 });
+    expect(run.rejections.map(({ file, line, column, reason }) => `${file}:${line}:${column}:${reason}`)).toEqual(['enrollments.csv:502:classSourcedId:holds more than 500 teachers']);
+    const [group] = (await test.request<{ items: Group[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items;
+    const staff = await allItems<{ id: string; name: string }>(test, `/municipalities/${m}/users?limit=100`, token);
+    const last = staff.find((user) => user.name.startsWith('Lærer500 '));
+    expect(group?.teacherIds).toHaveLength(500);
+    expect(last).toBeDefined();
+    expect(group?.teacherIds).not.toContain(last?.id);
+  });
 });
