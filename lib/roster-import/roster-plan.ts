@@ -3,7 +3,8 @@ import type { TenantRole } from '../identity/principal.js';
 import type { Rejection } from './roster-fields.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
-import type { ClassRow, Roster, UserRow } from './roster-reader.js';
+import { SourcedIdSet } from './roster-id-set.js';
+import type { ClassRow, Roster } from './roster-reader.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
 /** A directory document as the plan writes it (in the municipality's partition). */
@@ -174,9 +175,13 @@ class Planner {
     }
   }
 
-  /** Which students the import knows and whether they stay active, before groups are planned (leavers leave their groups). */
-  private studentTargets(): Map<string, UserRow> {
-    const students = new Map<string, UserRow>();
+  /**
+   * Which students the import knows and whether they stay active, before groups are planned
+   * (leavers leave their groups). Returns the sourcedIds of the file's students to plan (their
+   * rows stay in the roster's table, not copied here).
+   */
+  private studentTargets(): SourcedIdSet {
+    const students = new SourcedIdSet();
     if (this.roster.modes.users === 'absent') {
       for (const [sourcedId, student] of this.snapshot.students) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
       return students;
@@ -196,7 +201,7 @@ class Planner {
         this.reject('users', user.line, 'grades', 'is required for a new student (the year level)');
         continue;
       }
-      students.set(user.sourcedId, user);
+      students.add(user.sourcedId);
       const leaves = this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing);
       this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !leaves });
     }
@@ -426,9 +431,10 @@ class Planner {
     return undefined;
   }
 
-  private async students(targets: Map<string, UserRow>, mirror: StudentMirror): Promise<void> {
+  private async students(targets: SourcedIdSet, mirror: StudentMirror): Promise<void> {
     const membership = (id: string) => mirror.of(id);
-    for (const user of targets.values()) {
+    for (const user of this.roster.users.values()) {
+      if (!targets.has(user.sourcedId)) continue;
       const existing = this.snapshot.students.get(user.sourcedId);
       const target = this.studentIds.get(user.sourcedId);
       if (!target) continue;
