@@ -5,6 +5,7 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet } from './roster-id-set.js';
 import type { ClassRow, Roster } from './roster-reader.js';
+import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
 /** A directory document as the plan writes it (in the municipality's partition). */
@@ -57,6 +58,16 @@ export interface PlanContext {
 }
 
 const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
+
+/** A student's last enrollment end date, or null while one of their enrollments is open. */
+const LAST_ENDED: RecordCodec<string | null> = {
+  write(date, out) {
+    out.optionalString(date ?? undefined);
+  },
+  read(input) {
+    return input.optionalString() ?? null;
+  },
+};
 
 /**
  * The writes that bring the directory in step with the roster, and nothing else: each
@@ -225,19 +236,20 @@ class Planner {
     return this.lastEnded(sourcedId) !== undefined;
   }
 
-  /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date. */
-  private lastEndedByStudent = new Map<string, string | null>();
+  /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date (off the V8 heap: one per student). */
+  private lastEndedByStudent = new RecordTable(LAST_ENDED);
 
-  private async lastEndedEnrollments(): Promise<Map<string, string | null>> {
-    const lastEnded = new Map<string, string | null>();
+  private async lastEndedEnrollments(): Promise<RecordTable<string | null>> {
+    const lastEnded = new RecordTable(LAST_ENDED);
     if (this.roster.modes.enrollments !== 'bulk') return lastEnded;
     for await (const enrollment of this.roster.enrollments.rows()) {
       if (enrollment.role !== 'student') continue;
       const seen = lastEnded.get(enrollment.userSourcedId);
+      if (seen === null) continue; // an open enrollment: stays so
       if (!enrollment.ended) lastEnded.set(enrollment.userSourcedId, null);
-      else if (seen !== null) {
+      else {
         const end = enrollment.endDate ?? this.context.today;
-        lastEnded.set(enrollment.userSourcedId, seen === undefined || end > seen ? end : seen);
+        if (seen === undefined || end > seen) lastEnded.set(enrollment.userSourcedId, end);
       }
     }
     return lastEnded;

@@ -156,6 +156,9 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
       // The chess club keeps its class but loses its only enrollment: a bulk file empties it.
       .filter((enrollment) => !['e-s6', 'e-t2', 'e-club'].includes(enrollment.sourcedId))
       .map((enrollment) => (enrollment.sourcedId === 'e-s5' ? { ...enrollment, classSourcedId: 'c-5a', endDate: '2026-10-01' } : enrollment));
+    // Elev2 and Elev1 each also had a club enrollment that ended, before and after their open one in the file: both stay.
+    const endedClub = (index: number) => ({ sourcedId: `e-s${index}-club`, classSourcedId: 'c-club', userSourcedId: `s-${index}`, role: 'student' as const, endDate: '2026-09-01' });
+    set.enrollments = [endedClub(2), ...set.enrollments, endedClub(1)];
     return set;
   }
 
@@ -178,6 +181,7 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     expect(await studentNamed('Elev6')).toMatchObject({ status: 'leaver', leftAt: TODAY, groupIds: [] });
     expect(await studentNamed('Elev5')).toMatchObject({ status: 'leaver', leftAt: '2026-10-01', groupIds: [] });
     expect(await studentNamed('Elev1')).toMatchObject({ status: 'active', yearLevel: 6 });
+    expect(await studentNamed('Elev2')).toMatchObject({ status: 'active', yearLevel: 6 });
     const groups = await list<{ name: string; closedAt?: string; studentIds: string[]; teacherIds: string[] }>('groups');
     expect(groups.find((group) => group.name === '5B')).toMatchObject({ closedAt: TODAY, studentIds: [] });
     expect(groups.find((group) => group.name === '5A')?.studentIds).toHaveLength(4);
