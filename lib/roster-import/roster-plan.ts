@@ -5,6 +5,7 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet } from './roster-id-set.js';
 import type { ClassRow, Roster } from './roster-reader.js';
+import { MemberSet } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
@@ -59,6 +60,28 @@ export interface PlanContext {
 
 const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
 
+/** A student's document id and whether they stay active. */
+interface StudentTarget {
+  id: string;
+  active: boolean;
+}
+
+const STUDENT_TARGETS: RecordCodec<StudentTarget> = {
+  write(target, out) {
+    out.string(target.id);
+    out.uint(target.active ? 1 : 0);
+  },
+  read(input) {
+    return { id: input.string(), active: input.uint() === 1 };
+  },
+};
+
+/** Members of a group as the enrollments make them. */
+interface GroupMembers {
+  teachers: MemberSet;
+  students: MemberSet;
+}
+
 /** A student's last enrollment end date, or null while one of their enrollments is open. */
 const LAST_ENDED: RecordCodec<string | null> = {
   write(date, out) {
@@ -86,8 +109,10 @@ class Planner {
     rejectedByFile: {},
   };
   private readonly sampled = new Map<string, number>();
-  /** Student ids by sourcedId for this import (existing or new), and whether each stays active. */
-  private readonly studentIds = new Map<string, { id: string; active: boolean }>();
+  /** Student ids by sourcedId for this import (existing or new), and whether each stays active (off the V8 heap: one per student). */
+  private readonly studentIds = new RecordTable(STUDENT_TARGETS);
+  /** The document ids of group members, once each for every group's `MemberSet`. */
+  private readonly memberIds = new SourcedIdSet();
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
   /** Users and classes named by a rejected row (the reader's and the planner's own): what the directory holds of them is kept. */
   private readonly heldUsers: Set<string>;
@@ -264,7 +289,7 @@ class Planner {
    * student): only ids are kept of a planned group, not the document, which went to the sink.
    */
   private async groups(): Promise<StudentMirror> {
-    const mirror = new StudentMirror();
+    const mirror = new StudentMirror(this.memberIds);
     for (const group of this.snapshot.unsourcedGroups) mirror.add(group);
     const classesTouched = this.roster.modes.classes !== 'absent' || this.roster.modes.enrollments !== 'absent';
     if (!classesTouched) {
@@ -287,7 +312,7 @@ class Planner {
       if (closes && held) this.result.changes.classes.kept += 1;
       const closed = closes && !held;
       // A bulk enrollments file is every membership: a class it does not mention has none.
-      const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? { teachers: new Set<string>(), students: new Set<string>() } : undefined);
+      const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? this.groupMembers() : undefined);
       members.delete(sourcedId); // planned now: its sets need not outlive it
       if (changed && existing && !closed) this.keepHeldMembers(changed, existing, held);
       const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
@@ -322,14 +347,14 @@ class Planner {
   }
 
   /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
-  private async members(): Promise<Map<string, { teachers: Set<string>; students: Set<string> }>> {
-    const byClass = new Map<string, { teachers: Set<string>; students: Set<string> }>();
+  private async members(): Promise<Map<string, GroupMembers>> {
+    const byClass = new Map<string, GroupMembers>();
     if (this.roster.modes.enrollments === 'absent') return byClass;
     const entry = (classId: string) => {
       let found = byClass.get(classId);
       if (!found) {
         const existing = this.roster.modes.enrollments === 'delta' ? this.snapshot.groups.get(classId) : undefined;
-        found = { teachers: new Set(existing?.teacherIds ?? []), students: new Set(existing?.studentIds ?? []) };
+        found = this.groupMembers(existing);
         byClass.set(classId, found);
       }
       return found;
@@ -361,9 +386,13 @@ class Planner {
       for (const [classId, existing] of this.snapshot.groups) {
         if (existing.studentIds.some((id) => leavers.has(id))) entry(classId);
       }
-      for (const group of byClass.values()) for (const id of leavers) group.students.delete(id);
+      for (const group of byClass.values()) group.students.deleteAll(leavers);
     }
     return byClass;
+  }
+
+  private groupMembers(existing?: SnapshotGroup): GroupMembers {
+    return { teachers: new MemberSet(this.memberIds, existing?.teacherIds), students: new MemberSet(this.memberIds, existing?.studentIds) };
   }
 
   /** An enrollment past the group's limit is a rejected row like any: its user is held (not removed from the groups they are in). */
@@ -378,7 +407,7 @@ class Planner {
    * group. A student who leaves in this run still leaves every group. Never past the group's
    * limit: the file's own members come first.
    */
-  private keepHeldMembers(members: { teachers: Set<string>; students: Set<string> }, existing: SnapshotGroup, groupHeld: boolean): void {
+  private keepHeldMembers(members: GroupMembers, existing: SnapshotGroup, groupHeld: boolean): void {
     const heldIds = this.heldMemberIds();
     const max = ROSTER_LIMITS.maxGroupMembers;
     let kept = false;
@@ -415,7 +444,10 @@ class Planner {
 
   /** Students who are not active after this run (leavers leave every group). */
   private leaverIds(): Set<string> {
-    this.leaverIdsCache ??= new Set([...this.studentIds.values()].filter((student) => !student.active).map((student) => student.id));
+    if (!this.leaverIdsCache) {
+      this.leaverIdsCache = new Set<string>();
+      for (const student of this.studentIds.values()) if (!student.active) this.leaverIdsCache.add(student.id);
+    }
     return this.leaverIdsCache;
   }
 
@@ -536,30 +568,59 @@ class Planner {
 
 /**
  * Each student's open groups and those groups' teachers, as the student document mirrors
- * them: per open group its id and teachers once, per student the indexes of their groups
- * (small integers, not sets of ids: this grows with the enrollments).
+ * them: per open group its id and teachers once, per student the indexes of their groups.
+ * Those grow with the enrollments, so they are off the V8 heap: the student ids in the
+ * planner's set of member ids (shared with the groups' members), and per student a chain of
+ * (group index, next) pairs in `Int32Array`s (8 bytes a membership; a `Map` of arrays was
+ * ~190 bytes of live heap a student).
  */
 class StudentMirror {
   private readonly openGroups: { id: string; teacherIds: readonly string[] }[] = [];
-  private readonly byStudent = new Map<string, number[]>();
+  /** By student ordinal: the first of their memberships, -1 for none. */
+  private firstOf = new Int32Array(1 << 10).fill(-1);
+  /** By membership: the group's index in `openGroups`, and the student's next membership (-1: none). */
+  private groupOf = new Int32Array(1 << 12);
+  private nextOf = new Int32Array(1 << 12);
+  private memberships = 0;
+
+  constructor(private readonly students: SourcedIdSet) {}
 
   add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
     if (group.closedAt !== undefined) return;
     const index = this.openGroups.push({ id: group.id, teacherIds: group.teacherIds }) - 1;
     for (const studentId of group.studentIds) {
-      const indexes = this.byStudent.get(studentId);
-      if (indexes) indexes.push(index);
-      else this.byStudent.set(studentId, [index]);
+      const student = this.students.intern(studentId);
+      if (student >= this.firstOf.length) this.firstOf = grown(this.firstOf, -1);
+      if (this.memberships === this.groupOf.length) {
+        this.groupOf = grown(this.groupOf, 0);
+        this.nextOf = grown(this.nextOf, 0);
+      }
+      this.groupOf[this.memberships] = index;
+      this.nextOf[this.memberships] = this.firstOf[student] ?? -1;
+      this.firstOf[student] = this.memberships;
+      this.memberships += 1;
     }
   }
 
   of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
-    const groups = (this.byStudent.get(studentId) ?? []).map((index) => this.openGroups[index]).filter((group) => group !== undefined);
+    const groups: { id: string; teacherIds: readonly string[] }[] = [];
+    const student = this.students.ordinalOf(studentId);
+    for (let at = student < 0 ? -1 : (this.firstOf[student] ?? -1); at !== -1; at = this.nextOf[at] ?? -1) {
+      const group = this.openGroups[this.groupOf[at] ?? -1];
+      if (group) groups.push(group);
+    }
     return {
       groupIds: [...new Set(groups.map((group) => group.id))].sort(),
       teacherIds: [...new Set(groups.flatMap((group) => group.teacherIds))].sort(),
     };
   }
+}
+
+/** A copy of the array at twice its length, the new half filled with `fill`. */
+function grown(array: Int32Array<ArrayBuffer>, fill: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(array.length * 2).fill(fill);
+  next.set(array);
+  return next;
 }
 
 function withoutUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
