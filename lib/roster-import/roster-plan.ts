@@ -5,7 +5,7 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet } from './roster-id-set.js';
 import type { ClassRow, Roster } from './roster-reader.js';
-import { MemberSet } from './roster-members.js';
+import { MemberSet, StudentMirror } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
@@ -564,63 +564,6 @@ class Planner {
     this.result.rejectedByFile[file] = (this.result.rejectedByFile[file] ?? 0) + 1;
     this.result.rejections.push({ file: ROSTER_FILES[file].file, line, column, reason });
   }
-}
-
-/**
- * Each student's open groups and those groups' teachers, as the student document mirrors
- * them: per open group its id and teachers once, per student the indexes of their groups.
- * Those grow with the enrollments, so they are off the V8 heap: the student ids in the
- * planner's set of member ids (shared with the groups' members), and per student a chain of
- * (group index, next) pairs in `Int32Array`s (8 bytes a membership; a `Map` of arrays was
- * ~190 bytes of live heap a student).
- */
-class StudentMirror {
-  private readonly openGroups: { id: string; teacherIds: readonly string[] }[] = [];
-  /** By student ordinal: the first of their memberships, -1 for none. */
-  private firstOf = new Int32Array(1 << 10).fill(-1);
-  /** By membership: the group's index in `openGroups`, and the student's next membership (-1: none). */
-  private groupOf = new Int32Array(1 << 12);
-  private nextOf = new Int32Array(1 << 12);
-  private memberships = 0;
-
-  constructor(private readonly students: SourcedIdSet) {}
-
-  add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
-    if (group.closedAt !== undefined) return;
-    const index = this.openGroups.push({ id: group.id, teacherIds: group.teacherIds }) - 1;
-    for (const studentId of group.studentIds) {
-      const student = this.students.intern(studentId);
-      if (student >= this.firstOf.length) this.firstOf = grown(this.firstOf, -1);
-      if (this.memberships === this.groupOf.length) {
-        this.groupOf = grown(this.groupOf, 0);
-        this.nextOf = grown(this.nextOf, 0);
-      }
-      this.groupOf[this.memberships] = index;
-      this.nextOf[this.memberships] = this.firstOf[student] ?? -1;
-      this.firstOf[student] = this.memberships;
-      this.memberships += 1;
-    }
-  }
-
-  of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
-    const groups: { id: string; teacherIds: readonly string[] }[] = [];
-    const student = this.students.ordinalOf(studentId);
-    for (let at = student < 0 ? -1 : (this.firstOf[student] ?? -1); at !== -1; at = this.nextOf[at] ?? -1) {
-      const group = this.openGroups[this.groupOf[at] ?? -1];
-      if (group) groups.push(group);
-    }
-    return {
-      groupIds: [...new Set(groups.map((group) => group.id))].sort(),
-      teacherIds: [...new Set(groups.flatMap((group) => group.teacherIds))].sort(),
-    };
-  }
-}
-
-/** A copy of the array at twice its length, the new half filled with `fill`. */
-function grown(array: Int32Array<ArrayBuffer>, fill: number): Int32Array<ArrayBuffer> {
-  const next = new Int32Array(array.length * 2).fill(fill);
-  next.set(array);
-  return next;
 }
 
 function withoutUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
