@@ -1,6 +1,7 @@
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SourcedIdSet } from './roster-id-set.js';
 
 /** One checked enrollment, as the planner reads it back. */
 export interface EnrollmentRow {
@@ -35,8 +36,8 @@ const CHUNK_ROWS = 65_536;
  * closed, or the process ends), so no file is left behind even by a crash.
  */
 export class EnrollmentTable {
-  private readonly interned = new Map<string, number>();
-  private readonly values: string[] = [];
+  /** Each distinct class and user id and end date once, as bytes off the V8 heap; the file holds their ordinals. */
+  private readonly interned = new SourcedIdSet();
   private chunk: Buffer;
   private buffered = 0;
   private count = 0;
@@ -58,10 +59,10 @@ export class EnrollmentTable {
 
   push(row: EnrollmentRow): void {
     const at = this.buffered * ROW_BYTES;
-    this.chunk.writeInt32LE(this.intern(row.classSourcedId), at);
-    this.chunk.writeInt32LE(this.intern(row.userSourcedId), at + 4);
+    this.chunk.writeInt32LE(this.interned.intern(row.classSourcedId), at);
+    this.chunk.writeInt32LE(this.interned.intern(row.userSourcedId), at + 4);
     this.chunk.writeInt32LE(row.line, at + 8);
-    this.chunk.writeInt32LE(row.endDate === undefined ? NONE : this.intern(row.endDate), at + 12);
+    this.chunk.writeInt32LE(row.endDate === undefined ? NONE : this.interned.intern(row.endDate), at + 12);
     this.chunk.writeUInt8((row.role === 'teacher' ? TEACHER : 0) | (row.ended ? ENDED : 0), at + 16);
     this.buffered += 1;
     this.count += 1;
@@ -130,25 +131,15 @@ export class EnrollmentTable {
     const flags = chunk.readUInt8(at + 16);
     return {
       line: chunk.readInt32LE(at + 8),
-      classSourcedId: this.value(chunk.readInt32LE(at)) ?? '',
-      userSourcedId: this.value(chunk.readInt32LE(at + 4)) ?? '',
+      classSourcedId: this.interned.idAt(chunk.readInt32LE(at)),
+      userSourcedId: this.interned.idAt(chunk.readInt32LE(at + 4)),
       role: flags & TEACHER ? 'teacher' : 'student',
       ended: (flags & ENDED) !== 0,
-      endDate: this.value(chunk.readInt32LE(at + 12)),
+      endDate: this.endDate(chunk.readInt32LE(at + 12)),
     };
   }
 
-  private intern(value: string): number {
-    let index = this.interned.get(value);
-    if (index === undefined) {
-      index = this.values.length;
-      this.values.push(value);
-      this.interned.set(value, index);
-    }
-    return index;
-  }
-
-  private value(index: number): string | undefined {
-    return index === NONE ? undefined : this.values[index];
+  private endDate(index: number): string | undefined {
+    return index === NONE ? undefined : this.interned.idAt(index);
   }
 }

@@ -1,16 +1,25 @@
 const EMPTY = -1;
+const ABSENT = -1;
 
 /**
- * The sourcedIds seen in one file, to reject a duplicate: an open-addressing hash set over
- * the ids' UTF-8 bytes in one buffer. A file's ids are most of its rows (600,000 in
- * enrollments.csv at ten times the issue's size); a `Set<string>` keeps each as a string of
- * its own plus a table entry (~50 bytes for a 12-character id), here it is the bytes, a
- * length and a 4-byte slot at most half full (~22 bytes). Exact: a hash match is confirmed
- * byte by byte.
+ * A set of sourcedIds as an open-addressing hash over the ids' UTF-8 bytes in one buffer,
+ * each id numbered by the order it was first added (its ordinal: 0, 1, 2...). A file's ids are
+ * most of its rows (600,000 in enrollments.csv at ten times the issue's size); a
+ * `Set<string>` keeps each as a string of its own plus a table entry (~50 bytes for a
+ * 12-character id), here it is the bytes, a length, its start by ordinal and a 4-byte slot
+ * at most half full (~26 bytes), all off the V8 heap. Exact: a hash match is confirmed byte
+ * by byte. The ordinal lets a caller keep what it knows of an id in arrays indexed by it
+ * (`RecordTable`, the enrollment spill).
+ *
+ * An id is kept as UTF-8, so a lone UTF-16 surrogate (which no decoded CSV holds: the
+ * decoder has replaced it already) would read back as U+FFFD.
  */
 export class SourcedIdSet {
   private bytes = Buffer.alloc(1 << 16);
   private used = 0;
+  /** Where each id's length and bytes start in `bytes`, by ordinal. */
+  private starts = new Int32Array(1 << 11);
+  /** Ordinals, at their hash's slot or the next free one after it. */
   private slots = new Int32Array(1 << 12).fill(EMPTY);
   private count = 0;
 
@@ -20,21 +29,59 @@ export class SourcedIdSet {
 
   /** Adds the id; false when it was already in the set. */
   add(id: string): boolean {
+    const before = this.count;
+    this.intern(id);
+    return this.count > before;
+  }
+
+  has(id: string): boolean {
+    return this.find(id, false) !== ABSENT;
+  }
+
+  /** The id's ordinal, adding the id when it is new. */
+  intern(id: string): number {
+    return this.find(id, true);
+  }
+
+  /** The id's ordinal; -1 when the set does not hold it. */
+  ordinalOf(id: string): number {
+    return this.find(id, false);
+  }
+
+  /** The id of an ordinal this set gave out. */
+  idAt(ordinal: number): string {
+    if (!(ordinal >= 0 && ordinal < this.count)) throw new RangeError(`no id has the ordinal ${ordinal}`);
+    const at = this.starts[ordinal] ?? 0;
+    return this.bytes.toString('utf8', at + 2, at + 2 + this.bytes.readUInt16LE(at));
+  }
+
+  /** The id is written after the last one first (that is where a new one goes), then looked up by those bytes. */
+  private find(id: string, insert: boolean): number {
     this.reserve(2 + Buffer.byteLength(id));
     const start = this.used + 2;
     const length = this.bytes.write(id, start);
     if (length > 0xffff) throw new Error('a sourcedId longer than 65,535 bytes');
-    let slot = hashOf(this.bytes, start, length) & (this.slots.length - 1);
-    for (let at = this.slots[slot] ?? EMPTY; at !== EMPTY; at = this.slots[slot] ?? EMPTY) {
-      if (this.bytes.readUInt16LE(at) === length && this.bytes.compare(this.bytes, start, start + length, at + 2, at + 2 + length) === 0) return false;
-      slot = (slot + 1) & (this.slots.length - 1);
+    const mask = this.slots.length - 1;
+    let slot = hashOf(this.bytes, start, length) & mask;
+    for (let ordinal = this.slots[slot] ?? EMPTY; ordinal !== EMPTY; ordinal = this.slots[slot] ?? EMPTY) {
+      const at = this.starts[ordinal] ?? 0;
+      if (this.bytes.readUInt16LE(at) === length && this.bytes.compare(this.bytes, start, start + length, at + 2, at + 2 + length) === 0) return ordinal;
+      slot = (slot + 1) & mask;
+    }
+    if (!insert) return ABSENT;
+    const ordinal = this.count;
+    if (ordinal === this.starts.length) {
+      const starts = new Int32Array(this.starts.length * 2);
+      starts.set(this.starts);
+      this.starts = starts;
     }
     this.bytes.writeUInt16LE(length, this.used);
-    this.slots[slot] = this.used;
+    this.starts[ordinal] = this.used;
+    this.slots[slot] = ordinal;
     this.used = start + length;
     this.count += 1;
     if (this.count * 2 > this.slots.length) this.rehash();
-    return true;
+    return ordinal;
   }
 
   private reserve(bytes: number): void {
@@ -47,12 +94,11 @@ export class SourcedIdSet {
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
     const mask = slots.length - 1;
-    for (let at = 0; at < this.used; ) {
-      const length = this.bytes.readUInt16LE(at);
-      let slot = hashOf(this.bytes, at + 2, length) & mask;
+    for (let ordinal = 0; ordinal < this.count; ordinal += 1) {
+      const at = this.starts[ordinal] ?? 0;
+      let slot = hashOf(this.bytes, at + 2, this.bytes.readUInt16LE(at)) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
-      slots[slot] = at;
-      at += 2 + length;
+      slots[slot] = ordinal;
     }
     this.slots = slots;
   }

@@ -3,7 +3,10 @@ import type { TenantRole } from '../identity/principal.js';
 import type { Rejection } from './roster-fields.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
-import type { ClassRow, Roster, UserRow } from './roster-reader.js';
+import { SourcedIdSet } from './roster-id-set.js';
+import type { ClassRow, Roster } from './roster-reader.js';
+import { MemberSet, StudentMirror } from './roster-members.js';
+import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
 /** A directory document as the plan writes it (in the municipality's partition). */
@@ -57,6 +60,38 @@ export interface PlanContext {
 
 const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
 
+/** A student's document id and whether they stay active. */
+interface StudentTarget {
+  id: string;
+  active: boolean;
+}
+
+const STUDENT_TARGETS: RecordCodec<StudentTarget> = {
+  write(target, out) {
+    out.string(target.id);
+    out.uint(target.active ? 1 : 0);
+  },
+  read(input) {
+    return { id: input.string(), active: input.uint() === 1 };
+  },
+};
+
+/** Members of a group as the enrollments make them. */
+interface GroupMembers {
+  teachers: MemberSet;
+  students: MemberSet;
+}
+
+/** A student's last enrollment end date, or null while one of their enrollments is open. */
+const LAST_ENDED: RecordCodec<string | null> = {
+  write(date, out) {
+    out.optionalString(date ?? undefined);
+  },
+  read(input) {
+    return input.optionalString() ?? null;
+  },
+};
+
 /**
  * The writes that bring the directory in step with the roster, and nothing else: each
  * document's roster-owned fields are compared with what is stored, and only a difference is
@@ -74,8 +109,10 @@ class Planner {
     rejectedByFile: {},
   };
   private readonly sampled = new Map<string, number>();
-  /** Student ids by sourcedId for this import (existing or new), and whether each stays active. */
-  private readonly studentIds = new Map<string, { id: string; active: boolean }>();
+  /** Student ids by sourcedId for this import (existing or new), and whether each stays active (off the V8 heap: one per student). */
+  private readonly studentIds = new RecordTable(STUDENT_TARGETS);
+  /** The document ids of group members, once each for every group's `MemberSet`. */
+  private readonly memberIds = new SourcedIdSet();
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
   /** Users and classes named by a rejected row (the reader's and the planner's own): what the directory holds of them is kept. */
   private readonly heldUsers: Set<string>;
@@ -174,9 +211,13 @@ class Planner {
     }
   }
 
-  /** Which students the import knows and whether they stay active, before groups are planned (leavers leave their groups). */
-  private studentTargets(): Map<string, UserRow> {
-    const students = new Map<string, UserRow>();
+  /**
+   * Which students the import knows and whether they stay active, before groups are planned
+   * (leavers leave their groups). Returns the sourcedIds of the file's students to plan (their
+   * rows stay in the roster's table, not copied here).
+   */
+  private studentTargets(): SourcedIdSet {
+    const students = new SourcedIdSet();
     if (this.roster.modes.users === 'absent') {
       for (const [sourcedId, student] of this.snapshot.students) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
       return students;
@@ -196,7 +237,7 @@ class Planner {
         this.reject('users', user.line, 'grades', 'is required for a new student (the year level)');
         continue;
       }
-      students.set(user.sourcedId, user);
+      students.add(user.sourcedId);
       const leaves = this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing);
       this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !leaves });
     }
@@ -220,19 +261,20 @@ class Planner {
     return this.lastEnded(sourcedId) !== undefined;
   }
 
-  /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date. */
-  private lastEndedByStudent = new Map<string, string | null>();
+  /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date (off the V8 heap: one per student). */
+  private lastEndedByStudent = new RecordTable(LAST_ENDED);
 
-  private async lastEndedEnrollments(): Promise<Map<string, string | null>> {
-    const lastEnded = new Map<string, string | null>();
+  private async lastEndedEnrollments(): Promise<RecordTable<string | null>> {
+    const lastEnded = new RecordTable(LAST_ENDED);
     if (this.roster.modes.enrollments !== 'bulk') return lastEnded;
     for await (const enrollment of this.roster.enrollments.rows()) {
       if (enrollment.role !== 'student') continue;
       const seen = lastEnded.get(enrollment.userSourcedId);
+      if (seen === null) continue; // an open enrollment: stays so
       if (!enrollment.ended) lastEnded.set(enrollment.userSourcedId, null);
-      else if (seen !== null) {
+      else {
         const end = enrollment.endDate ?? this.context.today;
-        lastEnded.set(enrollment.userSourcedId, seen === undefined || end > seen ? end : seen);
+        if (seen === undefined || end > seen) lastEnded.set(enrollment.userSourcedId, end);
       }
     }
     return lastEnded;
@@ -247,7 +289,7 @@ class Planner {
    * student): only ids are kept of a planned group, not the document, which went to the sink.
    */
   private async groups(): Promise<StudentMirror> {
-    const mirror = new StudentMirror();
+    const mirror = new StudentMirror(this.memberIds);
     for (const group of this.snapshot.unsourcedGroups) mirror.add(group);
     const classesTouched = this.roster.modes.classes !== 'absent' || this.roster.modes.enrollments !== 'absent';
     if (!classesTouched) {
@@ -270,7 +312,7 @@ class Planner {
       if (closes && held) this.result.changes.classes.kept += 1;
       const closed = closes && !held;
       // A bulk enrollments file is every membership: a class it does not mention has none.
-      const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? { teachers: new Set<string>(), students: new Set<string>() } : undefined);
+      const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? this.groupMembers() : undefined);
       members.delete(sourcedId); // planned now: its sets need not outlive it
       if (changed && existing && !closed) this.keepHeldMembers(changed, existing, held);
       const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
@@ -305,14 +347,14 @@ class Planner {
   }
 
   /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
-  private async members(): Promise<Map<string, { teachers: Set<string>; students: Set<string> }>> {
-    const byClass = new Map<string, { teachers: Set<string>; students: Set<string> }>();
+  private async members(): Promise<Map<string, GroupMembers>> {
+    const byClass = new Map<string, GroupMembers>();
     if (this.roster.modes.enrollments === 'absent') return byClass;
     const entry = (classId: string) => {
       let found = byClass.get(classId);
       if (!found) {
         const existing = this.roster.modes.enrollments === 'delta' ? this.snapshot.groups.get(classId) : undefined;
-        found = { teachers: new Set(existing?.teacherIds ?? []), students: new Set(existing?.studentIds ?? []) };
+        found = this.groupMembers(existing);
         byClass.set(classId, found);
       }
       return found;
@@ -344,9 +386,13 @@ class Planner {
       for (const [classId, existing] of this.snapshot.groups) {
         if (existing.studentIds.some((id) => leavers.has(id))) entry(classId);
       }
-      for (const group of byClass.values()) for (const id of leavers) group.students.delete(id);
+      for (const group of byClass.values()) group.students.deleteAll(leavers);
     }
     return byClass;
+  }
+
+  private groupMembers(existing?: SnapshotGroup): GroupMembers {
+    return { teachers: new MemberSet(this.memberIds, existing?.teacherIds), students: new MemberSet(this.memberIds, existing?.studentIds) };
   }
 
   /** An enrollment past the group's limit is a rejected row like any: its user is held (not removed from the groups they are in). */
@@ -361,7 +407,7 @@ class Planner {
    * group. A student who leaves in this run still leaves every group. Never past the group's
    * limit: the file's own members come first.
    */
-  private keepHeldMembers(members: { teachers: Set<string>; students: Set<string> }, existing: SnapshotGroup, groupHeld: boolean): void {
+  private keepHeldMembers(members: GroupMembers, existing: SnapshotGroup, groupHeld: boolean): void {
     const heldIds = this.heldMemberIds();
     const max = ROSTER_LIMITS.maxGroupMembers;
     let kept = false;
@@ -398,7 +444,10 @@ class Planner {
 
   /** Students who are not active after this run (leavers leave every group). */
   private leaverIds(): Set<string> {
-    this.leaverIdsCache ??= new Set([...this.studentIds.values()].filter((student) => !student.active).map((student) => student.id));
+    if (!this.leaverIdsCache) {
+      this.leaverIdsCache = new Set<string>();
+      for (const student of this.studentIds.values()) if (!student.active) this.leaverIdsCache.add(student.id);
+    }
     return this.leaverIdsCache;
   }
 
@@ -426,9 +475,10 @@ class Planner {
     return undefined;
   }
 
-  private async students(targets: Map<string, UserRow>, mirror: StudentMirror): Promise<void> {
+  private async students(targets: SourcedIdSet, mirror: StudentMirror): Promise<void> {
     const membership = (id: string) => mirror.of(id);
-    for (const user of targets.values()) {
+    for (const user of this.roster.users.values()) {
+      if (!targets.has(user.sourcedId)) continue;
       const existing = this.snapshot.students.get(user.sourcedId);
       const target = this.studentIds.get(user.sourcedId);
       if (!target) continue;
@@ -513,34 +563,6 @@ class Planner {
   private reject(file: RosterFileKey, line: number, column: string, reason: string): void {
     this.result.rejectedByFile[file] = (this.result.rejectedByFile[file] ?? 0) + 1;
     this.result.rejections.push({ file: ROSTER_FILES[file].file, line, column, reason });
-  }
-}
-
-/**
- * Each student's open groups and those groups' teachers, as the student document mirrors
- * them: per open group its id and teachers once, per student the indexes of their groups
- * (small integers, not sets of ids: this grows with the enrollments).
- */
-class StudentMirror {
-  private readonly openGroups: { id: string; teacherIds: readonly string[] }[] = [];
-  private readonly byStudent = new Map<string, number[]>();
-
-  add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
-    if (group.closedAt !== undefined) return;
-    const index = this.openGroups.push({ id: group.id, teacherIds: group.teacherIds }) - 1;
-    for (const studentId of group.studentIds) {
-      const indexes = this.byStudent.get(studentId);
-      if (indexes) indexes.push(index);
-      else this.byStudent.set(studentId, [index]);
-    }
-  }
-
-  of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
-    const groups = (this.byStudent.get(studentId) ?? []).map((index) => this.openGroups[index]).filter((group) => group !== undefined);
-    return {
-      groupIds: [...new Set(groups.map((group) => group.id))].sort(),
-      teacherIds: [...new Set(groups.flatMap((group) => group.teacherIds))].sort(),
-    };
   }
 }
 

@@ -1,7 +1,9 @@
 import type { RosterArchive } from './roster-archive.js';
 import { EnrollmentTable } from './roster-enrollments.js';
 import { SourcedIdSet } from './roster-id-set.js';
+import { RecordTable } from './roster-record-table.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
+import { CLASS_ROWS, DATES, USER_DETAILS, USER_ROWS } from './roster-row-codecs.js';
 import * as field from './roster-fields.js';
 import type { Checked, Rejection } from './roster-fields.js';
 import { missingColumns, readColumns, ROSTER_FILES, type RosterFileKey } from './roster-files.js';
@@ -40,7 +42,7 @@ export interface UserRow {
 }
 
 /** What users.csv and roles.csv say of a user until it is checked; dropped then, so only the checked row stays per user. */
-interface UserDetails {
+export interface UserDetails {
   /** OneRoster's `grades` as written; checked once the user is known to be a student. */
   grades: string | undefined;
   /** The file's own `role` (1.1 layout) or the roles rows. */
@@ -74,10 +76,11 @@ export interface Roster {
   /** Schools of another municipality (their district names another kommunenummer). */
   foreignSchools: Set<string>;
   sessions: Map<string, SessionRow>;
-  users: Map<string, UserRow>;
+  /** Users, birth dates and classes are held as encoded rows off the V8 heap (`RecordTable`): they grow with the roster. */
+  users: RecordTable<UserRow>;
   deletedUsers: Set<string>;
-  birthDates: Map<string, string>;
-  classes: Map<string, ClassRow>;
+  birthDates: RecordTable<string>;
+  classes: RecordTable<ClassRow>;
   deletedClasses: Set<string>;
   enrollments: EnrollmentTable;
   /**
@@ -127,10 +130,10 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     schools: new Map(),
     foreignSchools: new Set(),
     sessions: new Map(),
-    users: new Map(),
+    users: new RecordTable(USER_ROWS),
     deletedUsers: new Set(),
-    birthDates: new Map(),
-    classes: new Map(),
+    birthDates: new RecordTable(DATES),
+    classes: new RecordTable(CLASS_ROWS),
     deletedClasses: new Set(),
     enrollments: new EnrollmentTable(),
     held: { users: new Set(), classes: new Set() },
@@ -156,7 +159,7 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
 }
 
 class FileReader {
-  private readonly details = new Map<string, UserDetails>();
+  private readonly details = new RecordTable(USER_DETAILS);
 
   constructor(
     private readonly archive: RosterArchive,
@@ -251,14 +254,14 @@ class FileReader {
       const org = (record.orgSourcedId ?? '').trim();
       if ((record.roleType ?? '').trim() === 'primary') user.orgIds.unshift(org);
       else user.orgIds.push(org);
+      this.details.set(userId, user);
     }
   }
 
-  /** Roles and schools are known now: each user is a student, staff, or not ours to import. */
+  /** Roles and schools are known now: each user is a student, staff, or not ours to import (each row is a copy: a change is kept by setting it again). */
   checkUsers(): void {
     for (const [id, user] of this.roster.users) {
       const details = this.details.get(id);
-      this.details.delete(id);
       if (!details) continue;
       const reject = this.rejecter('users', user.line, { sourcedId: id });
       const orgs = [...new Set([details.primaryOrg, ...details.orgIds].filter((org): org is string => org !== undefined && org.length > 0))];
@@ -300,6 +303,7 @@ class FileReader {
         user.yearLevel = level;
         user.email = undefined;
         user.identitySubject = undefined;
+        this.roster.users.set(id, user);
         continue;
       }
       for (const role of details.roleNames) {
@@ -319,7 +323,9 @@ class FileReader {
       }
       user.email = mail;
       user.identitySubject = subject;
+      this.roster.users.set(id, user);
     }
+    this.details.clear();
   }
 
   /** Only sourcedId and birthDate: every other column was dropped by the parser (P19). */

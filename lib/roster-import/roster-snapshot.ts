@@ -132,5 +132,7 @@ export function derivedId(municipalityId: string, kind: SourcedKind, sourcedId: 
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  // The template alone is a tree of slices of `hex` (~370 bytes a held id); copied out once it is one flat string (~60).
+  // The planner holds an id per student and group and lists them in every membership.
+  return Buffer.from(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`, 'latin1').toString('latin1');
 }

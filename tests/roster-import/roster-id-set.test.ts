@@ -37,3 +37,29 @@ describe('the sourcedIds of a file (duplicate check)', () => {
     expect({ fresh, again, size: ids.size }).toEqual({ fresh: 200_000, again: 200_000, size: 200_000 });
   });
 });
+
+describe('the ordinals of a sourcedId set (what the record table and the enrollment spill index by)', () => {
+  it('numbers ids in the order first added and gives each back by its ordinal, for any ids', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('æøå', 'æø', '😀', 'x'.repeat(4096)), fc.string({ unit: 'grapheme', maxLength: 8 })), { maxLength: 300 }), (ids) => {
+        const compact = new SourcedIdSet();
+        const firstAdded: string[] = [];
+        for (const id of ids) {
+          if (!firstAdded.includes(id)) firstAdded.push(id);
+          expect(compact.intern(id)).toBe(firstAdded.indexOf(id));
+        }
+        expect(firstAdded.map((id) => compact.ordinalOf(id))).toEqual(firstAdded.map((_, index) => index));
+        expect(firstAdded.map((_, index) => compact.idAt(index))).toEqual(firstAdded);
+        expect(compact.ordinalOf('not-added-ø')).toBe(firstAdded.includes('not-added-ø') ? firstAdded.indexOf('not-added-ø') : -1);
+        expect(compact.has('not-added-ø')).toBe(firstAdded.includes('not-added-ø'));
+      }),
+    );
+  });
+
+  it('looks an id up without adding it, and refuses an ordinal it never gave out', () => {
+    const ids = new SourcedIdSet();
+    ids.add('stu-1');
+    expect({ absent: ids.ordinalOf('stu-2'), size: ids.size, present: ids.ordinalOf('stu-1') }).toEqual({ absent: -1, size: 1, present: 0 });
+    expect(() => ids.idAt(1)).toThrow(RangeError);
+  });
+});

@@ -58,6 +58,8 @@ function thisYear(adminSubject: string): RosterSet {
       { sourcedId: 'e-club', classSourcedId: 'c-club', userSourcedId: 't-1', role: 'teacher' },
       ...[1, 2, 3, 4].map((index) => ({ sourcedId: `e-s${index}`, classSourcedId: 'c-5a', userSourcedId: `s-${index}`, role: 'student' as const })),
       ...[5, 6].map((index) => ({ sourcedId: `e-s${index}`, classSourcedId: 'c-5b', userSourcedId: `s-${index}`, role: 'student' as const })),
+      // Elev2 is in two groups: both are on the student.
+      { sourcedId: 'e-s2-chess', classSourcedId: 'c-club', userSourcedId: 's-2', role: 'student' },
     ],
   };
 }
@@ -104,6 +106,8 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     expect(group5a).toMatchObject({ schoolYear: '2026-2027' });
     expect(group5a?.studentIds).toHaveLength(4);
     expect(elev1?.groupIds).toEqual([group5a?.id]);
+    const club = groups.find((group) => group.name === 'Sjakklubb');
+    expect(pupils.find((student) => student.givenName === 'Elev2')?.groupIds).toEqual([group5a?.id, club?.id].sort());
     // Last year's class has ended: a closed group without members, never deleted.
     expect(groups.find((group) => group.name === '4A')).toMatchObject({ closedAt: TODAY, studentIds: [], teacherIds: [] });
 
@@ -154,8 +158,11 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     set.classes = set.classes.filter((cls) => cls.sourcedId !== 'c-5b');
     set.enrollments = set.enrollments
       // The chess club keeps its class but loses its only enrollment: a bulk file empties it.
-      .filter((enrollment) => !['e-s6', 'e-t2', 'e-club'].includes(enrollment.sourcedId))
+      .filter((enrollment) => !['e-s6', 'e-t2', 'e-club', 'e-s2-chess'].includes(enrollment.sourcedId))
       .map((enrollment) => (enrollment.sourcedId === 'e-s5' ? { ...enrollment, classSourcedId: 'c-5a', endDate: '2026-10-01' } : enrollment));
+    // Elev2 and Elev1 each also had a club enrollment that ended, before and after their open one in the file: both stay.
+    const endedClub = (index: number) => ({ sourcedId: `e-s${index}-club`, classSourcedId: 'c-club', userSourcedId: `s-${index}`, role: 'student' as const, endDate: '2026-09-01' });
+    set.enrollments = [endedClub(2), ...set.enrollments, endedClub(1)];
     return set;
   }
 
@@ -178,6 +185,7 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     expect(await studentNamed('Elev6')).toMatchObject({ status: 'leaver', leftAt: TODAY, groupIds: [] });
     expect(await studentNamed('Elev5')).toMatchObject({ status: 'leaver', leftAt: '2026-10-01', groupIds: [] });
     expect(await studentNamed('Elev1')).toMatchObject({ status: 'active', yearLevel: 6 });
+    expect(await studentNamed('Elev2')).toMatchObject({ status: 'active', yearLevel: 6 });
     const groups = await list<{ name: string; closedAt?: string; studentIds: string[]; teacherIds: string[] }>('groups');
     expect(groups.find((group) => group.name === '5B')).toMatchObject({ closedAt: TODAY, studentIds: [] });
     expect(groups.find((group) => group.name === '5A')?.studentIds).toHaveLength(4);

@@ -1,0 +1,130 @@
+import type { SourcedIdSet } from './roster-id-set.js';
+import type { SnapshotGroup } from './roster-snapshot.js';
+
+/**
+ * The members of one group while the planner builds every group's members from the
+ * enrollments: what a `Set` of document ids does, for the part the planner uses, as a list of
+ * ordinals in an `Int32Array`; the ids themselves are kept once for all groups in the
+ * `SourcedIdSet` the sets share. 600,000 enrollments at ten times the issue's size were ~40
+ * bytes of live heap each as `Set` entries; here they are 4 bytes off the heap (plus a small
+ * object per group). A group holds at most `maxGroupMembers` of each kind (the planner refuses
+ * more), so looking a member up in its list is a short scan. The order of the members is not
+ * kept: the planner sorts them.
+ */
+export class MemberSet implements Iterable<string> {
+  private members = new Int32Array(4);
+  private count = 0;
+
+  constructor(
+    private readonly ids: SourcedIdSet,
+    initial: Iterable<string> = [],
+  ) {
+    for (const id of initial) this.add(id);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(id: string): boolean {
+    return this.indexOf(this.ids.ordinalOf(id)) !== -1;
+  }
+
+  add(id: string): this {
+    const ordinal = this.ids.intern(id);
+    if (this.indexOf(ordinal) !== -1) return this;
+    if (this.count === this.members.length) {
+      const members = new Int32Array(this.members.length * 2);
+      members.set(this.members);
+      this.members = members;
+    }
+    this.members[this.count++] = ordinal;
+    return this;
+  }
+
+  delete(id: string): boolean {
+    const at = this.indexOf(this.ids.ordinalOf(id));
+    if (at === -1) return false;
+    this.removeAt(at);
+    return true;
+  }
+
+  /** Deletes every member in `ids` (a pass over the members, not a lookup per id). */
+  deleteAll(ids: ReadonlySet<string>): void {
+    for (let at = this.count - 1; at >= 0; at -= 1) if (ids.has(this.ids.idAt(this.members[at] ?? 0))) this.removeAt(at);
+  }
+
+  *[Symbol.iterator](): IterableIterator<string> {
+    for (let at = 0; at < this.count; at += 1) yield this.ids.idAt(this.members[at] ?? 0);
+  }
+
+  private indexOf(ordinal: number): number {
+    if (ordinal < 0) return -1;
+    for (let at = 0; at < this.count; at += 1) if (this.members[at] === ordinal) return at;
+    return -1;
+  }
+
+  /** The last member takes the removed one's place. */
+  private removeAt(at: number): void {
+    this.count -= 1;
+    this.members[at] = this.members[this.count] ?? 0;
+  }
+}
+
+/**
+ * Each student's open groups and those groups' teachers, as the student document mirrors
+ * them: per open group its id and teachers once, per student the indexes of their groups.
+ * Those grow with the enrollments, so they are off the V8 heap: the student ids in the
+ * planner's set of member ids (shared with the groups' members), and per student a chain of
+ * (group index, next) pairs in `Int32Array`s (8 bytes a membership; a `Map` of arrays was
+ * ~190 bytes of live heap a student).
+ */
+export class StudentMirror {
+  private readonly openGroups: { id: string; teacherIds: readonly string[] }[] = [];
+  /** By student ordinal: the first of their memberships, -1 for none. */
+  private firstOf = new Int32Array(1 << 10).fill(-1);
+  /** By membership: the group's index in `openGroups`, and the student's next membership (-1: none). */
+  private groupOf = new Int32Array(1 << 12);
+  private nextOf = new Int32Array(1 << 12);
+  private memberships = 0;
+
+  constructor(private readonly students: SourcedIdSet) {}
+
+  add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
+    if (group.closedAt !== undefined) return;
+    const index = this.openGroups.push({ id: group.id, teacherIds: group.teacherIds }) - 1;
+    for (const studentId of group.studentIds) {
+      const student = this.students.intern(studentId);
+      // The shared set numbers teachers too, and had numbered every member before the first group: an ordinal may be far past the array.
+      if (student >= this.firstOf.length) this.firstOf = grown(this.firstOf, student + 1, -1);
+      if (this.memberships === this.groupOf.length) {
+        this.groupOf = grown(this.groupOf, this.memberships + 1, 0);
+        this.nextOf = grown(this.nextOf, this.memberships + 1, 0);
+      }
+      this.groupOf[this.memberships] = index;
+      this.nextOf[this.memberships] = this.firstOf[student] ?? -1;
+      this.firstOf[student] = this.memberships;
+      this.memberships += 1;
+    }
+  }
+
+  of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
+    const groups: { id: string; teacherIds: readonly string[] }[] = [];
+    const student = this.students.ordinalOf(studentId);
+    for (let at = student < 0 ? -1 : (this.firstOf[student] ?? -1); at !== -1; at = this.nextOf[at] ?? -1) {
+      const group = this.openGroups[this.groupOf[at] ?? -1];
+      if (group) groups.push(group);
+    }
+    return {
+      groupIds: [...new Set(groups.map((group) => group.id))].sort(),
+      teacherIds: [...new Set(groups.flatMap((group) => group.teacherIds))].sort(),
+    };
+  }
+}
+
+/** A copy of the array, at least twice as long and at least `length`, the new part filled with `fill`. */
+function grown(array: Int32Array<ArrayBuffer>, length: number, fill: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(Math.max(array.length * 2, length)).fill(fill);
+  next.set(array);
+  return next;
+}

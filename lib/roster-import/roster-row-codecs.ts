@@ -1,0 +1,70 @@
+import type { RecordCodec } from './roster-record-table.js';
+import type { ClassRow, StaffRole, UserDetails, UserRow } from './roster-reader.js';
+
+/** Staff roles as small numbers, in the order the row lists them. */
+const STAFF_ROLES: readonly StaffRole[] = ['teacher', 'school-admin'];
+const KINDS: readonly UserRow['kind'][] = ['staff', 'student'];
+
+/** A checked (or, before `checkUsers`, a read) users.csv row, without its sourcedId (the table's key). */
+export const USER_ROWS: RecordCodec<UserRow> = {
+  write(user, out) {
+    out.uint(user.line);
+    out.string(user.givenName);
+    out.string(user.familyName);
+    out.uint(KINDS.indexOf(user.kind));
+    out.uint(user.staffRoles.length);
+    for (const role of user.staffRoles) out.uint(STAFF_ROLES.indexOf(role));
+    out.strings(user.schools);
+    out.optionalString(user.email);
+    out.optionalString(user.identitySubject);
+    out.uint(user.yearLevel === undefined ? 0 : user.yearLevel + 1);
+  },
+  read(input, sourcedId) {
+    const line = input.uint();
+    const givenName = input.string();
+    const familyName = input.string();
+    const kind = KINDS[input.uint()] ?? 'staff';
+    const staffRoles: StaffRole[] = [];
+    for (let count = input.uint(); count > 0; count -= 1) staffRoles.push(STAFF_ROLES[input.uint()] ?? 'teacher');
+    const schools = input.strings();
+    const email = input.optionalString();
+    const identitySubject = input.optionalString();
+    const level = input.uint();
+    return { line, sourcedId, givenName, familyName, kind, staffRoles, schools, email, identitySubject, yearLevel: level === 0 ? undefined : level - 1 };
+  },
+};
+
+/** What users.csv and roles.csv say of a user until it is checked. */
+export const USER_DETAILS: RecordCodec<UserDetails> = {
+  write(details, out) {
+    out.optionalString(details.grades);
+    out.strings(details.roleNames);
+    out.strings(details.orgIds);
+    out.optionalString(details.primaryOrg);
+  },
+  read(input) {
+    return { grades: input.optionalString(), roleNames: new Set(input.strings()), orgIds: input.strings(), primaryOrg: input.optionalString() };
+  },
+};
+
+export const CLASS_ROWS: RecordCodec<ClassRow> = {
+  write(row, out) {
+    out.uint(row.line);
+    out.string(row.title);
+    out.string(row.schoolSourcedId);
+    out.strings(row.terms);
+  },
+  read(input, sourcedId) {
+    return { line: input.uint(), sourcedId, title: input.string(), schoolSourcedId: input.string(), terms: input.strings() };
+  },
+};
+
+/** A birth date as demographics.csv gives it (checked: YYYY-MM-DD). */
+export const DATES: RecordCodec<string> = {
+  write(date, out) {
+    out.string(date);
+  },
+  read(input) {
+    return input.string();
+  },
+};
