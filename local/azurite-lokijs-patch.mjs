@@ -11,10 +11,12 @@
  * - A query object uses an index for its first property only, and Azurite's queries start with
  *   `accountName`, the same for every blob: every lookup scanned the collection. The property
  *   whose index narrows the query most goes first (AND is commutative; Azurite sorts every
- *   listing itself, so the order of matches does not matter).
+ *   listing itself).
  *
- * Behaviour is unchanged: the same documents match and leave, the same events fire, the
- * indices stay sorted.
+ * The same documents match and leave, the same events fire, the indices stay sorted. What may
+ * differ is which of several matches a `findOne` meets first (a blob and its snapshots): LokiJS
+ * orders equal values by its index history, which Azurite's own inserts and rebuilds already
+ * vary, and the app takes no snapshots and no leases.
  */
 import { createRequire } from 'node:module';
 
