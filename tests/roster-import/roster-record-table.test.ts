@@ -83,6 +83,25 @@ describe('the record table (rows by sourcedId, off the V8 heap)', () => {
     expect(table.has('stu-199998')).toBe(false);
   });
 
+  it('keeps every row changed while it is iterated, across the compactions those changes cause (as checkUsers sets each checked user again)', () => {
+    const table = new RecordTable(SAMPLES);
+    const row = (index: number, round: number) => ({ count: index + round, text: `Elev${index} Olsen`, maybe: round === 0 ? `elev-${index}@skole.example` : undefined, list: [`sch-${index % 40}`, `round-${round}`] });
+    for (let index = 0; index < 100_000; index += 1) table.set(`stu-${index}`, row(index, 0));
+    let visited = 0;
+    let mismatches = 0;
+    for (const [key, value] of table) {
+      const index = Number(key.slice(4));
+      if (index !== visited || JSON.stringify(value) !== JSON.stringify(row(index, 0))) mismatches += 1;
+      // Each re-set leaves the old bytes dead; past 1 MiB of rows, dead outweighing live compacts the buffer mid-iteration.
+      table.set(key, row(index, 1));
+      visited += 1;
+    }
+    expect({ visited, mismatches }).toEqual({ visited: 100_000, mismatches: 0 });
+    let changed = 0;
+    for (const [key, value] of table) if (JSON.stringify(value) === JSON.stringify(row(Number(key.slice(4)), 1))) changed += 1;
+    expect(changed).toBe(100_000);
+  });
+
   it('frees everything on clear and takes new rows afterwards', () => {
     const table = new RecordTable(DATES);
     table.set('stu-1', '2014-03-12');
