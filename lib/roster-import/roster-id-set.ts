@@ -1,3 +1,5 @@
+import { grownInt32, withRoom } from './roster-growth.js';
+
 const EMPTY = -1;
 const ABSENT = -1;
 
@@ -70,11 +72,7 @@ export class SourcedIdSet {
     }
     if (!insert) return ABSENT;
     const ordinal = this.count;
-    if (ordinal === this.starts.length) {
-      const starts = new Int32Array(this.starts.length * 2);
-      starts.set(this.starts);
-      this.starts = starts;
-    }
+    if (ordinal === this.starts.length) this.starts = grownInt32(this.starts, ordinal + 1, 0);
     this.bytes.writeUInt16LE(length, this.used);
     this.starts[ordinal] = this.used;
     this.slots[slot] = ordinal;
@@ -85,10 +83,7 @@ export class SourcedIdSet {
   }
 
   private reserve(bytes: number): void {
-    if (this.used + bytes <= this.bytes.length) return;
-    const next = Buffer.alloc(Math.max(this.bytes.length * 2, this.used + bytes));
-    this.bytes.copy(next, 0, 0, this.used);
-    this.bytes = next;
+    this.bytes = withRoom(this.bytes, this.used, this.used + bytes);
   }
 
   private rehash(): void {

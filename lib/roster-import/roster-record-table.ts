@@ -1,3 +1,4 @@
+import { grownInt32, withRoom } from './roster-growth.js';
 import { SourcedIdSet } from './roster-id-set.js';
 
 const NOT_HELD = -1;
@@ -64,11 +65,7 @@ export class RecordTable<T> implements Iterable<[string, T]> {
 
   set(id: string, value: T): this {
     const ordinal = this.ids.intern(id);
-    if (ordinal >= this.starts.length) {
-      const starts = new Int32Array(this.starts.length * 2).fill(NOT_HELD);
-      starts.set(this.starts);
-      this.starts = starts;
-    }
+    if (ordinal >= this.starts.length) this.starts = grownInt32(this.starts, ordinal + 1, NOT_HELD);
     const previous = this.starts[ordinal] ?? NOT_HELD;
     this.starts[ordinal] = this.arena.append((out) => this.codec.write(value, out));
     if (previous === NOT_HELD) this.count += 1;
@@ -144,7 +141,7 @@ export class RecordTable<T> implements Iterable<[string, T]> {
 
 /** Records one after the other in a growing buffer, each behind its length (a varint). */
 class Arena implements RecordWriter {
-  private bytes: Buffer;
+  private bytes: Buffer<ArrayBuffer>;
   used = 0;
   private readonly cursor = new Cursor();
 
@@ -237,10 +234,7 @@ class Arena implements RecordWriter {
   }
 
   private reserve(bytes: number): void {
-    if (this.used + bytes <= this.bytes.length) return;
-    const next = Buffer.alloc(Math.max(this.bytes.length * 2, this.used + bytes));
-    this.bytes.copy(next, 0, 0, this.used);
-    this.bytes = next;
+    this.bytes = withRoom(this.bytes, this.used, this.used + bytes);
   }
 }
 
