@@ -196,7 +196,7 @@ export class RosterImportService {
     // Failed (its start failed, or it was stopped), superseded or expired: nothing to plan.
     if (run.status !== 'queued' && run.status !== 'planning') return STOPPED;
     if (!(await this.holdsLock(run))) return STOPPED;
-    if (!(await this.deps.uploadBlobs.getBlobClient(run.blob).exists())) {
+    if (!(await this.uploadExists(run))) {
       await this.end(municipalityId, runId, 'expired', REASONS.uploadGone);
       return STOPPED;
     }
@@ -259,7 +259,7 @@ export class RosterImportService {
       // The upload gone or replaced will not come back: a failed run would be resumed into the same refusal, again and again.
       // A read pinned to the start's ETag answers 412 for a deleted upload too (Blob Storage, as Azurite), so "changed" is checked.
       if (error.kind === 'missing' || error.kind === 'changed') {
-        const gone = error.kind === 'missing' || !(await this.deps.uploadBlobs.getBlobClient(run.blob).exists());
+        const gone = error.kind === 'missing' || !(await this.uploadExists(run));
         await this.end(municipalityId, runId, 'expired', gone ? REASONS.uploadGone : REASONS.uploadReplaced);
       }
       else await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
@@ -371,9 +371,13 @@ export class RosterImportService {
     return false;
   }
 
+  private uploadExists(run: StoredRosterImport): Promise<boolean> {
+    return this.deps.uploadBlobs.getBlobClient(run.blob).exists();
+  }
+
   /** What a resume would need and is gone: the batches not yet applied, or (to plan again) the upload. */
   private async missingFiles(run: StoredRosterImport): Promise<'uploadGone' | 'batchesGone' | undefined> {
-    if (run.batches === 0) return (await this.deps.uploadBlobs.getBlobClient(run.blob).exists()) ? undefined : 'uploadGone';
+    if (run.batches === 0) return (await this.uploadExists(run)) ? undefined : 'uploadGone';
     const stored = new Set<string>();
     for await (const blob of this.deps.batchBlobs.listBlobsFlat({ prefix: batchPrefix(run) })) stored.add(blob.name);
     for (let index = run.appliedBatches; index < run.batches; index += 1) if (!stored.has(batchBlob(run, index))) return 'batchesGone';
