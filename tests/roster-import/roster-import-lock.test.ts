@@ -546,49 +546,29 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
   });
 
-  it('an import whose upload is deleted while it is planned (after its zip was opened, the directory read held) ends expired with the reason, having written nothing', async () => {
-    const M = '5115';
+  it.each([
+    ['gone before it is planned (the plan step held)', '5106', 'holdPlan'],
+    ['deleted while it is planned, after its zip was opened (the directory read held)', '5115', 'holdSnapshot'],
+  ] as const)('an import whose upload is %s ends expired with the reason, having written nothing, not retried into a resumable failure', async (_moment, M, fault) => {
     const token = await admin(M);
     const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3))));
-    const snapshot = holdPoint();
-    faults.holdSnapshot = snapshot;
+    const held = holdPoint();
+    faults[fault] = held;
     try {
       const started = await start(token, M, blob);
       expect(started.status).toBe(202);
-      await snapshot.reachedAt;
+      await held.reachedAt;
       await rosterBlobs(test.app.services.blob).deleteBlob(blob);
-      snapshot.release();
+      faults[fault] = undefined;
+      held.release();
       const run = await follow(test, token, started.headers.get('location') ?? '');
       expect(run).toMatchObject({ status: 'expired', failure: expect.stringMatching(/uploaded file is gone/) });
       expect(await pupilNames(token, M)).toEqual([]);
       const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${run.id}/resume`, { token });
       expect(resumed.status).toBe(410);
     } finally {
-      snapshot.release();
-      faults.holdSnapshot = undefined;
-    }
-  });
-
-  it('an import whose upload is gone before it is planned ends expired with the reason, not retried into a resumable failure', async () => {
-    const M = '5106';
-    const token = await admin(M);
-    const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3))));
-    faults.holdPlan = holdPoint();
-    try {
-      const started = await start(token, M, blob);
-      expect(started.status).toBe(202);
-      await faults.holdPlan.reachedAt;
-      await rosterBlobs(test.app.services.blob).deleteBlob(blob);
-      faults.holdPlan.release();
-      faults.holdPlan = undefined;
-      const run = await follow(test, token, started.headers.get('location') ?? '');
-      expect(run).toMatchObject({ status: 'expired', failure: expect.stringMatching(/uploaded file is gone/) });
-      expect(await pupilNames(token, M)).toEqual([]);
-      const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${run.id}/resume`, { token });
-      expect(resumed.status).toBe(410);
-    } finally {
-      faults.holdPlan?.release();
-      faults.holdPlan = undefined;
+      held.release();
+      faults[fault] = undefined;
     }
   });
 });
