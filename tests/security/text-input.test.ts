@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { featureRoutes } from '../../lib/app/feature.js';
 import { FEATURES } from '../../lib/features.js';
-import { freeText, nameText } from '../../lib/http/text-input.js';
+import { acceptedName, freeText, nameText } from '../../lib/http/text-input.js';
 import { createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 
 const HOSTILE = {
@@ -60,6 +60,17 @@ describe('nameText and freeText (unit)', () => {
     expect(name.safeParse('   ').success).toBe(false);
     expect(nameText({ max: 3 }).safeParse('A\u030AAA').success).toBe(true);
     expect(nameText({ max: 3 }).safeParse('ABCD').success).toBe(false);
+  });
+
+  it('acceptedName accepts exactly what nameText accepts, as the same text', () => {
+    const values = [...Object.values(HOSTILE), ...ACCEPTED, '   ', '', '  A\u030Ase  ', 'A\u030AAA', 'ABCD', 'ABC ', ' \u200bAB', 'Hei\nto', 'Hei\tto'];
+    for (const max of [3, 100]) {
+      const schema = nameText({ max });
+      for (const value of values) {
+        const parsed = schema.safeParse(value);
+        expect(acceptedName(value, { max }), JSON.stringify(value)).toBe(parsed.success ? parsed.data : undefined);
+      }
+    }
   });
 });
 
