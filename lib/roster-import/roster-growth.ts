@@ -3,9 +3,11 @@
  * amortised constant) and at least to what is needed, keeping what is already written.
  */
 
+type NumberArray = Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+
 /** A copy of the array, at least twice as long and at least `length`, the new part filled with `fill`. */
-export function grownInt32(array: Int32Array<ArrayBuffer>, length: number, fill: number): Int32Array<ArrayBuffer> {
-  const next = new Int32Array(Math.max(array.length * 2, length));
+export function grownArray<T extends NumberArray>(array: T, length: number, fill: number): T {
+  const next = new (array.constructor as new (length: number) => T)(Math.max(array.length * 2, length));
   if (fill !== 0) next.fill(fill, array.length);
   next.set(array);
   return next;

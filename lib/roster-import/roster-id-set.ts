@@ -1,4 +1,4 @@
-import { grownInt32, withRoom } from './roster-growth.js';
+import { grownArray, withRoom } from './roster-growth.js';
 
 const EMPTY = -1;
 const ABSENT = -1;
@@ -72,7 +72,7 @@ export class SourcedIdSet {
     }
     if (!insert) return ABSENT;
     const ordinal = this.count;
-    if (ordinal === this.starts.length) this.starts = grownInt32(this.starts, ordinal + 1, 0);
+    if (ordinal === this.starts.length) this.starts = grownArray(this.starts, ordinal + 1, 0);
     this.bytes.writeUInt16LE(length, this.used);
     this.starts[ordinal] = this.used;
     this.slots[slot] = ordinal;

@@ -215,18 +215,22 @@ export class RosterImportService {
       const { result } = await this.deps.operations.measure(async () => {
         const modes = await readManifest(opened, run.mode);
         const snapshot = await DirectorySnapshot.load(this.deps.directory, municipalityId);
-        const now = this.deps.clock.now();
-        const today = now.toISOString().slice(0, 10);
-        const roster = await readRoster(opened, modes, {
-          municipalityId,
-          today,
-          identityType: this.deps.identity.type,
-          known: (kind, sourcedId) => modes[KIND_FILE[kind]] !== 'bulk' && snapshot.knows(kind, sourcedId),
-          listedRejections: ROSTER_LIMITS.listedRejections,
-        });
-        const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer }, (op) => batches.add(op));
-        await batches.flush();
-        return { roster, plan };
+        try {
+          const now = this.deps.clock.now();
+          const today = now.toISOString().slice(0, 10);
+          const roster = await readRoster(opened, modes, {
+            municipalityId,
+            today,
+            identityType: this.deps.identity.type,
+            known: (kind, sourcedId) => modes[KIND_FILE[kind]] !== 'bulk' && snapshot.knows(kind, sourcedId),
+            listedRejections: ROSTER_LIMITS.listedRejections,
+          });
+          const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer }, (op) => batches.add(op));
+          await batches.flush();
+          return { roster, plan };
+        } finally {
+          snapshot.discard();
+        }
       }, counts);
       const { roster, plan } = result;
       const files = emptyFiles();

@@ -1,4 +1,4 @@
-import { grownInt32 } from './roster-growth.js';
+import { grownArray } from './roster-growth.js';
 import type { SourcedIdSet } from './roster-id-set.js';
 import type { SnapshotGroup } from './roster-snapshot.js';
 
@@ -34,7 +34,7 @@ export class MemberSet implements Iterable<string> {
   add(id: string): this {
     const ordinal = this.ids.intern(id);
     if (this.indexOf(ordinal) !== -1) return this;
-    if (this.count === this.members.length) this.members = grownInt32(this.members, this.count + 1, 0);
+    if (this.count === this.members.length) this.members = grownArray(this.members, this.count + 1, 0);
     this.members[this.count++] = ordinal;
     return this;
   }
@@ -93,10 +93,10 @@ export class StudentMirror {
     for (const studentId of group.studentIds) {
       const student = this.students.intern(studentId);
       // The shared set numbers teachers too, and had numbered every member before the first group: an ordinal may be far past the array.
-      if (student >= this.firstOf.length) this.firstOf = grownInt32(this.firstOf, student + 1, -1);
+      if (student >= this.firstOf.length) this.firstOf = grownArray(this.firstOf, student + 1, -1);
       if (this.memberships === this.groupOf.length) {
-        this.groupOf = grownInt32(this.groupOf, this.memberships + 1, 0);
-        this.nextOf = grownInt32(this.nextOf, this.memberships + 1, 0);
+        this.groupOf = grownArray(this.groupOf, this.memberships + 1, 0);
+        this.nextOf = grownArray(this.nextOf, this.memberships + 1, 0);
       }
       this.groupOf[this.memberships] = index;
       this.nextOf[this.memberships] = this.firstOf[student] ?? -1;

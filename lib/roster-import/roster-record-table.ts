@@ -1,4 +1,4 @@
-import { grownInt32, withRoom } from './roster-growth.js';
+import { grownArray, withRoom } from './roster-growth.js';
 import { SourcedIdSet } from './roster-id-set.js';
 
 const NOT_HELD = -1;
@@ -65,7 +65,7 @@ export class RecordTable<T> implements Iterable<[string, T]> {
 
   set(id: string, value: T): this {
     const ordinal = this.ids.intern(id);
-    if (ordinal >= this.starts.length) this.starts = grownInt32(this.starts, ordinal + 1, NOT_HELD);
+    if (ordinal >= this.starts.length) this.starts = grownArray(this.starts, ordinal + 1, NOT_HELD);
     const previous = this.starts[ordinal] ?? NOT_HELD;
     this.starts[ordinal] = this.arena.append((out) => this.codec.write(value, out));
     if (previous === NOT_HELD) this.count += 1;

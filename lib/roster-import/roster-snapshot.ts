@@ -7,6 +7,7 @@ import type { StoredUser } from '../directory/users.js';
 import { identityKey } from '../identity/identity-key.js';
 import type { TokenIdentity } from '../identity/principal.js';
 import { partitionQuery } from '../paging/query-page.js';
+import { SpilledDocuments } from './roster-spilled-documents.js';
 
 /** What the import adds to the directory's documents: the OneRoster id they came from. */
 export interface RosterSourced {
@@ -28,14 +29,16 @@ export type SourcedKind = 'school' | 'user' | 'student' | 'group';
  * The municipality's directory as the import compares against it: one query in its one
  * partition (no cross-partition query), every school, staff user, student and group, keyed
  * by OneRoster sourcedId (and staff also by sign-in identity, so a user registered through
- * the API is recognised, not duplicated).
+ * the API is recognised, not duplicated). Staff, students and groups grow with the
+ * municipality and are spilled to a temporary file (`SpilledDocuments`) page by page as the
+ * query answers; `discard` frees it once the plan is made.
  */
 export class DirectorySnapshot {
   readonly schools = new Map<string, SnapshotSchool>();
-  readonly users = new Map<string, SnapshotUser>();
-  readonly usersByIdentity = new Map<string, SnapshotUser>();
-  readonly students = new Map<string, SnapshotStudent>();
-  readonly groups = new Map<string, SnapshotGroup>();
+  readonly users = new SpilledDocuments<SnapshotUser>();
+  readonly usersByIdentity = new SpilledDocuments<SnapshotUser>();
+  readonly students = new SpilledDocuments<SnapshotStudent>();
+  readonly groups = new SpilledDocuments<SnapshotGroup>();
   /** Groups made through the API: their memberships are part of each student's mirror too. */
   readonly unsourcedGroups: SnapshotGroup[] = [];
 
@@ -43,24 +46,15 @@ export class DirectorySnapshot {
     return DirectorySnapshot.of(directoryPages(directory, municipalityId));
   }
 
-  /**
-   * The snapshot of these documents. Each is kept with its repeated values shared: a parsed
-   * query result holds every group id in a student's `groupIds`, every student id in a
-   * group's `studentIds`, every timestamp and municipality id as a string of its own (at 10x
-   * the issue's size, millions of copies of 150,000 values); and without Cosmos DB's system
-   * properties other than the ETag (a replace does not write them).
-   */
+  /** The snapshot of these documents, without Cosmos DB's system properties other than the ETag (a replace does not write them). */
   static async of(pages: AsyncIterable<SnapshotDocument[]> | Iterable<SnapshotDocument[]>): Promise<DirectorySnapshot> {
     const snapshot = new DirectorySnapshot();
-    const shared = new Map<string, string>();
-    const share = (value: string) => {
-      const found = shared.get(value);
-      if (found !== undefined) return found;
-      shared.set(value, value);
-      return value;
-    };
-    // Page by page, as the query answers: a page's documents are compacted before the next arrives.
-    for await (const page of pages) for (const document of page) snapshot.add(compacted(document, share));
+    try {
+      for await (const page of pages) for (const document of page) snapshot.add(withoutUnusedSystemProperties(document));
+    } catch (error) {
+      snapshot.discard();
+      throw error;
+    }
     return snapshot;
   }
 
@@ -92,6 +86,11 @@ export class DirectorySnapshot {
   userByIdentity(identity: TokenIdentity): SnapshotUser | undefined {
     return this.usersByIdentity.get(identityKey(identity));
   }
+
+  /** Frees the spilled documents; nothing can be read after it. Safe to call more than once. */
+  discard(): void {
+    for (const documents of [this.users, this.usersByIdentity, this.students, this.groups]) documents.discard();
+  }
 }
 
 /** The municipality's directory in the pages one single-partition query answers with (the same requests as fetching it all). */
@@ -101,24 +100,11 @@ async function* directoryPages(directory: Container, municipalityId: string): As
   while (query.hasMoreResults()) yield (await query.fetchNext()).resources;
 }
 
-/** Values that repeat across a municipality's documents (ids that other documents list, timestamps, kinds). */
-const REPEATED_VALUES = ['id', 'type', 'municipalityId', 'schoolId', 'status', 'schoolYear', 'createdAt', 'updatedAt', 'closedAt', 'leftAt'] as const;
-const REPEATED_LISTS = ['schoolIds', 'groupIds', 'teacherIds', 'studentIds', 'roles'] as const;
 const UNUSED_SYSTEM_PROPERTIES = ['_rid', '_self', '_ts', '_attachments'] as const;
 
-function compacted<T extends object>(document: T, share: (value: string) => string): T {
+function withoutUnusedSystemProperties<T extends object>(document: T): T {
   const fields = document as Record<string, unknown>;
-  for (const key of REPEATED_VALUES) {
-    const value = fields[key];
-    if (typeof value === 'string') fields[key] = share(value);
-  }
-  for (const key of REPEATED_LISTS) {
-    const list = fields[key];
-    if (!Array.isArray(list)) continue;
-    for (const [index, value] of list.entries()) if (typeof value === 'string') list[index] = share(value);
-  }
-  // Set to undefined, not deleted: a deleted property turns the object into a (larger) dictionary.
-  for (const key of UNUSED_SYSTEM_PROPERTIES) if (key in fields) fields[key] = undefined;
+  for (const key of UNUSED_SYSTEM_PROPERTIES) delete fields[key];
   return document;
 }
 
