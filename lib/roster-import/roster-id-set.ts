@@ -1,4 +1,4 @@
-import { grownArray, withRoom } from './roster-growth.js';
+import { grownArray, release, withRoom } from './roster-growth.js';
 
 const EMPTY = -1;
 const ABSENT = -1;
@@ -24,6 +24,16 @@ export class SourcedIdSet {
   /** Ordinals, at their hash's slot or the next free one after it. */
   private slots = new Int32Array(1 << 12).fill(EMPTY);
   private count = 0;
+
+  /** Empties the set and frees its memory at once (not when the garbage collector comes to it). */
+  clear(): void {
+    for (const array of [this.bytes, this.starts, this.slots]) release(array);
+    this.bytes = Buffer.alloc(1 << 16);
+    this.used = 0;
+    this.starts = new Int32Array(1 << 11);
+    this.slots = new Int32Array(1 << 12).fill(EMPTY);
+    this.count = 0;
+  }
 
   get size(): number {
     return this.count;
@@ -95,6 +105,7 @@ export class SourcedIdSet {
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
       slots[slot] = ordinal;
     }
+    release(this.slots);
     this.slots = slots;
   }
 }

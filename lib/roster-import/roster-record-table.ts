@@ -1,4 +1,4 @@
-import { grownArray, withRoom } from './roster-growth.js';
+import { grownArray, release, withRoom } from './roster-growth.js';
 import { SourcedIdSet } from './roster-id-set.js';
 
 const NOT_HELD = -1;
@@ -83,10 +83,12 @@ export class RecordTable<T> implements Iterable<[string, T]> {
     return true;
   }
 
-  /** Frees every row and id (the buffers start small again). */
+  /** Frees every row and id at once (the buffers start small again). */
   clear(): void {
-    this.ids = new SourcedIdSet();
+    this.ids.clear();
+    release(this.starts);
     this.starts = new Int32Array(1 << 10).fill(NOT_HELD);
+    this.arena.release();
     this.arena = new Arena();
     this.count = 0;
     this.dead = 0;
@@ -134,6 +136,7 @@ export class RecordTable<T> implements Iterable<[string, T]> {
       const start = this.startOf(ordinal);
       if (start !== NOT_HELD) this.starts[ordinal] = arena.copyFrom(this.arena, start);
     }
+    this.arena.release();
     this.arena = arena;
     this.dead = 0;
   }
@@ -168,6 +171,11 @@ class Arena implements RecordWriter {
     this.uint(length);
     this.used += length;
     return start;
+  }
+
+  /** Frees the arena's memory at once; nothing can be read from it afterwards. */
+  release(): void {
+    release(this.bytes);
   }
 
   /** Bytes of the record at `start`, its length prefix included. */
