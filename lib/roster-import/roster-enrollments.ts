@@ -36,7 +36,7 @@ const CHUNK_ROWS = 65_536;
  * closed, or the process ends), so no file is left behind even by a crash.
  */
 export class EnrollmentTable {
-  /** Each distinct class and user id and end date once, as bytes off the V8 heap; the file holds their ordinals. */
+  /** Each distinct class id and end date once, as bytes off the V8 heap; the file holds their ordinals (and those of the users). */
   private readonly interned = new SourcedIdSet();
   private chunk: Buffer;
   private buffered = 0;
@@ -48,8 +48,14 @@ export class EnrollmentTable {
   private written = 0;
   private discarded = false;
 
-  /** `chunkRows`: rows per write and read of the file (smaller in tests, to cross chunk borders). */
-  constructor(private readonly chunkRows = CHUNK_ROWS) {
+  /**
+   * `users`: the roster's user ids, which number the rows' users (each is kept once for the
+   * roster); `chunkRows`: rows per write and read of the file (smaller in tests, to cross chunk borders).
+   */
+  constructor(
+    private readonly users = new SourcedIdSet(),
+    private readonly chunkRows = CHUNK_ROWS,
+  ) {
     this.chunk = Buffer.alloc(chunkRows * ROW_BYTES);
   }
 
@@ -60,7 +66,7 @@ export class EnrollmentTable {
   push(row: EnrollmentRow): void {
     const at = this.buffered * ROW_BYTES;
     this.chunk.writeInt32LE(this.interned.intern(row.classSourcedId), at);
-    this.chunk.writeInt32LE(this.interned.intern(row.userSourcedId), at + 4);
+    this.chunk.writeInt32LE(this.users.intern(row.userSourcedId), at + 4);
     this.chunk.writeInt32LE(row.line, at + 8);
     this.chunk.writeInt32LE(row.endDate === undefined ? NONE : this.interned.intern(row.endDate), at + 12);
     this.chunk.writeUInt8((row.role === 'teacher' ? TEACHER : 0) | (row.ended ? ENDED : 0), at + 16);
@@ -132,7 +138,7 @@ export class EnrollmentTable {
     return {
       line: chunk.readInt32LE(at + 8),
       classSourcedId: this.interned.idAt(chunk.readInt32LE(at)),
-      userSourcedId: this.interned.idAt(chunk.readInt32LE(at + 4)),
+      userSourcedId: this.users.idAt(chunk.readInt32LE(at + 4)),
       role: flags & TEACHER ? 'teacher' : 'student',
       ended: (flags & ENDED) !== 0,
       endDate: this.endDate(chunk.readInt32LE(at + 12)),

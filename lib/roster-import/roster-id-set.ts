@@ -110,6 +110,26 @@ export class SourcedIdSet {
   }
 }
 
+/**
+ * Some of the ids of a `SourcedIdSet`, as a flag per ordinal: a subset of a roster's users
+ * costs a byte an id, not another copy of the ids.
+ */
+export class SourcedIdSubset {
+  private flags = new Uint8Array(1 << 10);
+
+  constructor(private readonly ids: SourcedIdSet) {}
+
+  add(id: string): void {
+    const ordinal = this.ids.intern(id);
+    if (ordinal >= this.flags.length) this.flags = grownArray(this.flags, ordinal + 1, 0);
+    this.flags[ordinal] = 1;
+  }
+
+  has(id: string): boolean {
+    return this.flags[this.ids.ordinalOf(id)] === 1;
+  }
+}
+
 /** FNV-1a over the bytes (32 bits). */
 function hashOf(bytes: Buffer, start: number, length: number): number {
   let hash = 0x811c9dc5;

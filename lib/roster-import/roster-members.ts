@@ -32,7 +32,11 @@ export class MemberSet implements Iterable<string> {
   }
 
   add(id: string): this {
-    const ordinal = this.ids.intern(id);
+    return this.addOrdinal(this.ids.intern(id));
+  }
+
+  /** Adds the member of this ordinal in the shared set (no id is read or hashed). */
+  addOrdinal(ordinal: number): this {
     if (this.indexOf(ordinal) !== -1) return this;
     if (this.count === this.members.length) this.members = grownArray(this.members, this.count + 1, 0);
     this.members[this.count++] = ordinal;
@@ -40,7 +44,11 @@ export class MemberSet implements Iterable<string> {
   }
 
   delete(id: string): boolean {
-    const at = this.indexOf(this.ids.ordinalOf(id));
+    return this.deleteOrdinal(this.ids.ordinalOf(id));
+  }
+
+  deleteOrdinal(ordinal: number): boolean {
+    const at = this.indexOf(ordinal);
     if (at === -1) return false;
     this.removeAt(at);
     return true;
@@ -65,6 +73,68 @@ export class MemberSet implements Iterable<string> {
   private removeAt(at: number): void {
     this.count -= 1;
     this.members[at] = this.members[this.count] ?? 0;
+  }
+}
+
+/** A student's document id and whether they stay active after the run. */
+export interface StudentTarget {
+  id: string;
+  active: boolean;
+}
+
+/**
+ * The students of a run by sourcedId (the file's and the directory's): their document id and
+ * whether they stay active. Per student it is an ordinal and a flag in arrays indexed by the
+ * roster's user ordinal: the sourcedId is kept once in the roster's user ids, the document id
+ * once in the planner's member ids, which every group's members index anyway. So the planner
+ * adds a student to a group by ordinal, without reading or hashing an id per enrollment.
+ */
+export class StudentTargets {
+  /** By user ordinal: the member-id ordinal of the student's document id, -1 for none. */
+  private members = new Int32Array(1 << 10).fill(-1);
+  private active = new Uint8Array(1 << 10);
+
+  constructor(
+    private readonly users: SourcedIdSet,
+    private readonly memberIds: SourcedIdSet,
+  ) {}
+
+  set(sourcedId: string, target: StudentTarget): void {
+    const user = this.users.intern(sourcedId);
+    if (user >= this.members.length) {
+      this.members = grownArray(this.members, user + 1, -1);
+      this.active = grownArray(this.active, user + 1, 0);
+    }
+    this.members[user] = this.memberIds.intern(target.id);
+    this.active[user] = target.active ? 1 : 0;
+  }
+
+  has(sourcedId: string): boolean {
+    return this.memberOrdinal(sourcedId) !== -1;
+  }
+
+  get(sourcedId: string): StudentTarget | undefined {
+    const user = this.users.ordinalOf(sourcedId);
+    const member = this.members[user] ?? -1;
+    return member === -1 ? undefined : { id: this.memberIds.idAt(member), active: this.active[user] === 1 };
+  }
+
+  /** The student's ordinal in the member ids (what a `MemberSet` holds) and whether they stay active; undefined for no student. */
+  member(sourcedId: string): { ordinal: number; active: boolean } | undefined {
+    const user = this.users.ordinalOf(sourcedId);
+    const ordinal = this.members[user] ?? -1;
+    return ordinal === -1 ? undefined : { ordinal, active: this.active[user] === 1 };
+  }
+
+  *values(): IterableIterator<StudentTarget> {
+    for (let user = 0; user < this.members.length; user += 1) {
+      const member = this.members[user] ?? -1;
+      if (member !== -1) yield { id: this.memberIds.idAt(member), active: this.active[user] === 1 };
+    }
+  }
+
+  private memberOrdinal(sourcedId: string): number {
+    return this.members[this.users.ordinalOf(sourcedId)] ?? -1;
   }
 }
 

@@ -3,9 +3,9 @@ import type { TenantRole } from '../identity/principal.js';
 import type { Rejection } from './roster-fields.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
-import { SourcedIdSet } from './roster-id-set.js';
+import { SourcedIdSet, SourcedIdSubset } from './roster-id-set.js';
 import type { ClassRow, Roster } from './roster-reader.js';
-import { MemberSet, StudentMirror } from './roster-members.js';
+import { MemberSet, StudentMirror, StudentTargets } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
@@ -60,22 +60,6 @@ export interface PlanContext {
 
 const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
 
-/** A student's document id and whether they stay active. */
-interface StudentTarget {
-  id: string;
-  active: boolean;
-}
-
-const STUDENT_TARGETS: RecordCodec<StudentTarget> = {
-  write(target, out) {
-    out.string(target.id);
-    out.uint(target.active ? 1 : 0);
-  },
-  read(input) {
-    return { id: input.string(), active: input.uint() === 1 };
-  },
-};
-
 /** Members of a group as the enrollments make them. */
 interface GroupMembers {
   teachers: MemberSet;
@@ -109,10 +93,10 @@ class Planner {
     rejectedByFile: {},
   };
   private readonly sampled = new Map<string, number>();
-  /** Student ids by sourcedId for this import (existing or new), and whether each stays active (off the V8 heap: one per student). */
-  private readonly studentIds = new RecordTable(STUDENT_TARGETS);
-  /** The document ids of group members, once each for every group's `MemberSet`. */
+  /** The document ids of group members, once each for every group's `MemberSet` (and the students' targets). */
   private readonly memberIds = new SourcedIdSet();
+  /** Student ids by sourcedId for this import (existing or new), and whether each stays active (off the V8 heap: one per student). */
+  private readonly studentIds: StudentTargets;
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
   /** Users and classes named by a rejected row (the reader's and the planner's own): what the directory holds of them is kept. */
   private readonly heldUsers: Set<string>;
@@ -126,6 +110,8 @@ class Planner {
   ) {
     this.heldUsers = new Set(roster.held.users);
     this.heldClasses = new Set(roster.held.classes);
+    this.studentIds = new StudentTargets(roster.userIds, this.memberIds);
+    this.lastEndedByStudent = new RecordTable(LAST_ENDED, roster.userIds);
   }
 
   async plan(): Promise<Plan> {
@@ -216,8 +202,8 @@ class Planner {
    * (leavers leave their groups). Returns the sourcedIds of the file's students to plan (their
    * rows stay in the roster's table, not copied here).
    */
-  private studentTargets(): SourcedIdSet {
-    const students = new SourcedIdSet();
+  private studentTargets(): SourcedIdSubset {
+    const students = new SourcedIdSubset(this.roster.userIds);
     if (this.roster.modes.users === 'absent') {
       for (const [sourcedId, student] of this.snapshot.students) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
       return students;
@@ -262,10 +248,10 @@ class Planner {
   }
 
   /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date (off the V8 heap: one per student). */
-  private lastEndedByStudent = new RecordTable(LAST_ENDED);
+  private lastEndedByStudent: RecordTable<string | null>;
 
   private async lastEndedEnrollments(): Promise<RecordTable<string | null>> {
-    const lastEnded = new RecordTable(LAST_ENDED);
+    const lastEnded = new RecordTable(LAST_ENDED, this.roster.userIds);
     if (this.roster.modes.enrollments !== 'bulk') return lastEnded;
     for await (const enrollment of this.roster.enrollments.rows()) {
       if (enrollment.role !== 'student') continue;
@@ -374,11 +360,11 @@ class Planner {
         else group.teachers.add(teacher.id);
         continue;
       }
-      const student = this.studentIds.get(enrollment.userSourcedId);
+      const student = this.studentIds.member(enrollment.userSourcedId);
       if (!student) continue; // rejected with its users.csv row
-      if (enrollment.ended || !student.active) group.students.delete(student.id);
+      if (enrollment.ended || !student.active) group.students.deleteOrdinal(student.ordinal);
       else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
-      else group.students.add(student.id);
+      else group.students.addOrdinal(student.ordinal);
     }
     // A student who leaves leaves every group, also one the file did not mention.
     const leavers = this.leaverIds();
@@ -475,7 +461,7 @@ class Planner {
     return undefined;
   }
 
-  private async students(targets: SourcedIdSet, mirror: StudentMirror): Promise<void> {
+  private async students(targets: SourcedIdSubset, mirror: StudentMirror): Promise<void> {
     const membership = (id: string) => mirror.of(id);
     for (const user of this.roster.users.values()) {
       if (!targets.has(user.sourcedId)) continue;

@@ -76,6 +76,11 @@ export interface Roster {
   /** Schools of another municipality (their district names another kommunenummer). */
   foreignSchools: Set<string>;
   sessions: Map<string, SessionRow>;
+  /**
+   * Every user sourcedId the roster keeps something of, each once: the tables of users (here,
+   * and the planner's) and the enrollments number users by it.
+   */
+  userIds: SourcedIdSet;
   /** Users, birth dates and classes are held as encoded rows off the V8 heap (`RecordTable`): they grow with the roster. */
   users: RecordTable<UserRow>;
   deletedUsers: Set<string>;
@@ -125,17 +130,19 @@ const SCHOOL_ORG_TYPES = new Set(['school']);
 const DISTRICT_ORG_TYPES = new Set(['district', 'local', 'municipality']);
 
 export async function readRoster(archive: RosterArchive, modes: RosterModes, context: ReadContext): Promise<Roster> {
+  const userIds = new SourcedIdSet();
   const roster: Roster = {
     modes,
     schools: new Map(),
     foreignSchools: new Set(),
     sessions: new Map(),
-    users: new RecordTable(USER_ROWS),
+    userIds,
+    users: new RecordTable(USER_ROWS, userIds),
     deletedUsers: new Set(),
-    birthDates: new RecordTable(DATES),
+    birthDates: new RecordTable(DATES, userIds),
     classes: new RecordTable(CLASS_ROWS),
     deletedClasses: new Set(),
-    enrollments: new EnrollmentTable(),
+    enrollments: new EnrollmentTable(userIds),
     held: { users: new Set(), classes: new Set() },
     tallies: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { read: 0, rejected: 0 }])) as Record<RosterFileKey, FileTally>,
     rejections: [],
@@ -159,13 +166,15 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
 }
 
 class FileReader {
-  private readonly details = new RecordTable(USER_DETAILS);
+  private readonly details: RecordTable<UserDetails>;
 
   constructor(
     private readonly archive: RosterArchive,
     private readonly roster: Roster,
     private readonly context: ReadContext,
-  ) {}
+  ) {
+    this.details = new RecordTable(USER_DETAILS, roster.userIds);
+  }
 
   async orgs(): Promise<void> {
     const districts = new Map<string, string>();

@@ -41,14 +41,26 @@ export interface RecordCodec<T> {
  * bytes outweigh the live ones.
  */
 export class RecordTable<T> implements Iterable<[string, T]> {
-  private ids = new SourcedIdSet();
+  private readonly ids: SourcedIdSet;
+  private readonly sharesIds: boolean;
   /** Where each id's record starts in the arena, by the id's ordinal; -1 when the table holds no row for it (deleted). */
   private starts = new Int32Array(1 << 10).fill(NOT_HELD);
   private arena = new Arena();
   private count = 0;
   private dead = 0;
 
-  constructor(private readonly codec: RecordCodec<T>) {}
+  /**
+   * `shared`: the id set to number rows by, when tables of the same kind of id share one (the
+   * roster's user tables: a sourcedId is then kept once, not once a table). The table iterates
+   * in the order of the shared set, over the ids it holds a row for.
+   */
+  constructor(
+    private readonly codec: RecordCodec<T>,
+    shared?: SourcedIdSet,
+  ) {
+    this.ids = shared ?? new SourcedIdSet();
+    this.sharesIds = shared !== undefined;
+  }
 
   get size(): number {
     return this.count;
@@ -85,7 +97,7 @@ export class RecordTable<T> implements Iterable<[string, T]> {
 
   /** Frees every row and id at once (the buffers start small again). */
   clear(): void {
-    this.ids.clear();
+    if (!this.sharesIds) this.ids.clear();
     release(this.starts);
     this.starts = new Int32Array(1 << 10).fill(NOT_HELD);
     this.arena.release();

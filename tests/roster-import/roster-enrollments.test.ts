@@ -24,7 +24,7 @@ const spillDirectories = async () => (await readdir(tmpdir())).filter((name) => 
 
 describe('enrollments spilled to a temporary file', () => {
   it('reads every row back in the order pushed, across chunk borders, in more than one pass', async () => {
-    const table = new EnrollmentTable(4);
+    const table = new EnrollmentTable(undefined, 4);
     const pushed = Array.from({ length: 10 }, (_, index) => enrollment(index)); // two chunks on disk, two rows in memory
     for (const row of pushed) table.push(row);
     expect(table.length).toBe(10);
@@ -48,7 +48,7 @@ describe('enrollments spilled to a temporary file', () => {
 
   it('leaves no file behind by name, and refuses to be read once discarded', async () => {
     const before = await spillDirectories();
-    const table = new EnrollmentTable(2);
+    const table = new EnrollmentTable(undefined, 2);
     for (let index = 0; index < 5; index += 1) table.push(enrollment(index));
     expect(await all(table)).toHaveLength(5);
     expect(await spillDirectories()).toEqual(before);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SourcedIdSet } from '../../lib/roster-import/roster-id-set.js';
-import { MemberSet, StudentMirror } from '../../lib/roster-import/roster-members.js';
+import { SourcedIdSet, SourcedIdSubset } from '../../lib/roster-import/roster-id-set.js';
+import { MemberSet, StudentMirror, StudentTargets, type StudentTarget } from '../../lib/roster-import/roster-members.js';
 
 describe("a group's members while the planner builds them (ordinals in a typed array)", () => {
   it('holds the same members as a Set would after any adds and deletes, groups sharing one id set', () => {
@@ -66,5 +66,46 @@ describe("each student's open groups and their teachers (the student mirror, off
     // Every tenth group is closed; 200 students are only in closed ones and have no open group.
     expect({ students: expected.size, mismatches }).toEqual({ students: 1_800, mismatches: 0 });
     expect(mirror.of('student-never-enrolled')).toEqual({ groupIds: [], teacherIds: [] });
+  });
+});
+
+describe("the students of a run (document id and whether they stay, by the roster's user ordinal)", () => {
+  it('answers as a Map of targets would, for any sets, and gives each student the ordinal of their document id in the member ids', () => {
+    const sourced = fc.constantFrom('s-1', 's-2', 's-3', 'æøå', 'x'.repeat(300), 't-1');
+    const target = fc.record({ id: fc.constantFrom('id-1', 'id-2', 'id-3', 'id-4'), active: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(sourced, { maxLength: 3 }), fc.array(fc.tuple(sourced, target), { maxLength: 50 }), (others, sets) => {
+        const users = new SourcedIdSet();
+        const memberIds = new SourcedIdSet();
+        for (const other of others) users.intern(other); // users without a target (staff, rejected) share the ordinals
+        const targets = new StudentTargets(users, memberIds);
+        const reference = new Map<string, StudentTarget>();
+        for (const [key, value] of sets) {
+          targets.set(key, value);
+          reference.set(key, value);
+        }
+        for (const key of ['s-1', 's-2', 's-3', 'æøå', 'x'.repeat(300), 't-1', 'never']) {
+          expect(targets.get(key)).toEqual(reference.get(key));
+          expect(targets.has(key)).toBe(reference.has(key));
+          const member = targets.member(key);
+          const expected = reference.get(key);
+          expect(member === undefined ? undefined : { id: memberIds.idAt(member.ordinal), active: member.active }).toEqual(expected);
+        }
+        const byId = (list: StudentTarget[]) => list.map((value) => `${value.id}:${value.active}`).sort();
+        expect(byId([...targets.values()])).toEqual(byId([...reference.values()]));
+      }),
+    );
+  });
+});
+
+describe('a subset of a shared id set (a flag per ordinal)', () => {
+  it('holds exactly the ids added to it, not the other ids of the set it shares', () => {
+    const ids = new SourcedIdSet();
+    ids.intern('staff-1');
+    const students = new SourcedIdSubset(ids);
+    for (let index = 0; index < 3000; index += 2) students.add(`s-${index}`);
+    expect(students.has('staff-1')).toBe(false);
+    expect(students.has('never')).toBe(false);
+    expect(Array.from({ length: 3000 }, (_, index) => students.has(`s-${index}`))).toEqual(Array.from({ length: 3000 }, (_, index) => index % 2 === 0));
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SourcedIdSet } from '../../lib/roster-import/roster-id-set.js';
 import { RecordTable, type RecordCodec } from '../../lib/roster-import/roster-record-table.js';
 import { CLASS_ROWS, DATES, USER_DETAILS, USER_ROWS } from '../../lib/roster-import/roster-row-codecs.js';
 import type { ClassRow, UserRow } from '../../lib/roster-import/roster-reader.js';
@@ -109,6 +110,23 @@ describe('the record table (rows by sourcedId, off the V8 heap)', () => {
     expect({ size: table.size, has: table.has('stu-1'), rows: [...table] }).toEqual({ size: 0, has: false, rows: [] });
     table.set('stu-2', '2015-01-01');
     expect([...table]).toEqual([['stu-2', '2015-01-01']]);
+  });
+
+  it('tables sharing one id set keep their own rows, iterate in the shared order over their own ids, and clear only their rows', () => {
+    const ids = new SourcedIdSet();
+    const users = new RecordTable(DATES, ids);
+    const births = new RecordTable(DATES, ids);
+    users.set('b', 'user b');
+    users.set('a', 'user a');
+    births.set('a', '2014-03-12');
+    births.set('c', '2015-01-01');
+    users.set('c', 'user c');
+    expect([...users]).toEqual([['b', 'user b'], ['a', 'user a'], ['c', 'user c']]);
+    expect([...births]).toEqual([['a', '2014-03-12'], ['c', '2015-01-01']]);
+    expect({ users: users.size, births: births.size, ids: ids.size, bHasBirth: births.has('b') }).toEqual({ users: 3, births: 2, ids: 3, bHasBirth: false });
+    births.clear();
+    expect({ births: births.size, ids: ids.size, users: [...users.keys()] }).toEqual({ births: 0, ids: 3, users: ['b', 'a', 'c'] });
+    expect(users.get('a')).toBe('user a');
   });
 
   it('keeps no part of a row its codec could not write', () => {
