@@ -4,7 +4,7 @@ import type { Rejection } from './roster-fields.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet, SourcedIdSubset } from './roster-id-set.js';
-import type { ClassRow, Roster } from './roster-reader.js';
+import { discardRoster, type ClassRow, type Roster } from './roster-reader.js';
 import { MemberSet, StudentMirror, StudentTargets } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
@@ -111,7 +111,7 @@ class Planner {
     this.heldUsers = new Set(roster.held.users);
     this.heldClasses = new Set(roster.held.classes);
     this.studentIds = new StudentTargets(roster.userIds, this.memberIds);
-    this.lastEndedByStudent = new RecordTable(LAST_ENDED, roster.userIds);
+    this.lastEndedByStudent = new RecordTable(LAST_ENDED, { ids: roster.userIds, spilled: true });
   }
 
   async plan(): Promise<Plan> {
@@ -124,7 +124,8 @@ class Planner {
       await this.students(students, groups);
       return this.result;
     } finally {
-      await this.roster.enrollments.discard();
+      this.lastEndedByStudent.clear();
+      await discardRoster(this.roster);
     }
   }
 
@@ -251,7 +252,7 @@ class Planner {
   private lastEndedByStudent: RecordTable<string | null>;
 
   private async lastEndedEnrollments(): Promise<RecordTable<string | null>> {
-    const lastEnded = new RecordTable(LAST_ENDED, this.roster.userIds);
+    const lastEnded = new RecordTable(LAST_ENDED, { ids: this.roster.userIds, spilled: true });
     if (this.roster.modes.enrollments !== 'bulk') return lastEnded;
     for await (const enrollment of this.roster.enrollments.rows()) {
       if (enrollment.role !== 'student') continue;

@@ -137,9 +137,9 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     foreignSchools: new Set(),
     sessions: new Map(),
     userIds,
-    users: new RecordTable(USER_ROWS, userIds),
+    users: new RecordTable(USER_ROWS, { ids: userIds, spilled: true }),
     deletedUsers: new Set(),
-    birthDates: new RecordTable(DATES, userIds),
+    birthDates: new RecordTable(DATES, { ids: userIds, spilled: true }),
     classes: new RecordTable(CLASS_ROWS),
     deletedClasses: new Set(),
     enrollments: new EnrollmentTable(userIds),
@@ -159,10 +159,17 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     await reader.classes();
     await reader.enrollments();
   } catch (error) {
-    await roster.enrollments.discard(); // the planner, which frees it otherwise, will not run
+    await discardRoster(roster); // the planner, which frees it otherwise, will not run
     throw error;
   }
   return roster;
+}
+
+/** Frees what a roster holds off the heap and on disk (its tables, their files and the enrollment spill); its tallies and rejections stay. */
+export async function discardRoster(roster: Roster): Promise<void> {
+  await roster.enrollments.discard();
+  for (const table of [roster.users, roster.birthDates, roster.classes]) table.clear();
+  roster.userIds.clear();
 }
 
 class FileReader {
@@ -173,7 +180,7 @@ class FileReader {
     private readonly roster: Roster,
     private readonly context: ReadContext,
   ) {
-    this.details = new RecordTable(USER_DETAILS, roster.userIds);
+    this.details = new RecordTable(USER_DETAILS, { ids: roster.userIds });
   }
 
   async orgs(): Promise<void> {

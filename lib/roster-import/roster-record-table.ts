@@ -1,9 +1,27 @@
 import { grownArray, release, withRoom } from './roster-growth.js';
 import { SourcedIdSet } from './roster-id-set.js';
+import { RecordFile } from './roster-record-file.js';
 
 const NOT_HELD = -1;
 /** Below this many bytes of records an arena is not worth compacting. */
 const COMPACT_FROM = 1 << 20;
+/** Bytes of recent records a spilled table keeps in memory before it writes them to its file. */
+const SPILL_FROM = 1 << 18;
+
+export interface RecordTableOptions {
+  /**
+   * The id set to number rows by, when tables of the same kind of id share one (the roster's
+   * user tables: a sourcedId is then kept once, not once a table). The table iterates in the
+   * order of the shared set, over the ids it holds a row for.
+   */
+  ids?: SourcedIdSet;
+  /**
+   * Records past the most recent 256 KiB go to a temporary file (`RecordFile`) and are read
+   * back one positioned read a `get`: for the tables that grow with the roster's users. A
+   * record set again leaves its old bytes in the file (it is not compacted).
+   */
+  spilled?: boolean;
+}
 
 /** Writes the fields of one record, one after the other. */
 export interface RecordWriter {
@@ -45,21 +63,20 @@ export class RecordTable<T> implements Iterable<[string, T]> {
   private readonly sharesIds: boolean;
   /** Where each id's record starts in the arena, by the id's ordinal; -1 when the table holds no row for it (deleted). */
   private starts = new Int32Array(1 << 10).fill(NOT_HELD);
-  private arena = new Arena();
+  private arena: Arena;
   private count = 0;
   private dead = 0;
 
-  /**
-   * `shared`: the id set to number rows by, when tables of the same kind of id share one (the
-   * roster's user tables: a sourcedId is then kept once, not once a table). The table iterates
-   * in the order of the shared set, over the ids it holds a row for.
-   */
+  private readonly spilled: boolean;
+
   constructor(
     private readonly codec: RecordCodec<T>,
-    shared?: SourcedIdSet,
+    { ids, spilled = false }: RecordTableOptions = {},
   ) {
-    this.ids = shared ?? new SourcedIdSet();
-    this.sharesIds = shared !== undefined;
+    this.ids = ids ?? new SourcedIdSet();
+    this.sharesIds = ids !== undefined;
+    this.spilled = spilled;
+    this.arena = this.newArena();
   }
 
   get size(): number {
@@ -101,7 +118,7 @@ export class RecordTable<T> implements Iterable<[string, T]> {
     release(this.starts);
     this.starts = new Int32Array(1 << 10).fill(NOT_HELD);
     this.arena.release();
-    this.arena = new Arena();
+    this.arena = this.newArena();
     this.count = 0;
     this.dead = 0;
   }
@@ -136,7 +153,12 @@ export class RecordTable<T> implements Iterable<[string, T]> {
     return this.codec.read(this.arena.fields(start), id);
   }
 
+  private newArena(): Arena {
+    return new Arena(undefined, this.spilled ? new RecordFile() : undefined);
+  }
+
   private retire(start: number): void {
+    if (this.spilled) return; // the dead bytes are on disk
     this.dead += this.arena.recordBytes(start);
     if (this.arena.used >= COMPACT_FROM && this.dead * 2 > this.arena.used) this.compact();
   }
@@ -154,18 +176,32 @@ export class RecordTable<T> implements Iterable<[string, T]> {
   }
 }
 
-/** Records one after the other in a growing buffer, each behind its length (a varint). */
+/**
+ * Records one after the other in a growing buffer, each behind its length (a varint). With a
+ * file, the buffer holds only the records past `base` (what the file holds): once it holds
+ * `SPILL_FROM` bytes, they are written out before the next record. Positions count from the
+ * first record ever written, in the file or not.
+ */
 class Arena implements RecordWriter {
   private bytes: Buffer<ArrayBuffer>;
   used = 0;
+  private base = 0;
   private readonly cursor = new Cursor();
 
-  constructor(capacity = 1 << 16) {
+  constructor(
+    capacity = 1 << 16,
+    private readonly file?: RecordFile,
+  ) {
     this.bytes = Buffer.alloc(Math.max(capacity, 64));
   }
 
   /** Writes one record; returns where it starts. */
   append(write: (out: RecordWriter) => void): number {
+    if (this.file && this.used >= SPILL_FROM) {
+      this.file.append(this.bytes, this.used);
+      this.base += this.used;
+      this.used = 0;
+    }
     const start = this.used;
     // Room for the longest length prefix; the record is moved back when its length takes fewer bytes.
     this.reserve(5);
@@ -182,12 +218,13 @@ class Arena implements RecordWriter {
     this.used = start;
     this.uint(length);
     this.used += length;
-    return start;
+    return this.base + start;
   }
 
-  /** Frees the arena's memory at once; nothing can be read from it afterwards. */
+  /** Frees the arena's memory (and file) at once; nothing can be read from it afterwards. */
   release(): void {
     release(this.bytes);
+    this.file?.close();
   }
 
   /** Bytes of the record at `start`, its length prefix included. */
@@ -206,9 +243,24 @@ class Arena implements RecordWriter {
 
   /** A reader positioned on the fields of the record at `start`, past its length (one reader, reused: records are read one at a time). */
   fields(start: number): Cursor {
-    const cursor = this.cursorAt(start);
-    cursor.uint();
-    return cursor;
+    if (start >= this.base) {
+      const cursor = this.cursorAt(start - this.base);
+      cursor.uint();
+      return cursor;
+    }
+    // A record in the file: its length prefix tells whether the first read holds all of it.
+    const file = this.file as RecordFile;
+    const read = file.read(start);
+    this.cursor.bytes = file.window;
+    this.cursor.at = 0;
+    const length = this.cursor.uint();
+    const whole = this.cursor.at + length;
+    if (whole > read) {
+      file.read(start, whole);
+      this.cursor.bytes = file.window;
+      this.cursor.at = whole - length;
+    }
+    return this.cursor;
   }
 
   private cursorAt(start: number): Cursor {

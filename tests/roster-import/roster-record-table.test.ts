@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourcedIdSet } from '../../lib/roster-import/roster-id-set.js';
@@ -67,8 +68,8 @@ describe('the record table (rows by sourcedId, off the V8 heap)', () => {
     expect(table.get('u-1')).toEqual({ count: 1, text: 'a', maybe: undefined, list: ['x', 'y'] });
   });
 
-  it('keeps every row across many growths of its id table and compactions of its buffer (200,000 ids, each set three times)', () => {
-    const table = new RecordTable(SAMPLES);
+  it.each([{ spilled: false }, { spilled: true }])('keeps every row across many growths of its id table and compactions of its buffer or writes to its file (200,000 ids, each set three times; %o)', ({ spilled }) => {
+    const table = new RecordTable(SAMPLES, { spilled });
     const row = (index: number, round: number) => ({ count: index * 3 + round, text: `Elev${index} Olsen`, maybe: round === 1 ? undefined : `elev-${index}@skole.example`, list: [`sch-${index % 40}`] });
     for (let round = 0; round < 3; round += 1) for (let index = 0; index < 200_000; index += 1) table.set(`stu-${index}`, row(index, round));
     for (let index = 0; index < 200_000; index += 2) table.delete(`stu-${index}`);
@@ -84,8 +85,8 @@ describe('the record table (rows by sourcedId, off the V8 heap)', () => {
     expect(table.has('stu-199998')).toBe(false);
   });
 
-  it('keeps every row changed while it is iterated, across the compactions those changes cause (as checkUsers sets each checked user again)', () => {
-    const table = new RecordTable(SAMPLES);
+  it.each([{ spilled: false }, { spilled: true }])('keeps every row changed while it is iterated, across the compactions or file writes those changes cause (as checkUsers sets each checked user again; %o)', ({ spilled }) => {
+    const table = new RecordTable(SAMPLES, { spilled });
     const row = (index: number, round: number) => ({ count: index + round, text: `Elev${index} Olsen`, maybe: round === 0 ? `elev-${index}@skole.example` : undefined, list: [`sch-${index % 40}`, `round-${round}`] });
     for (let index = 0; index < 100_000; index += 1) table.set(`stu-${index}`, row(index, 0));
     let visited = 0;
@@ -103,6 +104,25 @@ describe('the record table (rows by sourcedId, off the V8 heap)', () => {
     expect(changed).toBe(100_000);
   });
 
+  it('spilled: reads back rows from its file that are longer than one read, and rows still in memory, and closes its file on clear', () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const table = new RecordTable(SAMPLES, { spilled: true });
+    const row = (index: number) => ({ count: index, text: index % 97 === 0 ? `ø${'x'.repeat(5000 + index)}` : `Elev${index}`, maybe: undefined, list: [] });
+    for (let index = 0; index < 20_000; index += 1) table.set(`stu-${index}`, row(index));
+    expect(openFiles()).toBe(before + 1); // the rows past the last 256 KiB are in a file
+    let mismatches = 0;
+    for (let index = 0; index < 20_000; index += 1) if (JSON.stringify(table.get(`stu-${index}`)) !== JSON.stringify(row(index))) mismatches += 1;
+    expect(mismatches).toBe(0);
+    table.clear();
+    expect(table.get('stu-1')).toBeUndefined();
+    for (let index = 0; index < 20_000; index += 1) table.set(`new-${index}`, row(index + 1));
+    expect(table.get('new-19999')).toEqual(row(20_000));
+    expect(table.get('new-0')).toEqual(row(1));
+    table.clear();
+    expect(openFiles()).toBe(before);
+  });
+
   it('frees everything on clear and takes new rows afterwards', () => {
     const table = new RecordTable(DATES);
     table.set('stu-1', '2014-03-12');
@@ -114,8 +134,8 @@ describe('the record table (rows by sourcedId, off the V8 heap)', () => {
 
   it('tables sharing one id set keep their own rows, iterate in the shared order over their own ids, and clear only their rows', () => {
     const ids = new SourcedIdSet();
-    const users = new RecordTable(DATES, ids);
-    const births = new RecordTable(DATES, ids);
+    const users = new RecordTable(DATES, { ids });
+    const births = new RecordTable(DATES, { ids });
     users.set('b', 'user b');
     users.set('a', 'user a');
     births.set('a', '2014-03-12');
