@@ -36,3 +36,26 @@ export function release(array: NumberArray | Buffer<ArrayBuffer>): void {
   if (array.byteOffset !== 0 || array.byteLength !== buffer.byteLength) return;
   (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
 }
+
+const PAGE_BITS = 16;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
+
+/**
+ * Int32 values by index in pages of 64 Ki values (256 KiB), for a table that grows by appending:
+ * it grows a page at a time, so it never holds more than one page it does not use and never
+ * copies (a doubled array is up to half unused, and old and new are both held while copying).
+ * An index never set reads 0.
+ */
+export class Int32Pages {
+  private readonly pages: Int32Array[] = [];
+
+  get(index: number): number {
+    return this.pages[index >>> PAGE_BITS]?.[index & PAGE_MASK] ?? 0;
+  }
+
+  set(index: number, value: number): void {
+    const page = index >>> PAGE_BITS;
+    while (this.pages.length <= page) this.pages.push(new Int32Array(PAGE_MASK + 1));
+    (this.pages[page] as Int32Array)[index & PAGE_MASK] = value;
+  }
+}

@@ -1,4 +1,4 @@
-import { grownArray } from './roster-growth.js';
+import { grownArray, Int32Pages } from './roster-growth.js';
 import type { SourcedIdSet } from './roster-id-set.js';
 import type { SnapshotGroup } from './roster-snapshot.js';
 
@@ -143,7 +143,7 @@ export class StudentTargets {
  * them: per open group its id and teachers once, per student the indexes of their groups.
  * Those grow with the enrollments, so they are off the V8 heap: the student ids in the
  * planner's set of member ids (shared with the groups' members), and per student a chain of
- * (group index, next) pairs in `Int32Array`s (8 bytes a membership; a `Map` of arrays was
+ * (group index, next) pairs in pages of `Int32Array`s (`Int32Pages`: 8 bytes a membership; a `Map` of arrays was
  * ~190 bytes of live heap a student).
  */
 export class StudentMirror {
@@ -151,8 +151,8 @@ export class StudentMirror {
   /** By student ordinal: the first of their memberships, -1 for none. */
   private firstOf = new Int32Array(1 << 10).fill(-1);
   /** By membership: the group's index in `openGroups`, and the student's next membership (-1: none). */
-  private groupOf = new Int32Array(1 << 12);
-  private nextOf = new Int32Array(1 << 12);
+  private readonly groupOf = new Int32Pages();
+  private readonly nextOf = new Int32Pages();
   private memberships = 0;
 
   constructor(private readonly students: SourcedIdSet) {}
@@ -164,12 +164,8 @@ export class StudentMirror {
       const student = this.students.intern(studentId);
       // The shared set numbers teachers too, and had numbered every member before the first group: an ordinal may be far past the array.
       if (student >= this.firstOf.length) this.firstOf = grownArray(this.firstOf, student + 1, -1);
-      if (this.memberships === this.groupOf.length) {
-        this.groupOf = grownArray(this.groupOf, this.memberships + 1, 0);
-        this.nextOf = grownArray(this.nextOf, this.memberships + 1, 0);
-      }
-      this.groupOf[this.memberships] = index;
-      this.nextOf[this.memberships] = this.firstOf[student] ?? -1;
+      this.groupOf.set(this.memberships, index);
+      this.nextOf.set(this.memberships, this.firstOf[student] ?? -1);
       this.firstOf[student] = this.memberships;
       this.memberships += 1;
     }
@@ -178,8 +174,8 @@ export class StudentMirror {
   of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
     const groups: { id: string; teacherIds: readonly string[] }[] = [];
     const student = this.students.ordinalOf(studentId);
-    for (let at = student < 0 ? -1 : (this.firstOf[student] ?? -1); at !== -1; at = this.nextOf[at] ?? -1) {
-      const group = this.openGroups[this.groupOf[at] ?? -1];
+    for (let at = student < 0 ? -1 : (this.firstOf[student] ?? -1); at !== -1; at = this.nextOf.get(at)) {
+      const group = this.openGroups[this.groupOf.get(at)];
       if (group) groups.push(group);
     }
     return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { grownArray, release, withRoom } from '../../lib/roster-import/roster-growth.js';
+import { grownArray, Int32Pages, release, withRoom } from '../../lib/roster-import/roster-growth.js';
 import { SourcedIdSet } from '../../lib/roster-import/roster-id-set.js';
 
 describe('how the roster tables grow', () => {
@@ -23,6 +23,14 @@ describe('how the roster tables grow', () => {
     release(pooled);
     expect(pooled.toString()).toBe('kari');
     expect(neighbour.toString()).toBe('ola');
+  });
+
+  it('pages of int32 values keep every value set, across pages, and read 0 where nothing was set', () => {
+    const pages = new Int32Pages();
+    const indexes = [0, 1, 65_535, 65_536, 65_537, 200_000, 131_071];
+    for (const index of indexes) pages.set(index, -index - 1);
+    for (const index of indexes) expect(pages.get(index)).toBe(-index - 1);
+    expect([pages.get(2), pages.get(199_999), pages.get(10_000_000)]).toEqual([0, 0, 0]);
   });
 
   it('a cleared id set is empty and usable again', () => {
