@@ -5,13 +5,13 @@ const ABSENT = -1;
 
 /**
  * A set of sourcedIds as an open-addressing hash over the ids' UTF-8 bytes in one buffer,
- * each id numbered by the order it was first added (its ordinal: 0, 1, 2...). A file's ids are
- * most of its rows (600,000 in enrollments.csv at ten times the issue's size); a
- * `Set<string>` keeps each as a string of its own plus a table entry (~50 bytes for a
+ * each id numbered by the order it was first added (its ordinal: 0, 1, 2...). A roster's
+ * user ids are 108,000 at ten times the issue's size; a `Set<string>` keeps each as a string of its own plus a table entry (~50 bytes for a
  * 12-character id), here it is the bytes, a length, its start by ordinal and a 4-byte slot
  * at most half full (~26 bytes), all off the V8 heap. Exact: a hash match is confirmed byte
  * by byte. The ordinal lets a caller keep what it knows of an id in arrays indexed by it
- * (`RecordTable`, the enrollment spill).
+ * (`RecordTable`, the enrollment spill). (A file's duplicate check, which needs no ordinals
+ * and no id back, is `SeenIds`.)
  *
  * An id is kept as UTF-8, so a lone UTF-16 surrogate (which no decoded CSV holds: the
  * decoder has replaced it already) would read back as U+FFFD.
@@ -131,7 +131,7 @@ export class SourcedIdSubset {
 }
 
 /** FNV-1a over the bytes (32 bits). */
-function hashOf(bytes: Buffer, start: number, length: number): number {
+export function hashOf(bytes: Buffer, start: number, length: number): number {
   let hash = 0x811c9dc5;
   for (let index = start; index < start + length; index += 1) hash = Math.imul(hash ^ (bytes[index] ?? 0), 0x01000193);
   return hash >>> 0;

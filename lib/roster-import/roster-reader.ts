@@ -2,6 +2,7 @@ import type { RosterArchive } from './roster-archive.js';
 import { EnrollmentTable } from './roster-enrollments.js';
 import { SourcedIdSet } from './roster-id-set.js';
 import { RecordTable } from './roster-record-table.js';
+import { SeenIds } from './roster-seen-ids.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import { CLASS_ROWS, DATES, USER_DETAILS, USER_ROWS } from './roster-row-codecs.js';
 import * as field from './roster-fields.js';
@@ -436,7 +437,7 @@ class FileReader {
   private async *rows(key: RosterFileKey) {
     if (this.roster.modes[key] === 'absent') return;
     const file = ROSTER_FILES[key].file;
-    const ids = new SourcedIdSet();
+    const ids = new SeenIds();
     const tally = this.roster.tallies[key];
     try {
       for await (const { line, record } of this.archive.rows(file, (header) => {
@@ -454,7 +455,7 @@ class FileReader {
         yield { line, record, file, reject, seen };
       }
     } finally {
-      ids.clear(); // a file's ids are most of its rows (600,000 enrollments at 10x the size)
+      ids.clear(); // frees its table and file now
     }
   }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourcedIdSet } from '../../lib/roster-import/roster-id-set.js';
 
-describe('the sourcedIds of a file (duplicate check)', () => {
+describe('a set of sourcedIds (bytes off the V8 heap)', () => {
   it('answers exactly as a Set of strings would, for any ids (also non-ASCII and prefixes of each other)', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('a', 'ab', 'abc', 'æøå', 'æø', 'x'.repeat(255)), fc.string({ unit: 'grapheme', maxLength: 8 })), { maxLength: 300 }), (ids) => {
