@@ -22,11 +22,11 @@ export class SeenIds {
   private positions = new Int32Array(1 << 12);
   private count = 0;
   private file = new RecordFile();
-  private buffer: Buffer;
+  private buffer: Buffer<ArrayBuffer>;
   private buffered = 0;
   /** Bytes of ids before `buffer` (in the file). */
   private base = 0;
-  private scratch = Buffer.alloc(256);
+  private scratch: Buffer<ArrayBuffer> = Buffer.alloc(256);
 
   /** `bufferBytes`: ids kept in memory before a write to the file (smaller in tests, to read ids back from it). */
   constructor(private readonly bufferBytes = BUFFER_BYTES) {
