@@ -47,7 +47,7 @@ const PAGE_MASK = (1 << PAGE_BITS) - 1;
  * An index never set reads 0.
  */
 export class Int32Pages {
-  private readonly pages: Int32Array[] = [];
+  private readonly pages: Int32Array<ArrayBuffer>[] = [];
 
   get(index: number): number {
     return this.pages[index >>> PAGE_BITS]?.[index & PAGE_MASK] ?? 0;
@@ -56,6 +56,11 @@ export class Int32Pages {
   set(index: number, value: number): void {
     const page = index >>> PAGE_BITS;
     while (this.pages.length <= page) this.pages.push(new Int32Array(PAGE_MASK + 1));
-    (this.pages[page] as Int32Array)[index & PAGE_MASK] = value;
+    (this.pages[page] as Int32Array<ArrayBuffer>)[index & PAGE_MASK] = value;
+  }
+
+  /** Frees every page at once; every index reads 0 again. */
+  clear(): void {
+    for (const page of this.pages.splice(0)) release(page);
   }
 }

@@ -3,23 +3,58 @@ import type { SourcedIdSet } from './roster-id-set.js';
 import type { SnapshotGroup } from './roster-snapshot.js';
 
 /**
+ * Where every group's members are while the planner builds them: one list of ordinals in
+ * pages, from which each `MemberSet` takes a region and, when it outgrows it, a region twice
+ * the size at the end (the old one is left unused). So 30,000 member sets at ten times the
+ * issue's size are one growing list (~2 slots a member), not 30,000 arrays, each with its own
+ * buffer and objects.
+ */
+export class MemberPool {
+  private readonly slots = new Int32Pages();
+  private used = 0;
+
+  /** A region of `capacity` unused slots; returns where it starts. */
+  allocate(capacity: number): number {
+    this.used += capacity;
+    return this.used - capacity;
+  }
+
+  get(slot: number): number {
+    return this.slots.get(slot);
+  }
+
+  set(slot: number, ordinal: number): void {
+    this.slots.set(slot, ordinal);
+  }
+
+  /** Frees the pool at once; the sets that used it must not be used again. */
+  clear(): void {
+    this.slots.clear();
+    this.used = 0;
+  }
+}
+
+/**
  * The members of one group while the planner builds every group's members from the
  * enrollments: what a `Set` of document ids does, for the part the planner uses, as a list of
- * ordinals in an `Int32Array`; the ids themselves are kept once for all groups in the
- * `SourcedIdSet` the sets share. 600,000 enrollments at ten times the issue's size were ~40
- * bytes of live heap each as `Set` entries; here they are 4 bytes off the heap (plus a small
- * object per group). A group holds at most `maxGroupMembers` of each kind (the planner refuses
- * more), so looking a member up in its list is a short scan. The order of the members is not
- * kept: the planner sorts them.
+ * ordinals in a region of the `MemberPool`; the ids themselves are kept once for all groups in
+ * the `SourcedIdSet` the sets share. 600,000 enrollments at ten times the issue's size were
+ * ~40 bytes of live heap each as `Set` entries; here they are ~8 bytes off the heap (plus a
+ * small object per group). A group holds at most `maxGroupMembers` of each kind (the planner
+ * refuses more), so looking a member up in its list is a short scan. The order of the members
+ * is not kept: the planner sorts them.
  */
 export class MemberSet implements Iterable<string> {
-  private members = new Int32Array(4);
+  private start: number;
+  private capacity = 4;
   private count = 0;
 
   constructor(
     private readonly ids: SourcedIdSet,
+    private readonly pool: MemberPool,
     initial: Iterable<string> = [],
   ) {
+    this.start = pool.allocate(this.capacity);
     for (const id of initial) this.add(id);
   }
 
@@ -38,8 +73,9 @@ export class MemberSet implements Iterable<string> {
   /** Adds the member of this ordinal in the shared set (no id is read or hashed). */
   addOrdinal(ordinal: number): this {
     if (this.indexOf(ordinal) !== -1) return this;
-    if (this.count === this.members.length) this.members = grownArray(this.members, this.count + 1, 0);
-    this.members[this.count++] = ordinal;
+    if (this.count === this.capacity) this.grow();
+    this.pool.set(this.start + this.count, ordinal);
+    this.count += 1;
     return this;
   }
 
@@ -56,23 +92,31 @@ export class MemberSet implements Iterable<string> {
 
   /** Deletes every member in `ids` (a pass over the members, not a lookup per id). */
   deleteAll(ids: ReadonlySet<string>): void {
-    for (let at = this.count - 1; at >= 0; at -= 1) if (ids.has(this.ids.idAt(this.members[at] ?? 0))) this.removeAt(at);
+    for (let at = this.count - 1; at >= 0; at -= 1) if (ids.has(this.ids.idAt(this.pool.get(this.start + at)))) this.removeAt(at);
   }
 
   *[Symbol.iterator](): IterableIterator<string> {
-    for (let at = 0; at < this.count; at += 1) yield this.ids.idAt(this.members[at] ?? 0);
+    for (let at = 0; at < this.count; at += 1) yield this.ids.idAt(this.pool.get(this.start + at));
   }
 
   private indexOf(ordinal: number): number {
     if (ordinal < 0) return -1;
-    for (let at = 0; at < this.count; at += 1) if (this.members[at] === ordinal) return at;
+    for (let at = 0; at < this.count; at += 1) if (this.pool.get(this.start + at) === ordinal) return at;
     return -1;
   }
 
   /** The last member takes the removed one's place. */
   private removeAt(at: number): void {
     this.count -= 1;
-    this.members[at] = this.members[this.count] ?? 0;
+    this.pool.set(this.start + at, this.pool.get(this.start + this.count));
+  }
+
+  /** Moves the members to a region twice the size at the end of the pool. */
+  private grow(): void {
+    const start = this.pool.allocate(this.capacity * 2);
+    for (let at = 0; at < this.count; at += 1) this.pool.set(start + at, this.pool.get(this.start + at));
+    this.start = start;
+    this.capacity *= 2;
   }
 }
 

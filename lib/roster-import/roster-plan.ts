@@ -5,7 +5,7 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet, SourcedIdSubset } from './roster-id-set.js';
 import { discardRoster, type ClassRow, type Roster } from './roster-reader.js';
-import { MemberSet, StudentMirror, StudentTargets } from './roster-members.js';
+import { MemberPool, MemberSet, StudentMirror, StudentTargets } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
@@ -95,6 +95,8 @@ class Planner {
   private readonly sampled = new Map<string, number>();
   /** The document ids of group members, once each for every group's `MemberSet` (and the students' targets). */
   private readonly memberIds = new SourcedIdSet();
+  /** Where every group's members are while groups are planned. */
+  private readonly memberPool = new MemberPool();
   /** Student ids by sourcedId for this import (existing or new), and whether each stays active (off the V8 heap: one per student). */
   private readonly studentIds: StudentTargets;
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
@@ -283,52 +285,56 @@ class Planner {
       for (const group of this.snapshot.groups.values()) mirror.add(group);
       return mirror;
     }
-    const members = await this.members();
-    const sourcedIds = new Set<string>([...this.snapshot.groups.keys(), ...this.roster.classes.keys()]);
-    for (const sourcedId of sourcedIds) {
-      const existing = this.snapshot.groups.get(sourcedId);
-      const row = this.roster.classes.get(sourcedId);
-      if (!row && !existing) continue;
-      const closes =
-        this.roster.deletedClasses.has(sourcedId) ||
-        (!row && this.roster.modes.classes === 'bulk') ||
-        (row !== undefined && this.classEnded(row)) ||
-        (existing?.closedAt !== undefined && !row);
-      // An open group whose class a rejected row names stays open (and keeps its members).
-      const held = existing !== undefined && existing.closedAt === undefined && this.heldClasses.has(sourcedId);
-      if (closes && held) this.result.changes.classes.kept += 1;
-      const closed = closes && !held;
-      // A bulk enrollments file is every membership: a class it does not mention has none.
-      const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? this.groupMembers() : undefined);
-      members.delete(sourcedId); // planned now: its sets need not outlive it
-      if (changed && existing && !closed) this.keepHeldMembers(changed, existing, held);
-      const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
-      const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
-      const wanted = {
-        name: row?.title ?? existing?.name ?? '',
-        schoolId: row ? this.schoolIdOf(row.schoolSourcedId) : (existing?.schoolId ?? ''),
-        teacherIds,
-        studentIds,
-        schoolYear: row ? this.schoolYearOf(row) : existing?.schoolYear,
-        closedAt: closed ? (existing?.closedAt ?? this.context.today) : undefined,
-      };
-      const file: RosterFileKey = row || this.roster.modes.classes !== 'absent' ? 'classes' : 'enrollments';
-      if (!existing) {
-        const doc: SnapshotGroup = {
-          id: derivedId(this.context.municipalityId, 'group', sourcedId),
-          type: 'group',
-          municipalityId: this.context.municipalityId,
-          sourcedId,
-          ...withoutUndefined(wanted),
-          createdAt: this.context.now,
-          updatedAt: this.context.now,
-        } as SnapshotGroup;
-        await this.write(file, 'group', row?.line ?? null, closed ? 'closed' : 'created', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
-        mirror.add(doc);
-        continue;
+    try {
+      const members = await this.members();
+      const sourcedIds = new Set<string>([...this.snapshot.groups.keys(), ...this.roster.classes.keys()]);
+      for (const sourcedId of sourcedIds) {
+        const existing = this.snapshot.groups.get(sourcedId);
+        const row = this.roster.classes.get(sourcedId);
+        if (!row && !existing) continue;
+        const closes =
+          this.roster.deletedClasses.has(sourcedId) ||
+          (!row && this.roster.modes.classes === 'bulk') ||
+          (row !== undefined && this.classEnded(row)) ||
+          (existing?.closedAt !== undefined && !row);
+        // An open group whose class a rejected row names stays open (and keeps its members).
+        const held = existing !== undefined && existing.closedAt === undefined && this.heldClasses.has(sourcedId);
+        if (closes && held) this.result.changes.classes.kept += 1;
+        const closed = closes && !held;
+        // A bulk enrollments file is every membership: a class it does not mention has none.
+        const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? this.groupMembers() : undefined);
+        members.delete(sourcedId); // planned now: its sets need not outlive it
+        if (changed && existing && !closed) this.keepHeldMembers(changed, existing, held);
+        const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
+        const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);
+        const wanted = {
+          name: row?.title ?? existing?.name ?? '',
+          schoolId: row ? this.schoolIdOf(row.schoolSourcedId) : (existing?.schoolId ?? ''),
+          teacherIds,
+          studentIds,
+          schoolYear: row ? this.schoolYearOf(row) : existing?.schoolYear,
+          closedAt: closed ? (existing?.closedAt ?? this.context.today) : undefined,
+        };
+        const file: RosterFileKey = row || this.roster.modes.classes !== 'absent' ? 'classes' : 'enrollments';
+        if (!existing) {
+          const doc: SnapshotGroup = {
+            id: derivedId(this.context.municipalityId, 'group', sourcedId),
+            type: 'group',
+            municipalityId: this.context.municipalityId,
+            sourcedId,
+            ...withoutUndefined(wanted),
+            createdAt: this.context.now,
+            updatedAt: this.context.now,
+          } as SnapshotGroup;
+          await this.write(file, 'group', row?.line ?? null, closed ? 'closed' : 'created', Object.keys(withoutUndefined(wanted)), { op: 'create', doc });
+          mirror.add(doc);
+          continue;
+        }
+        const next = await this.update(file, 'group', row?.line ?? null, existing, wanted, closed && existing.closedAt === undefined ? 'closed' : 'updated');
+        mirror.add(next);
       }
-      const next = await this.update(file, 'group', row?.line ?? null, existing, wanted, closed && existing.closedAt === undefined ? 'closed' : 'updated');
-      mirror.add(next);
+    } finally {
+      this.memberPool.clear(); // the members are in the planned groups now
     }
     return mirror;
   }
@@ -379,7 +385,7 @@ class Planner {
   }
 
   private groupMembers(existing?: SnapshotGroup): GroupMembers {
-    return { teachers: new MemberSet(this.memberIds, existing?.teacherIds), students: new MemberSet(this.memberIds, existing?.studentIds) };
+    return { teachers: new MemberSet(this.memberIds, this.memberPool, existing?.teacherIds), students: new MemberSet(this.memberIds, this.memberPool, existing?.studentIds) };
   }
 
   /** An enrollment past the group's limit is a rejected row like any: its user is held (not removed from the groups they are in). */

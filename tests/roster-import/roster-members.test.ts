@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourcedIdSet, SourcedIdSubset } from '../../lib/roster-import/roster-id-set.js';
-import { MemberSet, StudentMirror, StudentTargets, type StudentTarget } from '../../lib/roster-import/roster-members.js';
+import { MemberPool, MemberSet, StudentMirror, StudentTargets, type StudentTarget } from '../../lib/roster-import/roster-members.js';
 
 describe("a group's members while the planner builds them (ordinals in a typed array)", () => {
   it('holds the same members as a Set would after any adds and deletes, groups sharing one id set', () => {
@@ -10,9 +10,10 @@ describe("a group's members while the planner builds them (ordinals in a typed a
     fc.assert(
       fc.property(fc.array(id, { maxLength: 4 }), fc.array(step, { maxLength: 200 }), fc.uniqueArray(id, { maxLength: 3 }), (initial, steps, leaving) => {
         const ids = new SourcedIdSet();
-        const groups = [0, 1, 2].map(() => ({ compact: new MemberSet(ids, initial), reference: new Set(initial) }));
+        const pool = new MemberPool();
+        const groups = [0, 1, 2].map(() => ({ compact: new MemberSet(ids, pool, initial), reference: new Set(initial) }));
         for (const { group, op, id: member } of steps) {
-          const { compact, reference } = groups[group] ?? { compact: new MemberSet(ids), reference: new Set<string>() };
+          const { compact, reference } = groups[group] ?? { compact: new MemberSet(ids, pool), reference: new Set<string>() };
           if (op === 'add') {
             compact.add(member);
             reference.add(member);
@@ -31,7 +32,7 @@ describe("a group's members while the planner builds them (ordinals in a typed a
   });
 
   it('keeps every member of a full group (500) across growths of its list', () => {
-    const members = new MemberSet(new SourcedIdSet());
+    const members = new MemberSet(new SourcedIdSet(), new MemberPool());
     for (let index = 0; index < 500; index += 1) members.add(`student-${index}`);
     for (let index = 0; index < 500; index += 2) members.delete(`student-${index}`);
     expect(members.size).toBe(250);
