@@ -184,14 +184,18 @@ export class StudentTargets {
 
 /**
  * Each student's open groups and those groups' teachers, as the student document mirrors
- * them: per open group its id and teachers once, per student the indexes of their groups.
+ * them: per open group its id and its teachers' ordinals once, per student the indexes of their groups.
  * Those grow with the enrollments, so they are off the V8 heap: the student ids in the
  * planner's set of member ids (shared with the groups' members), and per student a chain of
  * (group index, next) pairs in pages of `Int32Array`s (`Int32Pages`: 8 bytes a membership; a `Map` of arrays was
  * ~190 bytes of live heap a student).
  */
 export class StudentMirror {
-  private readonly openGroups: { id: string; teacherIds: readonly string[] }[] = [];
+  /** Per open group: its id, and where its teachers' ordinals (in the member ids) start and end in `teachers`. */
+  private readonly groupIds: string[] = [];
+  private readonly teachersFrom = new Int32Pages();
+  private readonly teachers = new Int32Pages();
+  private teacherCount = 0;
   /** By student ordinal: the first of their memberships, -1 for none. */
   private firstOf = new Int32Array(1 << 10).fill(-1);
   /** By membership: the group's index in `openGroups`, and the student's next membership (-1: none). */
@@ -203,7 +207,10 @@ export class StudentMirror {
 
   add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
     if (group.closedAt !== undefined) return;
-    const index = this.openGroups.push({ id: group.id, teacherIds: group.teacherIds }) - 1;
+    const index = this.groupIds.push(group.id) - 1;
+    this.teachersFrom.set(index, this.teacherCount);
+    for (const teacherId of group.teacherIds) this.teachers.set(this.teacherCount++, this.students.intern(teacherId));
+    this.teachersFrom.set(index + 1, this.teacherCount);
     for (const studentId of group.studentIds) {
       const student = this.students.intern(studentId);
       // The shared set numbers teachers too, and had numbered every member before the first group: an ordinal may be far past the array.
@@ -216,15 +223,16 @@ export class StudentMirror {
   }
 
   of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
-    const groups: { id: string; teacherIds: readonly string[] }[] = [];
+    const groupIds = new Set<string>();
+    const teachers = new Set<number>();
     const student = this.students.ordinalOf(studentId);
     for (let at = student < 0 ? -1 : (this.firstOf[student] ?? -1); at !== -1; at = this.nextOf.get(at)) {
-      const group = this.openGroups[this.groupOf.get(at)];
-      if (group) groups.push(group);
+      const group = this.groupOf.get(at);
+      const id = this.groupIds[group];
+      if (id === undefined) continue;
+      groupIds.add(id);
+      for (let teacher = this.teachersFrom.get(group); teacher < this.teachersFrom.get(group + 1); teacher += 1) teachers.add(this.teachers.get(teacher));
     }
-    return {
-      groupIds: [...new Set(groups.map((group) => group.id))].sort(),
-      teacherIds: [...new Set(groups.flatMap((group) => group.teacherIds))].sort(),
-    };
+    return { groupIds: [...groupIds].sort(), teacherIds: [...teachers].map((ordinal) => this.students.idAt(ordinal)).sort() };
   }
 }
