@@ -230,8 +230,11 @@ class Planner {
       const leaves = this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing);
       this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !leaves });
     }
-    for (const [sourcedId, student] of this.snapshot.students) {
-      if (this.studentIds.has(sourcedId) || student.erasureId !== undefined) continue;
+    // By key first: a stored document is read (and parsed) only for a student the file does not list.
+    for (const sourcedId of this.snapshot.students.keys()) {
+      if (this.studentIds.has(sourcedId)) continue;
+      const student = this.snapshot.students.get(sourcedId);
+      if (!student || student.erasureId !== undefined) continue;
       const gone = (this.roster.modes.users === 'bulk' || this.roster.deletedUsers.has(sourcedId)) && !this.keeps(sourcedId, student);
       this.studentIds.set(sourcedId, { id: student.id, active: !gone && student.status === 'active' });
     }
@@ -502,8 +505,10 @@ class Planner {
       await this.update('users', 'student', user.line, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
     }
     // Students the file does not list: leavers when a bulk file or a deletion says so, and their group mirror.
-    for (const [sourcedId, existing] of this.snapshot.students) {
-      if (targets.has(sourcedId) || existing.erasureId !== undefined) continue;
+    for (const sourcedId of this.snapshot.students.keys()) {
+      if (targets.has(sourcedId)) continue;
+      const existing = this.snapshot.students.get(sourcedId);
+      if (!existing || existing.erasureId !== undefined) continue;
       const target = this.studentIds.get(sourcedId);
       if (!target) continue;
       const wanted = {
