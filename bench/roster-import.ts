@@ -122,7 +122,7 @@ type MemoryPhase = 'parse' | 'plan' | 'replan';
  * then 10-30% above the others (the garbage collector's timing), so the median is compared
  * and the spread printed.
  */
-const MEMORY_RUNS = Number(process.env.BENCH_ROSTER_MEMORY_RUNS ?? 3);
+const MEMORY_RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_ROSTER_MEMORY_RUNS ?? 3)) || 3);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
@@ -240,7 +240,7 @@ async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, co
         }
         if (new Set(runs.map((run) => `${run.fingerprint}/${run.planned}`)).size > 1) throw new Error(`${phase} at ${scale}x planned differently from run to run`);
         const peaks = runs.map((run) => run.peakMb).sort((a, b) => a - b);
-        memory.push({ scale, phase, ...(runs[0] as MemoryResult), peakMb: median(peaks), peaks });
+        memory.push({ scale, phase, ...(runs[0] as MemoryResult), peakMb: median(peaks), seconds: median(runs.map((run) => run.seconds)), peaks });
       }
     }
   } finally {

@@ -120,14 +120,17 @@ class Planner {
     try {
       await this.schools();
       await this.staff();
-      this.lastEndedByStudent = await this.lastEndedEnrollments();
+      await this.lastEndedEnrollments();
       const students = this.studentTargets();
       const groups = await this.groups();
       await this.students(students, groups);
       return this.result;
     } finally {
-      this.lastEndedByStudent.clear();
-      await discardRoster(this.roster);
+      try {
+        this.lastEndedByStudent.clear();
+      } finally {
+        await discardRoster(this.roster);
+      }
     }
   }
 
@@ -254,11 +257,12 @@ class Planner {
   }
 
   /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date (off the V8 heap: one per student). */
-  private lastEndedByStudent: RecordTable<string | null>;
+  private readonly lastEndedByStudent: RecordTable<string | null>;
 
-  private async lastEndedEnrollments(): Promise<RecordTable<string | null>> {
-    const lastEnded = new RecordTable(LAST_ENDED, { ids: this.roster.userIds, spilled: true });
-    if (this.roster.modes.enrollments !== 'bulk') return lastEnded;
+  /** Fills `lastEndedByStudent` (the planner's own table, so it is freed with the plan whatever happens meanwhile). */
+  private async lastEndedEnrollments(): Promise<void> {
+    const lastEnded = this.lastEndedByStudent;
+    if (this.roster.modes.enrollments !== 'bulk') return;
     for await (const enrollment of this.roster.enrollments.rows()) {
       if (enrollment.role !== 'student') continue;
       const seen = lastEnded.get(enrollment.userSourcedId);
@@ -269,7 +273,6 @@ class Planner {
         if (seen === undefined || end > seen) lastEnded.set(enrollment.userSourcedId, end);
       }
     }
-    return lastEnded;
   }
 
   private lastEnded(sourcedId: string): string | undefined {
@@ -306,7 +309,7 @@ class Planner {
         const closed = closes && !held;
         // A bulk enrollments file is every membership: a class it does not mention has none.
         const changed = members.get(sourcedId) ?? (this.roster.modes.enrollments === 'bulk' ? this.groupMembers() : undefined);
-        members.delete(sourcedId); // planned now: its sets need not outlive it
+        members.delete(sourcedId); // planned now (its members stay in the pool until every group is)
         if (changed && existing && !closed) this.keepHeldMembers(changed, existing, held);
         const teacherIds = closed ? [] : changed ? [...changed.teachers].sort() : (existing?.teacherIds ?? []);
         const studentIds = closed ? [] : changed ? [...changed.students].sort() : (existing?.studentIds ?? []);

@@ -160,7 +160,7 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     await reader.classes();
     await reader.enrollments();
   } catch (error) {
-    await discardRoster(roster); // the planner, which frees it otherwise, will not run
+    await discardRoster(roster).catch(() => undefined); // the planner, which frees it otherwise, will not run; the error to report is the reading's
     throw error;
   }
   return roster;
@@ -168,9 +168,17 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
 
 /** Frees what a roster holds off the heap and on disk (its tables, their files and the enrollment spill); its tallies and rejections stay. */
 export async function discardRoster(roster: Roster): Promise<void> {
-  await roster.enrollments.discard();
-  for (const table of [roster.users, roster.birthDates, roster.classes]) table.clear();
-  roster.userIds.clear();
+  // Each is freed even when freeing another fails (a file that will not close); the first failure is reported.
+  const failures: unknown[] = [];
+  for (const free of [() => roster.users.clear(), () => roster.birthDates.clear(), () => roster.classes.clear(), () => roster.userIds.clear()]) {
+    try {
+      free();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  await roster.enrollments.discard().catch((error: unknown) => failures.push(error));
+  if (failures.length > 0) throw failures[0];
 }
 
 class FileReader {

@@ -7,6 +7,11 @@ const WINDOW_BYTES = 512;
 /** Positions are kept in `Int32Array`s. */
 const MAX_POSITION = 0x7fffffff;
 
+/** Refuses a record that would end past what a position can address (2 GiB of records, written or still buffered). */
+export function assertPosition(end: number): void {
+  if (end > MAX_POSITION) throw new RangeError('a spilled roster table grew past 2 GiB');
+}
+
 /**
  * The older records of a spilled `RecordTable` arena, in a temporary file: appended a block at
  * a time, read back one record at a time by position. The file lives as the enrollment spill
@@ -21,7 +26,7 @@ export class RecordFile {
   size = 0;
 
   append(bytes: Buffer, length: number): void {
-    if (this.size + length > MAX_POSITION) throw new RangeError('a spilled roster table grew past 2 GiB');
+    assertPosition(this.size + length);
     const written = writeSync(this.handle(), bytes, 0, length, this.size);
     if (written !== length) throw new Error('a write of a spilled roster table was short');
     this.size += length;

@@ -1,6 +1,6 @@
 import { grownArray, release, withRoom } from './roster-growth.js';
 import { SourcedIdSet } from './roster-id-set.js';
-import { RecordFile } from './roster-record-file.js';
+import { assertPosition, RecordFile } from './roster-record-file.js';
 
 const NOT_HELD = -1;
 /** Below this many bytes of records an arena is not worth compacting. */
@@ -53,10 +53,12 @@ export interface RecordCodec<T> {
  * than the live heap: V8 lets the old generation grow with it before it collects).
  *
  * What `Map` does, for the part the roster uses, with two differences: `get` decodes a fresh
- * copy (a change to it is kept only by a `set`), and the order of iteration is the order ids
- * were first set (a deleted id set again keeps its place). A `set` of an id already held
- * writes a new record and leaves the old one dead; the buffer is compacted when the dead
- * bytes outweigh the live ones.
+ * copy (a change to it is kept only by a `set`), and the order of iteration is the order of
+ * the id set: the order ids were first set, or for a table sharing its id set (`ids`), the
+ * order they were first added to the shared set (a deleted id set again keeps its place). A
+ * `set` of an id already held writes a new record and leaves the old one dead; the buffer is
+ * compacted when the dead bytes outweigh the live ones, except in a spilled table
+ * (`spilled`), whose older records are in a file and stay there until the table is cleared.
  */
 export class RecordTable<T> implements Iterable<[string, T]> {
   private readonly ids: SourcedIdSet;
@@ -218,6 +220,7 @@ class Arena implements RecordWriter {
     this.used = start;
     this.uint(length);
     this.used += length;
+    assertPosition(this.base + this.used);
     return this.base + start;
   }
 

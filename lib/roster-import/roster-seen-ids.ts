@@ -1,6 +1,6 @@
 import { release } from './roster-growth.js';
 import { hashOf } from './roster-id-set.js';
-import { RecordFile } from './roster-record-file.js';
+import { assertPosition, RecordFile } from './roster-record-file.js';
 
 const EMPTY = 0;
 /** Bytes of recent ids kept in memory before they are written to the file. */
@@ -46,8 +46,8 @@ export class SeenIds {
     for (; this.hashes[slot] !== EMPTY; slot = (slot + 1) & mask) {
       if (this.hashes[slot] === hash && this.holds(this.positions[slot] ?? 0, length)) return false;
     }
-    this.hashes[slot] = hash;
     this.positions[slot] = this.append(length);
+    this.hashes[slot] = hash;
     this.count += 1;
     if (this.count * 4 > this.hashes.length * 3) this.rehash();
     return true;
@@ -87,6 +87,7 @@ export class SeenIds {
       this.buffered = 0;
       if (bytes > this.buffer.length) this.buffer = Buffer.alloc(bytes);
     }
+    assertPosition(this.base + this.buffered + bytes);
     this.scratch.copy(this.buffer, this.buffered, 0, bytes);
     this.buffered += bytes;
     return this.base + this.buffered - bytes;

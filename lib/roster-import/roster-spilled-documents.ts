@@ -43,6 +43,7 @@ export class SpilledDocuments<T> implements Iterable<[string, T]> {
   }
 
   has(key: string): boolean {
+    this.assertOpen();
     return this.ids.has(key);
   }
 
@@ -66,7 +67,8 @@ export class SpilledDocuments<T> implements Iterable<[string, T]> {
     this.lengths[ordinal] = length;
     if (length > this.pending.length) {
       // Longer than a whole buffer (a group's thousands of member ids, with a small buffer): straight to the file.
-      this.written += writeSync(this.handle(), json, this.written, 'utf8');
+      if (writeSync(this.handle(), json, this.written, 'utf8') !== length) throw new Error('a write of the spilled directory file was short');
+      this.written += length;
       return this;
     }
     this.pendingUsed += this.pending.write(json, this.pendingUsed);

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SpilledDocuments } from '../../lib/roster-import/roster-spilled-documents.js';
 
@@ -46,12 +47,17 @@ describe('SpilledDocuments (documents by key in a temporary file)', () => {
     spilled.discard();
   });
 
-  it('reads nothing once discarded (the file is closed)', () => {
+  it('closes its file when discarded, and reads nothing afterwards', () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
     const spilled = new SpilledDocuments<Document>(64);
     for (let n = 0; n < 20; n += 1) spilled.set(`k-${n}`, document(n));
+    expect(openFiles()).toBe(before + 1);
     spilled.discard();
+    expect(openFiles()).toBe(before);
     spilled.discard();
     expect(() => spilled.get('k-1')).toThrow(/discarded/);
+    expect(() => spilled.has('k-1')).toThrow(/discarded/);
     expect(() => spilled.set('k-21', document(21))).toThrow(/discarded/);
   });
 });
