@@ -5,7 +5,7 @@
  * table outgrew at ten times the issue's size were tens of MiB of peak RSS.
  */
 
-type NumberArray = Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+type NumberArray = Uint8Array<ArrayBuffer> | Int32Array<ArrayBuffer>;
 
 /** A copy of the array, at least twice as long and at least `length`, the new part filled with `fill`; the old array is released. */
 export function grownArray<T extends NumberArray>(array: T, length: number, fill: number): T {

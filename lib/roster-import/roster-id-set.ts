@@ -39,13 +39,6 @@ export class SourcedIdSet {
     return this.count;
   }
 
-  /** Adds the id; false when it was already in the set. */
-  add(id: string): boolean {
-    const before = this.count;
-    this.intern(id);
-    return this.count > before;
-  }
-
   has(id: string): boolean {
     return this.find(id, false) !== ABSENT;
   }

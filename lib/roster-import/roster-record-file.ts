@@ -13,11 +13,11 @@ export function assertPosition(end: number): void {
 }
 
 /**
- * The older records of a spilled `RecordTable` arena, in a temporary file: appended a block at
- * a time, read back one record at a time by position. The file lives as the enrollment spill
- * does: its name is removed as soon as it is open, and `close` (or the end of the process)
- * frees it. It holds what the table's codec wrote: names and ids of the roster, for the length
- * of one plan step, on the machine that runs it (as the zip itself is read).
+ * A temporary file of records (a spilled `RecordTable`'s older rows, the ids of a duplicate
+ * check, the directory snapshot's documents): appended a block at a time, read back one
+ * record at a time by position. It lives as the enrollment spill does: its name is removed as
+ * soon as it is open, and `close` (or the end of the process) frees it. It holds roster and
+ * directory data for the length of one plan step, on the machine that runs it.
  */
 export class RecordFile {
   private file: number | undefined;

@@ -1,8 +1,6 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { grownArray } from './roster-growth.js';
 import { SourcedIdSet } from './roster-id-set.js';
+import { assertPosition, RecordFile } from './roster-record-file.js';
 
 /** Bytes of JSON gathered before one write to the file. */
 const WRITE_BYTES = 1 << 20;
@@ -24,13 +22,11 @@ const WRITE_BYTES = 1 << 20;
 export class SpilledDocuments<T> implements Iterable<[string, T]> {
   private readonly ids = new SourcedIdSet();
   /** Where each key's document starts in the file (or in `pending`, past what is written), by the key's ordinal. */
-  private starts = new Float64Array(1 << 10);
+  private starts = new Int32Array(1 << 10);
   private lengths = new Int32Array(1 << 10);
-  private file: number | undefined;
-  private written = 0;
+  private readonly file = new RecordFile();
   private pending: Buffer;
   private pendingUsed = 0;
-  private scratch = Buffer.alloc(1 << 12);
   private discarded = false;
 
   /** `writeBytes`: JSON gathered per write (smaller in tests, to cross write borders). */
@@ -63,12 +59,12 @@ export class SpilledDocuments<T> implements Iterable<[string, T]> {
     }
     if (this.pendingUsed + length > this.pending.length) this.flush();
     if (this.pending.length === 0) this.pending = Buffer.alloc(this.writeBytes);
-    this.starts[ordinal] = this.written + this.pendingUsed;
+    assertPosition(this.file.size + this.pendingUsed + length);
+    this.starts[ordinal] = this.file.size + this.pendingUsed;
     this.lengths[ordinal] = length;
     if (length > this.pending.length) {
       // Longer than a whole buffer (a group's thousands of member ids, with a small buffer): straight to the file.
-      if (writeSync(this.handle(), json, this.written, 'utf8') !== length) throw new Error('a write of the spilled directory file was short');
-      this.written += length;
+      this.file.append(Buffer.from(json), length);
       return this;
     }
     this.pendingUsed += this.pending.write(json, this.pendingUsed);
@@ -95,8 +91,7 @@ export class SpilledDocuments<T> implements Iterable<[string, T]> {
   discard(): void {
     if (this.discarded) return;
     this.discarded = true;
-    if (this.file !== undefined) closeSync(this.file);
-    this.file = undefined;
+    this.file.close();
     this.pending = Buffer.alloc(0);
   }
 
@@ -104,31 +99,16 @@ export class SpilledDocuments<T> implements Iterable<[string, T]> {
     this.assertOpen();
     const start = this.starts[ordinal] ?? 0;
     const length = this.lengths[ordinal] ?? 0;
-    if (start >= this.written) return JSON.parse(this.pending.toString('utf8', start - this.written, start - this.written + length)) as T;
-    if (length > this.scratch.length) this.scratch = Buffer.alloc(Math.max(length, this.scratch.length * 2));
-    const read = readSync(this.handle(), this.scratch, 0, length, start);
-    if (read !== length) throw new Error('the spilled directory file is shorter than written');
-    return JSON.parse(this.scratch.toString('utf8', 0, length)) as T;
+    const written = this.file.size;
+    if (start >= written) return JSON.parse(this.pending.toString('utf8', start - written, start - written + length)) as T;
+    this.file.read(start, length);
+    return JSON.parse(this.file.window.toString('utf8', 0, length)) as T;
   }
 
   private flush(): void {
     if (this.pendingUsed === 0) return;
-    const written = writeSync(this.handle(), this.pending, 0, this.pendingUsed, this.written);
-    if (written !== this.pendingUsed) throw new Error('a write of the spilled directory file was short');
-    this.written += written;
+    this.file.append(this.pending, this.pendingUsed);
     this.pendingUsed = 0;
-  }
-
-  private handle(): number {
-    if (this.file === undefined) {
-      const directory = mkdtempSync(join(tmpdir(), 'roster-directory-'));
-      try {
-        this.file = openSync(join(directory, 'documents'), 'w+');
-      } finally {
-        rmSync(directory, { recursive: true, force: true });
-      }
-    }
-    return this.file;
   }
 
   private assertOpen(): void {

@@ -35,7 +35,7 @@ describe('how the roster tables grow', () => {
 
   it('a cleared id set is empty and usable again', () => {
     const ids = new SourcedIdSet();
-    for (let n = 0; n < 5000; n += 1) ids.add(`id-${n}`);
+    for (let n = 0; n < 5000; n += 1) ids.intern(`id-${n}`);
     ids.clear();
     expect(ids.size).toBe(0);
     expect(ids.has('id-1')).toBe(false);
