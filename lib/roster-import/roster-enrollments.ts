@@ -1,7 +1,5 @@
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SourcedIdSet } from './roster-id-set.js';
+import { RecordFile } from './roster-record-file.js';
 
 /** One checked enrollment, as the planner reads it back. */
 export interface EnrollmentRow {
@@ -32,19 +30,17 @@ const CHUNK_ROWS = 65_536;
  * The file holds integers only (indexes of the interned ids, line numbers, flags): no
  * sourcedId, name or date of the roster. It is a local temporary file, not a blob, because
  * the plan step is one activity that starts over when it fails: nothing of it outlives the
- * process. Its name is removed as soon as it is open (the data lives until the handle is
- * closed, or the process ends), so no file is left behind even by a crash.
+ * process. It is a `RecordFile`: its name is removed as soon as it is open (the data lives
+ * until it is closed, or the process ends), so no file is left behind even by a crash.
  */
 export class EnrollmentTable {
   /** Each distinct class id and end date once, as bytes off the V8 heap; the file holds their ordinals (and those of the users). */
   private readonly interned = new SourcedIdSet();
-  private chunk: Buffer;
+  private readonly chunk: Buffer;
   private buffered = 0;
   private count = 0;
-  private file: Promise<FileHandle> | undefined;
-  /** Writes of full chunks, in order; a write error is kept and surfaces when the rows are read. */
-  private writes: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private readonly file = new RecordFile();
+  /** Rows in the file: whole chunks. */
   private written = 0;
   private discarded = false;
 
@@ -72,64 +68,32 @@ export class EnrollmentTable {
     this.chunk.writeUInt8((row.role === 'teacher' ? TEACHER : 0) | (row.ended ? ENDED : 0), at + 16);
     this.buffered += 1;
     this.count += 1;
-    if (this.buffered === this.chunkRows) this.spill();
+    if (this.buffered === this.chunkRows) {
+      this.file.append(this.chunk, this.chunk.length);
+      this.written += this.chunkRows;
+      this.buffered = 0;
+    }
   }
 
-  /** The rows in the order they were pushed, read back from the file a chunk at a time (any number of passes). */
+  /**
+   * The rows in the order they were pushed, read back from the file a chunk at a time (any
+   * number of passes, one at a time: a chunk is read into the file's one window).
+   */
   async *rows(): AsyncGenerator<EnrollmentRow> {
     if (this.discarded) throw new Error('the enrollments were discarded');
-    await this.writes;
-    if (this.failure !== undefined) throw this.failure;
-    const onDisk = this.written;
-    if (onDisk > 0) {
-      const file = await this.handle();
-      const chunk = Buffer.alloc(this.chunkRows * ROW_BYTES);
-      for (let first = 0; first < onDisk; first += this.chunkRows) {
-        const rows = Math.min(this.chunkRows, onDisk - first);
-        const { bytesRead } = await file.read(chunk, 0, rows * ROW_BYTES, first * ROW_BYTES);
-        if (bytesRead !== rows * ROW_BYTES) throw new Error('the enrollment spill file is shorter than written');
-        for (let row = 0; row < rows; row += 1) yield this.decode(chunk, row);
-      }
+    for (let first = 0; first < this.written; first += this.chunkRows) {
+      this.file.read(first * ROW_BYTES, this.chunkRows * ROW_BYTES);
+      const chunk = this.file.window;
+      for (let row = 0; row < this.chunkRows; row += 1) yield this.decode(chunk, row);
     }
     // The rows of the last chunk, not full, are still in memory.
     for (let row = 0; row < this.buffered; row += 1) yield this.decode(this.chunk, row);
   }
 
   /** Closes and so frees the spill file (its name was removed when it was opened). Safe to call more than once. */
-  async discard(): Promise<void> {
-    if (this.discarded) return;
+  discard(): void {
     this.discarded = true;
-    await this.writes;
-    if (this.file) await (await this.file.catch(() => undefined))?.close();
-  }
-
-  private spill(): void {
-    const full = this.chunk;
-    const position = this.written * ROW_BYTES;
-    this.chunk = Buffer.alloc(this.chunkRows * ROW_BYTES);
-    this.buffered = 0;
-    this.written += this.chunkRows;
-    this.writes = this.writes
-      .then(async () => {
-        if (this.failure !== undefined) return;
-        const file = await this.handle();
-        await file.write(full, 0, full.length, position);
-      })
-      .catch((error: unknown) => {
-        this.failure ??= error;
-      });
-  }
-
-  private handle(): Promise<FileHandle> {
-    this.file ??= (async () => {
-      const directory = await mkdtemp(join(tmpdir(), 'roster-enrollments-'));
-      try {
-        return await open(join(directory, 'rows'), 'w+');
-      } finally {
-        await rm(directory, { recursive: true, force: true });
-      }
-    })();
-    return this.file;
+    this.file.close();
   }
 
   private decode(chunk: Buffer, row: number): EnrollmentRow {

@@ -129,7 +129,7 @@ class Planner {
       try {
         this.lastEndedByStudent.clear();
       } finally {
-        await discardRoster(this.roster);
+        discardRoster(this.roster);
       }
     }
   }

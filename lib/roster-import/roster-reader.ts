@@ -160,24 +160,27 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     await reader.classes();
     await reader.enrollments();
   } catch (error) {
-    await discardRoster(roster).catch(() => undefined); // the planner, which frees it otherwise, will not run; the error to report is the reading's
+    try {
+      discardRoster(roster); // the planner, which frees it otherwise, will not run
+    } catch {
+      // the error to report is the reading's
+    }
     throw error;
   }
   return roster;
 }
 
 /** Frees what a roster holds off the heap and on disk (its tables, their files and the enrollment spill); its tallies and rejections stay. */
-export async function discardRoster(roster: Roster): Promise<void> {
+export function discardRoster(roster: Roster): void {
   // Each is freed even when freeing another fails (a file that will not close); the first failure is reported.
   const failures: unknown[] = [];
-  for (const free of [() => roster.users.clear(), () => roster.birthDates.clear(), () => roster.classes.clear(), () => roster.userIds.clear()]) {
+  for (const free of [() => roster.users.clear(), () => roster.birthDates.clear(), () => roster.classes.clear(), () => roster.userIds.clear(), () => roster.enrollments.discard()]) {
     try {
       free();
     } catch (error) {
       failures.push(error);
     }
   }
-  await roster.enrollments.discard().catch((error: unknown) => failures.push(error));
   if (failures.length > 0) throw failures[0];
 }
 

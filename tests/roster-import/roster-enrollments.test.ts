@@ -20,7 +20,7 @@ async function all(table: EnrollmentTable): Promise<EnrollmentRow[]> {
   return rows;
 }
 
-const spillDirectories = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('roster-enrollments-'));
+const spillDirectories = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('roster-table-'));
 
 describe('enrollments spilled to a temporary file', () => {
   it('reads every row back in the order pushed, across chunk borders, in more than one pass', async () => {
@@ -30,7 +30,7 @@ describe('enrollments spilled to a temporary file', () => {
     expect(table.length).toBe(10);
     expect(await all(table)).toEqual(pushed);
     expect(await all(table)).toEqual(pushed);
-    await table.discard();
+    table.discard();
   });
 
   it('gives back 200,000 rows (four chunks of the default size) unchanged', async () => {
@@ -43,7 +43,7 @@ describe('enrollments spilled to a temporary file', () => {
       count += 1;
     }
     expect({ count, mismatch }).toEqual({ count: 200_000, mismatch: undefined });
-    await table.discard();
+    table.discard();
   });
 
   it('leaves no file behind by name, and refuses to be read once discarded', async () => {
@@ -52,8 +52,8 @@ describe('enrollments spilled to a temporary file', () => {
     for (let index = 0; index < 5; index += 1) table.push(enrollment(index));
     expect(await all(table)).toHaveLength(5);
     expect(await spillDirectories()).toEqual(before);
-    await table.discard();
-    await table.discard();
+    table.discard();
+    table.discard();
     await expect(all(table)).rejects.toThrow('discarded');
   });
 });

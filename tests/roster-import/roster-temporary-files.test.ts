@@ -17,7 +17,7 @@ function openTemporaryFiles(): string[] {
         return []; // closed since it was listed
       }
     })
-    .filter((target) => /\/roster-(table|enrollments)-/.test(target));
+    .filter((target) => /\/roster-table-/.test(target));
 }
 
 /** The import, and the most temporary files seen open while it ran. */
