@@ -95,10 +95,17 @@ export class DirectorySnapshot {
   }
 }
 
+/**
+ * Documents per page of the directory query. Cosmos DB answers 100 when the request does not
+ * say; the local emulator answers the whole result in one response (at ten times the issue's
+ * size, 110 MB of JSON parsed at once), so the size is asked for, and is the same in both.
+ */
+export const DIRECTORY_PAGE_SIZE = 100;
+
 /** The municipality's directory in the pages one single-partition query answers with (the same requests as fetching it all). */
-async function* directoryPages(directory: Container, municipalityId: string): AsyncGenerator<SnapshotDocument[]> {
+export async function* directoryPages(directory: Container, municipalityId: string): AsyncGenerator<SnapshotDocument[]> {
   const { spec, partitionKey } = partitionQuery({ where: "c.type IN ('school', 'user', 'student', 'group')" }, [['municipalityId', municipalityId]]);
-  const query = directory.items.query<SnapshotDocument>(spec, { partitionKey });
+  const query = directory.items.query<SnapshotDocument>(spec, { partitionKey, maxItemCount: DIRECTORY_PAGE_SIZE });
   while (query.hasMoreResults()) yield (await query.fetchNext()).resources;
 }
 
