@@ -313,9 +313,8 @@ async function child(phase: string): Promise<void> {
 }
 
 /**
- * The documents a first import stored, as Cosmos DB's directory query returns them: pages of
- * 100 (its default page size), each document with its system properties. (The local emulator
- * answers this query in one page.)
+ * The documents a first import stored, as the directory query returns them: pages of 100
+ * (`DIRECTORY_PAGE_SIZE`, which it asks for), each document with its system properties.
  */
 async function* storedDocuments(path: string): AsyncGenerator<SnapshotDocument[]> {
   let page: SnapshotDocument[] = [];
