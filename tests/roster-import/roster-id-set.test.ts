@@ -70,3 +70,44 @@ describe('the ordinals of a sourcedId set (what the record table and the enrollm
     expect(() => ids.idAt(1)).toThrow(RangeError);
   });
 });
+
+describe('UUIDs in a sourcedId set (the member ids are document ids; OneRoster sourcedIds are often GUIDs)', () => {
+  const hex = (upper: boolean) => fc.constantFrom(...(upper ? '0123456789ABCDEF' : '0123456789abcdef'));
+  const uuidOf = (upper: boolean) => fc.array(hex(upper), { minLength: 32, maxLength: 32 }).map((digits) => `${digits.slice(0, 8).join('')}-${digits.slice(8, 12).join('')}-${digits.slice(12, 16).join('')}-${digits.slice(16, 20).join('')}-${digits.slice(20).join('')}`);
+  /** A UUID and an id its compact form could be confused with: the same UUID in the other case or mixed, a dash moved, a digit too many or too few, a non-hex letter. */
+  const nearUuids = fc.tuple(uuidOf(false), fc.nat({ max: 35 }), fc.constantFrom('mixed', 'dash', 'long', 'short', 'letter', 'upper')).map(([uuid, at, how]) => {
+    if (how === 'mixed') return [uuid, `${uuid.slice(0, at)}${uuid.slice(at).toUpperCase()}`];
+    if (how === 'dash') return [uuid, `${uuid.slice(0, 8)}${uuid.slice(9, 10)}-${uuid.slice(10)}`];
+    if (how === 'long') return [uuid, `${uuid}0`];
+    if (how === 'short') return [uuid, uuid.slice(1)];
+    if (how === 'letter') return [uuid, `${uuid.slice(0, 35)}g`];
+    return [uuid, uuid.toUpperCase()];
+  });
+  const one = (id: fc.Arbitrary<string>) => id.map((value) => [value]);
+  const anyIds = fc.array(fc.oneof(one(uuidOf(false)), one(uuidOf(true)), nearUuids, one(fc.string({ minLength: 16, maxLength: 16 })), one(fc.string({ maxLength: 40 }))), { maxLength: 100 }).map((groups) => groups.flat());
+
+  it('answers exactly as a Set of strings would and gives every id back as written, UUIDs of either case and look-alikes among them', () => {
+    fc.assert(
+      fc.property(anyIds.chain((ids) => fc.shuffledSubarray(ids).map((again) => [...ids, ...again])), (ids) => {
+        const compact = new SourcedIdSet();
+        const reference = new Set<string>();
+        for (const id of ids) {
+          expect(added(compact, id)).toBe(!reference.has(id));
+          reference.add(id);
+        }
+        expect([...reference].map((_, ordinal) => compact.idAt(ordinal))).toEqual([...reference]);
+        expect([...reference].map((id) => compact.ordinalOf(id))).toEqual([...reference].map((_, ordinal) => ordinal));
+      }),
+    );
+  });
+
+  it('keeps a UUID of one case in 16 bytes and its length field, and any other id as its UTF-8', () => {
+    const uuids = new SourcedIdSet();
+    for (let index = 0; index < 1000; index += 1) uuids.intern(`${String(index).padStart(8, '0')}-aaaa-4bbb-8ccc-${String(index).padStart(12, 'f')}`);
+    for (let index = 0; index < 1000; index += 1) uuids.intern(`${String(index).padStart(8, '0')}-AAAA-4BBB-8CCC-${String(index).padStart(12, 'F')}`);
+    expect(uuids.idBytes).toBe(2000 * (2 + 16));
+    const others = new SourcedIdSet();
+    for (let index = 0; index < 1000; index += 1) others.intern(`${String(index).padStart(8, '0')}-aaaa-4BBB-8ccc-${String(index).padStart(12, 'f')}`);
+    expect(others.idBytes).toBe(1000 * (2 + 36));
+  });
+});
