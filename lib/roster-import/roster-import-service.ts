@@ -244,7 +244,8 @@ export class RosterImportService {
         current.status !== 'planning'
           ? undefined
           : {
-              status: current.dryRun ? 'completed' : 'applying',
+              // A dry run too: it has no batch to apply, and finish completes it once its lock is free.
+              status: 'applying',
               files,
               rejected: roster.rejected + plan.rejections.length,
               rejections,
@@ -252,10 +253,8 @@ export class RosterImportService {
               batches: batches.stored,
               appliedBatches: 0,
               operations: addCounts(current.operations, counts),
-              ...(current.dryRun ? { finishedAt: this.deps.clock.now().toISOString() } : {}),
             },
       );
-      if (run.status === 'completed') await this.deps.runs.unlock(municipalityId, runId);
       if (run.status !== 'applying') return STOPPED;
       return { batches: run.batches, appliedBatches: 0 };
     } catch (error) {
@@ -301,21 +300,33 @@ export class RosterImportService {
   }
 
   /**
-   * The end of a run: completed (once every batch is applied), the lock freed, the batches
-   * deleted, and after a real import that completed, the upload. A failed run keeps its files
-   * for a resume; a superseded or expired one keeps its upload, which a newer import may be
-   * reading (the lifecycle rule deletes it). A run still applying with batches to go is left
-   * alone: another orchestration of it is applying them (and finishes it).
+   * The end of a run: the batches deleted, after a real import that completes the upload too,
+   * the lock freed, and only then the run completed (once every batch is applied): whoever
+   * reads it completed can start the next import at once (no 409 from a lock not yet freed)
+   * and finds nothing of this one left. A failed run keeps its files for a resume; a superseded
+   * or expired one keeps its upload, which a newer import may be reading (the lifecycle rule
+   * deletes it). A run still applying with batches to go is left alone: another orchestration
+   * of it is applying them (and finishes it). A run that lost its lock meanwhile ends
+   * superseded, as at any batch.
    */
   async finish(municipalityId: string, runId: string): Promise<void> {
-    const run = await this.update(municipalityId, runId, (current) =>
+    let run = await this.deps.runs.get(municipalityId, runId);
+    if (run.status === 'applying') {
+      if (run.appliedBatches < run.batches) return;
+      if (!(await this.holdsLock(run))) run = await this.deps.runs.get(municipalityId, runId);
+    }
+    if (run.status === 'failed') {
+      await this.deps.runs.unlock(municipalityId, runId);
+      return;
+    }
+    const completes = run.status === 'applying' || run.status === 'completed';
+    await this.discardBatches(run);
+    if (completes && !run.dryRun) await this.deps.uploadBlobs.getBlockBlobClient(run.blob).deleteIfExists();
+    await this.deps.runs.unlock(municipalityId, runId);
+    if (run.status !== 'applying') return;
+    await this.update(municipalityId, runId, (current) =>
       current.status === 'applying' && current.appliedBatches >= current.batches ? { status: 'completed', finishedAt: this.deps.clock.now().toISOString() } : undefined,
     );
-    if (run.status === 'applying') return;
-    await this.deps.runs.unlock(municipalityId, runId);
-    if (run.status === 'failed') return;
-    await this.discardBatches(run);
-    if (run.status === 'completed' && !run.dryRun) await this.deps.uploadBlobs.getBlockBlobClient(run.blob).deleteIfExists();
   }
 
   /** The run stops, keeping its progress for a resume; the lock is freed. A run already ended stays as it ended. */

@@ -79,6 +79,8 @@ const faults = {
   lockReads: undefined as ReturnType<typeof barrier> | undefined,
   /** The next replace of the import lock (a run's renewal, once it has read the lock) waits. */
   holdLockReplace: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** The next delete of the import lock (a run freeing it as it finishes) waits. */
+  holdUnlock: undefined as ReturnType<typeof holdPoint> | undefined,
   /** Replaces of the import lock refused with 412, counted. */
   lockReplacesRefused: 0,
   /** Plan activities run (each attempt), counted. */
@@ -151,6 +153,12 @@ const cosmosFaults: PluginConfig = {
       faults.holdLockReplace = undefined;
       heldReplace.reached();
       await heldReplace.released;
+    }
+    const heldUnlock = faults.holdUnlock;
+    if (heldUnlock && operationType === 'delete' && path?.endsWith('/docs/roster-import-lock') === true) {
+      faults.holdUnlock = undefined;
+      heldUnlock.reached();
+      await heldUnlock.released;
     }
     try {
       return await next(context);
@@ -316,6 +324,33 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     } finally {
       renewal.release();
       faults.holdLockReplace = undefined;
+    }
+  });
+
+  it('a run reads completed only once its lock is freed and its files are gone, so the next import can start the moment it does (the lock\'s delete held)', async () => {
+    const M = '5115';
+    const token = await admin(M);
+    for (const dryRun of [false, true]) {
+      const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, dryRun ? 'Prøve' : 'Elev', 3))));
+      const unlock = holdPoint();
+      faults.holdUnlock = unlock;
+      try {
+        const started = await test.request<RunView>('POST', `/municipalities/${M}/roster-imports`, { token, body: { blob, mode: 'bulk', dryRun } });
+        expect(started.status, started.text).toBe(202);
+        await unlock.reachedAt;
+        const finishing = await test.request<RunView>('GET', (started.headers.get('location') ?? '').replace(/^\/api/, ''), { token });
+        expect({ dryRun, status: finishing.body.status }).toEqual({ dryRun, status: 'applying' });
+        expect(await storedBlobs(`${M}/runs/`), 'the batches are gone before the lock is freed').toEqual([]);
+        expect(await storedBlobs(blob), 'the upload of a real import too').toEqual(dryRun ? [blob] : []);
+        unlock.release();
+        expect((await follow(test, token, started.headers.get('location') ?? '')).status).toBe('completed');
+        const next = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Neste', 1)))));
+        expect(next.status, next.text).toBe(202);
+        expect((await follow(test, token, next.headers.get('location') ?? '')).status).toBe('completed');
+      } finally {
+        unlock.release();
+        faults.holdUnlock = undefined;
+      }
     }
   });
 
