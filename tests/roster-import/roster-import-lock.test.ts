@@ -328,7 +328,7 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
   });
 
   it('a run reads completed only once its lock is freed and its files are gone, so the next import can start the moment it does (the lock\'s delete held)', async () => {
-    const M = '5115';
+    const M = '5116';
     const token = await admin(M);
     for (const dryRun of [false, true]) {
       const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, dryRun ? 'Prøve' : 'Elev', 3))));
