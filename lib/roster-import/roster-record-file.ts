@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withRoom } from './roster-growth.js';
 
 /** Bytes read at once for a record; a longer record is read again whole. */
 const WINDOW_BYTES = 512;
@@ -14,15 +15,16 @@ export function assertPosition(end: number): void {
 
 /**
  * A temporary file of records (a spilled `RecordTable`'s older rows, the ids of a duplicate
- * check, the directory snapshot's documents): appended a block at a time, read back one
- * record at a time by position. It lives as the enrollment spill does: its name is removed as
- * soon as it is open, and `close` (or the end of the process) frees it. It holds roster and
- * directory data for the length of one plan step, on the machine that runs it.
+ * check, the directory snapshot's documents, the enrollment spill's chunks): appended a block
+ * at a time, read back by position. Its name is removed as soon as it is open, so nothing is
+ * left behind by name even if the process dies, and `close` (or the end of the process) frees
+ * it. It holds roster and directory data for the length of one plan step, on the machine that
+ * runs it.
  */
 export class RecordFile {
   private file: number | undefined;
   /** What the last `read` read, from its start. */
-  window = Buffer.alloc(WINDOW_BYTES);
+  window: Buffer<ArrayBuffer> = Buffer.alloc(WINDOW_BYTES);
   size = 0;
 
   append(bytes: Buffer, length: number): void {
@@ -34,7 +36,7 @@ export class RecordFile {
 
   /** Reads the bytes from `position` on into `window`, `length` of them or at least a window's worth (fewer only at the end of the file); returns how many. */
   read(position: number, length = WINDOW_BYTES): number {
-    if (length > this.window.length) this.window = Buffer.alloc(length);
+    this.window = withRoom(this.window, 0, length);
     const wanted = Math.min(Math.max(length, WINDOW_BYTES), this.size - position);
     const read = readSync(this.handle(), this.window, 0, wanted, position);
     if (read !== wanted) throw new Error('a spilled roster table is shorter than written');

@@ -1,4 +1,4 @@
-import { release } from './roster-growth.js';
+import { release, withRoom } from './roster-growth.js';
 import { hashOf } from './roster-id-set.js';
 import { assertPosition, RecordFile } from './roster-record-file.js';
 
@@ -37,7 +37,7 @@ export class SeenIds {
   add(id: string): boolean {
     const length = Buffer.byteLength(id);
     if (length > 0xffff) throw new Error('a sourcedId longer than 65,535 bytes');
-    if (2 + length > this.scratch.length) this.scratch = Buffer.alloc(2 + length);
+    this.scratch = withRoom(this.scratch, 0, 2 + length);
     this.scratch.writeUInt16LE(length, 0);
     this.scratch.write(id, 2);
     const hash = hashOf(this.scratch, 2, length) | 1; // odd, so never EMPTY
@@ -85,7 +85,7 @@ export class SeenIds {
       this.file.append(this.buffer, this.buffered);
       this.base += this.buffered;
       this.buffered = 0;
-      if (bytes > this.buffer.length) this.buffer = Buffer.alloc(bytes);
+      this.buffer = withRoom(this.buffer, 0, bytes);
     }
     assertPosition(this.base + this.buffered + bytes);
     this.scratch.copy(this.buffer, this.buffered, 0, bytes);
