@@ -1,3 +1,4 @@
+import { grownArray } from './roster-growth.js';
 import { SourcedIdSet } from './roster-id-set.js';
 import { RecordFile } from './roster-record-file.js';
 
@@ -36,6 +37,9 @@ const CHUNK_ROWS = 65_536;
 export class EnrollmentTable {
   /** Each distinct class id and end date once, as bytes off the V8 heap; the file holds their ordinals (and those of the users). */
   private readonly interned = new SourcedIdSet();
+  /** By class ordinal (in `interned`): the rows that enrol a teacher, and a student, in the class. */
+  private teacherRows = new Int32Array(1 << 8);
+  private studentRows = new Int32Array(1 << 8);
   private readonly chunk: Buffer;
   private buffered = 0;
   private count = 0;
@@ -61,7 +65,9 @@ export class EnrollmentTable {
 
   push(row: EnrollmentRow): void {
     const at = this.buffered * ROW_BYTES;
-    this.chunk.writeInt32LE(this.interned.intern(row.classSourcedId), at);
+    const classOrdinal = this.interned.intern(row.classSourcedId);
+    this.countRow(classOrdinal, row.role);
+    this.chunk.writeInt32LE(classOrdinal, at);
     this.chunk.writeInt32LE(this.users.intern(row.userSourcedId), at + 4);
     this.chunk.writeInt32LE(row.line, at + 8);
     this.chunk.writeInt32LE(row.endDate === undefined ? NONE : this.interned.intern(row.endDate), at + 12);
@@ -90,10 +96,26 @@ export class EnrollmentTable {
     for (let row = 0; row < this.buffered; row += 1) yield this.decode(this.chunk, row);
   }
 
+  /** How many rows enrol a member of this role in the class: what its group can take from the file (an upper bound: ended rows count too). */
+  rowsIn(classSourcedId: string, role: EnrollmentRow['role']): number {
+    const ordinal = this.interned.ordinalOf(classSourcedId);
+    if (ordinal < 0) return 0;
+    return (role === 'teacher' ? this.teacherRows : this.studentRows)[ordinal] ?? 0;
+  }
+
   /** Closes and so frees the spill file (its name was removed when it was opened). Safe to call more than once. */
   discard(): void {
     this.discarded = true;
     this.file.close();
+  }
+
+  private countRow(classOrdinal: number, role: EnrollmentRow['role']): void {
+    if (classOrdinal >= this.teacherRows.length) {
+      this.teacherRows = grownArray(this.teacherRows, classOrdinal + 1, 0);
+      this.studentRows = grownArray(this.studentRows, classOrdinal + 1, 0);
+    }
+    const rows = role === 'teacher' ? this.teacherRows : this.studentRows;
+    rows[classOrdinal] = (rows[classOrdinal] ?? 0) + 1;
   }
 
   private decode(chunk: Buffer, row: number): EnrollmentRow {

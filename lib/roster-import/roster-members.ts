@@ -4,10 +4,12 @@ import type { SnapshotGroup } from './roster-snapshot.js';
 
 /**
  * Where every group's members are while the planner builds them: one list of ordinals in
- * pages, from which each `MemberSet` takes a region and, when it outgrows it, a region twice
- * the size at the end (the old one is left unused). So 30,000 member sets at ten times the
- * issue's size are one growing list (~2 slots a member), not 30,000 arrays, each with its own
- * buffer and objects.
+ * pages, from which each `MemberSet` takes a region sized to what the group can hold in this
+ * run (its stored members and the file's enrollments in its class), so 30,000 member sets at
+ * ten times the issue's size are one growing list of ~1 slot a member, not 30,000 arrays,
+ * each with its own buffer and objects. A set that outgrows its region after all (a held
+ * member put back into a group the file does not mention) takes a region twice the size at
+ * the end, and the old one is left unused.
  */
 export class MemberPool {
   private readonly slots = new Int32Pages();
@@ -17,6 +19,11 @@ export class MemberPool {
   allocate(capacity: number): number {
     this.used += capacity;
     return this.used - capacity;
+  }
+
+  /** Slots handed out so far (regions outgrown included). */
+  get allocated(): number {
+    return this.used;
   }
 
   get(slot: number): number {
@@ -46,14 +53,17 @@ export class MemberPool {
  */
 export class MemberSet implements Iterable<string> {
   private start: number;
-  private capacity = 4;
+  private capacity: number;
   private count = 0;
 
+  /** `room`: how many members past `initial` the set is expected to take (its region holds both; it grows past them only if it must). */
   constructor(
     private readonly ids: SourcedIdSet,
     private readonly pool: MemberPool,
-    initial: Iterable<string> = [],
+    initial: readonly string[] = [],
+    room = 0,
   ) {
+    this.capacity = initial.length + room;
     this.start = pool.allocate(this.capacity);
     for (const id of initial) this.add(id);
   }
@@ -111,12 +121,13 @@ export class MemberSet implements Iterable<string> {
     this.pool.set(this.start + at, this.pool.get(this.start + this.count));
   }
 
-  /** Moves the members to a region twice the size at the end of the pool. */
+  /** Moves the members to a region twice the size (at least 4) at the end of the pool. */
   private grow(): void {
-    const start = this.pool.allocate(this.capacity * 2);
+    const capacity = Math.max(4, this.capacity * 2);
+    const start = this.pool.allocate(capacity);
     for (let at = 0; at < this.count; at += 1) this.pool.set(start + at, this.pool.get(this.start + at));
     this.start = start;
-    this.capacity *= 2;
+    this.capacity = capacity;
   }
 }
 

@@ -353,7 +353,7 @@ class Planner {
       let found = byClass.get(classId);
       if (!found) {
         const existing = this.roster.modes.enrollments === 'delta' ? this.snapshot.groups.get(classId) : undefined;
-        found = this.groupMembers(existing);
+        found = this.groupMembers(existing, classId);
         byClass.set(classId, found);
       }
       return found;
@@ -390,8 +390,13 @@ class Planner {
     return byClass;
   }
 
-  private groupMembers(existing?: SnapshotGroup): GroupMembers {
-    return { teachers: new MemberSet(this.memberIds, this.memberPool, existing?.teacherIds), students: new MemberSet(this.memberIds, this.memberPool, existing?.studentIds) };
+  /** A group's members to build: the stored ones (a delta's starting point), with room for the file's enrollments in its class. */
+  private groupMembers(existing?: SnapshotGroup, classSourcedId?: string): GroupMembers {
+    const room = (role: 'teacher' | 'student') => (classSourcedId === undefined ? 0 : this.roster.enrollments.rowsIn(classSourcedId, role));
+    return {
+      teachers: new MemberSet(this.memberIds, this.memberPool, existing?.teacherIds, room('teacher')),
+      students: new MemberSet(this.memberIds, this.memberPool, existing?.studentIds, room('student')),
+    };
   }
 
   /** An enrollment past the group's limit is a rejected row like any: its user is held (not removed from the groups they are in). */

@@ -46,6 +46,20 @@ describe('enrollments spilled to a temporary file', () => {
     table.discard();
   });
 
+  it('counts the rows that enrol teachers and students in each class (ended ones too), across chunk borders', () => {
+    const table = new EnrollmentTable(undefined, 4);
+    const pushed = Array.from({ length: 300 }, (_, index) => enrollment(index));
+    for (const row of pushed) table.push(row);
+    for (const classSourcedId of ['class-0', 'class-3', 'class-6']) {
+      for (const role of ['teacher', 'student'] as const) {
+        expect(table.rowsIn(classSourcedId, role)).toBe(pushed.filter((row) => row.classSourcedId === classSourcedId && row.role === role).length);
+      }
+    }
+    expect(table.rowsIn('class-unknown', 'student')).toBe(0);
+    expect(table.rowsIn('2026-01-15', 'student')).toBe(0); // an end date shares the interned ids, and enrols nobody
+    table.discard();
+  });
+
   it('leaves no file behind by name, and refuses to be read once discarded', async () => {
     const before = await spillDirectories();
     const table = new EnrollmentTable(undefined, 2);

@@ -8,10 +8,11 @@ describe("a group's members while the planner builds them (ordinals in a typed a
     const id = fc.constantFrom('a', 'b', 'c', 'æøå', '3f2b9c1e-0000-5000-8000-000000000001', 'x'.repeat(300), 'd', 'e');
     const step = fc.record({ group: fc.nat(2), op: fc.constantFrom('add' as const, 'delete' as const, 'has' as const), id });
     fc.assert(
-      fc.property(fc.array(id, { maxLength: 4 }), fc.array(step, { maxLength: 200 }), fc.uniqueArray(id, { maxLength: 3 }), (initial, steps, leaving) => {
+      fc.property(fc.array(id, { maxLength: 4 }), fc.array(step, { maxLength: 200 }), fc.uniqueArray(id, { maxLength: 3 }), fc.nat(6), (initial, steps, leaving, room) => {
         const ids = new SourcedIdSet();
         const pool = new MemberPool();
-        const groups = [0, 1, 2].map(() => ({ compact: new MemberSet(ids, pool, initial), reference: new Set(initial) }));
+        // Any room, too small or not: a set that outgrows its region moves, and loses nothing.
+        const groups = [0, 1, 2].map(() => ({ compact: new MemberSet(ids, pool, initial, room), reference: new Set(initial) }));
         for (const { group, op, id: member } of steps) {
           const { compact, reference } = groups[group] ?? { compact: new MemberSet(ids, pool), reference: new Set<string>() };
           if (op === 'add') {
@@ -29,6 +30,17 @@ describe("a group's members while the planner builds them (ordinals in a typed a
         }
       }),
     );
+  });
+
+  it('takes one slot of the pool a member when its room is what the file enrols (no region outgrown)', () => {
+    const ids = new SourcedIdSet();
+    const pool = new MemberPool();
+    const stored = ['s-1', 's-2', 's-3'];
+    const sizes = [0, 1, 5, 40, 500];
+    const groups = sizes.map((size) => ({ size, members: new MemberSet(ids, pool, stored, size) }));
+    for (const { size, members } of groups) for (let index = 0; index < size; index += 1) members.add(`student-${size}-${index}`);
+    expect(pool.allocated).toBe(sizes.reduce((sum, size) => sum + stored.length + size, 0));
+    for (const { size, members } of groups) expect(members.size).toBe(stored.length + size);
   });
 
   it('keeps every member of a full group (500) across growths of its list', () => {
