@@ -293,8 +293,7 @@ class Planner {
     }
     try {
       const members = await this.members();
-      const sourcedIds = new Set<string>([...this.snapshot.groups.keys(), ...this.roster.classes.keys()]);
-      for (const sourcedId of sourcedIds) {
+      for (const sourcedId of this.groupSourcedIds()) {
         const existing = this.snapshot.groups.get(sourcedId);
         const row = this.roster.classes.get(sourcedId);
         if (!row && !existing) continue;
@@ -343,6 +342,12 @@ class Planner {
       this.memberPool.clear(); // the members are in the planned groups now
     }
     return mirror;
+  }
+
+  /** Every group to plan, once: the stored ones, then the file's new classes (not a set of both: they grow with the roster). */
+  private *groupSourcedIds(): Generator<string> {
+    yield* this.snapshot.groups.keys();
+    for (const sourcedId of this.roster.classes.keys()) if (!this.snapshot.groups.has(sourcedId)) yield sourcedId;
   }
 
   /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
