@@ -1,6 +1,5 @@
 import { grownArray, Int32Pages } from './roster-growth.js';
 import type { SourcedIdSet } from './roster-id-set.js';
-import type { SnapshotGroup } from './roster-snapshot.js';
 
 /**
  * Where every group's members are while the planner builds them: one list of ordinals in
@@ -190,60 +189,5 @@ export class StudentTargets {
 
   private memberOrdinal(sourcedId: string): number {
     return this.members[this.users.ordinalOf(sourcedId)] ?? -1;
-  }
-}
-
-/**
- * Each student's open groups and those groups' teachers, as the student document mirrors
- * them: per open group its id and its teachers' ordinals once, per student the indexes of their groups.
- * Those grow with the enrollments, so they are off the V8 heap: the student ids in the
- * planner's set of member ids (shared with the groups' members), and per student a chain of
- * (group index, next) pairs in pages of `Int32Array`s (`Int32Pages`: 8 bytes a membership; a `Map` of arrays was
- * ~190 bytes of live heap a student).
- */
-export class StudentMirror {
-  /** Per open group: its id, and where its teachers' ordinals (in the member ids) start and end in `teachers`. */
-  private readonly groupIds: string[] = [];
-  private readonly teachersFrom = new Int32Pages();
-  private readonly teachers = new Int32Pages();
-  private teacherCount = 0;
-  /** By student ordinal: the first of their memberships, -1 for none. */
-  private firstOf = new Int32Array(1 << 10).fill(-1);
-  /** By membership: the group's index in `openGroups`, and the student's next membership (-1: none). */
-  private readonly groupOf = new Int32Pages();
-  private readonly nextOf = new Int32Pages();
-  private memberships = 0;
-
-  constructor(private readonly students: SourcedIdSet) {}
-
-  add(group: Pick<SnapshotGroup, 'id' | 'studentIds' | 'teacherIds' | 'closedAt'>): void {
-    if (group.closedAt !== undefined) return;
-    const index = this.groupIds.push(group.id) - 1;
-    this.teachersFrom.set(index, this.teacherCount);
-    for (const teacherId of group.teacherIds) this.teachers.set(this.teacherCount++, this.students.intern(teacherId));
-    this.teachersFrom.set(index + 1, this.teacherCount);
-    for (const studentId of group.studentIds) {
-      const student = this.students.intern(studentId);
-      // The shared set numbers teachers too, and had numbered every member before the first group: an ordinal may be far past the array.
-      if (student >= this.firstOf.length) this.firstOf = grownArray(this.firstOf, student + 1, -1);
-      this.groupOf.set(this.memberships, index);
-      this.nextOf.set(this.memberships, this.firstOf[student] ?? -1);
-      this.firstOf[student] = this.memberships;
-      this.memberships += 1;
-    }
-  }
-
-  of(studentId: string): { groupIds: string[]; teacherIds: string[] } {
-    const groupIds = new Set<string>();
-    const teachers = new Set<number>();
-    const student = this.students.ordinalOf(studentId);
-    for (let at = student < 0 ? -1 : (this.firstOf[student] ?? -1); at !== -1; at = this.nextOf.get(at)) {
-      const group = this.groupOf.get(at);
-      const id = this.groupIds[group];
-      if (id === undefined) continue;
-      groupIds.add(id);
-      for (let teacher = this.teachersFrom.get(group); teacher < this.teachersFrom.get(group + 1); teacher += 1) teachers.add(this.teachers.get(teacher));
-    }
-    return { groupIds: [...groupIds].sort(), teacherIds: [...teachers].map((ordinal) => this.students.idAt(ordinal)).sort() };
   }
 }

@@ -5,8 +5,9 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet, SourcedIdSubset } from './roster-id-set.js';
 import { discardRoster, type ClassRow, type Roster } from './roster-reader.js';
-import { MemberPool, MemberSet, StudentMirror, StudentTargets } from './roster-members.js';
+import { MemberPool, MemberSet, StudentTargets } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
+import { StudentMirror } from './roster-student-mirror.js';
 import { derivedId, type DirectorySnapshot, type SnapshotGroup, type SnapshotSchool, type SnapshotStudent, type SnapshotUser } from './roster-snapshot.js';
 
 /** A directory document as the plan writes it (in the municipality's partition). */
@@ -97,6 +98,8 @@ class Planner {
   private readonly memberIds = new SourcedIdSet();
   /** Where every group's members are while groups are planned. */
   private readonly memberPool = new MemberPool();
+  /** Each student's open groups as planned, for their document (its memberships in a temporary file). */
+  private readonly mirror = new StudentMirror(this.memberIds);
   /** Student ids by sourcedId for this import (existing or new), and whether each stays active (off the V8 heap: one per student). */
   private readonly studentIds: StudentTargets;
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
@@ -122,14 +125,18 @@ class Planner {
       await this.staff();
       await this.lastEndedEnrollments();
       const students = this.studentTargets();
-      const groups = await this.groups();
-      await this.students(students, groups);
+      await this.groups();
+      await this.students(students);
       return this.result;
     } finally {
       try {
         this.lastEndedByStudent.clear();
       } finally {
-        discardRoster(this.roster);
+        try {
+          this.mirror.discard();
+        } finally {
+          discardRoster(this.roster);
+        }
       }
     }
   }
@@ -280,16 +287,16 @@ class Planner {
   }
 
   /**
-   * Plans the groups and returns each student's memberships as they will be (the mirror on the
+   * Plans the groups and keeps each student's memberships as they will be (the mirror on the
    * student): only ids are kept of a planned group, not the document, which went to the sink.
    */
-  private async groups(): Promise<StudentMirror> {
-    const mirror = new StudentMirror(this.memberIds);
+  private async groups(): Promise<void> {
+    const mirror = this.mirror;
     for (const group of this.snapshot.unsourcedGroups) mirror.add(group);
     const classesTouched = this.roster.modes.classes !== 'absent' || this.roster.modes.enrollments !== 'absent';
     if (!classesTouched) {
       for (const group of this.snapshot.groups.values()) mirror.add(group);
-      return mirror;
+      return;
     }
     try {
       const members = await this.members();
@@ -341,7 +348,6 @@ class Planner {
     } finally {
       this.memberPool.clear(); // the members are in the planned groups now
     }
-    return mirror;
   }
 
   /** Every group to plan, once: the stored ones, then the file's new classes (not a set of both: they grow with the roster). */
@@ -484,8 +490,8 @@ class Planner {
     return undefined;
   }
 
-  private async students(targets: SourcedIdSubset, mirror: StudentMirror): Promise<void> {
-    const membership = (id: string) => mirror.of(id);
+  private async students(targets: SourcedIdSubset): Promise<void> {
+    const membership = (id: string) => this.mirror.of(id);
     for (const user of this.roster.users.values()) {
       if (!targets.has(user.sourcedId)) continue;
       const existing = this.snapshot.students.get(user.sourcedId);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourcedIdSet, SourcedIdSubset } from '../../lib/roster-import/roster-id-set.js';
-import { MemberPool, MemberSet, StudentMirror, StudentTargets, type StudentTarget } from '../../lib/roster-import/roster-members.js';
+import { MemberPool, MemberSet, StudentTargets, type StudentTarget } from '../../lib/roster-import/roster-members.js';
 
 describe("a group's members while the planner builds them (ordinals in a typed array)", () => {
   it('holds the same members as a Set would after any adds and deletes, groups sharing one id set', () => {
@@ -49,36 +49,6 @@ describe("a group's members while the planner builds them (ordinals in a typed a
     for (let index = 0; index < 500; index += 2) members.delete(`student-${index}`);
     expect(members.size).toBe(250);
     expect([...members].sort()).toEqual(Array.from({ length: 250 }, (_, index) => `student-${index * 2 + 1}`).sort());
-  });
-});
-
-describe("each student's open groups and their teachers (the student mirror, off the heap)", () => {
-  it('gives every student all their open groups and those groups\' teachers, also when the shared id set numbered thousands of members first', () => {
-    const ids = new SourcedIdSet();
-    // The planner's members have all been numbered before the first group is mirrored: these students' ordinals are far past the mirror's arrays.
-    for (let index = 0; index < 5_000; index += 1) ids.intern(`teacher-or-earlier-${index}`);
-    const mirror = new StudentMirror(ids);
-    const groupCount = 3_000;
-    for (let group = 0; group < groupCount; group += 1) {
-      const studentIds = [0, 1, 2].map((offset) => `student-${(group + offset * 1000) % 2_000}`);
-      mirror.add({ id: `group-${group}`, studentIds, teacherIds: [`teacher-${group % 7}`], ...(group % 10 === 9 ? { closedAt: '2026-06-20' } : {}) });
-    }
-    const expected = new Map<string, Set<number>>();
-    for (let group = 0; group < groupCount; group += 1) {
-      if (group % 10 === 9) continue;
-      for (const offset of [0, 1, 2]) {
-        const student = `student-${(group + offset * 1000) % 2_000}`;
-        expected.set(student, (expected.get(student) ?? new Set()).add(group));
-      }
-    }
-    let mismatches = 0;
-    for (const [student, groups] of expected) {
-      const want = { groupIds: [...groups].map((group) => `group-${group}`).sort(), teacherIds: [...new Set([...groups].map((group) => `teacher-${group % 7}`))].sort() };
-      if (JSON.stringify(mirror.of(student)) !== JSON.stringify(want)) mismatches += 1;
-    }
-    // Every tenth group is closed; 200 students are only in closed ones and have no open group.
-    expect({ students: expected.size, mismatches }).toEqual({ students: 1_800, mismatches: 0 });
-    expect(mirror.of('student-never-enrolled')).toEqual({ groupIds: [], teacherIds: [] });
   });
 });
 
