@@ -37,26 +37,29 @@ export function release(array: NumberArray | Buffer<ArrayBuffer>): void {
   (buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
 }
 
-const PAGE_BITS = 16;
-const PAGE_MASK = (1 << PAGE_BITS) - 1;
-
 /**
- * Int32 values by index in pages of 64 Ki values (256 KiB), for a table that grows by appending:
- * it grows a page at a time, so it never holds more than one page it does not use and never
- * copies (a doubled array is up to half unused, and old and new are both held while copying).
- * An index never set reads 0.
+ * Int32 values by index in pages (of 64 Ki values, 256 KiB, unless told), for a table that
+ * grows by appending: it grows a page at a time, so it never holds more than one page it does
+ * not use and never copies (a doubled array is up to half unused, and old and new are both
+ * held while copying). An index never set reads 0.
  */
 export class Int32Pages {
   private readonly pages: Int32Array<ArrayBuffer>[] = [];
+  private readonly mask: number;
+
+  /** `pageBits`: a page holds 2^pageBits values (fewer for a table that is often small). */
+  constructor(private readonly pageBits = 16) {
+    this.mask = (1 << pageBits) - 1;
+  }
 
   get(index: number): number {
-    return this.pages[index >>> PAGE_BITS]?.[index & PAGE_MASK] ?? 0;
+    return this.pages[index >>> this.pageBits]?.[index & this.mask] ?? 0;
   }
 
   set(index: number, value: number): void {
-    const page = index >>> PAGE_BITS;
-    while (this.pages.length <= page) this.pages.push(new Int32Array(PAGE_MASK + 1));
-    (this.pages[page] as Int32Array<ArrayBuffer>)[index & PAGE_MASK] = value;
+    const page = index >>> this.pageBits;
+    while (this.pages.length <= page) this.pages.push(new Int32Array(this.mask + 1));
+    (this.pages[page] as Int32Array<ArrayBuffer>)[index & this.mask] = value;
   }
 
   /** Frees every page at once; every index reads 0 again. */

@@ -1,4 +1,4 @@
-import { grownArray, release, withRoom } from './roster-growth.js';
+import { grownArray, Int32Pages, release, withRoom } from './roster-growth.js';
 
 const EMPTY = -1;
 const ABSENT = -1;
@@ -6,13 +6,23 @@ const ABSENT = -1;
 const UUID_LOWER = 0xffff;
 const UUID_UPPER = 0xfffe;
 const MAX_ID_BYTES = 0xfffd;
+/** Bytes of ids a page holds: an id, its length field included, always fits one. */
+const PAGE_BITS = 16;
+const PAGE_BYTES = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_BYTES - 1;
+/** An id's place is its page and its offset in one int32. */
+const MAX_PAGES = 1 << (31 - PAGE_BITS);
+/** Where an id is written to be looked up (the sets are used one call at a time). */
+let candidate = Buffer.alloc(256);
 
 /**
- * A set of sourcedIds as an open-addressing hash over the ids' UTF-8 bytes in one buffer,
- * each id numbered by the order it was first added (its ordinal: 0, 1, 2...). A roster's
- * user ids are 108,000 at ten times the issue's size; a `Set<string>` keeps each as a string of its own plus a table entry (~50 bytes for a
- * 12-character id), here it is the bytes, a length, its start by ordinal and a 4-byte slot
- * at most half full (~26 bytes), all off the V8 heap. Exact: a hash match is confirmed byte
+ * A set of sourcedIds as an open-addressing hash over the ids' UTF-8 bytes, each id numbered
+ * by the order it was first added (its ordinal: 0, 1, 2...). A roster's user ids are 108,000
+ * at ten times the issue's size; a `Set<string>` keeps each as a string of its own plus a
+ * table entry (~50 bytes for a 12-character id), here it is the bytes, a length, its place by
+ * ordinal and a 4-byte slot at most half full (~26 bytes), all off the V8 heap. The bytes and
+ * places are in pages that are added, never copied: one buffer grown by doubling was up to
+ * half unused, and held old and new while it copied. Exact: a hash match is confirmed byte
  * by byte. The ordinal lets a caller keep what it knows of an id in arrays indexed by it
  * (`RecordTable`, the enrollment spill). (A file's duplicate check, which needs no ordinals
  * and no id back, is `SeenIds`.)
@@ -24,20 +34,25 @@ const MAX_ID_BYTES = 0xfffd;
  * so most ids take 20 bytes less (108,000 member ids at ten times the issue's size: 2.2 MB).
  */
 export class SourcedIdSet {
-  private bytes = Buffer.alloc(1 << 16);
+  /** The ids, each as its length field and bytes, in pages of `PAGE_BYTES`; an id never straddles two. */
+  private pages: Buffer<ArrayBuffer>[] = [];
+  /** Bytes used of the last page (a full one, before the first id: the first id opens a page). */
+  private pageUsed = PAGE_BYTES;
+  /** Bytes of every id, length fields included. */
   private used = 0;
-  /** Where each id's length and bytes start in `bytes`, by ordinal. */
-  private starts = new Int32Array(1 << 11);
+  /** Where each id is (its page, times `PAGE_BYTES`, plus its offset), by ordinal. */
+  private readonly places = new Int32Pages(12);
   /** Ordinals, at their hash's slot or the next free one after it. */
   private slots = new Int32Array(1 << 12).fill(EMPTY);
   private count = 0;
 
   /** Empties the set and frees its memory at once (not when the garbage collector comes to it). */
   clear(): void {
-    for (const array of [this.bytes, this.starts, this.slots]) release(array);
-    this.bytes = Buffer.alloc(1 << 16);
+    for (const page of this.pages.splice(0)) release(page);
+    this.pageUsed = PAGE_BYTES;
     this.used = 0;
-    this.starts = new Int32Array(1 << 11);
+    this.places.clear();
+    release(this.slots);
     this.slots = new Int32Array(1 << 12).fill(EMPTY);
     this.count = 0;
   }
@@ -68,46 +83,56 @@ export class SourcedIdSet {
   /** The id of an ordinal this set gave out. */
   idAt(ordinal: number): string {
     if (!(ordinal >= 0 && ordinal < this.count)) throw new RangeError(`no id has the ordinal ${ordinal}`);
-    const at = this.starts[ordinal] ?? 0;
-    const tag = this.bytes.readUInt16LE(at);
-    return tag >= UUID_UPPER ? uuidText(this.bytes, at + 2, tag === UUID_UPPER) : this.bytes.toString('utf8', at + 2, at + 2 + tag);
+    const place = this.places.get(ordinal);
+    const page = this.pages[place >>> PAGE_BITS] as Buffer;
+    const at = place & PAGE_MASK;
+    const tag = page.readUInt16LE(at);
+    return tag >= UUID_UPPER ? uuidText(page, at + 2, tag === UUID_UPPER) : page.toString('utf8', at + 2, at + 2 + tag);
   }
 
-  /** The id is written after the last one first (that is where a new one goes), then looked up by those bytes. */
+  /** The id is written where it is looked up from (`candidate`), then copied to the last page when it is new. */
   private find(id: string, insert: boolean): number {
-    this.reserve(2 + Buffer.byteLength(id));
-    const start = this.used + 2;
-    const tag = writeId(id, this.bytes, start);
+    candidate = withRoom(candidate, 0, 2 + Buffer.byteLength(id));
+    const tag = writeId(id, candidate, 2);
     const length = storedLength(tag);
     const mask = this.slots.length - 1;
-    let slot = hashOf(this.bytes, start, length) & mask;
+    let slot = hashOf(candidate, 2, length) & mask;
     for (let ordinal = this.slots[slot] ?? EMPTY; ordinal !== EMPTY; ordinal = this.slots[slot] ?? EMPTY) {
-      const at = this.starts[ordinal] ?? 0;
-      if (this.bytes.readUInt16LE(at) === tag && this.bytes.compare(this.bytes, start, start + length, at + 2, at + 2 + length) === 0) return ordinal;
+      const place = this.places.get(ordinal);
+      const page = this.pages[place >>> PAGE_BITS] as Buffer;
+      const at = place & PAGE_MASK;
+      if (page.readUInt16LE(at) === tag && page.compare(candidate, 2, 2 + length, at + 2, at + 2 + length) === 0) return ordinal;
       slot = (slot + 1) & mask;
     }
     if (!insert) return ABSENT;
+    if (this.pageUsed + 2 + length > PAGE_BYTES) this.addPage();
+    const page = this.pages[this.pages.length - 1] as Buffer;
+    page.writeUInt16LE(tag, this.pageUsed);
+    candidate.copy(page, this.pageUsed + 2, 2, 2 + length);
     const ordinal = this.count;
-    if (ordinal === this.starts.length) this.starts = grownArray(this.starts, ordinal + 1, 0);
-    this.bytes.writeUInt16LE(tag, this.used);
-    this.starts[ordinal] = this.used;
+    this.places.set(ordinal, (this.pages.length - 1) * PAGE_BYTES + this.pageUsed);
     this.slots[slot] = ordinal;
-    this.used = start + length;
+    this.pageUsed += 2 + length;
+    this.used += 2 + length;
     this.count += 1;
     if (this.count * 2 > this.slots.length) this.rehash();
     return ordinal;
   }
 
-  private reserve(bytes: number): void {
-    this.bytes = withRoom(this.bytes, this.used, this.used + bytes);
+  private addPage(): void {
+    if (this.pages.length === MAX_PAGES) throw new RangeError('a set of sourcedIds grew past 2 GiB');
+    this.pages.push(Buffer.alloc(PAGE_BYTES));
+    this.pageUsed = 0;
   }
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
     const mask = slots.length - 1;
     for (let ordinal = 0; ordinal < this.count; ordinal += 1) {
-      const at = this.starts[ordinal] ?? 0;
-      let slot = hashOf(this.bytes, at + 2, storedLength(this.bytes.readUInt16LE(at))) & mask;
+      const place = this.places.get(ordinal);
+      const page = this.pages[place >>> PAGE_BITS] as Buffer;
+      const at = place & PAGE_MASK;
+      let slot = hashOf(page, at + 2, storedLength(page.readUInt16LE(at))) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
       slots[slot] = ordinal;
     }

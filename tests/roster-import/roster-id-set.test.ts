@@ -45,6 +45,31 @@ describe('a set of sourcedIds (bytes off the V8 heap)', () => {
   });
 });
 
+describe('the pages of a sourcedId set (64 KiB each, added as it grows, never copied)', () => {
+  it('gives every id back whole and finds it again, the longest allowed among short ones, wherever a page ends', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 20_000, max: 65_533 })), { minLength: 1, maxLength: 12 }), (lengths) => {
+        const ids = new SourcedIdSet();
+        const written = lengths.map((length, index) => `${index}-`.padEnd(length, String.fromCharCode(97 + (index % 26))));
+        for (const id of written) ids.intern(id);
+        const unique = [...new Set(written)];
+        expect(ids.size).toBe(unique.length);
+        expect(unique.map((id) => ids.idAt(ids.ordinalOf(id)))).toEqual(unique);
+        expect(ids.idBytes).toBe(unique.reduce((sum, id) => sum + 2 + id.length, 0));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('refuses an id longer than 65,533 bytes, which no page could hold with its length field', () => {
+    const ids = new SourcedIdSet();
+    expect(() => ids.intern('x'.repeat(65_534))).toThrow('65,533');
+    expect(ids.size).toBe(0);
+    ids.intern('x'.repeat(65_533));
+    expect(ids.idAt(0)).toHaveLength(65_533);
+  });
+});
+
 describe('the ordinals of a sourcedId set (what the record table and the enrollment spill index by)', () => {
   it('numbers ids in the order first added and gives each back by its ordinal, for any ids', () => {
     fc.assert(
