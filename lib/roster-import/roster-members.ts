@@ -45,8 +45,8 @@ export class MemberPool {
  * enrollments: what a `Set` of document ids does, for the part the planner uses, as a list of
  * ordinals in a region of the `MemberPool`; the ids themselves are kept once for all groups in
  * the `SourcedIdSet` the sets share. 600,000 enrollments at ten times the issue's size were
- * ~40 bytes of live heap each as `Set` entries; here they are ~8 bytes off the heap (plus a
- * small object per group). A group holds at most `maxGroupMembers` of each kind (the planner
+ * ~40 bytes of live heap each as `Set` entries; here they are ~4 bytes off the heap (a slot
+ * of the pool, plus a small object per group). A group holds at most `maxGroupMembers` of each kind (the planner
  * refuses more), so looking a member up in its list is a short scan. The order of the members
  * is not kept: the planner sorts them.
  */
