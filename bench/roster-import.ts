@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
@@ -36,6 +36,15 @@ const PARTS = new Set((process.env.BENCH_ROSTER_PARTS ?? 'import,memory,batch').
  */
 const MEMORY_MULTIPLES = (process.env.BENCH_ROSTER_MEMORY_MULTIPLES ?? '1,10').split(',').map(Number);
 if (MEMORY_MULTIPLES.some((multiple) => !(multiple > 0))) throw new Error('BENCH_ROSTER_MEMORY_MULTIPLES takes positive numbers, e.g. 1,10,20');
+
+/**
+ * A git commit to compare this tree's plan memory with, side by side: `BENCH_ROSTER_MEMORY_VERSUS=HEAD~1`
+ * runs the memory children of that commit (checked out in a temporary worktree) and of this
+ * tree alternately, `BENCH_ROSTER_MEMORY_RUNS` pairs per step at the largest multiple, and
+ * prints the difference per pair: one run's peak varies by ±8 MiB on this machine, so a change
+ * of a few MiB shows only in pairs.
+ */
+const MEMORY_VERSUS = process.env.BENCH_ROSTER_MEMORY_VERSUS;
 
 interface Size {
   students: number;
@@ -147,8 +156,9 @@ interface MemoryResult {
  * documents it plans to `documents`), and one that plans it again against those documents as
  * the directory (a re-import: the snapshot is held as well, and nothing is planned).
  */
-function measureMemory(endpoint: string, blob: string, phase: MemoryPhase, documents: string): MemoryResult {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+function measureMemory(endpoint: string, blob: string, phase: MemoryPhase, documents: string, bench = fileURLToPath(import.meta.url)): MemoryResult {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', bench], {
+    cwd: dirname(dirname(bench)),
     env: { ...process.env, ROSTER_BENCH_CHILD: phase, ROSTER_BENCH_ENDPOINT: endpoint, ROSTER_BENCH_BLOB: blob, ROSTER_BENCH_DOCUMENTS: documents },
     encoding: 'utf8',
     maxBuffer: 1 << 20,
@@ -169,7 +179,7 @@ export async function run(): Promise<void> {
   const stack = await startBenchStack({ ROSTER_IDENTITY_ISSUER: DEV_ISSUER });
   try {
     if (PARTS.has('import')) await importTwice(stack, size, content);
-    if (PARTS.has('memory')) await peakMemory(stack, content);
+    if (PARTS.has('memory')) await (MEMORY_VERSUS ? pairedMemory(stack, MEMORY_VERSUS) : peakMemory(stack, content));
     if (PARTS.has('batch')) await partialBatch(stack);
   } finally {
     await stack.stop();
@@ -267,6 +277,52 @@ async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, co
       const rows = entry.multiple / first.multiple;
       console.log(`\n${phase}: ${rows}x the rows takes **${fmt(entry.peakMb / first.peakMb, 2)}x** the peak memory${rows === 10 ? ' (the issue asks <= 1.2x)' : ''}.`);
     }
+  }
+}
+
+/**
+ * Peak RSS of the plan and re-plan children of `ref` (a temporary worktree, sharing this tree's
+ * node_modules) and of this tree, alternated run by run at the largest multiple. The re-plans
+ * of both read the documents this tree's plan wrote.
+ */
+async function pairedMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, ref: string): Promise<void> {
+  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const multiple = Math.max(...MEMORY_MULTIPLES);
+  const blobs = new BlobServiceClient(stack.app.config.blob.endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(ROSTER_UPLOADS_CONTAINER);
+  const name = `${MUNICIPALITY}/uploads/bench-${SCALE * multiple}.zip`;
+  await blobs.getBlockBlobClient(name).uploadData(rosterZip(sizeOf(SCALE * multiple)));
+  const directory = await mkdtemp(join(tmpdir(), 'roster-bench-'));
+  const worktree = join(directory, 'versus');
+  const git = (...args: string[]) => {
+    const done = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    if (done.status !== 0) throw new Error(`git ${args.join(' ')}: ${done.stderr}`);
+  };
+  git('worktree', 'add', '--detach', worktree, ref);
+  try {
+    await symlink(join(root, 'node_modules'), join(worktree, 'node_modules'));
+    const current = { bench: fileURLToPath(import.meta.url), documents: join(directory, 'documents.ndjson') };
+    const versions = [{ bench: join(worktree, 'bench', 'roster-import.ts'), documents: join(directory, 'documents-versus.ndjson') }, current];
+    console.log(`\n## Peak RSS at ${multiple}x, ${ref} and this tree alternated (${MEMORY_RUNS} pairs)\n`);
+    console.log(`| step | ${ref} (MiB) | this tree (MiB) | this tree - ${ref}, per pair (MiB) | fingerprints |\n|---|---|---|---|---|`);
+    for (const phase of ['plan', 'replan'] as const) {
+      const peaks: number[][] = [[], []];
+      const fingerprints = new Set<string>();
+      for (let pair = 0; pair < MEMORY_RUNS; pair += 1) {
+        for (const [index, version] of versions.entries()) {
+          if (phase === 'plan') await rm(version.documents, { force: true });
+          // Both re-plans read the directory this tree's plan wrote.
+          const result = measureMemory(stack.app.config.blob.endpoint, name, phase, phase === 'plan' ? version.documents : current.documents, version.bench);
+          peaks[index]?.push(result.peakMb);
+          fingerprints.add(`${result.fingerprint}/${result.planned}`);
+        }
+      }
+      const [before = [], after = []] = peaks;
+      const differences = after.map((peak, pair) => fmt(peak - (before[pair] ?? 0), 1)).join(', ');
+      console.log(`| ${phase} | ${fmt(median(before))} (${before.map((peak) => fmt(peak)).join(', ')}) | ${fmt(median(after))} (${after.map((peak) => fmt(peak)).join(', ')}) | ${differences} | ${fingerprints.size === 1 ? 'the same' : [...fingerprints].join(' ')} |`);
+    }
+  } finally {
+    git('worktree', 'remove', '--force', worktree);
+    await rm(directory, { recursive: true, force: true });
   }
 }
 
