@@ -238,17 +238,22 @@ async function partialBatch(stack: Awaited<ReturnType<typeof startBenchStack>>):
   console.log(`\nitems.bulk takes **${fmt(median(times.bulk) / median(times.helper), 3)}x** the time of executeBulkOperations for a partial batch.`);
 }
 
+/** Uploads a roster zip where the memory children read it; returns its blob name. */
+async function uploadRoster(stack: Awaited<ReturnType<typeof startBenchStack>>, scale: number, zipped: Uint8Array): Promise<string> {
+  const name = `${MUNICIPALITY}/uploads/bench-${scale}.zip`;
+  const uploads = new BlobServiceClient(stack.app.config.blob.endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(ROSTER_UPLOADS_CONTAINER);
+  await uploads.getBlockBlobClient(name).uploadData(zipped);
+  return name;
+}
+
 /** Peak RSS of the parse and of the plan step, at each multiple of the size (1x and 10x unless told), each in a fresh process. */
 async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, content: Uint8Array): Promise<void> {
-  const blobs = new BlobServiceClient(stack.app.config.blob.endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(ROSTER_UPLOADS_CONTAINER);
   const memory: ({ multiple: number; phase: MemoryPhase; peaks: number[] } & MemoryResult)[] = [];
   const directory = await mkdtemp(join(tmpdir(), 'roster-bench-'));
   try {
     for (const multiple of MEMORY_MULTIPLES) {
       const scale = SCALE * multiple;
-      const zipped = multiple === 1 ? content : rosterZip(sizeOf(scale));
-      const name = `${MUNICIPALITY}/uploads/bench-${scale}.zip`;
-      await blobs.getBlockBlobClient(name).uploadData(zipped);
+      const name = await uploadRoster(stack, scale, multiple === 1 ? content : rosterZip(sizeOf(scale)));
       const documents = join(directory, `documents-${scale}.ndjson`);
       for (const phase of ['parse', 'plan', 'replan'] as const) {
         const runs: MemoryResult[] = [];
@@ -288,9 +293,7 @@ async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, co
 async function pairedMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, ref: string): Promise<void> {
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const multiple = Math.max(...MEMORY_MULTIPLES);
-  const blobs = new BlobServiceClient(stack.app.config.blob.endpoint, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).getContainerClient(ROSTER_UPLOADS_CONTAINER);
-  const name = `${MUNICIPALITY}/uploads/bench-${SCALE * multiple}.zip`;
-  await blobs.getBlockBlobClient(name).uploadData(rosterZip(sizeOf(SCALE * multiple)));
+  const name = await uploadRoster(stack, SCALE * multiple, rosterZip(sizeOf(SCALE * multiple)));
   const directory = await mkdtemp(join(tmpdir(), 'roster-bench-'));
   const worktree = join(directory, 'versus');
   const git = (...args: string[]) => {

@@ -84,7 +84,7 @@ export class SourcedIdSet {
   idAt(ordinal: number): string {
     if (!(ordinal >= 0 && ordinal < this.count)) throw new RangeError(`no id has the ordinal ${ordinal}`);
     const place = this.places.get(ordinal);
-    const page = this.pages[place >>> PAGE_BITS] as Buffer;
+    const page = this.pageOf(place);
     const at = place & PAGE_MASK;
     const tag = page.readUInt16LE(at);
     return tag >= UUID_UPPER ? uuidText(page, at + 2, tag === UUID_UPPER) : page.toString('utf8', at + 2, at + 2 + tag);
@@ -99,7 +99,7 @@ export class SourcedIdSet {
     let slot = hashOf(candidate, 2, length) & mask;
     for (let ordinal = this.slots[slot] ?? EMPTY; ordinal !== EMPTY; ordinal = this.slots[slot] ?? EMPTY) {
       const place = this.places.get(ordinal);
-      const page = this.pages[place >>> PAGE_BITS] as Buffer;
+      const page = this.pageOf(place);
       const at = place & PAGE_MASK;
       if (page.readUInt16LE(at) === tag && page.compare(candidate, 2, 2 + length, at + 2, at + 2 + length) === 0) return ordinal;
       slot = (slot + 1) & mask;
@@ -119,6 +119,11 @@ export class SourcedIdSet {
     return ordinal;
   }
 
+  /** The page an id's place is in (its offset there is `place & PAGE_MASK`). */
+  private pageOf(place: number): Buffer {
+    return this.pages[place >>> PAGE_BITS] as Buffer;
+  }
+
   private addPage(): void {
     if (this.pages.length === MAX_PAGES) throw new RangeError('a set of sourcedIds grew past 2 GiB');
     this.pages.push(Buffer.alloc(PAGE_BYTES));
@@ -130,7 +135,7 @@ export class SourcedIdSet {
     const mask = slots.length - 1;
     for (let ordinal = 0; ordinal < this.count; ordinal += 1) {
       const place = this.places.get(ordinal);
-      const page = this.pages[place >>> PAGE_BITS] as Buffer;
+      const page = this.pageOf(place);
       const at = place & PAGE_MASK;
       let slot = hashOf(page, at + 2, storedLength(page.readUInt16LE(at))) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;

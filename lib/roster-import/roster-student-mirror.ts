@@ -79,8 +79,10 @@ export class StudentMirror {
     const groupIds = new Set<string>();
     const teachers = new Set<number>();
     const student = this.students.ordinalOf(studentId);
-    const from = student < 0 || student >= this.index.length ? 0 : (this.index[student] ?? 0);
-    const to = student < 0 || student >= this.index.length ? 0 : student + 1 < this.index.length ? (this.index[student + 1] ?? 0) : this.memberships;
+    // A student numbered past the index has no membership; the last one's end is every membership.
+    const listed = student >= 0 && student < this.index.length;
+    const from = listed ? (this.index[student] ?? 0) : 0;
+    const to = !listed ? 0 : student + 1 < this.index.length ? (this.index[student + 1] ?? 0) : this.memberships;
     if (to > from) this.readSorted(sorted, from, to);
     for (let membership = from; membership < to; membership += 1) {
       const group = sorted.window.readInt32LE((membership - this.windowFrom) * GROUP_BYTES);
