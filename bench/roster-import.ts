@@ -12,7 +12,7 @@ import { RosterArchive } from '../lib/roster-import/roster-archive.js';
 import { ROSTER_FILE_KEYS, ROSTER_FILES, readColumns } from '../lib/roster-import/roster-files.js';
 import { readManifest } from '../lib/roster-import/roster-manifest.js';
 import { planImport } from '../lib/roster-import/roster-plan.js';
-import { readRoster } from '../lib/roster-import/roster-reader.js';
+import { readRosterAndDirectory } from '../lib/roster-import/roster-read-order.js';
 import { DirectorySnapshot, type SnapshotDocument } from '../lib/roster-import/roster-snapshot.js';
 import { ROSTER_UPLOADS_CONTAINER } from '../lib/roster-import/roster-uploads.js';
 import { bulkStatuses, createOperation } from '../lib/usage/bulk.js';
@@ -343,8 +343,10 @@ async function child(phase: string): Promise<void> {
   } else {
     const modes = await readManifest(archive, 'bulk');
     const documents = process.env.ROSTER_BENCH_DOCUMENTS ?? '';
-    const snapshot = phase === 'replan' ? await DirectorySnapshot.of(storedDocuments(documents)) : new DirectorySnapshot();
-    const roster = await readRoster(archive, modes, { municipalityId: MUNICIPALITY, today: '2026-11-30', identityType: 'Feide', known: () => false, listedRejections: 1000 });
+    // In the import's order: this bulk file is read before the directory, which then shares the roster's user ids.
+    const { roster, snapshot } = await readRosterAndDirectory(archive, modes, { municipalityId: MUNICIPALITY, today: '2026-11-30', identityType: 'Feide', listedRejections: 1000 }, (userIds) =>
+      phase === 'replan' ? DirectorySnapshot.of(storedDocuments(documents), userIds) : Promise.resolve(new DirectorySnapshot(userIds)),
+    );
     // Each write is serialised as the import's batch sink does, then dropped (the import stores it in Blob Storage);
     // a first plan also keeps its documents on disk, for the re-import.
     // The fingerprint (writes in order, counts, samples, rejections; a fixed clock) shows a change of the planner kept its output.

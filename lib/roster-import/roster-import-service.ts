@@ -17,7 +17,7 @@ import { emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImport
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { readManifest } from './roster-manifest.js';
 import { planImport, type PlanOp } from './roster-plan.js';
-import { readRoster } from './roster-reader.js';
+import { readRosterAndDirectory } from './roster-read-order.js';
 import type { RosterRunStore, RunChange } from './roster-runs.js';
 import { DirectorySnapshot } from './roster-snapshot.js';
 import type { RosterUploads } from './roster-uploads.js';
@@ -214,17 +214,15 @@ export class RosterImportService {
       const opened = archive;
       const { result } = await this.deps.operations.measure(async () => {
         const modes = await readManifest(opened, run.mode);
-        const snapshot = await DirectorySnapshot.load(this.deps.directory, municipalityId);
+        const now = this.deps.clock.now();
+        const today = now.toISOString().slice(0, 10);
+        const { roster, snapshot } = await readRosterAndDirectory(
+          opened,
+          modes,
+          { municipalityId, today, identityType: this.deps.identity.type, listedRejections: ROSTER_LIMITS.listedRejections },
+          (userIds) => DirectorySnapshot.load(this.deps.directory, municipalityId, userIds),
+        );
         try {
-          const now = this.deps.clock.now();
-          const today = now.toISOString().slice(0, 10);
-          const roster = await readRoster(opened, modes, {
-            municipalityId,
-            today,
-            identityType: this.deps.identity.type,
-            known: (kind, sourcedId) => modes[KIND_FILE[kind]] !== 'bulk' && snapshot.knows(kind, sourcedId),
-            listedRejections: ROSTER_LIMITS.listedRejections,
-          });
           const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer }, (op) => batches.add(op));
           await batches.flush();
           return { roster, plan };
@@ -419,9 +417,6 @@ export class RosterImportService {
     return RosterArchive.openUpload(this.deps.uploadBlobs.getBlobClient(blobName), etag);
   }
 }
-
-/** Which file's mode decides whether a delta may refer to what the directory already holds. */
-const KIND_FILE = { school: 'orgs', user: 'users', group: 'classes' } as const satisfies Record<string, RosterFileKey>;
 
 function refusedFile(message: string): HttpProblem {
   return problems.validation([{ field: 'body/blob', message }]);

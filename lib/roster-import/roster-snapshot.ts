@@ -7,6 +7,7 @@ import type { StoredUser } from '../directory/users.js';
 import { identityKey } from '../identity/identity-key.js';
 import type { TokenIdentity } from '../identity/principal.js';
 import { partitionQuery } from '../paging/query-page.js';
+import type { SourcedIdSet } from './roster-id-set.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 
 /** What the import adds to the directory's documents: the OneRoster id they came from. */
@@ -37,20 +38,26 @@ export type SourcedKind = 'school' | 'user' | 'student' | 'group';
  */
 export class DirectorySnapshot {
   readonly schools = new Map<string, SnapshotSchool>();
-  readonly users = spilledDocuments<SnapshotUser>();
+  readonly users: RecordTable<SnapshotUser>;
   readonly usersByIdentity = spilledDocuments<SnapshotUser>();
-  readonly students = spilledDocuments<SnapshotStudent>();
+  readonly students: RecordTable<SnapshotStudent>;
   readonly groups = spilledDocuments<SnapshotGroup>();
   /** Groups made through the API: their memberships are part of each student's mirror too. */
   readonly unsourcedGroups: SnapshotGroup[] = [];
 
-  static load(directory: Container, municipalityId: string): Promise<DirectorySnapshot> {
-    return DirectorySnapshot.of(directoryPages(directory, municipalityId));
+  /** `userIds`: the roster's user ids, to number staff and students by (each sourcedId is then kept once); the snapshot's own when not given. */
+  constructor(userIds?: SourcedIdSet) {
+    this.users = spilledDocuments(userIds);
+    this.students = spilledDocuments(userIds);
+  }
+
+  static load(directory: Container, municipalityId: string, userIds?: SourcedIdSet): Promise<DirectorySnapshot> {
+    return DirectorySnapshot.of(directoryPages(directory, municipalityId), userIds);
   }
 
   /** The snapshot of these documents, without Cosmos DB's system properties other than the ETag (a replace does not write them). */
-  static async of(pages: AsyncIterable<SnapshotDocument[]> | Iterable<SnapshotDocument[]>): Promise<DirectorySnapshot> {
-    const snapshot = new DirectorySnapshot();
+  static async of(pages: AsyncIterable<SnapshotDocument[]> | Iterable<SnapshotDocument[]>, userIds?: SourcedIdSet): Promise<DirectorySnapshot> {
+    const snapshot = new DirectorySnapshot(userIds);
     try {
       for await (const page of pages) for (const document of page) snapshot.add(withoutUnusedSystemProperties(document));
     } catch (error) {
@@ -119,8 +126,8 @@ const JSON_DOCUMENTS: RecordCodec<unknown> = {
   },
 };
 
-function spilledDocuments<T>(): RecordTable<T> {
-  return new RecordTable(JSON_DOCUMENTS as RecordCodec<T>, { spilled: true });
+function spilledDocuments<T>(ids?: SourcedIdSet): RecordTable<T> {
+  return new RecordTable(JSON_DOCUMENTS as RecordCodec<T>, { spilled: true, ids });
 }
 
 const UNUSED_SYSTEM_PROPERTIES = ['_rid', '_self', '_ts', '_attachments'] as const;
