@@ -10,9 +10,9 @@ const KIND_FILE = { school: 'orgs', user: 'users', group: 'classes' } as const s
 
 /**
  * Reads the roster and the directory it is compared with, in the order that holds the least.
- * A row may refer to a record its own file does not list only when that file is a delta or
- * absent (the directory may hold the record); when every such file is bulk, the read asks
- * nothing of the directory, so the directory is read after the roster and its staff and
+ * A row may name a school, user or class that the file of that kind does not list only when
+ * that file is a delta or absent (the directory may hold it); when all three are bulk, the read
+ * asks nothing of the directory, so the directory is read after the roster and its staff and
  * students are numbered by the roster's user ids (`DirectorySnapshot.load`): a re-import's
  * stored students are most of the file's users, and their sourcedIds are kept once, not once
  * more for the snapshot, and the snapshot is not held while the files are read. Otherwise the

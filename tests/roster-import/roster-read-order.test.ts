@@ -90,7 +90,7 @@ describe('the roster and the directory: read in the order that holds the least',
     }
   });
 
-  it('frees the roster when the directory cannot be read after it, and the snapshot when the files cannot be read after it', async () => {
+  it('frees the roster when the directory read after it fails, and the snapshot when the files read after it fail (fault injected: a directory outage; a damaged zip entry)', async () => {
     const bulk = await opened(zip(rosterFiles(set())));
     let shared: SourcedIdSet | undefined;
     const outage = readRosterAndDirectory(bulk, await readManifest(bulk, 'bulk'), CONTEXT, (userIds) => {
