@@ -1,19 +1,8 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourcedIdSet } from '../../lib/roster-import/roster-id-set.js';
 import { StudentMirror } from '../../lib/roster-import/roster-student-mirror.js';
-
-/** Files of the roster's temporary tables this process holds open (their names are removed at once). */
-function openSpillFiles(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return /\/roster-table-/.test(readlinkSync(`/proc/self/fd/${fd}`));
-    } catch {
-      return false;
-    }
-  }).length;
-}
+import { openTemporaryFiles } from './open-temporary-files.js';
 
 describe("each student's open groups and their teachers (the student mirror, memberships sorted on disk)", () => {
   for (const blockPairs of [undefined, 7]) {
@@ -75,14 +64,14 @@ describe("each student's open groups and their teachers (the student mirror, mem
   });
 
   it('takes no group once read, and frees its file when discarded', () => {
-    const before = openSpillFiles();
+    const before = openTemporaryFiles().length;
     const mirror = new StudentMirror(new SourcedIdSet(), 2);
     mirror.add({ id: 'group-1', studentIds: ['s-1', 's-2', 's-3', 's-4', 's-5'], teacherIds: ['t-1'] });
     expect(mirror.of('s-3')).toEqual({ groupIds: ['group-1'], teacherIds: ['t-1'] });
-    expect(openSpillFiles()).toBe(before + 1);
+    expect(openTemporaryFiles().length).toBe(before + 1);
     expect(() => mirror.add({ id: 'group-2', studentIds: ['s-1'], teacherIds: [] })).toThrow('was read');
     mirror.discard();
     mirror.discard();
-    expect(openSpillFiles()).toBe(before);
+    expect(openTemporaryFiles().length).toBe(before);
   });
 });

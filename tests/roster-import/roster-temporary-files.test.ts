@@ -1,24 +1,11 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 import { importRoster, rosterFiles, zip, type RosterSet } from './oneroster-fixture.js';
+import { openTemporaryFiles } from './open-temporary-files.js';
 
 const M = '0301';
 /** Enough pupils that the plan step's tables, duplicate checks and a re-import's snapshot outgrow their buffers and go to temporary files. */
 const PUPILS = 8000;
-
-/** The plan step's temporary files this process has open (the app runs in the test's process; their names were removed at open). */
-function openTemporaryFiles(): string[] {
-  return readdirSync('/proc/self/fd')
-    .flatMap((fd) => {
-      try {
-        return [readlinkSync(`/proc/self/fd/${fd}`)];
-      } catch {
-        return []; // closed since it was listed
-      }
-    })
-    .filter((target) => /\/roster-table-/.test(target));
-}
 
 /** The import, and the most temporary files seen open while it ran. */
 async function importWatched(test: TestApp, token: string, file: Uint8Array) {
