@@ -1,28 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { appendFileSync, createReadStream } from 'node:fs';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { build } from 'esbuild';
 import { strToU8, zipSync } from 'fflate';
-import { RosterArchive } from '../lib/roster-import/roster-archive.js';
-import { ROSTER_FILE_KEYS, ROSTER_FILES, readColumns } from '../lib/roster-import/roster-files.js';
-import { readManifest } from '../lib/roster-import/roster-manifest.js';
-import { planImport } from '../lib/roster-import/roster-plan.js';
-import { readRosterAndDirectory } from '../lib/roster-import/roster-read-order.js';
-import { DirectorySnapshot, type SnapshotDocument } from '../lib/roster-import/roster-snapshot.js';
 import { ROSTER_UPLOADS_CONTAINER } from '../lib/roster-import/roster-uploads.js';
 import { bulkStatuses, createOperation } from '../lib/usage/bulk.js';
 import { DEV_ISSUER, DEV_OPERATOR_SUBJECT } from '../local/dev-issuer.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../local/stack.js';
+import { appBundleOptions } from '../scripts/bundle-entry.js';
 import { fmt, startBenchStack } from './bench-stack.js';
+import { MUNICIPALITY, type MemoryResult } from './roster-memory-child.js';
 
-const MUNICIPALITY = '0301';
 /** The issue's size: 10,000 students, 800 staff, 1,500 classes, 60,000 enrollments (BENCH_ROSTER_SCALE shrinks or grows it). */
 const SCALE = Number(process.env.BENCH_ROSTER_SCALE ?? 1);
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SCHOOLS = 40;
 /**
  * `BENCH_ROSTER_PARTS=memory` measures only peak RSS (minutes less: no import through the API);
@@ -142,29 +137,39 @@ const MEMORY_RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_ROSTER_MEMOR
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
-interface MemoryResult {
-  peakMb: number;
-  rows: number;
-  seconds: number;
-  planned: number;
-  fingerprint?: string;
+/**
+ * The memory child of a checkout (this one, or another version's in `root`), bundled as the
+ * app is for the host (`appBundleOptions`) and run by plain node, as production runs the code.
+ * Run through tsx instead, the same code starts ~20 MiB larger (what tsx compiled, garbage by
+ * then), room the 10x run fills first: a re-import measured 1.18-1.22x that way, 1.31-1.34x
+ * bundled. Returns the bundle's path, beside that checkout's node_modules.
+ */
+async function memoryChild(root: string): Promise<string> {
+  const own = join(root, 'bench', 'roster-memory-child.ts');
+  // Before the child had a file of its own, it was bench/roster-import.ts run with ROSTER_BENCH_CHILD.
+  const source = existsSync(own) ? own : join(root, 'bench', 'roster-import.ts');
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const outfile = join(root, '.cache', 'bench', 'roster-memory-child.mjs');
+  await build({ ...(await appBundleOptions(Object.keys(pkg.devDependencies))), absWorkingDir: root, entryPoints: [source], outfile });
+  return outfile;
 }
 
 /**
  * Peak RSS of a fresh process that streams the zip (parse only), one that reads, checks and
  * plans it against an empty directory (the plan step of a first import; it also writes the
  * documents it plans to `documents`), and one that plans it again against those documents as
- * the directory (a re-import: the snapshot is held as well, and nothing is planned).
+ * the directory (a re-import: the snapshot is held as well, and nothing is planned). `child`:
+ * the bundled memory child (`memoryChild`).
  */
-function measureMemory(endpoint: string, blob: string, phase: MemoryPhase, documents: string, bench = fileURLToPath(import.meta.url)): MemoryResult {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', bench], {
-    cwd: dirname(dirname(bench)),
+function measureMemory(endpoint: string, blob: string, phase: MemoryPhase, documents: string, child: string): MemoryResult {
+  const done = spawnSync(process.execPath, [child], {
+    cwd: dirname(child),
     env: { ...process.env, ROSTER_BENCH_CHILD: phase, ROSTER_BENCH_ENDPOINT: endpoint, ROSTER_BENCH_BLOB: blob, ROSTER_BENCH_DOCUMENTS: documents },
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
-  const line = child.stdout.trim().split('\n').pop() ?? '';
-  if (child.status !== 0 || !line.startsWith('{')) throw new Error(`memory child failed: ${child.stderr.slice(-500)}`);
+  const line = done.stdout.trim().split('\n').pop() ?? '';
+  if (done.status !== 0 || !line.startsWith('{')) throw new Error(`memory child failed: ${done.stderr.slice(-500)}`);
   return JSON.parse(line) as MemoryResult;
 }
 
@@ -250,6 +255,7 @@ async function uploadRoster(stack: Awaited<ReturnType<typeof startBenchStack>>, 
 async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, content: Uint8Array): Promise<void> {
   const memory: ({ multiple: number; phase: MemoryPhase; peaks: number[] } & MemoryResult)[] = [];
   const directory = await mkdtemp(join(tmpdir(), 'roster-bench-'));
+  const child = await memoryChild(ROOT);
   try {
     for (const multiple of MEMORY_MULTIPLES) {
       const scale = SCALE * multiple;
@@ -259,7 +265,7 @@ async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, co
         const runs: MemoryResult[] = [];
         for (let run = 0; run < MEMORY_RUNS; run += 1) {
           if (phase === 'plan') await rm(documents, { force: true }); // each plan writes the documents the re-import reads
-          runs.push(measureMemory(stack.app.config.blob.endpoint, name, phase, documents));
+          runs.push(measureMemory(stack.app.config.blob.endpoint, name, phase, documents, child));
         }
         if (new Set(runs.map((run) => `${run.fingerprint}/${run.planned}`)).size > 1) throw new Error(`${phase} at ${scale}x planned differently from run to run`);
         const peaks = runs.map((run) => run.peakMb).sort((a, b) => a - b);
@@ -291,20 +297,19 @@ async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, co
  * of both read the documents this tree's plan wrote.
  */
 async function pairedMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, ref: string): Promise<void> {
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const multiple = Math.max(...MEMORY_MULTIPLES);
   const name = await uploadRoster(stack, SCALE * multiple, rosterZip(sizeOf(SCALE * multiple)));
   const directory = await mkdtemp(join(tmpdir(), 'roster-bench-'));
   const worktree = join(directory, 'versus');
   const git = (...args: string[]) => {
-    const done = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    const done = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
     if (done.status !== 0) throw new Error(`git ${args.join(' ')}: ${done.stderr}`);
   };
   git('worktree', 'add', '--detach', worktree, ref);
   try {
-    await symlink(join(root, 'node_modules'), join(worktree, 'node_modules'));
-    const current = { bench: fileURLToPath(import.meta.url), documents: join(directory, 'documents.ndjson') };
-    const versions = [{ bench: join(worktree, 'bench', 'roster-import.ts'), documents: join(directory, 'documents-versus.ndjson') }, current];
+    await symlink(join(ROOT, 'node_modules'), join(worktree, 'node_modules'));
+    const current = { child: await memoryChild(ROOT), documents: join(directory, 'documents.ndjson') };
+    const versions = [{ child: await memoryChild(worktree), documents: join(directory, 'documents-versus.ndjson') }, current];
     console.log(`\n## Peak RSS at ${multiple}x, ${ref} and this tree alternated (${MEMORY_RUNS} pairs)\n`);
     console.log(`| step | ${ref} (MiB) | this tree (MiB) | this tree - ${ref}, per pair (MiB) | fingerprints |\n|---|---|---|---|---|`);
     for (const phase of ['plan', 'replan'] as const) {
@@ -314,7 +319,7 @@ async function pairedMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, 
         for (const [index, version] of versions.entries()) {
           if (phase === 'plan') await rm(version.documents, { force: true });
           // Both re-plans read the directory this tree's plan wrote.
-          const result = measureMemory(stack.app.config.blob.endpoint, name, phase, phase === 'plan' ? version.documents : current.documents, version.bench);
+          const result = measureMemory(stack.app.config.blob.endpoint, name, phase, phase === 'plan' ? version.documents : current.documents, version.child);
           peaks[index]?.push(result.peakMb);
           fingerprints.add(`${result.fingerprint}/${result.planned}`);
         }
@@ -328,68 +333,3 @@ async function pairedMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, 
     await rm(directory, { recursive: true, force: true });
   }
 }
-
-/** The memory child: `parse` streams every file through csv-parse; `plan` reads, checks and plans against an empty directory; `replan` against what `plan` planned. */
-async function child(phase: string): Promise<void> {
-  const started = performance.now();
-  const service = new BlobServiceClient(process.env.ROSTER_BENCH_ENDPOINT ?? '', new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
-  const blob = service.getContainerClient(ROSTER_UPLOADS_CONTAINER).getBlobClient(process.env.ROSTER_BENCH_BLOB ?? '');
-  const { archive } = await RosterArchive.openUpload(blob);
-  let rows = 0;
-  let planned = 0;
-  let fingerprint: string | undefined;
-  if (phase === 'parse') {
-    for (const key of ROSTER_FILE_KEYS) for await (const _row of archive.rows(ROSTER_FILES[key].file, (header) => readColumns(key, header))) rows += 1;
-  } else {
-    const modes = await readManifest(archive, 'bulk');
-    const documents = process.env.ROSTER_BENCH_DOCUMENTS ?? '';
-    // In the import's order: this bulk file is read before the directory, which then shares the roster's user ids.
-    const { roster, snapshot } = await readRosterAndDirectory(archive, modes, { municipalityId: MUNICIPALITY, today: '2026-11-30', identityType: 'Feide', listedRejections: 1000 }, (userIds) =>
-      phase === 'replan' ? DirectorySnapshot.of(storedDocuments(documents), userIds) : Promise.resolve(new DirectorySnapshot(userIds)),
-    );
-    // Each write is serialised as the import's batch sink does, then dropped (the import stores it in Blob Storage);
-    // a first plan also keeps its documents on disk, for the re-import.
-    // The fingerprint (writes in order, counts, samples, rejections; a fixed clock) shows a change of the planner kept its output.
-    const digest = createHash('sha256');
-    let lines: string[] = [];
-    const plan = await planImport(roster, snapshot, { municipalityId: MUNICIPALITY, today: '2026-11-30', now: '2026-11-30T00:00:00.000Z', identityIssuer: DEV_ISSUER }, async (op) => {
-      planned += 1;
-      const json = JSON.stringify(op);
-      digest.update(json);
-      if (phase !== 'plan') return;
-      lines.push(JSON.stringify(op.doc));
-      if (lines.length < 100) return;
-      appendFileSync(documents, `${lines.join('\n')}\n`);
-      lines = [];
-    });
-    if (lines.length > 0) appendFileSync(documents, `${lines.join('\n')}\n`);
-    digest.update(JSON.stringify(plan));
-    digest.update(JSON.stringify({ t: roster.tallies, r: roster.rejections }));
-    fingerprint = digest.digest('hex').slice(0, 16);
-    rows = Object.values(roster.tallies).reduce((sum, tally) => sum + tally.read, 0);
-    if (phase === 'plan' && planned === 0) throw new Error('nothing planned');
-  }
-  archive.close();
-  console.log(JSON.stringify({ rows, peakMb: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - started) / 1000, planned, fingerprint }));
-}
-
-/**
- * The documents a first import stored, as the directory query returns them: pages of 100
- * (`DIRECTORY_PAGE_SIZE`, which it asks for), each document with its system properties.
- */
-async function* storedDocuments(path: string): AsyncGenerator<SnapshotDocument[]> {
-  let page: SnapshotDocument[] = [];
-  let n = 0;
-  for await (const line of createInterface({ input: createReadStream(path) })) {
-    if (!line) continue;
-    n += 1;
-    const system = { _rid: `bench${String(n).padStart(12, '0')}==`, _self: `dbs/bench/colls/directory/docs/bench${n}/`, _etag: `"${String(n).padStart(8, '0')}-0000-0000-0000-000000000000"`, _attachments: 'attachments/', _ts: 1_795_000_000 };
-    page.push({ ...JSON.parse(line), ...system });
-    if (page.length < 100) continue;
-    yield page;
-    page = [];
-  }
-  if (page.length > 0) yield page;
-}
-
-if (process.env.ROSTER_BENCH_CHILD) await child(process.env.ROSTER_BENCH_CHILD);

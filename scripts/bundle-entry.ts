@@ -6,7 +6,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENTRY_OUTDIR = join(root, 'dist', 'functions');
@@ -19,26 +19,38 @@ export const ENTRY_OUTDIR = join(root, 'dist', 'functions');
  */
 const BUNDLED_DEPENDENCIES = ['zod'];
 
-/** Bundles the entry into `outdir` (emptied first, so no stale file matches the `main` glob). */
-export async function bundleEntry(outdir = ENTRY_OUTDIR): Promise<Metafile> {
+/**
+ * How the app's code is bundled, as the host loads it: one ES module for Node 22, the
+ * dependencies left in node_modules but for `BUNDLED_DEPENDENCIES`. `alsoExternal`: packages
+ * outside `dependencies` to leave there too (the roster bench's memory child, bundled the same
+ * way, imports dev dependencies).
+ */
+export async function appBundleOptions(alsoExternal: readonly string[] = []): Promise<BuildOptions> {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED_DEPENDENCIES.includes(name));
-  await rm(outdir, { recursive: true, force: true });
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: [join(root, 'functions', 'index.ts')],
-    outdir,
+  const external = [...Object.keys(pkg.dependencies), ...alsoExternal].filter((name) => !BUNDLED_DEPENDENCIES.includes(name));
+  return {
     bundle: true,
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
     platform: 'node',
     target: 'node22',
     // A package named here is external with its subpaths (`csv-parse/sync`).
     external,
     sourcemap: true,
-    metafile: true,
     logLevel: 'warning',
+  };
+}
+
+/** Bundles the entry into `outdir` (emptied first, so no stale file matches the `main` glob). */
+export async function bundleEntry(outdir = ENTRY_OUTDIR): Promise<Metafile> {
+  await rm(outdir, { recursive: true, force: true });
+  const result = await build({
+    ...(await appBundleOptions()),
+    absWorkingDir: root,
+    entryPoints: [join(root, 'functions', 'index.ts')],
+    outdir,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    metafile: true,
   });
   return result.metafile;
 }
