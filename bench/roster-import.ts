@@ -141,7 +141,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * The memory child of a checkout (this one, or another version's in `root`), bundled as the
  * app is for the host (`appBundleOptions`) and run by plain node, as production runs the code.
  * Run through tsx instead, the same code starts ~20 MiB larger (what tsx compiled, garbage by
- * then), room the 10x run fills first: a re-import measured 1.18-1.22x that way, 1.31-1.34x
+ * then), room the 10x run fills first: a re-import measured 1.18-1.22x that way, 1.33-1.37x
  * bundled. Returns the bundle's path, beside that checkout's node_modules.
  */
 async function memoryChild(root: string): Promise<string> {
@@ -165,7 +165,7 @@ async function memoryChild(root: string): Promise<string> {
 function measureMemory(endpoint: string, blob: string, phase: MemoryPhase, documents: string, child: string): MemoryResult {
   const done = spawnSync(process.execPath, [child], {
     cwd: dirname(child),
-    env: { ...process.env, ROSTER_BENCH_CHILD: phase, ROSTER_BENCH_ENDPOINT: endpoint, ROSTER_BENCH_BLOB: blob, ROSTER_BENCH_DOCUMENTS: documents },
+    env: { ...process.env, ROSTER_BENCH_CHILD: phase, ROSTER_BENCH_ENDPOINT: endpoint, ROSTER_BENCH_BLOB: blob, ROSTER_BENCH_DOCUMENTS: documents, ROSTER_BENCH_ISSUER: DEV_ISSUER },
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });

@@ -1,8 +1,9 @@
 // The roster bench's memory child: one step of an import (a parse, a plan against an empty
 // directory, or a re-plan against what the plan wrote) in a fresh process, which prints its
 // peak RSS. bench/roster-import.ts bundles this file as the app is bundled for the host and
-// runs it with plain node; it imports only what the import's plan step runs (and the
-// emulator's account), so the process holds what the host's worker would.
+// runs it with plain node; it imports only what the import's plan step runs and the emulator's
+// account (the sign-in issuer comes in ROSTER_BENCH_ISSUER), so what the process holds besides
+// is the plan step's.
 import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -14,7 +15,6 @@ import { planImport } from '../lib/roster-import/roster-plan.js';
 import { readRosterAndDirectory } from '../lib/roster-import/roster-read-order.js';
 import { DirectorySnapshot, type SnapshotDocument } from '../lib/roster-import/roster-snapshot.js';
 import { ROSTER_UPLOADS_CONTAINER } from '../lib/roster-import/roster-uploads.js';
-import { DEV_ISSUER } from '../local/dev-issuer.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../local/stack.js';
 
 /** The bench's municipality. */
@@ -52,7 +52,7 @@ async function child(phase: string): Promise<void> {
     // The fingerprint (writes in order, counts, samples, rejections; a fixed clock) shows a change of the planner kept its output.
     const digest = createHash('sha256');
     let lines: string[] = [];
-    const plan = await planImport(roster, snapshot, { municipalityId: MUNICIPALITY, today: '2026-11-30', now: '2026-11-30T00:00:00.000Z', identityIssuer: DEV_ISSUER }, async (op) => {
+    const plan = await planImport(roster, snapshot, { municipalityId: MUNICIPALITY, today: '2026-11-30', now: '2026-11-30T00:00:00.000Z', identityIssuer: process.env.ROSTER_BENCH_ISSUER ?? '' }, async (op) => {
       planned += 1;
       const json = JSON.stringify(op);
       digest.update(json);
