@@ -149,9 +149,10 @@ async function memoryChild(root: string): Promise<string> {
   // Before the child had a file of its own (28795d4), it was bench/roster-import.ts run with
   // ROSTER_BENCH_CHILD; bundled whole, it peaks ~10 MiB above the same plan step in its own module.
   const source = existsSync(own) ? own : join(root, 'bench', 'roster-import.ts');
-  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  // That checkout's own packages stay in its node_modules too (another commit may depend on others).
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
   const outfile = join(root, '.cache', 'bench', 'roster-memory-child.mjs');
-  await build({ ...(await appBundleOptions(Object.keys(pkg.devDependencies))), absWorkingDir: root, entryPoints: [source], outfile });
+  await build({ ...(await appBundleOptions(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }))), absWorkingDir: root, entryPoints: [source], outfile });
   return outfile;
 }
 
