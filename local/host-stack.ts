@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { DEV_OPERATOR_SUBJECT, loadOrCreateDevKeys } from './dev-issuer.js';
-import { assertPortFree, startAzuriteForHost, startCosmosEmulator, type ChildService } from './stack.js';
+import { assertPortFree, EmulatorStack, startAzuriteForHost, startCosmosEmulator } from './stack.js';
 
 /**
  * `npm run host-stack`: what `func start` needs beside the app, and nothing of the app
@@ -14,31 +14,14 @@ import { assertPortFree, startAzuriteForHost, startCosmosEmulator, type ChildSer
 const STATE_DIRECTORY = join(process.cwd(), '.local');
 const JWKS_PORT = 7072;
 
-const children: ChildService[] = [];
-let stopping = false;
-const stop = async (code: number) => {
-  if (stopping) return;
-  stopping = true;
-  await Promise.all(children.map((child) => child.stop()));
-  process.exit(code);
-};
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+const emulators = new EmulatorStack((child) => `${child.name} exited unexpectedly; stopping the emulators, whose data was in memory: run npm run host-stack again.`);
 
 try {
   await assertPortFree('dev issuer JWKS', JWKS_PORT, 'Stop what uses it.');
-  children.push(await startCosmosEmulator(8081));
+  await emulators.add(startCosmosEmulator(8081));
   // In memory like the Cosmos DB emulator: both start empty, so no blob outlives its index entry.
   await rm(join(STATE_DIRECTORY, 'azurite'), { recursive: true, force: true });
-  children.push(await startAzuriteForHost('in-memory'));
-  // One emulator alone would keep data whose other half is gone: either exiting stops both.
-  for (const child of children) {
-    void child.exited.then(() => {
-      if (stopping) return;
-      console.error(`${child.name} exited unexpectedly; stopping the emulators, whose data was in memory: run npm run host-stack again.`);
-      void stop(1);
-    });
-  }
+  await emulators.add(startAzuriteForHost('in-memory'));
   const keys = await loadOrCreateDevKeys(STATE_DIRECTORY);
   const jwks = JSON.stringify({ keys: [keys.publicJwk] });
   createServer((request, response) => {
@@ -53,5 +36,5 @@ dev issuer JWKS http://127.0.0.1:${JWKS_PORT}/api/dev/jwks.
 Ctrl-C stops the emulators.`);
 } catch (error) {
   console.error('Could not start the emulators:', error instanceof Error ? error.message : error);
-  await stop(1);
+  await emulators.stop(1);
 }

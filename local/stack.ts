@@ -128,3 +128,44 @@ async function runAzurite(entry: string, ports: { blob: number; queue?: number; 
   for (const port of Object.values(ports)) await waitForPort(port, child, 'azurite');
   return { name: 'azurite', endpoint: azuriteEndpoint(ports.blob), exited: exitOf(child), stop: stopper(child) };
 }
+
+/**
+ * The emulators an entry point starts, as one stack: Ctrl-C or SIGTERM stops them all, and so
+ * does any one of them exiting on its own. Their data is in memory, so one left running would
+ * hold half of a whole (documents whose blobs are gone, or blobs whose documents are).
+ */
+export class EmulatorStack {
+  private readonly children: ChildService[] = [];
+  private stopping = false;
+
+  /** `exitedMessage`: what to tell the developer when `child` exits on its own. */
+  constructor(private readonly exitedMessage: (child: ChildService) => string) {
+    process.on('SIGINT', () => void this.stop(0));
+    process.on('SIGTERM', () => void this.stop(0));
+  }
+
+  /** How many emulators the stack started (none when the developer runs their own). */
+  get size(): number {
+    return this.children.length;
+  }
+
+  /** Takes a started emulator into the stack. */
+  async add(starting: Promise<ChildService>): Promise<ChildService> {
+    const child = await starting;
+    this.children.push(child);
+    void child.exited.then(() => {
+      if (this.stopping) return;
+      console.error(this.exitedMessage(child));
+      void this.stop(1);
+    });
+    return child;
+  }
+
+  /** Stops every emulator, then the process with `code`; a second call does nothing. */
+  async stop(code: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await Promise.all(this.children.map((child) => child.stop()));
+    process.exit(code);
+  }
+}

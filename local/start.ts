@@ -6,34 +6,14 @@ import { loadOrCreateDevKeys } from './dev-issuer.js';
 import { describeSeed, seedDemoData } from './demo-seed.js';
 import { localEnvironment, startLocalApp } from './local-app.js';
 import { startBanner } from './start-banner.js';
-import { assertPortFree, azuriteEndpoint, cosmosEmulatorEndpoint, PortInUseError, startAzurite, startCosmosEmulator, type ChildService } from './stack.js';
+import { assertPortFree, azuriteEndpoint, cosmosEmulatorEndpoint, EmulatorStack, PortInUseError, startAzurite, startCosmosEmulator } from './stack.js';
 
 const STATE_DIRECTORY = join(process.cwd(), '.local');
 /** Where Azurite kept blobs before npm start ran it in memory: blobs there may belong to erased people. */
 const FORMER_AZURITE_DIRECTORY = join(STATE_DIRECTORY, 'azurite');
 
 async function main(): Promise<void> {
-  const children: ChildService[] = [];
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    await Promise.all(children.map((child) => child.stop()));
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  // An emulator that dies takes the stack down with it, so Cosmos DB and blobs never outlive each other.
-  const started = async (starting: Promise<ChildService>): Promise<ChildService> => {
-    const child = await starting;
-    children.push(child);
-    void child.exited.then(() => {
-      if (stopping) return;
-      console.error(`${child.name} exited unexpectedly; stopping the stack, whose data was in memory with it: run npm start again to begin afresh.`);
-      void stop(1);
-    });
-    return child;
-  };
+  const emulators = new EmulatorStack((child) => `${child.name} exited unexpectedly; stopping the stack, whose data was in memory with it: run npm start again to begin afresh.`);
 
   try {
     // Every setting is checked before anything starts, so a typo costs no emulator start.
@@ -52,17 +32,17 @@ async function main(): Promise<void> {
     let blobEndpoint = settings.blobEndpoint;
     if (cosmosEndpoint === undefined || blobEndpoint === undefined) {
       await rm(FORMER_AZURITE_DIRECTORY, { recursive: true, force: true });
-      cosmosEndpoint = (await started(startCosmosEmulator(settings.cosmosEmulatorPort))).endpoint;
-      blobEndpoint = (await started(startAzurite(settings.azuritePort, 'in-memory'))).endpoint;
+      cosmosEndpoint = (await emulators.add(startCosmosEmulator(settings.cosmosEmulatorPort))).endpoint;
+      blobEndpoint = (await emulators.add(startAzurite(settings.azuritePort, 'in-memory'))).endpoint;
     }
     const devKeys = await loadOrCreateDevKeys(STATE_DIRECTORY);
     const app = await startLocalApp({ cosmosEndpoint, blobEndpoint, devKeys, port, env: process.env });
     const seed = describeSeed(await seedDemoData(app.services, { url: app.host.url, keys: devKeys }));
-    console.log(startBanner({ api: app.host.url, cosmosEndpoint, blobEndpoint, ownEmulators: children.length > 0, seed }));
+    console.log(startBanner({ api: app.host.url, cosmosEndpoint, blobEndpoint, ownEmulators: emulators.size > 0, seed }));
   } catch (error) {
     if (error instanceof PortInUseError || error instanceof ConfigError) console.error(error.message);
     else console.error('Could not start the local stack:', error instanceof Error ? error.message : error);
-    await stop(1);
+    await emulators.stop(1);
   }
 }
 
