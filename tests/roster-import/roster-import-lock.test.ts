@@ -1,6 +1,6 @@
 import type { PluginConfig } from '@azure/cosmos';
 import type { ActivityHandler } from 'durable-functions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.js';
 import type { JobRuntime } from '../../lib/jobs/job-runtime.js';
 import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
@@ -15,16 +15,21 @@ const MINUTE = 60_000;
 /** The app's clock, moved ahead of real time by hand (not frozen: runs still get distinct createdAt). */
 const clock: Clock & { aheadMs: number } = { aheadMs: 0, now: () => new Date(Date.now() + clock.aheadMs) };
 
+/** Every hold point a test made: released after the test, so no held work outlives it. */
+const holdPoints: { release: () => void }[] = [];
+
 /** A point a fault holds work at: `reached` once the work gets there, `release` lets it go on. */
 function holdPoint() {
   let reached!: () => void;
   let release!: () => void;
-  return {
+  const point = {
     reachedAt: new Promise<void>((resolve) => (reached = resolve)),
     released: new Promise<void>((resolve) => (release = resolve)),
     reached: () => reached(),
     release: () => release(),
   };
+  holdPoints.push(point);
+  return point;
 }
 
 /** Holds the first `parties` arrivals until all have arrived (or 20 s have passed), then lets them on together. */
@@ -55,8 +60,8 @@ function barrier(parties: number) {
   };
 }
 
-/** Injected faults (each test arms the ones it names, and disarms them). */
-const faults = {
+/** Injected faults, none armed: each test arms the ones it names, and `afterEach` disarms them all. */
+const unarmed = () => ({
   /** `scheduler.start` of the next roster import throws, as when the Durable client cannot be reached. */
   failStart: false,
   /** The plan activity waits before it runs. */
@@ -85,7 +90,8 @@ const faults = {
   lockReplacesRefused: 0,
   /** Plan activities run (each attempt), counted. */
   planAttempts: 0,
-};
+});
+const faults = unarmed();
 
 const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler => async (input, context) => {
   if (name === 'roster-import-plan') faults.planAttempts += 1;
@@ -215,6 +221,13 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     await test?.close();
   });
 
+  // A test that fails part way leaves nothing armed or held for the next one.
+  afterEach(() => {
+    for (const point of holdPoints.splice(0)) point.release();
+    Object.assign(faults, unarmed());
+    clock.aheadMs = 0;
+  });
+
   it('a start whose orchestration cannot be scheduled (scheduler fault injected) answers 503, leaves the run failed and the lock free, so the next import runs', async () => {
     const M = '5101';
     const token = await admin(M);
@@ -239,35 +252,28 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const newFile = zip(rosterFiles(pupils(M, 'Ny', 3)));
     const [early, racerA, racerB] = [await upload(test, token, M, newFile), await upload(test, token, M, newFile), await upload(test, token, M, newFile)];
     faults.holdPlan = holdPoint();
-    try {
-      const stale = await start(token, M, staleBlob);
-      expect(stale.status).toBe(202);
-      await faults.holdPlan.reachedAt;
+    const stale = await start(token, M, staleBlob);
+    expect(stale.status).toBe(202);
+    await faults.holdPlan.reachedAt;
 
-      clock.aheadMs = 29 * MINUTE;
-      expect((await start(token, M, early)).status).toBe(409);
+    clock.aheadMs = 29 * MINUTE;
+    expect((await start(token, M, early)).status).toBe(409);
 
-      clock.aheadMs = 31 * MINUTE;
-      const lockReads = barrier(2);
-      faults.lockReads = lockReads;
-      const raced = await Promise.all([start(token, M, racerA), start(token, M, racerB)]);
-      expect(lockReads.met).toBe(true);
-      expect(raced.map((response) => response.status).sort()).toEqual([202, 409]);
-      const winner = raced.find((response) => response.status === 202);
+    clock.aheadMs = 31 * MINUTE;
+    const lockReads = barrier(2);
+    faults.lockReads = lockReads;
+    const raced = await Promise.all([start(token, M, racerA), start(token, M, racerB)]);
+    expect(lockReads.met).toBe(true);
+    expect(raced.map((response) => response.status).sort()).toEqual([202, 409]);
+    const winner = raced.find((response) => response.status === 202);
 
-      faults.holdPlan.release();
-      faults.holdPlan = undefined;
-      expect(await follow(test, token, winner?.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
-      const old = await follow(test, token, stale.headers.get('location') ?? '');
-      expect(old).toMatchObject({ status: 'superseded', failure: expect.stringMatching(/No progress for 30 minutes/) });
-      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Ny0', 'Ny1', 'Ny2']);
-      expect(await storedBlobs(`${M}/runs/`)).toEqual([]);
-    } finally {
-      faults.holdPlan?.release();
-      faults.holdPlan = undefined;
-      faults.lockReads = undefined;
-      clock.aheadMs = 0;
-    }
+    faults.holdPlan.release();
+    faults.holdPlan = undefined;
+    expect(await follow(test, token, winner?.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+    const old = await follow(test, token, stale.headers.get('location') ?? '');
+    expect(old).toMatchObject({ status: 'superseded', failure: expect.stringMatching(/No progress for 30 minutes/) });
+    expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Ny0', 'Ny1', 'Ny2']);
+    expect(await storedBlobs(`${M}/runs/`)).toEqual([]);
   });
 
   it('a plan step that finds its run planned meanwhile by a duplicate (its lock renewal held while the other plans) answers the progress, not "stopped", and the run completes', async () => {
@@ -277,26 +283,19 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const plan = holdPoint();
     const renewal = holdPoint();
     faults.holdPlan = plan;
-    try {
-      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
-      expect(started.status).toBe(202);
-      await plan.reachedAt;
-      faults.holdPlan = undefined;
-      faults.holdLockRead = renewal;
-      const late = imports.plan(M, started.body.id);
-      await renewal.reachedAt;
-      expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 0 });
-      renewal.release();
-      expect(await late).toEqual({ batches: 2, appliedBatches: 0 });
-      plan.release();
-      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
-      expect(await pupilNames(token, M)).toHaveLength(150);
-    } finally {
-      plan.release();
-      renewal.release();
-      faults.holdPlan = undefined;
-      faults.holdLockRead = undefined;
-    }
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+    expect(started.status).toBe(202);
+    await plan.reachedAt;
+    faults.holdPlan = undefined;
+    faults.holdLockRead = renewal;
+    const late = imports.plan(M, started.body.id);
+    await renewal.reachedAt;
+    expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 0 });
+    renewal.release();
+    expect(await late).toEqual({ batches: 2, appliedBatches: 0 });
+    plan.release();
+    expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+    expect(await pupilNames(token, M)).toHaveLength(150);
   });
 
   it("a run's renewal of the lock that loses a race with another write of the lock (412, its replace held while the lock is rewritten) reads the lock again, still holds it, and the step goes on (no retry of the step)", async () => {
@@ -307,24 +306,19 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     faults.holdLockReplace = renewal;
     faults.lockReplacesRefused = 0;
     faults.planAttempts = 0;
-    try {
-      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
-      expect(started.status, started.text).toBe(202);
-      await renewal.reachedAt;
-      // The same lock written again meanwhile: same holder, a new ETag.
-      const { resource: lock } = await locks.read<{ runId: string }>();
-      expect(lock?.runId).toBe(started.body.id);
-      await locks.replace(lock!);
-      renewal.release();
-      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
-      expect(faults.lockReplacesRefused).toBe(1);
-      // Renewed within the step: the plan was not failed and retried.
-      expect(faults.planAttempts).toBe(1);
-      expect(await pupilNames(token, M)).toHaveLength(150);
-    } finally {
-      renewal.release();
-      faults.holdLockReplace = undefined;
-    }
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+    expect(started.status, started.text).toBe(202);
+    await renewal.reachedAt;
+    // The same lock written again meanwhile: same holder, a new ETag.
+    const { resource: lock } = await locks.read<{ runId: string }>();
+    expect(lock?.runId).toBe(started.body.id);
+    await locks.replace(lock!);
+    renewal.release();
+    expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+    expect(faults.lockReplacesRefused).toBe(1);
+    // Renewed within the step: the plan was not failed and retried.
+    expect(faults.planAttempts).toBe(1);
+    expect(await pupilNames(token, M)).toHaveLength(150);
   });
 
   it('a run reads completed only once its lock is freed and its files are gone, so the next import can start the moment it does (the lock\'s delete held)', async () => {
@@ -334,23 +328,18 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, dryRun ? 'Prøve' : 'Elev', 3))));
       const unlock = holdPoint();
       faults.holdUnlock = unlock;
-      try {
-        const started = await test.request<RunView>('POST', `/municipalities/${M}/roster-imports`, { token, body: { blob, mode: 'bulk', dryRun } });
-        expect(started.status, started.text).toBe(202);
-        await unlock.reachedAt;
-        const finishing = await test.request<RunView>('GET', (started.headers.get('location') ?? '').replace(/^\/api/, ''), { token });
-        expect({ dryRun, status: finishing.body.status }).toEqual({ dryRun, status: 'applying' });
-        expect(await storedBlobs(`${M}/runs/`), 'the batches are gone before the lock is freed').toEqual([]);
-        expect(await storedBlobs(blob), 'the upload of a real import too').toEqual(dryRun ? [blob] : []);
-        unlock.release();
-        expect((await follow(test, token, started.headers.get('location') ?? '')).status).toBe('completed');
-        const next = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Neste', 1)))));
-        expect(next.status, next.text).toBe(202);
-        expect((await follow(test, token, next.headers.get('location') ?? '')).status).toBe('completed');
-      } finally {
-        unlock.release();
-        faults.holdUnlock = undefined;
-      }
+      const started = await test.request<RunView>('POST', `/municipalities/${M}/roster-imports`, { token, body: { blob, mode: 'bulk', dryRun } });
+      expect(started.status, started.text).toBe(202);
+      await unlock.reachedAt;
+      const finishing = await test.request<RunView>('GET', (started.headers.get('location') ?? '').replace(/^\/api/, ''), { token });
+      expect({ dryRun, status: finishing.body.status }).toEqual({ dryRun, status: 'applying' });
+      expect(await storedBlobs(`${M}/runs/`), 'the batches are gone before the lock is freed').toEqual([]);
+      expect(await storedBlobs(blob), 'the upload of a real import too').toEqual(dryRun ? [blob] : []);
+      unlock.release();
+      expect((await follow(test, token, started.headers.get('location') ?? '')).status).toBe('completed');
+      const next = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Neste', 1)))));
+      expect(next.status, next.text).toBe(202);
+      expect((await follow(test, token, next.headers.get('location') ?? '')).status).toBe('completed');
     }
   });
 
@@ -360,29 +349,22 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const staleBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Gammel', 3))));
     const newBlob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))));
     faults.holdPlan = holdPoint();
-    try {
-      const stale = await start(token, M, staleBlob);
-      expect(stale.status).toBe(202);
-      await faults.holdPlan.reachedAt;
-      const plan = faults.holdPlan;
-      faults.holdPlan = undefined;
+    const stale = await start(token, M, staleBlob);
+    expect(stale.status).toBe(202);
+    await faults.holdPlan.reachedAt;
+    const plan = faults.holdPlan;
+    faults.holdPlan = undefined;
 
-      clock.aheadMs = 31 * MINUTE;
-      faults.failRunWrites = stale.body.id;
-      const newer = await start(token, M, newBlob);
-      faults.failRunWrites = undefined;
-      expect(newer.status, newer.text).toBe(202);
-      expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+    clock.aheadMs = 31 * MINUTE;
+    faults.failRunWrites = stale.body.id;
+    const newer = await start(token, M, newBlob);
+    faults.failRunWrites = undefined;
+    expect(newer.status, newer.text).toBe(202);
+    expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
 
-      plan.release();
-      expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded' });
-      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Ny0', 'Ny1', 'Ny2']);
-    } finally {
-      faults.holdPlan?.release();
-      faults.holdPlan = undefined;
-      faults.failRunWrites = undefined;
-      clock.aheadMs = 0;
-    }
+    plan.release();
+    expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded' });
+    expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Ny0', 'Ny1', 'Ny2']);
   });
 
   it('a start while another start has taken the lock but not yet stored its run (its run create held) answers 409, and the first import runs', async () => {
@@ -391,20 +373,15 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const [firstBlob, secondBlob] = [await upload(test, token, M, zip(rosterFiles(pupils(M, 'Forst', 3)))), await upload(test, token, M, zip(rosterFiles(pupils(M, 'Andre', 3))))];
     const create = holdPoint();
     faults.holdRunCreate = create;
-    try {
-      const first = start(token, M, firstBlob);
-      await create.reachedAt;
-      const second = await start(token, M, secondBlob);
-      expect(second.status, second.text).toBe(409);
-      create.release();
-      const started = await first;
-      expect(started.status, started.text).toBe(202);
-      expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
-      expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Forst0', 'Forst1', 'Forst2']);
-    } finally {
-      create.release();
-      faults.holdRunCreate = undefined;
-    }
+    const first = start(token, M, firstBlob);
+    await create.reachedAt;
+    const second = await start(token, M, secondBlob);
+    expect(second.status, second.text).toBe(409);
+    create.release();
+    const started = await first;
+    expect(started.status, started.text).toBe(202);
+    expect(await follow(test, token, started.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+    expect((await pupilNames(token, M)).map((pupil) => pupil.givenName).sort()).toEqual(['Forst0', 'Forst1', 'Forst2']);
   });
 
   it('a start whose run cannot be stored (its create fault injected) frees the lock it took, so the next start is not refused for 30 minutes', async () => {
@@ -412,11 +389,8 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const token = await admin(M);
     const file = zip(rosterFiles(pupils(M, 'Elev', 3)));
     faults.failRunCreate = true;
-    try {
-      expect((await start(token, M, await upload(test, token, M, file))).status).toBe(500);
-    } finally {
-      faults.failRunCreate = false;
-    }
+    expect((await start(token, M, await upload(test, token, M, file))).status).toBe(500);
+    faults.failRunCreate = false;
     expect(await importRoster(test, token, M, file)).toMatchObject({ status: 'completed' });
   });
 
@@ -428,34 +402,26 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const apply = holdPoint();
     const renewal = holdPoint();
     faults.holdApply = apply;
-    try {
-      const stale = await start(token, M, await upload(test, token, M, staleFile));
-      expect(stale.status).toBe(202);
-      await apply.reachedAt;
-      // The stale run reads itself (applying), then its renewal of the lock waits while a newer import takes the lock over.
-      faults.holdLockRead = renewal;
-      faults.holdApply = undefined;
-      apply.release();
-      await renewal.reachedAt;
+    const stale = await start(token, M, await upload(test, token, M, staleFile));
+    expect(stale.status).toBe(202);
+    await apply.reachedAt;
+    // The stale run reads itself (applying), then its renewal of the lock waits while a newer import takes the lock over.
+    faults.holdLockRead = renewal;
+    faults.holdApply = undefined;
+    apply.release();
+    await renewal.reachedAt;
 
-      clock.aheadMs = 31 * MINUTE;
-      const newer = await start(token, M, newBlob);
-      expect(newer.status, newer.text).toBe(202);
-      expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
-      const afterNewer = await pupilNames(token, M);
+    clock.aheadMs = 31 * MINUTE;
+    const newer = await start(token, M, newBlob);
+    expect(newer.status, newer.text).toBe(202);
+    expect(await follow(test, token, newer.headers.get('location') ?? '')).toMatchObject({ status: 'completed' });
+    const afterNewer = await pupilNames(token, M);
 
-      renewal.release();
-      expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded', appliedBatches: 1 });
-      const after = await pupilNames(token, M);
-      expect(after).toEqual(afterNewer);
-      expect(after.filter((pupil) => pupil.givenName.startsWith('Gammel') && pupil.status !== 'leaver')).toEqual([]);
-    } finally {
-      apply.release();
-      renewal.release();
-      faults.holdApply = undefined;
-      faults.holdLockRead = undefined;
-      clock.aheadMs = 0;
-    }
+    renewal.release();
+    expect(await follow(test, token, stale.headers.get('location') ?? '')).toMatchObject({ status: 'superseded', appliedBatches: 1 });
+    const after = await pupilNames(token, M);
+    expect(after).toEqual(afterNewer);
+    expect(after.filter((pupil) => pupil.givenName.startsWith('Gammel') && pupil.status !== 'leaver')).toEqual([]);
   });
 
   it('a finish step of a duplicate orchestration, run while a batch is still to apply (apply held), leaves the run applying with its lock, and the run completes every batch', async () => {
@@ -463,24 +429,19 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const token = await admin(M);
     const apply = holdPoint();
     faults.holdApply = apply;
-    try {
-      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
-      expect(started.status).toBe(202);
-      await apply.reachedAt;
-      const imports = test.app.services.rosterImports;
-      expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 1 });
-      await imports.finish(M, started.body.id);
-      const location = started.headers.get('location') ?? '';
-      expect((await test.request<RunView>('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'applying', appliedBatches: 1 });
-      expect((await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3)))))).status).toBe(409);
-      faults.holdApply = undefined;
-      apply.release();
-      expect(await follow(test, token, location)).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
-      expect(await pupilNames(token, M)).toHaveLength(150);
-    } finally {
-      apply.release();
-      faults.holdApply = undefined;
-    }
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+    expect(started.status).toBe(202);
+    await apply.reachedAt;
+    const imports = test.app.services.rosterImports;
+    expect(await imports.plan(M, started.body.id)).toEqual({ batches: 2, appliedBatches: 1 });
+    await imports.finish(M, started.body.id);
+    const location = started.headers.get('location') ?? '';
+    expect((await test.request<RunView>('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'applying', appliedBatches: 1 });
+    expect((await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3)))))).status).toBe(409);
+    faults.holdApply = undefined;
+    apply.release();
+    expect(await follow(test, token, location)).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+    expect(await pupilNames(token, M)).toHaveLength(150);
   });
 
   it('a run whose planned batches vanish while it applies ends expired at that batch, not retried into a resumable failure', async () => {
@@ -488,22 +449,17 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const token = await admin(M);
     const apply = holdPoint();
     faults.holdApply = apply;
-    try {
-      const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
-      expect(started.status).toBe(202);
-      await apply.reachedAt;
-      const runId = started.body.id;
-      for (const name of await storedBlobs(`${M}/runs/${runId}/`)) await rosterBlobs(test.app.services.blob).deleteBlob(name);
-      faults.holdApply = undefined;
-      apply.release();
-      const run = await follow(test, token, started.headers.get('location') ?? '');
-      expect(run).toMatchObject({ status: 'expired', appliedBatches: 1, failure: expect.stringMatching(/planned batches are gone/) });
-      // The lock is free: the next import runs.
-      expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
-    } finally {
-      apply.release();
-      faults.holdApply = undefined;
-    }
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+    expect(started.status).toBe(202);
+    await apply.reachedAt;
+    const runId = started.body.id;
+    for (const name of await storedBlobs(`${M}/runs/${runId}/`)) await rosterBlobs(test.app.services.blob).deleteBlob(name);
+    faults.holdApply = undefined;
+    apply.release();
+    const run = await follow(test, token, started.headers.get('location') ?? '');
+    expect(run).toMatchObject({ status: 'expired', appliedBatches: 1, failure: expect.stringMatching(/planned batches are gone/) });
+    // The lock is free: the next import runs.
+    expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
   });
 
   it("an erasure of the admin who started an import, made while the import plans (its directory read held), is not undone by the run's progress writes", async () => {
@@ -513,37 +469,28 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const blob = await upload(test, starter.token, M, zip(rosterFiles(pupils(M, 'Elev', 3))));
     const snapshot = holdPoint();
     faults.holdSnapshot = snapshot;
-    try {
-      const started = await start(starter.token, M, blob);
-      expect(started.status).toBe(202);
-      expect(started.body).toMatchObject({ requestedBy: starter.id });
-      await snapshot.reachedAt;
+    const started = await start(starter.token, M, blob);
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ requestedBy: starter.id });
+    await snapshot.reachedAt;
 
-      const erasure = await test.request('DELETE', `/municipalities/${M}/users/${starter.id}?instructionReference=SAK-2026/15`, { token });
-      expect(erasure.status, erasure.text).toBe(202);
-      await erasuresSettled(test);
-      const location = started.headers.get('location') ?? '';
-      expect((await test.request('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'planning', requestedBy: 'erased' });
+    const erasure = await test.request('DELETE', `/municipalities/${M}/users/${starter.id}?instructionReference=SAK-2026/15`, { token });
+    expect(erasure.status, erasure.text).toBe(202);
+    await erasuresSettled(test);
+    const location = started.headers.get('location') ?? '';
+    expect((await test.request('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'planning', requestedBy: 'erased' });
 
-      snapshot.release();
-      const done = await follow(test, token, location);
-      expect(done).toMatchObject({ status: 'completed', requestedBy: 'erased' });
-    } finally {
-      snapshot.release();
-      faults.holdSnapshot = undefined;
-    }
+    snapshot.release();
+    const done = await follow(test, token, location);
+    expect(done).toMatchObject({ status: 'completed', requestedBy: 'erased' });
   });
 
   it('resuming a failed run after a newer import was started ends it superseded (409), and its stale plan writes nothing', async () => {
     const M = '5104';
     const token = await admin(M);
     faults.failApply = true;
-    let failed: RunView;
-    try {
-      failed = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Gammel', 150))));
-    } finally {
-      faults.failApply = false;
-    }
+    const failed = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Gammel', 150))));
+    faults.failApply = false;
     expect(failed).toMatchObject({ status: 'failed', batches: 2, appliedBatches: 1 });
     expect(await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Ny', 3))))).toMatchObject({ status: 'completed' });
     const before = await pupilNames(token, M);
@@ -563,12 +510,8 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const M = '5105';
     const token = await admin(M);
     faults.failApply = true;
-    let failed: RunView;
-    try {
-      failed = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150))));
-    } finally {
-      faults.failApply = false;
-    }
+    const failed = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150))));
+    faults.failApply = false;
     expect(failed).toMatchObject({ status: 'failed', batches: 2, appliedBatches: 1 });
     for (const name of await storedBlobs(`${M}/runs/${failed.id}/`)) await rosterBlobs(test.app.services.blob).deleteBlob(name);
 
@@ -590,21 +533,16 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const blob = await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3), mode)));
     const held = holdPoint();
     faults[fault] = held;
-    try {
-      const started = await start(token, M, blob, mode);
-      expect(started.status).toBe(202);
-      await held.reachedAt;
-      await rosterBlobs(test.app.services.blob).deleteBlob(blob);
-      faults[fault] = undefined;
-      held.release();
-      const run = await follow(test, token, started.headers.get('location') ?? '');
-      expect(run).toMatchObject({ status: 'expired', failure: expect.stringMatching(/uploaded file is gone/) });
-      expect(await pupilNames(token, M)).toEqual([]);
-      const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${run.id}/resume`, { token });
-      expect(resumed.status).toBe(410);
-    } finally {
-      held.release();
-      faults[fault] = undefined;
-    }
+    const started = await start(token, M, blob, mode);
+    expect(started.status).toBe(202);
+    await held.reachedAt;
+    await rosterBlobs(test.app.services.blob).deleteBlob(blob);
+    faults[fault] = undefined;
+    held.release();
+    const run = await follow(test, token, started.headers.get('location') ?? '');
+    expect(run).toMatchObject({ status: 'expired', failure: expect.stringMatching(/uploaded file is gone/) });
+    expect(await pupilNames(token, M)).toEqual([]);
+    const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${run.id}/resume`, { token });
+    expect(resumed.status).toBe(410);
   });
 });
