@@ -135,26 +135,36 @@ export class RosterArchive {
 
   /**
    * The rows of one CSV file, streamed: a BOM is dropped, the header names the columns, and a
-   * row with the wrong number of fields, a quote left open or a field read by the import that
-   * is longer than `maxFieldChars` refuses the file (a broken CSV is not a roster to guess at),
-   * as does an entry that does not inflate or whose CRC-32 does not match.
+   * file without a header, a row with the wrong number of fields, a quote left open, text that
+   * is not UTF-8 or a field read by the import that is longer than `maxFieldChars` refuses the
+   * file (a broken CSV is not a roster to guess at), as does an entry that does not inflate or
+   * whose CRC-32 does not match.
    */
   async *rows(fileName: string, select: (header: string[]) => (string | false)[]): AsyncGenerator<CsvRow> {
     const entry = this.entries.get(fileName);
     if (!entry) return;
     const label = entryLabel(fileName);
+    const fields = new FieldCheck(label);
     let stream: Readable | undefined;
     try {
       stream = await this.zip.openReadStreamPromise(entry);
-      const parser = parse({ bom: true, columns: headerOf(label, select), info: true, skip_empty_lines: true, max_record_size: ROSTER_LIMITS.maxRecordChars });
+      const parser = parse({
+        bom: true,
+        columns: headerOf(label, select, fields),
+        skip_empty_lines: true,
+        max_record_size: ROSTER_LIMITS.maxRecordChars,
+        cast: (value, context) => fields.check(value, context.header, context.index),
+        on_record: (record: Record<string, string>, info) => ({ line: fields.startLine(info.lines), record }),
+      });
       // Any stream's error destroys the parser with it, so the loop below throws it.
       pipeline(stream, checksummed(entry.crc32), parser, () => undefined);
-      for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-        for (const value of Object.values(record)) {
-          if (value.length > ROSTER_LIMITS.maxFieldChars) throw new RosterArchiveRefused(`${label} has a field longer than ${ROSTER_LIMITS.maxFieldChars} characters on line ${info.lines}`);
+      for await (const row of parser as AsyncIterable<CsvRow>) {
+        for (const value of Object.values(row.record)) {
+          if (value.length > ROSTER_LIMITS.maxFieldChars) throw new RosterArchiveRefused(`${label} has a field longer than ${ROSTER_LIMITS.maxFieldChars} characters on line ${row.line}`);
         }
-        yield { line: info.lines, record };
+        yield row;
       }
+      if (fields.columns === undefined) throw new RosterArchiveRefused(`${label} has no header row`);
     } catch (error) {
       throw refusalFor(error, label);
     } finally {
@@ -168,14 +178,63 @@ export class RosterArchive {
 }
 
 /** Header names must be unique and non-empty; `select` keeps the columns the import reads and may refuse the file. */
-function headerOf(label: string, select: (header: string[]) => (string | false)[]) {
+function headerOf(label: string, select: (header: string[]) => (string | false)[], fields: FieldCheck) {
   return (header: string[]) => {
     const names = header.map((name) => name.trim());
     if (names.some((name) => name.length === 0) || new Set(names).size !== names.length) {
       throw new RosterArchiveRefused(`${label} has an empty or repeated column name in its header`);
     }
+    fields.columns = names.length;
     return select(names);
   };
+}
+
+/**
+ * What csv-parse is asked per field, as it parses: no more fields in a record than the header
+ * has columns (a line of commas alone would otherwise grow one record without bound: empty
+ * fields add nothing to `max_record_size`), no text that failed to decode as UTF-8 (OneRoster
+ * files are UTF-8; a Windows-1252 "ø" would be stored as U+FFFD), and the line each record
+ * starts on. csv-parse counts lines at a record's end, and a CRLF inside a quoted field as two,
+ * so the start is its count less the record's own line breaks and the CRLFs it over-counted.
+ */
+class FieldCheck {
+  /** The header's columns, once it is read. */
+  columns: number | undefined;
+  /** Line breaks in the current record's fields as csv-parse counts them, and CRLFs among them. */
+  private breaks = 0;
+  private crlfs = 0;
+  /** CRLFs in quoted fields of earlier records (and the header): lines csv-parse counted twice. */
+  private overCounted = 0;
+
+  constructor(private readonly label: string) {}
+
+  check(value: string, header: boolean, index: number): string {
+    if (index >= (header ? ROSTER_LIMITS.maxColumns : (this.columns ?? 0))) {
+      throw new RosterArchiveRefused(header ? `${this.label} has more than ${ROSTER_LIMITS.maxColumns} columns` : `${this.label} has a row with more fields than its header has columns`);
+    }
+    if (value.includes('\uFFFD')) throw new RosterArchiveRefused(`${this.label} is not UTF-8 text`);
+    if (index === 0 && !header) this.breaks = this.crlfs = 0;
+    if (value.includes('\r') || value.includes('\n')) {
+      const crlfs = count(value, /\r\n/g);
+      if (header) this.overCounted += crlfs;
+      else {
+        this.breaks += count(value, /[\r\n]/g);
+        this.crlfs += crlfs;
+      }
+    }
+    return value;
+  }
+
+  /** The line the record that ends on csv-parse's line `lines` starts on. */
+  startLine(lines: number): number {
+    const start = lines - this.breaks - this.overCounted;
+    this.overCounted += this.crlfs;
+    return start;
+  }
+}
+
+function count(value: string, pattern: RegExp): number {
+  return value.match(pattern)?.length ?? 0;
 }
 
 /** Passes an entry's bytes on and fails at the end unless their CRC-32 is the one the zip declares. */

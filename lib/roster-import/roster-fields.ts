@@ -16,8 +16,13 @@ const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
 const refused = (reason: string): Checked<never> => ({ ok: false, reason });
 
 const SOURCED_ID = /^[^\p{Cc}\s,]{1,255}$/u;
-/** A leading =, +, -, @ (or a tab or CR before one) makes a spreadsheet run the cell as a formula when the data is exported again. */
-const FORMULA_START = /^[\t\r ]*[=+\-@]/;
+/**
+ * A leading =, +, -, @ makes a spreadsheet run the cell as a formula when the data is exported
+ * again; tested on the name as it is stored, after trimming, since a spreadsheet also skips
+ * what `trim` removes (a tab, a no-break space, a line break) before one.
+ */
+const FORMULA_START = /^[=+\-@]/;
+const FORMULA_REFUSAL = 'begins with =, +, - or @, as a spreadsheet formula does (CSV injection)';
 /** What `z.iso.date()` checks, tested directly: a date per row is too many for zod's objects per call. */
 const ISO_DATE = z.regexes.date;
 const EMAIL = z.email().max(254);
@@ -33,13 +38,14 @@ const nameSchemas = new Map<number, z.ZodString>();
 /** A name as the API takes it (NFC, no hostile characters), and never something a spreadsheet would run. */
 export function name(value: string | undefined, max: number): Checked<string> {
   const raw = value ?? '';
-  if (FORMULA_START.test(raw)) return refused('begins with =, +, - or @, as a spreadsheet formula does (CSV injection)');
   const accepted = acceptedName(raw, { max });
-  if (accepted !== undefined) return ok(accepted);
+  if (accepted !== undefined) return FORMULA_START.test(accepted) ? refused(FORMULA_REFUSAL) : ok(accepted);
+  if (FORMULA_START.test(raw.trim())) return refused(FORMULA_REFUSAL);
   let schema = nameSchemas.get(max);
   if (!schema) nameSchemas.set(max, (schema = nameText({ max })));
   const parsed = schema.safeParse(raw);
-  return parsed.success ? ok(parsed.data) : refused(parsed.error.issues[0]?.message ?? 'is not a valid name');
+  if (!parsed.success) return refused(parsed.error.issues[0]?.message ?? 'is not a valid name');
+  return FORMULA_START.test(parsed.data) ? refused(FORMULA_REFUSAL) : ok(parsed.data);
 }
 
 export function date(value: string | undefined, required: boolean): Checked<string | undefined> {

@@ -19,6 +19,8 @@ export const ROSTER_LIMITS = {
   maxManifestBytes: 64 * 1024,
   /** One CSV field the import reads (a name, a list of ids); a longer one is not a roster. */
   maxFieldChars: 4096,
+  /** Columns of a CSV file's header (OneRoster's widest file has 23; extensions add a few). */
+  maxColumns: 256,
   /** One CSV record, every field together (also those not read): bounds what the parser buffers. */
   maxRecordChars: 256 * 1024,
   /** Members of one group, as the API allows. */

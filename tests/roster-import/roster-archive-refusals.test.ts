@@ -73,6 +73,14 @@ describe('roster import: a damaged or hostile zip is refused as the file, never 
       ['damaged deflate data', tamper(zip(set), 'users.csv', { data: (bytes) => void (bytes[0] = 0xff) }), /users\.csv is damaged: its compressed data does not inflate/],
       ['a zip bomb whose size lies', lyingBomb(set, 'users.csv'), /users\.csv inflates to another size than the zip declares \(a zip bomb\?\)/],
       ['a field over 4096 characters', zip({ ...set, 'users.csv': longName.replace('Elev', 'E'.repeat(5000)) }), /users\.csv has a field longer than 4096 characters on line 2/],
+      // Read as no rows, a bulk users.csv would make every stored pupil a leaver.
+      ['a listed file without a header (empty)', zip({ ...set, 'users.csv': '' }), /users\.csv has no header row/],
+      ['a listed file of a BOM and blank lines', zip({ ...set, 'users.csv': '\uFEFF\r\n\r\n' }), /users\.csv has no header row/],
+      // Empty fields add nothing to csv-parse's record size: without a bound on fields, one such line grows without end.
+      ['a line of commas alone', zip({ ...set, 'users.csv': `${longName}${','.repeat(5_000)}\r\n` }), /users\.csv has a row with more fields than its header has columns/],
+      ['a header of more than 256 columns', zip({ ...set, 'users.csv': `${Array.from({ length: 300 }, (_, index) => `c${index}`).join(',')}\r\n` }), /users\.csv has more than 256 columns/],
+      // Windows-1252: ø is the byte 0xF8, which does not decode as UTF-8 and would be stored as U+FFFD.
+      ['text that is not UTF-8', zip({ ...set, 'users.csv': Buffer.from(longName.replace('Nordmann', 'Bjørnstad'), 'latin1') }), /users\.csv is not UTF-8 text/],
     ];
     for (const [label, file, reason] of cases) {
       const run = await importRoster(test, admin, M, file);

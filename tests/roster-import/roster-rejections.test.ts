@@ -116,6 +116,29 @@ describe('roster import: bad input gets a clear answer and loses nothing', () =>
     expect(students.body.items[0]?.groupIds).toHaveLength(1);
   });
 
+  it('names a rejected row by the line it starts on, also after quoted fields with line breaks, and finds a formula behind whitespace a spreadsheet skips', async () => {
+    const files = badSet();
+    const users: [string, string, string, string][] = [
+      ['s-ok', 'Ola', 'Nordmann', 'første linje\r\nandre\r\ntredje'], // lines 2-4
+      ['s-nbsp', '\u00A0=1+1', 'Nordmann', ''], // line 5
+      ['s-tab', ' \t=HYPERLINK("http://evil.example")', 'Nordmann', ''], // line 6
+      ['s-newline', '\n=1+1', 'Nordmann', ''], // lines 7-8
+      ['s-bom', '\uFEFF=1', 'Nordmann', ''], // line 9
+      ['s-ideographic', '\u3000@SUM(A1)', 'Nordmann', ''], // line 10
+      ['s-lf', 'Kari', 'Nordmann', 'a\nb'], // lines 11-12
+      ['s-separator', 'Per', '\u2028+4791234567', ''], // line 13
+    ];
+    files['users.csv'] = csv([['sourcedId', 'status', 'givenName', 'familyName', 'grades', 'note'], ...users.map(([id, given, family, note]) => [id, 'active', given, family, '03', note])]);
+    files['roles.csv'] = csv([['sourcedId', 'userSourcedId', 'roleType', 'role', 'orgSourcedId'], ...users.map(([id]) => [`r-${id}`, id, 'primary', 'student', 'sch-a'])]);
+    files['demographics.csv'] = csv([['sourcedId', 'birthDate'], ...users.map(([id]) => [id, '2018-01-01'])]);
+    files['enrollments.csv'] = csv([ENROLLMENTS[0] as string[]]);
+    const run = await importRoster(test, admin, M, zip(files), { dryRun: true });
+    expect(run.status).toBe('completed');
+    const rejected = run.rejections.filter((rejection) => rejection.file === 'users.csv').map(({ line, column, reason }) => ({ line, column, reason }));
+    const injection = (line: number, column = 'givenName') => ({ line, column, reason: expect.stringContaining('CSV injection') });
+    expect(rejected).toEqual([injection(5), injection(6), injection(7), injection(9), injection(10), injection(13, 'familyName')]);
+  });
+
   async function refusedAtStart(files: RosterFiles | Uint8Array, mode: 'bulk' | 'delta' = 'bulk') {
     const blob = await upload(test, admin, M, files instanceof Uint8Array ? files : zip(files));
     const response = await test.request('POST', `/municipalities/${M}/roster-imports`, { token: admin, body: { blob, mode } });
@@ -134,6 +157,7 @@ describe('roster import: bad input gets a clear answer and loses nothing', () =>
       ['a zip bomb (compression ratio)', zipSync({ 'manifest.csv': new TextEncoder().encode(good['manifest.csv'] as string), 'users.csv': new Uint8Array(8 * 1024 * 1024) }, { level: 9 }), 'bulk', /compressed more than 200:1/],
       ['too many entries', zip(Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`extra-${index}.csv`, 'a\n1\n']))), 'bulk', /more than 32 entries/],
     ];
+    const runsBefore = await test.request<{ items: unknown[] }>('GET', `/municipalities/${M}/roster-imports`, { token: admin });
     for (const [label, files, mode, reason] of cases) {
       const refused = await refusedAtStart(files, mode);
       expect({ label, status: refused.status, field: refused.detail?.field }).toEqual({ label, status: 400, field: 'body/blob' });
@@ -141,7 +165,7 @@ describe('roster import: bad input gets a clear answer and loses nothing', () =>
       expect(refused.writes, label).toBe(0);
     }
     const runs = await test.request<{ items: unknown[] }>('GET', `/municipalities/${M}/roster-imports`, { token: admin });
-    expect(runs.body.items).toHaveLength(1); // only the import of the test above
+    expect(runs.body.items).toHaveLength(runsBefore.body.items.length); // no run for a refused file
   });
 
   it('refuses an upload of another municipality and one that was never made', async () => {
