@@ -23,6 +23,8 @@ export const ROSTER_LIMITS = {
   maxColumns: 256,
   /** One CSV record, every field together (also those not read): bounds what the parser buffers. */
   maxRecordChars: 256 * 1024,
+  /** Distinct roles, and distinct orgs, of one user in roles.csv (a teacher at a few schools has a few). */
+  maxRolesPerUser: 64,
   /** Members of one group, as the API allows. */
   maxGroupMembers: 500,
   /** Writes per plan batch: one bulk request to Cosmos DB holds at most 100 operations. */

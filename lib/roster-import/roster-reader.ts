@@ -8,6 +8,7 @@ import { CLASS_ROWS, DATES, USER_DETAILS, USER_ROWS } from './roster-row-codecs.
 import * as field from './roster-fields.js';
 import type { Checked, Rejection } from './roster-fields.js';
 import { missingColumns, readColumns, ROSTER_FILES, type RosterFileKey } from './roster-files.js';
+import { ROSTER_LIMITS } from './roster-limits.js';
 import type { RosterModes } from './roster-manifest.js';
 
 export interface SchoolRow {
@@ -197,11 +198,16 @@ class FileReader {
 
   async orgs(): Promise<void> {
     const districts = new Map<string, string>();
+    /** Orgs whose row was rejected: a school under one cannot be placed in a municipality. */
+    const refused = new Set<string>();
     const schools: { line: number; row: Record<string, string> }[] = [];
     for await (const { line, record, reject, seen } of this.rows('orgs')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
       const state = this.check(reject, 'status', field.status(record.status));
-      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      if (reject.failed || id === undefined || state === undefined || !seen(id)) {
+        if (id !== undefined) refused.add(id);
+        continue;
+      }
       const type = (record.type ?? '').trim();
       if (DISTRICT_ORG_TYPES.has(type)) districts.set(id, (record.identifier ?? '').trim());
       else if (SCHOOL_ORG_TYPES.has(type)) {
@@ -214,6 +220,11 @@ class FileReader {
       const id = (row.sourcedId ?? '').trim();
       const parent = (row.parentSourcedId ?? '').trim();
       const district = parent ? districts.get(parent) : undefined;
+      if (refused.has(parent) && district === undefined) {
+        // Its district may be another municipality's: taken as ours, its pupils would be imported here.
+        reject('parentSourcedId', 'refers to an org whose own row was rejected');
+        continue;
+      }
       if (district !== undefined && district !== this.context.municipalityId) {
         this.roster.foreignSchools.add(id);
         reject('parentSourcedId', 'is a school not in this municipality (its district has another kommunenummer)');
@@ -274,14 +285,25 @@ class FileReader {
       const userId = (record.userSourcedId ?? '').trim();
       const user = this.details.get(userId);
       if (!user) {
-        if (!this.roster.deletedUsers.has(userId)) reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
+        // A user whose own row was rejected is reported there (and held), not again here.
+        if (!this.roster.deletedUsers.has(userId) && !this.roster.held.users.has(userId)) reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
       if (state === 'tobedeleted' || (end !== undefined && end < this.context.today)) continue;
-      user.roleNames.add((record.role ?? '').trim());
+      const role = (record.role ?? '').trim();
       const org = (record.orgSourcedId ?? '').trim();
-      if ((record.roleType ?? '').trim() === 'primary') user.orgIds.unshift(org);
-      else user.orgIds.push(org);
+      const primary = (record.roleType ?? '').trim() === 'primary';
+      const newRole = !user.roleNames.has(role);
+      const newOrg = !user.orgIds.includes(org);
+      if (!newRole && !newOrg && !primary) continue;
+      // Each row re-encodes the user's details: unbounded, one user's rows would take quadratic time.
+      if ((newRole && user.roleNames.size >= ROSTER_LIMITS.maxRolesPerUser) || (newOrg && user.orgIds.length >= ROSTER_LIMITS.maxRolesPerUser)) {
+        reject('userSourcedId', `gives one user more than ${ROSTER_LIMITS.maxRolesPerUser} roles or orgs`);
+        continue;
+      }
+      user.roleNames.add(role);
+      if (primary) user.orgIds = [org, ...user.orgIds.filter((known) => known !== org)];
+      else if (newOrg) user.orgIds.push(org);
       this.details.set(userId, user);
     }
   }
@@ -364,7 +386,9 @@ class FileReader {
       if (reject.failed || id === undefined || !seen(id)) continue;
       const user = this.roster.users.get(id);
       if (!user) {
-        if (!this.context.known('user', id) && !this.roster.deletedUsers.has(id)) reject('sourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
+        // users.csv lists them, but not as a user to import (a guardian) or not this time (their row was rejected): neither imported nor refused.
+        const listed = this.roster.userIds.has(id) || this.roster.held.users.has(id);
+        if (!listed && !this.context.known('user', id) && !this.roster.deletedUsers.has(id)) reject('sourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
       if (birth !== undefined && user.kind === 'student') {

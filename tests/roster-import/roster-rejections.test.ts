@@ -139,6 +139,53 @@ describe('roster import: bad input gets a clear answer and loses nothing', () =>
     expect(rejected).toEqual([injection(5), injection(6), injection(7), injection(9), injection(10), injection(13, 'familyName')]);
   });
 
+  const rejectionsOf = (run: { rejections: { file: string; line: number; column: string; reason: string }[] }, file: string) =>
+    run.rejections.filter((rejection) => rejection.file === file).map(({ line, column, reason }) => ({ line, column, reason }));
+
+  it('refuses a school whose district row was rejected (its district may be another municipality), and the pupils there', async () => {
+    const files = badSet();
+    // Line 4: the other municipality's district, rejected for its status; line 5: its school.
+    files['orgs.csv'] = csv([...ORGS.slice(0, 3), ['district-other', 'Active', '', 'Bergen kommune', 'district', OTHER, ''], ORGS[4] as string[]]);
+    files['users.csv'] = csv([USERS[0] as string[], ['s-foreign', 'active', 'Frida', 'Fremmed', '03', '', '']]);
+    files['roles.csv'] = csv([ROLES[0] as string[], ['r-s-foreign', 's-foreign', 'primary', 'student', 'sch-foreign']]);
+    files['demographics.csv'] = csv([['sourcedId', 'birthDate'], ['s-foreign', '2018-01-01']]);
+    files['enrollments.csv'] = csv([ENROLLMENTS[0] as string[]]);
+    const run = await importRoster(test, admin, M, zip(files), { dryRun: true });
+    expect(rejectionsOf(run, 'orgs.csv')).toEqual([
+      { line: 4, column: 'status', reason: 'must be active or tobedeleted' },
+      { line: 5, column: 'parentSourcedId', reason: 'refers to an org whose own row was rejected' },
+    ]);
+    expect(rejectionsOf(run, 'users.csv')).toEqual([{ line: 2, column: 'sourcedId', reason: expect.stringContaining('refers to an org') }]);
+    expect((run.files['orgs.csv']?.created ?? 0) + (run.files['orgs.csv']?.unchanged ?? 0)).toBe(1); // Tasta skole only
+  });
+
+  it('does not refuse the roles and demographics rows of a user it does not import (a guardian) or whose users.csv row it refused', async () => {
+    const files = badSet();
+    files['users.csv'] = csv([USERS[0] as string[], ['s-ok', 'active', 'Ola', 'Nordmann', '03', '', ''], ['g-1', 'active', 'Gro', 'Foresatt', '', '', ''], ['s-formula', 'active', '=1+1', 'Nordmann', '03', '', '']]);
+    files['roles.csv'] = csv([ROLES[0] as string[], ['r-s-ok', 's-ok', 'primary', 'student', 'sch-a'], ['r-g-1', 'g-1', 'primary', 'guardian', 'sch-a'], ['r-s-formula', 's-formula', 'primary', 'student', 'sch-a']]);
+    files['demographics.csv'] = csv([['sourcedId', 'birthDate'], ['s-ok', '2018-01-01'], ['g-1', '1985-01-01'], ['s-formula', '2018-01-01']]);
+    files['enrollments.csv'] = csv([ENROLLMENTS[0] as string[]]);
+    const run = await importRoster(test, admin, M, zip(files), { dryRun: true });
+    expect(rejectionsOf(run, 'users.csv')).toEqual([{ line: 4, column: 'givenName', reason: expect.stringContaining('CSV injection') }]);
+    expect(rejectionsOf(run, 'roles.csv')).toEqual([]);
+    expect(rejectionsOf(run, 'demographics.csv')).toEqual([]);
+  });
+
+  it('takes a user’s repeated roles rows once, and refuses rows past 64 roles or orgs of one user', async () => {
+    const files = badSet();
+    files['users.csv'] = csv([USERS[0] as string[], ['s-ok', 'active', 'Ola', 'Nordmann', '03', '', ''], ['t-many', 'active', 'Tor', 'Lærer', '', 'tor@skole.example', '{Feide:tor@skole.example}']]);
+    const repeated = Array.from({ length: 2000 }, (_, index) => [`r-s-ok-${index}`, 's-ok', index === 0 ? 'primary' : 'secondary', 'student', 'sch-a']);
+    // Lines 2002-2071: the teacher's first org, then 69 more; the 65th distinct org (line 2066) is one too many.
+    const orgs = Array.from({ length: 70 }, (_, index) => [`r-t-${index}`, 't-many', index === 0 ? 'primary' : 'secondary', 'teacher', index === 0 ? 'sch-a' : `sch-${index}`]);
+    files['roles.csv'] = csv([ROLES[0] as string[], ...repeated, ...orgs]);
+    files['demographics.csv'] = csv([['sourcedId', 'birthDate'], ['s-ok', '2018-01-01']]);
+    files['enrollments.csv'] = csv([ENROLLMENTS[0] as string[]]);
+    const run = await importRoster(test, admin, M, zip(files), { dryRun: true });
+    expect(rejectionsOf(run, 'roles.csv')).toEqual([2066, 2067, 2068, 2069, 2070, 2071].map((line) => ({ line, column: 'userSourcedId', reason: 'gives one user more than 64 roles or orgs' })));
+    // The pupil's 2,000 rows name one role at one school: imported as one (the teacher's made-up schools are unknown).
+    expect(rejectionsOf(run, 'users.csv')).toEqual([{ line: 3, column: 'sourcedId', reason: expect.stringContaining('refers to an org') }]);
+  });
+
   async function refusedAtStart(files: RosterFiles | Uint8Array, mode: 'bulk' | 'delta' = 'bulk') {
     const blob = await upload(test, admin, M, files instanceof Uint8Array ? files : zip(files));
     const response = await test.request('POST', `/municipalities/${M}/roster-imports`, { token: admin, body: { blob, mode } });
