@@ -1,5 +1,8 @@
 /**
- * The OneRoster 1.2 CSV files the import reads, and the columns it reads of each. Every other
+ * The OneRoster 1.2 CSV files the import reads, the rows each may hold and the columns it reads
+ * of each. The row limits are some five times what the largest municipality (Oslo: ~90,000
+ * pupils) exports, and bound what the reader keeps on the V8 heap per row of the small files
+ * (schools, sessions) and of a delta's deletions. Every other
  * column is dropped by the parser before a row exists (csv-parse skips a column named
  * `false`), so data the platform must not hold — the special categories and everything else
  * of demographics.csv but the birth date (P19) — is never read, let alone stored.
@@ -7,37 +10,44 @@
 export const ROSTER_FILES = {
   orgs: {
     file: 'orgs.csv',
+    maxRows: 10_000,
     required: ['sourcedId', 'name', 'type'],
     optional: ['status', 'dateLastModified', 'identifier', 'parentSourcedId'],
   },
   academicSessions: {
     file: 'academicSessions.csv',
+    maxRows: 10_000,
     required: ['sourcedId', 'title', 'type', 'startDate', 'endDate'],
     optional: ['status', 'dateLastModified', 'parentSourcedId', 'schoolYear'],
   },
   users: {
     file: 'users.csv',
+    maxRows: 500_000,
     required: ['sourcedId', 'givenName', 'familyName'],
     // `role` and `orgSourcedIds` are OneRoster 1.1's place for roles, still written by many exporters.
     optional: ['status', 'dateLastModified', 'enabledUser', 'userIds', 'email', 'grades', 'primaryOrgSourcedId', 'role', 'orgSourcedIds'],
   },
   roles: {
     file: 'roles.csv',
+    maxRows: 1_000_000,
     required: ['sourcedId', 'userSourcedId', 'role', 'orgSourcedId'],
     optional: ['status', 'dateLastModified', 'roleType', 'beginDate', 'endDate'],
   },
   demographics: {
     file: 'demographics.csv',
+    maxRows: 500_000,
     required: ['sourcedId'],
     optional: ['status', 'dateLastModified', 'birthDate'],
   },
   classes: {
     file: 'classes.csv',
+    maxRows: 200_000,
     required: ['sourcedId', 'title', 'schoolSourcedId'],
     optional: ['status', 'dateLastModified', 'grades', 'termSourcedIds'],
   },
   enrollments: {
     file: 'enrollments.csv',
+    maxRows: 5_000_000,
     required: ['sourcedId', 'classSourcedId', 'userSourcedId', 'role'],
     optional: ['status', 'dateLastModified', 'schoolSourcedId', 'beginDate', 'endDate'],
   },

@@ -481,6 +481,7 @@ class FileReader {
         return readColumns(key, header);
       })) {
         tally.read += 1;
+        if (tally.read > ROSTER_FILES[key].maxRows) throw new RosterArchiveRefused(`${file} has more than ${ROSTER_FILES[key].maxRows} rows`);
         const reject = this.rejecter(key, line, record);
         const seen = (id: string) => {
           if (ids.add(id)) return true;

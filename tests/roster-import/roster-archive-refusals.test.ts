@@ -79,6 +79,7 @@ describe('roster import: a damaged or hostile zip is refused as the file, never 
       // Empty fields add nothing to csv-parse's record size: without a bound on fields, one such line grows without end.
       ['a line of commas alone', zip({ ...set, 'users.csv': `${longName}${','.repeat(5_000)}\r\n` }), /users\.csv has a row with more fields than its header has columns/],
       ['a header of more than 256 columns', zip({ ...set, 'users.csv': `${Array.from({ length: 300 }, (_, index) => `c${index}`).join(',')}\r\n` }), /users\.csv has more than 256 columns/],
+      ['a file over its row limit', zip({ ...set, 'orgs.csv': csv([['sourcedId', 'name', 'type'], ...Array.from({ length: 10_001 }, (_, index) => [`org-${index}`, `Skole ${index}`, 'school'])]) }), /orgs\.csv has more than 10000 rows/],
       // Windows-1252: ø is the byte 0xF8, which does not decode as UTF-8 and would be stored as U+FFFD.
       ['text that is not UTF-8', zip({ ...set, 'users.csv': Buffer.from(longName.replace('Nordmann', 'Bjørnstad'), 'latin1') }), /users\.csv is not UTF-8 text/],
     ];
