@@ -34,18 +34,25 @@ class ChecksumMismatch extends Error {}
  * Reads a blob in ranges, for yauzl: the central directory and then one entry at a time,
  * so a 100 MB zip never sits in memory and a refused one costs a few small reads. Every
  * range is read under `If-Match`, so a blob replaced meanwhile fails the read (412) instead
- * of mixing two files.
+ * of mixing two files. yauzl does not check the offsets a zip declares against its size, so
+ * a range past the end is refused here: Blob Storage would answer it 416, our failure to
+ * retry, where it is the file's.
  */
 class BlobRangeReader extends yauzl.RandomAccessReader {
   constructor(
     private readonly blob: BlobClient,
     private readonly etag: string,
+    private readonly size: number,
   ) {
     super();
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
     const out = new PassThrough();
+    if (end > this.size) {
+      process.nextTick(() => out.destroy(new RosterArchiveRefused('the zip is damaged: it points past its own end')));
+      return out;
+    }
     this.blob
       .download(start, end - start, { conditions: { ifMatch: this.etag } })
       .then((response) => {
@@ -96,7 +103,7 @@ export class RosterArchive {
   private static async read(blob: BlobClient, size: number, etag: string): Promise<RosterArchive> {
     let zip: yauzl.ZipFile;
     try {
-      zip = await yauzl.fromRandomAccessReaderPromise(new BlobRangeReader(blob, etag), size, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true });
+      zip = await yauzl.fromRandomAccessReaderPromise(new BlobRangeReader(blob, etag, size), size, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true });
     } catch (error) {
       throw refusalFor(error, 'the zip');
     }

@@ -168,6 +168,8 @@ export interface EntryTampering {
   crc32?: number;
   compressedSize?: number;
   uncompressedSize?: number;
+  /** Where the central directory says the entry's local header is. */
+  localHeaderOffset?: number;
   /** Changes the entry's stored (compressed) bytes in place. */
   data?: (bytes: Uint8Array) => void;
 }
@@ -176,6 +178,14 @@ export interface DeclaredEntry {
   crc32: number;
   compressedSize: number;
   uncompressedSize: number;
+}
+
+/** A copy of `zip` whose end record puts the central directory at `offset`. */
+export function movedCentralDirectory(zip: Uint8Array, offset: number): Uint8Array {
+  const bytes = zip.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint32(bytes.length - 22 + 16, offset, true); // fflate writes no zip comment
+  return bytes;
 }
 
 /** Where one entry's central-directory record starts in `zip`. */
@@ -214,5 +224,6 @@ export function tamper(zip: Uint8Array, fileName: string, change: EntryTampering
   if (change.crc32 !== undefined) view.setUint32(offset + 16, change.crc32, true);
   if (change.compressedSize !== undefined) view.setUint32(offset + 20, change.compressedSize, true);
   if (change.uncompressedSize !== undefined) view.setUint32(offset + 24, change.uncompressedSize, true);
+  if (change.localHeaderOffset !== undefined) view.setUint32(offset + 42, change.localHeaderOffset, true);
   return bytes;
 }

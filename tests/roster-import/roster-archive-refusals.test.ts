@@ -2,7 +2,7 @@ import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.js';
 import { bootstrapAdminToken, cosmosOperations, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
-import { csv, declared, importRoster, rosterFiles, tamper, upload, zip, type RosterFiles } from './oneroster-fixture.js';
+import { csv, declared, importRoster, movedCentralDirectory, rosterFiles, tamper, upload, zip, type RosterFiles } from './oneroster-fixture.js';
 
 const M = '1804';
 /** An entry name an attacker chose: it must never reach a problem, a run or a log line. */
@@ -48,6 +48,9 @@ describe('roster import: a damaged or hostile zip is refused as the file, never 
       ['a wrong CRC-32', tamper(packed, 'manifest.csv', { crc32: (manifestEntry.crc32 ^ 1) >>> 0 }), /manifest\.csv is damaged: its CRC-32 does not match/],
       ['a size that lies (a zip bomb)', tamper(packed, 'manifest.csv', { uncompressedSize: 10 }), /manifest\.csv inflates to another size than the zip declares/],
       ['a zip cut short', packed.subarray(0, packed.length - 30), /not a zip archive \(or it was cut short\)/],
+      // yauzl reads where the zip says; a range past the blob's end was answered 416 by Blob Storage and became a 500.
+      ['a central directory past the end', movedCentralDirectory(packed, 0x7fff0000), /the zip is damaged: it points past its own end/],
+      ['a manifest header past the end', tamper(packed, 'manifest.csv', { localHeaderOffset: 0x7fff0000 }), /the zip is damaged: it points past its own end/],
       ['directories beyond the entry limit', zip({ ...set, ...Object.fromEntries(Array.from({ length: 30 }, (_, index) => [`${CANARY}-${index}/`, new Uint8Array(0)])) }), /more than 32 entries/],
       ['a manifest beyond 64 KiB', zip({ ...set, 'manifest.csv': `${set['manifest.csv'] as string}${csv(Array.from({ length: 4000 }, (_, index) => [`x.padding${index}`, 'filler']))}` }), /manifest\.csv inflates beyond 65536 bytes/],
       ['an entry named out of the zip', zip({ ...set, [`a/../../${CANARY}.csv`]: 'x' }), /an entry has a name that is not a plain relative path/],
@@ -79,6 +82,8 @@ describe('roster import: a damaged or hostile zip is refused as the file, never 
       // Empty fields add nothing to csv-parse's record size: without a bound on fields, one such line grows without end.
       ['a line of commas alone', zip({ ...set, 'users.csv': `${longName}${','.repeat(5_000)}\r\n` }), /users\.csv has a row with more fields than its header has columns/],
       ['a header of more than 256 columns', zip({ ...set, 'users.csv': `${Array.from({ length: 300 }, (_, index) => `c${index}`).join(',')}\r\n` }), /users\.csv has more than 256 columns/],
+      // Only the manifest is read at the start: this one is found while planning, and failed every resume as a storage failure.
+      ['a file header past the end', tamper(zip(set), 'users.csv', { localHeaderOffset: 0x7fff0000 }), /the zip is damaged: it points past its own end/],
       ['a file over its row limit', zip({ ...set, 'orgs.csv': csv([['sourcedId', 'name', 'type'], ...Array.from({ length: 10_001 }, (_, index) => [`org-${index}`, `Skole ${index}`, 'school'])]) }), /orgs\.csv has more than 10000 rows/],
       // Windows-1252: ø is the byte 0xF8, which does not decode as UTF-8 and would be stored as U+FFFD.
       ['text that is not UTF-8', zip({ ...set, 'users.csv': Buffer.from(longName.replace('Nordmann', 'Bjørnstad'), 'latin1') }), /users\.csv is not UTF-8 text/],
