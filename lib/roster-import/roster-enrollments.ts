@@ -10,11 +10,14 @@ export interface EnrollmentRow {
   role: 'student' | 'teacher';
   /** Ended (endDate passed) or deleted (tobedeleted): counted as leaving the class. */
   ended: boolean;
+  /** Begins after today: not a membership yet, but the student is not leaving (next school year's class, over the summer). */
+  future: boolean;
   endDate: string | undefined;
 }
 
 const TEACHER = 1;
 const ENDED = 2;
+const FUTURE = 4;
 const NONE = -1;
 /** class, user, line, end date (int32 each), flags (uint8). */
 const ROW_BYTES = 17;
@@ -71,7 +74,7 @@ export class EnrollmentTable {
     this.chunk.writeInt32LE(this.users.intern(row.userSourcedId), at + 4);
     this.chunk.writeInt32LE(row.line, at + 8);
     this.chunk.writeInt32LE(row.endDate === undefined ? NONE : this.interned.intern(row.endDate), at + 12);
-    this.chunk.writeUInt8((row.role === 'teacher' ? TEACHER : 0) | (row.ended ? ENDED : 0), at + 16);
+    this.chunk.writeUInt8((row.role === 'teacher' ? TEACHER : 0) | (row.ended ? ENDED : 0) | (row.future ? FUTURE : 0), at + 16);
     this.buffered += 1;
     this.count += 1;
     if (this.buffered === this.chunkRows) {
@@ -127,6 +130,7 @@ export class EnrollmentTable {
       userSourcedId: this.users.idAt(chunk.readInt32LE(at + 4)),
       role: flags & TEACHER ? 'teacher' : 'student',
       ended: (flags & ENDED) !== 0,
+      future: (flags & FUTURE) !== 0,
       endDate: this.endDate(chunk.readInt32LE(at + 12)),
     };
   }

@@ -218,7 +218,8 @@ class Planner {
   private studentTargets(): SourcedIdSubset {
     const students = new SourcedIdSubset(this.roster.userIds);
     if (this.roster.modes.users === 'absent') {
-      for (const [sourcedId, student] of this.snapshot.students) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
+      // A person whose erasure is under way is not put back into a group the erasure took them out of.
+      for (const [sourcedId, student] of this.snapshot.students) if (student.erasureId === undefined) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
       return students;
     }
     for (const user of this.roster.users.values()) {
@@ -270,13 +271,16 @@ class Planner {
   private async lastEndedEnrollments(): Promise<void> {
     const lastEnded = this.lastEndedByStudent;
     if (this.roster.modes.enrollments !== 'bulk') return;
+    const today = this.context.today;
     for await (const enrollment of this.roster.enrollments.rows()) {
       if (enrollment.role !== 'student') continue;
       const seen = lastEnded.get(enrollment.userSourcedId);
       if (seen === null) continue; // an open enrollment: stays so
+      // One that has not begun is open too: a class of next school year, over the summer.
       if (!enrollment.ended) lastEnded.set(enrollment.userSourcedId, null);
       else {
-        const end = enrollment.endDate ?? this.context.today;
+        // Deleted before its end date: it ends today, not on a day still to come.
+        const end = enrollment.endDate !== undefined && enrollment.endDate < today ? enrollment.endDate : today;
         if (seen === undefined || end > seen) lastEnded.set(enrollment.userSourcedId, end);
       }
     }
@@ -292,9 +296,14 @@ class Planner {
    */
   private async groups(): Promise<void> {
     const mirror = this.mirror;
-    for (const group of this.snapshot.unsourcedGroups) mirror.add(group);
+    const leavers = this.leaverIds();
+    // Groups made through the API are not the file's, but a student who leaves leaves them too.
+    for (const group of this.snapshot.unsourcedGroups) {
+      const staying = group.closedAt === undefined ? group.studentIds.filter((id) => !leavers.has(id)) : group.studentIds;
+      mirror.add(staying.length === group.studentIds.length ? group : await this.update('enrollments', 'group', null, group, { studentIds: staying }));
+    }
     const classesTouched = this.roster.modes.classes !== 'absent' || this.roster.modes.enrollments !== 'absent';
-    if (!classesTouched) {
+    if (!classesTouched && leavers.size === 0) {
       for (const group of this.snapshot.groups.values()) mirror.add(group);
       return;
     }
@@ -304,6 +313,11 @@ class Planner {
         const existing = this.snapshot.groups.get(sourcedId);
         const row = this.roster.classes.get(sourcedId);
         if (!row && !existing) continue;
+        // Neither classes nor enrollments in the file: only the groups a leaver leaves are planned.
+        if (!classesTouched && !members.has(sourcedId)) {
+          if (existing) mirror.add(existing);
+          continue;
+        }
         const closes =
           this.roster.deletedClasses.has(sourcedId) ||
           (!row && this.roster.modes.classes === 'bulk') ||
@@ -359,24 +373,26 @@ class Planner {
   /** Members per class from the enrollments (bulk: the file's; delta: the stored ones with the file's changes), active students only. */
   private async members(): Promise<Map<string, GroupMembers>> {
     const byClass = new Map<string, GroupMembers>();
-    if (this.roster.modes.enrollments === 'absent') return byClass;
     const entry = (classId: string) => {
       let found = byClass.get(classId);
       if (!found) {
-        const existing = this.roster.modes.enrollments === 'delta' ? this.snapshot.groups.get(classId) : undefined;
+        // Only a bulk file is every membership; otherwise the stored members are the starting point.
+        const existing = this.roster.modes.enrollments !== 'bulk' ? this.snapshot.groups.get(classId) : undefined;
         found = this.groupMembers(existing, classId);
         byClass.set(classId, found);
       }
       return found;
     };
     for await (const enrollment of this.roster.enrollments.rows()) {
+      if (enrollment.future) continue; // a membership from its begin date, by the import after it
       const group = entry(enrollment.classSourcedId);
       if (enrollment.role === 'teacher') {
         const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);
         if (!teacher?.teaches) {
+          // The user is held (kept in the groups they are in); the class is not: an admin who also teaches, whose
+          // roles a file never changes, would otherwise hold their class open with its members every year.
           this.reject('enrollments', enrollment.line, 'userSourcedId', 'enrols as teacher a user without the teacher role');
           this.heldUsers.add(enrollment.userSourcedId);
-          this.heldClasses.add(enrollment.classSourcedId);
           continue;
         }
         if (enrollment.ended) group.teachers.delete(teacher.id);
@@ -385,7 +401,13 @@ class Planner {
         continue;
       }
       const student = this.studentIds.member(enrollment.userSourcedId);
-      if (!student) continue; // rejected with its users.csv row
+      if (!student) {
+        // Otherwise rejected with its users.csv row.
+        if (this.roster.modes.users === 'absent' && this.snapshot.students.get(enrollment.userSourcedId)?.erasureId !== undefined) {
+          this.reject('enrollments', enrollment.line, 'userSourcedId', 'refers to a person whose erasure is under way, who is not imported again while it runs');
+        }
+        continue;
+      }
       if (enrollment.ended || !student.active) group.students.deleteOrdinal(student.ordinal);
       else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
       else group.students.addOrdinal(student.ordinal);

@@ -51,6 +51,8 @@ export interface UserDetails {
   roleNames: Set<string>;
   orgIds: string[];
   primaryOrg: string | undefined;
+  /** Each staff role of roles.csv with its org (`org role`): the directory holds one set of roles for all of a user's schools. */
+  staffRolesAt: string[];
 }
 
 export interface ClassRow {
@@ -130,6 +132,19 @@ const NAMING_COLUMNS: Partial<Record<RosterFileKey, { users?: readonly string[];
 const STAFF_ROLES: Record<string, StaffRole> = { teacher: 'teacher', administrator: 'school-admin' };
 const SCHOOL_ORG_TYPES = new Set(['school']);
 const DISTRICT_ORG_TYPES = new Set(['district', 'local', 'municipality']);
+
+/** Whether roles.csv gives the user the same staff roles at each of their schools (the 1.1 layout's roles apply to every org anyway). */
+function sameStaffRolesAtEachSchool(details: UserDetails, schools: readonly string[]): boolean {
+  if (details.staffRolesAt.length === 0 || schools.length < 2) return true;
+  const rolesAt = (school: string) =>
+    details.staffRolesAt
+      .filter((entry) => entry.startsWith(`${school} `))
+      .map((entry) => entry.slice(school.length + 1))
+      .sort()
+      .join(' ');
+  const first = rolesAt(schools[0] ?? '');
+  return schools.every((school) => rolesAt(school) === first);
+}
 
 export async function readRoster(archive: RosterArchive, modes: RosterModes, context: ReadContext): Promise<Roster> {
   const userIds = new SourcedIdSet();
@@ -270,6 +285,7 @@ class FileReader {
         roleNames: new Set(field.list(record.role)),
         orgIds: field.list(record.orgSourcedIds),
         primaryOrg: (record.primaryOrgSourcedId ?? '').trim() || undefined,
+        staffRolesAt: [],
       });
     }
   }
@@ -295,7 +311,9 @@ class FileReader {
       const primary = (record.roleType ?? '').trim() === 'primary';
       const newRole = !user.roleNames.has(role);
       const newOrg = !user.orgIds.includes(org);
-      if (!newRole && !newOrg && !primary) continue;
+      const staffRoleAt = STAFF_ROLES[role] ? `${org} ${role}` : undefined;
+      const newStaffRoleAt = staffRoleAt !== undefined && !user.staffRolesAt.includes(staffRoleAt);
+      if (!newRole && !newOrg && !newStaffRoleAt && !primary) continue;
       // Each row re-encodes the user's details: unbounded, one user's rows would take quadratic time.
       if ((newRole && user.roleNames.size >= ROSTER_LIMITS.maxRolesPerUser) || (newOrg && user.orgIds.length >= ROSTER_LIMITS.maxRolesPerUser)) {
         reject('userSourcedId', `gives one user more than ${ROSTER_LIMITS.maxRolesPerUser} roles or orgs`);
@@ -304,6 +322,7 @@ class FileReader {
       user.roleNames.add(role);
       if (primary) user.orgIds = [org, ...user.orgIds.filter((known) => known !== org)];
       else if (newOrg) user.orgIds.push(org);
+      if (staffRoleAt !== undefined && newStaffRoleAt) user.staffRolesAt.push(staffRoleAt);
       this.details.set(userId, user);
     }
   }
@@ -363,6 +382,10 @@ class FileReader {
       if (user.staffRoles.length === 0) {
         // Guardians, parents, aides...: not users of this platform; neither imported nor refused.
         this.roster.users.delete(id);
+        continue;
+      }
+      if (!sameStaffRolesAtEachSchool(details, ours)) {
+        drop('sourcedId', 'has other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
         continue;
       }
       const mail = this.check(reject, 'email', field.email(user.email));
@@ -446,7 +469,8 @@ class FileReader {
       }
       const user = this.roster.users.get(userId);
       if (!user && !this.roster.deletedUsers.has(userId) && !this.context.known('user', userId)) {
-        reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
+        if (this.roster.held.users.has(userId)) reject('userSourcedId', 'refers to a user whose users.csv row was rejected', false);
+        else reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
       if (user && (role === 'student') !== (user.kind === 'student')) {
@@ -461,10 +485,9 @@ class FileReader {
         reject('endDate', 'is before beginDate');
         continue;
       }
-      const future = begin !== undefined && begin > this.context.today;
       const ended = state === 'tobedeleted' || (end !== undefined && end < this.context.today);
-      if (future && !ended) continue;
-      this.roster.enrollments.push({ line, classSourcedId: classId, userSourcedId: userId, role, ended, endDate: end });
+      const future = !ended && begin !== undefined && begin > this.context.today;
+      this.roster.enrollments.push({ line, classSourcedId: classId, userSourcedId: userId, role, ended, future, endDate: end });
     }
   }
 

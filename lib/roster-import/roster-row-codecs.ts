@@ -41,9 +41,10 @@ export const USER_DETAILS: RecordCodec<UserDetails> = {
     out.strings(details.roleNames);
     out.strings(details.orgIds);
     out.optionalString(details.primaryOrg);
+    out.strings(details.staffRolesAt);
   },
   read(input) {
-    return { grades: input.optionalString(), roleNames: new Set(input.strings()), orgIds: input.strings(), primaryOrg: input.optionalString() };
+    return { grades: input.optionalString(), roleNames: new Set(input.strings()), orgIds: input.strings(), primaryOrg: input.optionalString(), staffRolesAt: input.strings() };
   },
 };
 

@@ -55,6 +55,7 @@ export interface Enrollment {
   classSourcedId: string;
   userSourcedId: string;
   role: 'student' | 'teacher';
+  beginDate?: string;
   endDate?: string;
   status?: string;
 }
@@ -108,7 +109,7 @@ export function rosterFiles(set: RosterSet, mode: 'bulk' | 'delta' = 'bulk'): Ro
   ];
   const enrollments = [
     ['sourcedId', 'status', 'dateLastModified', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role', 'primary', 'beginDate', 'endDate'],
-    ...set.enrollments.map((enrollment) => [enrollment.sourcedId, enrollment.status ?? 'active', '2026-06-01T00:00:00Z', enrollment.classSourcedId, '', enrollment.userSourcedId, enrollment.role, 'false', '', enrollment.endDate ?? '']),
+    ...set.enrollments.map((enrollment) => [enrollment.sourcedId, enrollment.status ?? 'active', '2026-06-01T00:00:00Z', enrollment.classSourcedId, '', enrollment.userSourcedId, enrollment.role, 'false', enrollment.beginDate ?? '', enrollment.endDate ?? '']),
   ];
   return {
     'manifest.csv': manifest(mode, ['orgs', 'academicSessions', 'users', 'roles', 'demographics', 'classes', 'enrollments']),

@@ -10,6 +10,7 @@ function enrollment(index: number): EnrollmentRow {
     userSourcedId: `user-${index % 11}`,
     role: index % 5 === 0 ? 'teacher' : 'student',
     ended: index % 3 === 0,
+    future: index % 3 !== 0 && index % 7 === 2,
     endDate: index % 4 === 0 ? `2026-0${1 + (index % 9)}-15` : undefined,
   };
 }

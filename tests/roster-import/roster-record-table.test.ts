@@ -183,7 +183,7 @@ describe('the roster row codecs', () => {
 
   it('give back every class row and the details of an unchecked user as written', () => {
     const cls = fc.record({ line: fc.nat(), sourcedId: id, title: text, schoolSourcedId: id, terms: fc.array(id, { maxLength: 3 }) });
-    const details = fc.record({ grades: fc.option(text, { nil: undefined }), roleNames: fc.uniqueArray(text, { maxLength: 3 }).map((names) => new Set(names)), orgIds: fc.array(id, { maxLength: 3 }), primaryOrg: fc.option(id, { nil: undefined }) });
+    const details = fc.record({ grades: fc.option(text, { nil: undefined }), roleNames: fc.uniqueArray(text, { maxLength: 3 }).map((names) => new Set(names)), orgIds: fc.array(id, { maxLength: 3 }), primaryOrg: fc.option(id, { nil: undefined }), staffRolesAt: fc.array(text, { maxLength: 3 }) });
     fc.assert(
       fc.property(cls, details, (row: ClassRow, unchecked) => {
         const classes = new RecordTable(CLASS_ROWS);
