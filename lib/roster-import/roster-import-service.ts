@@ -304,15 +304,13 @@ export class RosterImportService {
    * and finds nothing of this one left. A failed run keeps its files for a resume; a superseded
    * or expired one keeps its upload, which a newer import may be reading (the lifecycle rule
    * deletes it). A run still applying with batches to go is left alone: another orchestration
-   * of it is applying them (and finishes it). A run that lost its lock meanwhile ends
-   * superseded, as at any batch.
+   * of it is applying them (and finishes it). A run with every batch applied completes even
+   * if it no longer holds the lock: its writes are done, and a retried finish finds the lock
+   * freed by its own first attempt (ending it superseded then called a finished import lost).
    */
   async finish(municipalityId: string, runId: string): Promise<void> {
-    let run = await this.deps.runs.get(municipalityId, runId);
-    if (run.status === 'applying') {
-      if (run.appliedBatches < run.batches) return;
-      if (!(await this.holdsLock(run))) run = await this.deps.runs.get(municipalityId, runId);
-    }
+    const run = await this.deps.runs.get(municipalityId, runId);
+    if (run.status === 'applying' && run.appliedBatches < run.batches) return;
     if (run.status === 'failed') {
       await this.deps.runs.unlock(municipalityId, runId);
       return;

@@ -86,6 +86,10 @@ const unarmed = () => ({
   holdLockReplace: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The next delete of the import lock (a run freeing it as it finishes) waits. */
   holdUnlock: undefined as ReturnType<typeof holdPoint> | undefined,
+  /** Once the import lock is deleted (a run freeing it as it finishes), the next replace of a run document fails: its write of `completed`. */
+  failWriteAfterUnlock: false,
+  /** Armed by that delete. */
+  failNextRunWrite: false,
   /** Replaces of the import lock refused with 412, counted. */
   lockReplacesRefused: 0,
   /** Plan activities run (each attempt), counted. */
@@ -144,6 +148,10 @@ const cosmosFaults: PluginConfig = {
       await runCreate.released;
     }
     if (faults.failRunWrites && operationType === 'replace' && path?.endsWith(`/docs/${faults.failRunWrites}`) === true) throw new Error('injected write failure');
+    if (faults.failNextRunWrite && operationType === 'replace' && (typeof body === 'string' ? body : JSON.stringify(body ?? '')).includes('"type":"roster-import"')) {
+      faults.failNextRunWrite = false;
+      throw new Error('injected write failure');
+    }
     const lockRead = operationType === 'read' && path?.endsWith('/docs/roster-import-lock') === true;
     const lockReads = faults.lockReads;
     if (lockReads?.armed && lockRead) await lockReads.arrive();
@@ -159,6 +167,10 @@ const cosmosFaults: PluginConfig = {
       faults.holdLockReplace = undefined;
       heldReplace.reached();
       await heldReplace.released;
+    }
+    if (faults.failWriteAfterUnlock && operationType === 'delete' && path?.endsWith('/docs/roster-import-lock') === true) {
+      faults.failWriteAfterUnlock = false;
+      faults.failNextRunWrite = true;
     }
     const heldUnlock = faults.holdUnlock;
     if (heldUnlock && operationType === 'delete' && path?.endsWith('/docs/roster-import-lock') === true) {
@@ -341,6 +353,16 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       expect(next.status, next.text).toBe(202);
       expect((await follow(test, token, next.headers.get('location') ?? '')).status).toBe('completed');
     }
+  });
+
+  it('a finish step retried after its write of "completed" failed (fault injected once the lock is freed) completes the run, not "superseded" for the lock it freed itself', async () => {
+    const M = '5131';
+    const token = await admin(M);
+    faults.failWriteAfterUnlock = true;
+    const run = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3))));
+    expect({ armed: faults.failWriteAfterUnlock, pending: faults.failNextRunWrite }, 'the fault was met').toEqual({ armed: false, pending: false });
+    expect({ status: run.status, failure: run.failure, applied: run.appliedBatches }).toEqual({ status: 'completed', failure: null, applied: 1 });
+    expect(await pupilNames(token, M)).toHaveLength(3);
   });
 
   it('a takeover whose ending of the stale run fails (its run writes fault injected) still answers 202 and runs the new import; the stale run ends superseded at its next step', async () => {
