@@ -185,10 +185,11 @@ class Planner {
         this.reject('users', user.line, 'userIds', 'is the login identity of a user imported under another sourcedId');
         continue;
       }
-      const schoolIds = user.schools.map((school) => this.schoolIdOf(school)).sort();
+      // A delta's row without orgs or roles rows leaves the stored schools or roles (the reader passes no such row of a new user).
+      const schoolIds = user.schools.length === 0 && existing ? existing.schoolIds : user.schools.map((school) => this.schoolIdOf(school)).sort();
       // A file never grants municipality-admin or data-admin, and leaves an admin's roles as they are.
       const isAdmin = existing?.roles.some((role) => ADMIN_ROLES.includes(role)) ?? false;
-      const roles = isAdmin && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
+      const roles = (isAdmin || user.staffRoles.length === 0) && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
       const name = `${user.givenName} ${user.familyName}`;
       const wanted = { sourcedId: user.sourcedId, name, email: user.email ?? '', roles, schoolIds };
       const id = existing?.id ?? derivedId(this.context.municipalityId, 'user', user.sourcedId);
@@ -525,7 +526,7 @@ class Planner {
         givenName: user.givenName,
         familyName: user.familyName,
         birthDate: this.roster.birthDates.get(user.sourcedId) ?? existing?.birthDate ?? '',
-        schoolId: this.schoolIdOf(user.schools[0] ?? ''),
+        schoolId: user.schools[0] === undefined ? (existing?.schoolId ?? '') : this.schoolIdOf(user.schools[0]),
         yearLevel: user.yearLevel ?? existing?.yearLevel ?? 1,
         status: target.active ? ('active' as const) : ('leaver' as const),
         leftAt,

@@ -22,11 +22,11 @@ const KIND_FILE = { school: 'orgs', user: 'users', group: 'classes' } as const s
 export async function readRosterAndDirectory(
   archive: RosterArchive,
   modes: RosterModes,
-  context: Omit<ReadContext, 'known'>,
+  context: Omit<ReadContext, 'known' | 'storedUser'>,
   loadDirectory: (userIds?: SourcedIdSet) => Promise<DirectorySnapshot>,
 ): Promise<{ roster: Roster; snapshot: DirectorySnapshot }> {
   if (Object.values(KIND_FILE).every((file) => modes[file] === 'bulk')) {
-    const roster = await readRoster(archive, modes, { ...context, known: () => false });
+    const roster = await readRoster(archive, modes, { ...context, known: () => false, storedUser: () => undefined });
     try {
       return { roster, snapshot: await loadDirectory(roster.userIds) };
     } catch (error) {
@@ -36,7 +36,11 @@ export async function readRosterAndDirectory(
   }
   const snapshot = await loadDirectory();
   try {
-    const roster = await readRoster(archive, modes, { ...context, known: (kind, sourcedId) => modes[KIND_FILE[kind]] !== 'bulk' && snapshot.knows(kind, sourcedId) });
+    const roster = await readRoster(archive, modes, {
+      ...context,
+      known: (kind, sourcedId) => modes[KIND_FILE[kind]] !== 'bulk' && snapshot.knows(kind, sourcedId),
+      storedUser: (sourcedId) => (modes.users !== 'delta' ? undefined : snapshot.students.has(sourcedId) ? 'student' : snapshot.users.has(sourcedId) ? 'staff' : undefined),
+    });
     return { roster, snapshot };
   } catch (error) {
     snapshot.discard();

@@ -35,8 +35,9 @@ export interface UserRow {
   familyName: string;
   /** student, or the staff roles this file may grant; other OneRoster roles (parents, guardians...) are not imported. */
   kind: 'student' | 'staff';
+  /** None: a delta's row of a stored staff user without roles rows, whose roles did not change (the stored ones stay). */
   staffRoles: StaffRole[];
-  /** Schools of this municipality the user belongs to, in file order (the primary org first). */
+  /** Schools of this municipality the user belongs to, in file order (the primary org first); none: a delta's row of a stored user that names no org (the stored schools stay). */
   schools: string[];
   email: string | undefined;
   identitySubject: string | undefined;
@@ -110,6 +111,8 @@ export interface ReadContext {
   identityType: string;
   /** Whether a sourcedId names something of this kind in the directory already (a delta may refer to it). */
   known: (kind: 'school' | 'user' | 'group', sourcedId: string) => boolean;
+  /** What the directory holds under a user's sourcedId, when the users file is a delta: its row may come without roles (they did not change). */
+  storedUser: (sourcedId: string) => 'student' | 'staff' | undefined;
   listedRejections: number;
 }
 
@@ -354,7 +357,9 @@ class FileReader {
         continue;
       }
       user.schools = ours;
-      if (details.roleNames.has('student')) {
+      // A delta lists a changed user without roles rows when their roles did not change: the directory says who they are.
+      const stored = details.roleNames.size === 0 ? this.context.storedUser(id) : undefined;
+      if (details.roleNames.has('student') || stored === 'student') {
         if (details.roleNames.size > 1) {
           drop('role', 'is a student and staff at once');
           continue;
@@ -364,7 +369,7 @@ class FileReader {
           this.roster.users.delete(id);
           continue;
         }
-        if (ours.length === 0) {
+        if (ours.length === 0 && stored === undefined) {
           drop('sourcedId', 'is a student of no school');
           continue;
         }
@@ -379,7 +384,7 @@ class FileReader {
         const staffRole = STAFF_ROLES[role];
         if (staffRole && !user.staffRoles.includes(staffRole)) user.staffRoles.push(staffRole);
       }
-      if (user.staffRoles.length === 0) {
+      if (user.staffRoles.length === 0 && stored !== 'staff') {
         // Guardians, parents, aides...: not users of this platform; neither imported nor refused.
         this.roster.users.delete(id);
         continue;

@@ -26,6 +26,7 @@ interface Student {
   givenName: string;
   status: string;
   leftAt?: string;
+  schoolId: string;
   groupIds: string[];
   teacherIds: string[];
 }
@@ -157,6 +158,23 @@ describe('roster import: the school year at its edges', () => {
     set.classes = set.classes.map((cls) => (cls.sourcedId === 'c-kor' ? { ...cls, term: 'sy-2026' } : cls));
     await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
     expect((await groups()).find((group) => group.name === 'Kor')).toMatchObject({ closedAt: TODAY, studentIds: [] });
+  });
+
+  it('a delta that lists changed users without roles rows (their roles did not change) applies the change and keeps their roles and schools', async () => {
+    const { municipalityId, admin, student, list } = await imported();
+    const before = await student('Elev1');
+    const users = csv([
+      ['sourcedId', 'status', 'userIds', 'givenName', 'familyName', 'email', 'grades'],
+      ['s-1', 'active', '', 'Elev1', 'Endret', '', '06'],
+      ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Gift', 'tone@skole.example', ''],
+    ]);
+    const run = await importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', ['users']), 'users.csv': users }), { mode: 'delta' });
+    expect(run.status).toBe('completed');
+    expect(run.rejections).toEqual([]);
+    expect(run.files['users.csv']).toMatchObject({ read: 2, updated: 2 });
+    expect(await student('Elev1')).toMatchObject({ familyName: 'Endret', yearLevel: 6, status: 'active', schoolId: before?.schoolId, groupIds: before?.groupIds });
+    const staff = await list<{ name: string; roles: string[]; schoolIds: string[] }>('users?limit=100');
+    expect(staff.find((user) => user.name === 'Tone Gift')).toMatchObject({ roles: ['teacher'], schoolIds: [before?.schoolId] });
   });
 
   it('refuses a user with other staff roles at one school than at another (a teacher at one would administer the other)', async () => {
