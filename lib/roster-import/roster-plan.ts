@@ -561,6 +561,13 @@ class Planner {
       const file: RosterFileKey = existing.status === 'active' && !target.active ? 'users' : 'enrollments';
       await this.update(file, 'student', null, existing, wanted, existing.status === 'active' && !target.active ? 'leaver' : 'updated');
     }
+    // Students made through the API are not the file's, but the groups it changed may list them: their mirror follows.
+    for (const [, existing] of this.snapshot.unsourcedStudents) {
+      if (existing.erasureId !== undefined) continue;
+      const wanted = membership(existing.id);
+      if (sameMembers(existing.groupIds, wanted.groupIds) && sameMembers(existing.teacherIds, wanted.teacherIds)) continue;
+      await this.update('enrollments', 'student', null, existing, wanted);
+    }
   }
 
   /** Plans a replace when any roster-owned field differs from the stored document; returns the document as it will be. */
@@ -608,6 +615,12 @@ class Planner {
 
 function withoutUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}
+
+/** The same ids in any order (the API may have written a student's mirror in its own order). */
+function sameMembers(stored: readonly string[] | undefined, wanted: readonly string[]): boolean {
+  const ids = new Set(stored ?? []);
+  return ids.size === wanted.length && wanted.every((id) => ids.has(id));
 }
 
 function sameValue(left: unknown, right: unknown): boolean {

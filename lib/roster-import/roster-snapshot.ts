@@ -44,6 +44,8 @@ export class DirectorySnapshot {
   readonly groups = spilledDocuments<SnapshotGroup>();
   /** Groups made through the API: their memberships are part of each student's mirror too. */
   readonly unsourcedGroups: SnapshotGroup[] = [];
+  /** Students made through the API (no sourcedId), by document id: a group the import changes may list them, and their mirror follows it. */
+  readonly unsourcedStudents = spilledDocuments<SnapshotStudent>();
 
   /** `userIds`: the roster's user ids, to number staff and students by (each sourcedId is then kept once); the snapshot's own when not given. */
   constructor(userIds?: SourcedIdSet) {
@@ -79,6 +81,7 @@ export class DirectorySnapshot {
         break;
       case 'student':
         if (id) this.students.set(id, document);
+        else this.unsourcedStudents.set(document.id, document);
         break;
       case 'group':
         if (id) this.groups.set(id, document);
@@ -98,7 +101,7 @@ export class DirectorySnapshot {
 
   /** Frees the spilled documents and their files (the snapshot is empty after it). Safe to call more than once. */
   discard(): void {
-    for (const documents of [this.users, this.usersByIdentity, this.students, this.groups]) documents.clear();
+    for (const documents of [this.users, this.usersByIdentity, this.students, this.unsourcedStudents, this.groups]) documents.clear();
   }
 }
 

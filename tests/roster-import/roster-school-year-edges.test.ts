@@ -177,6 +177,42 @@ describe('roster import: the school year at its edges', () => {
     expect(staff.find((user) => user.name === 'Tone Gift')).toMatchObject({ roles: ['teacher'], schoolIds: [before?.schoolId] });
   });
 
+  it('a pupil registered through the API in an imported group follows what the import does to the group: its new teacher, and leaving it', async () => {
+    const { municipalityId, admin, student, group } = await imported((id) => {
+      const set = school(id);
+      set.people.push({ sourcedId: 't-2', givenName: 'Tor', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: `tor-${id}@a.example` });
+      return set;
+    });
+    const base = `/municipalities/${municipalityId}`;
+    const schoolId = (await student('Elev1'))?.schoolId;
+    const created = await test.request<{ id: string }>('POST', `${base}/students`, { token: admin, body: { givenName: 'Ida', familyName: 'Manuell', birthDate: '2016-06-06', schoolId, yearLevel: 5 } });
+    expect(created.status).toBe(201);
+    const group5a = await test.request<Group>('GET', `${base}/groups/${(await group('5A'))?.id}`, { token: admin });
+    const joined = await test.request('PATCH', `${base}/groups/${group5a.body.id}`, { token: admin, body: { studentIds: [...group5a.body.studentIds, created.body.id] }, headers: { 'if-match': group5a.headers.get('etag') ?? '' } });
+    expect(joined.status).toBe(200);
+    // A teacher sees the pupils whose mirror names them.
+    const seenBy = async (subject: string) => {
+      const visible = await test.request<{ items: Student[] }>('GET', `${base}/students?limit=100`, { token: await test.token(subject) });
+      return visible.body.items.some((found) => found.givenName === 'Ida');
+    };
+    const [tone, tor] = [`tone-${municipalityId}@a.example`, `tor-${municipalityId}@a.example`];
+    expect({ tone: await seenBy(tone), tor: await seenBy(tor) }).toEqual({ tone: true, tor: false });
+
+    // A delta: Tor takes over 5A from Tone.
+    const enrollments = csv([['sourcedId', 'status', 'classSourcedId', 'userSourcedId', 'role'], ['e-c-5a-t-1', 'tobedeleted', 'c-5a', 't-1', 'teacher'], ['e-c-5a-t-2', 'active', 'c-5a', 't-2', 'teacher']]);
+    const delta = await importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', ['enrollments']), 'enrollments.csv': enrollments }), { mode: 'delta' });
+    expect(delta.status, JSON.stringify(delta.rejections)).toBe('completed');
+    expect({ tone: await seenBy(tone), tor: await seenBy(tor) }).toEqual({ tone: false, tor: true });
+
+    // The next bulk file: the school system does not know Ida, so 5A is its three pupils.
+    const bulk = await importRoster(test, admin, municipalityId, zip(rosterFiles(school(municipalityId))));
+    expect(bulk.status, JSON.stringify(bulk.rejections)).toBe('completed');
+    expect((await group('5A'))?.studentIds).not.toContain(created.body.id);
+    expect(await student('Ida')).toMatchObject({ status: 'active', groupIds: [] });
+    // And again: nothing more to write.
+    expect((await importRoster(test, admin, municipalityId, zip(rosterFiles(school(municipalityId))))).operations.writes).toBe(0);
+  });
+
   it('refuses a user with other staff roles at one school than at another (a teacher at one would administer the other)', async () => {
     const { municipalityId, admin, list } = await imported();
     const files = rosterFiles(school(municipalityId));
