@@ -13,7 +13,7 @@ import type { PageRequest } from '../paging/query-page.js';
 import type { OpenedUpload, RosterArchive } from './roster-archive.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
-import { emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
+import { ACTIVE_STATUSES, emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { readManifest } from './roster-manifest.js';
 import { planImport, type PlanOp } from './roster-plan.js';
@@ -68,6 +68,7 @@ const REASONS = {
   uploadGone: 'The uploaded file is gone (uploads are kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
   uploadReplaced: 'The uploaded file was replaced after the import started, so it is not the file the start checked. Upload the roster again and start a new import',
   batchesGone: 'The planned batches are gone (kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
+  orchestrationEnded: 'The import stopped without recording why (its orchestration ended or was terminated); resume it to go on where it stopped',
 } as const;
 
 /**
@@ -148,7 +149,7 @@ export class RosterImportService {
    * ends expired, 410). The checks come after the lock, so no import can start in between.
    */
   async resume(municipalityId: string, runId: string): Promise<RosterImportView> {
-    const run = await this.deps.runs.get(municipalityId, runId);
+    const run = await this.settled(await this.deps.runs.get(municipalityId, runId));
     if (run.status === 'superseded') throw superseded();
     if (run.status === 'expired') throw expired();
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
@@ -177,7 +178,22 @@ export class RosterImportService {
   }
 
   async get(municipalityId: string, runId: string): Promise<RosterImportView> {
-    return view(await this.deps.runs.get(municipalityId, runId));
+    return view(await this.settled(await this.deps.runs.get(municipalityId, runId)));
+  }
+
+  /**
+   * A run still active whose orchestration has ended without ending it (its fail step failed
+   * too, after an outage longer than its retries, or the instance was terminated) would stay
+   * active, unresumable and holding the lock for 30 minutes: it is failed now, freeing the lock,
+   * so it can be resumed. An instance the runtime does not know yet is left alone: a start
+   * creates the run before it schedules the orchestration.
+   */
+  private async settled(run: StoredRosterImport): Promise<StoredRosterImport> {
+    if (!ACTIVE_STATUSES.includes(run.status)) return run;
+    const state = await this.deps.scheduler.state(rosterImportInstanceId(run.id));
+    if (state !== 'failed' && state !== 'completed') return run;
+    await this.fail(run.municipalityId, run.id, REASONS.orchestrationEnded);
+    return this.deps.runs.get(run.municipalityId, run.id);
   }
 
   async list(municipalityId: string, page: PageRequest): Promise<Page<RosterImportView>> {

@@ -68,6 +68,8 @@ const unarmed = () => ({
   holdPlan: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The apply activity fails for every batch past the first. */
   failApply: false,
+  /** The fail activity fails too (its retries spent), so the orchestration ends failed with its run still applying. */
+  failFailStep: false,
   /** The apply activity of every batch past the first waits before it runs. */
   holdApply: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The next point read of the import lock waits (a run's renewal, once it has read its run). */
@@ -103,6 +105,7 @@ const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler =
     faults.holdPlan.reached();
     await faults.holdPlan.released;
   }
+  if (name === 'roster-import-fail' && faults.failFailStep) throw new Error('injected database outage');
   if (name === 'roster-import-apply' && (input as { batch: number }).batch >= 1) {
     if (faults.failApply) throw new Error('injected storage outage');
     if (faults.holdApply) {
@@ -526,6 +529,23 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect(await pupilNames(token, M)).toEqual(before);
     expect(await storedBlobs(`${M}/runs/${failed.id}/`)).toEqual([]);
     expect((await test.request('POST', `/municipalities/${M}/roster-imports/${failed.id}/resume`, { token })).status).toBe(409);
+  });
+
+  it('a run whose orchestration ended without ending it (apply and fail steps fault injected) reads failed with the reason, frees the lock, and resumes to completion', async () => {
+    const M = '5132';
+    const token = await admin(M);
+    faults.failApply = true;
+    faults.failFailStep = true;
+    const stopped = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150))));
+    Object.assign(faults, { failApply: false, failFailStep: false });
+    expect(stopped).toMatchObject({ status: 'failed', batches: 2, appliedBatches: 1, failure: expect.stringMatching(/stopped without recording why.*resume it/) });
+    // The lock is free: a dry run of another file starts at once.
+    const dry = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Prøve', 1))), { dryRun: true });
+    expect(dry.status).toBe('completed');
+    const resumed = await test.request('POST', `/municipalities/${M}/roster-imports/${stopped.id}/resume`, { token });
+    expect(resumed.status, resumed.text).toBe(202);
+    expect(await follow(test, token, resumed.headers.get('location') ?? '')).toMatchObject({ status: 'completed', appliedBatches: 2 });
+    expect(await pupilNames(token, M)).toHaveLength(150);
   });
 
   it('resuming a failed run whose planned batches are gone (deleted as the lifecycle rule does) ends it expired (410) at once, and frees the lock', async () => {
