@@ -153,6 +153,9 @@ export class RosterImportService {
     if (run.status === 'superseded') throw superseded();
     if (run.status === 'expired') throw expired();
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
+    // Its orchestration may still be ending (freeing the lock as the run failed): that step would free the resumed run's lock.
+    const state = await this.deps.scheduler.state(rosterImportInstanceId(run.id));
+    if (state === 'pending' || state === 'running') throw problems.conflict('The import failed a moment ago and is still stopping; resume it again in a few seconds');
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
     if (staleHolder) await this.endTakenOver(municipalityId, staleHolder);
     if (!run.dryRun && (await this.deps.runs.newerImport(run))) {

@@ -548,6 +548,32 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect(await pupilNames(token, M)).toHaveLength(150);
   });
 
+  it('resuming a run that failed a moment ago, while its orchestration still frees the lock (the lock delete held), answers 409, and resumes once it has stopped', async () => {
+    const M = '5133';
+    const token = await admin(M);
+    faults.failApply = true;
+    const unlock = holdPoint();
+    faults.holdUnlock = unlock;
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+    expect(started.status).toBe(202);
+    await unlock.reachedAt;
+    faults.failApply = false;
+    const location = (started.headers.get('location') ?? '').replace(/^\/api/, '');
+    expect((await test.request<RunView>('GET', location, { token })).body.status).toBe('failed');
+    const early = await test.request('POST', `${location}/resume`, { token });
+    expect(early.status, early.text).toBe(409);
+    expect(early.body.detail).toMatch(/still stopping/);
+    unlock.release();
+    let resumed = early;
+    for (let attempt = 0; attempt < 50 && resumed.status === 409; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      resumed = await test.request('POST', `${location}/resume`, { token });
+    }
+    expect(resumed.status, resumed.text).toBe(202);
+    expect(await follow(test, token, location)).toMatchObject({ status: 'completed', appliedBatches: 2 });
+    expect(await pupilNames(token, M)).toHaveLength(150);
+  });
+
   it('resuming a failed run whose planned batches are gone (deleted as the lifecycle rule does) ends it expired (410) at once, and frees the lock', async () => {
     const M = '5105';
     const token = await admin(M);
