@@ -339,7 +339,8 @@ class Planner {
           schoolId: row ? this.schoolIdOf(row.schoolSourcedId) : (existing?.schoolId ?? ''),
           teacherIds,
           studentIds,
-          schoolYear: row ? this.schoolYearOf(row) : existing?.schoolYear,
+          // Terms a delta's sessions do not list give no year: the stored one stays.
+          schoolYear: row ? (this.schoolYearOf(row) ?? (this.roster.modes.academicSessions === 'bulk' ? undefined : existing?.schoolYear)) : existing?.schoolYear,
           closedAt: closed ? (existing?.closedAt ?? this.context.today) : undefined,
         };
         const file: RosterFileKey = row || this.roster.modes.classes !== 'absent' ? 'classes' : 'enrollments';

@@ -448,7 +448,8 @@ class FileReader {
       }
       const terms = field.list(record.termSourcedIds);
       const missing = terms.find((term) => !this.roster.sessions.has(term));
-      if (missing !== undefined) {
+      // A delta lists only the sessions that changed, and the directory keeps none: a term it does not list is not an error there.
+      if (missing !== undefined && this.bulk('academicSessions')) {
         reject('termSourcedIds', 'refers to an academic session not in academicSessions.csv');
         continue;
       }

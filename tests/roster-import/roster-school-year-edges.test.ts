@@ -34,6 +34,7 @@ interface Student {
 interface Group {
   id: string;
   name: string;
+  schoolYear?: string;
   studentIds: string[];
   teacherIds: string[];
   closedAt?: string;
@@ -211,6 +212,22 @@ describe('roster import: the school year at its edges', () => {
     expect(await student('Ida')).toMatchObject({ status: 'active', groupIds: [] });
     // And again: nothing more to write.
     expect((await importRoster(test, admin, municipalityId, zip(rosterFiles(school(municipalityId))))).operations.writes).toBe(0);
+  });
+
+  it('a delta of classes whose terms it does not list (unchanged sessions) renames a class keeping its school year, and adds a new one', async () => {
+    const { municipalityId, admin, group } = await imported();
+    const classes = csv([
+      ['sourcedId', 'status', 'title', 'schoolSourcedId', 'termSourcedIds'],
+      ['c-5a', 'active', '5A Lilleby', 'sch-a', 'sy-2027'],
+      ['c-kor', 'active', 'Kor', 'sch-a', 't-2026h'],
+    ]);
+    const run = await importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', ['classes']), 'classes.csv': classes }), { mode: 'delta' });
+    expect(run.status).toBe('completed');
+    expect(run.rejections).toEqual([]);
+    expect(run.files['classes.csv']).toMatchObject({ read: 2, created: 1, updated: 1 });
+    expect(await group('5A Lilleby')).toMatchObject({ schoolYear: '2026-2027', studentIds: expect.arrayContaining([expect.any(String)]) });
+    expect((await group('5A Lilleby'))?.studentIds).toHaveLength(3);
+    expect(await group('Kor')).toMatchObject({ studentIds: [] });
   });
 
   it('refuses a user with other staff roles at one school than at another (a teacher at one would administer the other)', async () => {
