@@ -137,6 +137,7 @@ const DETAILS_NB: readonly Translation[] = [
   [/^The import was superseded by a newer import of the municipality and is not resumed; start a new import with a current file$/, same('Importen er erstattet av en nyere import for kommunen og gjenopptas ikke; start en ny import med en oppdatert fil')],
   [/^The import has expired: its uploaded file or planned batches are gone \(they are kept for a day\)\. Upload the roster again and start a new import$/, same('Importen er utløpt: den opplastede filen eller de planlagte delene er borte (de oppbevares i ett døgn). Last opp registeret på nytt og start en ny import')],
   [/^The import is (\w+); only a failed import is resumed$/, (status = '') => `Importen har status ${status}; bare en mislykket import kan gjenopptas`],
+  [/^The import failed a moment ago and is still stopping; resume it again in a few seconds$/, same('Importen mislyktes nettopp og holder fortsatt på å stoppe; gjenoppta den igjen om noen sekunder')],
   [/^A roster zip may be at most (\d+) MiB$/, (size = '') => `En zip-fil med registeret kan være høyst ${size} MiB`],
   // Privacy policy, consent, complaints, support
   [/^No privacy policy is in force yet$/, same('Ingen personvernerklæring gjelder ennå')],
