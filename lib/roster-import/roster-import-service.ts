@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import { emptyCounts, type OperationCounter, type OperationCounts } from '../data/operation-counter.js';
 import type { UserDirectory } from '../directory/users.js';
 import { HttpProblem, problems } from '../http/problem.js';
-import type { JobScheduler } from '../jobs/job-scheduler.js';
+import type { JobScheduler, OrchestrationState } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
 import type { PageRequest } from '../paging/query-page.js';
@@ -60,6 +60,9 @@ export interface AppliedBatch {
 const STOPPED: PlannedRun = { batches: 0, appliedBatches: 0 };
 
 /** Why a run ended or failed, as the run shows it (no value from the file). */
+/** How long a run must have gone unwritten before its ended orchestration fails it (a start or resume writes it just before scheduling). */
+const SETTLE_AFTER_MS = 60_000;
+
 const REASONS = {
   notStarted: 'The import could not be started and wrote nothing; resume it or start a new import',
   tookOver: `No progress for ${ROSTER_LIMITS.staleLockMinutes} minutes, so a newer import took over the municipality's lock; this one will not go on`,
@@ -154,7 +157,7 @@ export class RosterImportService {
     if (run.status === 'expired') throw expired();
     if (run.status !== 'failed') throw problems.conflict(`The import is ${run.status}; only a failed import is resumed`);
     // Its orchestration may still be ending (freeing the lock as the run failed): that step would free the resumed run's lock.
-    const state = await this.deps.scheduler.state(rosterImportInstanceId(run.id));
+    const state = await this.orchestrationState(run);
     if (state === 'pending' || state === 'running') throw problems.conflict('The import failed a moment ago and is still stopping; resume it again in a few seconds');
     const staleHolder = await this.deps.runs.lock(municipalityId, run.id, this.deps.clock.now());
     if (staleHolder) await this.endTakenOver(municipalityId, staleHolder);
@@ -188,15 +191,27 @@ export class RosterImportService {
    * A run still active whose orchestration has ended without ending it (its fail step failed
    * too, after an outage longer than its retries, or the instance was terminated) would stay
    * active, unresumable and holding the lock for 30 minutes: it is failed now, freeing the lock,
-   * so it can be resumed. An instance the runtime does not know yet is left alone: a start
-   * creates the run before it schedules the orchestration.
+   * so it can be resumed. Only a run untouched for a minute: a start or resume marks its run
+   * before it schedules the orchestration, and meanwhile the instance is unknown or still the
+   * last one's, ended. A runtime that cannot answer leaves the run as it is (never a 500 for it).
    */
   private async settled(run: StoredRosterImport): Promise<StoredRosterImport> {
     if (!ACTIVE_STATUSES.includes(run.status)) return run;
-    const state = await this.deps.scheduler.state(rosterImportInstanceId(run.id));
+    if (this.deps.clock.now().getTime() - Date.parse(run.updatedAt) < SETTLE_AFTER_MS) return run;
+    const state = await this.orchestrationState(run);
     if (state !== 'failed' && state !== 'completed') return run;
     await this.fail(run.municipalityId, run.id, REASONS.orchestrationEnded);
     return this.deps.runs.get(run.municipalityId, run.id);
+  }
+
+  /** The run's orchestration as the Durable runtime knows it; undefined when it does not know it or cannot answer. */
+  private async orchestrationState(run: StoredRosterImport): Promise<OrchestrationState | undefined> {
+    try {
+      return await this.deps.scheduler.state(rosterImportInstanceId(run.id));
+    } catch (error) {
+      this.deps.logger.warn('roster-import-state-unavailable', { municipalityId: run.municipalityId, runId: run.id, error: error instanceof Error ? error.name : 'unknown' });
+      return undefined;
+    }
   }
 
   async list(municipalityId: string, page: PageRequest): Promise<Page<RosterImportView>> {
@@ -323,13 +338,20 @@ export class RosterImportService {
    * and finds nothing of this one left. A failed run keeps its files for a resume; a superseded
    * or expired one keeps its upload, which a newer import may be reading (the lifecycle rule
    * deletes it). A run still applying with batches to go is left alone: another orchestration
-   * of it is applying them (and finishes it). A run with every batch applied completes even
-   * if it no longer holds the lock: its writes are done, and a retried finish finds the lock
-   * freed by its own first attempt (ending it superseded then called a finished import lost).
+   * of it is applying them (and finishes it). A run with every batch applied completes when
+   * the lock is free, too: a retried finish finds it freed by its own first attempt (ending it
+   * superseded then called a finished import lost). Only a lock another import took over ends
+   * it superseded, as at any batch: that import may be reading the same upload.
    */
   async finish(municipalityId: string, runId: string): Promise<void> {
-    const run = await this.deps.runs.get(municipalityId, runId);
-    if (run.status === 'applying' && run.appliedBatches < run.batches) return;
+    let run = await this.deps.runs.get(municipalityId, runId);
+    if (run.status === 'applying') {
+      if (run.appliedBatches < run.batches) return;
+      if (await this.deps.runs.heldByAnother(municipalityId, runId)) {
+        await this.end(municipalityId, runId, 'superseded', REASONS.lostLock);
+        run = await this.deps.runs.get(municipalityId, runId);
+      }
+    }
     if (run.status === 'failed') {
       await this.deps.runs.unlock(municipalityId, runId);
       return;

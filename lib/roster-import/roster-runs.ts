@@ -156,6 +156,12 @@ export class RosterRunStore {
     return readTyped<StoredRosterImport>(this.directory, id, [['municipalityId', municipalityId]], 'roster-import');
   }
 
+  /** Whether another run holds the municipality's lock (a takeover); false when it is free or this run's. */
+  async heldByAnother(municipalityId: string, runId: string): Promise<boolean> {
+    const held = await this.readLock(municipalityId);
+    return held !== undefined && held.value.runId !== runId;
+  }
+
   private readLock(municipalityId: string): Promise<Versioned<ImportLock> | undefined> {
     return readTyped<ImportLock>(this.directory, LOCK_ID, [['municipalityId', municipalityId]], 'roster-import-lock');
   }

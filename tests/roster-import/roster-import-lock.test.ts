@@ -4,7 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../lib/clock.js';
 import type { JobRuntime } from '../../lib/jobs/job-runtime.js';
 import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
-import { ROSTER_IMPORT_ORCHESTRATOR } from '../../lib/roster-import/roster-import-service.js';
+import { InvocationContext } from '@azure/functions';
+import { durableClientInput, withInvocation } from '../../lib/jobs/invocation-scope.js';
+import type { JobScheduler } from '../../lib/jobs/job-scheduler.js';
+import { ROSTER_IMPORT_ORCHESTRATOR, rosterImportInstanceId } from '../../lib/roster-import/roster-import-service.js';
 import { rosterBlobs } from '../../lib/roster-import/roster-uploads.js';
 import { erasuresSettled } from '../support/erasures.js';
 import { allItems, bootstrapAdminToken, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
@@ -64,6 +67,10 @@ function barrier(parties: number) {
 const unarmed = () => ({
   /** `scheduler.start` of the next roster import throws, as when the Durable client cannot be reached. */
   failStart: false,
+  /** `scheduler.state` throws, as when the Durable extension cannot be reached. */
+  failState: false,
+  /** `scheduler.start` of the next roster import waits (a start or resume between marking its run and scheduling it). */
+  holdStart: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The plan activity waits before it runs. */
   holdPlan: undefined as ReturnType<typeof holdPoint> | undefined,
   /** The apply activity fails for every batch past the first. */
@@ -116,10 +123,29 @@ const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler =
   return handler(input, context);
 };
 
+/** The app's scheduler (the local durable driver), for a test to ask where an orchestration stands. */
+let appScheduler: JobScheduler | undefined;
+
+/** Where a run's orchestration stands, asked as a function with the durable client binding asks. */
+const orchestrationState = (runId: string) =>
+  withInvocation(new InvocationContext({ functionName: 'test-orchestration-state', options: { extraInputs: [durableClientInput()] } }), () => appScheduler?.state(rosterImportInstanceId(runId)));
+
 const faultyScheduler: JobRuntime = async (context) => {
   const scheduler = await localDriverRuntime({ wrapActivity })(context);
+  appScheduler = scheduler;
+  const state = scheduler.state.bind(scheduler);
+  scheduler.state = async (instanceId) => {
+    if (faults.failState) throw new Error('injected durable extension outage');
+    return state(instanceId);
+  };
   const start = scheduler.start.bind(scheduler);
   scheduler.start = async (orchestrator, input, instanceId) => {
+    const heldStart = faults.holdStart;
+    if (heldStart && orchestrator === ROSTER_IMPORT_ORCHESTRATOR) {
+      faults.holdStart = undefined;
+      heldStart.reached();
+      await heldStart.released;
+    }
     if (faults.failStart && orchestrator === ROSTER_IMPORT_ORCHESTRATOR) {
       faults.failStart = false;
       throw new Error('injected scheduler outage');
@@ -536,8 +562,18 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     const token = await admin(M);
     faults.failApply = true;
     faults.failFailStep = true;
-    const stopped = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150))));
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
+    expect(started.status).toBe(202);
+    const location = (started.headers.get('location') ?? '').replace(/^\/api/, '');
+    const runId = location.split('/').pop() ?? '';
+    for (let attempt = 0; attempt < 200 && (await orchestrationState(runId)) !== 'failed'; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await orchestrationState(runId)).toBe('failed');
     Object.assign(faults, { failApply: false, failFailStep: false });
+    // Within a minute of its last write it is left as it is (a start or resume writes its run just before scheduling).
+    expect((await test.request<RunView>('GET', location, { token })).body.status).toBe('applying');
+    clock.aheadMs = 2 * MINUTE;
+    const stopped = (await test.request<RunView>('GET', location, { token })).body;
+    clock.aheadMs = 0; // an upload URL dated ahead is refused by Azurite
     expect(stopped).toMatchObject({ status: 'failed', batches: 2, appliedBatches: 1, failure: expect.stringMatching(/stopped without recording why.*resume it/) });
     // The lock is free: a dry run of another file starts at once.
     const dry = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Prøve', 1))), { dryRun: true });
@@ -572,6 +608,44 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect(resumed.status, resumed.text).toBe(202);
     expect(await follow(test, token, location)).toMatchObject({ status: 'completed', appliedBatches: 2 });
     expect(await pupilNames(token, M)).toHaveLength(150);
+  });
+
+  it('a run read while its resume has marked it but not yet scheduled it (the scheduler start held) stays resumed, though its last orchestration has ended', async () => {
+    const M = '5134';
+    const token = await admin(M);
+    faults.failApply = true;
+    const failed = await importRoster(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150))));
+    faults.failApply = false;
+    expect(failed).toMatchObject({ status: 'failed', batches: 2, appliedBatches: 1 });
+    const scheduling = holdPoint();
+    faults.holdStart = scheduling;
+    const location = `/municipalities/${M}/roster-imports/${failed.id}`;
+    const resuming = test.request('POST', `${location}/resume`, { token });
+    await scheduling.reachedAt;
+    // A run written just now is not judged by the orchestration that ended before it.
+    expect((await test.request<RunView>('GET', location, { token })).body.status).toBe('applying');
+    scheduling.release();
+    expect((await resuming).status).toBe(202);
+    expect(await follow(test, token, location)).toMatchObject({ status: 'completed', appliedBatches: 2 });
+  });
+
+  it('reading a run that has gone a while without a write, while the Durable runtime cannot answer (fault injected), answers the run as stored, not 500', async () => {
+    const M = '5135';
+    const token = await admin(M);
+    const planning = holdPoint();
+    faults.holdPlan = planning;
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3)))));
+    expect(started.status).toBe(202);
+    await planning.reachedAt;
+    clock.aheadMs = 2 * MINUTE;
+    faults.failState = true;
+    const location = (started.headers.get('location') ?? '').replace(/^\/api/, '');
+    const read = await test.request<RunView>('GET', location, { token });
+    expect({ status: read.status, run: read.body.status }).toEqual({ status: 200, run: 'queued' });
+    Object.assign(faults, { failState: false });
+    clock.aheadMs = 0;
+    planning.release();
+    expect(await follow(test, token, location)).toMatchObject({ status: 'completed' });
   });
 
   it('resuming a failed run whose planned batches are gone (deleted as the lifecycle rule does) ends it expired (410) at once, and frees the lock', async () => {
