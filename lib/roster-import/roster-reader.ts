@@ -136,17 +136,25 @@ const STAFF_ROLES: Record<string, StaffRole> = { teacher: 'teacher', administrat
 const SCHOOL_ORG_TYPES = new Set(['school']);
 const DISTRICT_ORG_TYPES = new Set(['district', 'local', 'municipality']);
 
-/** Whether roles.csv gives the user the same staff roles at each of their schools (the 1.1 layout's roles apply to every org anyway). */
+/** The staff roles roles.csv gives the user at a school, as one comparable text. */
+function staffRolesAt(details: UserDetails, school: string): string {
+  return details.staffRolesAt
+    .filter((entry) => entry.startsWith(`${school} `))
+    .map((entry) => entry.slice(school.length + 1))
+    .sort()
+    .join(' ');
+}
+
+/** The schools where roles.csv gives the user a staff role (all of them in the 1.1 layout, whose roles apply to every org). */
+function staffSchools(details: UserDetails, schools: readonly string[]): string[] {
+  return details.staffRolesAt.length === 0 ? [...schools] : schools.filter((school) => staffRolesAt(details, school) !== '');
+}
+
+/** Whether the user has the same staff roles at each of these schools: the directory holds one list of roles for all of them. */
 function sameStaffRolesAtEachSchool(details: UserDetails, schools: readonly string[]): boolean {
   if (details.staffRolesAt.length === 0 || schools.length < 2) return true;
-  const rolesAt = (school: string) =>
-    details.staffRolesAt
-      .filter((entry) => entry.startsWith(`${school} `))
-      .map((entry) => entry.slice(school.length + 1))
-      .sort()
-      .join(' ');
-  const first = rolesAt(schools[0] ?? '');
-  return schools.every((school) => rolesAt(school) === first);
+  const first = staffRolesAt(details, schools[0] ?? '');
+  return schools.every((school) => staffRolesAt(details, school) === first);
 }
 
 export async function readRoster(archive: RosterArchive, modes: RosterModes, context: ReadContext): Promise<Roster> {
@@ -389,10 +397,13 @@ class FileReader {
         this.roster.users.delete(id);
         continue;
       }
-      if (!sameStaffRolesAtEachSchool(details, ours)) {
+      // Their schools are those of their staff roles: a guardian or aide at another school gives no access there.
+      const schools = staffSchools(details, ours);
+      if (!sameStaffRolesAtEachSchool(details, schools)) {
         drop('sourcedId', 'has other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
         continue;
       }
+      user.schools = schools;
       const mail = this.check(reject, 'email', field.email(user.email));
       const subject = this.check(reject, 'userIds', field.userIdOf(user.identitySubject, this.context.identityType));
       if (reject.failed || mail === undefined || subject === undefined) {

@@ -230,22 +230,30 @@ describe('roster import: the school year at its edges', () => {
     expect(await group('Kor')).toMatchObject({ studentIds: [] });
   });
 
-  it('refuses a user with other staff roles at one school than at another (a teacher at one would administer the other)', async () => {
+  it('refuses a user with other staff roles at one school than at another (a teacher at one would administer the other), and gives a staff role only the schools it is held at', async () => {
     const { municipalityId, admin, list } = await imported();
     const files = rosterFiles(school(municipalityId));
     const orgs = `${files['orgs.csv'] as string}${csv([['sch-b', 'active', '2026-06-01T00:00:00Z', 'Storeby skole', 'school', '974000102', `district-${municipalityId}`]])}`;
-    const users = `${files['users.csv'] as string}${csv([['t-2', 'active', '2026-06-01T00:00:00Z', 'true', 't-2', `{Feide:t2-${municipalityId}@a.example}`, 'Trond', 'Rektor', '', '', 't-2@skole.example', '', '', '', '', '', '', '', '', '', '', 'sch-a', '']])}`;
+    const users = `${files['users.csv'] as string}${csv([
+      ['t-2', 'active', '2026-06-01T00:00:00Z', 'true', 't-2', `{Feide:t2-${municipalityId}@a.example}`, 'Trond', 'Rektor', '', '', 't-2@skole.example', '', '', '', '', '', '', '', '', '', '', 'sch-a', ''],
+      ['t-3', 'active', '2026-06-01T00:00:00Z', 'true', 't-3', `{Feide:t3-${municipalityId}@a.example}`, 'Gunn', 'Foresatt', '', '', 't-3@skole.example', '', '', '', '', '', '', '', '', '', '', 'sch-b', ''],
+    ])}`;
     const roles = `${files['roles.csv'] as string}${csv([
       ['role-t-2-a', 'active', '2026-06-01T00:00:00Z', 't-2', 'primary', 'teacher', '', '', 'sch-a', ''],
       ['role-t-2-b', 'active', '2026-06-01T00:00:00Z', 't-2', 'secondary', 'administrator', '', '', 'sch-b', ''],
       // Tone teaches at both schools: the same roles at each, imported.
       ['role-t-1-b', 'active', '2026-06-01T00:00:00Z', 't-1', 'secondary', 'teacher', '', '', 'sch-b', ''],
+      // Elev1's guardian teaches at B: a teacher at B only, not refused for the other role.
+      ['role-t-3-b', 'active', '2026-06-01T00:00:00Z', 't-3', 'primary', 'teacher', '', '', 'sch-b', ''],
+      ['role-t-3-a', 'active', '2026-06-01T00:00:00Z', 't-3', 'secondary', 'guardian', '', '', 'sch-a', ''],
     ])}`;
     const run = await importRoster(test, admin, municipalityId, zip({ ...files, 'orgs.csv': orgs, 'users.csv': users, 'roles.csv': roles }));
     expect(run.status).toBe('completed');
     expect(run.rejections).toEqual([{ file: 'users.csv', line: 6, column: 'sourcedId', reason: expect.stringContaining('other roles at one of their schools than at another') }]);
     const staff = await list<{ name: string; roles: string[]; schoolIds: string[] }>('users?limit=100');
     expect(staff.find((user) => user.name === 'Trond Rektor')).toBeUndefined();
+    const schools = (await test.request<{ items: { id: string; name: string }[] }>('GET', `/municipalities/${municipalityId}/schools`, { token: admin })).body.items;
+    expect(staff.find((user) => user.name === 'Gunn Foresatt')).toMatchObject({ roles: ['teacher'], schoolIds: [schools.find((found) => found.name === 'Storeby skole')?.id] });
     expect(staff.find((user) => user.name === 'Tone Lærer')).toMatchObject({ roles: ['teacher'], schoolIds: expect.arrayContaining([expect.any(String), expect.any(String)]) });
   });
 });
