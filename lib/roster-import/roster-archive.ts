@@ -151,27 +151,32 @@ export class RosterArchive {
     const entry = this.entries.get(fileName);
     if (!entry) return;
     const label = entryLabel(fileName);
-    const fields = new FieldCheck(label);
+    const lines = new RecordLines();
+    let header = false;
     let stream: Readable | undefined;
     try {
       stream = await this.zip.openReadStreamPromise(entry);
       const parser = parse({
         bom: true,
-        columns: headerOf(label, select, fields),
+        columns: headerOf(label, (names) => {
+          header = true;
+          return select(names);
+        }),
         skip_empty_lines: true,
         max_record_size: ROSTER_LIMITS.maxRecordChars,
-        cast: (value, context) => fields.check(value, context.header, context.index),
-        on_record: (record: Record<string, string>, info) => ({ line: fields.startLine(info.lines), record }),
+        on_record: (record: Record<string, string>, info) => ({ line: lines.startOf(info.lines, info.empty_lines), record }),
       });
       // Any stream's error destroys the parser with it, so the loop below throws it.
-      pipeline(stream, checksummed(entry.crc32), parser, () => undefined);
+      pipeline(stream, checksummed(entry.crc32), lineFeeds(label), parser, () => undefined);
       for await (const row of parser as AsyncIterable<CsvRow>) {
         for (const value of Object.values(row.record)) {
           if (value.length > ROSTER_LIMITS.maxFieldChars) throw new RosterArchiveRefused(`${label} has a field longer than ${ROSTER_LIMITS.maxFieldChars} characters on line ${row.line}`);
+          // OneRoster files are UTF-8: a Windows-1252 "ø" decodes to U+FFFD, which would be stored in a name.
+          if (value.includes('\uFFFD')) throw new RosterArchiveRefused(`${label} is not UTF-8 text (line ${row.line})`);
         }
         yield row;
       }
-      if (fields.columns === undefined) throw new RosterArchiveRefused(`${label} has no header row`);
+      if (!header) throw new RosterArchiveRefused(`${label} has no header row`);
     } catch (error) {
       throw refusalFor(error, label);
     } finally {
@@ -184,65 +189,78 @@ export class RosterArchive {
   }
 }
 
-/** Header names must be unique and non-empty; `select` keeps the columns the import reads and may refuse the file. */
-function headerOf(label: string, select: (header: string[]) => (string | false)[], fields: FieldCheck) {
+/** Header names must be unique, non-empty, on one line and at most `maxColumns`; `select` keeps the columns the import reads and may refuse the file. */
+function headerOf(label: string, select: (header: string[]) => (string | false)[]) {
   return (header: string[]) => {
     const names = header.map((name) => name.trim());
     if (names.some((name) => name.length === 0) || new Set(names).size !== names.length) {
       throw new RosterArchiveRefused(`${label} has an empty or repeated column name in its header`);
     }
-    fields.columns = names.length;
+    if (names.some((name) => /[\r\n]/.test(name))) throw new RosterArchiveRefused(`${label} has a line break in a column name`);
+    if (names.length > ROSTER_LIMITS.maxColumns) throw new RosterArchiveRefused(`${label} has more than ${ROSTER_LIMITS.maxColumns} columns`);
     return select(names);
   };
 }
 
 /**
- * What csv-parse is asked per field, as it parses: no more fields in a record than the header
- * has columns (a line of commas alone would otherwise grow one record without bound: empty
- * fields add nothing to `max_record_size`), no text that failed to decode as UTF-8 (OneRoster
- * files are UTF-8; a Windows-1252 "ø" would be stored as U+FFFD), and the line each record
- * starts on. csv-parse counts lines at a record's end, and a CRLF inside a quoted field as two,
- * so the start is its count less the record's own line breaks and the CRLFs it over-counted.
+ * The line each record starts on, from what csv-parse counts: the line a record ends on
+ * (`info.lines`) and the empty lines skipped so far. A record starts on the line after the
+ * previous one ended, past the empty lines between; the first, after the one-line header.
+ * Exact once CRLFs are line feeds (`lineFeeds`): csv-parse counts a CRLF inside a quoted field
+ * as two lines.
  */
-class FieldCheck {
-  /** The header's columns, once it is read. */
-  columns: number | undefined;
-  /** Line breaks in the current record's fields as csv-parse counts them, and CRLFs among them. */
-  private breaks = 0;
-  private crlfs = 0;
-  /** CRLFs in quoted fields of earlier records (and the header): lines csv-parse counted twice. */
-  private overCounted = 0;
+class RecordLines {
+  private lastEnd: number | undefined;
+  private lastEmpty = 0;
 
-  constructor(private readonly label: string) {}
-
-  check(value: string, header: boolean, index: number): string {
-    if (index >= (header ? ROSTER_LIMITS.maxColumns : (this.columns ?? 0))) {
-      throw new RosterArchiveRefused(header ? `${this.label} has more than ${ROSTER_LIMITS.maxColumns} columns` : `${this.label} has a row with more fields than its header has columns`);
-    }
-    if (value.includes('\uFFFD')) throw new RosterArchiveRefused(`${this.label} is not UTF-8 text`);
-    if (index === 0 && !header) this.breaks = this.crlfs = 0;
-    if (value.includes('\r') || value.includes('\n')) {
-      const crlfs = count(value, /\r\n/g);
-      if (header) this.overCounted += crlfs;
-      else {
-        this.breaks += count(value, /[\r\n]/g);
-        this.crlfs += crlfs;
-      }
-    }
-    return value;
-  }
-
-  /** The line the record that ends on csv-parse's line `lines` starts on. */
-  startLine(lines: number): number {
-    const start = lines - this.breaks - this.overCounted;
-    this.overCounted += this.crlfs;
+  startOf(endLine: number, emptyLines: number): number {
+    const start = this.lastEnd === undefined ? 2 + emptyLines : this.lastEnd + 1 + emptyLines - this.lastEmpty;
+    this.lastEnd = endLine;
+    this.lastEmpty = emptyLines;
     return start;
   }
 }
 
-function count(value: string, pattern: RegExp): number {
-  return value.match(pattern)?.length ?? 0;
+/**
+ * Each CRLF becomes a line feed, in place (the bytes are already checksummed), so csv-parse
+ * counts every line once; no value the import keeps may hold a line break anyway. And no line
+ * may be longer than `maxLineBytes`: empty fields add nothing to csv-parse's record size, so a
+ * line of commas alone would grow one record without bound before its field count is checked.
+ */
+function lineFeeds(label: string): Transform {
+  let lineBytes = 0;
+  let pendingCr = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      let write = 0;
+      if (pendingCr && chunk[0] !== LF) chunk = Buffer.concat([CR_BYTE, chunk]);
+      pendingCr = false;
+      for (let read = 0; read < chunk.length; read += 1) {
+        const byte = chunk[read];
+        if (byte === CR && read === chunk.length - 1) {
+          pendingCr = true; // a CRLF may straddle two chunks
+          break;
+        }
+        if (byte === CR && chunk[read + 1] === LF) continue;
+        lineBytes = byte === LF ? 0 : lineBytes + 1;
+        if (lineBytes > ROSTER_LIMITS.maxLineBytes) {
+          done(new RosterArchiveRefused(`${label} has a line longer than ${ROSTER_LIMITS.maxLineBytes} bytes`));
+          return;
+        }
+        chunk[write] = byte ?? 0;
+        write += 1;
+      }
+      done(null, chunk.subarray(0, write));
+    },
+    flush(done) {
+      done(null, pendingCr ? CR_BYTE : undefined);
+    },
+  });
 }
+
+const CR = 0x0d;
+const LF = 0x0a;
+const CR_BYTE = Buffer.from([CR]);
 
 /** Passes an entry's bytes on and fails at the end unless their CRC-32 is the one the zip declares. */
 function checksummed(expected: number): Transform {

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RosterArchive } from '../../lib/roster-import/roster-archive.js';
+import { rosterBlobs } from '../../lib/roster-import/roster-uploads.js';
+import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { upload, zip } from './oneroster-fixture.js';
+
+const M = '5211';
+/** Long enough that a record straddles the inflater's 16 KiB chunks, and random enough to stay under the compression ratio. */
+const LONG_TEXT = randomBytes(7000).toString('base64');
+
+/** One record: its id, a note the import does not read (quoted, may hold line breaks), and blank lines before it. */
+interface Row {
+  note: string;
+  blankLinesBefore: number;
+}
+
+/** A CSV as an exporter writes it, and the line each record starts on as an editor counts (a CRLF is one line break). */
+function written(rows: readonly Row[], newline: '\r\n' | '\n'): { text: string; starts: number[] } {
+  let text = `sourcedId,note,givenName${newline}`;
+  let line = 2;
+  const starts: number[] = [];
+  rows.forEach((row, index) => {
+    text += newline.repeat(row.blankLinesBefore);
+    line += row.blankLinesBefore;
+    starts.push(line);
+    const record = `r-${index},"${row.note}",Navn${index}${newline}`;
+    text += record;
+    line += record.replace(/\r\n/g, '\n').split(/[\r\n]/).length - 1;
+  });
+  return { text, starts };
+}
+
+describe('roster CSV: the line a record starts on', () => {
+  let test: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    test = await startTestApp();
+    await registerMunicipality(test, M);
+    admin = await bootstrapAdminToken(test, M);
+  }, 60_000);
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('is the line an editor shows, after quoted fields with CRLFs or line feeds in a column the import does not read, blank lines, and records that straddle the inflater’s chunks', async () => {
+    const note = fc.array(fc.constantFrom('tekst', '\r\n', '\n', LONG_TEXT), { maxLength: 6 }).map((parts) => parts.join(''));
+    const rows = fc.array(fc.record({ note, blankLinesBefore: fc.nat({ max: 2 }) }), { minLength: 1, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(rows, fc.constantFrom<'\r\n' | '\n'>('\r\n', '\n'), async (records, newline) => {
+        const { text, starts } = written(records, newline);
+        const blob = await upload(test, admin, M, zip({ 'users.csv': text }));
+        const { archive } = await RosterArchive.openUpload(rosterBlobs(test.app.services.blob).getBlobClient(blob));
+        const lines: number[] = [];
+        try {
+          for await (const { line, record } of archive.rows('users.csv', (header) => header.map((name) => (name === 'note' ? false : name)))) {
+            expect(record).not.toHaveProperty('note');
+            lines.push(line);
+          }
+        } finally {
+          archive.close();
+        }
+        expect(lines).toEqual(starts);
+      }),
+      { numRuns: 40 },
+    );
+  }, 120_000);
+});
