@@ -243,6 +243,8 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     await registerMunicipality(test, municipalityId);
     return bootstrapAdminToken(test, municipalityId);
   };
+  /** The run a start or resume answered with, as a path to request. */
+  const runPath = (answered: { headers: Headers }) => (answered.headers.get('location') ?? '').replace(/^\/api/, '');
   const start = (token: string, municipalityId: string, blob: string, mode: 'bulk' | 'delta' = 'bulk') =>
     test.request<RunView>('POST', `/municipalities/${municipalityId}/roster-imports`, { token, body: { blob, mode, dryRun: false } });
   /** Every pupil of the municipality, page by page. */
@@ -372,7 +374,7 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
       const started = await test.request<RunView>('POST', `/municipalities/${M}/roster-imports`, { token, body: { blob, mode: 'bulk', dryRun } });
       expect(started.status, started.text).toBe(202);
       await unlock.reachedAt;
-      const finishing = await test.request<RunView>('GET', (started.headers.get('location') ?? '').replace(/^\/api/, ''), { token });
+      const finishing = await test.request<RunView>('GET', runPath(started), { token });
       expect({ dryRun, status: finishing.body.status }).toEqual({ dryRun, status: 'applying' });
       expect(await storedBlobs(`${M}/runs/`), 'the batches are gone before the lock is freed').toEqual([]);
       expect(await storedBlobs(blob), 'the upload of a real import too').toEqual(dryRun ? [blob] : []);
@@ -564,7 +566,7 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     faults.failFailStep = true;
     const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 150)))));
     expect(started.status).toBe(202);
-    const location = (started.headers.get('location') ?? '').replace(/^\/api/, '');
+    const location = runPath(started);
     const runId = location.split('/').pop() ?? '';
     for (let attempt = 0; attempt < 200 && (await orchestrationState(runId)) !== 'failed'; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await orchestrationState(runId)).toBe('failed');
@@ -594,7 +596,7 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect(started.status).toBe(202);
     await unlock.reachedAt;
     faults.failApply = false;
-    const location = (started.headers.get('location') ?? '').replace(/^\/api/, '');
+    const location = runPath(started);
     expect((await test.request<RunView>('GET', location, { token })).body.status).toBe('failed');
     const early = await test.request('POST', `${location}/resume`, { token });
     expect(early.status, early.text).toBe(409);
@@ -639,7 +641,7 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     await planning.reachedAt;
     clock.aheadMs = 2 * MINUTE;
     faults.failState = true;
-    const location = (started.headers.get('location') ?? '').replace(/^\/api/, '');
+    const location = runPath(started);
     const read = await test.request<RunView>('GET', location, { token });
     expect({ status: read.status, run: read.body.status }).toEqual({ status: 200, run: 'queued' });
     Object.assign(faults, { failState: false });

@@ -135,19 +135,18 @@ describe('roster import: the school year at its edges', () => {
   });
 
   it('an administrator who also teaches does not hold their class: pupils who move on leave it, and it closes with its term', async () => {
-    let kommuneAdmin: { id: string; subject: string } | undefined;
-    const withAdmin = (municipalityId: string): RosterSet => {
-      const set = school(municipalityId);
-      set.people.push({ sourcedId: 't-admin', givenName: 'Kari', familyName: 'Kommune', role: 'teacher', school: 'sch-a', feide: kommuneAdmin?.subject ?? '' });
-      set.classes.push({ sourcedId: 'c-kor', title: 'Kor', school: 'sch-a', term: 'sy-2027' });
-      set.enrollments.push(enrolled('c-kor', 't-admin', { role: 'teacher' }), enrolled('c-kor', 's-1'), enrolled('c-kor', 's-2'));
-      return set;
-    };
     next += 1;
     const municipalityId = `17${String(next).padStart(2, '0')}`;
     await registerMunicipality(test, municipalityId);
     const admin = await bootstrapAdminToken(test, municipalityId);
-    kommuneAdmin = await createStaffUser(test, municipalityId, ['municipality-admin'], { name: 'Kari Kommune' });
+    const kommuneAdmin = await createStaffUser(test, municipalityId, ['municipality-admin'], { name: 'Kari Kommune' });
+    const withAdmin = (id: string): RosterSet => {
+      const set = school(id);
+      set.people.push({ sourcedId: 't-admin', givenName: 'Kari', familyName: 'Kommune', role: 'teacher', school: 'sch-a', feide: kommuneAdmin.subject });
+      set.classes.push({ sourcedId: 'c-kor', title: 'Kor', school: 'sch-a', term: 'sy-2027' });
+      set.enrollments.push(enrolled('c-kor', 't-admin', { role: 'teacher' }), enrolled('c-kor', 's-1'), enrolled('c-kor', 's-2'));
+      return set;
+    };
     const first = await importRoster(test, admin, municipalityId, zip(rosterFiles(withAdmin(municipalityId))));
     expect(first.rejections).toEqual([expect.objectContaining({ file: 'enrollments.csv', reason: 'enrols as teacher a user without the teacher role' })]);
     // Elev2 leaves the choir; next, the choir's term has ended.
