@@ -52,7 +52,7 @@ async function child(phase: string): Promise<void> {
     // The fingerprint (writes in order, counts, samples, rejections; a fixed clock) shows a change of the planner kept its output.
     const digest = createHash('sha256');
     let lines: string[] = [];
-    const plan = await planImport(roster, snapshot, { municipalityId: MUNICIPALITY, today: '2026-11-30', now: '2026-11-30T00:00:00.000Z', identityIssuer: process.env.ROSTER_BENCH_ISSUER ?? '' }, async (op) => {
+    const plan = await planImport(roster, snapshot, { municipalityId: MUNICIPALITY, today: '2026-11-30', now: '2026-11-30T00:00:00.000Z', identityIssuer: process.env.ROSTER_BENCH_ISSUER ?? '', erased: () => false }, async (op) => {
       planned += 1;
       const json = JSON.stringify(op);
       digest.update(json);

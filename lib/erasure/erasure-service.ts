@@ -88,6 +88,19 @@ export class ErasureService {
     return keyedDigest(this.deps.digestKey, `erasure:${municipalityId}:${subjectType}:${subjectId}`);
   }
 
+  /**
+   * Whether an instruction of the municipality covers a subject (under way or completed): a
+   * test by id, from the records' digests alone (never the names a running sweep holds). The
+   * roster import does not create such a subject again under the same id: a repeated
+   * instruction would answer with the completed erasure and leave them, and a restore's
+   * re-application would erase them again.
+   */
+  async erasedSubjects(municipalityId: string): Promise<(subjectType: 'student' | 'user', subjectId: string) => boolean> {
+    const records = await queryAll<{ subjectDigests: string[] }>(this.directory, { select: 'c.subjectDigests', where: "c.type = 'erasure'" }, [['municipalityId', municipalityId]]);
+    const digests = new Set(records.flatMap((record) => record.subjectDigests));
+    return (subjectType, subjectId) => digests.size > 0 && digests.has(this.digestOf(municipalityId, subjectType, subjectId));
+  }
+
   /** An earlier instruction that already covered this subject, if any. */
   async findCovering(municipalityId: string, subjectType: 'student' | 'user', subjectId: string): Promise<StoredErasure | undefined> {
     const [found] = await queryAll<StoredErasure>(

@@ -9,13 +9,14 @@ import { rosterBlobs, RosterUploads } from './roster-uploads.js';
 /** P2: a municipality's schools, staff, students and groups imported from its school system's OneRoster 1.2 files. */
 export const rosterImportFeature = defineFeature({
   name: 'roster-import',
-  services: ({ cosmos, blob, uploadBlob, config, clock, logger, operations, scheduler, continuations }, { users }) => ({
+  services: ({ cosmos, blob, uploadBlob, config, clock, logger, operations, scheduler, continuations }, { users, erasures }) => ({
     rosterImports: new RosterImportService({
       directory: cosmos.containers.directory,
       batchBlobs: rosterBlobs(blob),
       uploadBlobs: rosterBlobs(uploadBlob),
       uploads: new RosterUploads(uploadBlob, clock),
       users,
+      erasedSubjects: (municipalityId) => erasures.erasedSubjects(municipalityId),
       runs: new RosterRunStore(cosmos.containers.directory, continuations),
       scheduler,
       operations,

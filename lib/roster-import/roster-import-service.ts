@@ -16,7 +16,7 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ACTIVE_STATUSES, emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { readManifest } from './roster-manifest.js';
-import { planImport, type PlanOp } from './roster-plan.js';
+import { planImport, type ErasedSubjects, type PlanOp } from './roster-plan.js';
 import { readRosterAndDirectory } from './roster-read-order.js';
 import type { RosterRunStore, RunChange } from './roster-runs.js';
 import { DirectorySnapshot } from './roster-snapshot.js';
@@ -37,6 +37,8 @@ export interface RosterImportDependencies {
   uploadBlobs: ContainerClient;
   uploads: RosterUploads;
   users: UserDirectory;
+  /** Who an erasure instruction covers (lib/erasure): the plan never creates them again. */
+  erasedSubjects: (municipalityId: string) => Promise<ErasedSubjects>;
   runs: RosterRunStore;
   scheduler: JobScheduler;
   operations: OperationCounter;
@@ -248,6 +250,7 @@ export class RosterImportService {
       const opened = archive;
       const { result } = await this.deps.operations.measure(async () => {
         const modes = await readManifest(opened, run.mode);
+        const erased = await this.deps.erasedSubjects(municipalityId);
         const now = this.deps.clock.now();
         const today = now.toISOString().slice(0, 10);
         const { roster, snapshot } = await readRosterAndDirectory(
@@ -257,7 +260,7 @@ export class RosterImportService {
           (userIds) => DirectorySnapshot.load(this.deps.directory, municipalityId, userIds),
         );
         try {
-          const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer }, (op) => batches.add(op));
+          const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer, erased }, (op) => batches.add(op));
           await batches.flush();
           return { roster, plan };
         } finally {

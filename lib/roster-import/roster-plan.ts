@@ -52,12 +52,19 @@ export interface Plan {
   rejectedByFile: Partial<Record<RosterFileKey, number>>;
 }
 
+/** Whether an erasure instruction covers this document id (under way or completed). */
+export type ErasedSubjects = (subjectType: 'student' | 'user', subjectId: string) => boolean;
+
 export interface PlanContext {
   municipalityId: string;
   today: string;
   now: string;
   identityIssuer: string;
+  /** A person an instruction erased is not created again under the id the erasure recorded. */
+  erased: ErasedSubjects;
 }
+
+const ERASED = 'was erased on the controller’s instruction and is not imported again (register them through the API if they are to be in the platform again)';
 
 const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
 
@@ -103,6 +110,8 @@ class Planner {
   /** Student ids by sourcedId for this import (existing or new), and whether each stays active (off the V8 heap: one per student). */
   private readonly studentIds: StudentTargets;
   private readonly staffIds = new Map<string, { id: string; teaches: boolean }>();
+  /** Staff whose row was rejected because an erasure covers them: their enrollments go with it, unreported. */
+  private readonly erasedStaff = new Set<string>();
   /** Users and classes named by a rejected row (the reader's and the planner's own): what the directory holds of them is kept. */
   private readonly heldUsers: Set<string>;
   private readonly heldClasses: Set<string>;
@@ -174,6 +183,7 @@ class Planner {
       const bySourced = this.snapshot.users.get(user.sourcedId);
       const existing = bySourced ?? this.snapshot.userByIdentity(identity);
       if (existing?.erasureId !== undefined) {
+        this.erasedStaff.add(user.sourcedId);
         this.reject('users', user.line, 'sourcedId', 'was erased on the controller’s instruction and is not imported again while the erasure runs');
         continue;
       }
@@ -186,13 +196,18 @@ class Planner {
         continue;
       }
       // A delta's row without orgs or roles rows leaves the stored schools or roles (the reader passes no such row of a new user).
+      const id = existing?.id ?? derivedId(this.context.municipalityId, 'user', user.sourcedId);
+      if (!existing && this.context.erased('user', id)) {
+        this.erasedStaff.add(user.sourcedId);
+        this.reject('users', user.line, 'sourcedId', ERASED);
+        continue;
+      }
       const schoolIds = user.schools.length === 0 && existing ? existing.schoolIds : user.schools.map((school) => this.schoolIdOf(school)).sort();
       // A file never grants municipality-admin or data-admin, and leaves an admin's roles as they are.
       const isAdmin = existing?.roles.some((role) => ADMIN_ROLES.includes(role)) ?? false;
       const roles = (isAdmin || user.staffRoles.length === 0) && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
       const name = `${user.givenName} ${user.familyName}`;
       const wanted = { sourcedId: user.sourcedId, name, email: user.email ?? '', roles, schoolIds };
-      const id = existing?.id ?? derivedId(this.context.municipalityId, 'user', user.sourcedId);
       this.staffIds.set(user.sourcedId, { id, teaches: roles.includes('teacher') });
       if (!existing) {
         const doc: SnapshotUser = {
@@ -238,9 +253,14 @@ class Planner {
         this.reject('users', user.line, 'grades', 'is required for a new student (the year level)');
         continue;
       }
+      const id = existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId);
+      if (!existing && this.context.erased('student', id)) {
+        this.reject('users', user.line, 'sourcedId', ERASED);
+        continue;
+      }
       students.add(user.sourcedId);
       const leaves = this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing);
-      this.studentIds.set(user.sourcedId, { id: existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId), active: !leaves });
+      this.studentIds.set(user.sourcedId, { id, active: !leaves });
     }
     // By key first: a stored document is read (and parsed) only for a student the file does not list.
     for (const sourcedId of this.snapshot.students.keys()) {
@@ -390,6 +410,7 @@ class Planner {
       const group = entry(enrollment.classSourcedId);
       if (enrollment.role === 'teacher') {
         const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);
+        if (!teacher && this.erasedStaff.has(enrollment.userSourcedId)) continue; // rejected with its users.csv row
         if (!teacher?.teaches) {
           // The user is held (kept in the groups they are in); the class is not: an admin who also teaches, whose
           // roles a file never changes, would otherwise hold their class open with its members every year.

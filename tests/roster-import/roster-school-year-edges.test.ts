@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
+import { erasuresSettled } from '../support/erasures.js';
 import { bootstrapAdminToken, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
 import { csv, importRoster, manifest, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
 
@@ -132,6 +133,22 @@ describe('roster import: the school year at its edges', () => {
       expect(run.rejections, mode).toEqual([{ file: 'enrollments.csv', line: 5, column: 'userSourcedId', reason: expect.stringContaining('erasure is under way') }]);
       expect((await group('5A'))?.studentIds, mode).not.toContain(elev3?.id);
     }
+  });
+
+  it('a pupil and a teacher erased on the controller’s instruction are not imported again: their rows are rejected and nothing of them is created (a repeated instruction would answer with the completed erasure and leave them)', async () => {
+    const { municipalityId, admin, student, list } = await imported();
+    const elev3 = await student('Elev3');
+    const tone = (await list<{ id: string; name: string }>('users?limit=100')).find((user) => user.name === 'Tone Lærer');
+    for (const path of [`students/${elev3?.id}`, `users/${tone?.id}`]) {
+      expect((await test.request('DELETE', `/municipalities/${municipalityId}/${path}?instructionReference=SAK-2026/77`, { token: admin })).status).toBe(202);
+    }
+    await erasuresSettled(test);
+    const run = await importRoster(test, admin, municipalityId, zip(rosterFiles(school(municipalityId))));
+    expect(run.status).toBe('completed');
+    const erased = { column: 'sourcedId', reason: expect.stringContaining('was erased on the controller’s instruction') };
+    expect(run.rejections).toEqual([{ file: 'users.csv', line: 2, ...erased }, { file: 'users.csv', line: 5, ...erased }]);
+    expect(await student('Elev3')).toBeUndefined();
+    expect((await list<{ name: string }>('users?limit=100')).map((user) => user.name)).not.toContain('Tone Lærer');
   });
 
   it('an administrator who also teaches does not hold their class: pupils who move on leave it, and it closes with its term', async () => {
