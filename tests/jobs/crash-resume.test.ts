@@ -54,6 +54,23 @@ async function taskHubInstance(instanceId: string) {
   return (await CosmosTaskHub.open(store.cosmos.database)).read(instanceId);
 }
 
+/**
+ * The instance once the task hub records it ended: a job's last activity writes its run
+ * completed a moment before the orchestrator returns and the hub records that (a slow
+ * machine showed the gap), so a test that has seen the run completed waits for the hub too.
+ */
+async function endedTaskHubInstance(instanceId: string) {
+  let instance: Awaited<ReturnType<typeof taskHubInstance>>;
+  await vi.waitFor(
+    async () => {
+      instance = await taskHubInstance(instanceId);
+      expect(instance?.runtimeStatus).not.toMatch(/^(Pending|Running)$/);
+    },
+    { timeout: 30_000, interval: 100 },
+  );
+  return instance;
+}
+
 beforeAll(async () => {
   keys = await generateDevKeys();
 });
@@ -180,7 +197,7 @@ describe('killing the app at any point of an erasure, then starting it again', (
     const second = await app();
     await erasureCompleted(second, '3002', dataAdmin);
     // Not a new instance: the one the dead process ran, picked up from the task hub.
-    expect(await taskHubInstance(erasureInstanceId(accepted.body.id))).toMatchObject({ runtimeStatus: 'Completed', resumed: 1 });
+    expect(await endedTaskHubInstance(erasureInstanceId(accepted.body.id))).toMatchObject({ runtimeStatus: 'Completed', resumed: 1 });
     expect(await findAnywhere(store, [studentId, 'Gjenopprettesen'])).toEqual([]);
   }, 120_000);
 });
@@ -243,7 +260,7 @@ describe('killing the app in the middle of a usage-anonymisation run', () => {
     const second = await app(undefined, env);
     const run = await runOf(second, started.body.id);
     expect(run).toMatchObject({ status: 'completed', failures: 0, remaining: 0, processed: 4 });
-    expect(await taskHubInstance(started.body.id)).toMatchObject({ runtimeStatus: 'Completed', resumed: 1 });
+    expect(await endedTaskHubInstance(started.body.id)).toMatchObject({ runtimeStatus: 'Completed', resumed: 1 });
     const { resources: runs } = await store.cosmos.containers.jobs.items.query("SELECT c.runId FROM c WHERE c.type = 'job-run'").fetchAll();
     expect(runs).toEqual([{ runId: started.body.id }]);
     await expectAnonymisedOnce('3101', before, deleted, live);
