@@ -195,13 +195,13 @@ class Planner {
         this.reject('users', user.line, 'userIds', 'is the login identity of a user imported under another sourcedId');
         continue;
       }
-      // A delta's row without orgs or roles rows leaves the stored schools or roles (the reader passes no such row of a new user).
       const id = existing?.id ?? derivedId(this.context.municipalityId, 'user', user.sourcedId);
       if (!existing && this.context.erased('user', id)) {
         this.erasedStaff.add(user.sourcedId);
         this.reject('users', user.line, 'sourcedId', ERASED);
         continue;
       }
+      // A delta's row without orgs or roles rows leaves the stored schools or roles (the reader passes no such row of a new user).
       const schoolIds = user.schools.length === 0 && existing ? existing.schoolIds : user.schools.map((school) => this.schoolIdOf(school)).sort();
       // A file never grants municipality-admin or data-admin, and leaves an admin's roles as they are.
       const isAdmin = existing?.roles.some((role) => ADMIN_ROLES.includes(role)) ?? false;
