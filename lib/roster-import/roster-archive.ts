@@ -189,15 +189,14 @@ export class RosterArchive {
   }
 }
 
-/** Header names must be unique, non-empty, on one line and at most `maxColumns`; `select` keeps the columns the import reads and may refuse the file. */
+/** Header names must be unique, non-empty and on one line (`lineFeeds` bounds their number); `select` keeps the columns the import reads and may refuse the file. */
 function headerOf(label: string, select: (header: string[]) => (string | false)[]) {
   return (header: string[]) => {
     const names = header.map((name) => name.trim());
     if (names.some((name) => name.length === 0) || new Set(names).size !== names.length) {
       throw new RosterArchiveRefused(`${label} has an empty or repeated column name in its header`);
     }
-    if (names.some((name) => /[\r\n]/.test(name))) throw new RosterArchiveRefused(`${label} has a line break in a column name`);
-    if (names.length > ROSTER_LIMITS.maxColumns) throw new RosterArchiveRefused(`${label} has more than ${ROSTER_LIMITS.maxColumns} columns`);
+    if (header.some((name) => /[\r\n]/.test(name))) throw new RosterArchiveRefused(`${label} has a line break in a column name`);
     return select(names);
   };
 }
@@ -223,12 +222,17 @@ class RecordLines {
 
 /**
  * Each CRLF becomes a line feed, in place (the bytes are already checksummed), so csv-parse
- * counts every line once; no value the import keeps may hold a line break anyway. And no line
- * may be longer than `maxLineBytes`: empty fields add nothing to csv-parse's record size, so a
- * line of commas alone would grow one record without bound before its field count is checked.
+ * counts every line once; no value the import keeps may hold a line break anyway. And each
+ * record is bounded before csv-parse builds it: at most `maxRecordBytes` bytes and
+ * `maxColumns` fields. csv-parse checks a record's field count only when the record ends, and
+ * empty fields add nothing to its record size, so commas alone (across lines joined by quoted
+ * line breaks) would grow one record without bound. Counting needs only where quotes open and
+ * close (a doubled quote closes and opens again); the parsing itself stays csv-parse's.
  */
 function lineFeeds(label: string): Transform {
-  let lineBytes = 0;
+  let recordBytes = 0;
+  let fields = 1;
+  let quoted = false;
   let pendingCr = false;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -236,18 +240,25 @@ function lineFeeds(label: string): Transform {
       if (pendingCr && chunk[0] !== LF) chunk = Buffer.concat([CR_BYTE, chunk]);
       pendingCr = false;
       for (let read = 0; read < chunk.length; read += 1) {
-        const byte = chunk[read];
+        const byte = chunk[read] ?? 0;
         if (byte === CR && read === chunk.length - 1) {
           pendingCr = true; // a CRLF may straddle two chunks
           break;
         }
         if (byte === CR && chunk[read + 1] === LF) continue;
-        lineBytes = byte === LF ? 0 : lineBytes + 1;
-        if (lineBytes > ROSTER_LIMITS.maxLineBytes) {
-          done(new RosterArchiveRefused(`${label} has a line longer than ${ROSTER_LIMITS.maxLineBytes} bytes`));
-          return;
+        if (byte === QUOTE) quoted = !quoted;
+        if (!quoted && (byte === LF || byte === CR)) {
+          recordBytes = 0;
+          fields = 1;
+        } else {
+          recordBytes += 1;
+          if (!quoted && byte === COMMA) fields += 1;
+          if (recordBytes > ROSTER_LIMITS.maxRecordBytes || fields > ROSTER_LIMITS.maxColumns) {
+            done(new RosterArchiveRefused(`${label} has a row of more than ${ROSTER_LIMITS.maxRecordBytes} bytes or ${ROSTER_LIMITS.maxColumns} fields`));
+            return;
+          }
         }
-        chunk[write] = byte ?? 0;
+        chunk[write] = byte;
         write += 1;
       }
       done(null, chunk.subarray(0, write));
@@ -260,6 +271,8 @@ function lineFeeds(label: string): Transform {
 
 const CR = 0x0d;
 const LF = 0x0a;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
 const CR_BYTE = Buffer.from([CR]);
 
 /** Passes an entry's bytes on and fails at the end unless their CRC-32 is the one the zip declares. */

@@ -19,10 +19,10 @@ export const ROSTER_LIMITS = {
   maxManifestBytes: 64 * 1024,
   /** One CSV field the import reads (a name, a list of ids); a longer one is not a roster. */
   maxFieldChars: 4096,
-  /** Columns of a CSV file's header (OneRoster's widest file has 23; extensions add a few). */
+  /** Columns of a CSV file's header, and fields of any of its records (OneRoster's widest file has 23; extensions add a few). */
   maxColumns: 256,
-  /** One line of a CSV file, in bytes: a record's characters in UTF-8 and its delimiters fit; a line of empty fields does not grow without bound. */
-  maxLineBytes: 1024 * 1024,
+  /** One CSV record, in bytes as written: its characters in UTF-8, quotes and delimiters fit; bounds a record of empty fields, which `maxRecordChars` does not count. */
+  maxRecordBytes: 1024 * 1024,
   /** One CSV record, every field together (also those not read): bounds what the parser buffers. */
   maxRecordChars: 256 * 1024,
   /** Distinct roles, and distinct orgs, of one user in roles.csv (a teacher at a few schools has a few). */

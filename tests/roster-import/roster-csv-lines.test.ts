@@ -68,4 +68,18 @@ describe('roster CSV: the line a record starts on', () => {
       { numRuns: 40 },
     );
   }, 120_000);
+
+  it('reads a file whose lines end in a carriage return alone (old Mac exports), past a megabyte', async () => {
+    const rows = Array.from({ length: 45_000 }, (_, index) => `r-${index},notat ${index},Navn${index}`);
+    const blob = await upload(test, admin, M, zip({ 'users.csv': `sourcedId,note,givenName\r${rows.join('\r')}\r` }));
+    const { archive } = await RosterArchive.openUpload(rosterBlobs(test.app.services.blob).getBlobClient(blob));
+    const lines: number[] = [];
+    try {
+      for await (const { line } of archive.rows('users.csv', (header) => header)) lines.push(line);
+    } finally {
+      archive.close();
+    }
+    expect(lines).toHaveLength(45_000);
+    expect(lines.at(-1)).toBe(45_001);
+  });
 });
