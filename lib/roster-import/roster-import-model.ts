@@ -75,6 +75,8 @@ export interface StoredRosterImport extends RosterImportView {
   blob: string;
   /** The upload's ETag when the run started: every later read of it is conditional on it. */
   blobEtag: string;
+  /** When its finish step began, every batch applied: from then on the lock it frees is its own doing, not a takeover. */
+  finishingAt?: string;
 }
 
 export function emptyFiles(): Record<string, FileProgress> {

@@ -343,16 +343,21 @@ export class RosterImportService {
    * deletes it). A run still applying with batches to go is left alone: another orchestration
    * of it is applying them (and finishes it). A run with every batch applied completes when
    * the lock is free, too: a retried finish finds it freed by its own first attempt (ending it
-   * superseded then called a finished import lost). Only a lock another import took over ends
-   * it superseded, as at any batch: that import may be reading the same upload.
+   * superseded then called a finished import lost), or even taken by a newer import since, which
+   * `finishingAt`, written before anything is freed, tells from a takeover. Only a lock another
+   * import took over before that ends it superseded, as at any batch: that import may be reading
+   * the same upload.
    */
   async finish(municipalityId: string, runId: string): Promise<void> {
     let run = await this.deps.runs.get(municipalityId, runId);
     if (run.status === 'applying') {
       if (run.appliedBatches < run.batches) return;
-      if (await this.deps.runs.heldByAnother(municipalityId, runId)) {
+      // A retried finish may find the lock it freed taken by a newer import since: that is no takeover.
+      if (run.finishingAt === undefined && (await this.deps.runs.heldByAnother(municipalityId, runId))) {
         await this.end(municipalityId, runId, 'superseded', REASONS.lostLock);
         run = await this.deps.runs.get(municipalityId, runId);
+      } else if (run.finishingAt === undefined) {
+        run = await this.update(municipalityId, runId, (current) => (current.status === 'applying' ? { finishingAt: this.deps.clock.now().toISOString() } : undefined));
       }
     }
     if (run.status === 'failed') {
@@ -527,6 +532,6 @@ function addCounts(current: StoredRosterImport['operations'], counts: OperationC
 }
 
 function view(run: StoredRosterImport): RosterImportView {
-  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, ...rest } = run;
+  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, ...rest } = run;
   return rest;
 }

@@ -103,11 +103,23 @@ const unarmed = () => ({
   lockReplacesRefused: 0,
   /** Plan activities run (each attempt), counted. */
   planAttempts: 0,
+  /** Finish activities run (each attempt), counted. */
+  finishAttempts: 0,
+  /** The second attempt of a finish (its retry) waits before it runs. */
+  holdFinishRetry: undefined as ReturnType<typeof holdPoint> | undefined,
 });
 const faults = unarmed();
 
 const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler => async (input, context) => {
   if (name === 'roster-import-plan') faults.planAttempts += 1;
+  if (name === 'roster-import-finish') {
+    faults.finishAttempts += 1;
+    const retry = faults.holdFinishRetry;
+    if (retry && faults.finishAttempts === 2) {
+      retry.reached();
+      await retry.released;
+    }
+  }
   if (name === 'roster-import-plan' && faults.holdPlan) {
     faults.holdPlan.reached();
     await faults.holdPlan.released;
@@ -394,6 +406,22 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect({ armed: faults.failWriteAfterUnlock, pending: faults.failNextRunWrite }, 'the fault was met').toEqual({ armed: false, pending: false });
     expect({ status: run.status, failure: run.failure, applied: run.appliedBatches }).toEqual({ status: 'completed', failure: null, applied: 1 });
     expect(await pupilNames(token, M)).toHaveLength(3);
+  });
+
+  it('a finish retried after a newer import took the lock it had freed (its write of "completed" failed, the retry held while the next import starts) completes the run, not "superseded"', async () => {
+    const M = '5136';
+    const token = await admin(M);
+    faults.failWriteAfterUnlock = true;
+    const retry = holdPoint();
+    faults.holdFinishRetry = retry;
+    const started = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Elev', 3)))));
+    expect(started.status).toBe(202);
+    await retry.reachedAt;
+    const next = await start(token, M, await upload(test, token, M, zip(rosterFiles(pupils(M, 'Neste', 1)))));
+    expect(next.status, next.text).toBe(202);
+    retry.release();
+    expect(await follow(test, token, runPath(started))).toMatchObject({ status: 'completed', failure: null, appliedBatches: 1 });
+    expect(await follow(test, token, runPath(next))).toMatchObject({ status: 'completed' });
   });
 
   it('a takeover whose ending of the stale run fails (its run writes fault injected) still answers 202 and runs the new import; the stale run ends superseded at its next step', async () => {
