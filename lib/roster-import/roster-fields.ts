@@ -39,13 +39,13 @@ const nameSchemas = new Map<number, z.ZodString>();
 export function name(value: string | undefined, max: number): Checked<string> {
   const raw = value ?? '';
   const accepted = acceptedName(raw, { max });
-  if (accepted !== undefined) return FORMULA_START.test(accepted) ? refused(FORMULA_REFUSAL) : ok(accepted);
-  if (FORMULA_START.test(raw.trim())) return refused(FORMULA_REFUSAL);
+  if (FORMULA_START.test(accepted ?? raw.trim())) return refused(FORMULA_REFUSAL);
+  if (accepted !== undefined) return ok(accepted);
+  // zod is asked only for the reason: acceptedName applies its rules.
   let schema = nameSchemas.get(max);
   if (!schema) nameSchemas.set(max, (schema = nameText({ max })));
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) return refused(parsed.error.issues[0]?.message ?? 'is not a valid name');
-  return FORMULA_START.test(parsed.data) ? refused(FORMULA_REFUSAL) : ok(parsed.data);
+  return parsed.success ? ok(parsed.data) : refused(parsed.error.issues[0]?.message ?? 'is not a valid name');
 }
 
 export function date(value: string | undefined, required: boolean): Checked<string | undefined> {

@@ -353,11 +353,13 @@ export class RosterImportService {
     if (run.status === 'applying') {
       if (run.appliedBatches < run.batches) return;
       // A retried finish may find the lock it freed taken by a newer import since: that is no takeover.
-      if (run.finishingAt === undefined && (await this.deps.runs.heldByAnother(municipalityId, runId))) {
-        await this.end(municipalityId, runId, 'superseded', REASONS.lostLock);
-        run = await this.deps.runs.get(municipalityId, runId);
-      } else if (run.finishingAt === undefined) {
-        run = await this.update(municipalityId, runId, (current) => (current.status === 'applying' ? { finishingAt: this.deps.clock.now().toISOString() } : undefined));
+      if (run.finishingAt === undefined) {
+        if (await this.deps.runs.heldByAnother(municipalityId, runId)) {
+          await this.end(municipalityId, runId, 'superseded', REASONS.lostLock);
+          run = await this.deps.runs.get(municipalityId, runId);
+        } else {
+          run = await this.update(municipalityId, runId, (current) => (current.status === 'applying' ? { finishingAt: this.deps.clock.now().toISOString() } : undefined));
+        }
       }
     }
     if (run.status === 'failed') {

@@ -137,7 +137,7 @@ const SCHOOL_ORG_TYPES = new Set(['school']);
 const DISTRICT_ORG_TYPES = new Set(['district', 'local', 'municipality']);
 
 /** The staff roles roles.csv gives the user at a school, as one comparable text. */
-function staffRolesAt(details: UserDetails, school: string): string {
+function staffRolesAtSchool(details: UserDetails, school: string): string {
   return details.staffRolesAt
     .filter((entry) => entry.startsWith(`${school} `))
     .map((entry) => entry.slice(school.length + 1))
@@ -147,14 +147,14 @@ function staffRolesAt(details: UserDetails, school: string): string {
 
 /** The schools where roles.csv gives the user a staff role (all of them in the 1.1 layout, whose roles apply to every org). */
 function staffSchools(details: UserDetails, schools: readonly string[]): string[] {
-  return details.staffRolesAt.length === 0 ? [...schools] : schools.filter((school) => staffRolesAt(details, school) !== '');
+  return details.staffRolesAt.length === 0 ? [...schools] : schools.filter((school) => staffRolesAtSchool(details, school) !== '');
 }
 
 /** Whether the user has the same staff roles at each of these schools: the directory holds one list of roles for all of them. */
 function sameStaffRolesAtEachSchool(details: UserDetails, schools: readonly string[]): boolean {
   if (details.staffRolesAt.length === 0 || schools.length < 2) return true;
-  const first = staffRolesAt(details, schools[0] ?? '');
-  return schools.every((school) => staffRolesAt(details, school) === first);
+  const first = staffRolesAtSchool(details, schools[0] ?? '');
+  return schools.every((school) => staffRolesAtSchool(details, school) === first);
 }
 
 export async function readRoster(archive: RosterArchive, modes: RosterModes, context: ReadContext): Promise<Roster> {
@@ -333,7 +333,7 @@ class FileReader {
       user.roleNames.add(role);
       if (primary) user.orgIds = [org, ...user.orgIds.filter((known) => known !== org)];
       else if (newOrg) user.orgIds.push(org);
-      if (staffRoleAt !== undefined && newStaffRoleAt) user.staffRolesAt.push(staffRoleAt);
+      if (newStaffRoleAt) user.staffRolesAt.push(staffRoleAt);
       this.details.set(userId, user);
     }
   }
