@@ -340,6 +340,8 @@ class FileReader {
 
   /** Roles and schools are known now: each user is a student, staff, or not ours to import (each row is a copy: a change is kept by setting it again). */
   checkUsers(): void {
+    // A login identity is one person's: two rows with it would be two users of which one could never sign in, or whoever signs in would get the other's roles.
+    const staffByIdentity = new Map<string, { sourcedId: string; line: number; refused: boolean }>();
     for (const [id, user] of this.roster.users) {
       const details = this.details.get(id);
       if (!details) continue;
@@ -410,6 +412,17 @@ class FileReader {
         this.roster.users.delete(id);
         continue;
       }
+      const first = staffByIdentity.get(subject);
+      if (first) {
+        if (!first.refused) {
+          this.rejecter('users', first.line, { sourcedId: first.sourcedId })('userIds', `is also the login identity of the row on line ${user.line}; a login identity belongs to one user`);
+          this.roster.users.delete(first.sourcedId);
+          first.refused = true;
+        }
+        drop('userIds', `is also the login identity of the row on line ${first.line}; a login identity belongs to one user`);
+        continue;
+      }
+      staffByIdentity.set(subject, { sourcedId: id, line: user.line, refused: false });
       user.email = mail;
       user.identitySubject = subject;
       this.roster.users.set(id, user);

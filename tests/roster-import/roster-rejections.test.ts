@@ -186,6 +186,34 @@ describe('roster import: bad input gets a clear answer and loses nothing', () =>
     expect(rejectionsOf(run, 'users.csv')).toEqual([{ line: 3, column: 'sourcedId', reason: expect.stringContaining('refers to an org') }]);
   });
 
+  it('refuses every staff row of a login identity that another row of the file also gives, and imports neither person', async () => {
+    const files = badSet();
+    const teacher = (id: string, name: string, identity: string) => [id, 'active', name, 'Lærer', '', `${id}@skole.example`, `{Feide:${identity}}`];
+    files['users.csv'] = csv([
+      USERS[0] as string[],
+      teacher('t-1', 'Tone', 'same@skole.example'), // line 2
+      teacher('t-2', 'Truls', 'same@skole.example'), // line 3
+      teacher('t-3', 'Tiril', 'tiril@skole.example'), // line 4
+      teacher('t-4', 'Tage', 'same@skole.example'), // line 5
+    ]);
+    files['roles.csv'] = csv([ROLES[0] as string[], ...['t-1', 't-2', 't-3', 't-4'].map((id) => [`r-${id}`, id, 'primary', 'teacher', 'sch-a'])]);
+    files['demographics.csv'] = csv([['sourcedId', 'birthDate']]);
+    files['enrollments.csv'] = csv([ENROLLMENTS[0] as string[], ['e-t-2', 'c-3a', 't-2', 'teacher', '', '']]);
+    const run = await importRoster(test, admin, M, zip(files));
+    expect(run.status).toBe('completed');
+    const reason = (other: number) => `is also the login identity of the row on line ${other}; a login identity belongs to one user`;
+    expect(rejectionsOf(run, 'users.csv').sort((a, b) => a.line - b.line)).toEqual([
+      { line: 2, column: 'userIds', reason: reason(3) },
+      { line: 3, column: 'userIds', reason: reason(2) },
+      { line: 5, column: 'userIds', reason: reason(2) },
+    ]);
+    expect(rejectionsOf(run, 'enrollments.csv')).toEqual([{ line: 2, column: 'userSourcedId', reason: 'refers to a user whose users.csv row was rejected' }]);
+    const staff = await test.request('GET', `/municipalities/${M}/users?limit=100`, { token: admin });
+    const names = (staff.body?.items as { name: string }[]).map((user) => user.name);
+    expect(names).toContain('Tiril Lærer');
+    expect(names.filter((name) => ['Tone Lærer', 'Truls Lærer', 'Tage Lærer'].includes(name))).toEqual([]);
+  });
+
   async function refusedAtStart(files: RosterFiles | Uint8Array, mode: 'bulk' | 'delta' = 'bulk') {
     const blob = await upload(test, admin, M, files instanceof Uint8Array ? files : zip(files));
     const response = await test.request('POST', `/municipalities/${M}/roster-imports`, { token: admin, body: { blob, mode } });
