@@ -1,8 +1,13 @@
-/** Narrow view of the SDK's ErrorResponse; the SDK throws plain objects with `code`. */
+/**
+ * The HTTP status of a dependency's error. Cosmos's ErrorResponse carries it as a numeric `code`;
+ * the Storage SDK's RestError carries it as `statusCode`, next to a string `code` ("ServerBusy"),
+ * so a `code` that is not a number never hides the `statusCode`.
+ */
 export function cosmosStatus(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown; statusCode?: unknown }).code ?? (error as { statusCode?: unknown }).statusCode;
-  return typeof code === 'number' ? code : undefined;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  return typeof statusCode === 'number' ? statusCode : undefined;
 }
 
 export function isCosmosStatus(error: unknown, status: number): boolean {

@@ -255,7 +255,8 @@ function toProblem(error: unknown, requestId: string, route: AnyRoute, services:
 
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code);
+  // REQUEST_SEND_ERROR: the Azure SDKs' RestError for a request that never got an answer.
+  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'REQUEST_SEND_ERROR'].includes(code);
 }
 
 /** Thrown (wrapped) when the composition root could not start; every request then answers 503. */
