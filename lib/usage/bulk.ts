@@ -1,10 +1,18 @@
-import type { Container, JSONObject, OperationInput, PartitionKey } from '@azure/cosmos';
+import type { Container, JSONObject, OperationInput, OperationResponse, PartitionKey } from '@azure/cosmos';
 
 /** Operations per bulk request: the service's limit per partition key range. */
 export const BULK_CHUNK = 100;
 
+/** Bulk requests failed as a whole before giving up: such a failure is rarely one a wait cures. */
 const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 50;
+/** Longest single wait, whatever the service asks, so one long hint cannot spend the whole budget at once. */
+const MAX_WAIT_MS = 5_000;
+/**
+ * All waits of one bulk request together: long enough to outlast a burst of throttling,
+ * short enough that an activity stays well inside its time limit (the caller's retry takes over).
+ */
+const RETRY_BUDGET_MS = 30_000;
 /** Throttled, unavailable, timed out, write conflict: worth another attempt. */
 const TRANSIENT = new Set([408, 429, 449, 503]);
 
@@ -33,35 +41,56 @@ export async function bulkWrite(container: Container, operations: readonly Opera
  *
  * `items.bulk` rather than `executeBulkOperations`: the latter waits a fixed second for
  * every partial batch, which a request path and a job of many small batches cannot afford.
- * In exchange the retries are ours: throttled or unavailable operations are sent again with
- * back-off (their last status is returned if they never succeed), and a bulk request that
- * failed as a whole (its status is lost in the SDK's error) is repeated, then reported as 503
- * (unavailable: the caller retries).
+ * In exchange the retries are ours: throttled or unavailable operations are sent again after
+ * the wait the service asks for (else with back-off), for up to 30 s in all (their last status
+ * is returned if they never succeed), and a bulk request that failed as a whole (its status is
+ * lost in the SDK's error) is repeated, then reported as 503 (unavailable: the caller retries).
  */
 export async function bulkStatuses(container: Container, operations: readonly OperationInput[]): Promise<number[]> {
   if (operations.length > BULK_CHUNK) throw new Error(`a bulk request holds at most ${BULK_CHUNK} operations`);
+  const deadline = Date.now() + RETRY_BUDGET_MS;
   const statuses: number[] = [];
   let pending = operations.map((operation, index) => ({ operation, index }));
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    let answered: number[];
+  for (let attempt = 1, failures = 0; pending.length > 0; attempt++) {
+    let answered: OperationResponse[];
     try {
-      answered = (await container.items.bulk(pending.map(({ operation }) => operation))).map((result) => result.statusCode);
+      answered = await container.items.bulk(pending.map(({ operation }) => operation));
     } catch {
-      if (attempt >= ATTEMPTS) throw new BulkOperationFailed(503, pending.length);
-      await backOff(attempt);
+      failures += 1;
+      if (failures >= ATTEMPTS || !(await waitWithin(deadline, backOff(attempt)))) throw new BulkOperationFailed(503, pending.length);
       continue;
     }
-    for (const [position, { index }] of pending.entries()) statuses[index] = answered[position] ?? 500;
-    const again = pending.filter(({ index }) => TRANSIENT.has(statuses[index] ?? 500));
-    if (again.length === 0 || attempt >= ATTEMPTS) break;
-    await backOff(attempt);
+    const again = pending.flatMap(({ operation, index }, position) => {
+      const status = answered[position]?.statusCode ?? 500;
+      statuses[index] = status;
+      return TRANSIENT.has(status) ? [{ operation, index, wait: retryHint(answered[position]) ?? backOff(attempt) }] : [];
+    });
+    if (again.length === 0 || !(await waitWithin(deadline, Math.max(...again.map(({ wait }) => wait))))) break;
     pending = again;
   }
   return statuses;
 }
 
-function backOff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, FIRST_BACKOFF_MS * 2 ** (attempt - 1)));
+/**
+ * The wait the service asks of a throttled operation. It comes in the operation's JSON, which
+ * `items.bulk` returns as is, though the SDK's `OperationResponse` type (4.9.3) leaves it out;
+ * the SDK's own `executeBulkOperations` reads it from there too.
+ */
+function retryHint(response: OperationResponse | undefined): number | undefined {
+  const hint = Number((response as { retryAfterMilliseconds?: unknown } | undefined)?.retryAfterMilliseconds);
+  return Number.isFinite(hint) && hint > 0 ? hint : undefined;
+}
+
+function backOff(attempt: number): number {
+  return FIRST_BACKOFF_MS * 2 ** (attempt - 1);
+}
+
+/** Waits (capped), unless the wait would end past the deadline: then the caller stops with what it has. */
+async function waitWithin(deadline: number, milliseconds: number): Promise<boolean> {
+  const wait = Math.min(milliseconds, MAX_WAIT_MS);
+  if (Date.now() + wait > deadline) return false;
+  await new Promise((resolve) => setTimeout(resolve, wait));
+  return true;
 }
 
 export const created = (status: number): boolean => status === 201 || status === 409;

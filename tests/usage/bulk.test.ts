@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { Agent } from 'node:https';
+import { CosmosClient, type Container, type Database, type OperationInput, type OperationResponse } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { bulkStatuses, bulkWrite, created, createOperation } from '../../lib/usage/bulk.js';
+import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
+
+/**
+ * The emulator never throttles, so these tests answer 429 for chosen operations themselves,
+ * in front of the real `items.bulk`: the rest of each request reaches the emulator.
+ */
+let database: Database;
+let container: Container;
+
+beforeAll(async () => {
+  const client = new CosmosClient({
+    endpoint: inject('cosmosEndpoint'),
+    key: COSMOS_EMULATOR_KEY,
+    agent: new Agent({ rejectUnauthorized: false, keepAlive: true }),
+    connectionPolicy: { enableEndpointDiscovery: false },
+  });
+  ({ database } = await client.databases.createIfNotExists({ id: `bulk-${randomUUID().slice(0, 8)}` }));
+  ({ container } = await database.containers.createIfNotExists({ id: 'bulk', partitionKey: { paths: ['/pk'] } }));
+}, 60_000);
+afterAll(() => database?.delete());
+
+/** Which operations (by position in the call) one bulk call answers 429, and the wait it asks for (none: no hint). */
+interface Throttle {
+  positions: readonly number[];
+  retryAfterMs?: number;
+}
+
+interface Call {
+  operations: number;
+  /** performance.now() when the call began and when its answer was handed back. */
+  sentAt: number;
+  answeredAt: number;
+}
+
+/**
+ * The real container whose n-th `items.bulk` call answers as `throttles[n]` says: the throttled
+ * operations are not sent (as the service does not apply them) and answer 429 in the shape the
+ * service's JSON has; the others go to the emulator. Calls past the list go through untouched.
+ */
+function throttling(real: Container, throttles: readonly Throttle[], onCall: (call: number) => void = () => undefined): { container: Container; calls: Call[] } {
+  const calls: Call[] = [];
+  const bulk = async (operations: OperationInput[]): Promise<OperationResponse[]> => {
+    const sentAt = performance.now();
+    onCall(calls.length);
+    const throttle = throttles[calls.length];
+    const throttled = new Set(throttle?.positions ?? []);
+    const sent = operations.filter((_, position) => !throttled.has(position));
+    const results = sent.length > 0 ? [...(await real.items.bulk(sent))] : [];
+    const answer = operations.map((_, position) =>
+      throttled.has(position)
+        ? ({ statusCode: 429, requestCharge: 0, ...(throttle?.retryAfterMs === undefined ? {} : { retryAfterMilliseconds: throttle.retryAfterMs }) } as OperationResponse)
+        : (results.shift() as OperationResponse),
+    );
+    calls.push({ operations: operations.length, sentAt, answeredAt: performance.now() });
+    return answer;
+  };
+  const items = new Proxy(real.items, { get: (target, property) => (property === 'bulk' ? bulk : Reflect.get(target, property, target)) });
+  return { container: new Proxy(real, { get: (target, property) => (property === 'items' ? items : Reflect.get(target, property, target)) }), calls };
+}
+
+const creates = (prefix: string, count: number) => Array.from({ length: count }, (_, n) => createOperation({ id: `${prefix}-${n}`, pk: prefix }, prefix));
+const stored = async (prefix: string) =>
+  (await container.items.query<{ id: string }>({ query: 'SELECT c.id FROM c WHERE c.pk = @pk', parameters: [{ name: '@pk', value: prefix }] }).fetchAll()).resources.map(({ id }) => id).sort();
+/** The pause between one call's answer and the next call (timers may fire a millisecond early against performance.now()). */
+const pauseBefore = (calls: Call[], call: number) => (calls[call]?.sentAt ?? 0) - (calls[call - 1]?.answeredAt ?? 0) + 1;
+
+describe('bulkStatuses: operations throttled by the service', () => {
+  it('waits the retry-after the service gives a throttled operation, then sends only those operations again, which succeed (429 injected)', async () => {
+    const HINT = 300;
+    const { container: throttled, calls } = throttling(container, [{ positions: [1, 3], retryAfterMs: HINT }]);
+    expect(await bulkStatuses(throttled, creates('hinted', 4))).toEqual([201, 201, 201, 201]);
+    expect(calls.map(({ operations }) => operations)).toEqual([4, 2]);
+    expect(pauseBefore(calls, 1)).toBeGreaterThanOrEqual(HINT);
+    expect(await stored('hinted')).toEqual(['hinted-0', 'hinted-1', 'hinted-2', 'hinted-3']);
+  });
+
+  it('without a retry-after, backs off exponentially from 50 ms (429 injected)', async () => {
+    const { container: throttled, calls } = throttling(container, [{ positions: [0] }, { positions: [0] }, { positions: [0] }]);
+    expect(await bulkStatuses(throttled, creates('unhinted', 2))).toEqual([201, 201]);
+    expect(calls.map(({ operations }) => operations)).toEqual([2, 1, 1, 1]);
+    expect([1, 2, 3].map((call) => pauseBefore(calls, call) >= 50 * 2 ** (call - 1))).toEqual([true, true, true]);
+    expect(await stored('unhinted')).toEqual(['unhinted-0', 'unhinted-1']);
+  });
+
+  it('outlasts throttling well past five attempts and 0.75 s, waiting each retry-after (429 injected)', async () => {
+    const HINT = 250;
+    const { container: throttled, calls } = throttling(container, Array.from({ length: 7 }, () => ({ positions: [0], retryAfterMs: HINT })));
+    const started = performance.now();
+    expect(await bulkStatuses(throttled, creates('sustained', 2))).toEqual([201, 201]);
+    expect(calls).toHaveLength(8);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(7 * HINT - 7);
+    expect(await stored('sustained')).toEqual(['sustained-0', 'sustained-1']);
+  });
+
+  it('caps a long retry-after and gives up when the next wait would overrun the 30 s budget, so bulkWrite throws BulkOperationFailed(429) (429 injected)', async () => {
+    // Only Date is faked, and it moves 15 s per call: the budget runs out after one real (capped) wait, not thirty seconds.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const hourLong = { positions: [0], retryAfterMs: 3_600_000 };
+      const { container: throttled, calls } = throttling(container, Array.from({ length: 10 }, () => hourLong), () => vi.setSystemTime(Date.now() + 15_000));
+      await expect(bulkWrite(throttled, creates('budget', 2), created)).rejects.toMatchObject({ name: 'BulkOperationFailed', code: 429 });
+      expect(calls.map(({ operations }) => operations)).toEqual([2, 1]);
+      expect(await stored('budget')).toEqual(['budget-1']);
+    } finally {
+      vi.useRealTimers();
+    }
+  }, 20_000);
+});
