@@ -58,6 +58,11 @@ export interface StoredErasure extends Erasure {
   type: 'erasure';
   municipalityId: string;
   subjectDigests: string[];
+  /**
+   * Keyed digests of what else names the subjects (an import's sourcedId, a login identity),
+   * so a roster import does not bring them back under another id. None on records from before.
+   */
+  keyDigests?: string[];
   tombstonesPending?: string[];
   /** The name sweep's working state, names included: removed when the erasure completes. */
   nameSweep?: NameSweepState;

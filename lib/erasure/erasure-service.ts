@@ -5,6 +5,7 @@ import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { readTyped, type Versioned } from '../data/documents.js';
 import type { StoredStudent } from '../directory/students.js';
 import type { StoredUser } from '../directory/users.js';
+import type { TokenIdentity } from '../identity/principal.js';
 import { problems } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
@@ -58,6 +59,24 @@ export const ERASURE_BATCH_SIZE = 20;
 
 export type SubjectDocument = (StoredStudent | StoredUser) & { erasureId?: string };
 
+/** What names a person: their document id, and where they have them the school system's sourcedId (an import's) and their login identity. */
+export interface PersonKeys {
+  id: string;
+  sourcedId?: string;
+  identity?: TokenIdentity;
+}
+
+/** Whether an erasure instruction covers the person by any of their keys. */
+export type ErasedSubjects = (subjectType: 'student' | 'user', person: PersonKeys) => boolean;
+
+/** The id first; the other keys are prefixed, so none can equal an id. */
+function subjectKeys(person: PersonKeys): string[] {
+  const keys = [person.id];
+  if (person.sourcedId) keys.push(`sourcedId ${person.sourcedId}`);
+  if (person.identity) keys.push(`identity ${JSON.stringify([person.identity.issuer, person.identity.subject])}`);
+  return keys;
+}
+
 const SUBJECT_DOCUMENT_ORDER = 100;
 
 /**
@@ -89,16 +108,26 @@ export class ErasureService {
   }
 
   /**
-   * Whether an instruction of the municipality covers a subject (under way or completed): a
-   * test by id, from the records' digests alone (never the names a running sweep holds). The
-   * roster import does not create such a subject again under the same id: a repeated
-   * instruction would answer with the completed erasure and leave them, and a restore's
-   * re-application would erase them again.
+   * Whether an instruction of the municipality covers a person (under way or completed): a
+   * test by their id, the school system's sourcedId or their login identity, from the
+   * records' digests alone (never the names a running sweep holds). The roster import does not
+   * create such a person again, neither under the id the erasure recorded nor under the id it
+   * derives from their sourcedId (a staff user registered through the API and linked by an
+   * import has a random id): a repeated instruction would answer with the completed erasure
+   * and leave them. `since`: only instructions accepted from then on (an import applying a
+   * plan made earlier).
    */
-  async erasedSubjects(municipalityId: string): Promise<(subjectType: 'student' | 'user', subjectId: string) => boolean> {
-    const records = await queryAll<{ subjectDigests: string[] }>(this.directory, { select: 'c.subjectDigests', where: "c.type = 'erasure'" }, [['municipalityId', municipalityId]]);
-    const digests = new Set(records.flatMap((record) => record.subjectDigests));
-    return (subjectType, subjectId) => digests.size > 0 && digests.has(this.digestOf(municipalityId, subjectType, subjectId));
+  async erasedSubjects(municipalityId: string, since?: string): Promise<ErasedSubjects> {
+    const records = await queryAll<{ subjectDigests: string[]; keyDigests?: string[] }>(
+      this.directory,
+      since === undefined
+        ? { select: 'c.subjectDigests, c.keyDigests', where: "c.type = 'erasure'" }
+        : { select: 'c.subjectDigests, c.keyDigests', where: "c.type = 'erasure' AND c.createdAt >= @since", parameters: [{ name: '@since', value: since }] },
+      [['municipalityId', municipalityId]],
+    );
+    const digests = new Set(records.flatMap((record) => [...record.subjectDigests, ...(record.keyDigests ?? [])]));
+    if (digests.size === 0) return () => false;
+    return (subjectType, person) => subjectKeys(person).some((key) => digests.has(this.digestOf(municipalityId, subjectType, key)));
   }
 
   /** An earlier instruction that already covered this subject, if any. */
@@ -123,12 +152,14 @@ export class ErasureService {
       throw problems.validation([{ field: 'body/filter', message: `selects more than ${MAX_SUBJECTS_PER_INSTRUCTION} students; narrow it` }]);
     }
     const ids: string[] = [];
+    const keyDigests: string[] = [];
     // Names are captured here, before anything of the subjects is erased: the name sweep needs them after their documents are gone.
     const named: NamedSubject[] = [];
     for (const id of selected) {
       const subject = await this.readSubject(municipalityId, subjectType, id);
       if (!subject) continue;
       ids.push(id);
+      for (const key of subjectKeys(subject.value).slice(1)) keyDigests.push(this.digestOf(municipalityId, subjectType, key));
       named.push({ kind: subjectType, phrases: namePhrases(subject.value) });
     }
     if (instruction.subjectIds && ids.length === 0) throw problems.notFound();
@@ -144,6 +175,7 @@ export class ErasureService {
       status: ids.length === 0 ? 'completed' : 'pending',
       counts: { subjects: ids.length, completed: 0, failed: 0 },
       subjectDigests: ids.map((id) => this.digestOf(municipalityId, subjectType, id)),
+      keyDigests,
       tombstonesPending: ids,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),

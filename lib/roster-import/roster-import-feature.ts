@@ -16,7 +16,7 @@ export const rosterImportFeature = defineFeature({
       uploadBlobs: rosterBlobs(uploadBlob),
       uploads: new RosterUploads(uploadBlob, clock),
       users,
-      erasedSubjects: (municipalityId) => erasures.erasedSubjects(municipalityId),
+      erasedSubjects: (municipalityId, since) => erasures.erasedSubjects(municipalityId, since),
       runs: new RosterRunStore(cosmos.containers.directory, continuations),
       scheduler,
       operations,

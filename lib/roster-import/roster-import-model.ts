@@ -77,6 +77,8 @@ export interface StoredRosterImport extends RosterImportView {
   blobEtag: string;
   /** When its finish step began, every batch applied: from then on the lock it frees is its own doing, not a takeover. */
   finishingAt?: string;
+  /** When the plan read the erasures it honours: each batch checks those accepted since (none on runs from before). */
+  erasuresReadAt?: string;
 }
 
 export function emptyFiles(): Record<string, FileProgress> {

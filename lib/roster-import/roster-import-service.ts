@@ -16,11 +16,13 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ACTIVE_STATUSES, emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { readManifest } from './roster-manifest.js';
-import { planImport, type ErasedSubjects, type PlanOp } from './roster-plan.js';
+import type { ErasedSubjects } from '../erasure/erasure-service.js';
+import { planImport, type PlanOp } from './roster-plan.js';
 import { readRosterAndDirectory } from './roster-read-order.js';
 import type { RosterRunStore, RunChange } from './roster-runs.js';
 import { DirectorySnapshot } from './roster-snapshot.js';
 import type { RosterUploads } from './roster-uploads.js';
+import { withoutErasedPeople } from './roster-erased-writes.js';
 import { RosterWriter } from './roster-writer.js';
 
 export const ROSTER_IMPORT_ORCHESTRATOR = 'roster-import';
@@ -38,7 +40,8 @@ export interface RosterImportDependencies {
   uploads: RosterUploads;
   users: UserDirectory;
   /** Who an erasure instruction covers (lib/erasure): the plan never creates them again. */
-  erasedSubjects: (municipalityId: string) => Promise<ErasedSubjects>;
+  /** `since`: only instructions accepted from then on. */
+  erasedSubjects: (municipalityId: string, since?: string) => Promise<ErasedSubjects>;
   runs: RosterRunStore;
   scheduler: JobScheduler;
   operations: OperationCounter;
@@ -64,6 +67,12 @@ const STOPPED: PlannedRun = { batches: 0, appliedBatches: 0 };
 /** Why a run ended or failed, as the run shows it (no value from the file). */
 /** How long a run must have gone unwritten before its ended orchestration fails it (a start or resume writes it just before scheduling). */
 const SETTLE_AFTER_MS = 60_000;
+
+/**
+ * How far before the plan's read of the erasures each batch looks again: an erasure takes its
+ * `createdAt` before its record is written, and instances' clocks differ.
+ */
+const ERASURE_CLOCK_MARGIN_MS = 10 * 60_000;
 
 const REASONS = {
   notStarted: 'The import could not be started and wrote nothing; resume it or start a new import',
@@ -250,8 +259,8 @@ export class RosterImportService {
       const opened = archive;
       const { result } = await this.deps.operations.measure(async () => {
         const modes = await readManifest(opened, run.mode);
-        const erased = await this.deps.erasedSubjects(municipalityId);
         const now = this.deps.clock.now();
+        const erased = await this.deps.erasedSubjects(municipalityId);
         const today = now.toISOString().slice(0, 10);
         const { roster, snapshot } = await readRosterAndDirectory(
           opened,
@@ -262,12 +271,12 @@ export class RosterImportService {
         try {
           const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer, erased }, (op) => batches.add(op));
           await batches.flush();
-          return { roster, plan };
+          return { roster, plan, erasuresReadAt: now.toISOString() };
         } finally {
           snapshot.discard();
         }
       }, counts);
-      const { roster, plan } = result;
+      const { roster, plan, erasuresReadAt } = result;
       const files = emptyFiles();
       for (const key of Object.keys(ROSTER_FILES) as RosterFileKey[]) {
         const file = ROSTER_FILES[key].file;
@@ -287,6 +296,7 @@ export class RosterImportService {
               samples: plan.samples,
               batches: batches.stored,
               appliedBatches: 0,
+              erasuresReadAt,
               operations: addCounts(current.operations, counts),
             },
       );
@@ -324,8 +334,13 @@ export class RosterImportService {
       await this.end(municipalityId, runId, 'expired', REASONS.batchesGone);
       return { stopped: true };
     }
-    const ops = JSON.parse(body.toString('utf8')) as PlanOp[];
-    const { result, counts } = await this.deps.operations.measure(() => this.writer.apply(municipalityId, ops));
+    const planned = JSON.parse(body.toString('utf8')) as PlanOp[];
+    const { result, counts } = await this.deps.operations.measure(async () => {
+      // Read per batch: an erasure accepted while batches are applied, or before a failed run is resumed days later.
+      const { ops, dropped } = withoutErasedPeople(planned, await this.deps.erasedSubjects(municipalityId, erasuresSince(run)));
+      const outcome = await this.writer.apply(municipalityId, ops);
+      return { ...outcome, failed: outcome.failed + dropped };
+    });
     await this.update(municipalityId, runId, (current) => ({
       appliedBatches: Math.max(current.appliedBatches, index + 1),
       failedWrites: current.failedWrites + result.failed,
@@ -491,6 +506,11 @@ function refusalProblem(refusal: RosterArchiveRefused, mode: RosterImportRequest
   return refusedFile(refusal.kind === 'file' ? `is not a OneRoster 1.2 ${mode} set: ${refusal.reason}` : refusal.reason);
 }
 
+/** Erasures a batch checks: those accepted since the plan read them (less the margin), or since the run began on a run from before the field. */
+function erasuresSince(run: StoredRosterImport): string {
+  return new Date(Date.parse(run.erasuresReadAt ?? run.createdAt) - ERASURE_CLOCK_MARGIN_MS).toISOString();
+}
+
 function batchPrefix(run: StoredRosterImport): string {
   return `${run.municipalityId}/runs/${run.id}/`;
 }
@@ -534,6 +554,6 @@ function addCounts(current: StoredRosterImport['operations'], counts: OperationC
 }
 
 function view(run: StoredRosterImport): RosterImportView {
-  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, ...rest } = run;
+  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, erasuresReadAt: _erasuresRead, ...rest } = run;
   return rest;
 }

@@ -1,3 +1,4 @@
+import type { ErasedSubjects } from '../erasure/erasure-service.js';
 import type { TokenIdentity } from '../identity/principal.js';
 import type { TenantRole } from '../identity/principal.js';
 import type { Rejection } from './roster-fields.js';
@@ -52,15 +53,12 @@ export interface Plan {
   rejectedByFile: Partial<Record<RosterFileKey, number>>;
 }
 
-/** Whether an erasure instruction covers this document id (under way or completed). */
-export type ErasedSubjects = (subjectType: 'student' | 'user', subjectId: string) => boolean;
-
 export interface PlanContext {
   municipalityId: string;
   today: string;
   now: string;
   identityIssuer: string;
-  /** A person an instruction erased is not created again under the id the erasure recorded. */
+  /** A person an instruction erased is not created again, by the id, sourcedId or login identity the erasure recorded. */
   erased: ErasedSubjects;
 }
 
@@ -196,7 +194,7 @@ class Planner {
         continue;
       }
       const id = existing?.id ?? derivedId(this.context.municipalityId, 'user', user.sourcedId);
-      if (!existing && this.context.erased('user', id)) {
+      if (!existing && this.context.erased('user', { id, sourcedId: user.sourcedId, identity })) {
         this.erasedStaff.add(user.sourcedId);
         this.reject('users', user.line, 'sourcedId', ERASED);
         continue;
@@ -254,7 +252,7 @@ class Planner {
         continue;
       }
       const id = existing?.id ?? derivedId(this.context.municipalityId, 'student', user.sourcedId);
-      if (!existing && this.context.erased('student', id)) {
+      if (!existing && this.context.erased('student', { id, sourcedId: user.sourcedId })) {
         this.reject('users', user.line, 'sourcedId', ERASED);
         continue;
       }

@@ -1,0 +1,146 @@
+import type { ActivityHandler } from 'durable-functions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localDriverRuntime } from '../../lib/jobs/local-jobs.js';
+import { RosterRunStore } from '../../lib/roster-import/roster-runs.js';
+import { DEV_ISSUER } from '../../local/dev-issuer.js';
+import { erasuresSettled } from '../support/erasures.js';
+import { allItems, bootstrapAdminToken, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { follow, importRoster, rosterFiles, upload, zip, type Person, type RosterSet, type RunView } from './oneroster-fixture.js';
+
+// P16 against an import: a person an erasure instruction covers is not brought back, neither by
+// the next import nor by one whose plan was made before the instruction and is applied after.
+
+const SCHOOL = { sourcedId: 'sch-a', name: 'Lilleby skole', organisationNumber: '974000101' };
+const pupil = (index: number): Person => ({ sourcedId: `s-${index}`, givenName: `Elev${index}`, familyName: 'Nordmann', role: 'student', school: 'sch-a', grade: '05', birthDate: `2016-04-0${index}` });
+
+/** Faults the tests inject into the apply activity: a pause before a batch, a call before a retried batch. */
+const faults: { holdBatch?: { from: number; reached: () => void; released: Promise<void> }; beforeSecondApply?: () => Promise<void> } = {};
+let applyCalls = 0;
+const wrapActivity = (name: string, handler: ActivityHandler): ActivityHandler => async (input, context) => {
+  if (name === 'roster-import-apply') {
+    applyCalls += 1;
+    const hold = faults.holdBatch;
+    if (hold && (input as { batch: number }).batch >= hold.from) {
+      faults.holdBatch = undefined;
+      hold.reached();
+      await hold.released;
+    }
+    if (applyCalls === 2 && faults.beforeSecondApply) await faults.beforeSecondApply();
+  }
+  return handler(input, context);
+};
+
+describe('roster import and erasure (P16)', () => {
+  let test: TestApp;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER }, composition: { jobRuntime: localDriverRuntime({ wrapActivity }) } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  const directory = () => test.app.services.cosmos.containers.directory;
+  const documents = async <T,>(municipalityId: string, where: string, id = '') =>
+    (await directory().items.query<T>({ query: `SELECT * FROM c WHERE c.municipalityId = @m AND ${where}`, parameters: [{ name: '@m', value: municipalityId }, { name: '@id', value: id }] }).fetchAll()).resources;
+
+  it('does not import again a staff user registered through the API, linked by an import and then erased (their id was not the one the import derives)', async () => {
+    const M = '6101';
+    await registerMunicipality(test, M);
+    const admin = await bootstrapAdminToken(test, M);
+    const teacher = await createStaffUser(test, M, ['teacher'], { name: 'Tone Lærer' });
+    const set: RosterSet = { municipalityId: M, schools: [SCHOOL], people: [{ sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: teacher.subject }], classes: [], enrollments: [] };
+    expect((await importRoster(test, admin, M, zip(rosterFiles(set)))).status).toBe('completed');
+    const linked = await allItems<{ id: string; name: string }>(test, `/municipalities/${M}/users?limit=100`, admin);
+    expect(linked.filter((user) => user.name === 'Tone Lærer').map((user) => user.id)).toEqual([teacher.id]);
+    const erasure = await test.request('DELETE', `/municipalities/${M}/users/${teacher.id}?instructionReference=SAK-2026/61`, { token: admin });
+    expect(erasure.status, erasure.text).toBe(202);
+    await erasuresSettled(test);
+    const again = await importRoster(test, admin, M, zip(rosterFiles(set)));
+    expect(again.status).toBe('completed');
+    expect(again.rejections).toEqual([{ file: 'users.csv', line: 2, column: 'sourcedId', reason: expect.stringContaining('was erased on the controller’s instruction') }]);
+    expect(await documents(M, "c.type = 'user' AND c.name = 'Tone Lærer'")).toEqual([]);
+  });
+
+  it('leaves out of the groups it creates a teacher and a pupil erased while its batches are applied, and does not write the pupil back', async () => {
+    const M = '6102';
+    await registerMunicipality(test, M);
+    const admin = await bootstrapAdminToken(test, M);
+    const base: RosterSet = {
+      municipalityId: M,
+      schools: [SCHOOL],
+      people: [{ sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: 'tone-6102' }, pupil(1), pupil(2)],
+      classes: [{ sourcedId: 'c-0', title: 'K0', school: 'sch-a', term: 'sy-2027' }],
+      enrollments: [
+        { sourcedId: 'e-0', classSourcedId: 'c-0', userSourcedId: 't-1', role: 'teacher' },
+        { sourcedId: 'e-0-1', classSourcedId: 'c-0', userSourcedId: 's-1', role: 'student' },
+      ],
+    };
+    expect((await importRoster(test, admin, M, zip(rosterFiles(base)))).status).toBe('completed');
+    const [tone] = await documents<{ id: string }>(M, "c.type = 'user' AND c.sourcedId = 't-1'");
+    const [elev1] = await documents<{ id: string }>(M, "c.type = 'student' AND c.sourcedId = 's-1'");
+    // 150 new classes taught by the teacher, the last of them also the pupil's: two batches, the second held until both are erased.
+    const more: RosterSet = { ...base, classes: [...base.classes], enrollments: [...base.enrollments] };
+    for (let index = 1; index <= 150; index += 1) {
+      more.classes.push({ sourcedId: `c-${index}`, title: `K${index}`, school: 'sch-a', term: 'sy-2027' });
+      more.enrollments.push({ sourcedId: `e-${index}`, classSourcedId: `c-${index}`, userSourcedId: 't-1', role: 'teacher' });
+    }
+    more.enrollments.push({ sourcedId: 'e-150-1', classSourcedId: 'c-150', userSourcedId: 's-1', role: 'student' }, { sourcedId: 'e-150-2', classSourcedId: 'c-150', userSourcedId: 's-2', role: 'student' });
+    let reached!: () => void;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    faults.holdBatch = { from: 1, reached: () => reached(), released: new Promise<void>((resolve) => (release = resolve)) };
+    const blob = await upload(test, admin, M, zip(rosterFiles(more)));
+    const started = await test.request<RunView>('POST', `/municipalities/${M}/roster-imports`, { token: admin, body: { blob, mode: 'bulk' } });
+    expect(started.status, started.text).toBe(202);
+    await held;
+    for (const path of [`users/${tone?.id}`, `students/${elev1?.id}`]) {
+      const erasure = await test.request('DELETE', `/municipalities/${M}/${path}?instructionReference=SAK-2026/62`, { token: admin });
+      expect(erasure.status, erasure.text).toBe(202);
+    }
+    await erasuresSettled(test);
+    release();
+    const run = await follow(test, admin, started.headers.get('location') ?? '');
+    expect(run).toMatchObject({ status: 'completed', batches: 2, appliedBatches: 2 });
+    expect(await documents(M, "c.type = 'group' AND (ARRAY_CONTAINS(c.teacherIds, @id) OR ARRAY_CONTAINS(c.studentIds, @id))", tone?.id)).toEqual([]);
+    expect(await documents(M, "c.type = 'group' AND ARRAY_CONTAINS(c.studentIds, @id)", elev1?.id)).toEqual([]);
+    expect(await documents(M, 'c.id = @id', elev1?.id)).toEqual([]);
+    expect(await documents(M, "c.type = 'student' AND ARRAY_CONTAINS(c.teacherIds, @id)", tone?.id)).toEqual([]);
+    // The rest of the plan was written: the other pupil is in the last class.
+    const [last] = await documents<{ studentIds: string[] }>(M, "c.type = 'group' AND c.sourcedId = 'c-150'");
+    expect(last?.studentIds).toHaveLength(1);
+  });
+
+  it('does not create again a pupil erased between a batch that was written and its retry (injected: the progress write fails once)', async () => {
+    const M = '6103';
+    await registerMunicipality(test, M);
+    const admin = await bootstrapAdminToken(test, M);
+    const set: RosterSet = { municipalityId: M, schools: [SCHOOL], people: [pupil(1), pupil(2)], classes: [], enrollments: [] };
+    const original = RosterRunStore.prototype.update;
+    let failOnce = true;
+    RosterRunStore.prototype.update = async function (this: RosterRunStore, municipalityId, id, change) {
+      if (failOnce && municipalityId === M && 'failedWrites' in (change(await this.get(municipalityId, id)) ?? {})) {
+        failOnce = false;
+        throw Object.assign(new Error('injected: the progress write timed out'), { code: 503 });
+      }
+      return original.call(this, municipalityId, id, change);
+    };
+    applyCalls = 0;
+    faults.beforeSecondApply = async () => {
+      const [elev1] = await documents<{ id: string }>(M, "c.type = 'student' AND c.sourcedId = 's-1'");
+      const erasure = await test.request('DELETE', `/municipalities/${M}/students/${elev1?.id}?instructionReference=SAK-2026/63`, { token: admin });
+      expect(erasure.status, erasure.text).toBe(202);
+      await erasuresSettled(test);
+    };
+    try {
+      const run = await importRoster(test, admin, M, zip(rosterFiles(set)));
+      expect(run.status).toBe('completed');
+      expect(applyCalls).toBe(2);
+    } finally {
+      RosterRunStore.prototype.update = original;
+      faults.beforeSecondApply = undefined;
+    }
+    expect((await documents<{ givenName: string }>(M, "c.type = 'student'")).map((student) => student.givenName)).toEqual(['Elev2']);
+  });
+});
