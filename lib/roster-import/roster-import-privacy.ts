@@ -41,7 +41,8 @@ export function rosterImportPrivacyProvider(directory: Container, containers: re
     ],
     categories: ['which admin started a roster import', "the school system's roster while it is imported (names, birth dates, year levels, classes, logins and emails of staff)"],
     purpose: 'Keep the directory in step with the school administration system the controller names (P2)',
-    retention: 'Uploaded rosters and planned batches: until the import finishes (a dry run keeps its upload for the real import); runs: while the municipality uses the service, with the admin removed when erased',
+    retention:
+      'Uploaded rosters and planned batches: until the import finishes (a dry run keeps its upload for the real import), at most 1 day after they were written when left behind (an upload never imported, a failed run never resumed); runs: while the municipality uses the service, with the admin removed when erased',
     subjects: ['student', 'user'],
     order: 30,
     async export(subject) {
