@@ -57,6 +57,8 @@ const orchestrator: OrchestrationHandler = function* (context) {
     } catch {
       break;
     }
+    // Ends here unsettled: the resume timer starts it again, by when the write will have landed.
+    if (result.waiting) return undefined;
     if (!result.more || result.erased === 0) {
       return yield context.df.callActivityWithRetry(F.finalise, activityRetry(), target);
     }

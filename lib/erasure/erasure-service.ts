@@ -52,10 +52,16 @@ export interface ErasureBatchResult {
   erased: number;
   failed: number;
   more: boolean;
+  /** Nobody was tried: a provider's write from before the acceptance may still land (the resume timer starts the erasure again). */
+  waiting?: boolean;
 }
 
 /** Subjects per batch: each is a few dozen Cosmos operations, well inside an activity's time. */
 export const ERASURE_BATCH_SIZE = 20;
+
+/** How long a batch waits for providers' writes in flight (an import's batch takes seconds), and how often it looks. */
+const WRITES_IN_FLIGHT_WAIT_MS = 60_000;
+const WRITES_IN_FLIGHT_POLL_MS = 250;
 
 export type SubjectDocument = (StoredStudent | StoredUser) & { erasureId?: string };
 
@@ -288,6 +294,7 @@ export class ErasureService {
     const erasure = await this.completeAcceptance((await this.get(municipalityId, erasureId)).value);
     if (erasure.status === 'completed') return { erased: 0, failed: 0, more: false };
     if (erasure.status !== 'running') await this.update(erasure, { status: 'running' });
+    if (!(await this.writesLanded(municipalityId, erasure))) return { erased: 0, failed: 0, more: true, waiting: true };
     const pending = await this.pending(municipalityId, erasureId);
     let erased = 0;
     let failed = 0;
@@ -317,6 +324,22 @@ export class ErasureService {
       await this.update(current, { counts: { ...current.counts, completed: current.counts.completed + erased } });
     }
     return { erased, failed, more: pending.length > limit };
+  }
+
+  /**
+   * Whether every provider's write that may name the subjects again and checked the erasures
+   * before this one was accepted has landed (waiting up to a minute): erased and verified
+   * before it lands, a subject would be named again by it (a group an import creates).
+   */
+  private async writesLanded(municipalityId: string, erasure: StoredErasure): Promise<boolean> {
+    const providers = this.registry.for(erasure.subjectType).filter((provider) => provider.writesInFlight);
+    const deadline = this.clock.now().getTime() + WRITES_IN_FLIGHT_WAIT_MS;
+    for (;;) {
+      const inFlight = await Promise.all(providers.map((provider) => provider.writesInFlight?.(municipalityId, erasure.createdAt)));
+      if (!inFlight.includes(true)) return true;
+      if (this.clock.now().getTime() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, WRITES_IN_FLIGHT_POLL_MS));
+    }
   }
 
   /**

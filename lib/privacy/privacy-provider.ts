@@ -49,6 +49,12 @@ export interface PrivacyProvider {
    * promise runs from the deletion (P10 counts 3 months from it). Idempotent.
    */
   accepted?(subject: PrivacySubject & { acceptedAt: string }): Promise<void>;
+  /**
+   * Whether a write of this provider's that may name people of the municipality again (an
+   * import's batch) checked the erasures before one accepted at `acceptedAt` and may still land:
+   * the erasure erases nobody until it has, or what it verified gone would come back.
+   */
+  writesInFlight?(municipalityId: string, acceptedAt: string): Promise<boolean>;
   /** Removes or anonymises the subject's data here. Idempotent: running it twice is harmless. */
   erase(subject: PrivacySubject): Promise<number>;
   /** Describes what of the subject is still here (empty when erased). */

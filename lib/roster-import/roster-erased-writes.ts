@@ -1,6 +1,42 @@
 import type { ErasedSubjects } from '../erasure/erasure-service.js';
 import type { TokenIdentity } from '../identity/principal.js';
+import type { StoredRosterImport } from './roster-import-model.js';
 import type { PlanOp } from './roster-plan.js';
+
+/**
+ * How far before the plan's read of the erasures each batch looks again: an erasure takes its
+ * `createdAt` before its record is written, and instances' clocks differ. Looking further
+ * back costs nothing but a few records more.
+ */
+const ERASURE_LOOKBACK_MS = 10 * 60_000;
+
+/**
+ * How long after an erasure's `createdAt` a batch's check may still have missed it (its
+ * record written moments later, another instance's clock): an erasure waits for a batch
+ * checked before then. Longer would only hold erasures back while an import runs.
+ */
+const ERASURE_UNSEEN_MS = 60_000;
+
+/**
+ * A batch marked in flight longer than this is no longer being written: the host stops a
+ * function after 10 minutes (`functionTimeout` in host.json), and a retry marks it again.
+ */
+const BATCH_IN_FLIGHT_DEAD_MS = 15 * 60_000;
+
+/** Erasures a batch checks: those accepted since the plan read them (less the margin), or since the run began on a run from before the field. */
+export function erasuresSince(run: StoredRosterImport): string {
+  return new Date(Date.parse(run.erasuresReadAt ?? run.createdAt) - ERASURE_LOOKBACK_MS).toISOString();
+}
+
+/**
+ * Whether a batch in flight may have checked the erasures before one accepted at `acceptedAt`
+ * saw it, and may still write (so that erasure must wait for it): checked no later than a
+ * minute after the acceptance, and not dead.
+ */
+export function batchMayPrecede(batch: NonNullable<StoredRosterImport['batchInFlight']>, acceptedAt: string, now: Date): boolean {
+  const checked = Date.parse(batch.checkedAt);
+  return checked <= Date.parse(acceptedAt) + ERASURE_UNSEEN_MS && now.getTime() - checked < BATCH_IN_FLIGHT_DEAD_MS;
+}
 
 /** A batch's writes once erasures accepted since its plan are taken into account. */
 export interface ErasureCheckedBatch {

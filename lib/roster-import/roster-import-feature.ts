@@ -25,7 +25,7 @@ export const rosterImportFeature = defineFeature({
       logger,
     }),
   }),
-  privacyProviders: ({ cosmos, blob, uploadBlob }) => [rosterImportPrivacyProvider(cosmos.containers.directory, [rosterBlobs(uploadBlob), rosterBlobs(blob)])],
+  privacyProviders: ({ cosmos, blob, uploadBlob, clock }) => [rosterImportPrivacyProvider(cosmos.containers.directory, [rosterBlobs(uploadBlob), rosterBlobs(blob)], clock)],
   routes: rosterImportRoutes,
   orchestrators: rosterImportOrchestrators,
   activities: (services) => rosterImportActivities(async () => (await services()).rosterImports),

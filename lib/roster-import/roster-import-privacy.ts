@@ -2,6 +2,8 @@ import type { Container } from '@azure/cosmos';
 import type { ContainerClient } from '@azure/storage-blob';
 import { queryAll } from '../paging/query-page.js';
 import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
+import type { Clock } from '../clock.js';
+import { batchMayPrecede } from './roster-erased-writes.js';
 import { ACTIVE_STATUSES, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_UPLOADS_CONTAINER } from './roster-uploads.js';
 
@@ -13,7 +15,7 @@ import { ROSTER_UPLOADS_CONTAINER } from './roster-uploads.js';
  * finishes; erasing anyone of the municipality deletes every one not in use by a running import
  * (a zip cannot be edited to leave one person out).
  */
-export function rosterImportPrivacyProvider(directory: Container, containers: readonly ContainerClient[]): PrivacyProvider {
+export function rosterImportPrivacyProvider(directory: Container, containers: readonly ContainerClient[], clock: Clock): PrivacyProvider {
   // Uploads and batches may share an account (locally they do): each container is listed once.
   const fileContainers = [...new Map(containers.map((container) => [container.url, container])).values()];
   const requestedBy = (subject: PrivacySubject) =>
@@ -51,6 +53,15 @@ export function rosterImportPrivacyProvider(directory: Container, containers: re
         description: 'Roster imports the person started',
         items: (await requestedBy(subject)).map((run) => ({ id: run.id, mode: run.mode, dryRun: run.dryRun, status: run.status, createdAt: run.createdAt })),
       };
+    },
+    async writesInFlight(municipalityId, acceptedAt) {
+      const applying = await queryAll<Pick<StoredRosterImport, 'batchInFlight'>>(
+        directory,
+        { select: 'c.batchInFlight', where: "c.type = 'roster-import' AND c.status = 'applying' AND IS_DEFINED(c.batchInFlight)" },
+        [['municipalityId', municipalityId]],
+      );
+      const now = clock.now();
+      return applying.some(({ batchInFlight }) => batchInFlight !== undefined && batchMayPrecede(batchInFlight, acceptedAt, now));
     },
     async erase(subject) {
       let erased = 0;

@@ -22,7 +22,7 @@ import { readRosterAndDirectory } from './roster-read-order.js';
 import type { RosterRunStore, RunChange } from './roster-runs.js';
 import { DirectorySnapshot } from './roster-snapshot.js';
 import type { RosterUploads } from './roster-uploads.js';
-import { withoutErasedPeople } from './roster-erased-writes.js';
+import { erasuresSince, withoutErasedPeople } from './roster-erased-writes.js';
 import { RosterWriter } from './roster-writer.js';
 
 export const ROSTER_IMPORT_ORCHESTRATOR = 'roster-import';
@@ -67,12 +67,6 @@ const STOPPED: PlannedRun = { batches: 0, appliedBatches: 0 };
 /** Why a run ended or failed, as the run shows it (no value from the file). */
 /** How long a run must have gone unwritten before its ended orchestration fails it (a start or resume writes it just before scheduling). */
 const SETTLE_AFTER_MS = 60_000;
-
-/**
- * How far before the plan's read of the erasures each batch looks again: an erasure takes its
- * `createdAt` before its record is written, and instances' clocks differ.
- */
-const ERASURE_CLOCK_MARGIN_MS = 10 * 60_000;
 
 const REASONS = {
   notStarted: 'The import could not be started and wrote nothing; resume it or start a new import',
@@ -335,6 +329,9 @@ export class RosterImportService {
       return { stopped: true };
     }
     const planned = JSON.parse(body.toString('utf8')) as PlanOp[];
+    // Marked before its check: an erasure accepted from now on, which the check may not see, waits until the batch is written (roster-import-privacy.ts).
+    const checkedAt = this.deps.clock.now().toISOString();
+    await this.update(municipalityId, runId, () => ({ batchInFlight: { index, checkedAt } }));
     const { result, counts } = await this.deps.operations.measure(async () => {
       // Read per batch: an erasure accepted while batches are applied, or before a failed run is resumed days later.
       const { ops, dropped } = withoutErasedPeople(planned, await this.deps.erasedSubjects(municipalityId, erasuresSince(run)));
@@ -345,6 +342,7 @@ export class RosterImportService {
       appliedBatches: Math.max(current.appliedBatches, index + 1),
       failedWrites: current.failedWrites + result.failed,
       operations: addCounts(current.operations, counts),
+      batchInFlight: undefined,
     }));
     return { stopped: false };
   }
@@ -506,11 +504,6 @@ function refusalProblem(refusal: RosterArchiveRefused, mode: RosterImportRequest
   return refusedFile(refusal.kind === 'file' ? `is not a OneRoster 1.2 ${mode} set: ${refusal.reason}` : refusal.reason);
 }
 
-/** Erasures a batch checks: those accepted since the plan read them (less the margin), or since the run began on a run from before the field. */
-function erasuresSince(run: StoredRosterImport): string {
-  return new Date(Date.parse(run.erasuresReadAt ?? run.createdAt) - ERASURE_CLOCK_MARGIN_MS).toISOString();
-}
-
 function batchPrefix(run: StoredRosterImport): string {
   return `${run.municipalityId}/runs/${run.id}/`;
 }
@@ -554,6 +547,6 @@ function addCounts(current: StoredRosterImport['operations'], counts: OperationC
 }
 
 function view(run: StoredRosterImport): RosterImportView {
-  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, erasuresReadAt: _erasuresRead, ...rest } = run;
+  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, erasuresReadAt: _erasuresRead, batchInFlight: _inFlight, ...rest } = run;
   return rest;
 }

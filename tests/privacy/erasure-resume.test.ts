@@ -110,6 +110,34 @@ describe('an accepted erasure is never left half-done', () => {
     }
   });
 
+  it('fault injection (a roster import\'s batch stays in flight): the erasure erases nobody and ends unsettled, and the resume timer completes it once the write has landed', async () => {
+    const studentId = await newStudent();
+    const imports = test.app.services.privacy.all().find((provider) => provider.name === 'roster-import') as PrivacyProvider;
+    const writesInFlight = imports.writesInFlight?.bind(imports);
+    let asked = 0;
+    // Each answer moves the clock on by the minute the erasure waits, so the wait ends at once.
+    imports.writesInFlight = async () => {
+      asked += 1;
+      clock.advance(61_000);
+      return true;
+    };
+    try {
+      const accepted = await test.request('DELETE', `${base}/students/${studentId}?instructionReference=SAK-R4`, { token: dataAdmin.token });
+      expect(accepted.status).toBe(202);
+      await erasuresSettled(test);
+      expect(asked).toBeGreaterThan(0);
+      expect(await erasureOf(accepted.body.id)).toMatchObject({ status: 'running', counts: { completed: 0, failed: 0 } });
+      expect(await findAnywhere(test.app.services, [studentId])).not.toEqual([]);
+
+      imports.writesInFlight = writesInFlight;
+      await runResumeTimer();
+      expect(await erasureOf(accepted.body.id)).toMatchObject({ status: 'completed', counts: { subjects: 1, completed: 1 } });
+      expect(await findAnywhere(test.app.services, [studentId])).toEqual([]);
+    } finally {
+      imports.writesInFlight = writesInFlight;
+    }
+  });
+
   it('P10: the 3 months of a deleted account run from the moment its erasure is accepted, whether or not the erasure has run', async () => {
     const teacher = await createStaffUser(test, MUNICIPALITY, ['teacher'], { schoolIds: [school] });
     await test.request('POST', '/usage/events', { token: teacher.token, body: { events: [{ type: 'feature-use', feature: 'grades', at: clock.now().toISOString() }] } });
