@@ -4,11 +4,14 @@ import { keyedDigest } from '../privacy/keyed-digest.js';
 
 const ROLE_ORDER = ['data-admin', 'municipality-admin', 'school-admin', 'teacher'] as const;
 
+/** The role the audit names for a staff user: their highest. */
+export function auditRole(roles: readonly string[]): string {
+  return ROLE_ORDER.find((role) => roles.includes(role)) ?? 'staff';
+}
+
 /** Who the audit names for a caller: a staff user's id and highest role, or an operator's stable pseudonym. */
 export function auditActor(principal: Principal, digestKey: string): { actorId: string; actorRole: string } | undefined {
-  if (principal.kind === 'staff') {
-    return { actorId: principal.userId, actorRole: ROLE_ORDER.find((role) => principal.roles.includes(role)) ?? 'staff' };
-  }
+  if (principal.kind === 'staff') return { actorId: principal.userId, actorRole: auditRole(principal.roles) };
   if (principal.kind === 'operator') {
     // Operators are no tenant's users; the tenant sees which operator, not who they are.
     return { actorId: `operator:${keyedDigest(digestKey, `operator:${identityKey(principal.identity)}`).slice(0, 22)}`, actorRole: 'platform-operator' };

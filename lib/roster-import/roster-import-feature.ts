@@ -9,7 +9,7 @@ import { rosterBlobs, RosterUploads } from './roster-uploads.js';
 /** P2: a municipality's schools, staff, students and groups imported from its school system's OneRoster 1.2 files. */
 export const rosterImportFeature = defineFeature({
   name: 'roster-import',
-  services: ({ cosmos, blob, uploadBlob, config, clock, logger, operations, scheduler, continuations }, { users, erasures }) => ({
+  services: ({ cosmos, blob, uploadBlob, config, clock, logger, operations, scheduler, continuations }, { users, erasures, audit }) => ({
     rosterImports: new RosterImportService({
       directory: cosmos.containers.directory,
       batchBlobs: rosterBlobs(blob),
@@ -17,6 +17,7 @@ export const rosterImportFeature = defineFeature({
       uploads: new RosterUploads(uploadBlob, clock),
       users,
       erasedSubjects: (municipalityId, since) => erasures.erasedSubjects(municipalityId, since),
+      audit,
       runs: new RosterRunStore(cosmos.containers.directory, continuations),
       scheduler,
       operations,
@@ -25,7 +26,7 @@ export const rosterImportFeature = defineFeature({
       logger,
     }),
   }),
-  privacyProviders: ({ cosmos, blob, uploadBlob, clock }) => [rosterImportPrivacyProvider(cosmos.containers.directory, [rosterBlobs(uploadBlob), rosterBlobs(blob)], clock)],
+  privacyProviders: ({ cosmos, blob, uploadBlob, clock, config }) => [rosterImportPrivacyProvider(cosmos.containers.directory, [rosterBlobs(uploadBlob), rosterBlobs(blob)], clock, config.privacyDigestKey)],
   routes: rosterImportRoutes,
   orchestrators: rosterImportOrchestrators,
   activities: (services) => rosterImportActivities(async () => (await services()).rosterImports),

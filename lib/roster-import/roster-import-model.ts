@@ -79,6 +79,8 @@ export interface StoredRosterImport extends RosterImportView {
   finishingAt?: string;
   /** When the plan read the erasures it honours: each batch checks those accepted since (none on runs from before). */
   erasuresReadAt?: string;
+  /** The starting admin's role as the audit names it, for the entries of every batch written (none on runs from before). */
+  requestedRole?: string;
   /** The batch being written, marked before its erasure check and cleared with its progress: an erasure that check may not have seen waits for it. */
   batchInFlight?: { index: number; checkedAt: string };
 }

@@ -2,6 +2,7 @@ import type { Container } from '@azure/cosmos';
 import type { ContainerClient } from '@azure/storage-blob';
 import { queryAll } from '../paging/query-page.js';
 import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
+import { erasedActorPseudonym } from '../audit/audit-actor.js';
 import type { Clock } from '../clock.js';
 import { batchMayPrecede } from './roster-erased-writes.js';
 import { ACTIVE_STATUSES, type StoredRosterImport } from './roster-import-model.js';
@@ -15,7 +16,7 @@ import { ROSTER_UPLOADS_CONTAINER } from './roster-uploads.js';
  * finishes; erasing anyone of the municipality deletes every one not in use by a running import
  * (a zip cannot be edited to leave one person out).
  */
-export function rosterImportPrivacyProvider(directory: Container, containers: readonly ContainerClient[], clock: Clock): PrivacyProvider {
+export function rosterImportPrivacyProvider(directory: Container, containers: readonly ContainerClient[], clock: Clock, digestKey: string): PrivacyProvider {
   // Uploads and batches may share an account (locally they do): each container is listed once.
   const fileContainers = [...new Map(containers.map((container) => [container.url, container])).values()];
   const requestedBy = (subject: PrivacySubject) =>
@@ -44,7 +45,7 @@ export function rosterImportPrivacyProvider(directory: Container, containers: re
     categories: ['which admin started a roster import', "the school system's roster while it is imported (names, birth dates, year levels, classes, logins and emails of staff)"],
     purpose: 'Keep the directory in step with the school administration system the controller names (P2)',
     retention:
-      'Uploaded rosters and planned batches: until the import finishes (a dry run keeps its upload for the real import), at most 1 day after they were written when left behind (an upload never imported, a failed run never resumed); runs: while the municipality uses the service, with the admin removed when erased',
+      'Uploaded rosters and planned batches: until the import finishes (a dry run keeps its upload for the real import), at most 1 day after they were written when left behind (an upload never imported, a failed run never resumed); runs: while the municipality uses the service, the admin who started one replaced by a keyed pseudonym when erased',
     subjects: ['student', 'user'],
     order: 30,
     async export(subject) {
@@ -67,7 +68,8 @@ export function rosterImportPrivacyProvider(directory: Container, containers: re
       let erased = 0;
       for (const run of await requestedBy(subject)) {
         // A patch of the one field: a replace from this copy would undo the progress a running import wrote since.
-        await directory.item(run.id, run.municipalityId).patch([{ op: 'set', path: '/requestedBy', value: 'erased' }]);
+        // The audit's pseudonym of the erased actor, not a blank: the run's later batches are audited under it.
+        await directory.item(run.id, run.municipalityId).patch([{ op: 'set', path: '/requestedBy', value: erasedActorPseudonym(digestKey, subject.municipalityId, subject.id) }]);
         erased += 1;
       }
       for (const { container, name } of await idleFiles(subject.municipalityId)) {

@@ -16,6 +16,8 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ACTIVE_STATUSES, emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { readManifest } from './roster-manifest.js';
+import { auditRole } from '../audit/audit-actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { ErasedSubjects } from '../erasure/erasure-service.js';
 import { planImport, type PlanOp } from './roster-plan.js';
 import { readRosterAndDirectory } from './roster-read-order.js';
@@ -23,6 +25,7 @@ import type { RosterRunStore, RunChange } from './roster-runs.js';
 import { DirectorySnapshot } from './roster-snapshot.js';
 import type { RosterUploads } from './roster-uploads.js';
 import { erasuresSince, withoutErasedPeople } from './roster-erased-writes.js';
+import { batchAuditEvents } from './roster-import-audit.js';
 import { RosterWriter } from './roster-writer.js';
 
 export const ROSTER_IMPORT_ORCHESTRATOR = 'roster-import';
@@ -39,9 +42,10 @@ export interface RosterImportDependencies {
   uploadBlobs: ContainerClient;
   uploads: RosterUploads;
   users: UserDirectory;
-  /** Who an erasure instruction covers (lib/erasure): the plan never creates them again. */
-  /** `since`: only instructions accepted from then on. */
+  /** Who an erasure instruction covers (lib/erasure), of those accepted since `since` if given: the import never writes them again. */
   erasedSubjects: (municipalityId: string, since?: string) => Promise<ErasedSubjects>;
+  /** Where each written batch's creates and changes are recorded, as the starting admin's. */
+  audit: Pick<AuditLog, 'record'>;
   runs: RosterRunStore;
   scheduler: JobScheduler;
   operations: OperationCounter;
@@ -133,6 +137,7 @@ export class RosterImportService {
       failedWrites: 0,
       operations: { reads: 0, queries: 0, writes: 0 },
       requestedBy: staff.userId,
+      requestedRole: auditRole(staff.roles),
       createdAt: now,
       updatedAt: now,
       finishedAt: null,
@@ -333,11 +338,13 @@ export class RosterImportService {
     const checkedAt = this.deps.clock.now().toISOString();
     await this.update(municipalityId, runId, () => ({ batchInFlight: { index, checkedAt } }));
     const { result, counts } = await this.deps.operations.measure(async () => {
-      // Read per batch: an erasure accepted while batches are applied, or before a failed run is resumed days later.
+      // Read per batch: an erasure accepted while batches are applied, after the plan read them.
       const { ops, dropped } = withoutErasedPeople(planned, await this.deps.erasedSubjects(municipalityId, erasuresSince(run)));
       const outcome = await this.writer.apply(municipalityId, ops);
       return { ...outcome, failed: outcome.failed + dropped };
     });
+    // Before the progress: a batch whose entries failed is applied again (its writes are idempotent) and recorded again.
+    await Promise.all(batchAuditEvents(run, result.written).map((event) => this.deps.audit.record(event)));
     await this.update(municipalityId, runId, (current) => ({
       appliedBatches: Math.max(current.appliedBatches, index + 1),
       failedWrites: current.failedWrites + result.failed,
@@ -547,6 +554,6 @@ function addCounts(current: StoredRosterImport['operations'], counts: OperationC
 }
 
 function view(run: StoredRosterImport): RosterImportView {
-  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, erasuresReadAt: _erasuresRead, batchInFlight: _inFlight, ...rest } = run;
+  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, erasuresReadAt: _erasuresRead, batchInFlight: _inFlight, requestedRole: _role, ...rest } = run;
   return rest;
 }

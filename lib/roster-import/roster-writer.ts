@@ -6,7 +6,8 @@ import { bulkStatuses, BulkOperationFailed } from '../usage/bulk.js';
 import type { PlanOp } from './roster-plan.js';
 
 export interface BatchOutcome {
-  applied: number;
+  /** The writes that are in the directory now (made by this attempt or an earlier one), for the audit. */
+  written: PlanOp[];
   /** Writes refused by the directory's state (changed or deleted meanwhile, identity taken): counted, not retried. */
   failed: number;
 }
@@ -36,7 +37,7 @@ export class RosterWriter {
       if (await this.claimIdentity(this.users.memberships, op)) writable.push(op);
       else failed += 1;
     }
-    if (writable.length === 0) return { applied: 0, failed };
+    if (writable.length === 0) return { written: [], failed };
     const operations: OperationInput[] = writable.map((op) =>
       op.op === 'replace'
         ? { operationType: 'Replace', id: op.doc.id, partitionKey: municipalityId, resourceBody: op.doc as unknown as JSONObject, ifMatch: op.etag }
@@ -44,18 +45,18 @@ export class RosterWriter {
     );
     // One request, sent at once (bulkStatuses: not executeBulkOperations, which waits a second for a partial batch).
     const statuses = await bulkStatuses(this.directory, operations);
-    let applied = 0;
+    const written: PlanOp[] = [];
     for (const [index, status] of statuses.entries()) {
       const op = writable[index];
       if (!op) continue;
-      if (status < 300) applied += 1;
-      else if (status === 409 && op.op !== 'replace') applied += 1;
-      else if (status === 412 && op.op === 'replace' && (await this.alreadyApplied(municipalityId, op.doc))) applied += 1;
+      if (status < 300) written.push(op);
+      else if (status === 409 && op.op !== 'replace') written.push(op);
+      else if (status === 412 && op.op === 'replace' && (await this.alreadyApplied(municipalityId, op.doc))) written.push(op);
       // 404: deleted since it was planned (an erasure): nothing to bring in step, and retrying would fail every resume.
       else if (status === 412 || status === 409 || (status === 404 && op.op === 'replace')) failed += 1;
       else throw new BulkOperationFailed(status, 1);
     }
-    return { applied, failed };
+    return { written, failed };
   }
 
   /** A new staff user's identity: taken unless a live other user of this municipality holds it. */

@@ -144,6 +144,7 @@ export interface RunView {
   appliedBatches: number;
   failedWrites: number;
   operations: { reads: number; queries: number; writes: number };
+  requestedBy: string;
 }
 
 /** Starts an import and follows its Location until the run has finished. */

@@ -559,11 +559,17 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
     expect(erasure.status, erasure.text).toBe(202);
     await erasuresSettled(test);
     const location = started.headers.get('location') ?? '';
-    expect((await test.request('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'planning', requestedBy: 'erased' });
+    expect((await test.request('GET', location.replace(/^\/api/, ''), { token })).body).toMatchObject({ status: 'planning', requestedBy: expect.stringMatching(/^erased:/) });
 
     snapshot.release();
     const done = await follow(test, token, location);
-    expect(done).toMatchObject({ status: 'completed', requestedBy: 'erased' });
+    expect(done).toMatchObject({ status: 'completed', requestedBy: expect.stringMatching(/^erased:/) });
+    // What it wrote afterwards is audited under the erased admin's keyed pseudonym, the one the erasure gave them: never a blank.
+    const pseudonym = (await test.request<{ auditPseudonyms: string[] }>('GET', (erasure.headers.get('location') ?? '').replace(/^\/api/, ''), { token })).body.auditPseudonyms[0];
+    expect(done.requestedBy).toBe(pseudonym);
+    const [pupil] = (await test.request<{ items: { id: string }[] }>('GET', `/municipalities/${M}/students?limit=1`, { token })).body.items;
+    const entries = (await test.request<{ items: { action: string; actorId: string; actorRole: string }[] }>('GET', `/municipalities/${M}/audit?targetId=${pupil?.id}`, { token })).body.items;
+    expect(entries.filter((entry) => entry.action === 'create')).toEqual([expect.objectContaining({ actorId: pseudonym, actorRole: 'data-admin' })]);
   });
 
   it('resuming a failed run after a newer import was started ends it superseded (409), and its stale plan writes nothing', async () => {

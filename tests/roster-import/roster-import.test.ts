@@ -72,6 +72,11 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
 
   const list = async <T>(path: string): Promise<T[]> => (await test.request<{ items: T[] }>('GET', `/municipalities/${M}/${path}`, { token: admin })).body.items;
   const studentNamed = async (givenName: string) => (await list<Student>('students?limit=100')).find((student) => student.givenName === givenName);
+  /** The audit's creates and changes of one document (its reads and lists left out). */
+  const changesOf = async (id: string | undefined) =>
+    (await test.request<{ items: { action: string; resourceType: string; actorId: string; actorRole: string }[] }>('GET', `/municipalities/${M}/audit?targetId=${id}`, { token: admin })).body.items
+      .filter((entry) => entry.action === 'create' || entry.action === 'update')
+      .map(({ action, resourceType, actorId, actorRole }) => ({ action, resourceType, actorId, actorRole }));
 
   beforeAll(async () => {
     test = await startTestApp({ env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER } });
@@ -122,6 +127,9 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     // Audited like every admin write: who started which import.
     const audit = await test.request<{ items: { action: string; resourceType: string; actorId: string }[] }>('GET', `/municipalities/${M}/audit?targetId=${run.id}`, { token: admin });
     expect(audit.body.items).toEqual([expect.objectContaining({ action: 'create', resourceType: 'roster-import' })]);
+    // And what the import wrote, as the admin's, in the role they started it in: who created this pupil, this group.
+    expect(await changesOf(elev1?.id)).toEqual([{ action: 'create', resourceType: 'student', actorId: run.requestedBy, actorRole: 'data-admin' }]);
+    expect(await changesOf(group5a?.id)).toEqual([{ action: 'create', resourceType: 'group', actorId: run.requestedBy, actorRole: 'data-admin' }]);
 
     const tone = await test.token('tone@a.example');
     const visible = await test.request<{ items: Student[] }>('GET', `/municipalities/${M}/students?limit=100`, { token: tone });
@@ -184,7 +192,12 @@ describe('roster import (OneRoster 1.2 CSV)', () => {
     expect(run.status).toBe('completed');
     expect(await studentNamed('Elev6')).toMatchObject({ status: 'leaver', leftAt: TODAY, groupIds: [] });
     expect(await studentNamed('Elev5')).toMatchObject({ status: 'leaver', leftAt: '2026-10-01', groupIds: [] });
-    expect(await studentNamed('Elev1')).toMatchObject({ status: 'active', yearLevel: 6 });
+    const elev1 = await studentNamed('Elev1');
+    expect(elev1).toMatchObject({ status: 'active', yearLevel: 6 });
+    expect(await changesOf(elev1?.id)).toEqual([
+      { action: 'update', resourceType: 'student', actorId: run.requestedBy, actorRole: 'data-admin' },
+      { action: 'create', resourceType: 'student', actorId: run.requestedBy, actorRole: 'data-admin' },
+    ]);
     expect(await studentNamed('Elev2')).toMatchObject({ status: 'active', yearLevel: 6 });
     const groups = await list<{ name: string; closedAt?: string; studentIds: string[]; teacherIds: string[] }>('groups');
     expect(groups.find((group) => group.name === '5B')).toMatchObject({ closedAt: TODAY, studentIds: [] });

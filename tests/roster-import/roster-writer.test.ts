@@ -42,7 +42,8 @@ describe('roster writer: one batch of the plan', () => {
     const planned = (await directory.items.create(doc('erased', '2026-01-01T00:00:00.000Z'))).resource?._etag ?? '';
     await directory.item('erased', M).delete();
     const writer = new RosterWriter(directory, test.app.services.users);
-    expect(await writer.apply(M, [{ op: 'replace', doc: doc('erased', runAt), etag: planned }, { op: 'create', doc: doc('beside-erased', runAt) }])).toEqual({ applied: 1, failed: 1 });
+    const outcome = await writer.apply(M, [{ op: 'replace', doc: doc('erased', runAt), etag: planned }, { op: 'create', doc: doc('beside-erased', runAt) }]);
+    expect({ written: outcome.written.map((op) => op.doc.id), failed: outcome.failed }).toEqual({ written: ['beside-erased'], failed: 1 });
     expect((await directory.item('erased', M).read()).resource).toBeUndefined();
   });
 
@@ -66,7 +67,8 @@ describe('roster writer: one batch of the plan', () => {
     ];
     const calls: string[] = [];
     const writer = new RosterWriter(recordingItems(directory, calls), test.app.services.users);
-    expect(await writer.apply(M, ops)).toEqual({ applied: 4, failed: 1 });
+    const outcome = await writer.apply(M, ops);
+    expect({ written: outcome.written.length, failed: outcome.failed }).toEqual({ written: 4, failed: 1 });
     expect(calls).toEqual(['bulk']);
 
     const updatedAt = async (id: string) => (await directory.item(id, M).read<{ updatedAt: string }>()).resource?.updatedAt;
