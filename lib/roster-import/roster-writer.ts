@@ -2,7 +2,7 @@ import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import type { IdentityMemberships } from '../directory/identity-memberships.js';
 import type { UserDirectory } from '../directory/users.js';
 import { HttpProblem } from '../http/problem.js';
-import { bulkStatuses, BulkOperationFailed } from '../usage/bulk.js';
+import { bulkStatuses, BulkOperationFailed, JOB_RETRY_BUDGET_MS } from '../usage/bulk.js';
 import type { PlanOp } from './roster-plan.js';
 
 export interface BatchOutcome {
@@ -44,7 +44,7 @@ export class RosterWriter {
         : { operationType: 'Create', partitionKey: municipalityId, resourceBody: op.doc as unknown as JSONObject },
     );
     // One request, sent at once (bulkStatuses: not executeBulkOperations, which waits a second for a partial batch).
-    const statuses = await bulkStatuses(this.directory, operations);
+    const statuses = await bulkStatuses(this.directory, operations, JOB_RETRY_BUDGET_MS);
     const written: PlanOp[] = [];
     for (const [index, status] of statuses.entries()) {
       const op = writable[index];

@@ -1,4 +1,5 @@
 import type { Container, JSONObject, OperationInput, OperationResponse, PartitionKey } from '@azure/cosmos';
+import { DeadlineExceeded } from '../data/request-deadline.js';
 
 /** Operations per bulk request: the service's limit per partition key range. */
 export const BULK_CHUNK = 100;
@@ -9,10 +10,15 @@ const FIRST_BACKOFF_MS = 50;
 /** Longest single wait, whatever the service asks, so one long hint cannot spend the whole budget at once. */
 const MAX_WAIT_MS = 5_000;
 /**
- * All waits of one bulk request together: long enough to outlast a burst of throttling,
- * short enough that an activity stays well inside its time limit (the caller's retry takes over).
+ * All waits of one bulk request together. By default a request's: its caller waits, and the
+ * request has seconds in all (the client retries a 503).
  */
-const RETRY_BUDGET_MS = 30_000;
+export const REQUEST_RETRY_BUDGET_MS = 2_000;
+/**
+ * A job activity's: long enough to outlast a burst of throttling, short enough that the
+ * activity stays well inside its time limit (the orchestration's retry takes over).
+ */
+export const JOB_RETRY_BUDGET_MS = 30_000;
 /** Throttled, unavailable, timed out, write conflict: worth another attempt. */
 const TRANSIENT = new Set([408, 429, 449, 503]);
 
@@ -29,9 +35,9 @@ export class BulkOperationFailed extends Error {
  * does not accept, so callers can treat "already exists" (409) or "already gone" (404) as
  * done and make every bulk idempotent.
  */
-export async function bulkWrite(container: Container, operations: readonly OperationInput[], accepted: (status: number) => boolean): Promise<void> {
+export async function bulkWrite(container: Container, operations: readonly OperationInput[], accepted: (status: number) => boolean, retryBudgetMs = REQUEST_RETRY_BUDGET_MS): Promise<void> {
   for (let start = 0; start < operations.length; start += BULK_CHUNK) {
-    const refused = (await bulkStatuses(container, operations.slice(start, start + BULK_CHUNK))).filter((status) => !accepted(status));
+    const refused = (await bulkStatuses(container, operations.slice(start, start + BULK_CHUNK), retryBudgetMs)).filter((status) => !accepted(status));
     if (refused[0] !== undefined) throw new BulkOperationFailed(refused.find((status) => !TRANSIENT.has(status)) ?? refused[0], refused.length);
   }
 }
@@ -42,20 +48,22 @@ export async function bulkWrite(container: Container, operations: readonly Opera
  * `items.bulk` rather than `executeBulkOperations`: the latter waits a fixed second for
  * every partial batch, which a request path and a job of many small batches cannot afford.
  * In exchange the retries are ours: throttled or unavailable operations are sent again after
- * the wait the service asks for (else with back-off), for up to 30 s in all (their last status
+ * the wait the service asks for (else with back-off), within `retryBudgetMs` in all (their last status
  * is returned if they never succeed), and a bulk request that failed as a whole (its status is
  * lost in the SDK's error) is repeated, then reported as 503 (unavailable: the caller retries).
  */
-export async function bulkStatuses(container: Container, operations: readonly OperationInput[]): Promise<number[]> {
+export async function bulkStatuses(container: Container, operations: readonly OperationInput[], retryBudgetMs = REQUEST_RETRY_BUDGET_MS): Promise<number[]> {
   if (operations.length > BULK_CHUNK) throw new Error(`a bulk request holds at most ${BULK_CHUNK} operations`);
-  const deadline = Date.now() + RETRY_BUDGET_MS;
+  const deadline = Date.now() + retryBudgetMs;
   const statuses: number[] = [];
   let pending = operations.map((operation, index) => ({ operation, index }));
   for (let attempt = 1, failures = 0; pending.length > 0; attempt++) {
     let answered: OperationResponse[];
     try {
       answered = await container.items.bulk(pending.map(({ operation }) => operation));
-    } catch {
+    } catch (error) {
+      // The request's own deadline has passed: another attempt would be cut at once.
+      if (error instanceof DeadlineExceeded) throw error;
       failures += 1;
       if (failures >= ATTEMPTS || !(await waitWithin(deadline, backOff(attempt)))) throw new BulkOperationFailed(503, pending.length);
       continue;

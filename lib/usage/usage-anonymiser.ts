@@ -6,7 +6,7 @@ import { queryBatch } from '../paging/query-page.js';
 import type { AccountMonths } from './account-months.js';
 import { anonymisedCopy } from './anonymise.js';
 import type { UsageCells } from './usage-cells.js';
-import { bulkWrite, created, createOperation, deleted, deleteOperation } from './bulk.js';
+import { bulkWrite, created, createOperation, deleted, deleteOperation, JOB_RETRY_BUDGET_MS } from './bulk.js';
 import { addDays, cutoffDay, dayOf, overdueCandidateDay } from './retention-policy.js';
 import type { DueEntry, UsageLedger } from './usage-ledger.js';
 import { accountBucket, PLATFORM_TENANT, platformBucket, type UsageRecord } from './usage-model.js';
@@ -153,6 +153,7 @@ export class UsageAnonymiser {
           this.deps.usage,
           page.items.map((item) => deleteOperation(item.id, [PLATFORM_TENANT, platformBucket(day)])),
           deleted,
+          JOB_RETRY_BUDGET_MS,
         );
         done.records += page.items.length;
         if (!page.more) break;
@@ -223,11 +224,13 @@ export class UsageAnonymiser {
         return createOperation(twin, [twin.municipalityId, twin.accountBucket]);
       }),
       created,
+      JOB_RETRY_BUDGET_MS,
     );
     await bulkWrite(
       this.deps.usage,
       records.map((record) => deleteOperation(record.id, [record.municipalityId, record.accountBucket])),
       deleted,
+      JOB_RETRY_BUDGET_MS,
     );
   }
 

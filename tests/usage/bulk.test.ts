@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:https';
 import { CosmosClient, type Container, type Database, type OperationInput, type OperationResponse } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { bulkStatuses, bulkWrite, created, createOperation } from '../../lib/usage/bulk.js';
+import { DeadlineExceeded } from '../../lib/data/request-deadline.js';
+import { bulkStatuses, bulkWrite, created, createOperation, JOB_RETRY_BUDGET_MS, REQUEST_RETRY_BUDGET_MS } from '../../lib/usage/bulk.js';
 import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
 
 /**
@@ -87,14 +88,39 @@ describe('bulkStatuses: operations throttled by the service', () => {
     expect(await stored('unhinted')).toEqual(['unhinted-0', 'unhinted-1']);
   });
 
-  it('outlasts throttling well past five attempts and 0.75 s, waiting each retry-after (429 injected)', async () => {
+  it('in a job, outlasts throttling well past five attempts and 0.75 s, waiting each retry-after (429 injected)', async () => {
     const HINT = 250;
     const { container: throttled, calls } = throttling(container, Array.from({ length: 7 }, () => ({ positions: [0], retryAfterMs: HINT })));
     const started = performance.now();
-    expect(await bulkStatuses(throttled, creates('sustained', 2))).toEqual([201, 201]);
+    expect(await bulkStatuses(throttled, creates('sustained', 2), JOB_RETRY_BUDGET_MS)).toEqual([201, 201]);
     expect(calls).toHaveLength(8);
     expect(performance.now() - started).toBeGreaterThanOrEqual(7 * HINT - 7);
     expect(await stored('sustained')).toEqual(['sustained-0', 'sustained-1']);
+  });
+
+  it('on a request path, gives up within its 2 s budget, so the request answers 503 in its own time (429 injected)', async () => {
+    const { container: throttled, calls } = throttling(container, Array.from({ length: 20 }, () => ({ positions: [0], retryAfterMs: 900 })));
+    const started = performance.now();
+    await expect(bulkWrite(throttled, creates('request', 2), created)).rejects.toMatchObject({ name: 'BulkOperationFailed', code: 429 });
+    expect(performance.now() - started).toBeLessThan(REQUEST_RETRY_BUDGET_MS + 1_000);
+    expect(calls.length).toBeLessThanOrEqual(3);
+  });
+
+  it('does not retry a request whose deadline has passed: the deadline is the answer (fault injected: the bulk call is cut)', async () => {
+    let sent = 0;
+    const cut = new Proxy(container, {
+      get: (target, property) =>
+        property === 'items'
+          ? {
+              bulk: () => {
+                sent += 1;
+                return Promise.reject(new DeadlineExceeded());
+              },
+            }
+          : Reflect.get(target, property, target),
+    });
+    await expect(bulkStatuses(cut, creates('cut', 1))).rejects.toBeInstanceOf(DeadlineExceeded);
+    expect(sent).toBe(1);
   });
 
   it('caps a long retry-after and gives up when the next wait would overrun the 30 s budget, so bulkWrite throws BulkOperationFailed(429) (429 injected)', async () => {
@@ -103,7 +129,7 @@ describe('bulkStatuses: operations throttled by the service', () => {
     try {
       const hourLong = { positions: [0], retryAfterMs: 3_600_000 };
       const { container: throttled, calls } = throttling(container, Array.from({ length: 10 }, () => hourLong), () => vi.setSystemTime(Date.now() + 15_000));
-      await expect(bulkWrite(throttled, creates('budget', 2), created)).rejects.toMatchObject({ name: 'BulkOperationFailed', code: 429 });
+      await expect(bulkWrite(throttled, creates('budget', 2), created, JOB_RETRY_BUDGET_MS)).rejects.toMatchObject({ name: 'BulkOperationFailed', code: 429 });
       expect(calls.map(({ operations }) => operations)).toEqual([2, 1]);
       expect(await stored('budget')).toEqual(['budget-1']);
     } finally {
