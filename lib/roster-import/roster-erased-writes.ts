@@ -67,7 +67,8 @@ export function withoutErasedPeople(ops: readonly PlanOp[], erased: ErasedSubjec
   let dropped = 0;
   for (const op of ops) {
     const doc = op.doc as PlanOp['doc'] & PersonFields;
-    const person = { id: doc.id, sourcedId: doc.sourcedId, identity: doc.identity };
+    // A new person by every key the erasure recorded; a stored one by their document's id (registered again through the API, they may be linked again).
+    const person = op.op === 'replace' ? { id: doc.id } : { id: doc.id, sourcedId: doc.sourcedId, identity: doc.identity };
     if ((doc.type === 'user' && erased('user', person)) || (doc.type === 'student' && erased('student', person))) {
       dropped += 1;
       continue;

@@ -180,7 +180,7 @@ class Planner {
       const identity: TokenIdentity = { issuer: this.context.identityIssuer, subject: user.identitySubject ?? '' };
       const bySourced = this.snapshot.users.get(user.sourcedId);
       const existing = bySourced ?? this.snapshot.userByIdentity(identity);
-      if (existing?.erasureId !== undefined) {
+      if (existing && this.erasing('user', existing)) {
         this.erasedStaff.add(user.sourcedId);
         this.reject('users', user.line, 'sourcedId', 'was erased on the controller’s instruction and is not imported again while the erasure runs');
         continue;
@@ -233,13 +233,13 @@ class Planner {
     const students = new SourcedIdSubset(this.roster.userIds);
     if (this.roster.modes.users === 'absent') {
       // A person whose erasure is under way is not put back into a group the erasure took them out of.
-      for (const [sourcedId, student] of this.snapshot.students) if (student.erasureId === undefined) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
+      for (const [sourcedId, student] of this.snapshot.students) if (!this.erasing('student', student)) this.studentIds.set(sourcedId, { id: student.id, active: student.status === 'active' });
       return students;
     }
     for (const user of this.roster.users.values()) {
       if (user.kind !== 'student') continue;
       const existing = this.snapshot.students.get(user.sourcedId);
-      if (existing?.erasureId !== undefined) {
+      if (existing && this.erasing('student', existing)) {
         this.reject('users', user.line, 'sourcedId', 'was erased on the controller’s instruction and is not imported again while the erasure runs');
         continue;
       }
@@ -264,7 +264,7 @@ class Planner {
     for (const sourcedId of this.snapshot.students.keys()) {
       if (this.studentIds.has(sourcedId)) continue;
       const student = this.snapshot.students.get(sourcedId);
-      if (!student || student.erasureId !== undefined) continue;
+      if (!student || this.erasing('student', student)) continue;
       const gone = (this.roster.modes.users === 'bulk' || this.roster.deletedUsers.has(sourcedId)) && !this.keeps(sourcedId, student);
       this.studentIds.set(sourcedId, { id: student.id, active: !gone && student.status === 'active' });
     }
@@ -424,7 +424,8 @@ class Planner {
       const student = this.studentIds.member(enrollment.userSourcedId);
       if (!student) {
         // Otherwise rejected with its users.csv row.
-        if (this.roster.modes.users === 'absent' && this.snapshot.students.get(enrollment.userSourcedId)?.erasureId !== undefined) {
+        const stored = this.roster.modes.users === 'absent' ? this.snapshot.students.get(enrollment.userSourcedId) : undefined;
+        if (stored && this.erasing('student', stored)) {
           this.reject('enrollments', enrollment.line, 'userSourcedId', 'refers to a person whose erasure is under way, who is not imported again while it runs');
         }
         continue;
@@ -509,9 +510,20 @@ class Planner {
     return this.leaverIdsCache;
   }
 
+  /**
+   * Whether an erasure covers a stored person: tombstoned, or their document named by an
+   * instruction whose tombstone has not landed yet (an acceptance that stopped part way leaves
+   * it to the erasure's orchestration, which may run much later). By the document's id only:
+   * a person registered through the API again after an erasure has their login identity, not
+   * their id, and is theirs to link.
+   */
+  private erasing(kind: 'student' | 'user', stored: SnapshotStudent | SnapshotUser): boolean {
+    return stored.erasureId !== undefined || this.context.erased(kind, { id: stored.id });
+  }
+
   private storedStaff(sourcedId: string): { id: string; teaches: boolean } | undefined {
     const user = this.snapshot.users.get(sourcedId);
-    return user && user.erasureId === undefined ? { id: user.id, teaches: user.roles.includes('teacher') } : undefined;
+    return user && !this.erasing('user', user) ? { id: user.id, teaches: user.roles.includes('teacher') } : undefined;
   }
 
   /** A class has ended when every term it runs in has. */
@@ -570,7 +582,7 @@ class Planner {
     for (const sourcedId of this.snapshot.students.keys()) {
       if (targets.has(sourcedId)) continue;
       const existing = this.snapshot.students.get(sourcedId);
-      if (!existing || existing.erasureId !== undefined) continue;
+      if (!existing || this.erasing('student', existing)) continue;
       const target = this.studentIds.get(sourcedId);
       if (!target) continue;
       const wanted = {
@@ -583,7 +595,7 @@ class Planner {
     }
     // Students made through the API are not the file's, but the groups it changed may list them: their mirror follows.
     for (const [, existing] of this.snapshot.unsourcedStudents) {
-      if (existing.erasureId !== undefined) continue;
+      if (this.erasing('student', existing)) continue;
       const wanted = membership(existing.id);
       if (sameMembers(existing.groupIds, wanted.groupIds) && sameMembers(existing.teacherIds, wanted.teacherIds)) continue;
       await this.update('enrollments', 'student', null, existing, wanted);
