@@ -12,7 +12,7 @@ import { buildReportContent } from '../lib/reports/report-content.js';
 import { renderReportPdf } from '../lib/reports/report-pdf.js';
 import { deadlineOf, dueIfCreatedBefore } from '../lib/reports/retention.js';
 import type { Services } from '../lib/services.js';
-import { bulkWrite, created, createOperation } from '../lib/usage/bulk.js';
+import { bulkWrite, created, createOperation, JOB_RETRY_BUDGET_MS } from '../lib/usage/bulk.js';
 import { benchConfig, benchCosmos, fmt, startBenchEmulator, startBenchStack } from './bench-stack.js';
 
 const MUNICIPALITY = '0301';
@@ -73,7 +73,7 @@ async function dueQueryCost(): Promise<void> {
         await ensureDatabase(cosmos);
         const now = Date.now();
         const stored = [...reportsCreated(DUE, now - 395 * DAY_MS, 28), ...reportsCreated(unexpired, now - 330 * DAY_MS, 290)];
-        await bulkWrite(cosmos.containers.reports, stored.map((report) => createOperation(report, MUNICIPALITY)), created);
+        await bulkWrite(cosmos.containers.reports, stored.map((report) => createOperation(report, MUNICIPALITY)), created, JOB_RETRY_BUDGET_MS);
         const index = new ReportIndex(cosmos.containers.reports, ContinuationSealer.fromSecret(config.privacyDigestKey));
         const moment = new Date(now);
         const window = { moment: moment.toISOString(), createdBefore: dueIfCreatedBefore(moment, 12).toISOString() };
@@ -185,7 +185,7 @@ async function expiryScenario(unexpired: number): Promise<ExpiryResult> {
     const due = reportsCreated(DUE, now - 395 * DAY_MS, 28);
     const live = reportsCreated(unexpired, now - 330 * DAY_MS, 290);
     let step = performance.now();
-    await bulkWrite(services.cosmos.containers.reports, [...due, ...live].map((report) => createOperation(report, MUNICIPALITY)), created);
+    await bulkWrite(services.cosmos.containers.reports, [...due, ...live].map((report) => createOperation(report, MUNICIPALITY)), created, JOB_RETRY_BUDGET_MS);
     console.log(`  ${due.length + live.length} index entries written in ${fmt((performance.now() - step) / 1000)} s`);
     const firstOfDay = new Map(live.map((report) => [report.createdAt.slice(0, 10), report]));
     step = performance.now();

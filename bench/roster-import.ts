@@ -8,7 +8,7 @@ import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-bl
 import { build } from 'esbuild';
 import { strToU8, zipSync } from 'fflate';
 import { ROSTER_UPLOADS_CONTAINER } from '../lib/roster-import/roster-uploads.js';
-import { bulkStatuses, createOperation } from '../lib/usage/bulk.js';
+import { bulkStatuses, createOperation, JOB_RETRY_BUDGET_MS } from '../lib/usage/bulk.js';
 import { DEV_ISSUER, DEV_OPERATOR_SUBJECT } from '../local/dev-issuer.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../local/stack.js';
 import { appBundleOptions } from '../scripts/bundle-entry.js';
@@ -258,7 +258,7 @@ async function partialBatch(stack: Awaited<ReturnType<typeof startBenchStack>>):
     await directory.items.executeBulkOperations(batch(`helper-${round}`));
     times.helper.push(performance.now() - started);
     started = performance.now();
-    await bulkStatuses(directory, batch(`bulk-${round}`));
+    await bulkStatuses(directory, batch(`bulk-${round}`), JOB_RETRY_BUDGET_MS);
     times.bulk.push(performance.now() - started);
   }
   console.log('\n## One partial batch (5 creates), 10 rounds side by side\n');

@@ -27,7 +27,7 @@ import { localJobScheduler } from '../lib/jobs/local-jobs.js';
 import { createLogger } from '../lib/logger.js';
 import { loggerTelemetry } from '../lib/telemetry/telemetry.js';
 import { AccountMonths } from '../lib/usage/account-months.js';
-import { bulkWrite, created, createOperation } from '../lib/usage/bulk.js';
+import { bulkWrite, created, createOperation, JOB_RETRY_BUDGET_MS } from '../lib/usage/bulk.js';
 import { USAGE_ANONYMISATION_JOB, UsageAnonymiser } from '../lib/usage/usage-anonymiser.js';
 import { cellId, cellIndexId, featureKey, NO_SCHOOL, UsageCells } from '../lib/usage/usage-cells.js';
 import { UsageLedger } from '../lib/usage/usage-ledger.js';
@@ -231,7 +231,7 @@ async function seed(cosmos: CosmosHandle, events: number): Promise<[string, stri
         type: 'usage-month',
         month,
       }));
-      await bulkWrite(cosmos.containers.usage, markers.map((marker) => createOperation(marker, [municipalityId, marker.accountBucket])), created);
+      await bulkWrite(cosmos.containers.usage, markers.map((marker) => createOperation(marker, [municipalityId, marker.accountBucket])), created, JOB_RETRY_BUDGET_MS);
       const documents = Array.from({ length: EVENTS_PER_ACCOUNT }, (_, index): UsageEventDocument => {
         const month = MONTHS[index % MONTHS.length] as string;
         return {
@@ -250,7 +250,7 @@ async function seed(cosmos: CosmosHandle, events: number): Promise<[string, stri
           userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0 Safari/537.36',
         };
       });
-      await bulkWrite(cosmos.containers.usage, documents.map((document) => createOperation(document, [municipalityId, document.accountBucket])), created);
+      await bulkWrite(cosmos.containers.usage, documents.map((document) => createOperation(document, [municipalityId, document.accountBucket])), created, JOB_RETRY_BUDGET_MS);
     }
   };
   await Promise.all(Array.from({ length: SEED_CONCURRENCY }, worker));
@@ -285,7 +285,7 @@ async function seedCells(cosmos: CosmosHandle, cells: UsageCells, accounts: read
       documents.set(cellKey, cell);
     }
   }
-  await bulkWrite(cosmos.containers.usage, [...documents.values()].map((document) => createOperation(document, [document.municipalityId, document.accountBucket])), created);
+  await bulkWrite(cosmos.containers.usage, [...documents.values()].map((document) => createOperation(document, [document.municipalityId, document.accountBucket])), created, JOB_RETRY_BUDGET_MS);
 }
 
 function sampleMemory(): { stop(): { rss: number; heap: number } } {

@@ -102,7 +102,10 @@ export const PROPERTY_TERMS: Record<string, Term> = {
   subjectId: ID('the person (student or staff user) it is about'),
   subjectIds: { description: 'The persons (students or staff users) it is about, by id.', example: ['3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10'] },
   instructionReference: { description: "The controller's reference for the instruction (e.g. a case number in the municipality's archive); required for every erasure (P16). Not personal data.", example: '2026/1432-3' },
-  requestedBy: { description: 'The staff user who asked for it; `null` once that user is erased.', example: 'c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40' },
+  requestedBy: {
+    description: "The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.",
+    example: 'c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40',
+  },
   counts: { description: 'Progress by subject.' },
   subjects: { description: 'How many persons it covers.', example: 1 },
   completed: { description: 'How many are done.', example: 1 },

@@ -3,7 +3,7 @@ import type { SettingsStore } from '../directory/settings.js';
 import type { JobRunStore } from '../jobs/job-runs.js';
 import type { JobSignals } from '../jobs/job-signals.js';
 import type { MunicipalityRegistry } from '../platform/municipalities.js';
-import { bulkWrite, deleted, deleteOperation } from '../usage/bulk.js';
+import { bulkWrite, deleted, deleteOperation, JOB_RETRY_BUDGET_MS } from '../usage/bulk.js';
 import { addDays, dayOf } from '../usage/retention-policy.js';
 import { blobNameOf, blobNamesOf, CLOSED_AFTER_DAYS, REPORT_FORMATS, type StoredLeaverReport } from './leaver-report-model.js';
 import type { ReportBlobs } from './report-blobs.js';
@@ -155,7 +155,7 @@ export class LeaverReportExpiry {
   private async remove(municipalityId: string, reports: readonly StoredLeaverReport[]): Promise<number> {
     if (reports.length === 0) return 0;
     const blobs = await this.deps.blobs.deleteAll(reports.flatMap(blobNamesOf));
-    await bulkWrite(this.deps.index.container, reports.map((report) => deleteOperation(report.id, municipalityId)), deleted);
+    await bulkWrite(this.deps.index.container, reports.map((report) => deleteOperation(report.id, municipalityId)), deleted, JOB_RETRY_BUDGET_MS);
     return blobs + reports.length;
   }
 

@@ -1,5 +1,5 @@
 import type { PrivacyProvider } from '../privacy/privacy-provider.js';
-import { bulkWrite, deleted, deleteOperation } from '../usage/bulk.js';
+import { bulkWrite, deleted, deleteOperation, JOB_RETRY_BUDGET_MS } from '../usage/bulk.js';
 import { blobNamesOf, LEAVER_REPORT_BLOB_CONTAINER } from './leaver-report-model.js';
 import type { ReportBlobs } from './report-blobs.js';
 import type { ReportIndex } from './report-index.js';
@@ -45,7 +45,7 @@ export function leaverReportsPrivacyProvider(index: ReportIndex, blobs: ReportBl
       }
       const reports = await index.ofStudent(subject.municipalityId, subject.id);
       await blobs.deleteAll(reports.flatMap(blobNamesOf));
-      await bulkWrite(index.container, reports.map((report) => deleteOperation(report.id, subject.municipalityId)), deleted);
+      await bulkWrite(index.container, reports.map((report) => deleteOperation(report.id, subject.municipalityId)), deleted, JOB_RETRY_BUDGET_MS);
       const runs = await index.runsListing(subject.municipalityId, subject.id);
       for (const run of runs) {
         const studentIds = run.studentIds.map((id) => (id === subject.id ? ERASED : id));

@@ -5,7 +5,8 @@
  * (schools, sessions) and of a delta's deletions. Every other
  * column is dropped by the parser before a row exists (csv-parse skips a column named
  * `false`), so data the platform must not hold — the special categories and everything else
- * of demographics.csv but the birth date (P19) — is never read, let alone stored.
+ * of demographics.csv but the birth date and the row's own status and date (P19) — is never
+ * read, let alone stored.
  */
 export const ROSTER_FILES = {
   orgs: {

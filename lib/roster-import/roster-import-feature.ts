@@ -1,4 +1,5 @@
 import { defineFeature } from '../app/feature.js';
+import { erasedActorPseudonym } from '../audit/audit-actor.js';
 import { rosterImportActivities, rosterImportOrchestrators } from './roster-import-job.js';
 import { rosterImportPrivacyProvider } from './roster-import-privacy.js';
 import { rosterImportRoutes } from './roster-import-routes.js';
@@ -18,6 +19,7 @@ export const rosterImportFeature = defineFeature({
       users,
       erasedSubjects: (municipalityId, since) => erasures.erasedSubjects(municipalityId, since),
       audit,
+      erasedActor: (municipalityId, userId) => erasedActorPseudonym(config.privacyDigestKey, municipalityId, userId),
       runs: new RosterRunStore(cosmos.containers.directory, continuations),
       scheduler,
       operations,

@@ -24,6 +24,7 @@ import { readRosterAndDirectory } from './roster-read-order.js';
 import type { RosterRunStore, RunChange } from './roster-runs.js';
 import { DirectorySnapshot } from './roster-snapshot.js';
 import type { RosterUploads } from './roster-uploads.js';
+import { BulkOperationFailed } from '../usage/bulk.js';
 import { erasuresSince, withoutErasedPeople } from './roster-erased-writes.js';
 import { batchAuditEvents } from './roster-import-audit.js';
 import { RosterWriter } from './roster-writer.js';
@@ -46,6 +47,8 @@ export interface RosterImportDependencies {
   erasedSubjects: (municipalityId: string, since?: string) => Promise<ErasedSubjects>;
   /** Where each written batch's creates and changes are recorded, as the starting admin's. */
   audit: Pick<AuditLog, 'record'>;
+  /** The audit's keyed pseudonym of an erased staff user (`erasedActorPseudonym`). */
+  erasedActor: (municipalityId: string, userId: string) => string;
   runs: RosterRunStore;
   scheduler: JobScheduler;
   operations: OperationCounter;
@@ -339,12 +342,17 @@ export class RosterImportService {
     await this.update(municipalityId, runId, () => ({ batchInFlight: { index, checkedAt } }));
     const { result, counts } = await this.deps.operations.measure(async () => {
       // Read per batch: an erasure accepted while batches are applied, after the plan read them.
-      const { ops, dropped } = withoutErasedPeople(planned, await this.deps.erasedSubjects(municipalityId, erasuresSince(run)));
+      const erased = await this.deps.erasedSubjects(municipalityId, erasuresSince(run));
+      const { ops, dropped } = withoutErasedPeople(planned, erased);
       const outcome = await this.writer.apply(municipalityId, ops);
-      return { ...outcome, failed: outcome.failed + dropped };
+      return { ...outcome, failed: outcome.failed + dropped, erased };
     });
+    // The starter erased since the run was read: their entries name them as the erasure has made the audit name them.
+    const actor = result.erased('user', { id: run.requestedBy }) ? this.deps.erasedActor(municipalityId, run.requestedBy) : run.requestedBy;
     // Before the progress: a batch whose entries failed is applied again (its writes are idempotent) and recorded again.
-    await Promise.all(batchAuditEvents(run, result.written).map((event) => this.deps.audit.record(event)));
+    await Promise.all(batchAuditEvents({ ...run, requestedBy: actor }, result.written).map((event) => this.deps.audit.record(event)));
+    // Thrown after the audit of what did land: the activity's retry writes the batch again.
+    if (result.unexpected !== undefined) throw new BulkOperationFailed(result.unexpected, 1);
     await this.update(municipalityId, runId, (current) => ({
       appliedBatches: Math.max(current.appliedBatches, index + 1),
       failedWrites: current.failedWrites + result.failed,

@@ -2,12 +2,14 @@ import type { Container, JSONObject, OperationInput } from '@azure/cosmos';
 import type { IdentityMemberships } from '../directory/identity-memberships.js';
 import type { UserDirectory } from '../directory/users.js';
 import { HttpProblem } from '../http/problem.js';
-import { bulkStatuses, BulkOperationFailed, JOB_RETRY_BUDGET_MS } from '../usage/bulk.js';
+import { bulkStatuses, JOB_RETRY_BUDGET_MS } from '../usage/bulk.js';
 import type { PlanOp } from './roster-plan.js';
 
 export interface BatchOutcome {
   /** The writes that are in the directory now (made by this attempt or an earlier one), for the audit. */
   written: PlanOp[];
+  /** The first status no rule here explains: the batch must be tried again, after what was written is audited. */
+  unexpected?: number;
   /** Writes refused by the directory's state (changed or deleted meanwhile, identity taken): counted, not retried. */
   failed: number;
 }
@@ -46,6 +48,7 @@ export class RosterWriter {
     // One request, sent at once (bulkStatuses: not executeBulkOperations, which waits a second for a partial batch).
     const statuses = await bulkStatuses(this.directory, operations, JOB_RETRY_BUDGET_MS);
     const written: PlanOp[] = [];
+    let unexpected: number | undefined;
     for (const [index, status] of statuses.entries()) {
       const op = writable[index];
       if (!op) continue;
@@ -54,9 +57,9 @@ export class RosterWriter {
       else if (status === 412 && op.op === 'replace' && (await this.alreadyApplied(municipalityId, op.doc))) written.push(op);
       // 404: deleted since it was planned (an erasure): nothing to bring in step, and retrying would fail every resume.
       else if (status === 412 || status === 409 || (status === 404 && op.op === 'replace')) failed += 1;
-      else throw new BulkOperationFailed(status, 1);
+      else unexpected ??= status;
     }
-    return { written, failed };
+    return { written, failed, ...(unexpected === undefined ? {} : { unexpected }) };
   }
 
   /** A new staff user's identity: taken unless a live other user of this municipality holds it. */

@@ -22,7 +22,8 @@ export class AccountMonths {
 
   constructor(private readonly usage: Container) {}
 
-  async ensure(months: readonly AccountMonth[]): Promise<void> {
+  /** `retryBudgetMs`: the caller's (bulk.ts): a request's, or a background write's. */
+  async ensure(months: readonly AccountMonth[], retryBudgetMs: number): Promise<void> {
     const missing = new Map<string, AccountMonth>();
     for (const entry of months) {
       const key = `${entry.municipalityId}|${entry.accountId}|${entry.month}`;
@@ -42,6 +43,7 @@ export class AccountMonths {
         return createOperation(marker, [marker.municipalityId, marker.accountBucket]);
       }),
       created,
+      retryBudgetMs,
     );
     if (this.remembered.size + missing.size > MAX_REMEMBERED) this.remembered.clear();
     for (const key of missing.keys()) this.remembered.add(key);

@@ -1,6 +1,8 @@
 import type { Container, JSONObject, OperationInput, OperationResponse, PartitionKey } from '@azure/cosmos';
 import { DeadlineExceeded } from '../data/request-deadline.js';
 
+const DEADLINE_MESSAGE = new DeadlineExceeded().message;
+
 /** Operations per bulk request: the service's limit per partition key range. */
 export const BULK_CHUNK = 100;
 
@@ -10,13 +12,14 @@ const FIRST_BACKOFF_MS = 50;
 /** Longest single wait, whatever the service asks, so one long hint cannot spend the whole budget at once. */
 const MAX_WAIT_MS = 5_000;
 /**
- * All waits of one bulk request together. By default a request's: its caller waits, and the
- * request has seconds in all (the client retries a 503).
+ * All waits of one bulk request together, which every caller chooses. A request's: its caller
+ * waits, and the request has seconds in all (the client retries a 503).
  */
 export const REQUEST_RETRY_BUDGET_MS = 2_000;
 /**
- * A job activity's: long enough to outlast a burst of throttling, short enough that the
- * activity stays well inside its time limit (the orchestration's retry takes over).
+ * A job activity's or a background write's, which nobody waits for: long enough to outlast a
+ * burst of throttling, short enough that an activity stays well inside its time limit (the
+ * orchestration's retry takes over).
  */
 export const JOB_RETRY_BUDGET_MS = 30_000;
 /** Throttled, unavailable, timed out, write conflict: worth another attempt. */
@@ -35,7 +38,7 @@ export class BulkOperationFailed extends Error {
  * does not accept, so callers can treat "already exists" (409) or "already gone" (404) as
  * done and make every bulk idempotent.
  */
-export async function bulkWrite(container: Container, operations: readonly OperationInput[], accepted: (status: number) => boolean, retryBudgetMs = REQUEST_RETRY_BUDGET_MS): Promise<void> {
+export async function bulkWrite(container: Container, operations: readonly OperationInput[], accepted: (status: number) => boolean, retryBudgetMs: number): Promise<void> {
   for (let start = 0; start < operations.length; start += BULK_CHUNK) {
     const refused = (await bulkStatuses(container, operations.slice(start, start + BULK_CHUNK), retryBudgetMs)).filter((status) => !accepted(status));
     if (refused[0] !== undefined) throw new BulkOperationFailed(refused.find((status) => !TRANSIENT.has(status)) ?? refused[0], refused.length);
@@ -52,7 +55,7 @@ export async function bulkWrite(container: Container, operations: readonly Opera
  * is returned if they never succeed), and a bulk request that failed as a whole (its status is
  * lost in the SDK's error) is repeated, then reported as 503 (unavailable: the caller retries).
  */
-export async function bulkStatuses(container: Container, operations: readonly OperationInput[], retryBudgetMs = REQUEST_RETRY_BUDGET_MS): Promise<number[]> {
+export async function bulkStatuses(container: Container, operations: readonly OperationInput[], retryBudgetMs: number): Promise<number[]> {
   if (operations.length > BULK_CHUNK) throw new Error(`a bulk request holds at most ${BULK_CHUNK} operations`);
   const deadline = Date.now() + retryBudgetMs;
   const statuses: number[] = [];
@@ -62,8 +65,9 @@ export async function bulkStatuses(container: Container, operations: readonly Op
     try {
       answered = await container.items.bulk(pending.map(({ operation }) => operation));
     } catch (error) {
-      // The request's own deadline has passed: another attempt would be cut at once.
-      if (error instanceof DeadlineExceeded) throw error;
+      // The request's own deadline has passed: another attempt would be cut at once. The SDK
+      // rethrows what cut its bulk call as a plain Error that keeps only the message.
+      if (error instanceof DeadlineExceeded || (error instanceof Error && error.message.endsWith(DEADLINE_MESSAGE))) throw new DeadlineExceeded();
       failures += 1;
       if (failures >= ATTEMPTS || !(await waitWithin(deadline, backOff(attempt)))) throw new BulkOperationFailed(503, pending.length);
       continue;

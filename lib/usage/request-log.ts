@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Principal } from '../identity/principal.js';
 import type { Logger } from '../logger.js';
 import type { AccountMonth, AccountMonths } from './account-months.js';
-import { bulkWrite, BULK_CHUNK, created, createOperation } from './bulk.js';
+import { bulkWrite, BULK_CHUNK, created, createOperation, JOB_RETRY_BUDGET_MS } from './bulk.js';
 import { monthOf } from '../clock.js';
 import { dayOf } from './retention-policy.js';
 import { accountBucket, PLATFORM_TENANT, platformBucket, type ClientInfo, type RequestLogDocument } from './usage-model.js';
@@ -109,11 +109,13 @@ export class RequestLog {
     const months: AccountMonth[] = batch.flatMap((document) =>
       document.accountId ? [{ municipalityId: document.municipalityId, accountId: document.accountId, month: document.month }] : [],
     );
-    await this.months.ensure(months);
+    // A background flush: no request waits for it.
+    await this.months.ensure(months, JOB_RETRY_BUDGET_MS);
     await bulkWrite(
       this.usage,
       batch.map((document) => createOperation(document, [document.municipalityId, document.accountBucket])),
       created,
+      JOB_RETRY_BUDGET_MS,
     );
   }
 

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import { problems, type FieldError } from '../http/problem.js';
 import type { AccountMonths } from './account-months.js';
 import type { UsageCells } from './usage-cells.js';
-import { bulkWrite, created, createOperation } from './bulk.js';
+import { bulkWrite, created, createOperation, REQUEST_RETRY_BUDGET_MS } from './bulk.js';
 import { monthOf } from '../clock.js';
 import {
   accountBucket,
@@ -65,7 +65,7 @@ export class UsageRecorder {
     const now = this.clock.now();
     rejectOutOfWindow(events, now);
     const month = monthOf(now);
-    await this.months.ensure([{ municipalityId: principal.municipalityId, accountId: principal.userId, month }]);
+    await this.months.ensure([{ municipalityId: principal.municipalityId, accountId: principal.userId, month }], REQUEST_RETRY_BUDGET_MS);
     const documents = events.map((event): UsageEventDocument => ({
       id: randomUUID(),
       municipalityId: principal.municipalityId,
@@ -84,6 +84,7 @@ export class UsageRecorder {
       this.usage,
       documents.map((document) => createOperation(document, [document.municipalityId, document.accountBucket])),
       created,
+      REQUEST_RETRY_BUDGET_MS,
     );
     // After the events: a failure here is retried by the client like any failed batch.
     await this.cells.record(principal.municipalityId, principal.userId, principal.schoolIds, documents);
@@ -93,7 +94,7 @@ export class UsageRecorder {
   async registerDevice(principal: StaffPrincipal, input: DeviceInput, client: ClientInfo): Promise<z.infer<typeof deviceReceiptSchema>> {
     const now = this.clock.now();
     const month = monthOf(now);
-    await this.months.ensure([{ municipalityId: principal.municipalityId, accountId: principal.userId, month }]);
+    await this.months.ensure([{ municipalityId: principal.municipalityId, accountId: principal.userId, month }], REQUEST_RETRY_BUDGET_MS);
     const document: DeviceRegistrationDocument = {
       id: randomUUID(),
       municipalityId: principal.municipalityId,

@@ -240,4 +240,65 @@ describe('roster import and erasure (P16)', () => {
     expect((await test.request<{ status: string }>('GET', erasure, { token: admin })).body.status).toBe('completed');
     expect((await documents<{ givenName: string }>(M, "c.type = 'student'")).map((student) => student.givenName)).toEqual(['Elev2']);
   }, 120_000);
+
+  it('audits what a batch wrote before the batch fails on a status no rule explains, also when every attempt fails (injected: one write answers 500 each time)', async () => {
+    const M = '6106';
+    await registerMunicipality(test, M);
+    const admin = await bootstrapAdminToken(test, M);
+    const original = RosterWriter.prototype.apply;
+    RosterWriter.prototype.apply = async function (this: RosterWriter, municipalityId, ops) {
+      const outcome = await original.call(this, municipalityId, ops);
+      return municipalityId === M ? { ...outcome, unexpected: 500 } : outcome;
+    };
+    let run: RunView;
+    try {
+      run = await importRoster(test, admin, M, zip(rosterFiles({ municipalityId: M, schools: [SCHOOL], people: [pupil(1)], classes: [], enrollments: [] })));
+    } finally {
+      RosterWriter.prototype.apply = original;
+    }
+    expect(run).toMatchObject({ status: 'failed', appliedBatches: 0 });
+    const [elev1] = await documents<{ id: string }>(M, "c.type = 'student' AND c.sourcedId = 's-1'");
+    const entries = (await test.request<{ items: { action: string; resourceType: string }[] }>('GET', `/municipalities/${M}/audit?targetId=${elev1?.id}`, { token: admin })).body.items;
+    expect(entries.filter((entry) => entry.action === 'create')).not.toEqual([]);
+  });
+
+  it('audits a batch that read its run before its starter was erased under the erased starter\'s pseudonym, not their id (injected: a pause between the run read and the batch\'s mark)', async () => {
+    const M = '6107';
+    await registerMunicipality(test, M);
+    const admin = await bootstrapAdminToken(test, M);
+    const starter = await createStaffUser(test, M, ['data-admin']);
+    const original = RosterRunStore.prototype.update;
+    let reached!: () => void;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    RosterRunStore.prototype.update = async function (this: RosterRunStore, municipalityId, id, change) {
+      if (municipalityId === M && (change(await this.get(municipalityId, id)) as { batchInFlight?: unknown } | undefined)?.batchInFlight) {
+        reached();
+        await released;
+      }
+      return original.call(this, municipalityId, id, change);
+    };
+    let erasure: string;
+    try {
+      const blob = await upload(test, starter.token, M, zip(rosterFiles({ municipalityId: M, schools: [SCHOOL], people: [pupil(1)], classes: [], enrollments: [] })));
+      const started = await test.request<RunView>('POST', `/municipalities/${M}/roster-imports`, { token: starter.token, body: { blob, mode: 'bulk' } });
+      expect(started.status, started.text).toBe(202);
+      await held;
+      // The batch has read its run (the starter's id in it) and not yet marked itself: the erasure does not wait for it, and sweeps the audit first.
+      const accepted = await test.request('DELETE', `/municipalities/${M}/users/${starter.id}?instructionReference=SAK-2026/67`, { token: admin });
+      expect(accepted.status, accepted.text).toBe(202);
+      erasure = accepted.headers.get('location')?.replace(/^\/api/, '') ?? '';
+      await erasuresSettled(test);
+      release();
+      expect((await follow(test, admin, started.headers.get('location') ?? '')).status).toBe('completed');
+    } finally {
+      RosterRunStore.prototype.update = original;
+      release();
+    }
+    const pseudonym = (await test.request<{ auditPseudonyms: string[] }>('GET', erasure, { token: admin })).body.auditPseudonyms[0];
+    const [elev1] = await documents<{ id: string }>(M, "c.type = 'student' AND c.sourcedId = 's-1'");
+    const entries = (await test.request<{ items: { action: string; actorId: string }[] }>('GET', `/municipalities/${M}/audit?targetId=${elev1?.id}`, { token: admin })).body.items;
+    expect(entries.filter((entry) => entry.action === 'create').map((entry) => entry.actorId)).toEqual([pseudonym]);
+  });
 });

@@ -91,7 +91,7 @@ describe('roster import under faults (fault injected into the import activities)
     expect(resumeCompleted.status).toBe(409);
   });
 
-  it('parses demographics.csv into rows that hold only the sourcedId and the birth date (P19: other columns are never read)', async () => {
+  it('parses demographics.csv into rows that hold only the sourcedId, the birth date and the row\'s own status and date (P19: other columns are never read)', async () => {
     const blob = await upload(test, admin, M, zip(rosterFiles(largeSet())));
     const client = rosterBlobs(test.app.services.blob).getBlobClient(blob);
     const { archive } = await RosterArchive.openUpload(client);

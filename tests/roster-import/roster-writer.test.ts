@@ -76,4 +76,25 @@ describe('roster writer: one batch of the plan', () => {
     expect(await updatedAt('current')).toBe(runAt);
     expect(await updatedAt('stale')).toBe('2026-06-01T00:00:00.000Z');
   });
+
+  it('reports a status no rule explains instead of throwing, with what the batch did write (fault injected: the service answers 500 for one write)', async () => {
+    const runAt = '2026-11-30T03:00:00.000Z';
+    const bulk = directory.items.bulk.bind(directory.items);
+    const items = new Proxy(directory.items, {
+      get: (target, property) =>
+        property === 'bulk'
+          ? async (...args: Parameters<typeof bulk>) => {
+              const [operations, ...rest] = args;
+              const answered = await bulk(operations.slice(1), ...rest);
+              return [{ statusCode: 500, requestCharge: 0 }, ...answered];
+            }
+          : Reflect.get(target, property, target),
+    });
+    const failing = new Proxy(directory, { get: (target, property) => (property === 'items' ? items : Reflect.get(target, property, target)) });
+    const outcome = await new RosterWriter(failing, test.app.services.users).apply(M, [
+      { op: 'create', doc: doc('refused-500', runAt) },
+      { op: 'create', doc: doc('beside-500', runAt) },
+    ]);
+    expect({ written: outcome.written.map((op) => op.doc.id), failed: outcome.failed, unexpected: outcome.unexpected }).toEqual({ written: ['beside-500'], failed: 0, unexpected: 500 });
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:https';
 import { CosmosClient, type Container, type Database, type OperationInput, type OperationResponse } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { DeadlineExceeded } from '../../lib/data/request-deadline.js';
+import { DeadlineExceeded, RequestDeadlines } from '../../lib/data/request-deadline.js';
 import { bulkStatuses, bulkWrite, created, createOperation, JOB_RETRY_BUDGET_MS, REQUEST_RETRY_BUDGET_MS } from '../../lib/usage/bulk.js';
 import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
 
@@ -74,7 +74,7 @@ describe('bulkStatuses: operations throttled by the service', () => {
   it('waits the retry-after the service gives a throttled operation, then sends only those operations again, which succeed (429 injected)', async () => {
     const HINT = 300;
     const { container: throttled, calls } = throttling(container, [{ positions: [1, 3], retryAfterMs: HINT }]);
-    expect(await bulkStatuses(throttled, creates('hinted', 4))).toEqual([201, 201, 201, 201]);
+    expect(await bulkStatuses(throttled, creates('hinted', 4), JOB_RETRY_BUDGET_MS)).toEqual([201, 201, 201, 201]);
     expect(calls.map(({ operations }) => operations)).toEqual([4, 2]);
     expect(pauseBefore(calls, 1)).toBeGreaterThanOrEqual(HINT);
     expect(await stored('hinted')).toEqual(['hinted-0', 'hinted-1', 'hinted-2', 'hinted-3']);
@@ -82,7 +82,7 @@ describe('bulkStatuses: operations throttled by the service', () => {
 
   it('without a retry-after, backs off exponentially from 50 ms (429 injected)', async () => {
     const { container: throttled, calls } = throttling(container, [{ positions: [0] }, { positions: [0] }, { positions: [0] }]);
-    expect(await bulkStatuses(throttled, creates('unhinted', 2))).toEqual([201, 201]);
+    expect(await bulkStatuses(throttled, creates('unhinted', 2), JOB_RETRY_BUDGET_MS)).toEqual([201, 201]);
     expect(calls.map(({ operations }) => operations)).toEqual([2, 1, 1, 1]);
     expect([1, 2, 3].map((call) => pauseBefore(calls, call) >= 50 * 2 ** (call - 1))).toEqual([true, true, true]);
     expect(await stored('unhinted')).toEqual(['unhinted-0', 'unhinted-1']);
@@ -101,26 +101,32 @@ describe('bulkStatuses: operations throttled by the service', () => {
   it('on a request path, gives up within its 2 s budget, so the request answers 503 in its own time (429 injected)', async () => {
     const { container: throttled, calls } = throttling(container, Array.from({ length: 20 }, () => ({ positions: [0], retryAfterMs: 900 })));
     const started = performance.now();
-    await expect(bulkWrite(throttled, creates('request', 2), created)).rejects.toMatchObject({ name: 'BulkOperationFailed', code: 429 });
+    await expect(bulkWrite(throttled, creates('request', 2), created, REQUEST_RETRY_BUDGET_MS)).rejects.toMatchObject({ name: 'BulkOperationFailed', code: 429 });
     expect(performance.now() - started).toBeLessThan(REQUEST_RETRY_BUDGET_MS + 1_000);
     expect(calls.length).toBeLessThanOrEqual(3);
   });
 
-  it('does not retry a request whose deadline has passed: the deadline is the answer (fault injected: the bulk call is cut)', async () => {
-    let sent = 0;
-    const cut = new Proxy(container, {
-      get: (target, property) =>
-        property === 'items'
-          ? {
-              bulk: () => {
-                sent += 1;
-                return Promise.reject(new DeadlineExceeded());
-              },
-            }
-          : Reflect.get(target, property, target),
+  it('does not retry a request whose deadline has passed: the deadline is the answer, though the SDK rethrows it as a plain Error', async () => {
+    const deadlines = new RequestDeadlines();
+    const client = new CosmosClient({
+      endpoint: inject('cosmosEndpoint'),
+      key: COSMOS_EMULATOR_KEY,
+      agent: new Agent({ rejectUnauthorized: false, keepAlive: true }),
+      connectionPolicy: { enableEndpointDiscovery: false },
+      // A hidden SDK option, as lib/data/cosmos.ts sets it.
+      plugins: [deadlines.plugin()],
+    } as unknown as ConstructorParameters<typeof CosmosClient>[0]);
+    const cut = client.database(database.id).container(container.id);
+    await cut.items.bulk(creates('warm', 1)); // the client's caches, outside any request
+    const started = performance.now();
+    const outcome = deadlines.run(1, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return bulkStatuses(cut, creates('cut', 1), REQUEST_RETRY_BUDGET_MS);
     });
-    await expect(bulkStatuses(cut, creates('cut', 1))).rejects.toBeInstanceOf(DeadlineExceeded);
-    expect(sent).toBe(1);
+    await expect(outcome).rejects.toBeInstanceOf(DeadlineExceeded);
+    // No back-off after the cut (50 + 100 + 200 + 400 ms before it gave up as 503).
+    expect(performance.now() - started).toBeLessThan(300);
+    expect(await stored('cut')).toEqual([]);
   });
 
   it('caps a long retry-after and gives up when the next wait would overrun the 30 s budget, so bulkWrite throws BulkOperationFailed(429) (429 injected)', async () => {
