@@ -12,6 +12,17 @@ import { follow, importRoster, rosterFiles, upload, zip, type Person, type Roste
 // the next import nor by one whose plan was made before the instruction and is applied after.
 
 const SCHOOL = { sourcedId: 'sch-a', name: 'Lilleby skole', organisationNumber: '974000101' };
+/** Teacher t-1 of class c-0 and of `more` classes after it (c-1…), with `people` besides. */
+function teacherWithClasses(municipalityId: string, more: number, people: Person[] = []): RosterSet {
+  const classes = Array.from({ length: more + 1 }, (_, index) => ({ sourcedId: `c-${index}`, title: `K${index}`, school: 'sch-a', term: 'sy-2027' }));
+  return {
+    municipalityId,
+    schools: [SCHOOL],
+    people: [{ sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: `tone-${municipalityId}` }, ...people],
+    classes,
+    enrollments: classes.map((cls, index) => ({ sourcedId: `e-${index}`, classSourcedId: cls.sourcedId, userSourcedId: 't-1', role: 'teacher' as const })),
+  };
+}
 const pupil = (index: number): Person => ({ sourcedId: `s-${index}`, givenName: `Elev${index}`, familyName: 'Nordmann', role: 'student', school: 'sch-a', grade: '05', birthDate: `2016-04-0${index}` });
 
 /** Faults the tests inject into the apply activity: a pause before a batch, a call before the first retry of a batch. */
@@ -109,25 +120,14 @@ describe('roster import and erasure (P16)', () => {
     const M = '6102';
     await registerMunicipality(test, M);
     const admin = await bootstrapAdminToken(test, M);
-    const base: RosterSet = {
-      municipalityId: M,
-      schools: [SCHOOL],
-      people: [{ sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: 'tone-6102' }, pupil(1), pupil(2)],
-      classes: [{ sourcedId: 'c-0', title: 'K0', school: 'sch-a', term: 'sy-2027' }],
-      enrollments: [
-        { sourcedId: 'e-0', classSourcedId: 'c-0', userSourcedId: 't-1', role: 'teacher' },
-        { sourcedId: 'e-0-1', classSourcedId: 'c-0', userSourcedId: 's-1', role: 'student' },
-      ],
-    };
+    const base = teacherWithClasses(M, 0, [pupil(1), pupil(2)]);
+    base.enrollments.push({ sourcedId: 'e-0-1', classSourcedId: 'c-0', userSourcedId: 's-1', role: 'student' });
     expect((await importRoster(test, admin, M, zip(rosterFiles(base)))).status).toBe('completed');
     const [tone] = await documents<{ id: string }>(M, "c.type = 'user' AND c.sourcedId = 't-1'");
     const [elev1] = await documents<{ id: string }>(M, "c.type = 'student' AND c.sourcedId = 's-1'");
     // 150 new classes taught by the teacher, the last of them also the pupil's: two batches, the second held until both are erased.
-    const more: RosterSet = { ...base, classes: [...base.classes], enrollments: [...base.enrollments] };
-    for (let index = 1; index <= 150; index += 1) {
-      more.classes.push({ sourcedId: `c-${index}`, title: `K${index}`, school: 'sch-a', term: 'sy-2027' });
-      more.enrollments.push({ sourcedId: `e-${index}`, classSourcedId: `c-${index}`, userSourcedId: 't-1', role: 'teacher' });
-    }
+    const more = teacherWithClasses(M, 150, [pupil(1), pupil(2)]);
+    more.enrollments.push({ sourcedId: 'e-0-1', classSourcedId: 'c-0', userSourcedId: 's-1', role: 'student' });
     more.enrollments.push({ sourcedId: 'e-150-1', classSourcedId: 'c-150', userSourcedId: 's-1', role: 'student' }, { sourcedId: 'e-150-2', classSourcedId: 'c-150', userSourcedId: 's-2', role: 'student' });
     let reached!: () => void;
     let release!: () => void;
@@ -158,20 +158,9 @@ describe('roster import and erasure (P16)', () => {
     const M = '6104';
     await registerMunicipality(test, M);
     const admin = await bootstrapAdminToken(test, M);
-    const base: RosterSet = {
-      municipalityId: M,
-      schools: [SCHOOL],
-      people: [{ sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: 'tone-6104' }],
-      classes: [{ sourcedId: 'c-0', title: 'K0', school: 'sch-a', term: 'sy-2027' }],
-      enrollments: [{ sourcedId: 'e-0', classSourcedId: 'c-0', userSourcedId: 't-1', role: 'teacher' }],
-    };
-    expect((await importRoster(test, admin, M, zip(rosterFiles(base)))).status).toBe('completed');
+    expect((await importRoster(test, admin, M, zip(rosterFiles(teacherWithClasses(M, 0))))).status).toBe('completed');
     const [tone] = await documents<{ id: string }>(M, "c.type = 'user' AND c.sourcedId = 't-1'");
-    const more: RosterSet = { ...base, classes: [...base.classes], enrollments: [...base.enrollments] };
-    for (let index = 1; index <= 30; index += 1) {
-      more.classes.push({ sourcedId: `c-${index}`, title: `K${index}`, school: 'sch-a', term: 'sy-2027' });
-      more.enrollments.push({ sourcedId: `e-${index}`, classSourcedId: `c-${index}`, userSourcedId: 't-1', role: 'teacher' });
-    }
+    const more = teacherWithClasses(M, 30);
     const original = RosterWriter.prototype.apply;
     let reached!: () => void;
     let release!: () => void;
