@@ -242,7 +242,8 @@ function toProblem(error: unknown, requestId: string, route: AnyRoute, services:
   if (error instanceof HttpProblem) return error;
   if (error instanceof DeadlineExceeded) return problems.unavailable('The database did not answer in time; retry shortly', 5);
   const status = cosmosStatus(error);
-  if (status === 429) return problems.unavailable('The database is busy; retry shortly', retryAfterSeconds(error) ?? 1);
+  // A string `code` beside the status is the Storage SDK's (RestError); Cosmos DB's is the status itself.
+  if (status === 429) return problems.unavailable(typeof (error as { code?: unknown }).code === 'string' ? 'Storage is busy; retry shortly' : 'The database is busy; retry shortly', retryAfterSeconds(error) ?? 1);
   if (status === 503 || status === 408 || isConnectionFailure(error)) {
     return problems.unavailable('A dependency is unavailable; retry shortly', 5);
   }

@@ -173,6 +173,7 @@ const DETAILS_NB: readonly Translation[] = [
   [/^Storage is unavailable; retry shortly$/, same('Fillagringen er utilgjengelig; prøv igjen om litt')],
   [/^The database did not answer in time; retry shortly$/, same('Databasen svarte ikke i tide; prøv igjen om litt')],
   [/^The database is busy; retry shortly$/, same('Databasen er opptatt; prøv igjen om litt')],
+  [/^Storage is busy; retry shortly$/, same('Fillagringen er opptatt; prøv igjen om litt')],
 ];
 
 /** The detail in bokmål: its translation, or what its type means when it has none. */

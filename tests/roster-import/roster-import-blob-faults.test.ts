@@ -22,11 +22,11 @@ afterAll(async () => {
 
 describe('roster import start under Blob Storage faults (faults injected with the SDK\'s own RestError)', () => {
   it.each([
-    { status: 503, code: 'ServerBusy', message: 'The server is busy.' },
-    { status: 429, code: 'TooManyRequests', message: 'Too many requests.' },
-    { status: 408, code: 'OperationTimedOut', message: 'The operation could not be completed within the permitted time.' },
-    { status: undefined, code: 'REQUEST_SEND_ERROR', message: 'socket hang up' },
-  ])('fault injected: getProperties of the upload throws RestError $code ($status); the start answers 503 problem+json with Retry-After, and a retry starts the import', async ({ status, code, message }) => {
+    { status: 503, code: 'ServerBusy', message: 'The server is busy.', detail: 'A dependency is unavailable; retry shortly' },
+    { status: 429, code: 'TooManyRequests', message: 'Too many requests.', detail: 'Storage is busy; retry shortly' },
+    { status: 408, code: 'OperationTimedOut', message: 'The operation could not be completed within the permitted time.', detail: 'A dependency is unavailable; retry shortly' },
+    { status: undefined, code: 'REQUEST_SEND_ERROR', message: 'socket hang up', detail: 'A dependency is unavailable; retry shortly' },
+  ])('fault injected: getProperties of the upload throws RestError $code ($status); the start answers 503 problem+json with Retry-After, and a retry starts the import', async ({ status, code, message, detail }) => {
     const file = zip(rosterFiles({ municipalityId: M, schools: [{ sourcedId: 'sch-1', name: 'Fault skole', organisationNumber: '974500077' }], people: [], classes: [], enrollments: [] }));
     const blob = await upload(test, admin, M, file);
     const original = BlobClient.prototype.getProperties;
@@ -47,6 +47,7 @@ describe('roster import start under Blob Storage faults (faults injected with th
       expect(failed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(failed.body).toMatchObject({ status: 503 });
       expect(failed.body.type).toMatch(/unavailable/);
+      expect(failed.body).toMatchObject({ detail });
     } finally {
       spy.mockRestore();
     }
