@@ -5,8 +5,8 @@ import { isCosmosStatus } from '../data/cosmos-errors.js';
 import { readTyped, type Versioned } from '../data/documents.js';
 import type { StoredStudent } from '../directory/students.js';
 import type { StoredUser } from '../directory/users.js';
-import type { TokenIdentity } from '../identity/principal.js';
 import { problems } from '../http/problem.js';
+import type { TokenIdentity } from '../identity/principal.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
@@ -327,9 +327,9 @@ export class ErasureService {
   }
 
   /**
-   * Whether every provider's write that may name the subjects again and checked the erasures
-   * before this one was accepted has landed (waiting up to a minute): erased and verified
-   * before it lands, a subject would be named again by it (a group an import creates).
+   * Whether every provider's write that may name the subjects again, and whose check of the
+   * erasures may have missed this one, has landed (waiting up to a minute): erased and
+   * verified before it lands, a subject would be named again by it (a group an import creates).
    */
   private async writesLanded(municipalityId: string, erasure: StoredErasure): Promise<boolean> {
     const providers = this.registry.for(erasure.subjectType).filter((provider) => provider.writesInFlight);

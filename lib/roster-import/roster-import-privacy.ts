@@ -1,9 +1,9 @@
 import type { Container } from '@azure/cosmos';
 import type { ContainerClient } from '@azure/storage-blob';
-import { queryAll } from '../paging/query-page.js';
-import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
 import { erasedActorPseudonym } from '../audit/audit-actor.js';
 import type { Clock } from '../clock.js';
+import { queryAll } from '../paging/query-page.js';
+import type { PrivacyProvider, PrivacySubject } from '../privacy/privacy-provider.js';
 import { batchMayPrecede } from './roster-erased-writes.js';
 import { ACTIVE_STATUSES, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_UPLOADS_CONTAINER } from './roster-uploads.js';
