@@ -61,7 +61,7 @@ export const ERASURE_BATCH_SIZE = 20;
 
 /** How long a batch waits for providers' writes in flight (an import's batch takes seconds), and how often it looks. */
 const WRITES_IN_FLIGHT_WAIT_MS = 60_000;
-const WRITES_IN_FLIGHT_POLL_MS = 250;
+const WRITES_IN_FLIGHT_POLL_MS = 1_000;
 
 export type SubjectDocument = (StoredStudent | StoredUser) & { erasureId?: string };
 

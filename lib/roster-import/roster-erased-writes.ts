@@ -1,6 +1,6 @@
 import type { ErasedSubjects } from '../erasure/erasure-service.js';
 import type { TokenIdentity } from '../identity/principal.js';
-import type { StoredRosterImport } from './roster-import-model.js';
+import type { BatchInFlight, StoredRosterImport } from './roster-import-model.js';
 import type { PlanOp } from './roster-plan.js';
 
 /**
@@ -33,9 +33,24 @@ export function erasuresSince(run: StoredRosterImport): string {
  * saw it, and may still write (so that erasure must wait for it): checked no later than a
  * minute after the acceptance, and not dead.
  */
-export function batchMayPrecede(batch: NonNullable<StoredRosterImport['batchInFlight']>, acceptedAt: string, now: Date): boolean {
+export function batchMayPrecede(batch: BatchInFlight, acceptedAt: string, now: Date): boolean {
   const checked = Date.parse(batch.checkedAt);
-  return checked <= Date.parse(acceptedAt) + ERASURE_UNSEEN_MS && now.getTime() - checked < BATCH_IN_FLIGHT_DEAD_MS;
+  return checked <= Date.parse(acceptedAt) + ERASURE_UNSEEN_MS && alive(batch, now);
+}
+
+/** The run's marks with this attempt's added, the dead ones dropped (their writers are gone). */
+export function marked(marks: readonly BatchInFlight[] | undefined, mark: BatchInFlight, now: Date): BatchInFlight[] {
+  return [...(marks ?? []).filter((other) => alive(other, now)), mark];
+}
+
+/** The run's marks without this attempt's (another attempt's stay until its own progress). */
+export function unmarked(marks: readonly BatchInFlight[] | undefined, attempt: string): BatchInFlight[] | undefined {
+  const rest = (marks ?? []).filter((other) => other.attempt !== attempt);
+  return rest.length > 0 ? rest : undefined;
+}
+
+function alive(batch: BatchInFlight, now: Date): boolean {
+  return now.getTime() - Date.parse(batch.checkedAt) < BATCH_IN_FLIGHT_DEAD_MS;
 }
 
 /** A batch's writes once erasures accepted since its plan are taken into account. */

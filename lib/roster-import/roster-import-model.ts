@@ -81,8 +81,19 @@ export interface StoredRosterImport extends RosterImportView {
   erasuresReadAt?: string;
   /** The starting admin's role as the audit names it, for the entries of every batch written (none on runs from before). */
   requestedRole?: string;
-  /** The batch being written, marked before its erasure check and cleared with its progress: an erasure that check may not have seen waits for it. */
-  batchInFlight?: { index: number; checkedAt: string };
+  /**
+   * The batch attempts being written, each marked before its erasure check and unmarked with
+   * its progress: an erasure that a check may not have seen waits for them. One per attempt,
+   * as a retry may overlap an attempt whose writes are still landing.
+   */
+  batchesInFlight?: BatchInFlight[];
+}
+
+/** One attempt at a batch, between its erasure check and its progress write. */
+export interface BatchInFlight {
+  attempt: string;
+  index: number;
+  checkedAt: string;
 }
 
 export function emptyFiles(): Record<string, FileProgress> {

@@ -56,13 +56,13 @@ export function rosterImportPrivacyProvider(directory: Container, containers: re
       };
     },
     async writesInFlight(municipalityId, acceptedAt) {
-      const applying = await queryAll<Pick<StoredRosterImport, 'batchInFlight'>>(
+      const applying = await queryAll<Pick<StoredRosterImport, 'batchesInFlight'>>(
         directory,
-        { select: 'c.batchInFlight', where: "c.type = 'roster-import' AND c.status = 'applying' AND IS_DEFINED(c.batchInFlight)" },
+        { select: 'c.batchesInFlight', where: "c.type = 'roster-import' AND c.status = 'applying' AND IS_DEFINED(c.batchesInFlight)" },
         [['municipalityId', municipalityId]],
       );
       const now = clock.now();
-      return applying.some(({ batchInFlight }) => batchInFlight !== undefined && batchMayPrecede(batchInFlight, acceptedAt, now));
+      return applying.some(({ batchesInFlight }) => (batchesInFlight ?? []).some((batch) => batchMayPrecede(batch, acceptedAt, now)));
     },
     async erase(subject) {
       let erased = 0;

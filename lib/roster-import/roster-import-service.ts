@@ -15,7 +15,7 @@ import type { Page } from '../paging/continuation.js';
 import type { PageRequest } from '../paging/query-page.js';
 import { BulkOperationFailed } from '../usage/bulk.js';
 import type { OpenedUpload, RosterArchive } from './roster-archive.js';
-import { erasuresSince, withoutErasedPeople } from './roster-erased-writes.js';
+import { erasuresSince, marked, unmarked, withoutErasedPeople } from './roster-erased-writes.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { batchAuditEvents } from './roster-import-audit.js';
@@ -338,8 +338,10 @@ export class RosterImportService {
     }
     const planned = JSON.parse(body.toString('utf8')) as PlanOp[];
     // Marked before its check: an erasure accepted from now on, which the check may not see, waits until the batch is written (roster-import-privacy.ts).
-    const checkedAt = this.deps.clock.now().toISOString();
-    await this.update(municipalityId, runId, () => ({ batchInFlight: { index, checkedAt } }));
+    const now = this.deps.clock.now();
+    const mark = { attempt: randomUUID(), index, checkedAt: now.toISOString() };
+    await this.update(municipalityId, runId, (current) => ({ batchesInFlight: marked(current.batchesInFlight, mark, now) }));
+    // A failure in here leaves the mark until it dies: a write of this attempt may still land.
     const { result, counts } = await this.deps.operations.measure(async () => {
       // Read per batch: an erasure accepted while batches are applied, after the plan read them.
       const erased = await this.deps.erasedSubjects(municipalityId, erasuresSince(run));
@@ -347,18 +349,24 @@ export class RosterImportService {
       const outcome = await this.writer.apply(municipalityId, ops);
       return { ...outcome, failed: outcome.failed + dropped, erased };
     });
-    // The starter erased since the run was read: their entries name them as the erasure has made the audit name them.
-    const actor = result.erased('user', { id: run.requestedBy }) ? this.deps.erasedActor(municipalityId, run.requestedBy) : run.requestedBy;
-    // Before the progress: a batch whose entries failed is applied again (its writes are idempotent) and recorded again.
-    await Promise.all(batchAuditEvents({ ...run, requestedBy: actor }, result.written).map((event) => this.deps.audit.record(event)));
-    // Thrown after the audit of what did land: the activity's retry writes the batch again.
-    if (result.unexpected !== undefined) throw new BulkOperationFailed(result.unexpected, 1);
-    await this.update(municipalityId, runId, (current) => ({
-      appliedBatches: Math.max(current.appliedBatches, index + 1),
-      failedWrites: current.failedWrites + result.failed,
-      operations: addCounts(current.operations, counts),
-      batchInFlight: undefined,
-    }));
+    try {
+      // The starter erased since the run was read: their entries name them as the erasure has made the audit name them.
+      const actor = result.erased('user', { id: run.requestedBy }) ? this.deps.erasedActor(municipalityId, run.requestedBy) : run.requestedBy;
+      // Before the progress: a batch whose entries failed is applied again (its writes are idempotent) and recorded again.
+      await Promise.all(batchAuditEvents({ ...run, requestedBy: actor }, result.written).map((event) => this.deps.audit.record(event)));
+      // Thrown after the audit of what did land: the activity's retry writes the batch again.
+      if (result.unexpected !== undefined) throw new BulkOperationFailed(result.unexpected, 1);
+      await this.update(municipalityId, runId, (current) => ({
+        appliedBatches: Math.max(current.appliedBatches, index + 1),
+        failedWrites: current.failedWrites + result.failed,
+        operations: addCounts(current.operations, counts),
+        batchesInFlight: unmarked(current.batchesInFlight, mark.attempt),
+      }));
+    } catch (error) {
+      // Every write of this attempt has landed, so no erasure need wait for its mark; if this fails too, the mark dies on its own.
+      await this.update(municipalityId, runId, (current) => ({ batchesInFlight: unmarked(current.batchesInFlight, mark.attempt) })).catch(() => undefined);
+      throw error;
+    }
     return { stopped: false };
   }
 
@@ -562,6 +570,6 @@ function addCounts(current: StoredRosterImport['operations'], counts: OperationC
 }
 
 function view(run: StoredRosterImport): RosterImportView {
-  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, erasuresReadAt: _erasuresRead, batchInFlight: _inFlight, requestedRole: _role, ...rest } = run;
+  const { type: _type, municipalityId: _municipality, blob: _blob, blobEtag: _blobEtag, finishingAt: _finishing, erasuresReadAt: _erasuresRead, batchesInFlight: _inFlight, requestedRole: _role, ...rest } = run;
   return rest;
 }
