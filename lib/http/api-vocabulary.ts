@@ -103,7 +103,7 @@ export const PROPERTY_TERMS: Record<string, Term> = {
   subjectIds: { description: 'The persons (students or staff users) it is about, by id.', example: ['3f6c1b9e-8a2d-4c57-9e1f-2b7d5a4c8e10'] },
   instructionReference: { description: "The controller's reference for the instruction (e.g. a case number in the municipality's archive); required for every erasure (P16). Not personal data.", example: '2026/1432-3' },
   requestedBy: {
-    description: "The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.",
+    description: "The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).",
     example: 'c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40',
   },
   counts: { description: 'Progress by subject.' },

@@ -25,9 +25,13 @@ export const JOB_RETRY_BUDGET_MS = 30_000;
 /** Throttled, unavailable, timed out, write conflict: worth another attempt. */
 const TRANSIENT = new Set([408, 429, 449, 503]);
 
-/** A bulk operation the caller does not accept; carries the status as the SDK's errors do. */
+/** A bulk operation the caller does not accept; carries the status (and a throttled one's wait) as the SDK's errors do. */
 export class BulkOperationFailed extends Error {
-  constructor(readonly code: number, failed: number) {
+  constructor(
+    readonly code: number,
+    failed: number,
+    readonly retryAfterInMs?: number,
+  ) {
     super(`${failed} bulk operation(s) failed; first status ${code}`);
     this.name = 'BulkOperationFailed';
   }
@@ -40,8 +44,10 @@ export class BulkOperationFailed extends Error {
  */
 export async function bulkWrite(container: Container, operations: readonly OperationInput[], accepted: (status: number) => boolean, retryBudgetMs: number): Promise<void> {
   for (let start = 0; start < operations.length; start += BULK_CHUNK) {
-    const refused = (await bulkStatuses(container, operations.slice(start, start + BULK_CHUNK), retryBudgetMs)).filter((status) => !accepted(status));
-    if (refused[0] !== undefined) throw new BulkOperationFailed(refused.find((status) => !TRANSIENT.has(status)) ?? refused[0], refused.length);
+    const { statuses, retryAfterMs } = await bulkAttempts(container, operations.slice(start, start + BULK_CHUNK), retryBudgetMs);
+    const refused = statuses.filter((status) => !accepted(status));
+    // The service's last wait goes with a throttled failure, so a request's 503 says how long to wait.
+    if (refused[0] !== undefined) throw new BulkOperationFailed(refused.find((status) => !TRANSIENT.has(status)) ?? refused[0], refused.length, retryAfterMs);
   }
 }
 
@@ -53,12 +59,19 @@ export async function bulkWrite(container: Container, operations: readonly Opera
  * In exchange the retries are ours: throttled or unavailable operations are sent again after
  * the wait the service asks for (else with back-off), within `retryBudgetMs` in all (their last status
  * is returned if they never succeed), and a bulk request that failed as a whole (its status is
- * lost in the SDK's error) is repeated, then reported as 503 (unavailable: the caller retries).
+ * lost in the SDK's error) is repeated, then its operations are reported 503 (unavailable: the
+ * caller retries).
  */
 export async function bulkStatuses(container: Container, operations: readonly OperationInput[], retryBudgetMs: number): Promise<number[]> {
+  return (await bulkAttempts(container, operations, retryBudgetMs)).statuses;
+}
+
+/** `bulkStatuses`, with the last wait the service asked of a throttled operation. */
+async function bulkAttempts(container: Container, operations: readonly OperationInput[], retryBudgetMs: number): Promise<{ statuses: number[]; retryAfterMs?: number }> {
   if (operations.length > BULK_CHUNK) throw new Error(`a bulk request holds at most ${BULK_CHUNK} operations`);
   const deadline = Date.now() + retryBudgetMs;
   const statuses: number[] = [];
+  let retryAfterMs: number | undefined;
   let pending = operations.map((operation, index) => ({ operation, index }));
   for (let attempt = 1, failures = 0; pending.length > 0; attempt++) {
     let answered: OperationResponse[];
@@ -69,18 +82,23 @@ export async function bulkStatuses(container: Container, operations: readonly Op
       // rethrows what cut its bulk call as a plain Error that keeps only the message.
       if (error instanceof DeadlineExceeded || (error instanceof Error && error.message.endsWith(DEADLINE_MESSAGE))) throw new DeadlineExceeded();
       failures += 1;
-      if (failures >= ATTEMPTS || !(await waitWithin(deadline, backOff(attempt)))) throw new BulkOperationFailed(503, pending.length);
-      continue;
+      if (failures < ATTEMPTS && (await waitWithin(deadline, backOff(attempt)))) continue;
+      // Unavailable, each operation on its own: what earlier attempts wrote keeps its status.
+      for (const { index } of pending) statuses[index] = 503;
+      break;
     }
     const again = pending.flatMap(({ operation, index }, position) => {
       const status = answered[position]?.statusCode ?? 500;
       statuses[index] = status;
-      return TRANSIENT.has(status) ? [{ operation, index, wait: retryHint(answered[position]) ?? backOff(attempt) }] : [];
+      const hint = retryHint(answered[position]);
+      return TRANSIENT.has(status) ? [{ operation, index, hint, wait: hint ?? backOff(attempt) }] : [];
     });
+    const hints = again.flatMap(({ hint }) => (hint === undefined ? [] : [hint]));
+    retryAfterMs = hints.length > 0 ? Math.max(...hints) : undefined;
     if (again.length === 0 || !(await waitWithin(deadline, Math.max(...again.map(({ wait }) => wait))))) break;
     pending = again;
   }
-  return statuses;
+  return { statuses, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
 }
 
 /**

@@ -4387,7 +4387,7 @@ export interface operations {
                                 [key: string]: number;
                             };
                             /**
-                             * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                             * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                              * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                              */
                             requestedBy: string | null;
@@ -4586,7 +4586,7 @@ export interface operations {
                             [key: string]: number;
                         };
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string | null;
@@ -4739,7 +4739,7 @@ export interface operations {
                             [key: string]: number;
                         };
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string | null;
@@ -4876,7 +4876,7 @@ export interface operations {
                              */
                             recipient: "controller" | "third-party";
                             /**
-                             * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                             * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                              * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                              */
                             requestedBy: string | null;
@@ -5064,7 +5064,7 @@ export interface operations {
                          */
                         recipient: "controller" | "third-party";
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string | null;
@@ -5209,7 +5209,7 @@ export interface operations {
                          */
                         recipient: "controller" | "third-party";
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string | null;
@@ -6753,7 +6753,7 @@ export interface operations {
                                 reason: string;
                             }[];
                             /**
-                             * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                             * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                              * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                              */
                             requestedBy: string;
@@ -7063,7 +7063,7 @@ export interface operations {
                             reason: string;
                         }[];
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string;
@@ -7346,7 +7346,7 @@ export interface operations {
                             reason: string;
                         }[];
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string;
@@ -7629,7 +7629,7 @@ export interface operations {
                             reason: string;
                         }[];
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string;
@@ -8854,7 +8854,7 @@ export interface operations {
                             [key: string]: number;
                         };
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string | null;
@@ -11192,7 +11192,7 @@ export interface operations {
                             [key: string]: number;
                         };
                         /**
-                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them.
+                         * @description The staff user who asked for it. Once that user is erased: `null`, or on a roster import the audit's keyed pseudonym of them (`erased:…`), under which its later audit entries name them (`erased` on runs whose starter was erased before 2026-12-01).
                          * @example c2d7e9f1-4b6a-4e3c-8d5f-1a9b7c3e2d40
                          */
                         requestedBy: string | null;

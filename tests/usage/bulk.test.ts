@@ -129,6 +129,25 @@ describe('bulkStatuses: operations throttled by the service', () => {
     expect(await stored('cut')).toEqual([]);
   });
 
+  it('gives the service\'s wait to the failure a request answers 503 with, when the wait is longer than the request can give (429 injected)', async () => {
+    const { container: throttled } = throttling(container, [{ positions: [0], retryAfterMs: 3_000 }]);
+    await expect(bulkWrite(throttled, creates('hinted-failure', 1), created, REQUEST_RETRY_BUDGET_MS)).rejects.toMatchObject({ name: 'BulkOperationFailed', code: 429, retryAfterInMs: 3_000 });
+  });
+
+  it('reports an operation an earlier attempt wrote as written when a later attempt fails as a whole, and the rest 503 (429 and a failed request injected)', async () => {
+    const { container: throttled, calls } = throttling(container, [{ positions: [1], retryAfterMs: 10 }]);
+    const failing = new Proxy(throttled, {
+      get: (target, property) =>
+        property === 'items'
+          ? new Proxy(target.items, {
+              get: (items, name) => (name === 'bulk' ? (operations: OperationInput[]) => (calls.length === 0 ? items.bulk(operations) : Promise.reject(new Error('injected: connection reset'))) : Reflect.get(items, name, items)),
+            })
+          : Reflect.get(target, property, target),
+    });
+    expect(await bulkStatuses(failing, creates('half', 2), JOB_RETRY_BUDGET_MS)).toEqual([201, 503]);
+    expect(await stored('half')).toEqual(['half-0']);
+  });
+
   it('caps a long retry-after and gives up when the next wait would overrun the 30 s budget, so bulkWrite throws BulkOperationFailed(429) (429 injected)', async () => {
     // Only Date is faked, and it moves 15 s per call: the budget runs out after one real (capped) wait, not thirty seconds.
     vi.useFakeTimers({ toFake: ['Date'] });
