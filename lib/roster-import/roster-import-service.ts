@@ -363,8 +363,9 @@ export class RosterImportService {
         batchesInFlight: unmarked(current.batchesInFlight, mark.attempt),
       }));
     } catch (error) {
-      // Every write of this attempt has landed, so no erasure need wait for its mark; if this fails too, the mark dies on its own.
-      await this.update(municipalityId, runId, (current) => ({ batchesInFlight: unmarked(current.batchesInFlight, mark.attempt) })).catch(() => undefined);
+      // Failed after every write of this attempt was answered: no erasure need wait for its mark (if this fails too, the mark dies on its own).
+      // An unexpected status may be a request that failed as a whole, whose writes may still land: that mark stays.
+      if (result.unexpected === undefined) await this.update(municipalityId, runId, (current) => ({ batchesInFlight: unmarked(current.batchesInFlight, mark.attempt) })).catch(() => undefined);
       throw error;
     }
     return { stopped: false };
