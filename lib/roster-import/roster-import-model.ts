@@ -92,7 +92,6 @@ export interface StoredRosterImport extends RosterImportView {
 /** One attempt at a batch, between its erasure check and its progress write. */
 export interface BatchInFlight {
   attempt: string;
-  index: number;
   checkedAt: string;
 }
 

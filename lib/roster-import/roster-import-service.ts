@@ -339,7 +339,7 @@ export class RosterImportService {
     const planned = JSON.parse(body.toString('utf8')) as PlanOp[];
     // Marked before its check: an erasure accepted from now on, which the check may not see, waits until the batch is written (roster-import-privacy.ts).
     const now = this.deps.clock.now();
-    const mark = { attempt: randomUUID(), index, checkedAt: now.toISOString() };
+    const mark = { attempt: randomUUID(), checkedAt: now.toISOString() };
     await this.update(municipalityId, runId, (current) => ({ batchesInFlight: marked(current.batchesInFlight, mark, now) }));
     // A failure in here leaves the mark until it dies: a write of this attempt may still land.
     const { result, counts } = await this.deps.operations.measure(async () => {

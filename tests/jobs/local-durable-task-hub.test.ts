@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Agent } from 'node:https';
-import { CosmosClient, type Database } from '@azure/cosmos';
+import type { Database } from '@azure/cosmos';
 import type { ActivityHandler, OrchestrationHandler } from 'durable-functions';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assertSupportedVersion } from '../../lib/jobs/local-durable/engine.js';
 import { CosmosTaskHub, createLocalDurableDriver, type LocalDurableDriver } from '../../lib/jobs/local-durable/index.js';
-import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
+import { scratchDatabase } from '../support/emulator-database.js';
 
 /**
  * The local driver's task hub over the real Cosmos protocol: a driver that stops mid-run
@@ -15,13 +14,7 @@ import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
 let database: Database;
 
 beforeAll(async () => {
-  const client = new CosmosClient({
-    endpoint: inject('cosmosEndpoint'),
-    key: COSMOS_EMULATOR_KEY,
-    agent: new Agent({ rejectUnauthorized: false, keepAlive: true }),
-    connectionPolicy: { enableEndpointDiscovery: false },
-  });
-  ({ database } = await client.databases.createIfNotExists({ id: `taskhub-${randomUUID().slice(0, 8)}` }));
+  database = await scratchDatabase('taskhub');
 });
 afterAll(() => database.delete());
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RosterArchive } from '../../lib/roster-import/roster-archive.js';
 import { rosterBlobs } from '../../lib/roster-import/roster-uploads.js';
-import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { municipalityApp } from '../support/test-app.js';
 import { upload, zip } from './oneroster-fixture.js';
 
 const M = '5211';
@@ -33,23 +33,12 @@ function written(rows: readonly Row[], newline: '\r\n' | '\n'): { text: string; 
 }
 
 describe('roster CSV: the line a record starts on', () => {
-  let test: TestApp;
-  let admin: string;
-
-  beforeAll(async () => {
-    test = await startTestApp();
-    await registerMunicipality(test, M);
-    admin = await bootstrapAdminToken(test, M);
-  }, 60_000);
-
-  afterAll(async () => {
-    await test?.close();
-  });
+  const app = municipalityApp(M);
 
   /** Each row's line as the archive reports it, `users.csv` uploaded and read without its `note` column. */
   async function linesOf(text: string): Promise<number[]> {
-    const blob = await upload(test, admin, M, zip({ 'users.csv': text }));
-    const { archive } = await RosterArchive.openUpload(rosterBlobs(test.app.services.blob).getBlobClient(blob));
+    const blob = await upload(app.test, app.admin, M, zip({ 'users.csv': text }));
+    const { archive } = await RosterArchive.openUpload(rosterBlobs(app.test.app.services.blob).getBlobClient(blob));
     const lines: number[] = [];
     try {
       for await (const { line, record } of archive.rows('users.csv', (header) => header.map((name) => (name === 'note' ? false : name)))) {

@@ -3,7 +3,7 @@ import { batchMayPrecede, marked, unmarked, withoutErasedPeople } from '../../li
 import type { PlanOp } from '../../lib/roster-import/roster-plan.js';
 
 const at = (minutes: number) => new Date(Date.UTC(2026, 11, 1, 8, 0) + minutes * 60_000);
-const mark = (attempt: string, minutes: number) => ({ attempt, index: 0, checkedAt: at(minutes).toISOString() });
+const mark = (attempt: string, minutes: number) => ({ attempt, checkedAt: at(minutes).toISOString() });
 
 describe('an import batch against erasures accepted after its plan', () => {
   it('keeps another attempt\'s live mark when marking and when unmarking, and drops only dead marks (a retry may overlap an attempt still landing)', () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { featureRoutes } from '../../lib/app/feature.js';
 import type { Clock } from '../../lib/clock.js';
 import { FEATURES } from '../../lib/features.js';
@@ -110,6 +110,23 @@ const bootstrapAdmins = new WeakMap<TestApp, Map<string, Promise<string>>>();
  * the platform operator the first time a test asks: everyone else is registered by that admin,
  * as the role model wants (a platform operator registers only a municipality's first admin).
  */
+/**
+ * A test app for one municipality and its first admin, started before the file's tests and
+ * closed after them; read `test` and `admin` inside the tests.
+ */
+export function municipalityApp(municipalityId: string, options: TestAppOptions = {}): { readonly test: TestApp; readonly admin: string } {
+  const app = {} as { test: TestApp; admin: string };
+  beforeAll(async () => {
+    app.test = await startTestApp(options);
+    await registerMunicipality(app.test, municipalityId);
+    app.admin = await bootstrapAdminToken(app.test, municipalityId);
+  }, 60_000);
+  afterAll(async () => {
+    await app.test?.close();
+  });
+  return app;
+}
+
 export function bootstrapAdminToken(test: TestApp, municipalityId: string): Promise<string> {
   const admins = bootstrapAdmins.get(test) ?? new Map<string, Promise<string>>();
   bootstrapAdmins.set(test, admins);

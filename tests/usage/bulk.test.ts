@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { Agent } from 'node:https';
-import { CosmosClient, type Container, type Database, type OperationInput, type OperationResponse } from '@azure/cosmos';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { Container, Database, OperationInput, OperationResponse } from '@azure/cosmos';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeadlineExceeded, RequestDeadlines } from '../../lib/data/request-deadline.js';
 import { bulkStatuses, bulkWrite, created, createOperation, JOB_RETRY_BUDGET_MS, REQUEST_RETRY_BUDGET_MS } from '../../lib/usage/bulk.js';
-import { COSMOS_EMULATOR_KEY } from '../../local/stack.js';
+import { emulatorClient, scratchDatabase } from '../support/emulator-database.js';
 
 /**
  * The emulator never throttles, so these tests answer 429 for chosen operations themselves,
@@ -14,13 +12,7 @@ let database: Database;
 let container: Container;
 
 beforeAll(async () => {
-  const client = new CosmosClient({
-    endpoint: inject('cosmosEndpoint'),
-    key: COSMOS_EMULATOR_KEY,
-    agent: new Agent({ rejectUnauthorized: false, keepAlive: true }),
-    connectionPolicy: { enableEndpointDiscovery: false },
-  });
-  ({ database } = await client.databases.createIfNotExists({ id: `bulk-${randomUUID().slice(0, 8)}` }));
+  database = await scratchDatabase('bulk');
   ({ container } = await database.containers.createIfNotExists({ id: 'bulk', partitionKey: { paths: ['/pk'] } }));
 }, 60_000);
 afterAll(() => database?.delete());
@@ -108,15 +100,7 @@ describe('bulkStatuses: operations throttled by the service', () => {
 
   it('does not retry a request whose deadline has passed: the deadline is the answer, though the SDK rethrows it as a plain Error', async () => {
     const deadlines = new RequestDeadlines();
-    const client = new CosmosClient({
-      endpoint: inject('cosmosEndpoint'),
-      key: COSMOS_EMULATOR_KEY,
-      agent: new Agent({ rejectUnauthorized: false, keepAlive: true }),
-      connectionPolicy: { enableEndpointDiscovery: false },
-      // A hidden SDK option, as lib/data/cosmos.ts sets it.
-      plugins: [deadlines.plugin()],
-    } as unknown as ConstructorParameters<typeof CosmosClient>[0]);
-    const cut = client.database(database.id).container(container.id);
+    const cut = emulatorClient([deadlines.plugin()]).database(database.id).container(container.id);
     await cut.items.bulk(creates('warm', 1)); // the client's caches, outside any request
     const started = performance.now();
     const outcome = deadlines.run(1, async () => {
