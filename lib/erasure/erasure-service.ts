@@ -126,9 +126,11 @@ export class ErasureService {
   async erasedSubjects(municipalityId: string, since?: string): Promise<ErasedSubjects> {
     const records = await queryAll<{ subjectDigests: string[]; keyDigests?: string[] }>(
       this.directory,
-      since === undefined
-        ? { select: 'c.subjectDigests, c.keyDigests', where: "c.type = 'erasure'" }
-        : { select: 'c.subjectDigests, c.keyDigests', where: "c.type = 'erasure' AND c.createdAt >= @since", parameters: [{ name: '@since', value: since }] },
+      {
+        select: 'c.subjectDigests, c.keyDigests',
+        where: `c.type = 'erasure'${since === undefined ? '' : ' AND c.createdAt >= @since'}`,
+        parameters: since === undefined ? [] : [{ name: '@since', value: since }],
+      },
       [['municipalityId', municipalityId]],
     );
     const digests = new Set(records.flatMap((record) => [...record.subjectDigests, ...(record.keyDigests ?? [])]));

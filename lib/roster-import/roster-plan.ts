@@ -63,6 +63,7 @@ export interface PlanContext {
 }
 
 const ERASED = 'was erased on the controller’s instruction and is not imported again (register them through the API if they are to be in the platform again)';
+const ERASURE_UNDER_WAY = 'was erased on the controller’s instruction and is not imported again while the erasure runs';
 
 const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
 
@@ -182,7 +183,7 @@ class Planner {
       const existing = bySourced ?? this.snapshot.userByIdentity(identity);
       if (existing && this.erasing('user', existing)) {
         this.erasedStaff.add(user.sourcedId);
-        this.reject('users', user.line, 'sourcedId', 'was erased on the controller’s instruction and is not imported again while the erasure runs');
+        this.reject('users', user.line, 'sourcedId', ERASURE_UNDER_WAY);
         continue;
       }
       if (bySourced && (bySourced.identity.issuer !== identity.issuer || bySourced.identity.subject !== identity.subject)) {
@@ -240,7 +241,7 @@ class Planner {
       if (user.kind !== 'student') continue;
       const existing = this.snapshot.students.get(user.sourcedId);
       if (existing && this.erasing('student', existing)) {
-        this.reject('users', user.line, 'sourcedId', 'was erased on the controller’s instruction and is not imported again while the erasure runs');
+        this.reject('users', user.line, 'sourcedId', ERASURE_UNDER_WAY);
         continue;
       }
       if (!existing && !this.roster.birthDates.has(user.sourcedId)) {
