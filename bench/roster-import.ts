@@ -41,6 +41,13 @@ if (MEMORY_MULTIPLES.some((multiple) => !(multiple > 0))) throw new Error('BENCH
  */
 const MEMORY_VERSUS = process.env.BENCH_ROSTER_MEMORY_VERSUS;
 
+/**
+ * Node or V8 flags to measure against none, e.g. `BENCH_ROSTER_MEMORY_NODE_FLAGS=--optimize-for-size`:
+ * each run of a step then runs the child without and with them, one after the other, so a
+ * runtime option is compared in pairs like a commit is (`BENCH_ROSTER_MEMORY_VERSUS`).
+ */
+const MEMORY_NODE_FLAGS = (process.env.BENCH_ROSTER_MEMORY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 interface Size {
   students: number;
   staff: number;
@@ -163,8 +170,8 @@ async function memoryChild(root: string): Promise<string> {
  * the directory (a re-import: the snapshot is held as well, and nothing is planned). `child`:
  * the bundled memory child (`memoryChild`).
  */
-function measureMemory(endpoint: string, blob: string, phase: MemoryPhase, documents: string, child: string): MemoryResult {
-  const done = spawnSync(process.execPath, [child], {
+function measureMemory(endpoint: string, blob: string, phase: MemoryPhase, documents: string, child: string, nodeFlags: readonly string[] = []): MemoryResult {
+  const done = spawnSync(process.execPath, [...nodeFlags, child], {
     cwd: dirname(child),
     env: { ...process.env, ROSTER_BENCH_CHILD: phase, ROSTER_BENCH_ENDPOINT: endpoint, ROSTER_BENCH_BLOB: blob, ROSTER_BENCH_DOCUMENTS: documents, ROSTER_BENCH_ISSUER: DEV_ISSUER },
     encoding: 'utf8',
@@ -277,7 +284,8 @@ async function uploadRoster(stack: Awaited<ReturnType<typeof startBenchStack>>, 
 
 /** Peak RSS of the parse and of the plan step, at each multiple of the size (1x and 10x unless told), each in a fresh process. */
 async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, content: Uint8Array): Promise<void> {
-  const memory: ({ multiple: number; phase: MemoryPhase; peaks: number[] } & MemoryResult)[] = [];
+  const variants = MEMORY_NODE_FLAGS.length > 0 ? [[], MEMORY_NODE_FLAGS] : [[]];
+  const memory: ({ multiple: number; phase: MemoryPhase; flags: string; peaks: number[] } & MemoryResult)[] = [];
   const directory = await mkdtemp(join(tmpdir(), 'roster-bench-'));
   const child = await memoryChild(ROOT);
   try {
@@ -286,31 +294,39 @@ async function peakMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, co
       const name = await uploadRoster(stack, scale, multiple === 1 ? content : rosterZip(sizeOf(scale)));
       const documents = join(directory, `documents-${scale}.ndjson`);
       for (const phase of ['parse', 'plan', 'replan'] as const) {
-        const runs: MemoryResult[] = [];
+        const runs: MemoryResult[][] = variants.map(() => []);
         for (let run = 0; run < MEMORY_RUNS; run += 1) {
-          if (phase === 'plan') await rm(documents, { force: true }); // each plan writes the documents the re-import reads
-          runs.push(measureMemory(stack.app.config.blob.endpoint, name, phase, documents, child));
+          for (const [index, flags] of variants.entries()) {
+            if (phase === 'plan') await rm(documents, { force: true }); // each plan writes the documents the re-import reads
+            runs[index]?.push(measureMemory(stack.app.config.blob.endpoint, name, phase, documents, child, flags));
+          }
         }
-        if (new Set(runs.map((run) => `${run.fingerprint}/${run.planned}`)).size > 1) throw new Error(`${phase} at ${scale}x planned differently from run to run`);
-        const peaks = runs.map((run) => run.peakMb).sort((a, b) => a - b);
-        memory.push({ multiple, phase, ...(runs[0] as MemoryResult), peakMb: median(peaks), seconds: median(runs.map((run) => run.seconds)), peaks });
+        if (new Set(runs.flat().map((run) => `${run.fingerprint}/${run.planned}`)).size > 1) throw new Error(`${phase} at ${scale}x planned differently from run to run`);
+        for (const [index, flags] of variants.entries()) {
+          const own = runs[index] ?? [];
+          const peaks = own.map((run) => run.peakMb).sort((a, b) => a - b);
+          memory.push({ multiple, phase, flags: flags.join(' '), ...(own[0] as MemoryResult), peakMb: median(peaks), seconds: median(own.map((run) => run.seconds)), peaks });
+        }
       }
     }
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
-  console.log(`\n## Peak RSS in a fresh process, at ${MEMORY_MULTIPLES.map((multiple) => `${multiple}x`).join(', ')} the size above (median of ${MEMORY_RUNS} runs each)\n`);
-  console.log('| step | size | rows | time (s) | peak RSS (MiB) | runs (MiB) | writes planned | plan fingerprint |\n|---|---|---|---|---|---|---|---|');
+  const paired = variants.length > 1 ? `, runs without and with \`${MEMORY_NODE_FLAGS.join(' ')}\` alternated` : '';
+  console.log(`\n## Peak RSS in a fresh process, at ${MEMORY_MULTIPLES.map((multiple) => `${multiple}x`).join(', ')} the size above (median of ${MEMORY_RUNS} runs each${paired})\n`);
+  console.log('| step | node flags | size | rows | time (s) | peak RSS (MiB) | runs (MiB) | writes planned | plan fingerprint |\n|---|---|---|---|---|---|---|---|---|');
   for (const entry of memory) {
-    console.log(`| ${entry.phase} | ${entry.multiple}x | ${entry.rows} | ${fmt(entry.seconds)} | ${fmt(entry.peakMb)} | ${entry.peaks.map((peak) => fmt(peak)).join(', ')} | ${entry.phase === 'parse' ? '' : entry.planned} | ${entry.fingerprint ?? ''} |`);
+    console.log(`| ${entry.phase} | ${entry.flags} | ${entry.multiple}x | ${entry.rows} | ${fmt(entry.seconds)} | ${fmt(entry.peakMb)} | ${entry.peaks.map((peak) => fmt(peak)).join(', ')} | ${entry.phase === 'parse' ? '' : entry.planned} | ${entry.fingerprint ?? ''} |`);
   }
   if (memory.some((entry) => entry.phase === 'replan' && entry.planned !== 0)) process.exitCode = 1;
-  for (const phase of ['parse', 'plan', 'replan'] as const) {
-    const [first, ...larger] = memory.filter((entry) => entry.phase === phase);
-    if (!first) continue;
-    for (const entry of larger) {
-      const rows = entry.multiple / first.multiple;
-      console.log(`\n${phase}: ${rows}x the rows takes **${fmt(entry.peakMb / first.peakMb, 2)}x** the peak memory${rows === 10 ? ' (the issue asks <= 1.2x)' : ''}.`);
+  for (const flags of variants.map((variant) => variant.join(' '))) {
+    for (const phase of ['parse', 'plan', 'replan'] as const) {
+      const [first, ...larger] = memory.filter((entry) => entry.phase === phase && entry.flags === flags);
+      if (!first) continue;
+      for (const entry of larger) {
+        const rows = entry.multiple / first.multiple;
+        console.log(`\n${phase}${flags ? ` (${flags})` : ''}: ${rows}x the rows takes **${fmt(entry.peakMb / first.peakMb, 2)}x** the peak memory${rows === 10 ? ' (the issue asks <= 1.2x)' : ''}.`);
+      }
     }
   }
 }
