@@ -83,12 +83,14 @@ export function userIdOf(value: string | undefined, type: string): Checked<strin
   return identifier.length > 255 || /\p{Cc}/u.test(identifier) ? refused('holds a login identity that is not valid') : ok(identifier);
 }
 
-/** Grades -> year level: the first grade, as OneRoster's CEDS codes write 1-13 ("01".."13"). */
+/** Grades -> year level, as OneRoster's CEDS codes write 1-13 ("01".."13"); a grade written twice is one. */
 export function yearLevel(value: string | undefined): Checked<number | undefined> {
-  const [first] = list(value);
-  if (first === undefined) return ok(undefined);
-  const level = /^\d{1,2}$/.test(first) ? Number(first) : NaN;
-  return level >= 1 && level <= 13 ? ok(level) : refused('must name a year level 01-13');
+  const levels = new Set(list(value).map((grade) => (/^\d{1,2}$/.test(grade) ? Number(grade) : NaN)));
+  if (levels.size === 0) return ok(undefined);
+  if ([...levels].some((level) => !(level >= 1 && level <= 13))) return refused('must name a year level 01-13');
+  // A pupil is in one year level: which of several the file means, it does not say.
+  const [level] = levels;
+  return levels.size === 1 ? ok(level) : refused('names more than one year level; a pupil is in one');
 }
 
 /** A school's organisation number from its identifier: 9 digits, with Brønnøysund's optional NO prefix. */

@@ -5,7 +5,7 @@ import type { Rejection } from './roster-fields.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet, SourcedIdSubset } from './roster-id-set.js';
-import { discardRoster, type ClassRow, type Roster } from './roster-reader.js';
+import { discardRoster, type ClassRow, type Roster, type UserRow } from './roster-reader.js';
 import { MemberPool, MemberSet, StudentTargets } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { StudentMirror } from './roster-student-mirror.js';
@@ -90,6 +90,11 @@ const LAST_ENDED: RecordCodec<string | null> = {
  */
 export function planImport(roster: Roster, snapshot: DirectorySnapshot, context: PlanContext, sink: PlanSink): Promise<Plan> {
   return new Planner(roster, snapshot, context, sink).plan();
+}
+
+/** Whether two lists of roles hold the same roles. */
+function sameRoles(given: readonly string[], stored: readonly string[]): boolean {
+  return given.length === stored.length && given.every((role) => stored.includes(role));
 }
 
 class Planner {
@@ -200,10 +205,15 @@ class Planner {
         this.reject('users', user.line, 'sourcedId', ERASED);
         continue;
       }
-      // A delta's row without orgs or roles rows leaves the stored schools or roles (the reader passes no such row of a new user).
-      const schoolIds = user.schools.length === 0 && existing ? existing.schoolIds : user.schools.map((school) => this.schoolIdOf(school)).sort();
+      const given = user.schools.map((school) => this.schoolIdOf(school));
       // A file never grants municipality-admin or data-admin, and leaves an admin's roles as they are.
       const isAdmin = existing?.roles.some((role) => ADMIN_ROLES.includes(role)) ?? false;
+      const schoolIds = existing ? this.staffSchoolIds(user, existing, given) : given.sort();
+      if (existing && user.addsSchools && !isAdmin && user.staffRoles.length > 0 && !sameRoles(user.staffRoles, existing.roles) && schoolIds.some((school) => !given.includes(school))) {
+        // The stored schools it keeps would get the roles it gives at another: a teacher there would administer it.
+        this.reject('users', user.line, 'sourcedId', 'gives other roles at a school than the user has at their other schools, and a user’s roles apply at every school of theirs: register them through the API');
+        continue;
+      }
       const roles = (isAdmin || user.staffRoles.length === 0) && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
       const name = `${user.givenName} ${user.familyName}`;
       const wanted = { sourcedId: user.sourcedId, name, email: user.email ?? '', roles, schoolIds };
@@ -223,6 +233,16 @@ class Planner {
       }
       await this.update('users', 'staff', user.line, existing, wanted);
     }
+  }
+
+  /**
+   * A stored staff user's schools after the row: those a delta's 1.2 row gives are added to the
+   * stored ones but for those it ends; otherwise the row's, or the stored ones when it names none.
+   */
+  private staffSchoolIds(user: UserRow, existing: SnapshotUser, given: readonly string[]): string[] {
+    if (!user.addsSchools) return given.length === 0 ? existing.schoolIds : [...given].sort();
+    const ended = new Set(user.endedSchools.map((school) => this.schoolIdOf(school)));
+    return [...new Set([...existing.schoolIds.filter((school) => !ended.has(school)), ...given])].sort();
   }
 
   /**
@@ -258,7 +278,9 @@ class Planner {
         continue;
       }
       students.add(user.sourcedId);
-      const leaves = this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing);
+      // A delta's row of a leaver (a corrected name) does not bring them back; an enrollment in a class of it does.
+      const staysLeaver = this.roster.modes.users === 'delta' && existing?.status === 'leaver' && !this.enrolledInFile(user.sourcedId);
+      const leaves = staysLeaver || (this.enrollmentsEnded(user.sourcedId) && !this.keeps(user.sourcedId, existing));
       this.studentIds.set(user.sourcedId, { id, active: !leaves });
     }
     // By key first: a stored document is read (and parsed) only for a student the file does not list.
@@ -279,18 +301,23 @@ class Planner {
     return true;
   }
 
-  /** A student whose every enrollment in the file has ended (and who has one) leaves, on the last end date. */
+  /** A student whose every enrollment in a bulk file has ended (and who has one) leaves, on the last end date. A delta lists only the enrollments that changed. */
   private enrollmentsEnded(sourcedId: string): boolean {
-    return this.lastEnded(sourcedId) !== undefined;
+    return this.roster.modes.enrollments === 'bulk' && this.lastEnded(sourcedId) !== undefined;
   }
 
-  /** Per student of a bulk enrollments file: null while one enrollment is open, else the last end date (off the V8 heap: one per student). */
+  /** Whether an enrollment of the file that has not ended names the student. */
+  private enrolledInFile(sourcedId: string): boolean {
+    return this.lastEndedByStudent.get(sourcedId) === null;
+  }
+
+  /** Per student of an enrollments file: null while one enrollment is open, else the last end date (off the V8 heap: one per student). */
   private readonly lastEndedByStudent: RecordTable<string | null>;
 
   /** Fills `lastEndedByStudent` (the planner's own table, so it is freed with the plan whatever happens meanwhile). */
   private async lastEndedEnrollments(): Promise<void> {
     const lastEnded = this.lastEndedByStudent;
-    if (this.roster.modes.enrollments !== 'bulk') return;
+    if (this.roster.modes.enrollments === 'absent') return;
     const today = this.context.today;
     for await (const enrollment of this.roster.enrollments.rows()) {
       if (enrollment.role !== 'student') continue;
@@ -404,46 +431,58 @@ class Planner {
       }
       return found;
     };
-    for await (const enrollment of this.roster.enrollments.rows()) {
-      if (enrollment.future) continue; // a membership from its begin date, by the import after it
-      const group = entry(enrollment.classSourcedId);
-      if (enrollment.role === 'teacher') {
-        const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);
-        if (!teacher && this.erasedStaff.has(enrollment.userSourcedId)) continue; // rejected with its users.csv row
-        if (!teacher?.teaches) {
-          // The user is held (kept in the groups they are in); the class is not: an admin who also teaches, whose
-          // roles a file never changes, would otherwise hold their class open with its members every year.
-          this.reject('enrollments', enrollment.line, 'userSourcedId', 'enrols as teacher a user without the teacher role');
-          this.heldUsers.add(enrollment.userSourcedId);
+    // Removals first, then additions: a membership another row of the file grants is kept whatever the rows' order
+    // (an open enrollment and an earlier, ended one in the same class), and a swap in a full group fits.
+    for (const removing of [true, false]) {
+      if (!removing) this.leaversLeave(entry, byClass);
+      for await (const enrollment of this.roster.enrollments.rows()) {
+        if (enrollment.future) continue; // a membership from its begin date, by the import after it
+        if (enrollment.role === 'teacher') {
+          if (enrollment.ended !== removing) continue;
+          const teacher = this.staffIds.get(enrollment.userSourcedId) ?? this.storedStaff(enrollment.userSourcedId);
+          if (!teacher && this.erasedStaff.has(enrollment.userSourcedId)) continue; // rejected with its users.csv row
+          if (enrollment.ended) {
+            // Ending a membership needs no teacher role (one who became an administrator leaves the class).
+            if (teacher) entry(enrollment.classSourcedId).teachers.delete(teacher.id);
+            continue;
+          }
+          const group = entry(enrollment.classSourcedId);
+          if (!teacher?.teaches) {
+            this.reject('enrollments', enrollment.line, 'userSourcedId', 'enrols as teacher a user without the teacher role');
+            this.heldUsers.add(enrollment.userSourcedId);
+            continue;
+          }
+          if (group.teachers.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'teachers');
+          else group.teachers.add(teacher.id);
           continue;
         }
-        if (enrollment.ended) group.teachers.delete(teacher.id);
-        else if (group.teachers.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'teachers');
-        else group.teachers.add(teacher.id);
-        continue;
-      }
-      const student = this.studentIds.member(enrollment.userSourcedId);
-      if (!student) {
-        // Otherwise rejected with its users.csv row.
-        const stored = this.roster.modes.users === 'absent' ? this.snapshot.students.get(enrollment.userSourcedId) : undefined;
-        if (stored && this.erasing('student', stored)) {
-          this.reject('enrollments', enrollment.line, 'userSourcedId', 'refers to a person whose erasure is under way, who is not imported again while it runs');
+        const student = this.studentIds.member(enrollment.userSourcedId);
+        if (!student) {
+          if (removing) continue;
+          const stored = this.roster.modes.users === 'absent' ? this.snapshot.students.get(enrollment.userSourcedId) : undefined;
+          if (stored && this.erasing('student', stored)) {
+            this.reject('enrollments', enrollment.line, 'userSourcedId', 'refers to a person whose erasure is under way, who is not imported again while it runs');
+          }
+          continue;
         }
-        continue;
+        if ((enrollment.ended || !student.active) !== removing) continue;
+        const group = entry(enrollment.classSourcedId);
+        if (removing) group.students.deleteOrdinal(student.ordinal);
+        else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
+        else group.students.addOrdinal(student.ordinal);
       }
-      if (enrollment.ended || !student.active) group.students.deleteOrdinal(student.ordinal);
-      else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
-      else group.students.addOrdinal(student.ordinal);
-    }
-    // A student who leaves leaves every group, also one the file did not mention.
-    const leavers = this.leaverIds();
-    if (leavers.size > 0) {
-      for (const [classId, existing] of this.snapshot.groups) {
-        if (existing.studentIds.some((id) => leavers.has(id))) entry(classId);
-      }
-      for (const group of byClass.values()) group.students.deleteAll(leavers);
     }
     return byClass;
+  }
+
+  /** A student who leaves leaves every group, also one the file did not mention (before the file's additions, which a leaver's place may make room for). */
+  private leaversLeave(entry: (classId: string) => GroupMembers, byClass: ReadonlyMap<string, GroupMembers>): void {
+    const leavers = this.leaverIds();
+    if (leavers.size === 0) return;
+    for (const [classId, existing] of this.snapshot.groups) {
+      if (existing.studentIds.some((id) => leavers.has(id))) entry(classId);
+    }
+    for (const group of byClass.values()) group.students.deleteAll(leavers);
   }
 
   /** A group's members to build: the stored ones (a delta's starting point), with room for the file's enrollments in its class. */

@@ -42,6 +42,13 @@ export interface UserRow {
   email: string | undefined;
   identitySubject: string | undefined;
   yearLevel: number | undefined;
+  /**
+   * Staff in a delta whose users.csv has no `orgSourcedIds` (OneRoster 1.2): `schools` are those
+   * this delta gives, to add to the stored ones, and `endedSchools` those whose every staff role
+   * it ends. A 1.1 row lists all of a user's orgs, and a bulk file all of their roles.
+   */
+  addsSchools: boolean;
+  endedSchools: string[];
 }
 
 /** What users.csv and roles.csv say of a user until it is checked; dropped then, so only the checked row stays per user. */
@@ -54,6 +61,12 @@ export interface UserDetails {
   primaryOrg: string | undefined;
   /** Each staff role of roles.csv with its org (`org role`): the directory holds one set of roles for all of a user's schools. */
   staffRolesAt: string[];
+  /** Why a name was refused (`column reason`), reported only if the user is one to import: a guardian's name is not ours to judge. */
+  refusedName: string | undefined;
+  /** `enabledUser` false: an account the school has disabled, never given a login here. */
+  disabled: boolean;
+  /** Orgs of staff roles rows that have ended or are deleted (a delta's way to take a school away). */
+  endedStaffOrgs: string[];
 }
 
 export interface ClassRow {
@@ -80,6 +93,8 @@ export interface Roster {
   schools: Map<string, SchoolRow>;
   /** Schools of another municipality (their district names another kommunenummer). */
   foreignSchools: Set<string>;
+  /** Orgs of orgs.csv that are not schools (districts, departments): never a user's school. */
+  otherOrgs: Set<string>;
   sessions: Map<string, SessionRow>;
   /**
    * Every user sourcedId the roster keeps something of, each once: the tables of users (here,
@@ -113,6 +128,8 @@ export interface ReadContext {
   known: (kind: 'school' | 'user' | 'group', sourcedId: string) => boolean;
   /** What the directory holds under a user's sourcedId, when the users file is a delta: its row may come without roles (they did not change). */
   storedUser: (sourcedId: string) => 'student' | 'staff' | undefined;
+  /** The sourcedIds of a stored staff user's schools, when the users file is a delta (a 1.2 row adds to them). */
+  storedSchools: (sourcedId: string) => readonly string[];
   listedRejections: number;
 }
 
@@ -132,9 +149,31 @@ const NAMING_COLUMNS: Partial<Record<RosterFileKey, { users?: readonly string[];
   enrollments: { users: ['userSourcedId'], classes: ['classSourcedId'] },
 };
 
-const STAFF_ROLES: Record<string, StaffRole> = { teacher: 'teacher', administrator: 'school-admin' };
+/**
+ * The roles a file may grant. `administrator` is OneRoster 1.1's; 1.2 names a school's
+ * administrator `siteAdministrator` and has `principal`. Its `districtAdministrator` and
+ * `systemAdministrator` are not here: a file never grants the municipality's roles.
+ */
+const STAFF_ROLES: Record<string, StaffRole> = { teacher: 'teacher', administrator: 'school-admin', siteAdministrator: 'school-admin', principal: 'school-admin' };
 const SCHOOL_ORG_TYPES = new Set(['school']);
 const DISTRICT_ORG_TYPES = new Set(['district', 'local', 'municipality']);
+
+/**
+ * The kommunenummer of the nearest district above an org (`''` when that district has none),
+ * `undefined` when no district is above it in the file, `refused` when an org on the way was
+ * rejected, `loop` when the parents lead back to an org already passed.
+ */
+function districtAbove(org: string, parents: ReadonlyMap<string, string>, districts: ReadonlyMap<string, string>, refused: ReadonlySet<string>): string | 'refused' | 'loop' | undefined {
+  const passed = new Set([org]);
+  for (let parent = parents.get(org); parent; parent = parents.get(parent)) {
+    if (refused.has(parent) && !parents.has(parent)) return 'refused';
+    const district = districts.get(parent);
+    if (district !== undefined) return district;
+    if (passed.has(parent)) return 'loop';
+    passed.add(parent);
+  }
+  return undefined;
+}
 
 /** The staff roles roles.csv gives the user at a school, as one comparable text. */
 function staffRolesAtSchool(details: UserDetails, school: string): string {
@@ -163,6 +202,7 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     modes,
     schools: new Map(),
     foreignSchools: new Set(),
+    otherOrgs: new Set(),
     sessions: new Map(),
     userIds,
     users: new RecordTable(USER_ROWS, { ids: userIds, spilled: true }),
@@ -213,6 +253,8 @@ export function discardRoster(roster: Roster): void {
 
 class FileReader {
   private readonly details: RecordTable<UserDetails>;
+  /** users.csv in OneRoster 1.1's layout: each row names every org of its user. */
+  private usersListEveryOrg = false;
 
   constructor(
     private readonly archive: RosterArchive,
@@ -224,17 +266,21 @@ class FileReader {
 
   async orgs(): Promise<void> {
     const districts = new Map<string, string>();
+    /** Each org's parent: a school's municipality is that of the nearest district above it, not only of its own parent (a branch under a school). */
+    const parents = new Map<string, string>();
     /** Orgs whose row was rejected: a school under one cannot be placed in a municipality. */
     const refused = new Set<string>();
     const schools: { line: number; row: Record<string, string> }[] = [];
     for await (const { line, record, reject, seen } of this.rows('orgs')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
-      const state = this.check(reject, 'status', field.status(record.status));
-      if (reject.failed || id === undefined || state === undefined || !seen(id)) {
+      const state = id === undefined || !seen(id) ? undefined : this.check(reject, 'status', field.status(record.status));
+      if (reject.failed || id === undefined || state === undefined) {
         if (id !== undefined) refused.add(id);
         continue;
       }
       const type = (record.type ?? '').trim();
+      parents.set(id, (record.parentSourcedId ?? '').trim());
+      if (!SCHOOL_ORG_TYPES.has(type)) this.roster.otherOrgs.add(id);
       if (DISTRICT_ORG_TYPES.has(type)) districts.set(id, (record.identifier ?? '').trim());
       else if (SCHOOL_ORG_TYPES.has(type)) {
         if (state === 'tobedeleted') continue; // schools are never deleted by a file: their records stay with them
@@ -244,14 +290,21 @@ class FileReader {
     for (const { line, row } of schools) {
       const reject = this.rejecter('orgs', line);
       const id = (row.sourcedId ?? '').trim();
-      const parent = (row.parentSourcedId ?? '').trim();
-      const district = parent ? districts.get(parent) : undefined;
-      if (refused.has(parent) && district === undefined) {
+      const above = districtAbove(id, parents, districts, refused);
+      if (above === 'refused') {
         // Its district may be another municipality's: taken as ours, its pupils would be imported here.
-        reject('parentSourcedId', 'refers to an org whose own row was rejected');
+        reject('parentSourcedId', 'refers to an org whose own row was rejected, or is under one');
         continue;
       }
-      if (district !== undefined && district !== this.context.municipalityId) {
+      if (above === 'loop') {
+        reject('parentSourcedId', 'leads to an org that is its own parent, so the school has no district');
+        continue;
+      }
+      if (above === '') {
+        reject('parentSourcedId', 'is under a district whose identifier (its kommunenummer) is empty, so it cannot be placed in a municipality');
+        continue;
+      }
+      if (above !== undefined && above !== this.context.municipalityId) {
         this.roster.foreignSchools.add(id);
         reject('parentSourcedId', 'is a school not in this municipality (its district has another kommunenummer)');
         continue;
@@ -266,9 +319,10 @@ class FileReader {
   async sessions(): Promise<void> {
     for await (const { record, reject, seen } of this.rows('academicSessions')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      if (id === undefined || !seen(id)) continue;
       const start = this.check(reject, 'startDate', field.date(record.startDate, true));
       const end = this.check(reject, 'endDate', field.date(record.endDate, true));
-      if (reject.failed || id === undefined || start === undefined || end === undefined || !seen(id)) continue;
+      if (reject.failed || start === undefined || end === undefined) continue;
       const schoolYear = (record.schoolYear ?? '').trim();
       if (schoolYear && !/^\d{4}$/.test(schoolYear)) {
         reject('schoolYear', 'must be a year (YYYY)');
@@ -281,22 +335,39 @@ class FileReader {
   async users(): Promise<void> {
     for await (const { line, record, reject, seen } of this.rows('users')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      if (id === undefined || !seen(id)) continue;
       const state = this.check(reject, 'status', field.status(record.status));
-      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      if (reject.failed || state === undefined) continue;
       if (state === 'tobedeleted') {
         this.roster.deletedUsers.add(id);
         continue;
       }
-      const givenName = this.check(reject, 'givenName', field.name(record.givenName, 100));
-      const familyName = this.check(reject, 'familyName', field.name(record.familyName, 100));
-      if (givenName === undefined || familyName === undefined) continue;
-      this.roster.users.set(id, { line, sourcedId: id, givenName, familyName, kind: 'staff', staffRoles: [], schools: [], email: record.email, identitySubject: record.userIds, yearLevel: undefined });
+      const givenName = field.name(record.givenName, 100);
+      const familyName = field.name(record.familyName, 100);
+      const refusedName = !givenName.ok ? `givenName ${givenName.reason}` : !familyName.ok ? `familyName ${familyName.reason}` : undefined;
+      this.roster.users.set(id, {
+        line,
+        sourcedId: id,
+        givenName: givenName.ok ? givenName.value : '',
+        familyName: familyName.ok ? familyName.value : '',
+        kind: 'staff',
+        staffRoles: [],
+        schools: [],
+        email: record.email,
+        identitySubject: record.userIds,
+        yearLevel: undefined,
+        addsSchools: false,
+        endedSchools: [],
+      });
       this.details.set(id, {
         grades: record.grades,
         roleNames: new Set(field.list(record.role)),
         orgIds: field.list(record.orgSourcedIds),
         primaryOrg: (record.primaryOrgSourcedId ?? '').trim() || undefined,
         staffRolesAt: [],
+        refusedName,
+        disabled: (record.enabledUser ?? '').trim().toLowerCase() === 'false',
+        endedStaffOrgs: [],
       });
     }
   }
@@ -305,10 +376,11 @@ class FileReader {
   async roles(): Promise<void> {
     for await (const { record, reject, seen } of this.rows('roles')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      if (id === undefined || !seen(id)) continue;
       const state = this.check(reject, 'status', field.status(record.status));
       const end = this.check(reject, 'endDate', field.date(record.endDate, false));
-      this.check(reject, 'beginDate', field.date(record.beginDate, false));
-      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      const begin = this.check(reject, 'beginDate', field.date(record.beginDate, false));
+      if (reject.failed || state === undefined) continue;
       const userId = (record.userSourcedId ?? '').trim();
       const user = this.details.get(userId);
       if (!user) {
@@ -316,9 +388,17 @@ class FileReader {
         if (!this.roster.deletedUsers.has(userId) && !this.roster.held.users.has(userId)) reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
-      if (state === 'tobedeleted' || (end !== undefined && end < this.context.today)) continue;
       const role = (record.role ?? '').trim();
       const org = (record.orgSourcedId ?? '').trim();
+      if (state === 'tobedeleted' || (end !== undefined && end < this.context.today)) {
+        if (STAFF_ROLES[role] && !user.endedStaffOrgs.includes(org) && user.endedStaffOrgs.length < ROSTER_LIMITS.maxRolesPerUser) {
+          user.endedStaffOrgs.push(org);
+          this.details.set(userId, user);
+        }
+        continue;
+      }
+      // One that has not begun is no role yet (as an enrollment): a June export may hold August's roles.
+      if (begin !== undefined && begin > this.context.today) continue;
       const primary = (record.roleType ?? '').trim() === 'primary';
       const newRole = !user.roleNames.has(role);
       const newOrg = !user.orgIds.includes(org);
@@ -345,15 +425,31 @@ class FileReader {
     for (const [id, user] of this.roster.users) {
       const details = this.details.get(id);
       if (!details) continue;
+      // A delta lists a changed user without roles rows when their roles did not change: the directory says who they are.
+      const stored = details.roleNames.size === 0 ? this.context.storedUser(id) : undefined;
+      const student = details.roleNames.has('student') || stored === 'student';
+      const staff = !student && ([...details.roleNames].some((role) => STAFF_ROLES[role] !== undefined) || stored === 'staff');
+      // Guardians, parents, aides...: not users of this platform; neither imported nor refused, whatever their names or orgs.
+      // Nor staff whose account the school disabled (`enabledUser` false): none is given, and a stored one is left to the admins, as staff a file leaves out.
+      if ((!student && !staff) || (staff && details.disabled)) {
+        this.roster.users.delete(id);
+        continue;
+      }
       const reject = this.rejecter('users', user.line, { sourcedId: id });
-      const orgs = [...new Set([details.primaryOrg, ...details.orgIds].filter((org): org is string => org !== undefined && org.length > 0))];
-      const foreign = orgs.filter((org) => this.roster.foreignSchools.has(org));
-      const unknown = orgs.filter((org) => !this.roster.foreignSchools.has(org) && !this.roster.schools.has(org) && !this.context.known('school', org));
-      const ours = orgs.filter((org) => !foreign.includes(org) && !unknown.includes(org));
       const drop = (column: string, reason: string) => {
         reject(column, reason);
         this.roster.users.delete(id);
       };
+      if (details.refusedName !== undefined) {
+        const space = details.refusedName.indexOf(' ');
+        drop(details.refusedName.slice(0, space), details.refusedName.slice(space + 1));
+        continue;
+      }
+      // A district (a district administrator's org, a primary org) is no school of theirs: not a reason to refuse them either.
+      const orgs = [...new Set([details.primaryOrg, ...details.orgIds].filter((org): org is string => org !== undefined && org.length > 0 && !this.roster.otherOrgs.has(org)))];
+      const foreign = orgs.filter((org) => this.roster.foreignSchools.has(org));
+      const unknown = orgs.filter((org) => !this.roster.foreignSchools.has(org) && !this.roster.schools.has(org) && !this.context.known('school', org));
+      const ours = orgs.filter((org) => !foreign.includes(org) && !unknown.includes(org));
       if (foreign.length > 0 && ours.length > 0) {
         drop('sourcedId', 'is a user in two municipalities (schools of this one and of another)');
         continue;
@@ -367,11 +463,9 @@ class FileReader {
         continue;
       }
       user.schools = ours;
-      // A delta lists a changed user without roles rows when their roles did not change: the directory says who they are.
-      const stored = details.roleNames.size === 0 ? this.context.storedUser(id) : undefined;
-      if (details.roleNames.has('student') || stored === 'student') {
+      if (student) {
         if (details.roleNames.size > 1) {
-          drop('role', 'is a student and staff at once');
+          drop(this.roster.modes.roles === 'absent' ? 'role' : 'sourcedId', 'is a student and staff at once');
           continue;
         }
         const level = this.check(reject, 'grades', field.yearLevel(details.grades));
@@ -394,18 +488,17 @@ class FileReader {
         const staffRole = STAFF_ROLES[role];
         if (staffRole && !user.staffRoles.includes(staffRole)) user.staffRoles.push(staffRole);
       }
-      if (user.staffRoles.length === 0 && stored !== 'staff') {
-        // Guardians, parents, aides...: not users of this platform; neither imported nor refused.
-        this.roster.users.delete(id);
-        continue;
-      }
       // Their schools are those of their staff roles: a guardian or aide at another school gives no access there.
-      const schools = staffSchools(details, ours);
+      // A school whose every staff role the file ends is not one of theirs, though it is their primary org.
+      const ended = details.endedStaffOrgs.filter((org) => staffRolesAtSchool(details, org) === '');
+      const schools = staffSchools(details, ours).filter((school) => !ended.includes(school));
       if (!sameStaffRolesAtEachSchool(details, schools)) {
         drop('sourcedId', 'has other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
         continue;
       }
       user.schools = schools;
+      user.addsSchools = !this.usersListEveryOrg && this.context.storedUser(id) === 'staff';
+      user.endedSchools = user.addsSchools ? ended : [];
       const mail = this.check(reject, 'email', field.email(user.email));
       const subject = this.check(reject, 'userIds', field.userIdOf(user.identitySubject, this.context.identityType));
       if (reject.failed || mail === undefined || subject === undefined) {
@@ -434,8 +527,9 @@ class FileReader {
   async demographics(): Promise<void> {
     for await (const { record, reject, seen } of this.rows('demographics')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      if (id === undefined || !seen(id)) continue;
       const birth = this.check(reject, 'birthDate', field.date(record.birthDate, false));
-      if (reject.failed || id === undefined || !seen(id)) continue;
+      if (reject.failed) continue;
       const user = this.roster.users.get(id);
       if (!user) {
         // users.csv lists them, but not as a user to import (a guardian) or not this time (their row was rejected): neither imported nor refused.
@@ -453,8 +547,9 @@ class FileReader {
   async classes(): Promise<void> {
     for await (const { line, record, reject, seen } of this.rows('classes')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      if (id === undefined || !seen(id)) continue;
       const state = this.check(reject, 'status', field.status(record.status));
-      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      if (reject.failed || state === undefined) continue;
       if (state === 'tobedeleted') {
         this.roster.deletedClasses.add(id);
         continue;
@@ -484,10 +579,11 @@ class FileReader {
   async enrollments(): Promise<void> {
     for await (const { line, record, reject, seen } of this.rows('enrollments')) {
       const id = this.check(reject, 'sourcedId', field.sourcedId(record.sourcedId));
+      if (id === undefined || !seen(id)) continue;
       const state = this.check(reject, 'status', field.status(record.status));
       const begin = this.check(reject, 'beginDate', field.date(record.beginDate, false));
       const end = this.check(reject, 'endDate', field.date(record.endDate, false));
-      if (reject.failed || id === undefined || state === undefined || !seen(id)) continue;
+      if (reject.failed || state === undefined) continue;
       const role = (record.role ?? '').trim();
       if (role !== 'student' && role !== 'teacher') continue; // aides, guardians, proctors: not group members here
       const classId = (record.classSourcedId ?? '').trim();
@@ -507,7 +603,9 @@ class FileReader {
         reject('role', `enrols as ${role} a user who is not one`);
         continue;
       }
-      if (cls && user && !user.schools.includes(cls.schoolSourcedId)) {
+      const ended = state === 'tobedeleted' || (end !== undefined && end < this.context.today);
+      // An ended one only takes a membership away: a pupil who has moved school is no longer at its class's school.
+      if (cls && user && !ended && !this.atSchool(user, cls.schoolSourcedId)) {
         reject('userSourcedId', "refers to a user who is not at the class's school");
         continue;
       }
@@ -515,8 +613,12 @@ class FileReader {
         reject('endDate', 'is before beginDate');
         continue;
       }
-      const ended = state === 'tobedeleted' || (end !== undefined && end < this.context.today);
       const future = !ended && begin !== undefined && begin > this.context.today;
+      if (future && !this.bulk('enrollments')) {
+        // Nothing keeps it until that day, and a later delta does not repeat a row that has not changed: said, not lost quietly.
+        reject('beginDate', 'is after today: a delta’s enrollment that has not begun is not kept, so send it again once it has begun (a bulk file adds it by itself)', false);
+        continue;
+      }
       this.roster.enrollments.push({ line, classSourcedId: classId, userSourcedId: userId, role, ended, future, endDate: end });
     }
   }
@@ -531,6 +633,11 @@ class FileReader {
       for await (const { line, record } of this.archive.rows(file, (header) => {
         const missing = missingColumns(key, header);
         if (missing.length > 0) throw new RosterArchiveRefused(`${file} lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+        // Read anyway, no user would have a role: each would be dropped as a guardian is, and every stored pupil made a leaver.
+        if (key === 'users' && this.bulk('users') && this.roster.modes.roles === 'absent' && !header.includes('role')) {
+          throw new RosterArchiveRefused('users.csv has no role column (OneRoster 1.2 keeps roles in roles.csv), and manifest.csv lists roles.csv as absent: no user would have a role');
+        }
+        if (key === 'users') this.usersListEveryOrg = header.includes('orgSourcedIds');
         return readColumns(key, header);
       })) {
         tally.read += 1;
@@ -561,6 +668,12 @@ class FileReader {
     }) as Rejecter;
     reject.failed = false;
     return reject;
+  }
+
+  /** Whether the user is at the school after this import: one the row gives, or (a delta's staff row that adds to them) a stored one it does not end. */
+  private atSchool(user: UserRow, school: string): boolean {
+    if (user.schools.includes(school)) return true;
+    return user.addsSchools && !user.endedSchools.includes(school) && this.context.storedSchools(user.sourcedId).includes(school);
   }
 
   /** Whether the manifest lists the file as bulk: then it is the whole truth, and what it lacks is gone. */

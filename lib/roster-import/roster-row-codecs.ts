@@ -18,6 +18,8 @@ export const USER_ROWS: RecordCodec<UserRow> = {
     out.optionalString(user.email);
     out.optionalString(user.identitySubject);
     out.uint(user.yearLevel === undefined ? 0 : user.yearLevel + 1);
+    out.uint(user.addsSchools ? 1 : 0);
+    out.strings(user.endedSchools);
   },
   read(input, sourcedId) {
     const line = input.uint();
@@ -30,7 +32,9 @@ export const USER_ROWS: RecordCodec<UserRow> = {
     const email = input.optionalString();
     const identitySubject = input.optionalString();
     const level = input.uint();
-    return { line, sourcedId, givenName, familyName, kind, staffRoles, schools, email, identitySubject, yearLevel: level === 0 ? undefined : level - 1 };
+    const addsSchools = input.uint() === 1;
+    const endedSchools = input.strings();
+    return { line, sourcedId, givenName, familyName, kind, staffRoles, schools, email, identitySubject, yearLevel: level === 0 ? undefined : level - 1, addsSchools, endedSchools };
   },
 };
 
@@ -42,9 +46,21 @@ export const USER_DETAILS: RecordCodec<UserDetails> = {
     out.strings(details.orgIds);
     out.optionalString(details.primaryOrg);
     out.strings(details.staffRolesAt);
+    out.optionalString(details.refusedName);
+    out.uint(details.disabled ? 1 : 0);
+    out.strings(details.endedStaffOrgs);
   },
   read(input) {
-    return { grades: input.optionalString(), roleNames: new Set(input.strings()), orgIds: input.strings(), primaryOrg: input.optionalString(), staffRolesAt: input.strings() };
+    return {
+      grades: input.optionalString(),
+      roleNames: new Set(input.strings()),
+      orgIds: input.strings(),
+      primaryOrg: input.optionalString(),
+      staffRolesAt: input.strings(),
+      refusedName: input.optionalString(),
+      disabled: input.uint() === 1,
+      endedStaffOrgs: input.strings(),
+    };
   },
 };
 

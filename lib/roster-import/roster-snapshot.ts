@@ -95,6 +95,13 @@ export class DirectorySnapshot {
     return (kind === 'school' ? this.schools : this.groups).has(sourcedId);
   }
 
+  /** The sourcedIds of the stored schools with these document ids (a school registered through the API has none). */
+  schoolSourcedIds(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    const wanted = new Set(ids);
+    return [...this.schools].filter(([, school]) => wanted.has(school.id)).map(([sourcedId]) => sourcedId);
+  }
+
   userByIdentity(identity: TokenIdentity): SnapshotUser | undefined {
     return this.usersByIdentity.get(identityKey(identity));
   }

@@ -153,7 +153,7 @@ describe('roster import: bad input gets a clear answer and loses nothing', () =>
     const run = await importRoster(test, admin, M, zip(files), { dryRun: true });
     expect(rejectionsOf(run, 'orgs.csv')).toEqual([
       { line: 4, column: 'status', reason: 'must be active or tobedeleted' },
-      { line: 5, column: 'parentSourcedId', reason: 'refers to an org whose own row was rejected' },
+      { line: 5, column: 'parentSourcedId', reason: 'refers to an org whose own row was rejected, or is under one' },
     ]);
     expect(rejectionsOf(run, 'users.csv')).toEqual([{ line: 2, column: 'sourcedId', reason: expect.stringContaining('refers to an org') }]);
     expect((run.files['orgs.csv']?.created ?? 0) + (run.files['orgs.csv']?.unchanged ?? 0)).toBe(1); // Tasta skole only

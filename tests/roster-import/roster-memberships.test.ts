@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_ISSUER } from '../../local/dev-issuer.js';
+import { allItems, bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { csv, importRoster, manifest, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
+
+const DAY = 86_400_000;
+const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
+
+const pupil = (index: number, school = 'sch-a'): Person => ({ sourcedId: `s-${index}`, givenName: `Elev${index}`, familyName: 'Nordmann', role: 'student', school, grade: '05', birthDate: '2016-04-01' });
+const enrolled = (classSourcedId: string, userSourcedId: string, extra: Partial<Enrollment> = {}): Enrollment => ({ sourcedId: `e-${classSourcedId}-${userSourcedId}`, classSourcedId, userSourcedId, role: 'student', ...extra });
+
+/** Two schools, a teacher at each, three pupils in 5A at the first. */
+function twoSchools(municipalityId: string): RosterSet {
+  return {
+    municipalityId,
+    schools: [
+      { sourcedId: 'sch-a', name: 'Lilleby skole', organisationNumber: '974000101' },
+      { sourcedId: 'sch-b', name: 'Storeby skole', organisationNumber: '974000102' },
+    ],
+    people: [
+      { sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: `tone-${municipalityId}@a.example` },
+      { sourcedId: 't-2', givenName: 'Tor', familyName: 'Lærer', role: 'teacher', school: 'sch-b', feide: `tor-${municipalityId}@a.example` },
+      pupil(1),
+      pupil(2),
+      pupil(3),
+    ],
+    classes: [
+      { sourcedId: 'c-5a', title: '5A', school: 'sch-a', term: 'sy-2027' },
+      { sourcedId: 'c-5b', title: '5B', school: 'sch-b', term: 'sy-2027' },
+    ],
+    enrollments: [enrolled('c-5a', 't-1', { role: 'teacher' }), enrolled('c-5b', 't-2', { role: 'teacher' }), enrolled('c-5a', 's-1'), enrolled('c-5a', 's-2'), enrolled('c-5a', 's-3')],
+  };
+}
+
+const USERS_HEADER = ['sourcedId', 'status', 'userIds', 'givenName', 'familyName', 'email', 'grades', 'primaryOrgSourcedId'];
+const ROLES_HEADER = ['sourcedId', 'status', 'userSourcedId', 'roleType', 'role', 'orgSourcedId'];
+const ENROLLMENTS_HEADER = ['sourcedId', 'status', 'classSourcedId', 'userSourcedId', 'role'];
+
+interface Student {
+  id: string;
+  givenName: string;
+  familyName: string;
+  status: string;
+  leftAt?: string;
+  groupIds: string[];
+}
+interface Group {
+  id: string;
+  name: string;
+  studentIds: string[];
+  teacherIds: string[];
+}
+interface Staff {
+  id: string;
+  name: string;
+  roles: string[];
+  schoolIds: string[];
+}
+
+describe('roster import: memberships, schools and leavers follow the file whatever its order, in bulk and in a delta', () => {
+  let test: TestApp;
+  let next = 0;
+
+  beforeAll(async () => {
+    test = await startTestApp({ env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER } });
+  }, 60_000);
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  /** A municipality of its own, imported from `set`, and readers of its directory through the API. */
+  async function imported(set: (municipalityId: string) => RosterSet = twoSchools) {
+    next += 1;
+    const municipalityId = `19${String(next).padStart(2, '0')}`;
+    await registerMunicipality(test, municipalityId);
+    const admin = await bootstrapAdminToken(test, municipalityId);
+    const first = await importRoster(test, admin, municipalityId, zip(rosterFiles(set(municipalityId))));
+    expect(first.rejections).toEqual([]);
+    expect(first.status).toBe('completed');
+    const list = <T>(path: string) => allItems<T>(test, `/municipalities/${municipalityId}/${path}`, admin);
+    const schools = await list<{ id: string; name: string }>('schools');
+    return {
+      municipalityId,
+      admin,
+      delta: (files: Record<string, string>) => importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', Object.keys(files).map((name) => name.replace('.csv', ''))), ...files }), { mode: 'delta' }),
+      student: async (givenName: string) => (await list<Student>('students?limit=100')).find((found) => found.givenName === givenName),
+      group: async (name: string) => (await list<Group>('groups?limit=100')).find((found) => found.name === name),
+      staff: async (name: string) => (await list<Staff>('users?limit=100')).find((found) => found.name === name),
+      schoolId: (name: string) => schools.find((found) => found.name === name)?.id,
+    };
+  }
+
+  it('bulk: a pupil with an open enrollment and an ended one in the same class, the ended one listed last, stays a member', async () => {
+    const { municipalityId, admin, student, group } = await imported();
+    const set = twoSchools(municipalityId);
+    set.enrollments.push({ sourcedId: 'e-old-s1', classSourcedId: 'c-5a', userSourcedId: 's-1', role: 'student', endDate: day(-30) });
+    const run = await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
+    expect(run.rejections).toEqual([]);
+    const elev1 = await student('Elev1');
+    expect(elev1?.status).toBe('active');
+    expect((await group('5A'))?.studentIds).toContain(elev1?.id);
+    expect(elev1?.groupIds).toHaveLength(1);
+  });
+
+  it('delta: an enrollment issued again (the new row, then the old one tobedeleted) keeps the member', async () => {
+    const { delta, student, group } = await imported();
+    const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-new-s1', 'active', 'c-5a', 's-1', 'student'], ['e-c-5a-s-1', 'tobedeleted', 'c-5a', 's-1', 'student']]) });
+    expect(run.rejections).toEqual([]);
+    expect((await group('5A'))?.studentIds).toContain((await student('Elev1'))?.id);
+  });
+
+  it('delta: a full group of 500 that swaps one pupil takes the new one, although its row comes before the removal', async () => {
+    const big = (municipalityId: string) => {
+      const set = twoSchools(municipalityId);
+      for (let index = 10; index < 510; index += 1) set.people.push({ ...pupil(index), givenName: `P${index}` });
+      set.enrollments = [enrolled('c-5a', 't-1', { role: 'teacher' }), ...Array.from({ length: 500 }, (_, index) => enrolled('c-5a', `s-${index + 10}`))];
+      return set;
+    };
+    const { delta, student, group } = await imported(big);
+    const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-c-5a-s-1', 'active', 'c-5a', 's-1', 'student'], ['e-c-5a-s-10', 'tobedeleted', 'c-5a', 's-10', 'student']]) });
+    expect(run.rejections).toEqual([]);
+    const members = (await group('5A'))?.studentIds ?? [];
+    expect(members).toHaveLength(500);
+    expect(members).toContain((await student('Elev1'))?.id);
+  }, 120_000);
+
+  it('bulk: a pupil who moved school, whose ended enrollment at the old one is still in the file, leaves the old class without a rejection', async () => {
+    const { municipalityId, admin, student, group } = await imported();
+    const set = twoSchools(municipalityId);
+    set.people = set.people.map((person) => (person.sourcedId === 's-1' ? { ...person, school: 'sch-b' } : person));
+    set.enrollments = set.enrollments.map((enrollment) => (enrollment.sourcedId === 'e-c-5a-s-1' ? { ...enrollment, endDate: day(-5) } : enrollment));
+    set.enrollments.push(enrolled('c-5b', 's-1'));
+    const run = await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
+    const elev1 = await student('Elev1');
+    expect({ rejections: run.rejections, in5A: (await group('5A'))?.studentIds.includes(elev1?.id ?? ''), groups: elev1?.groupIds }).toEqual({
+      rejections: [],
+      in5A: false,
+      groups: [(await group('5B'))?.id],
+    });
+  });
+
+  it('delta: a teacher who became an administrator, whose teacher enrollment the delta deletes, leaves the class', async () => {
+    const { municipalityId, delta, group, staff } = await imported();
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-1', 'tobedeleted', 't-1', 'primary', 'teacher', 'sch-a'], ['role-t-1-adm', 'active', 't-1', 'primary', 'administrator', 'sch-a']]),
+      'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-c-5a-t-1', 'tobedeleted', 'c-5a', 't-1', 'teacher']]),
+    });
+    expect(run.rejections).toEqual([]);
+    expect((await staff('Tone Lærer'))?.roles).toEqual(['school-admin']);
+    expect((await group('5A'))?.teacherIds).toEqual([]);
+  });
+
+  it('delta: a name correction of a pupil who left keeps them a leaver; an enrollment in the same delta brings them back', async () => {
+    const { municipalityId, admin, delta, student } = await imported();
+    const set = twoSchools(municipalityId);
+    set.enrollments = set.enrollments.map((enrollment) => (enrollment.userSourcedId === 's-3' || enrollment.userSourcedId === 's-2' ? { ...enrollment, endDate: day(-3) } : enrollment));
+    await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
+    expect(await student('Elev3')).toMatchObject({ status: 'leaver', leftAt: day(-3) });
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['s-3', 'active', '', 'Elev3', 'Rettet', '', '05', 'sch-a'], ['s-2', 'active', '', 'Elev2', 'Nordmann', '', '05', 'sch-a']]),
+      'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-back-s2', 'active', 'c-5a', 's-2', 'student']]),
+    });
+    expect(run.rejections).toEqual([]);
+    expect(await student('Elev3')).toMatchObject({ familyName: 'Rettet', status: 'leaver', leftAt: day(-3) });
+    expect(await student('Elev2')).toMatchObject({ status: 'active', groupIds: [expect.any(String)] });
+    expect((await student('Elev2'))?.leftAt).toBeUndefined();
+  });
+
+  it('delta: an enrollment that has not begun is rejected with its reason, not dropped without a word', async () => {
+    const { delta, student, group } = await imported();
+    const run = await delta({ 'enrollments.csv': csv([[...ENROLLMENTS_HEADER, 'beginDate'], ['e-later-s1', 'active', 'c-5b', 's-1', 'student', day(3)]]) });
+    expect(run.rejections).toEqual([{ file: 'enrollments.csv', line: 2, column: 'beginDate', reason: expect.stringContaining('send it again once it has begun') }]);
+    expect((await group('5B'))?.studentIds).not.toContain((await student('Elev1'))?.id);
+  });
+
+  it('delta: a 1.2 row of a teacher at two schools (its primary org, no roles rows) keeps both; roles rows add a school and end one', async () => {
+    const { municipalityId, admin, delta, staff, schoolId } = await imported();
+    const files = rosterFiles(twoSchools(municipalityId));
+    const roles = `${files['roles.csv'] as string}${csv([['role-t-1-b', 'active', '2026-06-01T00:00:00Z', 't-1', 'secondary', 'teacher', '', '', 'sch-b', '']])}`;
+    expect((await importRoster(test, admin, municipalityId, zip({ ...files, 'roles.csv': roles }))).rejections).toEqual([]);
+    const both = [schoolId('Lilleby skole'), schoolId('Storeby skole')].sort();
+    expect((await staff('Tone Lærer'))?.schoolIds.sort()).toEqual(both);
+    const renamed = await delta({ 'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Gift', 'tone@skole.example', '', 'sch-a']]) });
+    expect(renamed.rejections).toEqual([]);
+    expect((await staff('Tone Gift'))?.schoolIds.sort()).toEqual(both);
+    // Tor (Storeby) also teaches at Lilleby from now on: his row comes with the new school's roles row only.
+    const added = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-2', 'active', `{Feide:tor-${municipalityId}@a.example}`, 'Tor', 'Lærer', 'tor@skole.example', '', 'sch-b']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-2-a', 'active', 't-2', 'secondary', 'teacher', 'sch-a']]),
+    });
+    expect(added.rejections).toEqual([]);
+    expect((await staff('Tor Lærer'))?.schoolIds.sort()).toEqual(both);
+    // And Tone stops teaching at Storeby: her roles row there is deleted.
+    const ended = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Gift', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-1-b', 'tobedeleted', 't-1', 'secondary', 'teacher', 'sch-b']]),
+    });
+    expect(ended.rejections).toEqual([]);
+    expect((await staff('Tone Gift'))?.schoolIds).toEqual([schoolId('Lilleby skole')]);
+  });
+
+  it('delta: roles rows that give a teacher another role at a new school are refused, as in bulk: the teacher would administer their own school', async () => {
+    const { municipalityId, delta, staff, schoolId } = await imported();
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-1-b', 'active', 't-1', 'secondary', 'administrator', 'sch-b']]),
+    });
+    expect(run.rejections).toEqual([{ file: 'users.csv', line: 2, column: 'sourcedId', reason: expect.stringContaining('register them through the API') }]);
+    expect(await staff('Tone Lærer')).toMatchObject({ roles: ['teacher'], schoolIds: [schoolId('Lilleby skole')] });
+  });
+
+  it('delta: a stored teacher’s row without orgs can be enrolled in a class the same delta adds at their school', async () => {
+    const { municipalityId, delta, group } = await imported();
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Gift', 'tone@skole.example', '', '']]),
+      'classes.csv': csv([['sourcedId', 'status', 'title', 'schoolSourcedId', 'termSourcedIds'], ['c-kor', 'active', 'Kor', 'sch-a', 'sy-2027']]),
+      'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-kor-t1', 'active', 'c-kor', 't-1', 'teacher'], ['e-kor-s1', 'active', 'c-kor', 's-1', 'student']]),
+    });
+    expect(run.rejections).toEqual([]);
+    expect((await group('Kor'))?.teacherIds).toHaveLength(1);
+  });
+});
