@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
-import { bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { freshMunicipalities } from '../support/test-app.js';
 import { csv, importRoster, manifest, rosterFiles, zip, SESSIONS, type RosterSet } from './oneroster-fixture.js';
 
 const DAY = 86_400_000;
@@ -21,24 +21,16 @@ interface Row {
 }
 
 describe('roster import: OneRoster files as school administration systems export them', () => {
-  let test: TestApp;
-  let next = 0;
+  const app = freshMunicipalities('18', { env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER } });
 
-  beforeAll(async () => {
-    test = await startTestApp({ env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER } });
-  }, 60_000);
-  afterAll(async () => {
-    await test?.close();
-  });
-
-  /** A municipality of its own, with readers of its directory through the API. */
+  /** A municipality of its own, with imports of a bulk set of users and roles (`bulkSet`) and of any zip. */
   async function municipality() {
-    next += 1;
-    const municipalityId = `18${String(next).padStart(2, '0')}`;
-    await registerMunicipality(test, municipalityId);
-    const admin = await bootstrapAdminToken(test, municipalityId);
-    const list = async <T>(path: string) => (await test.request<{ items: T[] }>('GET', `/municipalities/${municipalityId}/${path}`, { token: admin })).body.items;
-    return { municipalityId, admin, list };
+    const fresh = await app.fresh();
+    return {
+      ...fresh,
+      bulk: (rows: Row[], orgs: string[][] = []) => importRoster(app.test, fresh.admin, fresh.municipalityId, bulkSet(fresh.municipalityId, rows, orgs)),
+      imported: (content: Uint8Array) => importRoster(app.test, fresh.admin, fresh.municipalityId, content),
+    };
   }
 
   /** A bulk set of orgs (ours: district `d`, schools `sch-a` and `sch-b`, plus `orgs`), users and their roles. */
@@ -73,7 +65,7 @@ describe('roster import: OneRoster files as school administration systems export
   }
 
   it('refuses a bulk users.csv in the 1.2 layout when roles.csv is absent, before any write: every pupil would have become a leaver', async () => {
-    const { municipalityId, admin, list } = await municipality();
+    const { municipalityId, imported, list } = await municipality();
     const set: RosterSet = {
       municipalityId,
       schools: [{ sourcedId: 'sch-a', name: 'Tasta skole', organisationNumber: '974600001' }],
@@ -82,14 +74,14 @@ describe('roster import: OneRoster files as school administration systems export
       enrollments: [],
     };
     const full = rosterFiles(set);
-    expect((await importRoster(test, admin, municipalityId, zip(full))).status).toBe('completed');
-    const run = await importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('bulk', ['orgs', 'users']), 'orgs.csv': full['orgs.csv'] as string, 'users.csv': full['users.csv'] as string }));
+    expect((await imported(zip(full))).status).toBe('completed');
+    const run = await imported(zip({ 'manifest.csv': manifest('bulk', ['orgs', 'users']), 'orgs.csv': full['orgs.csv'] as string, 'users.csv': full['users.csv'] as string }));
     expect(run).toMatchObject({ status: 'failed', failure: expect.stringContaining('users.csv has no role column') });
     expect((await list<{ status: string }>('students')).map((student) => student.status)).toEqual(['active', 'active']);
   });
 
   it('places a school by the nearest district above it: a branch under another municipality’s school is refused, one under ours imported, and a district without a kommunenummer said so', async () => {
-    const { municipalityId, admin, list } = await municipality();
+    const { bulk, list } = await municipality();
     const orgs = [
       ['d-other', 'Bergen kommune', 'district', '4601', ''],
       ['sch-x', 'Nordnes skole', 'school', '974600009', 'd-other'],
@@ -98,7 +90,7 @@ describe('roster import: OneRoster files as school administration systems export
       ['d-blank', 'Uten nummer', 'district', '', ''],
       ['sch-blank', 'Blank skole', 'school', '974600012', 'd-blank'],
     ];
-    const run = await importRoster(test, admin, municipalityId, bulkSet(municipalityId, [{ sourcedId: 's-x', roles: [['student', 'sch-x-2']] }, { sourcedId: 's-a', roles: [['student', 'sch-a-2']] }], orgs));
+    const run = await bulk([{ sourcedId: 's-x', roles: [['student', 'sch-x-2']] }, { sourcedId: 's-a', roles: [['student', 'sch-a-2']] }], orgs);
     expect(run.rejections).toEqual([
       { file: 'orgs.csv', line: 6, column: 'parentSourcedId', reason: 'is a school not in this municipality (its district has another kommunenummer)' },
       { file: 'orgs.csv', line: 7, column: 'parentSourcedId', reason: 'is a school not in this municipality (its district has another kommunenummer)' },
@@ -110,17 +102,14 @@ describe('roster import: OneRoster files as school administration systems export
   });
 
   it('grants school-admin for 1.2’s siteAdministrator and principal, nothing for districtAdministrator or systemAdministrator, and a district org is no reason to refuse a teacher', async () => {
-    const { municipalityId, admin, list } = await municipality();
-    const run = await importRoster(
-      test,
-      admin,
-      municipalityId,
-      bulkSet(municipalityId, [
+    const { bulk, list } = await municipality();
+    const run = await bulk(
+      [
         { sourcedId: 't-site', roles: [['siteAdministrator', 'sch-a']] },
         { sourcedId: 't-principal', roles: [['principal', 'sch-b']] },
         { sourcedId: 't-district', primaryOrg: 'd', roles: [['districtAdministrator', 'd'], ['teacher', 'sch-a']] },
         { sourcedId: 't-system', roles: [['systemAdministrator', 'd']] },
-      ]),
+      ],
     );
     expect(run.rejections).toEqual([]);
     const staff = Object.fromEntries((await list<{ name: string; roles: string[] }>('users?limit=100')).map((user) => [user.name, user.roles]));
@@ -128,15 +117,12 @@ describe('roster import: OneRoster files as school administration systems export
   });
 
   it('takes a roles row that has not begun as no role yet: next year’s administrator post and next year’s school change nothing today', async () => {
-    const { municipalityId, admin, list } = await municipality();
-    const run = await importRoster(
-      test,
-      admin,
-      municipalityId,
-      bulkSet(municipalityId, [
+    const { bulk, list } = await municipality();
+    const run = await bulk(
+      [
         { sourcedId: 't-1', roles: [['teacher', 'sch-a'], ['administrator', 'sch-b', day(30)]] },
         { sourcedId: 's-1', roles: [['student', 'sch-b', day(30)], ['student', 'sch-a']], primaryOrg: '' },
-      ]),
+      ],
     );
     expect(run.rejections).toEqual([]);
     const schools = Object.fromEntries((await list<{ id: string; name: string }>('schools')).map((school) => [school.name, school.id]));
@@ -145,7 +131,7 @@ describe('roster import: OneRoster files as school administration systems export
   });
 
   it('reports a row that repeats the sourcedId of a rejected row as a duplicate, and uses neither', async () => {
-    const { municipalityId, admin, list } = await municipality();
+    const { municipalityId, imported, list } = await municipality();
     const files = {
       'manifest.csv': manifest('bulk', ['orgs', 'users', 'roles', 'demographics']),
       'orgs.csv': csv([['sourcedId', 'name', 'type', 'identifier', 'parentSourcedId'], ['d', 'Kommunen', 'district', municipalityId, ''], ['sch-a', 'Lilleby skole', 'school', '974000101', 'd']]),
@@ -153,7 +139,7 @@ describe('roster import: OneRoster files as school administration systems export
       'roles.csv': csv([ROLES_HEADER, ['r-1', 'active', 's-1', 'primary', 'student', 'sch-a', '', ''], ['r-1', 'active', 's-1', 'primary', 'student', 'sch-a', '', '2026-13-01']]),
       'demographics.csv': csv([['sourcedId', 'birthDate'], ['s-1', '2016-02-30'], ['s-1', '2016-04-01']]),
     };
-    const run = await importRoster(test, admin, municipalityId, zip(files));
+    const run = await imported(zip(files));
     expect(run.rejections).toEqual([
       { file: 'users.csv', line: 2, column: 'status', reason: expect.any(String) },
       { file: 'users.csv', line: 3, column: 'sourcedId', reason: 'duplicates the sourcedId of an earlier row' },
@@ -165,16 +151,13 @@ describe('roster import: OneRoster files as school administration systems export
   });
 
   it('refuses grades that name several year levels or an invalid one, and takes a level written twice as that level', async () => {
-    const { municipalityId, admin, list } = await municipality();
-    const run = await importRoster(
-      test,
-      admin,
-      municipalityId,
-      bulkSet(municipalityId, [
+    const { bulk, list } = await municipality();
+    const run = await bulk(
+      [
         { sourcedId: 's-two', grades: '04,03', roles: [['student', 'sch-a']] },
         { sourcedId: 's-bad', grades: '03,99', roles: [['student', 'sch-a']] },
         { sourcedId: 's-same', grades: '03, 03', roles: [['student', 'sch-a']] },
-      ]),
+      ],
     );
     expect(run.rejections).toEqual([
       { file: 'users.csv', line: 2, column: 'grades', reason: 'names more than one year level; a pupil is in one' },
@@ -184,13 +167,8 @@ describe('roster import: OneRoster files as school administration systems export
   });
 
   it('neither imports nor refuses a guardian, whatever their name or org, and gives no account to staff the school has disabled', async () => {
-    const { municipalityId, admin, list } = await municipality();
-    const run = await importRoster(
-      test,
-      admin,
-      municipalityId,
-      bulkSet(
-        municipalityId,
+    const { bulk, list } = await municipality();
+    const run = await bulk(
         [
           { sourcedId: 'g-formula', givenName: '=HYPERLINK("x")', roles: [['guardian', 'sch-a']] },
           { sourcedId: 'g-blank', givenName: ' ', roles: [['guardian', 'sch-x']] },
@@ -202,7 +180,6 @@ describe('roster import: OneRoster files as school administration systems export
           ['d-other', 'Bergen kommune', 'district', '4601', ''],
           ['sch-x', 'Nordnes skole', 'school', '974600009', 'd-other'],
         ],
-      ),
     );
     expect(run.rejections).toEqual([
       { file: 'orgs.csv', line: 6, column: 'parentSourcedId', reason: expect.stringContaining('not in this municipality') },

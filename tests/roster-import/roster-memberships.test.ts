@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
-import { allItems, bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
+import { freshMunicipalities } from '../support/test-app.js';
 import { csv, importRoster, manifest, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
 
 const DAY = 86_400_000;
@@ -58,26 +58,15 @@ interface Staff {
 }
 
 describe('roster import: memberships, schools and leavers follow the file whatever its order, in bulk and in a delta', () => {
-  let test: TestApp;
-  let next = 0;
-
-  beforeAll(async () => {
-    test = await startTestApp({ env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER } });
-  }, 60_000);
-  afterAll(async () => {
-    await test?.close();
-  });
+  const app = freshMunicipalities('19', { env: { ROSTER_IDENTITY_ISSUER: DEV_ISSUER } });
 
   /** A municipality of its own, imported from `set`, and readers of its directory through the API. */
   async function imported(set: (municipalityId: string) => RosterSet = twoSchools) {
-    next += 1;
-    const municipalityId = `19${String(next).padStart(2, '0')}`;
-    await registerMunicipality(test, municipalityId);
-    const admin = await bootstrapAdminToken(test, municipalityId);
+    const { test } = app;
+    const { municipalityId, admin, list } = await app.fresh();
     const first = await importRoster(test, admin, municipalityId, zip(rosterFiles(set(municipalityId))));
     expect(first.rejections).toEqual([]);
     expect(first.status).toBe('completed');
-    const list = <T>(path: string) => allItems<T>(test, `/municipalities/${municipalityId}/${path}`, admin);
     const schools = await list<{ id: string; name: string }>('schools');
     return {
       municipalityId,
@@ -94,7 +83,7 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     const { municipalityId, admin, student, group } = await imported();
     const set = twoSchools(municipalityId);
     set.enrollments.push({ sourcedId: 'e-old-s1', classSourcedId: 'c-5a', userSourcedId: 's-1', role: 'student', endDate: day(-30) });
-    const run = await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
+    const run = await importRoster(app.test, admin, municipalityId, zip(rosterFiles(set)));
     expect(run.rejections).toEqual([]);
     const elev1 = await student('Elev1');
     expect(elev1?.status).toBe('active');
@@ -130,7 +119,7 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     set.people = set.people.map((person) => (person.sourcedId === 's-1' ? { ...person, school: 'sch-b' } : person));
     set.enrollments = set.enrollments.map((enrollment) => (enrollment.sourcedId === 'e-c-5a-s-1' ? { ...enrollment, endDate: day(-5) } : enrollment));
     set.enrollments.push(enrolled('c-5b', 's-1'));
-    const run = await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
+    const run = await importRoster(app.test, admin, municipalityId, zip(rosterFiles(set)));
     const elev1 = await student('Elev1');
     expect({ rejections: run.rejections, in5A: (await group('5A'))?.studentIds.includes(elev1?.id ?? ''), groups: elev1?.groupIds }).toEqual({
       rejections: [],
@@ -155,7 +144,7 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     const { municipalityId, admin, delta, student } = await imported();
     const set = twoSchools(municipalityId);
     set.enrollments = set.enrollments.map((enrollment) => (enrollment.userSourcedId === 's-3' || enrollment.userSourcedId === 's-2' ? { ...enrollment, endDate: day(-3) } : enrollment));
-    await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
+    await importRoster(app.test, admin, municipalityId, zip(rosterFiles(set)));
     expect(await student('Elev3')).toMatchObject({ status: 'leaver', leftAt: day(-3) });
     const run = await delta({
       'users.csv': csv([USERS_HEADER, ['s-3', 'active', '', 'Elev3', 'Rettet', '', '05', 'sch-a'], ['s-2', 'active', '', 'Elev2', 'Nordmann', '', '05', 'sch-a']]),
@@ -178,7 +167,7 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     const { municipalityId, admin, delta, staff, schoolId } = await imported();
     const files = rosterFiles(twoSchools(municipalityId));
     const roles = `${files['roles.csv'] as string}${csv([['role-t-1-b', 'active', '2026-06-01T00:00:00Z', 't-1', 'secondary', 'teacher', '', '', 'sch-b', '']])}`;
-    expect((await importRoster(test, admin, municipalityId, zip({ ...files, 'roles.csv': roles }))).rejections).toEqual([]);
+    expect((await importRoster(app.test, admin, municipalityId, zip({ ...files, 'roles.csv': roles }))).rejections).toEqual([]);
     const both = [schoolId('Lilleby skole'), schoolId('Storeby skole')].sort();
     expect((await staff('Tone Lærer'))?.schoolIds.sort()).toEqual(both);
     const renamed = await delta({ 'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Gift', 'tone@skole.example', '', 'sch-a']]) });

@@ -127,6 +127,37 @@ export function municipalityApp(municipalityId: string, options: TestAppOptions 
   return app;
 }
 
+/** A municipality a test has to itself: its first admin, and every page of a list of its through the API. */
+export interface FreshMunicipality {
+  municipalityId: string;
+  admin: string;
+  list: <T>(path: string) => Promise<T[]>;
+}
+
+/**
+ * A test app started before the file's tests and closed after them, whose tests each take a
+ * municipality of their own (`fresh()`, numbered from `prefix`: `prefix01`, `prefix02`...), so a
+ * bulk import in one test leaves the others' directories alone.
+ */
+export function freshMunicipalities(prefix: string, options: TestAppOptions = {}): { readonly test: TestApp; fresh: () => Promise<FreshMunicipality> } {
+  let next = 0;
+  const app = {} as { test: TestApp; fresh: () => Promise<FreshMunicipality> };
+  beforeAll(async () => {
+    app.test = await startTestApp(options);
+  }, 60_000);
+  afterAll(async () => {
+    await app.test?.close();
+  });
+  app.fresh = async () => {
+    next += 1;
+    const municipalityId = `${prefix}${String(next).padStart(2, '0')}`;
+    await registerMunicipality(app.test, municipalityId);
+    const admin = await bootstrapAdminToken(app.test, municipalityId);
+    return { municipalityId, admin, list: <T>(path: string) => allItems<T>(app.test, `/municipalities/${municipalityId}/${path}`, admin) };
+  };
+  return app;
+}
+
 export function bootstrapAdminToken(test: TestApp, municipalityId: string): Promise<string> {
   const admins = bootstrapAdmins.get(test) ?? new Map<string, Promise<string>>();
   bootstrapAdmins.set(test, admins);
