@@ -92,11 +92,6 @@ export function planImport(roster: Roster, snapshot: DirectorySnapshot, context:
   return new Planner(roster, snapshot, context, sink).plan();
 }
 
-/** Whether two lists of roles hold the same roles. */
-function sameRoles(given: readonly string[], stored: readonly string[]): boolean {
-  return given.length === stored.length && given.every((role) => stored.includes(role));
-}
-
 class Planner {
   private readonly result: Plan = {
     changes: Object.fromEntries(Object.keys(ROSTER_FILES).map((key) => [key, { created: 0, updated: 0, unchanged: 0, leaver: 0, closed: 0, kept: 0 }])) as Record<RosterFileKey, FileChanges>,
@@ -209,11 +204,6 @@ class Planner {
       // A file never grants municipality-admin or data-admin, and leaves an admin's roles as they are.
       const isAdmin = existing?.roles.some((role) => ADMIN_ROLES.includes(role)) ?? false;
       const schoolIds = existing ? this.staffSchoolIds(user, existing, given) : given.sort();
-      if (existing && user.addsSchools && !isAdmin && user.staffRoles.length > 0 && !sameRoles(user.staffRoles, existing.roles) && schoolIds.some((school) => !given.includes(school))) {
-        // The stored schools it keeps would get the roles it gives at another: a teacher there would administer it.
-        this.reject('users', user.line, 'sourcedId', 'gives other roles at a school than the user has at their other schools, and a user’s roles apply at every school of theirs: register them through the API');
-        continue;
-      }
       const roles = (isAdmin || user.staffRoles.length === 0) && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
       const name = `${user.givenName} ${user.familyName}`;
       const wanted = { sourcedId: user.sourcedId, name, email: user.email ?? '', roles, schoolIds };
@@ -236,8 +226,9 @@ class Planner {
   }
 
   /**
-   * A stored staff user's schools after the row: those a delta's 1.2 row gives are added to the
-   * stored ones but for those it ends; otherwise the row's, or the stored ones when it names none.
+   * A stored staff user's schools after the row: a delta's 1.2 row (`addsSchools`) keeps the stored
+   * ones but those it ends, adding those it gives; otherwise the row's, or the stored ones when it
+   * names none.
    */
   private staffSchoolIds(user: UserRow, existing: SnapshotUser, given: readonly string[]): string[] {
     if (!user.addsSchools) return given.length === 0 ? existing.schoolIds : [...given].sort();
@@ -443,7 +434,10 @@ class Planner {
           if (!teacher && this.erasedStaff.has(enrollment.userSourcedId)) continue; // rejected with its users.csv row
           if (enrollment.ended) {
             // Ending a membership needs no teacher role (one who became an administrator leaves the class).
-            if (teacher) entry(enrollment.classSourcedId).teachers.delete(teacher.id);
+            if (teacher) {
+              entry(enrollment.classSourcedId).teachers.delete(teacher.id);
+              this.endedMembership(enrollment.classSourcedId, teacher.id);
+            }
             continue;
           }
           const group = entry(enrollment.classSourcedId);
@@ -467,8 +461,11 @@ class Planner {
         }
         if ((enrollment.ended || !student.active) !== removing) continue;
         const group = entry(enrollment.classSourcedId);
-        if (removing) group.students.deleteOrdinal(student.ordinal);
-        else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
+        if (removing) {
+          group.students.deleteOrdinal(student.ordinal);
+          // Only a held student can be put back (`keepHeldMembers`); teachers are few, students many.
+          if (enrollment.ended && this.heldUsers.has(enrollment.userSourcedId)) this.endedMembership(enrollment.classSourcedId, this.studentIds.get(enrollment.userSourcedId)?.id);
+        } else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
         else group.students.addOrdinal(student.ordinal);
       }
     }
@@ -506,19 +503,29 @@ class Planner {
    * group. A student who leaves in this run still leaves every group. Never past the group's
    * limit: the file's own members come first.
    */
+  /** Memberships an ended or deleted enrollment took away: a hold does not put them back (that row was read, and says so). */
+  private readonly endedMemberships = new Map<string, Set<string>>();
+
+  private endedMembership(classSourcedId: string, memberId: string | undefined): void {
+    if (memberId === undefined) return;
+    const ended = this.endedMemberships.get(classSourcedId) ?? new Set<string>();
+    this.endedMemberships.set(classSourcedId, ended.add(memberId));
+  }
+
   private keepHeldMembers(members: GroupMembers, existing: SnapshotGroup, groupHeld: boolean): void {
     const heldIds = this.heldMemberIds();
+    const ended = this.endedMemberships.get(existing.sourcedId ?? '');
     const max = ROSTER_LIMITS.maxGroupMembers;
     let kept = false;
     for (const id of existing.teacherIds) {
       if (members.teachers.size >= max) break;
-      if (members.teachers.has(id) || !(groupHeld || heldIds.has(id))) continue;
+      if (members.teachers.has(id) || !(groupHeld || heldIds.has(id)) || ended?.has(id)) continue;
       members.teachers.add(id);
       kept = true;
     }
     for (const id of existing.studentIds) {
       if (members.students.size >= max) break;
-      if (members.students.has(id) || !(groupHeld || heldIds.has(id)) || this.leaverIds().has(id)) continue;
+      if (members.students.has(id) || !(groupHeld || heldIds.has(id)) || this.leaverIds().has(id) || ended?.has(id)) continue;
       members.students.add(id);
       kept = true;
     }

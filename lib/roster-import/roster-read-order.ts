@@ -22,11 +22,11 @@ const KIND_FILE = { school: 'orgs', user: 'users', group: 'classes' } as const s
 export async function readRosterAndDirectory(
   archive: RosterArchive,
   modes: RosterModes,
-  context: Omit<ReadContext, 'known' | 'storedUser' | 'storedSchools'>,
+  context: Omit<ReadContext, 'known' | 'storedUser' | 'storedStaff' | 'storedSchools'>,
   loadDirectory: (userIds?: SourcedIdSet) => Promise<DirectorySnapshot>,
 ): Promise<{ roster: Roster; snapshot: DirectorySnapshot }> {
   if (Object.values(KIND_FILE).every((file) => modes[file] === 'bulk')) {
-    const roster = await readRoster(archive, modes, { ...context, known: () => false, storedUser: () => undefined, storedSchools: () => [] });
+    const roster = await readRoster(archive, modes, { ...context, known: () => false, storedUser: () => undefined, storedStaff: () => undefined, storedSchools: () => undefined });
     try {
       return { roster, snapshot: await loadDirectory(roster.userIds) };
     } catch (error) {
@@ -40,7 +40,8 @@ export async function readRosterAndDirectory(
       ...context,
       known: (kind, sourcedId) => modes[KIND_FILE[kind]] !== 'bulk' && snapshot.knows(kind, sourcedId),
       storedUser: (sourcedId) => (modes.users !== 'delta' ? undefined : snapshot.students.has(sourcedId) ? 'student' : snapshot.users.has(sourcedId) ? 'staff' : undefined),
-      storedSchools: (sourcedId) => (modes.users !== 'delta' ? [] : snapshot.schoolSourcedIds(snapshot.users.get(sourcedId)?.schoolIds ?? [])),
+      storedStaff: (sourcedId) => (modes.users !== 'delta' ? undefined : snapshot.staffOf(sourcedId)),
+      storedSchools: (kind, sourcedId) => snapshot.schoolsOf(kind, sourcedId),
     });
     return { roster, snapshot };
   } catch (error) {

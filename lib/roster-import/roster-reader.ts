@@ -65,8 +65,10 @@ export interface UserDetails {
   refusedName: string | undefined;
   /** `enabledUser` false: an account the school has disabled, never given a login here. */
   disabled: boolean;
-  /** Orgs of staff roles rows that have ended or are deleted (a delta's way to take a school away). */
-  endedStaffOrgs: string[];
+  /** Staff roles rows that have ended or are deleted, as `org role` (a delta's way to take a role or a school away). */
+  endedStaffRolesAt: string[];
+  /** Roles rows that have not begun, as `primary|secondary org role`: used only when the user has no role now. */
+  futureRoles: string[];
 }
 
 export interface ClassRow {
@@ -95,6 +97,8 @@ export interface Roster {
   foreignSchools: Set<string>;
   /** Orgs of orgs.csv that are not schools (districts, departments): never a user's school. */
   otherOrgs: Set<string>;
+  /** Staff whose account the school disabled (`enabledUser` false): not imported, and their rows elsewhere not refused. */
+  disabledStaff: Set<string>;
   sessions: Map<string, SessionRow>;
   /**
    * Every user sourcedId the roster keeps something of, each once: the tables of users (here,
@@ -119,6 +123,18 @@ export interface Roster {
   rejected: number;
 }
 
+/** What the directory holds of a staff user that a delta's roles rows change. */
+export interface StoredStaff {
+  /** The sourcedIds of their schools. */
+  schools: readonly string[];
+  /** Their schools registered through the API (no sourcedId): they keep the stored roles. */
+  unsourcedSchools: number;
+  /** Their roles that a file grants (teacher, school-admin). */
+  roles: readonly StaffRole[];
+  /** A municipality or data admin, whose roles a file never changes. */
+  admin: boolean;
+}
+
 export interface ReadContext {
   municipalityId: string;
   today: string;
@@ -128,8 +144,10 @@ export interface ReadContext {
   known: (kind: 'school' | 'user' | 'group', sourcedId: string) => boolean;
   /** What the directory holds under a user's sourcedId, when the users file is a delta: its row may come without roles (they did not change). */
   storedUser: (sourcedId: string) => 'student' | 'staff' | undefined;
-  /** The sourcedIds of a stored staff user's schools, when the users file is a delta (a 1.2 row adds to them). */
-  storedSchools: (sourcedId: string) => readonly string[];
+  /** A stored staff user, when the users file is a delta (a 1.2 row changes their roles and schools, not replaces them). */
+  storedStaff: (sourcedId: string) => StoredStaff | undefined;
+  /** The schools (sourcedIds) of a stored user or group, for an enrollment that names one the file does not list. */
+  storedSchools: (kind: 'user' | 'group', sourcedId: string) => readonly string[] | undefined;
   listedRejections: number;
 }
 
@@ -175,6 +193,61 @@ function districtAbove(org: string, parents: ReadonlyMap<string, string>, distri
   return undefined;
 }
 
+/** Adds a roles row to a user's details (`same`: it adds nothing they did not have). */
+function addRole(user: UserDetails, role: string, org: string, primary: boolean): 'added' | 'same' | 'too-many' {
+  const newRole = !user.roleNames.has(role);
+  const newOrg = !user.orgIds.includes(org);
+  const staffRoleAt = STAFF_ROLES[role] ? `${org} ${role}` : undefined;
+  const newStaffRoleAt = staffRoleAt !== undefined && !user.staffRolesAt.includes(staffRoleAt);
+  if (!newRole && !newOrg && !newStaffRoleAt && !primary) return 'same';
+  if ((newRole && user.roleNames.size >= ROSTER_LIMITS.maxRolesPerUser) || (newOrg && user.orgIds.length >= ROSTER_LIMITS.maxRolesPerUser)) return 'too-many';
+  user.roleNames.add(role);
+  if (primary) user.orgIds = [org, ...user.orgIds.filter((known) => known !== org)];
+  else if (newOrg) user.orgIds.push(org);
+  if (newStaffRoleAt) user.staffRolesAt.push(staffRoleAt);
+  return 'added';
+}
+
+/**
+ * A stored staff user's schools and roles after a delta in OneRoster 1.2's layout: per school,
+ * the stored roles (at each stored school) less those the delta ends there, plus those it gives
+ * there. The directory holds one list of roles for all of a user's schools, so every school left
+ * must have the same ones (`null` when not: a teacher at one would administer another); schools
+ * registered through the API keep the stored roles. An admin's roles a file never changes, so
+ * their stored schools stay unless every staff role there ends.
+ */
+function staffAfterDelta(details: UserDetails, ours: readonly string[], stored: StoredStaff): { schools: string[]; roles: StaffRole[]; ended: string[] } | null {
+  const rolesAt = (entries: readonly string[], school: string) =>
+    entries.filter((entry) => entry.startsWith(`${school} `)).flatMap((entry) => STAFF_ROLES[entry.slice(school.length + 1)] ?? []);
+  const storedRoles: readonly string[] = stored.roles.length > 0 || !stored.admin ? stored.roles : ['admin'];
+  const after = new Map<string, Set<string>>();
+  for (const school of new Set([...stored.schools, ...ours])) {
+    const roles = new Set(stored.schools.includes(school) ? storedRoles : []);
+    for (const role of rolesAt(details.endedStaffRolesAt, school)) roles.delete(role);
+    for (const role of rolesAt(details.staffRolesAt, school)) roles.add(role);
+    if (roles.size > 0) after.set(school, roles);
+  }
+  const lists = new Set([...after.values()].map((roles) => [...roles].sort().join(' ')));
+  if (stored.unsourcedSchools > 0) lists.add([...storedRoles].sort().join(' '));
+  if (lists.size > 1 && !stored.admin) return null;
+  const [roles = new Set<string>()] = after.values();
+  return {
+    schools: [...after.keys()],
+    roles: [...roles].filter((role): role is StaffRole => role === 'teacher' || role === 'school-admin').sort(),
+    ended: stored.schools.filter((school) => !after.has(school)),
+  };
+}
+
+/** A user with no role now takes the roles still to come (the summer between an ended role and next year's), as if begun. */
+function rolesToCome(user: UserDetails): void {
+  if (user.roleNames.size > 0) return;
+  for (const future of user.futureRoles) {
+    const [kind = '', ...rest] = future.split(' ');
+    const role = rest.pop() ?? '';
+    addRole(user, role, rest.join(' '), kind === 'primary');
+  }
+}
+
 /** The staff roles roles.csv gives the user at a school, as one comparable text. */
 function staffRolesAtSchool(details: UserDetails, school: string): string {
   return details.staffRolesAt
@@ -203,6 +276,7 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     schools: new Map(),
     foreignSchools: new Set(),
     otherOrgs: new Set(),
+    disabledStaff: new Set(),
     sessions: new Map(),
     userIds,
     users: new RecordTable(USER_ROWS, { ids: userIds, spilled: true }),
@@ -255,6 +329,8 @@ class FileReader {
   private readonly details: RecordTable<UserDetails>;
   /** users.csv in OneRoster 1.1's layout: each row names every org of its user. */
   private usersListEveryOrg = false;
+  /** Users whose users.csv row was rejected. */
+  private readonly refusedUsers = new Set<string>();
 
   constructor(
     private readonly archive: RosterArchive,
@@ -367,7 +443,8 @@ class FileReader {
         staffRolesAt: [],
         refusedName,
         disabled: (record.enabledUser ?? '').trim().toLowerCase() === 'false',
-        endedStaffOrgs: [],
+        endedStaffRolesAt: [],
+        futureRoles: [],
       });
     }
   }
@@ -390,31 +467,34 @@ class FileReader {
       }
       const role = (record.role ?? '').trim();
       const org = (record.orgSourcedId ?? '').trim();
+      const primary = (record.roleType ?? '').trim() === 'primary';
+      // Each row re-encodes the user's details: unbounded, one user's rows would take quadratic time.
+      const tooMany = () => reject('userSourcedId', `gives one user more than ${ROSTER_LIMITS.maxRolesPerUser} roles or orgs`);
       if (state === 'tobedeleted' || (end !== undefined && end < this.context.today)) {
-        if (STAFF_ROLES[role] && !user.endedStaffOrgs.includes(org) && user.endedStaffOrgs.length < ROSTER_LIMITS.maxRolesPerUser) {
-          user.endedStaffOrgs.push(org);
+        const ended = `${org} ${role}`;
+        if (!STAFF_ROLES[role] || user.endedStaffRolesAt.includes(ended)) continue;
+        if (user.endedStaffRolesAt.length >= ROSTER_LIMITS.maxRolesPerUser) tooMany();
+        else {
+          user.endedStaffRolesAt.push(ended);
           this.details.set(userId, user);
         }
         continue;
       }
-      // One that has not begun is no role yet (as an enrollment): a June export may hold August's roles.
-      if (begin !== undefined && begin > this.context.today) continue;
-      const primary = (record.roleType ?? '').trim() === 'primary';
-      const newRole = !user.roleNames.has(role);
-      const newOrg = !user.orgIds.includes(org);
-      const staffRoleAt = STAFF_ROLES[role] ? `${org} ${role}` : undefined;
-      const newStaffRoleAt = staffRoleAt !== undefined && !user.staffRolesAt.includes(staffRoleAt);
-      if (!newRole && !newOrg && !newStaffRoleAt && !primary) continue;
-      // Each row re-encodes the user's details: unbounded, one user's rows would take quadratic time.
-      if ((newRole && user.roleNames.size >= ROSTER_LIMITS.maxRolesPerUser) || (newOrg && user.orgIds.length >= ROSTER_LIMITS.maxRolesPerUser)) {
-        reject('userSourcedId', `gives one user more than ${ROSTER_LIMITS.maxRolesPerUser} roles or orgs`);
+      if (begin !== undefined && begin > this.context.today) {
+        // One that has not begun is no role yet (as an enrollment): a June export may hold August's roles. It decides
+        // only who a user with no role now is: over the summer, a pupil between an ended role and next year's.
+        const future = `${primary ? 'primary' : 'secondary'} ${org} ${role}`;
+        if (user.futureRoles.includes(future)) continue;
+        if (user.futureRoles.length >= ROSTER_LIMITS.maxRolesPerUser) tooMany();
+        else {
+          user.futureRoles.push(future);
+          this.details.set(userId, user);
+        }
         continue;
       }
-      user.roleNames.add(role);
-      if (primary) user.orgIds = [org, ...user.orgIds.filter((known) => known !== org)];
-      else if (newOrg) user.orgIds.push(org);
-      if (newStaffRoleAt) user.staffRolesAt.push(staffRoleAt);
-      this.details.set(userId, user);
+      const added = addRole(user, role, org, primary);
+      if (added === 'too-many') tooMany();
+      else if (added === 'added') this.details.set(userId, user);
     }
   }
 
@@ -425,6 +505,7 @@ class FileReader {
     for (const [id, user] of this.roster.users) {
       const details = this.details.get(id);
       if (!details) continue;
+      rolesToCome(details);
       // A delta lists a changed user without roles rows when their roles did not change: the directory says who they are.
       const stored = details.roleNames.size === 0 ? this.context.storedUser(id) : undefined;
       const student = details.roleNames.has('student') || stored === 'student';
@@ -433,6 +514,11 @@ class FileReader {
       // Nor staff whose account the school disabled (`enabledUser` false): none is given, and a stored one is left to the admins, as staff a file leaves out.
       if ((!student && !staff) || (staff && details.disabled)) {
         this.roster.users.delete(id);
+        if (staff) {
+          // Their enrollments are neither imported nor refused either, and a stored one keeps the groups they are in.
+          this.roster.disabledStaff.add(id);
+          this.roster.held.users.add(id);
+        }
         continue;
       }
       const reject = this.rejecter('users', user.line, { sourcedId: id });
@@ -488,17 +574,21 @@ class FileReader {
         const staffRole = STAFF_ROLES[role];
         if (staffRole && !user.staffRoles.includes(staffRole)) user.staffRoles.push(staffRole);
       }
+      // A 1.2 delta sends only the roles rows that changed: what it says changes the stored roles and schools.
+      const storedStaff = this.usersListEveryOrg ? undefined : this.context.storedStaff(id);
+      const changed = storedStaff ? staffAfterDelta(details, ours, storedStaff) : undefined;
       // Their schools are those of their staff roles: a guardian or aide at another school gives no access there.
-      // A school whose every staff role the file ends is not one of theirs, though it is their primary org.
-      const ended = details.endedStaffOrgs.filter((org) => staffRolesAtSchool(details, org) === '');
-      const schools = staffSchools(details, ours).filter((school) => !ended.includes(school));
-      if (!sameStaffRolesAtEachSchool(details, schools)) {
-        drop('sourcedId', 'has other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
+      const schools = changed?.schools ?? staffSchools(details, ours);
+      if (changed === null || (!storedStaff && !sameStaffRolesAtEachSchool(details, schools))) {
+        drop('sourcedId', 'would have other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
         continue;
       }
       user.schools = schools;
-      user.addsSchools = !this.usersListEveryOrg && this.context.storedUser(id) === 'staff';
-      user.endedSchools = user.addsSchools ? ended : [];
+      if (changed) {
+        user.staffRoles = changed.roles;
+        user.addsSchools = true;
+        user.endedSchools = changed.ended;
+      }
       const mail = this.check(reject, 'email', field.email(user.email));
       const subject = this.check(reject, 'userIds', field.userIdOf(user.identitySubject, this.context.identityType));
       if (reject.failed || mail === undefined || subject === undefined) {
@@ -594,9 +684,14 @@ class FileReader {
         continue;
       }
       const user = this.roster.users.get(userId);
+      if (this.roster.disabledStaff.has(userId)) continue;
+      // Also one the directory holds: what their refused row would have changed (their schools, their roles) is unknown.
+      if (!user && this.refusedUsers.has(userId)) {
+        reject('userSourcedId', 'refers to a user whose users.csv row was rejected', false);
+        continue;
+      }
       if (!user && !this.roster.deletedUsers.has(userId) && !this.context.known('user', userId)) {
-        if (this.roster.held.users.has(userId)) reject('userSourcedId', 'refers to a user whose users.csv row was rejected', false);
-        else reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
+        reject('userSourcedId', 'refers to a user not in users.csv', !this.bulk('users'));
         continue;
       }
       if (user && (role === 'student') !== (user.kind === 'student')) {
@@ -605,7 +700,9 @@ class FileReader {
       }
       const ended = state === 'tobedeleted' || (end !== undefined && end < this.context.today);
       // An ended one only takes a membership away: a pupil who has moved school is no longer at its class's school.
-      if (cls && user && !ended && !this.atSchool(user, cls.schoolSourcedId)) {
+      // The stored class's school when the file does not list it, and the stored user's schools likewise (a delta of enrollments only).
+      const classSchools = cls ? [cls.schoolSourcedId] : this.context.storedSchools('group', classId);
+      if (!ended && classSchools !== undefined && !classSchools.some((school) => this.atSchool(userId, user, school))) {
         reject('userSourcedId', "refers to a user who is not at the class's school");
         continue;
       }
@@ -663,6 +760,7 @@ class FileReader {
         reject.failed = true;
         // Neither id of such a row is held: its one defect is a reference to a record that is gone.
         if (holds) this.hold(key, record);
+        if (key === 'users' && record.sourcedId) this.refusedUsers.add(record.sourcedId.trim());
       }
       if (this.roster.rejections.length < this.context.listedRejections) this.roster.rejections.push({ file: ROSTER_FILES[key].file, line, column, reason });
     }) as Rejecter;
@@ -670,10 +768,18 @@ class FileReader {
     return reject;
   }
 
-  /** Whether the user is at the school after this import: one the row gives, or (a delta's staff row that adds to them) a stored one it does not end. */
-  private atSchool(user: UserRow, school: string): boolean {
-    if (user.schools.includes(school)) return true;
-    return user.addsSchools && !user.endedSchools.includes(school) && this.context.storedSchools(user.sourcedId).includes(school);
+  /**
+   * Whether the user is at the school after this import: one their row gives, or (a delta's staff
+   * row that adds to them, a row that names none, or no row) a stored one it does not end. A user
+   * neither the file nor the directory holds is refused elsewhere.
+   */
+  private atSchool(userId: string, user: UserRow | undefined, school: string): boolean {
+    if (user?.schools.includes(school)) return true;
+    // A row that names schools names them all, but a delta's 1.2 staff row; one that names none keeps the stored ones.
+    if (user && user.schools.length > 0 && !user.addsSchools) return false;
+    if (user?.endedSchools.includes(school)) return false;
+    const stored = this.context.storedSchools('user', userId);
+    return stored === undefined ? !user : stored.includes(school);
   }
 
   /** Whether the manifest lists the file as bulk: then it is the whole truth, and what it lacks is gone. */

@@ -48,7 +48,8 @@ export const USER_DETAILS: RecordCodec<UserDetails> = {
     out.strings(details.staffRolesAt);
     out.optionalString(details.refusedName);
     out.uint(details.disabled ? 1 : 0);
-    out.strings(details.endedStaffOrgs);
+    out.strings(details.endedStaffRolesAt);
+    out.strings(details.futureRoles);
   },
   read(input) {
     return {
@@ -59,7 +60,8 @@ export const USER_DETAILS: RecordCodec<UserDetails> = {
       staffRolesAt: input.strings(),
       refusedName: input.optionalString(),
       disabled: input.uint() === 1,
-      endedStaffOrgs: input.strings(),
+      endedStaffRolesAt: input.strings(),
+      futureRoles: input.strings(),
     };
   },
 };

@@ -9,6 +9,7 @@ import type { TokenIdentity } from '../identity/principal.js';
 import { partitionQuery } from '../paging/query-page.js';
 import type { SourcedIdSet } from './roster-id-set.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
+import type { StaffRole, StoredStaff } from './roster-reader.js';
 
 /** What the import adds to the directory's documents: the OneRoster id they came from. */
 export interface RosterSourced {
@@ -95,11 +96,36 @@ export class DirectorySnapshot {
     return (kind === 'school' ? this.schools : this.groups).has(sourcedId);
   }
 
-  /** The sourcedIds of the stored schools with these document ids (a school registered through the API has none). */
-  schoolSourcedIds(ids: readonly string[]): string[] {
-    if (ids.length === 0) return [];
-    const wanted = new Set(ids);
-    return [...this.schools].filter(([, school]) => wanted.has(school.id)).map(([sourcedId]) => sourcedId);
+  /** A stored staff user as a delta's roles rows change them: their schools by sourcedId (those registered through the API have none) and the roles a file grants. */
+  staffOf(sourcedId: string): StoredStaff | undefined {
+    const user = this.users.get(sourcedId);
+    if (!user) return undefined;
+    const schools = this.schoolSourcedIds(user.schoolIds);
+    return {
+      schools,
+      unsourcedSchools: new Set(user.schoolIds).size - schools.length,
+      roles: user.roles.filter((role): role is StaffRole => role === 'teacher' || role === 'school-admin'),
+      admin: user.roles.some((role) => role === 'municipality-admin' || role === 'data-admin'),
+    };
+  }
+
+  /**
+   * The schools (by sourcedId) of a stored user (staff or student) or group; undefined when the
+   * directory does not hold it, or one of its schools has no sourcedId (registered through the
+   * API: what a file names cannot be compared with it).
+   */
+  schoolsOf(kind: 'user' | 'group', sourcedId: string): string[] | undefined {
+    const ids = kind === 'group' ? [this.groups.get(sourcedId)?.schoolId] : (this.users.get(sourcedId)?.schoolIds ?? [this.students.get(sourcedId)?.schoolId]);
+    if (ids.some((id) => id === undefined)) return undefined;
+    const schools = this.schoolSourcedIds(ids as string[]);
+    return schools.length === ids.length ? schools : undefined;
+  }
+
+  private schoolSourcedIdsById?: Map<string, string>;
+
+  private schoolSourcedIds(ids: readonly string[]): string[] {
+    this.schoolSourcedIdsById ??= new Map([...this.schools].map(([sourcedId, school]) => [school.id, sourcedId]));
+    return ids.flatMap((id) => this.schoolSourcedIdsById?.get(id) ?? []);
   }
 
   userByIdentity(identity: TokenIdentity): SnapshotUser | undefined {

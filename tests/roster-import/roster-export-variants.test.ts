@@ -130,6 +130,24 @@ describe('roster import: OneRoster files as school administration systems export
     expect((await list<{ schoolId: string }>('students'))[0]?.schoolId).toBe(schools['Lilleby skole']);
   });
 
+  it('takes the roles still to come of a user with no role now: over the summer, a pupil between an ended role and next year’s stays a pupil', async () => {
+    const { municipalityId, imported, list } = await municipality();
+    const pupil = (roles: string[][]) =>
+      zip({
+        'manifest.csv': manifest('bulk', ['orgs', 'users', 'roles', 'demographics', 'classes', 'enrollments']),
+        'orgs.csv': csv([['sourcedId', 'name', 'type', 'identifier', 'parentSourcedId'], ['d', 'Kommunen', 'district', municipalityId, ''], ['sch-a', 'Lilleby skole', 'school', '974000101', 'd']]),
+        'users.csv': csv([USERS_HEADER, ['s-1', 'active', 'true', '', 'Ola', 'Sommer', '', '05', 'sch-a']]),
+        'roles.csv': csv([ROLES_HEADER, ...roles]),
+        'demographics.csv': csv([['sourcedId', 'birthDate'], ['s-1', '2016-04-01']]),
+        'classes.csv': csv([['sourcedId', 'title', 'schoolSourcedId'], ['c-6a', '6A', 'sch-a']]),
+        'enrollments.csv': csv([['sourcedId', 'classSourcedId', 'userSourcedId', 'role', 'beginDate'], ['e-6a', 'c-6a', 's-1', 'student', day(30)]]),
+      });
+    expect((await imported(pupil([['r-1', 'active', 's-1', 'primary', 'student', 'sch-a', '', '']]))).rejections).toEqual([]);
+    const summer = await imported(pupil([['r-1', 'active', 's-1', 'primary', 'student', 'sch-a', '', day(-5)], ['r-2', 'active', 's-1', 'primary', 'student', 'sch-a', day(30), '']]));
+    expect(summer.rejections).toEqual([]);
+    expect(await list('students')).toEqual([expect.objectContaining({ familyName: 'Sommer', status: 'active' })]);
+  });
+
   it('reports a row that repeats the sourcedId of a rejected row as a duplicate, and uses neither', async () => {
     const { municipalityId, imported, list } = await municipality();
     const files = {
@@ -186,5 +204,23 @@ describe('roster import: OneRoster files as school administration systems export
       { file: 'users.csv', line: 6, column: 'givenName', reason: expect.stringContaining('formula') },
     ]);
     expect((await list<{ name: string }>('users?limit=100')).map((user) => user.name).sort()).toEqual(['First Admin', 'Navn t-on Nordmann']);
+  });
+
+  it('neither refuses the enrollments of a disabled teacher nor takes a stored one out of their classes', async () => {
+    const { municipalityId, imported, list } = await municipality();
+    const files = (enabled: string) =>
+      zip({
+        'manifest.csv': manifest('bulk', ['orgs', 'users', 'roles', 'classes', 'enrollments']),
+        'orgs.csv': csv([['sourcedId', 'name', 'type', 'identifier', 'parentSourcedId'], ['d', 'Kommunen', 'district', municipalityId, ''], ['sch-a', 'Lilleby skole', 'school', '974000101', 'd']]),
+        'users.csv': csv([USERS_HEADER, ['t-1', 'active', enabled, `{Feide:t-1-${municipalityId}@skole.example}`, 'Tone', 'Lærer', 't-1@skole.example', '', 'sch-a']]),
+        'roles.csv': csv([ROLES_HEADER, ['r-1', 'active', 't-1', 'primary', 'teacher', 'sch-a', '', '']]),
+        'classes.csv': csv([['sourcedId', 'title', 'schoolSourcedId'], ['c-6a', '6A', 'sch-a']]),
+        'enrollments.csv': csv([['sourcedId', 'classSourcedId', 'userSourcedId', 'role'], ['e-6a', 'c-6a', 't-1', 'teacher']]),
+      });
+    expect((await imported(files('true'))).rejections).toEqual([]);
+    const disabled = await imported(files('false'));
+    expect(disabled.rejections).toEqual([]);
+    const tone = (await list<{ id: string; name: string }>('users?limit=100')).find((user) => user.name === 'Tone Lærer');
+    expect((await list<{ name: string; teacherIds: string[] }>('groups')).find((group) => group.name === '6A')?.teacherIds).toEqual([tone?.id]);
   });
 });

@@ -157,10 +157,13 @@ describe('roster import: memberships, schools and leavers follow the file whatev
   });
 
   it('delta: an enrollment that has not begun is rejected with its reason, not dropped without a word', async () => {
-    const { delta, student, group } = await imported();
-    const run = await delta({ 'enrollments.csv': csv([[...ENROLLMENTS_HEADER, 'beginDate'], ['e-later-s1', 'active', 'c-5b', 's-1', 'student', day(3)]]) });
+    const { delta, group } = await imported();
+    const run = await delta({
+      'classes.csv': csv([['sourcedId', 'status', 'title', 'schoolSourcedId', 'termSourcedIds'], ['c-6a', 'active', '6A', 'sch-a', 'sy-2027']]),
+      'enrollments.csv': csv([[...ENROLLMENTS_HEADER, 'beginDate'], ['e-later-s1', 'active', 'c-6a', 's-1', 'student', day(3)]]),
+    });
     expect(run.rejections).toEqual([{ file: 'enrollments.csv', line: 2, column: 'beginDate', reason: expect.stringContaining('send it again once it has begun') }]);
-    expect((await group('5B'))?.studentIds).not.toContain((await student('Elev1'))?.id);
+    expect((await group('6A'))?.studentIds).toEqual([]);
   });
 
   it('delta: a 1.2 row of a teacher at two schools (its primary org, no roles rows) keeps both; roles rows add a school and end one', async () => {
@@ -197,6 +200,65 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     });
     expect(run.rejections).toEqual([{ file: 'users.csv', line: 2, column: 'sourcedId', reason: expect.stringContaining('register them through the API') }]);
     expect(await staff('Tone Lærer')).toMatchObject({ roles: ['teacher'], schoolIds: [schoolId('Lilleby skole')] });
+  });
+
+  it('delta: ending one of two roles at a school keeps the school and the other role; giving a second role there keeps the first', async () => {
+    const adminToo = (municipalityId: string) => {
+      const set = twoSchools(municipalityId);
+      set.people.push({ sourcedId: 't-3', givenName: 'Turid', familyName: 'Rektor', role: 'teacher', school: 'sch-a', feide: `turid-${municipalityId}@a.example` });
+      return set;
+    };
+    const { municipalityId, admin, delta, staff, schoolId } = await imported(adminToo);
+    const files = rosterFiles(adminToo(municipalityId));
+    const roles = `${files['roles.csv'] as string}${csv([['role-t-3-adm', 'active', '2026-06-01T00:00:00Z', 't-3', 'secondary', 'administrator', '', '', 'sch-a', '']])}`;
+    expect((await importRoster(app.test, admin, municipalityId, zip({ ...files, 'roles.csv': roles }))).rejections).toEqual([]);
+    expect((await staff('Turid Rektor'))?.roles).toEqual(['school-admin', 'teacher']);
+    const ended = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-3', 'active', `{Feide:turid-${municipalityId}@a.example}`, 'Turid', 'Rektor', 'turid@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-3', 'tobedeleted', 't-3', 'primary', 'teacher', 'sch-a']]),
+    });
+    expect(ended.rejections).toEqual([]);
+    expect(await staff('Turid Rektor')).toMatchObject({ roles: ['school-admin'], schoolIds: [schoolId('Lilleby skole')] });
+    // Tone, a teacher, becomes an administrator too at her school: her teacher row did not change, so it is not sent.
+    const added = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-1-adm', 'active', 't-1', 'secondary', 'administrator', 'sch-a']]),
+    });
+    expect(added.rejections).toEqual([]);
+    expect(await staff('Tone Lærer')).toMatchObject({ roles: ['school-admin', 'teacher'], schoolIds: [schoolId('Lilleby skole')] });
+  });
+
+  it('delta: a refused staff row does not let its enrollment make the teacher a member of a class at the other school', async () => {
+    const { municipalityId, delta, staff, group } = await imported();
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-1-b', 'active', 't-1', 'secondary', 'administrator', 'sch-b']]),
+      'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-5b-t1', 'active', 'c-5b', 't-1', 'teacher']]),
+    });
+    expect(run.rejections.map((rejection) => `${rejection.file} ${rejection.column}`)).toEqual(['users.csv sourcedId', 'enrollments.csv userSourcedId']);
+    expect((await group('5B'))?.teacherIds).not.toContain((await staff('Tone Lærer'))?.id);
+  });
+
+  it('bulk: a teacher who became principal leaves the class whose enrollment ended, although another teacher enrollment of theirs is refused (and holds them)', async () => {
+    const { municipalityId, admin, group } = await imported();
+    const set = twoSchools(municipalityId);
+    set.people = set.people.map((person) => (person.sourcedId === 't-1' ? { ...person, role: 'administrator' } : person));
+    set.classes.push({ sourcedId: 'c-kor', title: 'Kor', school: 'sch-a', term: 'sy-2027' });
+    set.enrollments = set.enrollments.map((enrollment) => (enrollment.sourcedId === 'e-c-5a-t-1' ? { ...enrollment, endDate: day(-3) } : enrollment));
+    set.enrollments.push(enrolled('c-kor', 't-1', { role: 'teacher' }));
+    const run = await importRoster(app.test, admin, municipalityId, zip(rosterFiles(set)));
+    expect(run.rejections).toEqual([expect.objectContaining({ file: 'enrollments.csv', reason: expect.stringContaining('without the teacher role') })]);
+    expect((await group('5A'))?.teacherIds).toEqual([]);
+  });
+
+  it('delta: an enrollments file alone cannot make a teacher or a pupil of one school a member of a class at another', async () => {
+    const { delta, group } = await imported();
+    const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-5b-t1', 'active', 'c-5b', 't-1', 'teacher'], ['e-5b-s1', 'active', 'c-5b', 's-1', 'student']]) });
+    expect(run.rejections).toEqual([
+      { file: 'enrollments.csv', line: 2, column: 'userSourcedId', reason: "refers to a user who is not at the class's school" },
+      { file: 'enrollments.csv', line: 3, column: 'userSourcedId', reason: "refers to a user who is not at the class's school" },
+    ]);
+    expect(await group('5B')).toMatchObject({ teacherIds: [expect.any(String)], studentIds: [] });
   });
 
   it('delta: a stored teacher’s row without orgs can be enrolled in a class the same delta adds at their school', async () => {

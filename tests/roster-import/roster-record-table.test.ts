@@ -185,7 +185,7 @@ describe('the roster row codecs', () => {
 
   it('give back every class row and the details of an unchecked user as written', () => {
     const cls = fc.record({ line: fc.nat(), sourcedId: id, title: text, schoolSourcedId: id, terms: fc.array(id, { maxLength: 3 }) });
-    const details = fc.record({ grades: fc.option(text, { nil: undefined }), roleNames: fc.uniqueArray(text, { maxLength: 3 }).map((names) => new Set(names)), orgIds: fc.array(id, { maxLength: 3 }), primaryOrg: fc.option(id, { nil: undefined }), staffRolesAt: fc.array(text, { maxLength: 3 }), refusedName: fc.option(text, { nil: undefined }), disabled: fc.boolean(), endedStaffOrgs: fc.array(id, { maxLength: 3 }) });
+    const details = fc.record({ grades: fc.option(text, { nil: undefined }), roleNames: fc.uniqueArray(text, { maxLength: 3 }).map((names) => new Set(names)), orgIds: fc.array(id, { maxLength: 3 }), primaryOrg: fc.option(id, { nil: undefined }), staffRolesAt: fc.array(text, { maxLength: 3 }), refusedName: fc.option(text, { nil: undefined }), disabled: fc.boolean(), endedStaffRolesAt: fc.array(text, { maxLength: 3 }), futureRoles: fc.array(text, { maxLength: 3 }) });
     fc.assert(
       fc.property(cls, details, (row: ClassRow, unchecked) => {
         const classes = new RecordTable(CLASS_ROWS);
