@@ -442,6 +442,8 @@ class Planner {
           }
           const group = entry(enrollment.classSourcedId);
           if (!teacher?.teaches) {
+            // The user is held (kept in the groups they are in); the class is not: an admin who also teaches, whose
+            // roles a file never changes, would otherwise hold their class open with its members every year.
             this.reject('enrollments', enrollment.line, 'userSourcedId', 'enrols as teacher a user without the teacher role');
             this.heldUsers.add(enrollment.userSourcedId);
             continue;
@@ -463,8 +465,8 @@ class Planner {
         const group = entry(enrollment.classSourcedId);
         if (removing) {
           group.students.deleteOrdinal(student.ordinal);
-          // Only a held student can be put back (`keepHeldMembers`); teachers are few, students many.
-          if (enrollment.ended && this.heldUsers.has(enrollment.userSourcedId)) this.endedMembership(enrollment.classSourcedId, this.studentIds.get(enrollment.userSourcedId)?.id);
+          // Only a held student, or one of a held class, can be put back (`keepHeldMembers`); teachers are few, students many.
+          if (enrollment.ended && (this.heldUsers.has(enrollment.userSourcedId) || this.heldClasses.has(enrollment.classSourcedId))) this.endedMembership(enrollment.classSourcedId, this.studentIds.get(enrollment.userSourcedId)?.id);
         } else if (group.students.size >= ROSTER_LIMITS.maxGroupMembers) this.rejectOverLimit(enrollment, 'students');
         else group.students.addOrdinal(student.ordinal);
       }
@@ -497,12 +499,6 @@ class Planner {
     this.heldUsers.add(enrollment.userSourcedId);
   }
 
-  /**
-   * Members the directory holds that this run's rules would remove, put back when a rejected
-   * row names them or the group: every stored member of a held group, a held user in any
-   * group. A student who leaves in this run still leaves every group. Never past the group's
-   * limit: the file's own members come first.
-   */
   /** Memberships an ended or deleted enrollment took away: a hold does not put them back (that row was read, and says so). */
   private readonly endedMemberships = new Map<string, Set<string>>();
 
@@ -512,6 +508,12 @@ class Planner {
     this.endedMemberships.set(classSourcedId, ended.add(memberId));
   }
 
+  /**
+   * Members the directory holds that this run's rules would remove, put back when a rejected
+   * row names them or the group: every stored member of a held group, a held user in any
+   * group. A student who leaves in this run still leaves every group. Never past the group's
+   * limit: the file's own members come first.
+   */
   private keepHeldMembers(members: GroupMembers, existing: SnapshotGroup, groupHeld: boolean): void {
     const heldIds = this.heldMemberIds();
     const ended = this.endedMemberships.get(existing.sourcedId ?? '');

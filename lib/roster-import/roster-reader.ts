@@ -43,9 +43,10 @@ export interface UserRow {
   identitySubject: string | undefined;
   yearLevel: number | undefined;
   /**
-   * Staff in a delta whose users.csv has no `orgSourcedIds` (OneRoster 1.2): `schools` are those
-   * this delta gives, to add to the stored ones, and `endedSchools` those whose every staff role
-   * it ends. A 1.1 row lists all of a user's orgs, and a bulk file all of their roles.
+   * Stored staff in a delta whose users.csv has no `orgSourcedIds` (OneRoster 1.2): `schools` are
+   * their schools after it (by sourcedId: the planner keeps those registered through the API),
+   * `endedSchools` the stored ones it takes away. A 1.1 row lists all of a user's orgs, and a
+   * bulk file all of their roles.
    */
   addsSchools: boolean;
   endedSchools: string[];

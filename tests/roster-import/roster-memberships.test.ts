@@ -251,6 +251,18 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     expect((await group('5A'))?.teacherIds).toEqual([]);
   });
 
+  it('delta: a pupil whose enrollment the delta ends leaves a class whose own row it rejects (and so holds)', async () => {
+    const { delta, student, group } = await imported();
+    const run = await delta({
+      'classes.csv': csv([['sourcedId', 'status', 'title', 'schoolSourcedId', 'termSourcedIds'], ['c-5a', 'active', '=5A', 'sch-a', 'sy-2027']]),
+      'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-c-5a-s-1', 'tobedeleted', 'c-5a', 's-1', 'student']]),
+    });
+    expect(run.rejections).toEqual([expect.objectContaining({ file: 'classes.csv', column: 'title' })]);
+    const members = (await group('5A'))?.studentIds;
+    expect(members).not.toContain((await student('Elev1'))?.id);
+    expect(members).toContain((await student('Elev2'))?.id);
+  });
+
   it('delta: an enrollments file alone cannot make a teacher or a pupil of one school a member of a class at another', async () => {
     const { delta, group } = await imported();
     const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-5b-t1', 'active', 'c-5b', 't-1', 'teacher'], ['e-5b-s1', 'active', 'c-5b', 's-1', 'student']]) });
