@@ -471,7 +471,17 @@ class Planner {
         else group.students.addOrdinal(student.ordinal);
       }
     }
+    await this.endedMembershipsOfHeldLater();
     return byClass;
+  }
+
+  /** Students the additions held (a group over its limit): their ended enrollments, read again, are not put back by that hold either. */
+  private async endedMembershipsOfHeldLater(): Promise<void> {
+    if (this.heldByAdditions.size === 0) return;
+    for await (const enrollment of this.roster.enrollments.rows()) {
+      if (enrollment.role !== 'student' || !enrollment.ended || !this.heldByAdditions.has(enrollment.userSourcedId)) continue;
+      this.endedMembership(enrollment.classSourcedId, this.studentIds.get(enrollment.userSourcedId)?.id);
+    }
   }
 
   /** A student who leaves leaves every group, also one the file did not mention (before the file's additions, which a leaver's place may make room for). */
@@ -497,7 +507,11 @@ class Planner {
   private rejectOverLimit(enrollment: { line: number; userSourcedId: string }, members: 'teachers' | 'students'): void {
     this.reject('enrollments', enrollment.line, 'classSourcedId', `holds more than ${ROSTER_LIMITS.maxGroupMembers} ${members}`);
     this.heldUsers.add(enrollment.userSourcedId);
+    if (members === 'students') this.heldByAdditions.add(enrollment.userSourcedId);
   }
+
+  /** Students first held while memberships were added (past a group's limit), after their ended enrollments were read. */
+  private readonly heldByAdditions = new Set<string>();
 
   /** Memberships an ended or deleted enrollment took away: a hold does not put them back (that row was read, and says so). */
   private readonly endedMemberships = new Map<string, Set<string>>();

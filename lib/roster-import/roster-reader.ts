@@ -239,13 +239,17 @@ function staffAfterDelta(details: UserDetails, ours: readonly string[], stored: 
   };
 }
 
-/** A user with no role now takes the roles still to come (the summer between an ended role and next year's), as if begun. */
-function rolesToCome(user: UserDetails): void {
+/**
+ * A pupil with no role now is taken as the student roles still to come make them (the summer
+ * between an ended role and next year's): otherwise a bulk file would make them a leaver. Not
+ * staff, whose access waits for the day their role begins (a stored one is left as they are).
+ */
+function studentRolesToCome(user: UserDetails): void {
   if (user.roleNames.size > 0) return;
   for (const future of user.futureRoles) {
     const [kind = '', ...rest] = future.split(' ');
     const role = rest.pop() ?? '';
-    addRole(user, role, rest.join(' '), kind === 'primary');
+    if (role === 'student') addRole(user, role, rest.join(' '), kind === 'primary');
   }
 }
 
@@ -506,7 +510,8 @@ class FileReader {
     for (const [id, user] of this.roster.users) {
       const details = this.details.get(id);
       if (!details) continue;
-      rolesToCome(details);
+      // A delta's stored user comes without the rows that did not change: having none in it is not having none.
+      if (this.context.storedUser(id) === undefined) studentRolesToCome(details);
       // A delta lists a changed user without roles rows when their roles did not change: the directory says who they are.
       const stored = details.roleNames.size === 0 ? this.context.storedUser(id) : undefined;
       const student = details.roleNames.has('student') || stored === 'student';

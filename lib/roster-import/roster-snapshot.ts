@@ -111,14 +111,12 @@ export class DirectorySnapshot {
 
   /**
    * The schools (by sourcedId) of a stored user (staff or student) or group; undefined when the
-   * directory does not hold it, or one of its schools has no sourcedId (registered through the
-   * API: what a file names cannot be compared with it).
+   * directory does not hold it. A school registered through the API has no sourcedId and is left
+   * out: a class a file names is never at one.
    */
   schoolsOf(kind: 'user' | 'group', sourcedId: string): string[] | undefined {
     const ids = kind === 'group' ? [this.groups.get(sourcedId)?.schoolId] : (this.users.get(sourcedId)?.schoolIds ?? [this.students.get(sourcedId)?.schoolId]);
-    if (ids.some((id) => id === undefined)) return undefined;
-    const schools = this.schoolSourcedIds(ids as string[]);
-    return schools.length === ids.length ? schools : undefined;
+    return ids.every((id) => id === undefined) ? undefined : this.schoolSourcedIds(ids.filter((id): id is string => id !== undefined));
   }
 
   private schoolSourcedIdsById?: Map<string, string>;

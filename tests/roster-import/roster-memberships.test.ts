@@ -34,6 +34,7 @@ function twoSchools(municipalityId: string): RosterSet {
 
 const USERS_HEADER = ['sourcedId', 'status', 'userIds', 'givenName', 'familyName', 'email', 'grades', 'primaryOrgSourcedId'];
 const ROLES_HEADER = ['sourcedId', 'status', 'userSourcedId', 'roleType', 'role', 'orgSourcedId'];
+const DATED_ROLES_HEADER = [...ROLES_HEADER, 'beginDate', 'endDate'];
 const ENROLLMENTS_HEADER = ['sourcedId', 'status', 'classSourcedId', 'userSourcedId', 'role'];
 
 interface Student {
@@ -71,7 +72,12 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     return {
       municipalityId,
       admin,
-      delta: (files: Record<string, string>) => importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', Object.keys(files).map((name) => name.replace('.csv', ''))), ...files }), { mode: 'delta' }),
+      delta: async (files: Record<string, string>) => {
+        const run = await importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', Object.keys(files).map((name) => name.replace('.csv', ''))), ...files }), { mode: 'delta' });
+        // A refused file changes nothing either: an assertion that nothing changed must not pass for that reason.
+        expect(run.status, run.failure ?? '').toBe('completed');
+        return run;
+      },
       student: async (givenName: string) => (await list<Student>('students?limit=100')).find((found) => found.givenName === givenName),
       group: async (name: string) => (await list<Group>('groups?limit=100')).find((found) => found.name === name),
       staff: async (name: string) => (await list<Staff>('users?limit=100')).find((found) => found.name === name),
@@ -283,4 +289,66 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     expect(run.rejections).toEqual([]);
     expect((await group('Kor'))?.teacherIds).toHaveLength(1);
   });
+
+  it('delta: roles rows that begin in August, at her school or another, change nothing of a teacher today, nor refuse her row', async () => {
+    const { municipalityId, delta, staff, schoolId } = await imported();
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([DATED_ROLES_HEADER, ['role-t-1-adm', 'active', 't-1', 'secondary', 'principal', 'sch-a', day(60), '']]),
+    });
+    expect(run.rejections).toEqual([]);
+    expect(await staff('Tone Lærer')).toMatchObject({ roles: ['teacher'], schoolIds: [schoolId('Lilleby skole')] });
+    const elsewhere = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([DATED_ROLES_HEADER, ['role-t-1-b', 'active', 't-1', 'secondary', 'teacher', 'sch-b', day(60), '']]),
+    });
+    expect(elsewhere.rejections).toEqual([]);
+    expect((await staff('Tone Lærer'))?.schoolIds).toEqual([schoolId('Lilleby skole')]);
+    const promoted = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([DATED_ROLES_HEADER, ['role-t-1-b', 'active', 't-1', 'secondary', 'principal', 'sch-b', day(60), '']]),
+      'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-c-5a-t-1', 'active', 'c-5a', 't-1', 'teacher']]),
+    });
+    expect(promoted.rejections).toEqual([]);
+  });
+
+  it('bulk: a new teacher whose only role begins in August gets no account today', async () => {
+    const { municipalityId, admin, staff } = await imported();
+    const files = rosterFiles({ ...twoSchools(municipalityId), people: [...twoSchools(municipalityId).people, { sourcedId: 't-9', givenName: 'Ny', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: `ny-${municipalityId}@a.example` }] });
+    const roles = (files['roles.csv'] as string).replace(/(role-t-9,active,[^,]*,t-9,primary,teacher,)(,)/, `$1${day(60)}$2`);
+    expect(roles).toContain(day(60));
+    const run = await importRoster(app.test, admin, municipalityId, zip({ ...files, 'roles.csv': roles }));
+    expect(run.rejections).toEqual([]);
+    expect(await staff('Ny Lærer')).toBeUndefined();
+  });
+
+
+  it('delta: a pupil held by an enrollment past a full group’s limit is not put back into a class their ended row left', async () => {
+    const big = (municipalityId: string) => {
+      const set = twoSchools(municipalityId);
+      for (let index = 10; index < 510; index += 1) set.people.push({ ...pupil(index), givenName: `P${index}` });
+      set.classes.push({ sourcedId: 'c-6a', title: '6A', school: 'sch-a', term: 'sy-2027' });
+      set.enrollments = [enrolled('c-5a', 't-1', { role: 'teacher' }), enrolled('c-6a', 's-1'), enrolled('c-6a', 's-2'), ...Array.from({ length: 500 }, (_, index) => enrolled('c-5a', `s-${index + 10}`))];
+      return set;
+    };
+    const { delta, student, group } = await imported(big);
+    const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-c-6a-s-1', 'tobedeleted', 'c-6a', 's-1', 'student'], ['e-c-5a-s-1', 'active', 'c-5a', 's-1', 'student']]) });
+    expect(run.rejections).toEqual([expect.objectContaining({ column: 'classSourcedId', reason: expect.stringContaining('holds more than 500') })]);
+    expect((await group('6A'))?.studentIds).not.toContain((await student('Elev1'))?.id);
+  }, 180_000);
+
+
+  it('delta: a teacher who also has a school registered through the API cannot be put into a class of another school by an enrollments file', async () => {
+    const { admin, delta, staff, group, municipalityId } = await imported();
+    const made = await app.test.request<{ id: string }>('POST', `/municipalities/${municipalityId}/schools`, { token: admin, body: { name: 'API skole' } });
+    expect(made.status).toBe(201);
+    const tone = await staff('Tone Lærer');
+    const got = await app.test.request<Staff>('GET', `/municipalities/${municipalityId}/users/${tone?.id}`, { token: admin });
+    const patched = await app.test.request('PATCH', `/municipalities/${municipalityId}/users/${tone?.id}`, { token: admin, headers: { 'if-match': got.headers.get('etag') ?? '' }, body: { schoolIds: [...(tone?.schoolIds ?? []), made.body.id] } });
+    expect(patched.status).toBe(200);
+    const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-5b-t1', 'active', 'c-5b', 't-1', 'teacher']]) });
+    expect(run.rejections).toEqual([expect.objectContaining({ reason: "refers to a user who is not at the class's school" })]);
+    expect((await group('5B'))?.teacherIds).not.toContain(tone?.id);
+  });
+
 });

@@ -26,9 +26,11 @@ function set(extraEnrollment = false): RosterSet {
   };
 }
 
-/** The directory: a pupil the files do not list, and one they do. */
-const stored = (): SnapshotDocument[] =>
-  ['s-stored', 's-2'].map((sourcedId) => ({ id: `doc-${sourcedId}`, type: 'student', municipalityId: M, sourcedId, givenName: 'Elev', familyName: 'Lagret', birthDate: '2014-05-05', schoolId: 'x', yearLevel: 7, status: 'active', groupIds: [], teacherIds: [], createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' }) as SnapshotDocument);
+/** The directory: the school, a pupil the files do not list, and one they do. */
+const stored = (): SnapshotDocument[] => [
+  { id: 'x', type: 'school', municipalityId: M, sourcedId: 'sch-1', name: 'Lademoen skole', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' } as SnapshotDocument,
+  ...['s-stored', 's-2'].map((sourcedId) => ({ id: `doc-${sourcedId}`, type: 'student', municipalityId: M, sourcedId, givenName: 'Elev', familyName: 'Lagret', birthDate: '2014-05-05', schoolId: 'x', yearLevel: 7, status: 'active', groupIds: [], teacherIds: [], createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' }) as SnapshotDocument),
+];
 
 describe('the roster and the directory: read in the order that holds the least', () => {
   let test: TestApp;
