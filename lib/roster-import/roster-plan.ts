@@ -187,11 +187,11 @@ class Planner {
         continue;
       }
       if (bySourced && (bySourced.identity.issuer !== identity.issuer || bySourced.identity.subject !== identity.subject)) {
-        this.reject('users', user.line, 'userIds', 'differs from the login identity registered for this user (change it through the API)');
+        this.refuseStaff(user, 'userIds', 'differs from the login identity registered for this user (change it through the API)');
         continue;
       }
       if (!bySourced && existing?.sourcedId !== undefined) {
-        this.reject('users', user.line, 'userIds', 'is the login identity of a user imported under another sourcedId');
+        this.refuseStaff(user, 'userIds', 'is the login identity of a user imported under another sourcedId');
         continue;
       }
       const id = existing?.id ?? derivedId(this.context.municipalityId, 'user', user.sourcedId);
@@ -203,8 +203,19 @@ class Planner {
       const given = user.schools.map((school) => this.schoolIdOf(school));
       // A file never grants municipality-admin or data-admin, and leaves an admin's roles as they are.
       const isAdmin = existing?.roles.some((role) => ADMIN_ROLES.includes(role)) ?? false;
-      const schoolIds = existing ? this.staffSchoolIds(user, existing, given) : given.sort();
-      const roles = (isAdmin || user.staffRoles.length === 0) && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
+      const linked = existing !== undefined && !bySourced && this.roster.staffRowsChangeStored;
+      const schoolIds = existing ? (linked ? [...new Set([...existing.schoolIds, ...given])].sort() : this.staffSchoolIds(user, existing, given)) : given.sort();
+      let roles = (isAdmin || user.staffRoles.length === 0) && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
+      if (linked && !isAdmin && user.staffRoles.length > 0) {
+        // An account registered through the API, linked by its login by a delta that sends only what changed: its
+        // schools and roles are added to, and a role it gives that would then apply at a school it does not name is refused.
+        const added = user.staffRoles.filter((role) => !existing.roles.includes(role));
+        if (added.length > 0 && existing.schoolIds.some((school) => !given.includes(school))) {
+          this.refuseStaff(user, 'sourcedId', 'would have other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
+          continue;
+        }
+        roles = [...new Set([...existing.roles, ...user.staffRoles])].sort() as TenantRole[];
+      }
       const name = `${user.givenName} ${user.familyName}`;
       const wanted = { sourcedId: user.sourcedId, name, email: user.email ?? '', roles, schoolIds };
       this.staffIds.set(user.sourcedId, { id, teaches: roles.includes('teacher') });
@@ -224,6 +235,14 @@ class Planner {
       await this.update('users', 'staff', user.line, existing, wanted);
     }
   }
+
+  /** A staff row refused here: their enrollments must not reach the stored account either (its schools are not what the row said). */
+  private refuseStaff(user: UserRow, column: string, reason: string): void {
+    this.reject('users', user.line, column, reason);
+    this.refusedStaff.add(user.sourcedId);
+  }
+
+  private readonly refusedStaff = new Set<string>();
 
   /**
    * A stored staff user's schools after the row: a delta's 1.2 row (`addsSchools`) keeps the stored
@@ -438,6 +457,10 @@ class Planner {
               entry(enrollment.classSourcedId).teachers.delete(teacher.id);
               this.endedMembership(enrollment.classSourcedId, teacher.id);
             }
+            continue;
+          }
+          if (this.refusedStaff.has(enrollment.userSourcedId)) {
+            this.reject('enrollments', enrollment.line, 'userSourcedId', 'refers to a user whose users.csv row was rejected');
             continue;
           }
           const group = entry(enrollment.classSourcedId);

@@ -100,6 +100,8 @@ export interface Roster {
   otherOrgs: Set<string>;
   /** Staff whose account the school disabled (`enabledUser` false): not imported, and their rows elsewhere not refused. */
   disabledStaff: Set<string>;
+  /** A delta in OneRoster 1.2's layout: a staff row and its roles rows say what changed of a stored account, not all of it. */
+  staffRowsChangeStored: boolean;
   sessions: Map<string, SessionRow>;
   /**
    * Every user sourcedId the roster keeps something of, each once: the tables of users (here,
@@ -218,8 +220,6 @@ function addRole(user: UserDetails, role: string, org: string, primary: boolean)
  * their stored schools stay unless every staff role there ends.
  */
 function staffAfterDelta(details: UserDetails, ours: readonly string[], stored: StoredStaff): { schools: string[]; roles: StaffRole[]; ended: string[] } | null {
-  const rolesAt = (entries: readonly string[], school: string) =>
-    entries.filter((entry) => entry.startsWith(`${school} `)).flatMap((entry) => STAFF_ROLES[entry.slice(school.length + 1)] ?? []);
   const storedRoles: readonly string[] = stored.roles.length > 0 || !stored.admin ? stored.roles : ['admin'];
   const after = new Map<string, Set<string>>();
   for (const school of new Set([...stored.schools, ...ours])) {
@@ -253,13 +253,14 @@ function studentRolesToCome(user: UserDetails): void {
   }
 }
 
-/** The staff roles roles.csv gives the user at a school, as one comparable text. */
+/** The roles a file grants that these `org role` entries give at one school. */
+function rolesAt(entries: readonly string[], school: string): StaffRole[] {
+  return entries.filter((entry) => entry.startsWith(`${school} `)).flatMap((entry) => STAFF_ROLES[entry.slice(school.length + 1)] ?? []);
+}
+
+/** The staff roles roles.csv gives the user at a school, as one comparable text (1.1's `administrator` and 1.2's `principal` are one). */
 function staffRolesAtSchool(details: UserDetails, school: string): string {
-  return details.staffRolesAt
-    .filter((entry) => entry.startsWith(`${school} `))
-    .map((entry) => entry.slice(school.length + 1))
-    .sort()
-    .join(' ');
+  return [...new Set(rolesAt(details.staffRolesAt, school))].sort().join(' ');
 }
 
 /** The schools where roles.csv gives the user a staff role (all of them in the 1.1 layout, whose roles apply to every org). */
@@ -282,6 +283,7 @@ export async function readRoster(archive: RosterArchive, modes: RosterModes, con
     foreignSchools: new Set(),
     otherOrgs: new Set(),
     disabledStaff: new Set(),
+    staffRowsChangeStored: false,
     sessions: new Map(),
     userIds,
     users: new RecordTable(USER_ROWS, { ids: userIds, spilled: true }),
@@ -576,10 +578,10 @@ class FileReader {
         this.roster.users.set(id, user);
         continue;
       }
-      for (const role of details.roleNames) {
-        const staffRole = STAFF_ROLES[role];
-        if (staffRole && !user.staffRoles.includes(staffRole)) user.staffRoles.push(staffRole);
-      }
+      // A roles row's role holds at its org only: an administrator of the district is not one of a school of theirs.
+      // The 1.1 layout's roles hold at every org of the user.
+      const grantedRoles = details.staffRolesAt.length > 0 ? ours.flatMap((school) => rolesAt(details.staffRolesAt, school)) : [...details.roleNames].flatMap((role) => STAFF_ROLES[role] ?? []);
+      for (const staffRole of grantedRoles) if (!user.staffRoles.includes(staffRole)) user.staffRoles.push(staffRole);
       // A 1.2 delta sends only the roles rows that changed: what it says changes the stored roles and schools.
       const storedStaff = this.usersListEveryOrg ? undefined : this.context.storedStaff(id);
       const changed = storedStaff ? staffAfterDelta(details, ours, storedStaff) : undefined;
@@ -587,6 +589,11 @@ class FileReader {
       const schools = changed?.schools ?? staffSchools(details, ours);
       if (changed === null || (!storedStaff && !sameStaffRolesAtEachSchool(details, schools))) {
         drop('sourcedId', 'would have other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
+        continue;
+      }
+      if (!changed && user.staffRoles.length === 0 && stored === undefined) {
+        // Their staff roles are at orgs that are no school of ours (a district administrator): not a user of this platform.
+        this.roster.users.delete(id);
         continue;
       }
       user.schools = schools;
@@ -705,13 +712,6 @@ class FileReader {
         continue;
       }
       const ended = state === 'tobedeleted' || (end !== undefined && end < this.context.today);
-      // An ended one only takes a membership away: a pupil who has moved school is no longer at its class's school.
-      // The stored class's school when the file does not list it, and the stored user's schools likewise (a delta of enrollments only).
-      const classSchools = cls ? [cls.schoolSourcedId] : this.context.storedSchools('group', classId);
-      if (!ended && classSchools !== undefined && !classSchools.some((school) => this.atSchool(userId, user, school))) {
-        reject('userSourcedId', "refers to a user who is not at the class's school");
-        continue;
-      }
       if (begin !== undefined && end !== undefined && end < begin) {
         reject('endDate', 'is before beginDate');
         continue;
@@ -720,6 +720,14 @@ class FileReader {
       if (future && !this.bulk('enrollments')) {
         // Nothing keeps it until that day, and a later delta does not repeat a row that has not changed: said, not lost quietly.
         reject('beginDate', 'is after today: a delta’s enrollment that has not begun is not kept, so send it again once it has begun (a bulk file adds it by itself)', false);
+        continue;
+      }
+      // Only an open one gives a membership now: an ended one takes it away (a pupil who moved school is no longer at
+      // the old class's school), one to come is applied by the import after it begins (next year's school, in June).
+      // The stored class's school when the file does not list it, and the stored user's schools likewise (a delta of enrollments only).
+      const classSchools = cls ? [cls.schoolSourcedId] : this.context.storedSchools('group', classId);
+      if (!ended && !future && classSchools !== undefined && !classSchools.some((school) => this.atSchool(userId, user, school))) {
+        reject('userSourcedId', "refers to a user who is not at the class's school");
         continue;
       }
       this.roster.enrollments.push({ line, classSourcedId: classId, userSourcedId: userId, role, ended, future, endDate: end });
@@ -740,7 +748,10 @@ class FileReader {
         if (key === 'users' && this.bulk('users') && this.roster.modes.roles === 'absent' && !header.includes('role')) {
           throw new RosterArchiveRefused('users.csv has no role column (OneRoster 1.2 keeps roles in roles.csv), and manifest.csv lists roles.csv as absent: no user would have a role');
         }
-        if (key === 'users') this.usersListEveryOrg = header.includes('orgSourcedIds');
+        if (key === 'users') {
+          this.usersListEveryOrg = header.includes('orgSourcedIds');
+          this.roster.staffRowsChangeStored = this.roster.modes.users === 'delta' && !this.usersListEveryOrg;
+        }
         return readColumns(key, header);
       })) {
         tally.read += 1;

@@ -115,8 +115,14 @@ export class DirectorySnapshot {
    * out: a class a file names is never at one.
    */
   schoolsOf(kind: 'user' | 'group', sourcedId: string): string[] | undefined {
-    const ids = kind === 'group' ? [this.groups.get(sourcedId)?.schoolId] : (this.users.get(sourcedId)?.schoolIds ?? [this.students.get(sourcedId)?.schoolId]);
-    return ids.every((id) => id === undefined) ? undefined : this.schoolSourcedIds(ids.filter((id): id is string => id !== undefined));
+    if (kind === 'group') {
+      const group = this.groups.get(sourcedId);
+      return group && this.schoolSourcedIds([group.schoolId]);
+    }
+    const staff = this.users.get(sourcedId);
+    if (staff) return this.schoolSourcedIds(staff.schoolIds);
+    const student = this.students.get(sourcedId);
+    return student && this.schoolSourcedIds([student.schoolId]);
   }
 
   private schoolSourcedIdsById?: Map<string, string>;

@@ -72,8 +72,8 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     return {
       municipalityId,
       admin,
-      delta: async (files: Record<string, string>) => {
-        const run = await importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', Object.keys(files).map((name) => name.replace('.csv', ''))), ...files }), { mode: 'delta' });
+      delta: async (files: Record<string, string>, { dryRun = false } = {}) => {
+        const run = await importRoster(test, admin, municipalityId, zip({ 'manifest.csv': manifest('delta', Object.keys(files).map((name) => name.replace('.csv', ''))), ...files }), { mode: 'delta', dryRun });
         // A refused file changes nothing either: an assertion that nothing changed must not pass for that reason.
         expect(run.status, run.failure ?? '').toBe('completed');
         return run;
@@ -349,6 +349,85 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-5b-t1', 'active', 'c-5b', 't-1', 'teacher']]) });
     expect(run.rejections).toEqual([expect.objectContaining({ reason: "refers to a user who is not at the class's school" })]);
     expect((await group('5B'))?.teacherIds).not.toContain(tone?.id);
+  });
+
+
+  it('bulk: an administrator role at the district does not make a teacher school-admin of her school', async () => {
+    const { municipalityId, admin, staff } = await imported();
+    const files = rosterFiles(twoSchools(municipalityId));
+    const roles = `${files['roles.csv'] as string}${csv([['role-t-1-d', 'active', '2026-06-01T00:00:00Z', 't-1', 'secondary', 'administrator', '', '', `district-${municipalityId}`, '']])}`;
+    const run = await importRoster(app.test, admin, municipalityId, zip({ ...files, 'roles.csv': roles }));
+    expect({ status: run.status, rejections: run.rejections }).toEqual({ status: 'completed', rejections: [] });
+    expect((await staff('Tone Lærer'))?.roles).toEqual(['teacher']);
+  });
+
+  it('delta: a staff row the planner refuses (another login identity) does not let its enrollment put her into a class at another school; a dry run counts the same', async () => {
+    const { municipalityId, delta, staff, group } = await imported();
+    const files = {
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:other-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-1-b', 'active', 't-1', 'secondary', 'teacher', 'sch-b']]),
+      'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-5b-t1', 'active', 'c-5b', 't-1', 'teacher']]),
+    };
+    const dry = await delta(files, { dryRun: true });
+    const run = await delta(files);
+    expect({ files: dry.files, rejected: dry.rejected }).toEqual({ files: run.files, rejected: run.rejected });
+    expect(run.rejections.map((rejection) => `${rejection.file} ${rejection.column}`)).toEqual(['users.csv userIds', 'enrollments.csv userSourcedId']);
+    const tone = await staff('Tone Lærer');
+    expect(tone?.schoolIds).toHaveLength(1);
+    expect((await group('5B'))?.teacherIds).not.toContain(tone?.id);
+  });
+
+  it('delta: a teacher registered through the API and linked by her login keeps the school the delta does not name, and gets no role there it does not give', async () => {
+    const { municipalityId, admin, delta, staff, schoolId } = await imported();
+    const both = [schoolId('Lilleby skole'), schoolId('Storeby skole')].sort();
+    const registered = async (name: string, subject: string) =>
+      expect(
+        (
+          await app.test.request('POST', `/municipalities/${municipalityId}/users`, {
+            token: admin,
+            body: { name, email: `${subject}@skole.example`, roles: ['teacher'], schoolIds: both, identity: { issuer: DEV_ISSUER, subject: `${subject}-${municipalityId}@a.example` } },
+          })
+        ).status,
+      ).toBe(201);
+    await registered('Api Lærer', 'api');
+    await registered('Api Rektor', 'rektor');
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-api', 'active', `{Feide:api-${municipalityId}@a.example}`, 'Api', 'Lærer', 'api@skole.example', '', 'sch-a'], ['t-rektor', 'active', `{Feide:rektor-${municipalityId}@a.example}`, 'Api', 'Rektor', 'rektor@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-api', 'active', 't-api', 'primary', 'teacher', 'sch-a'], ['role-t-rektor', 'active', 't-rektor', 'primary', 'administrator', 'sch-a']]),
+    });
+    expect(run.rejections).toEqual([{ file: 'users.csv', line: 3, column: 'sourcedId', reason: expect.stringContaining('register them through the API') }]);
+    expect((await staff('Api Lærer'))?.schoolIds.sort()).toEqual(both);
+    expect(await staff('Api Rektor')).toMatchObject({ roles: ['teacher'] });
+  });
+
+  it('bulk: a June export’s enrollment at the school a pupil moves to in August is neither refused nor a hold on that class', async () => {
+    const withElev4 = (municipalityId: string) => {
+      const set = twoSchools(municipalityId);
+      set.people.push(pupil(4, 'sch-b'));
+      set.enrollments.push(enrolled('c-5b', 's-4'));
+      return set;
+    };
+    const { municipalityId, admin, group, student } = await imported(withElev4);
+    const set = withElev4(municipalityId);
+    set.enrollments = set.enrollments.filter((enrollment) => enrollment.userSourcedId !== 's-4');
+    set.enrollments.push(enrolled('c-5b', 's-1', { beginDate: day(30) }));
+    const files = rosterFiles(set);
+    const roles = `${files['roles.csv'] as string}${csv([['role-s-1-b', 'active', '2026-06-01T00:00:00Z', 's-1', 'secondary', 'student', day(30), '', 'sch-b', '']])}`;
+    const run = await importRoster(app.test, admin, municipalityId, zip({ ...files, 'roles.csv': roles }));
+    expect({ status: run.status, rejections: run.rejections, elev4In5B: (await group('5B'))?.studentIds.includes((await student('Elev4'))?.id ?? '') }).toEqual({ status: 'completed', rejections: [], elev4In5B: false });
+  });
+
+  it('delta: a teacher whose every role a delta ended has no school, and an enrollments file cannot then put her into a class', async () => {
+    const { municipalityId, delta, staff, group } = await imported();
+    const ended = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-1', 'active', `{Feide:tone-${municipalityId}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-1', 'tobedeleted', 't-1', 'primary', 'teacher', 'sch-a']]),
+    });
+    expect(ended.rejections).toEqual([]);
+    const tone = await staff('Tone Lærer');
+    expect(tone?.schoolIds).toEqual([]);
+    const run = await delta({ 'enrollments.csv': csv([ENROLLMENTS_HEADER, ['e-5b-t1', 'active', 'c-5b', 't-1', 'teacher']]) });
+    expect({ rejections: run.rejections.length, in5B: (await group('5B'))?.teacherIds.includes(tone?.id ?? '') }).toEqual({ rejections: 1, in5B: false });
   });
 
 });
