@@ -125,6 +125,13 @@ describe('roster import: OneRoster files as school administration systems export
     expect(staff).toEqual({ 'First Admin': ['municipality-admin', 'data-admin'], 'Navn t-site Nordmann': ['school-admin'], 'Navn t-principal Nordmann': ['school-admin'], 'Navn t-district Nordmann': ['teacher'] });
   });
 
+  it('takes siteAdministrator at one school and principal at another as the same role, not a conflict', async () => {
+    const { bulk, list } = await municipality();
+    const run = await bulk([{ sourcedId: 't-both', roles: [['siteAdministrator', 'sch-a'], ['principal', 'sch-b']] }]);
+    expect(run.rejections).toEqual([]);
+    expect((await list<{ name: string; roles: string[]; schoolIds: string[] }>('users?limit=100')).find((user) => user.name === 'Navn t-both Nordmann')).toMatchObject({ roles: ['school-admin'], schoolIds: [expect.any(String), expect.any(String)] });
+  });
+
   it('takes a roles row that has not begun as no role yet: next year’s administrator post and next year’s school change nothing today', async () => {
     const { bulk, list } = await municipality();
     const run = await bulk(
