@@ -5,7 +5,7 @@ import type { Rejection } from './roster-fields.js';
 import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet, SourcedIdSubset } from './roster-id-set.js';
-import { discardRoster, type ClassRow, type Roster, type UserRow } from './roster-reader.js';
+import { discardRoster, type ClassRow, type Roster, type StaffRole, type UserRow } from './roster-reader.js';
 import { MemberPool, MemberSet, StudentTargets } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { StudentMirror } from './roster-student-mirror.js';
@@ -208,9 +208,11 @@ class Planner {
       let roles = (isAdmin || user.staffRoles.length === 0) && existing ? existing.roles : ([...user.staffRoles].sort() as TenantRole[]);
       if (linked && !isAdmin && user.staffRoles.length > 0) {
         // An account registered through the API, linked by its login by a delta that sends only what changed: its
-        // schools and roles are added to, and a role it gives that would then apply at a school it does not name is refused.
+        // schools and roles are added to, unless a role would then apply where the file does not give it: one the row
+        // gives at a stored school it does not name, or a stored one at a school the row adds.
         const added = user.staffRoles.filter((role) => !existing.roles.includes(role));
-        if (added.length > 0 && existing.schoolIds.some((school) => !given.includes(school))) {
+        const kept = existing.roles.filter((role) => !user.staffRoles.includes(role as StaffRole) && !ADMIN_ROLES.includes(role));
+        if ((added.length > 0 && existing.schoolIds.some((school) => !given.includes(school))) || (kept.length > 0 && given.some((school) => !existing.schoolIds.includes(school)))) {
           this.refuseStaff(user, 'sourcedId', 'would have other roles at one of their schools than at another, and a user’s roles apply at every school of theirs (so a teacher at one school would administer the other): register them through the API');
           continue;
         }
@@ -236,10 +238,14 @@ class Planner {
     }
   }
 
-  /** A staff row refused here: their enrollments must not reach the stored account either (its schools are not what the row said). */
+  /**
+   * A staff row refused here: their open enrollments must not reach the stored account either (its
+   * schools are not what the row said), and, as for any rejected row, the groups they are in keep them.
+   */
   private refuseStaff(user: UserRow, column: string, reason: string): void {
     this.reject('users', user.line, column, reason);
     this.refusedStaff.add(user.sourcedId);
+    this.heldUsers.add(user.sourcedId);
   }
 
   private readonly refusedStaff = new Set<string>();

@@ -430,4 +430,30 @@ describe('roster import: memberships, schools and leavers follow the file whatev
     expect({ rejections: run.rejections.length, in5B: (await group('5B'))?.teacherIds.includes(tone?.id ?? '') }).toEqual({ rejections: 1, in5B: false });
   });
 
+
+  it('bulk: a staff row the planner refuses (another login identity) keeps the teacher in her class, as a rejected row does', async () => {
+    const { municipalityId, admin, staff, group } = await imported();
+    const set = twoSchools(municipalityId);
+    set.people = set.people.map((person) => (person.sourcedId === 't-1' ? { ...person, feide: `other-${municipalityId}@a.example` } : person));
+    const run = await importRoster(app.test, admin, municipalityId, zip(rosterFiles(set)));
+    expect(run.status).toBe('completed');
+    expect(run.rejections.map((rejection) => `${rejection.file} ${rejection.column}`)).toEqual(['users.csv userIds', 'enrollments.csv userSourcedId']);
+    expect((await group('5A'))?.teacherIds).toContain((await staff('Tone Lærer'))?.id);
+  });
+
+  it('delta: an API teacher and school-admin at one school, linked by login by a row that makes her teacher at another, is no school-admin there', async () => {
+    const { municipalityId, admin, delta, staff, schoolId } = await imported();
+    const made = await app.test.request('POST', `/municipalities/${municipalityId}/users`, {
+      token: admin,
+      body: { name: 'Api Leder', email: 'leder@skole.example', roles: ['school-admin', 'teacher'], schoolIds: [schoolId('Lilleby skole')], identity: { issuer: DEV_ISSUER, subject: `leder-${municipalityId}@a.example` } },
+    });
+    expect(made.status).toBe(201);
+    const run = await delta({
+      'users.csv': csv([USERS_HEADER, ['t-leder', 'active', `{Feide:leder-${municipalityId}@a.example}`, 'Api', 'Leder', 'leder@skole.example', '', 'sch-b']]),
+      'roles.csv': csv([ROLES_HEADER, ['role-t-leder', 'active', 't-leder', 'primary', 'teacher', 'sch-b']]),
+    });
+    const leder = await staff('Api Leder');
+    const adminAtStoreby = leder?.roles.includes('school-admin') && leder.schoolIds.includes(schoolId('Storeby skole') ?? '');
+    expect({ rejections: run.rejections.length, adminAtStoreby }).toEqual({ rejections: 1, adminAtStoreby: false });
+  });
 });
