@@ -553,7 +553,7 @@ class FileReader {
         continue;
       }
       if (unknown.length > 0) {
-        drop(this.roster.modes.roles === 'absent' ? 'orgSourcedIds' : 'sourcedId', 'refers to an org that is neither a school in orgs.csv nor one already imported');
+        drop(this.usersListEveryOrg ? 'orgSourcedIds' : 'sourcedId', 'refers to an org that is neither a school in orgs.csv nor one already imported');
         continue;
       }
       user.schools = ours;
@@ -580,7 +580,8 @@ class FileReader {
       }
       // A roles row's role holds at its org only: an administrator of the district is not one of a school of theirs.
       // The 1.1 layout's roles hold at every org of the user.
-      const grantedRoles = details.staffRolesAt.length > 0 ? ours.flatMap((school) => rolesAt(details.staffRolesAt, school)) : [...details.roleNames].flatMap((role) => STAFF_ROLES[role] ?? []);
+      const grantedRoles =
+        details.staffRolesAt.length > 0 ? ours.flatMap((school) => rolesAt(details.staffRolesAt, school)) : ours.length > 0 ? [...details.roleNames].flatMap((role) => STAFF_ROLES[role] ?? []) : [];
       for (const staffRole of grantedRoles) if (!user.staffRoles.includes(staffRole)) user.staffRoles.push(staffRole);
       // A 1.2 delta sends only the roles rows that changed: what it says changes the stored roles and schools.
       const storedStaff = this.usersListEveryOrg ? undefined : this.context.storedStaff(id);
