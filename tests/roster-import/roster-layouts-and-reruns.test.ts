@@ -27,6 +27,22 @@ function v11Bulk(m: string, rows: string[][]): Uint8Array {
   });
 }
 
+/** Two schools, Tone teaching at the first, two pupils there; `extra` adds to it. */
+function twoSchools(m: string, extra: Partial<Pick<RosterSet, 'people' | 'classes' | 'enrollments'>>): RosterSet {
+  return {
+    municipalityId: m,
+    schools: [{ sourcedId: 'sch-a', name: 'Lilleby skole', organisationNumber: '974000101' }, { sourcedId: 'sch-b', name: 'Storeby skole', organisationNumber: '974000102' }],
+    people: [
+      { sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: `tone-${m}@a.example` },
+      { sourcedId: 's-1', givenName: 'Elev1', familyName: 'N', role: 'student', school: 'sch-a', grade: '05', birthDate: '2016-04-01' },
+      { sourcedId: 's-2', givenName: 'Elev2', familyName: 'N', role: 'student', school: 'sch-a', grade: '05', birthDate: '2016-04-01' },
+      ...(extra.people ?? []),
+    ],
+    classes: [{ sourcedId: 'c-5a', title: '5A', school: 'sch-a', term: 'sy-2027' }, ...(extra.classes ?? [])],
+    enrollments: [{ sourcedId: 'e-1', classSourcedId: 'c-5a', userSourcedId: 't-1', role: 'teacher' }, { sourcedId: 'e-2', classSourcedId: 'c-5a', userSourcedId: 's-1', role: 'student' }, ...(extra.enrollments ?? [])],
+  };
+}
+
 const V11_ROWS = [['t-1', 'd,sch-a', 'teacher'], ['t-2', 'sch-b', 'administrator'], ['s-1', 'd,sch-a', 'student', '05'], ['g-1', 'sch-a', 'parent']];
 const counts = (run: RunView) => run.files;
 
@@ -72,22 +88,11 @@ describe('roster import: OneRoster 1.1’s layout, and every layout imported twi
 
   it('1.2 bulk twice writes nothing; dry runs count as the real runs', async () => {
     const { municipalityId: m, admin } = await app.fresh();
-    const set: RosterSet = {
-      municipalityId: m,
-      schools: [{ sourcedId: 'sch-a', name: 'Lilleby skole', organisationNumber: '974000101' }, { sourcedId: 'sch-b', name: 'Storeby skole', organisationNumber: '974000102' }],
-      people: [
-        { sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: `tone-${m}@a.example` },
-        { sourcedId: 'a-1', givenName: 'Anne', familyName: 'Rektor', role: 'administrator', school: 'sch-b', feide: `anne-${m}@a.example` },
-        { sourcedId: 's-1', givenName: 'Elev1', familyName: 'N', role: 'student', school: 'sch-a', grade: '05', birthDate: '2016-04-01' },
-        { sourcedId: 's-2', givenName: 'Elev2', familyName: 'N', role: 'student', school: 'sch-a', grade: '05', birthDate: '2016-04-01' },
-      ],
-      classes: [{ sourcedId: 'c-5a', title: '5A', school: 'sch-a', term: 'sy-2027' }, { sourcedId: 'c-old', title: 'gammel', school: 'sch-a', term: 'sy-2026' }],
-      enrollments: [
-        { sourcedId: 'e-1', classSourcedId: 'c-5a', userSourcedId: 't-1', role: 'teacher' },
-        { sourcedId: 'e-2', classSourcedId: 'c-5a', userSourcedId: 's-1', role: 'student' },
-        { sourcedId: 'e-3', classSourcedId: 'c-5a', userSourcedId: 's-2', role: 'student', endDate: '2026-01-10' },
-      ],
-    };
+    const set = twoSchools(m, {
+      people: [{ sourcedId: 'a-1', givenName: 'Anne', familyName: 'Rektor', role: 'administrator', school: 'sch-b', feide: `anne-${m}@a.example` }],
+      classes: [{ sourcedId: 'c-old', title: 'gammel', school: 'sch-a', term: 'sy-2026' }],
+      enrollments: [{ sourcedId: 'e-3', classSourcedId: 'c-5a', userSourcedId: 's-2', role: 'student', endDate: '2026-01-10' }],
+    });
     const dry = await run(m, admin, zip(rosterFiles(set)), { dryRun: true });
     const first = await run(m, admin, zip(rosterFiles(set)));
     expect(first.rejections).toEqual([]);
@@ -100,17 +105,7 @@ describe('roster import: OneRoster 1.1’s layout, and every layout imported twi
 
   it('1.2 delta run twice writes nothing the second time', async () => {
     const { municipalityId: m, admin } = await app.fresh();
-    const set: RosterSet = {
-      municipalityId: m,
-      schools: [{ sourcedId: 'sch-a', name: 'Lilleby skole', organisationNumber: '974000101' }, { sourcedId: 'sch-b', name: 'Storeby skole', organisationNumber: '974000102' }],
-      people: [
-        { sourcedId: 't-1', givenName: 'Tone', familyName: 'Lærer', role: 'teacher', school: 'sch-a', feide: `tone-${m}@a.example` },
-        { sourcedId: 's-1', givenName: 'Elev1', familyName: 'N', role: 'student', school: 'sch-a', grade: '05', birthDate: '2016-04-01' },
-        { sourcedId: 's-2', givenName: 'Elev2', familyName: 'N', role: 'student', school: 'sch-a', grade: '05', birthDate: '2016-04-01' },
-      ],
-      classes: [{ sourcedId: 'c-5a', title: '5A', school: 'sch-a', term: 'sy-2027' }, { sourcedId: 'c-5b', title: '5B', school: 'sch-b', term: 'sy-2027' }],
-      enrollments: [{ sourcedId: 'e-1', classSourcedId: 'c-5a', userSourcedId: 't-1', role: 'teacher' }, { sourcedId: 'e-2', classSourcedId: 'c-5a', userSourcedId: 's-1', role: 'student' }],
-    };
+    const set = twoSchools(m, { classes: [{ sourcedId: 'c-5b', title: '5B', school: 'sch-b', term: 'sy-2027' }] });
     await run(m, admin, zip(rosterFiles(set)));
     const files = {
       'users.csv': csv([['sourcedId', 'status', 'userIds', 'givenName', 'familyName', 'email', 'grades', 'primaryOrgSourcedId'], ['t-1', 'active', `{Feide:tone-${m}@a.example}`, 'Tone', 'Lærer', 'tone@skole.example', '', 'sch-a'], ['s-2', 'tobedeleted', '', 'Elev2', 'N', '', '05', 'sch-a']]),
