@@ -6,6 +6,7 @@ import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { SourcedIdSet, SourcedIdSubset } from './roster-id-set.js';
 import { discardRoster, type ClassRow, type Roster, type StaffRole, type UserRow } from './roster-reader.js';
+import { ADMIN_ROLES } from './roster-roles.js';
 import { MemberPool, MemberSet, StudentTargets } from './roster-members.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
 import { StudentMirror } from './roster-student-mirror.js';
@@ -64,8 +65,6 @@ export interface PlanContext {
 
 const ERASED = 'was erased on the controller’s instruction and is not imported again (register them through the API if they are to be in the platform again)';
 const ERASURE_UNDER_WAY = 'was erased on the controller’s instruction and is not imported again while the erasure runs';
-
-const ADMIN_ROLES: readonly TenantRole[] = ['municipality-admin', 'data-admin'];
 
 /** Members of a group as the enrollments make them. */
 interface GroupMembers {

@@ -10,6 +10,7 @@ import type { Checked, Rejection } from './roster-fields.js';
 import { missingColumns, readColumns, ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import type { RosterModes } from './roster-manifest.js';
+import { isFileRole, type StaffRole } from './roster-roles.js';
 
 export interface SchoolRow {
   line: number;
@@ -26,7 +27,7 @@ export interface SessionRow {
   parentSourcedId: string | undefined;
 }
 
-export type StaffRole = 'teacher' | 'school-admin';
+export type { StaffRole } from './roster-roles.js';
 
 export interface UserRow {
   line: number;
@@ -234,7 +235,7 @@ function staffAfterDelta(details: UserDetails, ours: readonly string[], stored: 
   const [roles = new Set<string>()] = after.values();
   return {
     schools: [...after.keys()],
-    roles: [...roles].filter((role): role is StaffRole => role === 'teacher' || role === 'school-admin').sort(),
+    roles: [...roles].filter(isFileRole).sort(),
     ended: stored.schools.filter((school) => !after.has(school)),
   };
 }

@@ -1,8 +1,7 @@
 import type { RecordCodec } from './roster-record-table.js';
-import type { ClassRow, StaffRole, UserDetails, UserRow } from './roster-reader.js';
+import type { ClassRow, UserDetails, UserRow } from './roster-reader.js';
+import { FILE_ROLES, type StaffRole } from './roster-roles.js';
 
-/** Staff roles as small numbers, in the order the row lists them. */
-const STAFF_ROLES: readonly StaffRole[] = ['teacher', 'school-admin'];
 const KINDS: readonly UserRow['kind'][] = ['staff', 'student'];
 
 /** A checked (or, before `checkUsers`, a read) users.csv row, without its sourcedId (the table's key). */
@@ -13,7 +12,7 @@ export const USER_ROWS: RecordCodec<UserRow> = {
     out.string(user.familyName);
     out.uint(KINDS.indexOf(user.kind));
     out.uint(user.staffRoles.length);
-    for (const role of user.staffRoles) out.uint(STAFF_ROLES.indexOf(role));
+    for (const role of user.staffRoles) out.uint(FILE_ROLES.indexOf(role)); // a small number each, in the order the row lists them
     out.strings(user.schools);
     out.optionalString(user.email);
     out.optionalString(user.identitySubject);
@@ -27,7 +26,7 @@ export const USER_ROWS: RecordCodec<UserRow> = {
     const familyName = input.string();
     const kind = KINDS[input.uint()] ?? 'staff';
     const staffRoles: StaffRole[] = [];
-    for (let count = input.uint(); count > 0; count -= 1) staffRoles.push(STAFF_ROLES[input.uint()] ?? 'teacher');
+    for (let count = input.uint(); count > 0; count -= 1) staffRoles.push(FILE_ROLES[input.uint()] ?? 'teacher');
     const schools = input.strings();
     const email = input.optionalString();
     const identitySubject = input.optionalString();

@@ -9,7 +9,8 @@ import type { TokenIdentity } from '../identity/principal.js';
 import { partitionQuery } from '../paging/query-page.js';
 import type { SourcedIdSet } from './roster-id-set.js';
 import { RecordTable, type RecordCodec } from './roster-record-table.js';
-import type { StaffRole, StoredStaff } from './roster-reader.js';
+import type { StoredStaff } from './roster-reader.js';
+import { ADMIN_ROLES, isFileRole } from './roster-roles.js';
 
 /** What the import adds to the directory's documents: the OneRoster id they came from. */
 export interface RosterSourced {
@@ -104,8 +105,8 @@ export class DirectorySnapshot {
     return {
       schools,
       unsourcedSchools: new Set(user.schoolIds).size - schools.length,
-      roles: user.roles.filter((role): role is StaffRole => role === 'teacher' || role === 'school-admin'),
-      admin: user.roles.some((role) => role === 'municipality-admin' || role === 'data-admin'),
+      roles: user.roles.filter(isFileRole),
+      admin: user.roles.some((role) => ADMIN_ROLES.includes(role)),
     };
   }
 
