@@ -10,6 +10,13 @@ export function cosmosStatus(error: unknown): number | undefined {
   return typeof statusCode === 'number' ? statusCode : undefined;
 }
 
+/** Whether the error is the Storage SDK's (a RestError: a string `code` beside its numeric `statusCode`), not Cosmos DB's. */
+export function isStorageError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  return typeof code === 'string' && typeof statusCode === 'number';
+}
+
 export function isCosmosStatus(error: unknown, status: number): boolean {
   return cosmosStatus(error) === status;
 }

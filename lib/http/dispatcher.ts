@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
-import { cosmosStatus, retryAfterSeconds } from '../data/cosmos-errors.js';
+import { cosmosStatus, isStorageError, retryAfterSeconds } from '../data/cosmos-errors.js';
 import { emptyCounts, formatCounts } from '../data/operation-counter.js';
 import { auditActor } from '../audit/audit-actor.js';
 import { TokenRejected } from '../identity/token-rejected.js';
@@ -242,8 +242,7 @@ function toProblem(error: unknown, requestId: string, route: AnyRoute, services:
   if (error instanceof HttpProblem) return error;
   if (error instanceof DeadlineExceeded) return problems.unavailable('The database did not answer in time; retry shortly', 5);
   const status = cosmosStatus(error);
-  // A string `code` beside the status is the Storage SDK's (RestError); Cosmos DB's is the status itself.
-  if (status === 429) return problems.unavailable(typeof (error as { code?: unknown }).code === 'string' ? 'Storage is busy; retry shortly' : 'The database is busy; retry shortly', retryAfterSeconds(error) ?? 1);
+  if (status === 429) return problems.unavailable(isStorageError(error) ? 'Storage is busy; retry shortly' : 'The database is busy; retry shortly', retryAfterSeconds(error) ?? 1);
   if (status === 503 || status === 408 || isConnectionFailure(error)) {
     return problems.unavailable('A dependency is unavailable; retry shortly', 5);
   }
