@@ -727,7 +727,7 @@ class FileReader {
       // Only an open one gives a membership now: an ended one takes it away (a pupil who moved school is no longer at
       // the old class's school), one to come is applied by the import after it begins (next year's school, in June).
       // The stored class's school when the file does not list it, and the stored user's schools likewise (a delta of enrollments only).
-      const classSchools = cls ? [cls.schoolSourcedId] : this.context.storedSchools('group', classId);
+      const classSchools = cls ? [cls.schoolSourcedId] : this.storedClassSchools(classId);
       if (!ended && !future && classSchools !== undefined && !classSchools.some((school) => this.atSchool(userId, user, school))) {
         reject('userSourcedId', "refers to a user who is not at the class's school");
         continue;
@@ -786,6 +786,14 @@ class FileReader {
     reject.failed = false;
     return reject;
   }
+
+  /** A stored class's schools, looked up once per class (each lookup parses the stored group): a delta names one class in many rows. */
+  private storedClassSchools(classId: string): readonly string[] | undefined {
+    if (!this.classSchools.has(classId)) this.classSchools.set(classId, this.context.storedSchools('group', classId));
+    return this.classSchools.get(classId);
+  }
+
+  private readonly classSchools = new Map<string, readonly string[] | undefined>();
 
   /**
    * Whether the user is at the school after this import: one their row gives, or (a delta's staff
