@@ -123,6 +123,28 @@ export function rosterFiles(set: RosterSet, mode: 'bulk' | 'delta' = 'bulk'): Ro
   };
 }
 
+/** A student as the API answers (`GET …/students`), in the fields the roster tests read. */
+export interface StudentView {
+  id: string;
+  givenName: string;
+  familyName: string;
+  status: string;
+  leftAt?: string;
+  schoolId: string;
+  groupIds: string[];
+  teacherIds: string[];
+}
+
+/** A group as the API answers (`GET …/groups`). */
+export interface GroupView {
+  id: string;
+  name: string;
+  schoolYear?: string;
+  studentIds: string[];
+  teacherIds: string[];
+  closedAt?: string;
+}
+
 /** Uploads a zip the way a client does: a URL from the API, then a PUT straight to Blob Storage. */
 export async function upload(test: TestApp, token: string, municipalityId: string, content: Uint8Array): Promise<string> {
   const issued = await test.request<{ blob: string; uploadUrl: string }>('POST', `/municipalities/${municipalityId}/roster-uploads`, { token });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
 import { freshMunicipalities } from '../support/test-app.js';
-import { csv, importRoster, manifest, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
+import { csv, importRoster, manifest, rosterFiles, zip, type Enrollment, type GroupView, type Person, type RosterSet, type StudentView } from './oneroster-fixture.js';
 
 const DAY = 86_400_000;
 const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
@@ -37,20 +37,6 @@ const ROLES_HEADER = ['sourcedId', 'status', 'userSourcedId', 'roleType', 'role'
 const DATED_ROLES_HEADER = [...ROLES_HEADER, 'beginDate', 'endDate'];
 const ENROLLMENTS_HEADER = ['sourcedId', 'status', 'classSourcedId', 'userSourcedId', 'role'];
 
-interface Student {
-  id: string;
-  givenName: string;
-  familyName: string;
-  status: string;
-  leftAt?: string;
-  groupIds: string[];
-}
-interface Group {
-  id: string;
-  name: string;
-  studentIds: string[];
-  teacherIds: string[];
-}
 interface Staff {
   id: string;
   name: string;
@@ -78,8 +64,8 @@ describe('roster import: memberships, schools and leavers follow the file whatev
         expect(run.status, run.failure ?? '').toBe('completed');
         return run;
       },
-      student: async (givenName: string) => (await list<Student>('students?limit=100')).find((found) => found.givenName === givenName),
-      group: async (name: string) => (await list<Group>('groups?limit=100')).find((found) => found.name === name),
+      student: async (givenName: string) => (await list<StudentView>('students?limit=100')).find((found) => found.givenName === givenName),
+      group: async (name: string) => (await list<GroupView>('groups?limit=100')).find((found) => found.name === name),
       staff: async (name: string) => (await list<Staff>('users?limit=100')).find((found) => found.name === name),
       schoolId: (name: string) => schools.find((found) => found.name === name)?.id,
     };

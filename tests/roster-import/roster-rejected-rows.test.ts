@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
 import { allItems, bootstrapAdminToken, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
-import { csv, importRoster, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
+import { csv, importRoster, rosterFiles, zip, type Enrollment, type GroupView, type Person, type RosterSet, type StudentView } from './oneroster-fixture.js';
 
 const M = '1506';
 
@@ -35,21 +35,6 @@ function after(): RosterSet {
   return set;
 }
 
-interface Student {
-  id: string;
-  givenName: string;
-  status: string;
-  groupIds: string[];
-}
-
-interface Group {
-  id: string;
-  name: string;
-  studentIds: string[];
-  teacherIds: string[];
-  closedAt?: string;
-}
-
 describe('roster import: a rejected row is "could not read", not "gone"', () => {
   let test: TestApp;
   let admin: string;
@@ -76,8 +61,8 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     );
     expect(run.rejections.find((rejection) => rejection.file === 'enrollments.csv' && rejection.column === 'userSourcedId')?.reason).toBe('refers to a user whose users.csv row was rejected');
 
-    const students = new Map((await list<Student>('students?limit=100')).map((found) => [found.givenName, found]));
-    const groups = new Map((await list<Group>('groups?limit=100')).map((group) => [group.name, group]));
+    const students = new Map((await list<StudentView>('students?limit=100')).map((found) => [found.givenName, found]));
+    const groups = new Map((await list<GroupView>('groups?limit=100')).map((group) => [group.name, group]));
     const id = (name: string) => students.get(name)?.id;
     const teacher = (await list<{ id: string; name: string }>('users?limit=100')).find((user) => user.name === 'Tiril Lærer')?.id;
 
@@ -125,8 +110,8 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     expect(run.files['users.csv']).toMatchObject({ leaver: 1, kept: 0 });
 
     const listOf = async <T>(path: string): Promise<T[]> => (await test.request<{ items: T[] }>('GET', `/municipalities/${m}/${path}`, { token })).body.items;
-    const students = new Map((await listOf<Student>('students?limit=100')).map((found) => [found.givenName, found]));
-    const groups = new Map((await listOf<Group>('groups?limit=100')).map((group) => [group.name, group]));
+    const students = new Map((await listOf<StudentView>('students?limit=100')).map((found) => [found.givenName, found]));
+    const groups = new Map((await listOf<GroupView>('groups?limit=100')).map((group) => [group.name, group]));
     expect(students.get('Elev4')).toMatchObject({ status: 'leaver', groupIds: [] });
     expect(groups.get('C-1')?.studentIds).toEqual([students.get('Elev1')?.id]);
   });
@@ -150,8 +135,8 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     expect(run.status).toBe('completed');
     expect(run.rejections.map(({ file, column, reason }) => `${file}:${column}:${reason}`)).toEqual(['enrollments.csv:classSourcedId:holds more than 500 students']);
 
-    const groups = new Map((await test.request<{ items: Group[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items.map((group) => [group.name, group]));
-    const byName = new Map((await allItems<Student>(test, `/municipalities/${m}/students?limit=100`, token)).map((found) => [found.givenName, found.id]));
+    const groups = new Map((await test.request<{ items: GroupView[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items.map((group) => [group.name, group]));
+    const byName = new Map((await allItems<StudentView>(test, `/municipalities/${m}/students?limit=100`, token)).map((found) => [found.givenName, found.id]));
     expect(groups.get('C-BIG')?.studentIds).toHaveLength(500);
     expect(groups.get('C-BIG')?.studentIds).toContain(byName.get('Elev500'));
     // The refused row holds Elev499: still in C-F, which the file no longer lists them in.
@@ -180,7 +165,7 @@ describe('roster import: a rejected row is "could not read", not "gone"', () => 
     );
     expect(run).toMatchObject({ status: 'completed', failedWrites: 0 });
     expect(run.rejections.map(({ file, line, column, reason }) => `${file}:${line}:${column}:${reason}`)).toEqual(['enrollments.csv:502:classSourcedId:holds more than 500 teachers']);
-    const [group] = (await test.request<{ items: Group[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items;
+    const [group] = (await test.request<{ items: GroupView[] }>('GET', `/municipalities/${m}/groups?limit=100`, { token })).body.items;
     const staff = await allItems<{ id: string; name: string }>(test, `/municipalities/${m}/users?limit=100`, token);
     const last = staff.find((user) => user.name.startsWith('Lærer500 '));
     expect(group?.teacherIds).toHaveLength(500);

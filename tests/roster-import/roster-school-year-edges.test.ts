@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_ISSUER } from '../../local/dev-issuer.js';
 import { erasuresSettled } from '../support/erasures.js';
 import { bootstrapAdminToken, createStaffUser, registerMunicipality, startTestApp, type TestApp } from '../support/test-app.js';
-import { csv, importRoster, manifest, rosterFiles, zip, type Enrollment, type Person, type RosterSet } from './oneroster-fixture.js';
+import { csv, importRoster, manifest, rosterFiles, zip, type Enrollment, type GroupView, type Person, type RosterSet, type StudentView } from './oneroster-fixture.js';
 
 /** A day relative to today (the import's today is the app clock's). */
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -20,25 +20,6 @@ function school(municipalityId: string): RosterSet {
     classes: [{ sourcedId: 'c-5a', title: '5A', school: 'sch-a', term: 'sy-2027' }],
     enrollments: [enrolled('c-5a', 't-1', { role: 'teacher' }), enrolled('c-5a', 's-1'), enrolled('c-5a', 's-2'), enrolled('c-5a', 's-3')],
   };
-}
-
-interface Student {
-  id: string;
-  givenName: string;
-  status: string;
-  leftAt?: string;
-  schoolId: string;
-  groupIds: string[];
-  teacherIds: string[];
-}
-
-interface Group {
-  id: string;
-  name: string;
-  schoolYear?: string;
-  studentIds: string[];
-  teacherIds: string[];
-  closedAt?: string;
 }
 
 describe('roster import: the school year at its edges', () => {
@@ -62,8 +43,8 @@ describe('roster import: the school year at its edges', () => {
     const first = await importRoster(test, admin, municipalityId, zip(rosterFiles(set(municipalityId))));
     expect(first.status, JSON.stringify(first.rejections)).toBe('completed');
     const list = async <T>(path: string) => (await test.request<{ items: T[] }>('GET', `/municipalities/${municipalityId}/${path}`, { token: admin })).body.items;
-    const student = async (givenName: string) => (await list<Student>('students?limit=100')).find((found) => found.givenName === givenName);
-    const group = async (name: string) => (await list<Group>('groups?limit=100')).find((found) => found.name === name);
+    const student = async (givenName: string) => (await list<StudentView>('students?limit=100')).find((found) => found.givenName === givenName);
+    const group = async (name: string) => (await list<GroupView>('groups?limit=100')).find((found) => found.name === name);
     return { municipalityId, admin, list, student, group };
   }
 
@@ -92,7 +73,7 @@ describe('roster import: the school year at its edges', () => {
     const elev2 = await student('Elev2');
     const elev3 = await student('Elev3');
     const schoolId = (await test.request<{ items: { id: string }[] }>('GET', `/municipalities/${municipalityId}/schools`, { token: admin })).body.items[0]?.id;
-    const club = await test.request<Group>('POST', `/municipalities/${municipalityId}/groups`, { token: admin, body: { schoolId, name: 'Sjakklubb', studentIds: [elev2?.id, elev3?.id] } });
+    const club = await test.request<GroupView>('POST', `/municipalities/${municipalityId}/groups`, { token: admin, body: { schoolId, name: 'Sjakklubb', studentIds: [elev2?.id, elev3?.id] } });
     expect(club.status).toBe(201);
     // A bulk users.csv without Elev2 (moved away), and no classes.csv or enrollments.csv.
     const set = school(municipalityId);
@@ -170,7 +151,7 @@ describe('roster import: the school year at its edges', () => {
     const set = withAdmin(municipalityId);
     set.enrollments = set.enrollments.filter((enrollment) => enrollment.sourcedId !== 'e-c-kor-s-2');
     await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
-    const groups = async () => (await test.request<{ items: Group[] }>('GET', `/municipalities/${municipalityId}/groups?limit=100`, { token: admin })).body.items;
+    const groups = async () => (await test.request<{ items: GroupView[] }>('GET', `/municipalities/${municipalityId}/groups?limit=100`, { token: admin })).body.items;
     expect((await groups()).find((group) => group.name === 'Kor')?.studentIds).toHaveLength(1);
     set.classes = set.classes.map((cls) => (cls.sourcedId === 'c-kor' ? { ...cls, term: 'sy-2026' } : cls));
     await importRoster(test, admin, municipalityId, zip(rosterFiles(set)));
@@ -204,12 +185,12 @@ describe('roster import: the school year at its edges', () => {
     const schoolId = (await student('Elev1'))?.schoolId;
     const created = await test.request<{ id: string }>('POST', `${base}/students`, { token: admin, body: { givenName: 'Ida', familyName: 'Manuell', birthDate: '2016-06-06', schoolId, yearLevel: 5 } });
     expect(created.status).toBe(201);
-    const group5a = await test.request<Group>('GET', `${base}/groups/${(await group('5A'))?.id}`, { token: admin });
+    const group5a = await test.request<GroupView>('GET', `${base}/groups/${(await group('5A'))?.id}`, { token: admin });
     const joined = await test.request('PATCH', `${base}/groups/${group5a.body.id}`, { token: admin, body: { studentIds: [...group5a.body.studentIds, created.body.id] }, headers: { 'if-match': group5a.headers.get('etag') ?? '' } });
     expect(joined.status).toBe(200);
     // A teacher sees the pupils whose mirror names them.
     const seenBy = async (subject: string) => {
-      const visible = await test.request<{ items: Student[] }>('GET', `${base}/students?limit=100`, { token: await test.token(subject) });
+      const visible = await test.request<{ items: StudentView[] }>('GET', `${base}/students?limit=100`, { token: await test.token(subject) });
       return visible.body.items.some((found) => found.givenName === 'Ida');
     };
     const [tone, tor] = [`tone-${municipalityId}@a.example`, `tor-${municipalityId}@a.example`];
