@@ -6,14 +6,13 @@ import { readTyped, type Versioned } from '../data/documents.js';
 import type { StoredStudent } from '../directory/students.js';
 import type { StoredUser } from '../directory/users.js';
 import { problems } from '../http/problem.js';
-import type { TokenIdentity } from '../identity/principal.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
 import type { ContinuationSealer } from '../paging/continuation-sealer.js';
 import { queryAll, queryPage, type PageRequest } from '../paging/query-page.js';
-import { keyedDigest } from '../privacy/keyed-digest.js';
 import type { PrivacyRegistry, PrivacySubject } from '../privacy/privacy-provider.js';
 import { MAX_SUBJECTS_PER_INSTRUCTION, type StoredErasure } from './erasure-model.js';
+import { erasedSubjectsOf, erasureDigest, subjectKeys, type ErasedSubjects, type ErasureDigests } from './erased-subjects.js';
 import type { ErasureOutbox } from './erasure-outbox.js';
 import { erasedActorPseudonym } from '../audit/audit-actor.js';
 import { namePhrases, type NamedSubject } from '../privacy/name-mentions.js';
@@ -65,24 +64,6 @@ const WRITES_IN_FLIGHT_POLL_MS = 1_000;
 
 export type SubjectDocument = (StoredStudent | StoredUser) & { erasureId?: string };
 
-/** What names a person: their document id, and where they have them the school system's sourcedId (an import's) and their login identity. */
-export interface PersonKeys {
-  id: string;
-  sourcedId?: string;
-  identity?: TokenIdentity;
-}
-
-/** Whether an erasure instruction covers the person by any of their keys. */
-export type ErasedSubjects = (subjectType: 'student' | 'user', person: PersonKeys) => boolean;
-
-/** The id first; the other keys are prefixed, so none can equal an id. */
-function subjectKeys(person: PersonKeys): string[] {
-  const keys = [person.id];
-  if (person.sourcedId) keys.push(`sourcedId ${person.sourcedId}`);
-  if (person.identity) keys.push(`identity ${JSON.stringify([person.identity.issuer, person.identity.subject])}`);
-  return keys;
-}
-
 const SUBJECT_DOCUMENT_ORDER = 100;
 
 /**
@@ -110,7 +91,7 @@ export class ErasureService {
   }
 
   digestOf(municipalityId: string, subjectType: string, subjectId: string): string {
-    return keyedDigest(this.deps.digestKey, `erasure:${municipalityId}:${subjectType}:${subjectId}`);
+    return erasureDigest(this.deps.digestKey, municipalityId, subjectType, subjectId);
   }
 
   /**
@@ -124,6 +105,11 @@ export class ErasureService {
    * plan made earlier).
    */
   async erasedSubjects(municipalityId: string, since?: string): Promise<ErasedSubjects> {
+    return erasedSubjectsOf(this.deps.digestKey, await this.erasureDigests(municipalityId, since));
+  }
+
+  /** The digests `erasedSubjects` tests against, as data (for a worker thread, which tests them with `erasedSubjectsOf` under the same key). */
+  async erasureDigests(municipalityId: string, since?: string): Promise<ErasureDigests> {
     const records = await queryAll<{ subjectDigests: string[]; keyDigests?: string[] }>(
       this.directory,
       {
@@ -133,10 +119,9 @@ export class ErasureService {
       },
       [['municipalityId', municipalityId]],
     );
-    const digests = new Set(records.flatMap((record) => [...record.subjectDigests, ...(record.keyDigests ?? [])]));
-    if (digests.size === 0) return () => false;
-    return (subjectType, person) => subjectKeys(person).some((key) => digests.has(this.digestOf(municipalityId, subjectType, key)));
+    return { municipalityId, digests: [...new Set(records.flatMap((record) => [...record.subjectDigests, ...(record.keyDigests ?? [])]))] };
   }
+
 
   /** An earlier instruction that already covered this subject, if any. */
   async findCovering(municipalityId: string, subjectType: 'student' | 'user', subjectId: string): Promise<StoredErasure | undefined> {

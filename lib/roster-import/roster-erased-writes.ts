@@ -1,4 +1,4 @@
-import type { ErasedSubjects } from '../erasure/erasure-service.js';
+import type { ErasedSubjects } from '../erasure/erased-subjects.js';
 import type { TokenIdentity } from '../identity/principal.js';
 import type { BatchInFlight, StoredRosterImport } from './roster-import-model.js';
 import type { PlanOp } from './roster-plan.js';

@@ -7,7 +7,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { emptyCounts, type OperationCounter, type OperationCounts } from '../data/operation-counter.js';
 import type { UserDirectory } from '../directory/users.js';
-import type { ErasedSubjects } from '../erasure/erasure-service.js';
+import type { ErasedSubjects } from '../erasure/erased-subjects.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import type { JobScheduler, OrchestrationState } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';

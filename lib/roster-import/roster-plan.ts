@@ -1,4 +1,4 @@
-import type { ErasedSubjects } from '../erasure/erasure-service.js';
+import type { ErasedSubjects } from '../erasure/erased-subjects.js';
 import type { TokenIdentity } from '../identity/principal.js';
 import type { TenantRole } from '../identity/principal.js';
 import type { Rejection } from './roster-fields.js';
