@@ -1,15 +1,18 @@
 // The roster bench's memory child: one step of an import (a parse, a plan against an empty
-// directory, or a re-plan against what the plan wrote) in a fresh process, which prints its
-// peak RSS. bench/roster-import.ts bundles this file as the app is bundled for the host and
+// directory, or a re-plan against what the plan wrote) in a fresh process, run in a worker thread
+// with the plan step's bounded heap as the app runs it; the process prints its peak RSS. bench/roster-import.ts bundles this file as the app is bundled for the host and
 // runs it with plain node; it imports only what the import's plan step runs and the emulator's
 // account (the sign-in issuer comes in ROSTER_BENCH_ISSUER), so what the process holds besides
 // is the plan step's.
 import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { isMainThread } from 'node:worker_threads';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { runInWorker, serveTask } from '../lib/jobs/bounded-worker.js';
 import { RosterArchive } from '../lib/roster-import/roster-archive.js';
 import { ROSTER_FILE_KEYS, ROSTER_FILES, readColumns } from '../lib/roster-import/roster-files.js';
+import { ROSTER_LIMITS } from '../lib/roster-import/roster-limits.js';
 import { readManifest } from '../lib/roster-import/roster-manifest.js';
 import { planImport } from '../lib/roster-import/roster-plan.js';
 import { readRosterAndDirectory } from '../lib/roster-import/roster-read-order.js';
@@ -29,9 +32,13 @@ export interface MemoryResult {
   fingerprint?: string;
 }
 
-/** The memory child: `parse` streams every file through csv-parse; `plan` reads, checks and plans against an empty directory; `replan` against what `plan` planned. */
-async function child(phase: string): Promise<void> {
-  const started = performance.now();
+/**
+ * The memory child's step, in a worker thread with the plan step's heap (`ROSTER_LIMITS.planHeap`),
+ * as the app runs the plan step (roster-plan-host.ts): `parse` streams every file through
+ * csv-parse; `plan` reads, checks and plans against an empty directory; `replan` against what
+ * `plan` planned.
+ */
+async function step(phase: string): Promise<Omit<MemoryResult, 'peakMb' | 'seconds'>> {
   const service = new BlobServiceClient(process.env.ROSTER_BENCH_ENDPOINT ?? '', new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
   const blob = service.getContainerClient(ROSTER_UPLOADS_CONTAINER).getBlobClient(process.env.ROSTER_BENCH_BLOB ?? '');
   const { archive } = await RosterArchive.openUpload(blob);
@@ -70,7 +77,7 @@ async function child(phase: string): Promise<void> {
     if (phase === 'plan' && planned === 0) throw new Error('nothing planned');
   }
   archive.close();
-  console.log(JSON.stringify({ rows, peakMb: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - started) / 1000, planned, fingerprint }));
+  return { rows, planned, ...(fingerprint ? { fingerprint } : {}) };
 }
 
 /**
@@ -92,4 +99,14 @@ async function* storedDocuments(path: string): AsyncGenerator<SnapshotDocument[]
   if (page.length > 0) yield page;
 }
 
-if (process.env.ROSTER_BENCH_CHILD) await child(process.env.ROSTER_BENCH_CHILD);
+/** Runs the step in its worker and prints the process's peak RSS (the worker's memory is the process's) and the step's time, its worker's start included. */
+async function child(phase: string): Promise<void> {
+  const started = performance.now();
+  const result = await runInWorker<Omit<MemoryResult, 'peakMb' | 'seconds'>>(new URL(import.meta.url), phase, ROSTER_LIMITS.planHeap);
+  console.log(JSON.stringify({ ...result, peakMb: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - started) / 1000 }));
+}
+
+if (process.env.ROSTER_BENCH_CHILD) {
+  if (isMainThread) await child(process.env.ROSTER_BENCH_CHILD);
+  else serveTask(step);
+}

@@ -1,13 +1,14 @@
 import type { PluginConfig } from '@azure/cosmos';
-import type { TokenCredential } from '@azure/identity';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Feature, Platform, SharedServices } from './app/feature.js';
+import { managedIdentity } from './azure-credential.js';
 import type { AppConfig, OidcIssuerConfig } from './config/config.js';
 import { systemClock, type Clock } from './clock.js';
 import { assertCosmosResidency, createCosmosHandle, ensureDatabase } from './data/cosmos.js';
-import { CountingOperations, uncountedOperations } from './data/operation-counter.js';
+import { operationCounterFor } from './data/operation-counter.js';
 import { RequestDeadlines } from './data/request-deadline.js';
 import { FEATURES } from './features.js';
+import type { WorkerHeap } from './jobs/bounded-worker.js';
 import type { EmailSender } from './governance/email/email-sender.js';
 import { durableFunctionsRuntime, type JobRuntime } from './jobs/job-runtime.js';
 import { createLogger, type Logger } from './logger.js';
@@ -34,15 +35,11 @@ export interface CompositionOptions {
   emailSender?: EmailSender;
   /** Cosmos DB SDK request plugins run after the operation counter (tests inject faults). */
   cosmosPlugins?: readonly PluginConfig[];
-}
-
-async function managedIdentity(config: AppConfig): Promise<() => TokenCredential> {
-  if (config.mode === 'local') return () => { throw new Error('managed identity is not used in local mode'); };
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  const credential = new DefaultAzureCredential(
-    config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {},
-  );
-  return () => credential;
+  /**
+   * Where a roster import's plan step runs; default a worker thread with `ROSTER_LIMITS.planHeap`.
+   * `app`: the app's own thread, where `cosmosPlugins` reach its reads (tests of faults there).
+   */
+  rosterPlan?: { thread: 'app' } | { thread: 'worker'; heap: WorkerHeap };
 }
 
 /**
@@ -56,8 +53,7 @@ export async function createServices(config: AppConfig, options: CompositionOpti
   const logger = options.logger ?? createLogger();
   // Before the Azure SDK clients, so their dependency spans reach the telemetry pipeline.
   const telemetry = await createTelemetry(config, logger, options.telemetryIngestion);
-  // Counted only where the counts are read: local mode's header (tests, benchmarks).
-  const operations = config.mode === 'local' ? new CountingOperations() : uncountedOperations;
+  const operations = operationCounterFor(config.mode);
   const credential = await managedIdentity(config);
   const built: Partial<Services> = {};
   let ready: (services: Services) => void = () => undefined;

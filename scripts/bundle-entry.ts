@@ -4,7 +4,7 @@
 // which the `main` glob (`dist/functions/*.js`) does not match. `npm run build` runs it after
 // the type check; the cold-start bench and tests/ops/host-conformance.test.ts build the same.
 import { readFile, rm } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 
@@ -40,24 +40,45 @@ export async function appBundleOptions(alsoExternal: readonly string[] = []): Pr
   };
 }
 
-/** Bundles the entry into `outdir` (emptied first, so no stale file matches the `main` glob). */
+/**
+ * Worker threads' scripts, bundled as entries of their own into `chunks/`, beside the chunk of
+ * the module that starts them, which finds its worker as `./<name>.js` from its own URL (as
+ * `./<name>.ts` in the source).
+ */
+export const WORKER_ENTRIES = [{ script: 'lib/roster-import/roster-plan-worker.ts', startedBy: 'lib/roster-import/roster-plan-host.ts' }] as const;
+
+/** Bundles the entry into `outdir` (emptied first, so no stale file matches the `main` glob), and each worker script beside the module that starts it. */
 export async function bundleEntry(outdir = ENTRY_OUTDIR): Promise<Metafile> {
   await rm(outdir, { recursive: true, force: true });
   const result = await build({
     ...(await appBundleOptions()),
     absWorkingDir: root,
-    entryPoints: [join(root, 'functions', 'index.ts')],
+    entryPoints: [
+      { in: join(root, 'functions', 'index.ts'), out: 'index' },
+      ...WORKER_ENTRIES.map(({ script }) => ({ in: join(root, script), out: `chunks/${basename(script, '.ts')}` })),
+    ],
     outdir,
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     metafile: true,
   });
+  assertWorkersBesideStarters(result.metafile);
   return result.metafile;
+}
+
+/** A starter inlined into `index.js` (imported statically by the entry) would look for its worker in the wrong folder. */
+function assertWorkersBesideStarters(metafile: Metafile): void {
+  const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js'));
+  for (const { script, startedBy } of WORKER_ENTRIES) {
+    const worker = outputs.find(([, output]) => output.entryPoint === script)?.[0];
+    const starter = outputs.find(([, output]) => startedBy in output.inputs)?.[0];
+    if (!worker || !starter || dirname(worker) !== dirname(starter)) throw new Error(`${script} is not bundled beside ${startedBy} (${worker ?? 'no output'}, ${starter ?? 'no output'})`);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const metafile = await bundleEntry();
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js'));
-  const entry = outputs.find(([, output]) => output.entryPoint);
-  console.log(`bundled ${relative(root, ENTRY_OUTDIR)}/index.js (${Math.round((entry?.[1].bytes ?? 0) / 1024)} KB) and ${outputs.length - 1} chunks loaded on first invocation`);
+  const entry = outputs.find(([, output]) => output.entryPoint === 'functions/index.ts');
+  console.log(`bundled ${relative(root, ENTRY_OUTDIR)}/index.js (${Math.round((entry?.[1].bytes ?? 0) / 1024)} KB), ${outputs.length - 1 - WORKER_ENTRIES.length} chunks loaded on first invocation and ${WORKER_ENTRIES.length} worker script(s)`);
 }

@@ -70,6 +70,11 @@ export const uncountedOperations: OperationCounter = {
   snapshot: emptyCounts,
 };
 
+/** Counted only where the counts are read: local mode's header (tests, benchmarks). */
+export function operationCounterFor(mode: 'local' | 'azure'): OperationCounter {
+  return mode === 'local' ? new CountingOperations() : uncountedOperations;
+}
+
 export function formatCounts(counts: OperationCounts): string {
   return OPERATION_KINDS.filter((kind) => kind !== 'metadata')
     .map((kind) => `${kind}=${counts[kind]}`)

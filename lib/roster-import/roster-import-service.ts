@@ -7,25 +7,26 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { emptyCounts, type OperationCounter, type OperationCounts } from '../data/operation-counter.js';
 import type { UserDirectory } from '../directory/users.js';
-import type { ErasedSubjects } from '../erasure/erased-subjects.js';
+import type { ErasedSubjects, ErasureDigests } from '../erasure/erased-subjects.js';
 import { HttpProblem, problems } from '../http/problem.js';
 import type { JobScheduler, OrchestrationState } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
 import type { Page } from '../paging/continuation.js';
 import type { PageRequest } from '../paging/query-page.js';
+import { WorkerOutOfMemory } from '../jobs/bounded-worker.js';
 import { BulkOperationFailed } from '../usage/bulk.js';
-import type { OpenedUpload, RosterArchive } from './roster-archive.js';
+import type { OpenedUpload } from './roster-archive.js';
+import { batchBlob, batchPrefix } from './roster-batch-blobs.js';
 import { erasuresSince, marked, unmarked, withoutErasedPeople } from './roster-erased-writes.js';
 import { RosterArchiveRefused } from './roster-refusal.js';
-import { ROSTER_FILES, type RosterFileKey } from './roster-files.js';
 import { batchAuditEvents } from './roster-import-audit.js';
 import { ACTIVE_STATUSES, emptyFiles, FINAL_STATUSES, type RosterImportRequest, type RosterImportView, type StoredRosterImport } from './roster-import-model.js';
 import { ROSTER_LIMITS } from './roster-limits.js';
 import { readManifest } from './roster-manifest.js';
-import { planImport, type PlanOp } from './roster-plan.js';
-import { readRosterAndDirectory } from './roster-read-order.js';
+import type { PlanOp } from './roster-plan.js';
+import type { RosterPlanStep } from './roster-plan-host.js';
+import type { PlanStepOutcome } from './roster-plan-step.js';
 import type { RosterRunStore, RunChange } from './roster-runs.js';
-import { DirectorySnapshot } from './roster-snapshot.js';
 import type { RosterUploads } from './roster-uploads.js';
 import { RosterWriter } from './roster-writer.js';
 
@@ -45,6 +46,10 @@ export interface RosterImportDependencies {
   users: UserDirectory;
   /** Who an erasure instruction covers (lib/erasure), of those accepted since `since` if given: the import never writes them again. */
   erasedSubjects: (municipalityId: string, since?: string) => Promise<ErasedSubjects>;
+  /** The same, as the digests the plan step tests against (it runs in a worker thread). */
+  erasureDigests: (municipalityId: string) => Promise<ErasureDigests>;
+  /** Runs a run's plan step: in a bounded worker thread (roster-plan-host.ts). */
+  planStep: RosterPlanStep;
   /** Where each written batch's creates and changes are recorded, as the starting admin's. */
   audit: Pick<AuditLog, 'record'>;
   /** The audit's keyed pseudonym of an erased staff user (`erasedActorPseudonym`). */
@@ -81,6 +86,7 @@ const REASONS = {
   lostLock: "A newer import took over the municipality's lock; this one will not go on",
   newerImport: 'A newer import for the municipality was started after this one; going on would write an older roster over it. Start a new import with a current file',
   uploadGone: 'The uploaded file is gone (uploads are kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
+  tooLarge: 'The roster is larger than an import can plan: its plan outgrew the memory one import may use. Nothing was written; ask the platform operators',
   uploadReplaced: 'The uploaded file was replaced after the import started, so it is not the file the start checked. Upload the roster again and start a new import',
   batchesGone: 'The planned batches are gone (kept for a day; an erasure deletes the files of imports not running). Upload the roster again and start a new import',
   orchestrationEnded: 'The import stopped without recording why (its orchestration ended or was terminated); resume it to go on where it stopped',
@@ -252,71 +258,47 @@ export class RosterImportService {
     if (run.status === 'applying' || run.status === 'completed') return { batches: run.batches, appliedBatches: run.appliedBatches };
     if (run.status !== 'planning') return STOPPED;
     const counts = emptyCounts();
-    let archive: RosterArchive | undefined;
-    // A dry run keeps no write; a real one stores each batch as soon as it is full, so the plan is never held whole.
-    const planned = run;
-    const batches = new BatchSink(run.dryRun ? undefined : (index, body) => this.deps.batchBlobs.getBlockBlobClient(batchBlob(planned, index)).upload(body, Buffer.byteLength(body)).then(() => undefined));
+    const now = this.deps.clock.now();
+    const { result: erasures } = await this.deps.operations.measure(() => this.deps.erasureDigests(municipalityId), counts);
+    let outcome: PlanStepOutcome;
     try {
-      ({ archive } = await this.open(run.blob, run.blobEtag));
-      const opened = archive;
-      const { result } = await this.deps.operations.measure(async () => {
-        const modes = await readManifest(opened, run.mode);
-        const now = this.deps.clock.now();
-        const erased = await this.deps.erasedSubjects(municipalityId);
-        const today = now.toISOString().slice(0, 10);
-        const { roster, snapshot } = await readRosterAndDirectory(
-          opened,
-          modes,
-          { municipalityId, today, identityType: this.deps.identity.type, listedRejections: ROSTER_LIMITS.listedRejections },
-          (userIds) => DirectorySnapshot.load(this.deps.directory, municipalityId, userIds),
-        );
-        try {
-          const plan = await planImport(roster, snapshot, { municipalityId, today, now: now.toISOString(), identityIssuer: this.deps.identity.issuer, erased }, (op) => batches.add(op));
-          await batches.flush();
-          return { roster, plan, erasuresReadAt: now.toISOString() };
-        } finally {
-          snapshot.discard();
-        }
-      }, counts);
-      const { roster, plan, erasuresReadAt } = result;
-      const files = emptyFiles();
-      for (const key of Object.keys(ROSTER_FILES) as RosterFileKey[]) {
-        const file = ROSTER_FILES[key].file;
-        files[file] = { read: roster.tallies[key].read, ...plan.changes[key], rejected: roster.tallies[key].rejected + (plan.rejectedByFile[key] ?? 0) };
-      }
-      const rejections = [...roster.rejections, ...plan.rejections].slice(0, ROSTER_LIMITS.listedRejections);
-      // Only onto a run still planning: one superseded meanwhile stays so, and its batches are discarded at finish.
-      run = await this.update(municipalityId, runId, (current) =>
-        current.status !== 'planning'
-          ? undefined
-          : {
-              // A dry run too: it has no batch to apply, and finish completes it once its lock is free.
-              status: 'applying',
-              files,
-              rejected: roster.rejected + plan.rejections.length,
-              rejections,
-              samples: plan.samples,
-              batches: batches.stored,
-              appliedBatches: 0,
-              erasuresReadAt,
-              operations: addCounts(current.operations, counts),
-            },
-      );
-      if (run.status !== 'applying') return STOPPED;
-      return { batches: run.batches, appliedBatches: 0 };
+      outcome = await this.deps.planStep({ run, now: now.toISOString(), identity: this.deps.identity, erasures });
     } catch (error) {
-      if (!(error instanceof RosterArchiveRefused)) throw error;
+      if (!(error instanceof WorkerOutOfMemory)) throw error;
+      // The same file would outgrow the same heap again: retrying would only repeat it.
+      await this.fail(municipalityId, runId, REASONS.tooLarge, counts);
+      return STOPPED;
+    }
+    addInto(counts, outcome.counts);
+    if (outcome.kind === 'refused') {
       // The upload gone or replaced will not come back: a failed run would be resumed into the same refusal, again and again.
       // A read pinned to the start's ETag answers 412 for a deleted upload too (Blob Storage, as Azurite), so "changed" is checked.
-      if (error.kind === 'missing' || error.kind === 'changed') {
-        const gone = error.kind === 'missing' || !(await this.uploadExists(run));
+      if (outcome.refusal === 'missing' || outcome.refusal === 'changed') {
+        const gone = outcome.refusal === 'missing' || !(await this.uploadExists(run));
         await this.end(municipalityId, runId, 'expired', gone ? REASONS.uploadGone : REASONS.uploadReplaced);
-      }
-      else await this.fail(municipalityId, runId, `The file was refused: ${error.reason}`, counts);
+      } else await this.fail(municipalityId, runId, `The file was refused: ${outcome.reason}`, counts);
       return STOPPED;
-    } finally {
-      archive?.close();
     }
+    const { files, rejected, rejections, samples, batches } = outcome;
+    // Only onto a run still planning: one superseded meanwhile stays so, and its batches are discarded at finish.
+    run = await this.update(municipalityId, runId, (current) =>
+      current.status !== 'planning'
+        ? undefined
+        : {
+            // A dry run too: it has no batch to apply, and finish completes it once its lock is free.
+            status: 'applying',
+            files,
+            rejected,
+            rejections,
+            samples,
+            batches,
+            appliedBatches: 0,
+            erasuresReadAt: now.toISOString(),
+            operations: addCounts(current.operations, counts),
+          },
+    );
+    if (run.status !== 'applying') return STOPPED;
+    return { batches: run.batches, appliedBatches: 0 };
   }
 
   /**
@@ -528,38 +510,8 @@ function refusalProblem(refusal: RosterArchiveRefused, mode: RosterImportRequest
   return refusedFile(refusal.kind === 'file' ? `is not a OneRoster 1.2 ${mode} set: ${refusal.reason}` : refusal.reason);
 }
 
-function batchPrefix(run: StoredRosterImport): string {
-  return `${run.municipalityId}/runs/${run.id}/`;
-}
-
-function batchBlob(run: StoredRosterImport, index: number): string {
-  return `${batchPrefix(run)}batch-${String(index).padStart(6, '0')}.json`;
-}
-
-/**
- * Collects planned writes into batches of at most `batchOperations` and hands each full one to
- * `store` at once, so memory holds one batch, not the plan. Without `store` (a dry run) the
- * writes are only counted by the planner and dropped here.
- */
-class BatchSink {
-  private pending: PlanOp[] = [];
-  stored = 0;
-
-  constructor(private readonly store: ((index: number, body: string) => Promise<void>) | undefined) {}
-
-  async add(op: PlanOp): Promise<void> {
-    if (!this.store) return;
-    this.pending.push(op);
-    if (this.pending.length >= ROSTER_LIMITS.batchOperations) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (!this.store || this.pending.length === 0) return;
-    const body = JSON.stringify(this.pending);
-    this.pending = [];
-    await this.store(this.stored, body);
-    this.stored += 1;
-  }
+function addInto(counts: OperationCounts, more: OperationCounts): void {
+  for (const kind of Object.keys(counts) as (keyof OperationCounts)[]) counts[kind] += more[kind];
 }
 
 function addCounts(current: StoredRosterImport['operations'], counts: OperationCounts): StoredRosterImport['operations'] {

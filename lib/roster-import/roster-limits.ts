@@ -45,4 +45,13 @@ export const ROSTER_LIMITS = {
    * orchestration, a host that lost it) stays silent this long.
    */
   staleLockMinutes: 30,
+  /**
+   * The plan step's V8 heap, in a worker thread of its own (docs/roster-import.md, "Memory while
+   * planning"). What the plan holds there is nearly flat in the rows (~20 MiB at 10x the issue's
+   * size: its per-row tables are typed arrays and temporary files, outside this heap); the bound
+   * makes V8 collect the plan's garbage early instead of letting it grow the process that serves
+   * the API. 20x the issue's size plans within it; a roster that outgrows it fails its run with
+   * the reason, not the process.
+   */
+  planHeap: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
 } as const;

@@ -269,7 +269,8 @@ describe('roster import lock, run writes and resume (faults injected: scheduler,
   };
 
   beforeAll(async () => {
-    test = await startTestApp({ clock, composition: { jobRuntime: faultyScheduler, cosmosPlugins: [cosmosFaults] } });
+    // The plan step in the app's thread: the faults injected into the app's Cosmos DB client must reach its directory read.
+    test = await startTestApp({ clock, composition: { jobRuntime: faultyScheduler, cosmosPlugins: [cosmosFaults], rosterPlan: { thread: 'app' } } });
   }, 60_000);
 
   afterAll(async () => {
