@@ -351,9 +351,10 @@ async function pairedMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, 
     const current = { child: await memoryChild(ROOT), documents: join(directory, 'documents.ndjson') };
     const versions = [{ child: await memoryChild(worktree), documents: join(directory, 'documents-versus.ndjson') }, current];
     console.log(`\n## Peak RSS at ${multiple}x, ${ref} and this tree alternated (${MEMORY_RUNS} pairs)\n`);
-    console.log(`| step | ${ref} (MiB) | this tree (MiB) | this tree - ${ref}, per pair (MiB) | fingerprints |\n|---|---|---|---|---|`);
+    console.log(`| step | ${ref} (MiB) | this tree (MiB) | this tree - ${ref}, per pair (MiB) | time, ${ref} / this tree, per pair (s) | fingerprints |\n|---|---|---|---|---|---|`);
     for (const phase of ['plan', 'replan'] as const) {
       const peaks: number[][] = [[], []];
+      const seconds: number[][] = [[], []];
       const fingerprints = new Set<string>();
       for (let pair = 0; pair < MEMORY_RUNS; pair += 1) {
         for (const [index, version] of versions.entries()) {
@@ -361,12 +362,15 @@ async function pairedMemory(stack: Awaited<ReturnType<typeof startBenchStack>>, 
           // Both re-plans read the directory this tree's plan wrote.
           const result = measureMemory(stack.app.config.blob.endpoint, name, phase, phase === 'plan' ? version.documents : current.documents, version.child);
           peaks[index]?.push(result.peakMb);
+          seconds[index]?.push(result.seconds);
           fingerprints.add(`${result.fingerprint}/${result.planned}`);
         }
       }
       const [before = [], after = []] = peaks;
       const differences = after.map((peak, pair) => fmt(peak - (before[pair] ?? 0), 1)).join(', ');
-      console.log(`| ${phase} | ${fmt(median(before))} (${before.map((peak) => fmt(peak)).join(', ')}) | ${fmt(median(after))} (${after.map((peak) => fmt(peak)).join(', ')}) | ${differences} | ${fingerprints.size === 1 ? 'the same' : [...fingerprints].join(' ')} |`);
+      const [timesBefore = [], timesAfter = []] = seconds;
+      const times = timesBefore.map((time, pair) => `${fmt(time)} / ${fmt(timesAfter[pair] ?? 0)}`).join(', ');
+      console.log(`| ${phase} | ${fmt(median(before))} (${before.map((peak) => fmt(peak)).join(', ')}) | ${fmt(median(after))} (${after.map((peak) => fmt(peak)).join(', ')}) | ${differences} | ${times} | ${fingerprints.size === 1 ? 'the same' : [...fingerprints].join(' ')} |`);
     }
   } finally {
     git('worktree', 'remove', '--force', worktree);

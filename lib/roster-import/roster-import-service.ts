@@ -262,7 +262,8 @@ export class RosterImportService {
     const { result: erasures } = await this.deps.operations.measure(() => this.deps.erasureDigests(municipalityId), counts);
     let outcome: PlanStepOutcome;
     try {
-      outcome = await this.deps.planStep({ run, now: now.toISOString(), identity: this.deps.identity, erasures });
+      const { id, blob, blobEtag, mode, dryRun } = run;
+      outcome = await this.deps.planStep({ run: { id, municipalityId, blob, blobEtag, mode, dryRun }, now: now.toISOString(), identity: this.deps.identity, erasures });
     } catch (error) {
       if (!(error instanceof WorkerOutOfMemory)) throw error;
       // The same file would outgrow the same heap again: retrying would only repeat it.

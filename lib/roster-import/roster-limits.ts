@@ -47,11 +47,11 @@ export const ROSTER_LIMITS = {
   staleLockMinutes: 30,
   /**
    * The plan step's V8 heap, in a worker thread of its own (docs/roster-import.md, "Memory while
-   * planning"). What the plan holds there is nearly flat in the rows (~20 MiB at 10x the issue's
-   * size: its per-row tables are typed arrays and temporary files, outside this heap); the bound
-   * makes V8 collect the plan's garbage early instead of letting it grow the process that serves
-   * the API. 20x the issue's size plans within it; a roster that outgrows it fails its run with
-   * the reason, not the process.
+   * planning"). The small young generation is what keeps the plan's garbage from growing the
+   * process with the rows. The old generation holds little per user or enrollment (those tables
+   * are typed arrays and temporary files, outside this heap) but every class: 200,000 classes,
+   * `classes.csv`'s row limit, outgrew 64 MiB and planned within 128, so 256 leaves room. A
+   * roster that outgrows it fails its run with the reason, not the process.
    */
-  planHeap: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
+  planHeap: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 4 },
 } as const;
