@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 /** The V8 heap a worker may use (`resourceLimits`); memory outside it (typed arrays' buffers, files) is not counted. */
@@ -51,8 +53,7 @@ export function runInWorker<T>(script: URL, input: unknown, heap: WorkerHeap): P
   const worker = new Worker(script, {
     workerData: { input } satisfies BoundedWorkerData,
     resourceLimits: { ...heap },
-    // tsx is resolved from the working directory: the repository's root, where tests and the local host run.
-    execArgv: script.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    execArgv: script.pathname.endsWith('.ts') ? ['--import', tsxLoader()] : [],
     // The default, said: the raw descriptors of a task's temporary files are closed when its worker ends, also when its heap ran out.
     trackUnmanagedFds: true,
   });
@@ -75,6 +76,11 @@ export function runInWorker<T>(script: URL, input: unknown, heap: WorkerHeap): P
       settle(() => reject(new Error(`the worker stopped (exit code ${code}) without an answer`)));
     });
   });
+}
+
+/** tsx's loader beside this module, not wherever the process was started (`npm start` may run in any directory). */
+function tsxLoader(): string {
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 }
 
 function taskFailure(error: TaskError): WorkerTaskFailed {
