@@ -23,6 +23,9 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from '../local/stack.js';
 /** The bench's municipality. */
 export const MUNICIPALITY = '0301';
 
+/** What the step in the worker answers; the process adds its peak and time. */
+type StepResult = Omit<MemoryResult, 'peakMb' | 'seconds'>;
+
 /** What a child prints, as its last line of output. */
 export interface MemoryResult {
   peakMb: number;
@@ -38,7 +41,7 @@ export interface MemoryResult {
  * csv-parse; `plan` reads, checks and plans against an empty directory; `replan` against what
  * `plan` planned.
  */
-async function step(phase: string): Promise<Omit<MemoryResult, 'peakMb' | 'seconds'>> {
+async function step(phase: string): Promise<StepResult> {
   const service = new BlobServiceClient(process.env.ROSTER_BENCH_ENDPOINT ?? '', new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
   const blob = service.getContainerClient(ROSTER_UPLOADS_CONTAINER).getBlobClient(process.env.ROSTER_BENCH_BLOB ?? '');
   const { archive } = await RosterArchive.openUpload(blob);
@@ -102,7 +105,7 @@ async function* storedDocuments(path: string): AsyncGenerator<SnapshotDocument[]
 /** Runs the step in its worker and prints the process's peak RSS (the worker's memory is the process's) and the step's time, its worker's start included. */
 async function child(phase: string): Promise<void> {
   const started = performance.now();
-  const result = await runInWorker<Omit<MemoryResult, 'peakMb' | 'seconds'>>(new URL(import.meta.url), phase, ROSTER_LIMITS.planHeap);
+  const result = await runInWorker<StepResult>(new URL(import.meta.url), phase, ROSTER_LIMITS.planHeap);
   console.log(JSON.stringify({ ...result, peakMb: process.resourceUsage().maxRSS / 1024, seconds: (performance.now() - started) / 1000 }));
 }
 

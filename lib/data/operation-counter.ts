@@ -70,6 +70,11 @@ export const uncountedOperations: OperationCounter = {
   snapshot: emptyCounts,
 };
 
+/** Adds `more` into `counts` (the operations of work counted elsewhere: a worker thread's). */
+export function addCountsInto(counts: OperationCounts, more: OperationCounts): void {
+  for (const kind of OPERATION_KINDS) counts[kind] += more[kind];
+}
+
 /** Counted only where the counts are read: local mode's header (tests, benchmarks). */
 export function operationCounterFor(mode: 'local' | 'azure'): OperationCounter {
   return mode === 'local' ? new CountingOperations() : uncountedOperations;

@@ -38,10 +38,6 @@ interface TaskError {
 
 type Outcome = { value: unknown } | { error: TaskError };
 
-interface BoundedWorkerData {
-  input: unknown;
-}
-
 /**
  * Runs `script`'s task (`serveTask`) in a worker thread with a heap of its own, bounded by
  * `heap`: what the task leaves for the garbage collector is collected within that bound
@@ -51,7 +47,7 @@ interface BoundedWorkerData {
  */
 export function runInWorker<T>(script: URL, input: unknown, heap: WorkerHeap): Promise<T> {
   const worker = new Worker(script, {
-    workerData: { input } satisfies BoundedWorkerData,
+    workerData: input,
     resourceLimits: { ...heap },
     execArgv: script.pathname.endsWith('.ts') ? ['--import', tsxLoader()] : [],
     // The default, said: the raw descriptors of a task's temporary files are closed when its worker ends, also when its heap ran out.
@@ -91,8 +87,7 @@ function taskFailure(error: TaskError): WorkerTaskFailed {
 export function serveTask<I>(task: (input: I) => Promise<unknown>): void {
   if (isMainThread || !parentPort) throw new Error('serveTask runs in a worker started by runInWorker');
   const port = parentPort;
-  const { input } = workerData as BoundedWorkerData;
-  task(input as I).then(
+  task(workerData as I).then(
     (value) => port.postMessage({ value } satisfies Outcome),
     (error: unknown) => port.postMessage({ error: describe(error) } satisfies Outcome),
   );

@@ -5,7 +5,7 @@ import type { StaffPrincipal } from '../access/scopes.js';
 import { auditRole } from '../audit/audit-actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { emptyCounts, type OperationCounter, type OperationCounts } from '../data/operation-counter.js';
+import { addCountsInto, emptyCounts, type OperationCounter, type OperationCounts } from '../data/operation-counter.js';
 import type { UserDirectory } from '../directory/users.js';
 import type { ErasedSubjects, ErasureDigests } from '../erasure/erased-subjects.js';
 import { HttpProblem, problems } from '../http/problem.js';
@@ -270,7 +270,7 @@ export class RosterImportService {
       await this.fail(municipalityId, runId, REASONS.tooLarge, counts);
       return STOPPED;
     }
-    addInto(counts, outcome.counts);
+    addCountsInto(counts, outcome.counts);
     if (outcome.kind === 'refused') {
       // The upload gone or replaced will not come back: a failed run would be resumed into the same refusal, again and again.
       // A read pinned to the start's ETag answers 412 for a deleted upload too (Blob Storage, as Azurite), so "changed" is checked.
@@ -509,10 +509,6 @@ function isBlobMissing(error: unknown): boolean {
 function refusalProblem(refusal: RosterArchiveRefused, mode: RosterImportRequest['mode']): HttpProblem {
   if (refusal.kind === 'too-large') return new HttpProblem(413, 'payload-too-large', 'Payload too large', `A roster zip may be at most ${ROSTER_LIMITS.maxUploadBytes / (1024 * 1024)} MiB`);
   return refusedFile(refusal.kind === 'file' ? `is not a OneRoster 1.2 ${mode} set: ${refusal.reason}` : refusal.reason);
-}
-
-function addInto(counts: OperationCounts, more: OperationCounts): void {
-  for (const kind of Object.keys(counts) as (keyof OperationCounts)[]) counts[kind] += more[kind];
 }
 
 function addCounts(current: StoredRosterImport['operations'], counts: OperationCounts): StoredRosterImport['operations'] {

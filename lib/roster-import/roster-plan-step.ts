@@ -33,13 +33,11 @@ export interface PlanStepInput {
   erasures: ErasureDigests;
 }
 
-/** What the run records of a plan: per file, the rows read and what became of them. */
-export type PlannedFiles = StoredRosterImport['files'];
-
 export type PlanStepOutcome =
   | {
       kind: 'planned';
-      files: PlannedFiles;
+      /** Per file, the rows read and what became of them. */
+      files: StoredRosterImport['files'];
       rejected: number;
       rejections: StoredRosterImport['rejections'];
       samples: StoredRosterImport['samples'];
